@@ -1,0 +1,222 @@
+package io.sluice.proxy.inbound;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.SmtpReply;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The client side of one SMTP connection to a backend: one request at a time, each reply awaited with its
+ * RFC 5321 §4.5.3.2 timeout. Runs on the event loop of the client session it serves, so nothing here is
+ * shared between threads.
+ */
+final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
+
+    private static final ByteBuf END_OF_DATA =
+            Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(".\r\n", StandardCharsets.US_ASCII));
+
+    private final BackendServer server;
+    private Channel channel;
+    private CompletableFuture<SmtpReply> pending;
+    private ScheduledFuture<?> pendingTimeout;
+    private boolean closedByUs;
+    private boolean xclientSent;
+    // Between the backend's 354 and our end-of-data line: anything sent now would be message content.
+    private boolean inMessage;
+    private BackendCapabilities capabilities = BackendCapabilities.NONE;
+    private Runnable onLost = () -> { };
+    private Consumer<Boolean> onWritabilityChanged = writable -> { };
+
+    BackendConnection(BackendServer server) {
+        this.server = server;
+    }
+
+    BackendServer server() {
+        return server;
+    }
+
+    BackendCapabilities capabilities() {
+        return capabilities;
+    }
+
+    void capabilities(BackendCapabilities capabilities) {
+        this.capabilities = capabilities;
+    }
+
+    boolean xclientSent() {
+        return xclientSent;
+    }
+
+    void markXclientSent() {
+        xclientSent = true;
+    }
+
+    /** Called when the backend goes away while nothing was asked of it. */
+    void onLost(Runnable onLost) {
+        this.onLost = onLost;
+    }
+
+    void onWritabilityChanged(Consumer<Boolean> listener) {
+        this.onWritabilityChanged = listener;
+    }
+
+    io.netty.channel.ChannelFuture closeFuture() {
+        return channel.closeFuture();
+    }
+
+    boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    /** Waits for a reply without sending anything (the greeting). */
+    CompletableFuture<SmtpReply> awaitReply(Duration timeout) {
+        return expectReply(timeout);
+    }
+
+    /** Sends one command line and waits for its reply. */
+    CompletableFuture<SmtpReply> request(String line, Duration timeout) {
+        CompletableFuture<SmtpReply> reply = expectReply(timeout);
+        channel.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", StandardCharsets.UTF_8));
+        return reply;
+    }
+
+    /** Streams a run of message content; ownership of the buffer passes to the channel. */
+    void writeContent(ByteBuf content) {
+        channel.writeAndFlush(content, channel.voidPromise());
+    }
+
+    /** Ends the message with the end-of-data line and waits for the final reply. */
+    CompletableFuture<SmtpReply> endData(Duration timeout) {
+        inMessage = false;
+        CompletableFuture<SmtpReply> reply = expectReply(timeout);
+        channel.writeAndFlush(END_OF_DATA.duplicate());
+        return reply;
+    }
+
+    /** Upgrades the connection after the backend's 220 to STARTTLS; completes when the handshake does. */
+    CompletableFuture<Void> startTls(SslContext context, String host, int port) {
+        SslHandler tls = context.newHandler(channel.alloc(), host, port);
+        channel.pipeline().addFirst("tls", tls);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        tls.handshakeFuture().addListener(future -> {
+            if (future.isSuccess()) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(future.cause());
+            }
+        });
+        return done;
+    }
+
+    /** Closes at once: a message under way is never ended, so the backend discards it. */
+    void abort() {
+        closedByUs = true;
+        channel.close();
+    }
+
+    /** Says goodbye politely when idle; closes at once otherwise, which abandons a message under way. */
+    void quit(Duration timeout) {
+        closedByUs = true;
+        if (pending != null || inMessage || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        request("QUIT", timeout).whenComplete((reply, error) -> channel.close());
+    }
+
+    private CompletableFuture<SmtpReply> expectReply(Duration timeout) {
+        if (pending != null) {
+            throw new IllegalStateException("a request to " + server + " is already pending");
+        }
+        CompletableFuture<SmtpReply> reply = new CompletableFuture<>();
+        if (!channel.isActive()) {
+            reply.completeExceptionally(new IOException("connection to " + server + " is closed"));
+            return reply;
+        }
+        pending = reply;
+        pendingTimeout = channel.eventLoop().schedule(() -> {
+            fail(new BackendTimeoutException(server, timeout));
+            abort();
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return reply;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, SmtpReply reply) {
+        if (pending == null) {
+            // An answer nobody asked for: response injection or a confused server. Trust nothing more from it.
+            fail(new IOException(server + " sent an unsolicited reply: " + reply));
+            abort();
+            return;
+        }
+        CompletableFuture<SmtpReply> answered = pending;
+        pending = null;
+        pendingTimeout.cancel(false);
+        inMessage = reply.code() == 354;
+        answered.complete(reply);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        onWritabilityChanged.accept(ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        // Writer idle while content is stuck in the outbound buffer: the RFC 5321 data block timeout.
+        if (event instanceof IdleStateEvent && !ctx.channel().isWritable()) {
+            fail(new IOException(server + " did not take message content in time"));
+            abort();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (pending != null) {
+            fail(new IOException("connection to " + server + " closed"));
+        } else if (!closedByUs) {
+            onLost.run();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail(cause);
+        ctx.close();
+    }
+
+    private void fail(Throwable cause) {
+        if (pending != null) {
+            CompletableFuture<SmtpReply> failed = pending;
+            pending = null;
+            pendingTimeout.cancel(false);
+            failed.completeExceptionally(cause);
+        }
+    }
+
+    /** The backend did not answer within the RFC 5321 §4.5.3.2 timeout for the stage. */
+    static final class BackendTimeoutException extends IOException {
+        BackendTimeoutException(BackendServer server, Duration timeout) {
+            super(server + " did not answer within " + timeout);
+        }
+    }
+}

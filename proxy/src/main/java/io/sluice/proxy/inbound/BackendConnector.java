@@ -1,0 +1,160 @@
+package io.sluice.proxy.inbound;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.sluice.config.BackendTls;
+import io.sluice.config.HostPort;
+import io.sluice.config.SmtpTimeouts;
+import io.sluice.proxy.Transport;
+import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.SmtpReply;
+import io.sluice.proxy.smtp.SmtpReplyDecoder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens a ready-to-use connection to a pool's backend: connects (failing over to the next server), reads
+ * the greeting, says EHLO and upgrades to TLS where configured.
+ */
+final class BackendConnector {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+
+    private final BackendPool pool;
+    private final Transport transport;
+    private final String hostname;
+    private final SmtpTimeouts timeouts;
+    private final SslContext tls;
+
+    BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls) {
+        this.pool = pool;
+        this.transport = transport;
+        this.hostname = hostname;
+        this.timeouts = timeouts;
+        this.tls = pool.config().tls() == BackendTls.STARTTLS ? tls : null;
+    }
+
+    BackendPool pool() {
+        return pool;
+    }
+
+    /** A connection that has been greeted and has answered EHLO, on the given event loop. */
+    CompletableFuture<BackendConnection> open(EventLoop loop) {
+        CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+        tryServer(loop, pool.candidates(), 0, null, result);
+        return result;
+    }
+
+    private void tryServer(EventLoop loop, List<BackendServer> candidates, int index, Throwable lastError,
+                           CompletableFuture<BackendConnection> result) {
+        if (index == candidates.size()) {
+            result.completeExceptionally(new IOException("no backend of pool " + pool.config().name()
+                    + " is reachable", lastError));
+            return;
+        }
+        BackendServer server = candidates.get(index);
+        connect(loop, server)
+                .thenCompose(this::handshake)
+                .whenComplete((connection, error) -> {
+                    if (error == null) {
+                        server.sessionOpened();
+                        connection.closeFuture().addListener(closed -> server.sessionClosed());
+                        if (server.markHealthy(true)) {
+                            log.info("backend {} of pool {} is reachable again", server, pool.config().name());
+                        }
+                        result.complete(connection);
+                        return;
+                    }
+                    if (server.markHealthy(false)) {
+                        log.warn("backend {} of pool {} failed, trying the next: {}", server, pool.config().name(),
+                                rootMessage(error));
+                    }
+                    tryServer(loop, candidates, index + 1, error, result);
+                });
+    }
+
+    /** A TCP connection to the server with the reply decoder in place; nothing read yet. */
+    CompletableFuture<BackendConnection> connect(EventLoop loop, BackendServer server) {
+        BackendConnection connection = new BackendConnection(server);
+        HostPort address = server.address();
+        ChannelFuture connected = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) pool.config().connectTimeout().toMillis())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline()
+                                .addLast("idle", new IdleStateHandler(true, 0,
+                                        timeouts.backendDataBlock().toMillis(), 0, TimeUnit.MILLISECONDS))
+                                .addLast("replies", new SmtpReplyDecoder())
+                                .addLast("backend", connection);
+                    }
+                })
+                .connect(InetSocketAddress.createUnresolved(address.host(), address.port()));
+        CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+        connected.addListener(future -> {
+            if (future.isSuccess()) {
+                result.complete(connection);
+            } else {
+                result.completeExceptionally(future.cause());
+            }
+        });
+        return result;
+    }
+
+    private CompletableFuture<BackendConnection> handshake(BackendConnection connection) {
+        return connection.awaitReply(timeouts.backendGreeting())
+                .thenCompose(greeting -> expect(connection, greeting, 220, "greeting"))
+                .thenCompose(ignored -> ehlo(connection))
+                .thenCompose(ignored -> tls == null ? CompletableFuture.completedFuture(connection) : startTls(connection));
+    }
+
+    private CompletableFuture<BackendConnection> startTls(BackendConnection connection) {
+        HostPort address = connection.server().address();
+        return connection.request("STARTTLS", timeouts.backendCommand())
+                .thenCompose(reply -> expect(connection, reply, 220, "STARTTLS"))
+                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port()))
+                // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
+                .thenCompose(ignored -> ehlo(connection));
+    }
+
+    private CompletableFuture<BackendConnection> ehlo(BackendConnection connection) {
+        return connection.request("EHLO " + hostname, timeouts.backendCommand())
+                .thenCompose(reply -> expect(connection, reply, 250, "EHLO"))
+                .thenApply(reply -> {
+                    connection.capabilities(BackendCapabilities.fromEhlo(reply));
+                    return connection;
+                });
+    }
+
+    private static CompletableFuture<SmtpReply> expect(BackendConnection connection, SmtpReply reply, int code,
+                                                       String stage) {
+        if (reply.code() == code) {
+            return CompletableFuture.completedFuture(reply);
+        }
+        connection.abort();
+        return CompletableFuture.failedFuture(
+                new IOException(connection.server() + " answered " + stage + " with " + reply));
+    }
+
+    static String rootMessage(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+}

@@ -1,0 +1,47 @@
+package io.sluice.proxy.inbound;
+
+import io.sluice.config.HostPort;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** One backend MTA of a pool, with the live state used to choose among them; shared by all event loops. */
+final class BackendServer {
+
+    private final HostPort address;
+    private final AtomicInteger activeSessions = new AtomicInteger();
+    private final AtomicBoolean healthy = new AtomicBoolean(true);
+
+    BackendServer(HostPort address) {
+        this.address = address;
+    }
+
+    HostPort address() {
+        return address;
+    }
+
+    int activeSessions() {
+        return activeSessions.get();
+    }
+
+    void sessionOpened() {
+        activeSessions.incrementAndGet();
+    }
+
+    void sessionClosed() {
+        activeSessions.decrementAndGet();
+    }
+
+    boolean isHealthy() {
+        return healthy.get();
+    }
+
+    /** Records the outcome of a health check or connection attempt; true when the state changed. */
+    boolean markHealthy(boolean nowHealthy) {
+        return healthy.getAndSet(nowHealthy) != nowHealthy;
+    }
+
+    @Override
+    public String toString() {
+        return address.toString();
+    }
+}

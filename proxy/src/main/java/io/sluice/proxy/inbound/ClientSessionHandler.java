@@ -1,0 +1,385 @@
+package io.sluice.proxy.inbound;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.session.ClientInfo;
+import io.sluice.proxy.session.SmtpSession;
+import io.sluice.proxy.session.Step;
+import io.sluice.proxy.session.Transaction;
+import io.sluice.proxy.smtp.SmtpFrame;
+import io.sluice.proxy.smtp.SmtpFrameDecoder;
+import io.sluice.proxy.smtp.SmtpReply;
+import io.sluice.proxy.smtp.Xtext;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Translates between channel events and the {@link SmtpSession} state machine for one inbound client, and
+ * carries out the steps it returns against the backend connection. Everything runs on the client's event
+ * loop, backend callbacks included.
+ */
+final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSessionHandler.class);
+    private static final Logger transactions = LoggerFactory.getLogger("io.sluice.transaction");
+
+    private final InboundContext context;
+    private ChannelHandlerContext ctx;
+    private SmtpFrameDecoder framer;
+    private SmtpSession session;
+    private ClientInfo client;
+    private BackendConnection backend;
+    private String nextHop = "";
+    private ScheduledFuture<?> idleTimer;
+    private boolean closed;
+
+    ClientSessionHandler(InboundContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.framer = ctx.pipeline().get(SmtpFrameDecoder.class);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (context.listener().proxyProtocol().isEmpty()) {
+            start((InetSocketAddress) ctx.channel().remoteAddress());
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ClientAddress address) {
+            start(address.address());
+        } else {
+            ctx.fireUserEventTriggered(event);
+        }
+    }
+
+    private void start(InetSocketAddress address) {
+        String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+        client = new ClientInfo(id, context.listener().name(), address);
+        session = new SmtpSession(context.settings(), System::nanoTime);
+        run(session.onConnected());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (session == null || closed || !(msg instanceof SmtpFrame frame)) {
+            ReferenceCountUtil.release(msg instanceof SmtpFrame.DataContent data ? data.content() : msg);
+            return;
+        }
+        cancelIdleTimer();
+        if (frame instanceof SmtpFrame.CommandLine command) {
+            run(session.onCommandLine(command.line()));
+        } else if (frame instanceof SmtpFrame.DataContent data) {
+            if (backend != null && session.state() == SmtpSession.State.DATA) {
+                backend.writeContent(data.content());
+            } else {
+                data.content().release();
+            }
+            armIdleTimer();
+        } else if (frame instanceof SmtpFrame.DataEnd end) {
+            run(session.onDataEnd(end.outcome(), end.size()));
+        } else if (frame instanceof SmtpFrame.CommandTooLong) {
+            run(session.onCommandTooLong());
+        } else if (frame instanceof SmtpFrame.EarlyTalk) {
+            run(session.onEarlyTalk());
+        }
+    }
+
+    /** Carries out one step of the session. */
+    private void run(Step step) {
+        if (closed) {
+            return;
+        }
+        if (step instanceof Step.Reply reply) {
+            write(reply.reply());
+            framer.expectCommand();
+            armIdleTimer();
+        } else if (step instanceof Step.Forward forward) {
+            withBackend(connection -> connection.request(forward.line(), timeoutFor(forward.stage()))
+                    .whenComplete(this::backendAnswered));
+        } else if (step instanceof Step.ReceiveData receive) {
+            write(receive.reply());
+            framer.expectData(receive.maxMessageSize());
+            armIdleTimer();
+        } else if (step instanceof Step.EndData) {
+            if (backend == null) {
+                run(session.onBackendLost());
+            } else {
+                backend.endData(context.timeouts().backendDataTermination()).whenComplete(this::backendAnswered);
+            }
+        } else if (step instanceof Step.Introduce) {
+            withBackend(connection -> introduce(connection).whenComplete((reply, error) -> {
+                if (error != null) {
+                    backendFailed(error);
+                } else {
+                    run(session.onIntroduced(reply));
+                }
+            }));
+        } else if (step instanceof Step.OpenBackend) {
+            withNewBackend(false, connection -> run(session.onBackendReady(connection.capabilities())));
+        } else if (step instanceof Step.AbortData abort) {
+            dropBackend();
+            run(new Step.Reply(abort.reply()));
+        } else if (step instanceof Step.StartTls startTls) {
+            startTls(startTls.reply());
+        } else if (step instanceof Step.Close close) {
+            close(close.reply());
+        }
+        session.takeFinishedTransaction().ifPresent(this::logTransaction);
+    }
+
+    private Duration timeoutFor(Step.BackendStage stage) {
+        return switch (stage) {
+            case COMMAND -> context.timeouts().backendCommand();
+            case DATA_INIT -> context.timeouts().backendDataInit();
+            case DATA_TERMINATION -> context.timeouts().backendDataTermination();
+        };
+    }
+
+    private void backendAnswered(SmtpReply reply, Throwable error) {
+        if (closed) {
+            return;
+        }
+        if (error != null) {
+            backendFailed(error);
+        } else {
+            run(session.onBackendReply(reply));
+        }
+    }
+
+    private void backendFailed(Throwable error) {
+        if (closed) {
+            return;
+        }
+        log.info("backend lost", kv("session", client.sessionId()),
+                kv("backend", backend == null ? "" : backend.server().toString()),
+                kv("error", BackendConnector.rootMessage(error)));
+        dropBackend();
+        run(session.onBackendLost());
+    }
+
+    /** Runs the action with the session's backend, opening (and introducing) a new one if it was lost. */
+    private void withBackend(Consumer<BackendConnection> action) {
+        if (backend != null) {
+            action.accept(backend);
+        } else {
+            withNewBackend(session.helo() != null, action);
+        }
+    }
+
+    private void withNewBackend(boolean reintroduce, Consumer<BackendConnection> action) {
+        context.connector().open(ctx.channel().eventLoop()).whenComplete((connection, error) -> {
+            if (closed) {
+                if (connection != null) {
+                    connection.quit(context.timeouts().backendCommand());
+                }
+                return;
+            }
+            if (error != null) {
+                log.warn("no backend reachable", kv("session", client.sessionId()),
+                        kv("pool", context.connector().pool().config().name()),
+                        kv("error", BackendConnector.rootMessage(error)));
+                run(session.onBackendUnavailable());
+                return;
+            }
+            adopt(connection);
+            if (!reintroduce) {
+                action.accept(connection);
+                return;
+            }
+            introduce(connection).whenComplete((reply, failure) -> {
+                if (failure != null || !reply.isPositive()) {
+                    dropBackend();
+                    run(session.onBackendUnavailable());
+                } else {
+                    action.accept(connection);
+                }
+            });
+        });
+    }
+
+    private void adopt(BackendConnection connection) {
+        backend = connection;
+        nextHop = connection.server().toString();
+        connection.onLost(() -> {
+            if (backend == connection && !closed) {
+                backend = null;
+                framer.holdReads(false);
+                run(session.onBackendLost());
+            }
+        });
+        connection.onWritabilityChanged(writable -> framer.holdReads(!writable));
+    }
+
+    private void dropBackend() {
+        if (backend != null) {
+            backend.abort();
+            backend = null;
+            framer.holdReads(false);
+        }
+    }
+
+    /**
+     * Tells the backend who the client really is with XCLIENT (once per connection, where offered and
+     * enabled), then repeats the client's HELO/EHLO; completes with the backend's EHLO reply.
+     */
+    private CompletableFuture<SmtpReply> introduce(BackendConnection connection) {
+        Duration timeout = context.timeouts().backendCommand();
+        CompletableFuture<Void> identified = CompletableFuture.completedFuture(null);
+        if (context.xclientEnabled() && connection.capabilities().offersXclient() && !connection.xclientSent()) {
+            connection.markXclientSent();
+            identified = connection.request(xclientLine(connection.capabilities()), timeout).thenAccept(reply -> {
+                // Postfix answers a successful XCLIENT with a new 220 greeting; smtp-sink with 250.
+                if (reply.code() / 100 != 2) {
+                    log.warn("backend refused XCLIENT; check its authorized XCLIENT hosts",
+                            kv("backend", connection.server().toString()), kv("reply", reply.toString()));
+                    throw new IllegalStateException(connection.server() + " refused XCLIENT: " + reply);
+                }
+            });
+        }
+        return identified.thenCompose(ignored -> connection.request("EHLO " + session.helo(), timeout))
+                .thenApply(reply -> {
+                    if (reply.isPositive()) {
+                        connection.capabilities(BackendCapabilities.fromEhlo(reply));
+                    }
+                    return reply;
+                });
+    }
+
+    private String xclientLine(BackendCapabilities capabilities) {
+        InetSocketAddress address = client.address();
+        List<String> attributes = new ArrayList<>();
+        String ip = address.getAddress() instanceof Inet6Address ? "IPV6:" + client.ip() : client.ip();
+        addAttribute(attributes, capabilities, "ADDR", ip);
+        addAttribute(attributes, capabilities, "PORT", Integer.toString(address.getPort()));
+        // No reverse lookups here: the backend may do its own.
+        addAttribute(attributes, capabilities, "NAME", "[UNAVAILABLE]");
+        addAttribute(attributes, capabilities, "HELO", session.helo());
+        addAttribute(attributes, capabilities, "PROTO", session.esmtp() ? "ESMTP" : "SMTP");
+        return "XCLIENT " + String.join(" ", attributes);
+    }
+
+    private static void addAttribute(List<String> attributes, BackendCapabilities capabilities, String name,
+                                     String value) {
+        if (capabilities.xclient().contains(name)) {
+            attributes.add(name + "=" + Xtext.encode(value));
+        }
+    }
+
+    private void startTls(SmtpReply ready) {
+        // CVE-2011-0411: anything the client pipelined after STARTTLS was sent in clear; it must not count.
+        framer.discardBuffered();
+        SslHandler tls = new SslHandler(context.tls().newEngine(ctx.alloc()), true);
+        ctx.pipeline().addFirst("tls", tls);
+        write(ready);
+        armIdleTimer();
+        tls.handshakeFuture().addListener(handshake -> {
+            cancelIdleTimer();
+            if (!handshake.isSuccess()) {
+                log.debug("TLS handshake failed", kv("session", client.sessionId()),
+                        kv("error", BackendConnector.rootMessage(handshake.cause())));
+                ctx.close();
+                return;
+            }
+            session.onTlsStarted();
+            framer.expectCommand();
+            armIdleTimer();
+        });
+        ctx.channel().read();
+    }
+
+    private void write(SmtpReply reply) {
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode()));
+    }
+
+    private void close(SmtpReply reply) {
+        closed = true;
+        cancelIdleTimer();
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode())).addListener(ChannelFutureListener.CLOSE);
+        releaseBackend();
+    }
+
+    private void releaseBackend() {
+        if (backend != null) {
+            backend.quit(context.timeouts().backendCommand());
+            backend = null;
+        }
+    }
+
+    private void armIdleTimer() {
+        cancelIdleTimer();
+        long millis = context.timeouts().command().toMillis();
+        idleTimer = ctx.executor().schedule(() -> run(session.onTimeout()), millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelIdleTimer() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
+    }
+
+    private void logTransaction(Transaction transaction) {
+        transactions.info("transaction",
+                kv("session", client.sessionId()),
+                kv("listener", client.listener()),
+                kv("client_ip", client.ip()),
+                kv("helo", session.helo()),
+                kv("sender_domain", transaction.senderDomain()),
+                kv("recipients", transaction.recipients()),
+                kv("size", transaction.size()),
+                kv("outcome", transaction.outcome()),
+                kv("reply", transaction.reply()),
+                kv("next_hop", nextHop),
+                kv("duration_ms", transaction.durationMillis()));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelIdleTimer();
+        if (session != null && !closed) {
+            closed = true;
+            releaseBackend();
+            session.onClientGone();
+            session.takeFinishedTransaction().ifPresent(this::logTransaction);
+        }
+        closed = true;
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            // Resets and broken pipes are everyday network weather, not an operator's problem.
+            log.debug("client connection error: {}", cause.toString());
+        } else {
+            log.warn("unexpected error in client session", cause);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,40 @@
+package io.sluice.proxy.inbound;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.sluice.proxy.smtp.SmtpFrameDecoder;
+
+/**
+ * Builds the pipeline of an inbound client connection. In order from the socket:
+ * <ol>
+ *   <li>{@code tls}: {@code SslHandler}, added first on STARTTLS;</li>
+ *   <li>{@code proxy-decoder}, {@code proxy-header}: PROXY protocol v1/v2 from trusted balancers only
+ *       (listeners with {@code proxy-protocol}); both leave the pipeline once the header is read;</li>
+ *   <li>{@code framer}: strict CRLF framing of commands and message content, and read control;</li>
+ *   <li>{@code session}: the SMTP session, which relays to a backend.</li>
+ * </ol>
+ * Replies are written as bytes straight from the session; no encoder is needed.
+ */
+final class InboundChannelInitializer extends ChannelInitializer<SocketChannel> {
+
+    // Room for the TLVs a balancer adds (F5 and HAProxy send a few), far short of the 64 KiB v2 maximum.
+    private static final int MAX_PROXY_TLV_SIZE = 4096;
+
+    private final InboundContext context;
+
+    InboundChannelInitializer(InboundContext context) {
+        this.context = context;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel channel) {
+        ChannelPipeline pipeline = channel.pipeline();
+        context.listener().proxyProtocol().ifPresent(proxy -> pipeline
+                .addLast("proxy-decoder", new HAProxyMessageDecoder(MAX_PROXY_TLV_SIZE))
+                .addLast("proxy-header", new ProxyHeaderHandler(proxy)));
+        pipeline.addLast("framer", new SmtpFrameDecoder(context.smtp().bareLineEndings()));
+        pipeline.addLast("session", new ClientSessionHandler(context));
+    }
+}

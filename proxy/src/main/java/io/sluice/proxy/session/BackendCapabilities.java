@@ -1,0 +1,63 @@
+package io.sluice.proxy.session;
+
+import io.sluice.proxy.smtp.SmtpReply;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * What a backend said it supports in its EHLO reply, so the client is offered only what the backend
+ * path can honour.
+ *
+ * @param maxMessageSize the SIZE limit, 0 when SIZE was advertised without a limit, -1 when not advertised
+ * @param xclient the XCLIENT attributes the backend accepts; empty when it does not offer XCLIENT
+ */
+public record BackendCapabilities(boolean pipelining, long maxMessageSize, boolean eightBitMime, boolean smtpUtf8,
+                                  boolean dsn, boolean startTls, Set<String> xclient) {
+
+    public static final BackendCapabilities NONE = new BackendCapabilities(false, -1, false, false, false, false, Set.of());
+
+    public BackendCapabilities {
+        xclient = Set.copyOf(xclient);
+    }
+
+    /** Reads the keywords of an EHLO reply (RFC 5321 §4.1.1.1: the first line is the greeting). */
+    public static BackendCapabilities fromEhlo(SmtpReply ehlo) {
+        boolean pipelining = false;
+        long size = -1;
+        boolean eightBitMime = false;
+        boolean smtpUtf8 = false;
+        boolean dsn = false;
+        boolean startTls = false;
+        Set<String> xclient = Set.of();
+        for (String line : ehlo.lines().subList(1, ehlo.lines().size())) {
+            String[] words = line.trim().split("\\s+");
+            String keyword = words[0].toUpperCase(Locale.ROOT);
+            switch (keyword) {
+                case "PIPELINING" -> pipelining = true;
+                case "SIZE" -> size = words.length > 1 ? parseSize(words[1]) : 0;
+                case "8BITMIME" -> eightBitMime = true;
+                case "SMTPUTF8" -> smtpUtf8 = true;
+                case "DSN" -> dsn = true;
+                case "STARTTLS" -> startTls = true;
+                case "XCLIENT" -> xclient = Arrays.stream(words).skip(1)
+                        .map(word -> word.toUpperCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+                default -> { }
+            }
+        }
+        return new BackendCapabilities(pipelining, size, eightBitMime, smtpUtf8, dsn, startTls, xclient);
+    }
+
+    private static long parseSize(String word) {
+        try {
+            return Math.max(0, Long.parseLong(word));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    public boolean offersXclient() {
+        return !xclient.isEmpty();
+    }
+}

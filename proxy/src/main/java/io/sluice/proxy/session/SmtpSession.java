@@ -1,0 +1,452 @@
+package io.sluice.proxy.session;
+
+import io.sluice.proxy.session.Step.BackendStage;
+import io.sluice.proxy.smtp.CommandParser;
+import io.sluice.proxy.smtp.MailPath;
+import io.sluice.proxy.smtp.PathParser;
+import io.sluice.proxy.smtp.SmtpCommand;
+import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
+import io.sluice.proxy.smtp.SmtpReply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * The SMTP server-side state machine of one relayed session, free of any transport: each event returns the
+ * {@link Step} the transport takes next. Commands are answered one at a time, in order, which is what
+ * RFC 2920 asks of a pipelining server; the backend is the authority on everything it is asked.
+ */
+public final class SmtpSession {
+
+    /** Where the session is in the RFC 5321 §4.1.4 command order. */
+    public enum State { CONNECTING, GREETED, READY, MAIL, RCPT, DATA, CLOSED }
+
+    private final SessionSettings settings;
+    private final LongSupplier nanoTime;
+    private State state = State.CONNECTING;
+    private BackendCapabilities backend = BackendCapabilities.NONE;
+    private boolean tlsActive;
+    private String helo;
+    private boolean esmtp;
+    private int errors;
+
+    // The command waiting for the backend's reply, if any.
+    private Pending pending = Pending.NONE;
+
+    // The current transaction.
+    private MailPath sender;
+    private boolean utf8Transaction;
+    private int recipients;
+    private long transactionStart;
+    private boolean dataFailed;
+    private long dataSize;
+    private Transaction finished;
+
+    private enum Pending { NONE, INTRODUCE, MAIL, RCPT, DATA, RSET, END_OF_DATA }
+
+    public SmtpSession(SessionSettings settings, LongSupplier nanoTime) {
+        this.settings = settings;
+        this.nanoTime = nanoTime;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public String helo() {
+        return helo;
+    }
+
+    public boolean esmtp() {
+        return esmtp;
+    }
+
+    /** Whether a mail transaction is under way (drain lets these finish). */
+    public boolean inTransaction() {
+        return state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA;
+    }
+
+    /** The transaction that the last event finished, once. */
+    public Optional<Transaction> takeFinishedTransaction() {
+        Transaction result = finished;
+        finished = null;
+        return Optional.ofNullable(result);
+    }
+
+    public Step onConnected() {
+        return new Step.OpenBackend();
+    }
+
+    public Step onBackendReady(BackendCapabilities capabilities) {
+        backend = capabilities;
+        state = State.GREETED;
+        // No enhanced code in the greeting: ENHANCEDSTATUSCODES is only negotiated by EHLO (RFC 2034 §3).
+        return reply(new SmtpReply(220, List.of(settings.hostname() + " ESMTP")));
+    }
+
+    /** No backend could be reached or introduced: the client must not be left with a silent drop. */
+    public Step onBackendUnavailable() {
+        return close(SmtpReply.BACKEND_UNAVAILABLE);
+    }
+
+    public Step onEarlyTalk() {
+        return close(SmtpReply.TALKING_BEFORE_GREETING);
+    }
+
+    public Step onTimeout() {
+        abortTransaction("aborted", 0);
+        return close(SmtpReply.TIMEOUT);
+    }
+
+    /** The client closed the connection. */
+    public void onClientGone() {
+        abortTransaction("aborted", 0);
+        state = State.CLOSED;
+    }
+
+    public Step onCommandTooLong() {
+        return error(SmtpReply.LINE_TOO_LONG);
+    }
+
+    public Step onCommandLine(byte[] line) {
+        Optional<SmtpCommand> parsed = CommandParser.parse(line);
+        if (parsed.isEmpty()) {
+            return error(SmtpReply.SYNTAX_ERROR);
+        }
+        SmtpCommand command = parsed.get();
+        return switch (command.verb()) {
+            case EHLO -> hello(command, true);
+            case HELO -> hello(command, false);
+            case MAIL -> mail(command);
+            case RCPT -> rcpt(command);
+            case DATA -> data(command);
+            case RSET -> rset(command);
+            case NOOP -> reply(SmtpReply.OK);
+            case QUIT -> quit(command);
+            case STARTTLS -> startTls(command);
+            // RFC 5321 §3.5.3: 252 when the server will not verify.
+            case VRFY -> reply(SmtpReply.of(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+            case HELP -> reply(SmtpReply.of(214, "2.0.0", "See RFC 5321"));
+            case EXPN, AUTH, BDAT, ETRN, TURN, XCLIENT -> error(SmtpReply.NOT_IMPLEMENTED);
+            case UNKNOWN -> error(SmtpReply.SYNTAX_ERROR);
+        };
+    }
+
+    private Step hello(SmtpCommand command, boolean extended) {
+        if (state == State.CONNECTING || state == State.CLOSED) {
+            return error(SmtpReply.BAD_SEQUENCE);
+        }
+        String domain = command.argument().trim();
+        if (!PathParser.isValidHeloDomain(domain)) {
+            return error(SmtpReply.of(501, "5.5.4", "Syntax: " + command.verb() + " hostname"));
+        }
+        // RFC 5321 §4.1.4: HELO/EHLO resets any transaction, as RSET would.
+        abortTransaction("aborted", 0);
+        helo = domain;
+        esmtp = extended;
+        pending = Pending.INTRODUCE;
+        return new Step.Introduce(domain, extended);
+    }
+
+    private Step mail(SmtpCommand command) {
+        if (state == State.GREETED) {
+            return error(SmtpReply.SEND_HELO_FIRST);
+        }
+        if (state == State.MAIL || state == State.RCPT) {
+            return error(SmtpReply.NESTED_MAIL);
+        }
+        PathParser.Result parsed = PathParser.parseMailFrom(command.argument());
+        if (!parsed.isOk()) {
+            return error(parsed.error());
+        }
+        MailPath path = parsed.path();
+        for (Map.Entry<String, String> parameter : path.parameters().entrySet()) {
+            Optional<SmtpReply> refused = checkMailParameter(parameter.getKey(), parameter.getValue());
+            if (refused.isPresent()) {
+                return error(refused.get());
+            }
+        }
+        sender = path;
+        utf8Transaction = path.parameters().containsKey("SMTPUTF8");
+        pending = Pending.MAIL;
+        return new Step.Forward(command.line(), BackendStage.COMMAND);
+    }
+
+    private Optional<SmtpReply> checkMailParameter(String name, String value) {
+        // RFC 1870 §6: a declared size over the limit is refused before any data.
+        if (name.equals("SIZE") && value.matches("\\d{1,18}") && Long.parseLong(value) > maxMessageSize()) {
+            return Optional.of(SmtpReply.MESSAGE_TOO_BIG);
+        }
+        boolean known = switch (name) {
+            case "SIZE" -> value.matches("\\d{1,18}");
+            case "BODY" -> value.equalsIgnoreCase("7BIT") || (value.equalsIgnoreCase("8BITMIME") && backend.eightBitMime());
+            case "SMTPUTF8" -> value.isEmpty() && backend.smtpUtf8();
+            case "RET" -> backend.dsn() && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"));
+            case "ENVID" -> backend.dsn() && !value.isEmpty();
+            default -> false;
+        };
+        return known ? Optional.empty()
+                : Optional.of(SmtpReply.of(555, "5.5.4", "Unsupported parameter: " + name));
+    }
+
+    private Step rcpt(SmtpCommand command) {
+        if (state != State.MAIL && state != State.RCPT) {
+            return error(SmtpReply.NEED_MAIL);
+        }
+        PathParser.Result parsed = PathParser.parseRcptTo(command.argument(), utf8Transaction);
+        if (!parsed.isOk()) {
+            return error(parsed.error());
+        }
+        for (String name : parsed.path().parameters().keySet()) {
+            boolean known = backend.dsn() && (name.equals("NOTIFY") || name.equals("ORCPT"));
+            if (!known) {
+                return error(SmtpReply.of(555, "5.5.4", "Unsupported parameter: " + name));
+            }
+        }
+        if (recipients >= settings.maxRecipients()) {
+            // RFC 5321 §4.5.3.1.10: 452, so the client tries the rest later.
+            return reply(SmtpReply.TOO_MANY_RECIPIENTS);
+        }
+        pending = Pending.RCPT;
+        return new Step.Forward(command.line(), BackendStage.COMMAND);
+    }
+
+    private Step data(SmtpCommand command) {
+        if (command.hasArgument()) {
+            return error(SmtpReply.of(501, "5.5.4", "Syntax: DATA"));
+        }
+        if (state == State.MAIL) {
+            return error(SmtpReply.of(554, "5.5.1", "No valid recipients"));
+        }
+        if (state != State.RCPT) {
+            return error(SmtpReply.NEED_RCPT);
+        }
+        pending = Pending.DATA;
+        return new Step.Forward("DATA", BackendStage.DATA_INIT);
+    }
+
+    private Step rset(SmtpCommand command) {
+        if (command.hasArgument()) {
+            return error(SmtpReply.of(501, "5.5.4", "Syntax: RSET"));
+        }
+        if (state == State.MAIL || state == State.RCPT) {
+            pending = Pending.RSET;
+            return new Step.Forward("RSET", BackendStage.COMMAND);
+        }
+        return reply(SmtpReply.OK);
+    }
+
+    private Step quit(SmtpCommand command) {
+        if (command.hasArgument()) {
+            return error(SmtpReply.of(501, "5.5.4", "Syntax: QUIT"));
+        }
+        abortTransaction("aborted", 0);
+        return close(SmtpReply.BYE);
+    }
+
+    private Step startTls(SmtpCommand command) {
+        if (command.hasArgument()) {
+            return error(SmtpReply.of(501, "5.5.4", "Syntax: STARTTLS"));
+        }
+        if (!settings.tlsOffered()) {
+            return error(SmtpReply.NOT_IMPLEMENTED);
+        }
+        if (tlsActive || state == State.MAIL || state == State.RCPT) {
+            return error(SmtpReply.BAD_SEQUENCE);
+        }
+        return new Step.StartTls(SmtpReply.READY_TO_START_TLS);
+    }
+
+    /** RFC 3207 §4.2: after the handshake the client starts over with EHLO. */
+    public void onTlsStarted() {
+        tlsActive = true;
+        helo = null;
+        state = State.GREETED;
+    }
+
+    /**
+     * The backend has been told who the client is and has answered the client's HELO/EHLO; a refusal
+     * (say, of an invalid HELO name) is the client's answer too.
+     */
+    public Step onIntroduced(SmtpReply backendEhlo) {
+        pending = Pending.NONE;
+        if (!backendEhlo.isPositive()) {
+            helo = null;
+            return reply(backendEhlo.withEnhancedCodes());
+        }
+        backend = BackendCapabilities.fromEhlo(backendEhlo);
+        state = State.READY;
+        if (!esmtp) {
+            return reply(new SmtpReply(250, List.of(settings.hostname())));
+        }
+        return reply(new SmtpReply(250, ehloLines()));
+    }
+
+    private List<String> ehloLines() {
+        List<String> lines = new ArrayList<>();
+        lines.add(settings.hostname());
+        lines.add("PIPELINING");
+        lines.add("SIZE " + maxMessageSize());
+        if (backend.eightBitMime()) {
+            lines.add("8BITMIME");
+        }
+        // Every reply we send carries an enhanced code; relayed ones get a generic code where missing.
+        lines.add("ENHANCEDSTATUSCODES");
+        if (backend.smtpUtf8()) {
+            lines.add("SMTPUTF8");
+        }
+        if (backend.dsn()) {
+            lines.add("DSN");
+        }
+        if (settings.tlsOffered() && !tlsActive) {
+            lines.add("STARTTLS");
+        }
+        return lines;
+    }
+
+    private long maxMessageSize() {
+        long backendLimit = backend.maxMessageSize();
+        return backendLimit > 0 ? Math.min(backendLimit, settings.maxMessageSize()) : settings.maxMessageSize();
+    }
+
+    /** The backend answered the forwarded command. */
+    public Step onBackendReply(SmtpReply reply) {
+        Pending answered = pending;
+        pending = Pending.NONE;
+        SmtpReply relayed = reply.withEnhancedCodes();
+        switch (answered) {
+            case MAIL -> {
+                if (reply.isPositive()) {
+                    state = State.MAIL;
+                    recipients = 0;
+                    transactionStart = nanoTime.getAsLong();
+                } else {
+                    sender = null;
+                }
+            }
+            case RCPT -> {
+                if (reply.isPositive()) {
+                    recipients++;
+                    state = State.RCPT;
+                }
+            }
+            case DATA -> {
+                if (reply.code() == 354) {
+                    state = State.DATA;
+                    dataFailed = false;
+                    dataSize = 0;
+                    return new Step.ReceiveData(reply, maxMessageSize());
+                }
+            }
+            case RSET -> resetTransaction();
+            case END_OF_DATA -> finishTransaction(reply.code() == 250 ? "delivered" : "rejected", reply.code());
+            case NONE, INTRODUCE -> throw new IllegalStateException("no command awaits a backend reply: " + reply);
+        }
+        return reply(relayed);
+    }
+
+    /** The end-of-data line arrived; {@code outcome} says whether the content may be delivered. */
+    public Step onDataEnd(DataOutcome outcome, long size) {
+        dataSize = size;
+        if (dataFailed) {
+            finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
+            return reply(SmtpReply.BACKEND_LOST);
+        }
+        SmtpReply refusal = switch (outcome) {
+            case COMPLETE -> null;
+            case BARE_LINE_ENDING -> SmtpReply.BARE_LINE_ENDING;
+            case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
+            case TOO_BIG -> SmtpReply.MESSAGE_TOO_BIG;
+        };
+        if (refusal != null) {
+            finishTransaction("rejected", refusal.code());
+            return new Step.AbortData(refusal);
+        }
+        pending = Pending.END_OF_DATA;
+        return new Step.EndData();
+    }
+
+    /**
+     * The backend connection closed or timed out. Whatever it was asked is answered with a tempfail: the
+     * client keeps the message (never a 250 the backend did not give).
+     */
+    public Step onBackendLost() {
+        Pending lost = pending;
+        pending = Pending.NONE;
+        switch (lost) {
+            case INTRODUCE -> {
+                return close(SmtpReply.BACKEND_UNAVAILABLE);
+            }
+            case END_OF_DATA -> {
+                finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
+                return reply(SmtpReply.BACKEND_LOST);
+            }
+            case MAIL, RCPT, DATA, RSET -> {
+                resetTransaction();
+                return reply(SmtpReply.BACKEND_LOST);
+            }
+            case NONE -> {
+                if (state == State.DATA) {
+                    // Keep reading the content; the client hears about it after its final dot.
+                    dataFailed = true;
+                } else if (state == State.MAIL || state == State.RCPT) {
+                    // The backend's half of the transaction is gone: so is ours.
+                    resetTransaction();
+                }
+                return new Step.None();
+            }
+        }
+        throw new IllegalStateException("unreachable: " + lost);
+    }
+
+    private Step reply(SmtpReply reply) {
+        return new Step.Reply(reply);
+    }
+
+    private Step error(SmtpReply reply) {
+        // RFC 5321 §4.5.3.2 leaves the limit to the server; Postfix's hard error limit works the same way.
+        if (++errors >= settings.maxErrors()) {
+            abortTransaction("aborted", 0);
+            return close(SmtpReply.TOO_MANY_ERRORS);
+        }
+        return reply(reply);
+    }
+
+    private Step close(SmtpReply reply) {
+        state = State.CLOSED;
+        pending = Pending.NONE;
+        return new Step.Close(reply);
+    }
+
+    private void abortTransaction(String outcome, int reply) {
+        if (state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA) {
+            finishTransaction(outcome, reply);
+        }
+        resetTransaction();
+    }
+
+    private void finishTransaction(String outcome, int reply) {
+        long millis = (nanoTime.getAsLong() - transactionStart) / 1_000_000;
+        finished = new Transaction(sender == null ? "" : sender.domain(), recipients, dataSize, outcome, reply, millis);
+        resetTransaction();
+    }
+
+    private void resetTransaction() {
+        sender = null;
+        utf8Transaction = false;
+        recipients = 0;
+        dataSize = 0;
+        dataFailed = false;
+        if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
+            state = State.READY;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SmtpSession[" + state.name().toLowerCase(Locale.ROOT) + ", pending " + pending + "]";
+    }
+}

@@ -1,0 +1,40 @@
+package io.sluice.proxy.session;
+
+import io.sluice.proxy.smtp.SmtpReply;
+
+/** What the transport must do next after a session event; the session itself never touches the network. */
+public sealed interface Step {
+
+    /** Connect to a backend and read its greeting and EHLO reply, then call {@code onBackendReady}. */
+    record OpenBackend() implements Step {}
+
+    /** Send the reply, then read the next command. */
+    record Reply(SmtpReply reply) implements Step {}
+
+    /** Send the reply and close the connection. */
+    record Close(SmtpReply reply) implements Step {}
+
+    /** Tell the backend who the client is (XCLIENT where offered) and repeat its HELO/EHLO, then call {@code onIntroduced}. */
+    record Introduce(String helo, boolean esmtp) implements Step {}
+
+    /** Send the command line to the backend (introducing the client first if the backend is new). */
+    record Forward(String line, BackendStage stage) implements Step {}
+
+    /** Send the reply (354), then frame message content. */
+    record ReceiveData(SmtpReply reply, long maxMessageSize) implements Step {}
+
+    /** End the message at the backend with the end-of-data line and wait for its final reply. */
+    record EndData() implements Step {}
+
+    /** Drop the backend connection without ending the message (so it is never delivered), then reply. */
+    record AbortData(SmtpReply reply) implements Step {}
+
+    /** Send the reply (220), discard anything pipelined after STARTTLS, and start the TLS handshake. */
+    record StartTls(SmtpReply reply) implements Step {}
+
+    /** Nothing to do now. */
+    record None() implements Step {}
+
+    /** Which RFC 5321 §4.5.3.2 timeout applies while waiting for the backend. */
+    enum BackendStage { COMMAND, DATA_INIT, DATA_TERMINATION }
+}
