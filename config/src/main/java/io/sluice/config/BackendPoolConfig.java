@@ -1,0 +1,30 @@
+package io.sluice.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A group of interchangeable backend SMTP servers that a listener relays to.
+ *
+ * @param name the pool's key in {@link SluiceConfig#backends()}
+ * @param servers the servers, in file order
+ * @param xclient whether to pass the client's address with XCLIENT when the backend advertises it
+ * @param tls whether to upgrade backend connections with STARTTLS
+ * @param connectTimeout how long a TCP connect to one server may take
+ * @param healthCheck how often and how patiently servers are probed
+ */
+public record BackendPoolConfig(String name, List<HostPort> servers, boolean xclient, BackendTls tls,
+                                Duration connectTimeout, HealthCheckConfig healthCheck) {
+
+    public BackendPoolConfig {
+        Objects.requireNonNull(name, "name");
+        servers = List.copyOf(servers);
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("servers: [] (expected: at least one server)");
+        }
+        Objects.requireNonNull(tls, "tls");
+        SmtpTimeouts.requirePositive(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(healthCheck, "healthCheck");
+    }
+}

@@ -1,0 +1,222 @@
+package io.sluice.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Maps the YAML tree onto {@link SluiceConfig}: the schema, its defaults, and the checks that span several values
+ * (unique listener names and bind addresses, pool references).
+ */
+final class ConfigBinder {
+
+    // RFC 5321 §4.5.3.1.7 asks a server to accept messages of at least 64K octets.
+    private static final long MIN_MESSAGE_SIZE = 64 * 1024;
+    // RFC 5321 §4.5.3.1.8 asks a server to accept at least 100 recipients per message.
+    private static final int MIN_RECIPIENTS = 100;
+
+    private static final Conversion<Long> MESSAGE_SIZE =
+            Conversion.sizeAtLeast(MIN_MESSAGE_SIZE, "RFC 5321 §4.5.3.1.7 requires 64K octets");
+    private static final Conversion<Integer> RECIPIENTS =
+            Conversion.integerAtLeast(MIN_RECIPIENTS, "RFC 5321 §4.5.3.1.8 requires 100 recipients");
+    private static final Conversion<Integer> ERRORS = Conversion.integerAtLeast(1, "");
+    private static final Conversion<String> POOL_REFERENCE = Conversion.text("the name of a pool under backends");
+
+    private final Problems problems;
+    private final Conversion<Path> readableFile;
+    private final Set<String> poolNames = new LinkedHashSet<>();
+    private final Map<String, Value> listenerNames = new HashMap<>();
+    private final Map<HostPort, Value> binds = new LinkedHashMap<>();
+
+    /** @param baseDir the directory relative TLS paths are resolved against */
+    ConfigBinder(Problems problems, Path baseDir) {
+        this.problems = problems;
+        this.readableFile = Conversion.readableFile(baseDir);
+    }
+
+    /** Returns the config, or null when a problem was found. */
+    SluiceConfig bind(YamlNode root) {
+        Section document = new Value(root, "", root.line(), true, problems).section();
+        Value smtp = document.get("smtp");
+        Value listeners = document.get("listeners");
+        Value backends = document.get("backends");
+        document.rejectUnknownKeys();
+
+        // Pools first: listeners refer to them by name.
+        Map<String, BackendPoolConfig> pools = backends(backends);
+        List<ListenerConfig> listenerConfigs = new ArrayList<>();
+        for (Value listener : listeners.nonEmptyList("a list of at least one listener")) {
+            listenerConfigs.add(listener(listener));
+        }
+        SmtpConfig smtpConfig = smtp(smtp.section());
+        return problems.construct(() -> new SluiceConfig(smtpConfig, listenerConfigs, pools));
+    }
+
+    private SmtpConfig smtp(Section section) {
+        Value hostnameValue = section.get("hostname");
+        String hostname = hostnameValue.isPresent() ? hostnameValue.required(Conversion.HOST_NAME) : localHostName();
+        Long maxMessageSize = section.get("max-message-size").optional(MESSAGE_SIZE, 50L << 20);
+        Integer maxRecipients = section.get("max-recipients").optional(RECIPIENTS, 1000);
+        Integer maxErrors = section.get("max-errors").optional(ERRORS, 20);
+        BareLineEndings bareLineEndings = section.get("bare-line-endings")
+                .optional(Conversion.oneOf(BareLineEndings.class), BareLineEndings.REJECT);
+        SmtpTimeouts timeouts = timeouts(section.get("timeouts").section());
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new SmtpConfig(
+                hostname, maxMessageSize, maxRecipients, maxErrors, bareLineEndings, timeouts));
+    }
+
+    // Defaults from RFC 5321 §4.5.3.2.
+    private SmtpTimeouts timeouts(Section section) {
+        Duration command = section.get("command").optional(Conversion.DURATION, Duration.ofMinutes(5));
+        Duration greeting = section.get("backend-greeting").optional(Conversion.DURATION, Duration.ofMinutes(5));
+        Duration backendCommand = section.get("backend-command").optional(Conversion.DURATION, Duration.ofMinutes(5));
+        Duration dataInit = section.get("backend-data-init").optional(Conversion.DURATION, Duration.ofMinutes(2));
+        Duration dataBlock = section.get("backend-data-block").optional(Conversion.DURATION, Duration.ofMinutes(3));
+        Duration dataTermination =
+                section.get("backend-data-termination").optional(Conversion.DURATION, Duration.ofMinutes(10));
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new SmtpTimeouts(
+                command, greeting, backendCommand, dataInit, dataBlock, dataTermination));
+    }
+
+    private ListenerConfig listener(Value value) {
+        Section section = value.section();
+        Value nameValue = section.get("name");
+        String name = nameValue.required(Conversion.NAME_TEXT);
+        ListenerRole role = section.get("role").required(Conversion.oneOf(ListenerRole.class));
+        Value bindValue = section.get("bind");
+        HostPort bind = bindValue.required(Conversion.HOST_PORT);
+        // Every role so far is inbound, and inbound mail is relayed to a pool.
+        Value poolValue = section.get("backend-pool");
+        String pool = poolValue.required(POOL_REFERENCE);
+        Value proxyValue = section.get("proxy-protocol");
+        Optional<ProxyProtocolConfig> proxyProtocol =
+                proxyValue.isPresent() ? Optional.ofNullable(proxyProtocol(proxyValue.section())) : Optional.empty();
+        Value tlsValue = section.get("tls");
+        Optional<TlsConfig> tls =
+                tlsValue.isPresent() ? Optional.ofNullable(tls(tlsValue.section())) : Optional.empty();
+        section.rejectUnknownKeys();
+
+        checkUniqueName(name, nameValue);
+        checkUniqueBind(bind, bindValue);
+        checkPoolExists(pool, poolValue);
+        return problems.construct(() -> new ListenerConfig(name, role, bind, pool, proxyProtocol, tls));
+    }
+
+    private ProxyProtocolConfig proxyProtocol(Section section) {
+        List<Cidr> trusted = new ArrayList<>();
+        for (Value item : section.get("trusted").nonEmptyList("a list of at least one CIDR such as 10.0.0.0/8")) {
+            trusted.add(item.required(Conversion.CIDR));
+        }
+        Duration timeout = section.get("timeout").optional(Conversion.DURATION, Duration.ofSeconds(10));
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new ProxyProtocolConfig(trusted, timeout));
+    }
+
+    private TlsConfig tls(Section section) {
+        Path cert = section.get("cert").required(readableFile);
+        Path key = section.get("key").required(readableFile);
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new TlsConfig(cert, key));
+    }
+
+    private Map<String, BackendPoolConfig> backends(Value value) {
+        Section section = value.section();
+        Map<String, BackendPoolConfig> pools = new LinkedHashMap<>();
+        section.all().forEach((name, poolValue) -> {
+            poolNames.add(name);
+            try {
+                Conversion.NAME_TEXT.parse().apply(name);
+            } catch (IllegalArgumentException e) {
+                problems.add(value.path(), e.getMessage(), section.keyLine(name));
+            }
+            pools.put(name, pool(name, poolValue.section()));
+        });
+        return pools;
+    }
+
+    private BackendPoolConfig pool(String name, Section section) {
+        List<HostPort> servers = new ArrayList<>();
+        for (Value item : section.get("servers").nonEmptyList("a list of at least one host:port")) {
+            servers.add(item.required(Conversion.HOST_PORT));
+        }
+        // XCLIENT is only sent when the backend advertises it, so on by default costs nothing where unsupported.
+        Boolean xclient = section.get("xclient").optional(Conversion.BOOLEAN, true);
+        BackendTls tls = section.get("tls").optional(Conversion.oneOf(BackendTls.class), BackendTls.NONE);
+        Duration connectTimeout = section.get("connect-timeout").optional(Conversion.DURATION, Duration.ofSeconds(5));
+        HealthCheckConfig healthCheck = healthCheck(section.get("health-check").section());
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new BackendPoolConfig(
+                name, servers, xclient, tls, connectTimeout, healthCheck));
+    }
+
+    private HealthCheckConfig healthCheck(Section section) {
+        Duration interval = section.get("interval").optional(Conversion.DURATION, Duration.ofSeconds(10));
+        Duration timeout = section.get("timeout").optional(Conversion.DURATION, Duration.ofSeconds(5));
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new HealthCheckConfig(interval, timeout));
+    }
+
+    private void checkUniqueName(String name, Value value) {
+        if (name == null) {
+            return;
+        }
+        Value first = listenerNames.putIfAbsent(name, value);
+        if (first != null) {
+            value.invalid("a name no other listener has; " + first.path() + " is also " + Conversion.quote(name));
+        }
+    }
+
+    private void checkUniqueBind(HostPort bind, Value value) {
+        if (bind == null) {
+            return;
+        }
+        binds.forEach((other, otherValue) -> {
+            if (overlaps(bind, other)) {
+                value.invalid("an address no other listener binds; " + otherValue.path() + " is "
+                        + Conversion.quote(other.toString()));
+            }
+        });
+        binds.putIfAbsent(bind, value);
+    }
+
+    private void checkPoolExists(String pool, Value value) {
+        if (pool != null && !poolNames.contains(pool)) {
+            value.invalid(poolNames.isEmpty()
+                    ? "the name of a pool under backends, which has none"
+                    : "the name of a pool under backends: " + String.join(", ", poolNames));
+        }
+    }
+
+    /** Whether two binds would fail with "address in use": same port and the same host or a wildcard address. */
+    private static boolean overlaps(HostPort a, HostPort b) {
+        if (a.port() != b.port()) {
+            return false;
+        }
+        InetAddress addressA = Addresses.literal(a.host());
+        InetAddress addressB = Addresses.literal(b.host());
+        if (addressA == null || addressB == null) {
+            return a.host().equalsIgnoreCase(b.host());
+        }
+        // On Linux a wildcard bind of either family conflicts with every other bind of the port (dual-stack sockets).
+        return addressA.equals(addressB) || addressA.isAnyLocalAddress() || addressB.isAnyLocalAddress();
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

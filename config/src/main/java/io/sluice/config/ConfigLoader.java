@@ -1,0 +1,54 @@
+package io.sluice.config;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Loads and validates a Sluice YAML configuration, reporting every error in the file at once. */
+public final class ConfigLoader {
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * Reads and validates a configuration file; relative TLS paths in it are resolved against the file's directory.
+     *
+     * @throws ConfigException listing every error, or naming the file if it cannot be read
+     */
+    public static SluiceConfig load(Path file) throws ConfigException {
+        String source = file.toString();
+        String yaml;
+        try {
+            yaml = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(new ConfigError(source, "", "file not found", 0)));
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(List.of(new ConfigError(source, "", "not UTF-8 text", 0)));
+        } catch (IOException e) {
+            throw new ConfigException(List.of(new ConfigError(source, "", "cannot read file: " + e, 0)));
+        }
+        return parse(yaml, source, file.toAbsolutePath().getParent());
+    }
+
+    /**
+     * Validates a configuration given as text; relative TLS paths in it are resolved against the current directory.
+     *
+     * @param sourceName names the text in error messages, such as a file name
+     * @throws ConfigException listing every error
+     */
+    public static SluiceConfig parse(String yaml, String sourceName) throws ConfigException {
+        return parse(yaml, sourceName, Path.of("").toAbsolutePath());
+    }
+
+    private static SluiceConfig parse(String yaml, String source, Path baseDir) throws ConfigException {
+        Problems problems = new Problems(source);
+        SluiceConfig config = YamlReader.read(yaml, problems)
+                .map(root -> new ConfigBinder(problems, baseDir).bind(root))
+                .orElse(null);
+        problems.throwIfAny();
+        return config;
+    }
+}

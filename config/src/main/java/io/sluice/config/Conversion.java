@@ -1,0 +1,151 @@
+package io.sluice.config;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Turns the text of a YAML scalar into a config value.
+ *
+ * @param expected what a valid value looks like, for messages about a missing value or one of the wrong type
+ * @param parse the conversion; it throws {@link IllegalArgumentException} with a message such as
+ *     {@code "x" (expected: ...)}, made by {@link #invalid(String, String)}
+ */
+record Conversion<T>(String expected, Function<String, T> parse) {
+
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+    private static final int MAX_QUOTED = 80;
+
+    static final String NAME_EXPECTED = "a name of a-z, 0-9 and '-', not starting with '-'";
+
+    static final Conversion<String> NAME_TEXT = new Conversion<>(NAME_EXPECTED, text -> {
+        if (!NAME.matcher(text).matches()) {
+            throw invalid(text, NAME_EXPECTED);
+        }
+        return text;
+    });
+
+    // RFC 5321 §4.1.2: the greeting and EHLO reply carry a domain, which follows host name syntax.
+    static final Conversion<String> HOST_NAME = new Conversion<>("a host name such as mx.example.net", text -> {
+        if (!Addresses.isHostName(text)) {
+            throw invalid(text, "a host name such as mx.example.net");
+        }
+        return text;
+    });
+
+    static final Conversion<HostPort> HOST_PORT =
+            new Conversion<>("host:port, such as 127.0.0.1:25, [::1]:25 or mx.example:25", HostPort::parse);
+
+    static final Conversion<Cidr> CIDR = new Conversion<>("a CIDR such as 10.0.0.0/8", Cidr::parse);
+
+    static final Conversion<Duration> DURATION = new Conversion<>(Units.DURATION_EXPECTED, Units::parseDuration);
+
+    static final Conversion<Boolean> BOOLEAN = new Conversion<>("true or false", text -> switch (text) {
+        case "true", "True", "TRUE" -> true;
+        case "false", "False", "FALSE" -> false;
+        default -> throw invalid(text, "true or false");
+    });
+
+    /** Any text; for references checked against other values once everything is read. */
+    static Conversion<String> text(String expected) {
+        return new Conversion<>(expected, text -> text);
+    }
+
+    /** A byte count of at least {@code min}; {@code why} says where the minimum comes from. */
+    static Conversion<Long> sizeAtLeast(long min, String why) {
+        String expected = "a size of at least " + Units.formatSize(min) + "; " + why;
+        return new Conversion<>(Units.SIZE_EXPECTED, text -> {
+            long size = Units.parseSize(text);
+            if (size < min) {
+                throw invalid(text, expected);
+            }
+            return size;
+        });
+    }
+
+    /** A decimal integer of at least {@code min}; {@code why}, unless empty, says where the minimum comes from. */
+    static Conversion<Integer> integerAtLeast(int min, String why) {
+        String expected = "an integer >= " + min + (why.isEmpty() ? "" : "; " + why);
+        return new Conversion<>(expected, text -> {
+            if (text.isEmpty() || text.length() > 10 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw invalid(text, expected);
+            }
+            long value = Long.parseLong(text);
+            if (value < min || value > Integer.MAX_VALUE) {
+                throw invalid(text, expected);
+            }
+            return (int) value;
+        });
+    }
+
+    /** One of the enum's constants, written in lower case. */
+    static <E extends Enum<E>> Conversion<E> oneOf(Class<E> type) {
+        String names = Arrays.stream(type.getEnumConstants())
+                .map(constant -> constant.name().toLowerCase(Locale.ROOT))
+                .collect(Collectors.joining(", "));
+        String expected = "one of: " + names;
+        return new Conversion<>(expected, text -> {
+            for (E constant : type.getEnumConstants()) {
+                if (constant.name().toLowerCase(Locale.ROOT).equals(text)) {
+                    return constant;
+                }
+            }
+            throw invalid(text, expected);
+        });
+    }
+
+    /** A readable regular file; a relative path is resolved against {@code baseDir}. */
+    static Conversion<Path> readableFile(Path baseDir) {
+        String expected = "the path of a readable file";
+        return new Conversion<>(expected, text -> {
+            Path path;
+            try {
+                path = baseDir.resolve(text).toAbsolutePath().normalize();
+            } catch (InvalidPathException e) {
+                throw invalid(text, expected);
+            }
+            if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+                throw invalid(text, expected + "; " + path + " is not one");
+            }
+            return path;
+        });
+    }
+
+    /** Returns the exception for a value that is not what was expected: {@code "text" (expected: ...)}. */
+    static IllegalArgumentException invalid(String text, String expected) {
+        return new IllegalArgumentException(quote(text) + " (expected: " + expected + ")");
+    }
+
+    /** Quotes a found value for a one-line message, escaping control characters and shortening long values. */
+    static String quote(String text) {
+        StringBuilder quoted = new StringBuilder("\"");
+        int end = Math.min(text.length(), MAX_QUOTED);
+        for (int i = 0; i < end; i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> quoted.append("\\\"");
+                case '\\' -> quoted.append("\\\\");
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                case '\t' -> quoted.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        quoted.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        quoted.append(c);
+                    }
+                }
+            }
+        }
+        if (end < text.length()) {
+            quoted.append("...");
+        }
+        return quoted.append('"').toString();
+    }
+}
