@@ -73,10 +73,19 @@ public final class ExternalTool {
 
   /** A TCP port on 127.0.0.1 that was free a moment ago (another process may still take it). */
   public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Whether ::1 can be bound, i.e. IPv6 works on loopback here. */
+  public static boolean hasIpv6Loopback() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -121,7 +130,8 @@ public final class ExternalTool {
         throw new AssertionError(tool.getFileName() + " " + args + " did not finish within " + timeout
             + "; output so far:\n" + Files.readString(output, StandardCharsets.ISO_8859_1));
       }
-      return new Finished(process.exitValue(), Files.readString(output, StandardCharsets.ISO_8859_1), elapsed);
+      String printed = Files.readString(output, StandardCharsets.ISO_8859_1);
+      return new Finished(process.exitValue(), printed, elapsed);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -204,7 +214,7 @@ public final class ExternalTool {
     }
   }
 
-  /** Waits until none of {@code processes} is running; returns false if some still run after {@code timeout}. */
+  /** Waits until none of {@code processes} runs; false if some still run after {@code timeout}. */
   static boolean awaitAllStopped(List<ProcessHandle> processes, Duration timeout) {
     try {
       await().atMost(timeout)

@@ -1,12 +1,15 @@
 package io.sluice.proxy.peers;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Proves the peer fixtures work on their own, without the proxy in between. */
@@ -80,13 +83,16 @@ class PeersSelfTest {
         Fault.of("-r|connect", 21, false, 0, "450 4.3.0 Error: command failed", "221 Bye"),
         Fault.of("-r|rcpt", 24, false, 0, "250 2.1.0 Ok", "450 4.3.0 Error: command failed", "221 Bye"),
         Fault.of("-r|.", 26, false, 1, DATA_GO_AHEAD, "450 4.3.0 Error: command failed", "221 Bye"),
-        Fault.of("-b|451 4.7.1 Try later|-r|rcpt", 24, false, 0, "250 2.1.0 Ok", "451 4.7.1 Try later", "221 Bye"),
+        Fault.of("-b|451 4.7.1 Try later|-r|rcpt", 24, false, 0,
+            "250 2.1.0 Ok", "451 4.7.1 Try later", "221 Bye"),
         Fault.of("-f|mail", 23, false, 0, "250 ", "500 5.3.0 Error: command failed", "221 Bye"),
         Fault.of("-f|data", 25, false, 0, "250 2.1.5 Ok", "500 5.3.0 Error: command failed", "221 Bye"),
         Fault.of("-f|.", 26, false, 1, DATA_GO_AHEAD, "500 5.3.0 Error: command failed", "221 Bye"),
-        Fault.of("-B|554 5.7.1 Go away|-f|rcpt", 24, false, 0, "250 2.1.0 Ok", "554 5.7.1 Go away", "221 Bye"),
+        Fault.of("-B|554 5.7.1 Go away|-f|rcpt", 24, false, 0,
+            "250 2.1.0 Ok", "554 5.7.1 Go away", "221 Bye"),
         Fault.of("-w|1", 0, false, 1, DATA_GO_AHEAD, "250 2.0.0 Ok", "221 Bye").slowerThan(second),
-        Fault.of("-W|rcpt:1", 0, false, 1, "250 2.1.5 Ok", DATA_GO_AHEAD, "250 2.0.0 Ok", "221 Bye").slowerThan(second),
+        Fault.of("-W|rcpt:1", 0, false, 1, "250 2.1.5 Ok", DATA_GO_AHEAD, "250 2.0.0 Ok", "221 Bye")
+            .slowerThan(second),
         Fault.of("-W|connect:1", 0, false, 1, "250 2.0.0 Ok", "221 Bye").slowerThan(second),
         Fault.of("-H|1", 0, false, 1, DATA_GO_AHEAD, "250 2.0.0 Ok", "221 Bye").slowerThan(second),
         Fault.of("-A|1", 26, true, 0, DATA_GO_AHEAD, "550 This violates SMTP").slowerThan(second),
@@ -106,6 +112,9 @@ class PeersSelfTest {
       assertThat(run.output().contains(CLOSED)).as(run.output()).isEqualTo(fault.hangsUp());
       assertThat(run.exitCode()).as(run.output()).isEqualTo(fault.exitCode());
       assertThat(run.elapsed()).isGreaterThanOrEqualTo(fault.atLeast());
+      if (fault.options().contains("-r") || fault.options().contains("-f")) {
+        assertThat(run.replies()).doesNotContain("250-PIPELINING");
+      }
       if (fault.stored() > 0) {
         sink.awaitMessages(fault.stored(), WAIT);
       }
@@ -116,24 +125,29 @@ class PeersSelfTest {
     }
   }
 
-  @Test
-  void xclientThroughPostfixReachesSink() {
+  @ParameterizedTest(name = "XCLIENT ADDR={0}")
+  @CsvSource({
+      "127.0.0.9, 127.0.0.9, 127.0.0.9",
+      "192.0.2.7, 192.0.2.7, 192.0.2.7",
+      "IPV6:2001:db8::7, IPv6:2001:db8::7, 2001:db8::7"})
+  void xclientThroughPostfixReachesSink(String address, String inReceived, String inLog) {
+    assumeTrue(!address.startsWith("IPV6:") || ExternalTool.hasIpv6Loopback(), "IPv6 on loopback");
     try (SmtpSinkProcess sink = SmtpSinkProcess.start();
         PostfixInstance postfix = PostfixInstance.start(sink)) {
-      SwaksRun run = SwaksRun.send(postfix.port(), "--xclient-addr", "127.0.0.9",
+      SwaksRun run = SwaksRun.send(postfix.port(), "--xclient-addr", address,
           "--xclient-name", "unknown", "--header", "Subject: via postfix");
 
       assertThat(run.exitCode()).as(run.output()).isZero();
-      assertThat(run.sent()).contains("XCLIENT ADDR=127.0.0.9 NAME=unknown");
+      assertThat(run.sent()).contains("XCLIENT ADDR=" + address + " NAME=unknown");
       List<SmtpSinkProcess.Message> messages = sink.awaitMessages(1, WAIT);
       assertThat(messages).hasSize(1);
       SmtpSinkProcess.Message message = messages.get(0);
       assertThat(message.headers("Subject")).containsExactly("via postfix");
       assertThat(message.headers("Received").get(0))
-          .startsWith("from client.example (unknown [127.0.0.9])")
+          .startsWith("from client.example (unknown [" + inReceived + "])")
           .contains("by postfix.sluice.test (Postfix)");
       assertThat(postfix.awaitLog("status=sent", WAIT))
-          .containsPattern("smtpd\\[\\d+\\]: \\w+: client=unknown\\[127\\.0\\.0\\.9\\]")
+          .containsPattern("smtpd\\[\\d+\\]: \\w+: client=unknown\\[" + Pattern.quote(inLog) + "\\]")
           .contains("relay=127.0.0.1[127.0.0.1]:" + sink.port());
     }
   }

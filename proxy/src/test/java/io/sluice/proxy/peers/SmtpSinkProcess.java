@@ -51,6 +51,9 @@ import java.util.stream.Stream;
  * {@code -Q .}, {@code -r .}, {@code -f .} or {@code -M} the message counts in {@link #messages()} even
  * though the client was not told it was accepted. Transactions aborted earlier (RSET, EHLO, disconnect,
  * {@code -A}) are not stored. Do not pass {@code -d} or {@code -D}: the fixture sets {@code -d} itself.
+ *
+ * <p>smtp-sink advertises {@code XCLIENT NAME HELO} and answers any XCLIENT with 250 but ignores it:
+ * {@link Message#clientAddress()} is always the TCP peer. {@code -C} stops advertising XCLIENT.
  */
 public final class SmtpSinkProcess implements AutoCloseable {
 

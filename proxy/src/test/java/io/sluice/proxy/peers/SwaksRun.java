@@ -22,8 +22,10 @@ import java.util.regex.Pattern;
 public record SwaksRun(int exitCode, String output, Duration elapsed) {
 
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
-  private static final Pattern RECEIVED = Pattern.compile("^(?:<- |<~ |<\\*\\*|<~\\*) (.*)$", Pattern.MULTILINE);
-  private static final Pattern SENT = Pattern.compile("^(?: ->| ~>|\\*\\*>|\\*~>) (.*)$", Pattern.MULTILINE);
+  private static final Pattern RECEIVED =
+      Pattern.compile("^(?:<- |<~ |<\\*\\*|<~\\*) (.*)$", Pattern.MULTILINE);
+  private static final Pattern SENT =
+      Pattern.compile("^(?: ->| ~>|\\*\\*>|\\*~>) (.*)$", Pattern.MULTILINE);
 
   /** Runs swaks with exactly these arguments, for at most a minute. */
   public static SwaksRun run(String... args) {

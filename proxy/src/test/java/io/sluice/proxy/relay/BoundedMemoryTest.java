@@ -1,0 +1,78 @@
+package io.sluice.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import io.netty.util.ResourceLeakDetector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A message much larger than any buffer, to a backend slower than the client: Sluice must hold the client back. */
+class BoundedMemoryTest {
+
+    private static final int MESSAGE_MB = 96;
+
+    private static ResourceLeakDetector.Level leakDetection;
+
+    // Paranoid leak tracking records every access of every buffer: right for protocol tests, but it makes
+    // a 96 MB transfer crawl, and this test measures memory, not leaks.
+    @BeforeAll
+    static void simpleLeakDetection() {
+        leakDetection = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
+    }
+
+    @AfterAll
+    static void restoreLeakDetection() {
+        ResourceLeakDetector.setLevel(leakDetection);
+    }
+
+    @Test
+    void largeMessageToASlowBackendKeepsBufferMemorySmall() throws Exception {
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        AtomicLong peak = new AtomicLong();
+        // ~25 MB/s at the backend; the client on loopback could send many times faster.
+        try (SlowReadingBackend backend = new SlowReadingBackend(256 * 1024, 10);
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).maxMessageSize(200L << 20).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            sampler.scheduleAtFixedRate(() -> peak.accumulateAndGet(usedBufferMemory(), Math::max),
+                    0, 20, TimeUnit.MILLISECONDS);
+            assertThat(client.reply()).startsWith("220 ");
+            assertThat(client.command("EHLO client.example")).startsWith("250 ");
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            byte[] line = ("x".repeat(998) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] block = new byte[line.length * 1024];
+            for (int i = 0; i < 1024; i++) {
+                System.arraycopy(line, 0, block, i * line.length, line.length);
+            }
+            for (int i = 0; i < MESSAGE_MB; i++) {
+                client.send(new String(block, StandardCharsets.US_ASCII));
+            }
+            assertThat(client.command(".")).startsWith("250 ");
+
+            assertThat(backend.contentBytes()).isGreaterThanOrEqualTo((long) MESSAGE_MB * block.length);
+            // Unbounded buffering would hold most of the 96 MB; the relay's bound is a few read buffers.
+            System.out.printf("peak pooled buffer memory during a %d MB message: %.1f MB%n", MESSAGE_MB,
+                    peak.get() / 1048576.0);
+            assertThat(peak.get()).as("peak pooled buffer memory").isLessThan(24L << 20);
+        } finally {
+            sampler.shutdownNow();
+        }
+    }
+
+    private static long usedBufferMemory() {
+        var metric = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        return metric.usedDirectMemory() + metric.usedHeapMemory();
+    }
+}

@@ -1,0 +1,114 @@
+package io.sluice.proxy.relay;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A byte-exact SMTP client over a plain socket, for sequences no well-behaved client would send
+ * (smuggling, talking early, overlong lines). Replies are read whole, multi-line ones joined.
+ */
+final class RawSmtpClient implements AutoCloseable {
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    RawSmtpClient(int port) throws IOException {
+        this("127.0.0.1", port);
+    }
+
+    RawSmtpClient(String localAddress, int port) throws IOException {
+        socket = new Socket();
+        socket.bind(new InetSocketAddress(localAddress, 0));
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        socket.setSoTimeout(15_000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    RawSmtpClient send(String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        return this;
+    }
+
+    /** The next reply, every line of it, e.g. {@code ["250-mx", "250 PIPELINING"]}; empty at end of stream. */
+    List<String> replyLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        while (true) {
+            String line = readLine();
+            if (line == null) {
+                return lines;
+            }
+            lines.add(line);
+            if (line.length() < 4 || line.charAt(3) != '-') {
+                return lines;
+            }
+        }
+    }
+
+    /** The last line of the next reply ("" at end of stream). */
+    String reply() throws IOException {
+        List<String> lines = replyLines();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+
+    /** Sends a line with CRLF and returns the last line of its reply. */
+    String command(String line) throws IOException {
+        send(line + "\r\n");
+        return reply();
+    }
+
+    /** Sends a line and reads replies (answers to earlier pipelined commands first) until one starts with the prefix. */
+    boolean commandUntil(String line, String replyPrefix) throws IOException {
+        send(line + "\r\n");
+        for (String reply = reply(); !reply.isEmpty(); reply = reply()) {
+            if (reply.startsWith(replyPrefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when the server closed the connection (within the read timeout) without sending anything. */
+    boolean closedWithoutReply() throws IOException {
+        try {
+            return in.read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            // A reset is a close too.
+            return true;
+        }
+    }
+
+    private String readLine() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int previous = -1;
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+            }
+            if (b == '\n' && previous == '\r') {
+                byte[] bytes = line.toByteArray();
+                return new String(bytes, 0, bytes.length - 1, StandardCharsets.UTF_8);
+            }
+            line.write(b);
+            previous = b;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

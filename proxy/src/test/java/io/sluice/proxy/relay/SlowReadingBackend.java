@@ -1,0 +1,125 @@
+package io.sluice.proxy.relay;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A backend that reads message content at a fixed, slow rate: no packaged SMTP server throttles its reads,
+ * and that is what shows whether the relay holds the client back instead of buffering. One session at a
+ * time; everything else is the least a client needs (greeting, EHLO, MAIL, RCPT, DATA, QUIT).
+ */
+final class SlowReadingBackend implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final Thread thread;
+    private final int bytesPerTick;
+    private final long tickMillis;
+    private final AtomicLong contentBytes = new AtomicLong();
+
+    SlowReadingBackend(int bytesPerTick, long tickMillis) throws IOException {
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.bytesPerTick = bytesPerTick;
+        this.tickMillis = tickMillis;
+        this.thread = new Thread(this::serve, "slow-backend");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    long contentBytes() {
+        return contentBytes.get();
+    }
+
+    private void serve() {
+        while (!server.isClosed()) {
+            try (Socket socket = server.accept()) {
+                session(socket);
+            } catch (IOException | InterruptedException e) {
+                // Next session, or closed.
+            }
+        }
+    }
+
+    private void session(Socket socket) throws IOException, InterruptedException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        reply(out, "220 slow.test ESMTP");
+        while (true) {
+            String line = readLine(in);
+            if (line == null) {
+                return;
+            }
+            String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase() : line.toUpperCase();
+            switch (verb) {
+                case "EHLO" -> reply(out, "250-slow.test\r\n250-PIPELINING\r\n250 8BITMIME");
+                case "DATA" -> {
+                    reply(out, "354 go ahead");
+                    readContentSlowly(in);
+                    reply(out, "250 2.0.0 Ok: stored");
+                }
+                case "QUIT" -> {
+                    reply(out, "221 2.0.0 Bye");
+                    return;
+                }
+                default -> reply(out, "250 2.0.0 Ok");
+            }
+        }
+    }
+
+    private void readContentSlowly(InputStream in) throws IOException, InterruptedException {
+        byte[] buffer = new byte[bytesPerTick];
+        int matched = 0;
+        byte[] end = "\r\n.\r\n".getBytes(StandardCharsets.US_ASCII);
+        // The message starts right after DATA's CRLF, so a leading ".\r\n" also ends it.
+        matched = 2;
+        while (true) {
+            int n = in.read(buffer);
+            if (n < 0) {
+                throw new IOException("closed during content");
+            }
+            for (int i = 0; i < n; i++) {
+                matched = buffer[i] == end[matched] ? matched + 1 : (buffer[i] == '\r' ? 1 : 0);
+                if (matched == end.length) {
+                    contentBytes.addAndGet(i + 1);
+                    return;
+                }
+            }
+            contentBytes.addAndGet(n);
+            Thread.sleep(tickMillis);
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int previous = -1;
+        for (int b = in.read(); b >= 0; b = in.read()) {
+            if (b == '\n' && previous == '\r') {
+                return line.substring(0, line.length() - 1);
+            }
+            line.append((char) b);
+            previous = b;
+        }
+        return null;
+    }
+
+    private static void reply(OutputStream out, String text) throws IOException {
+        out.write((text + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}
