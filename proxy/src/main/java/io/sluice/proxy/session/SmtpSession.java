@@ -41,7 +41,8 @@ public final class SmtpSession {
     private boolean utf8Transaction;
     private int recipients;
     private long transactionStart;
-    private boolean dataFailed;
+    // The backend lost its half of the transaction; the client, still holding its half, gets a tempfail.
+    private boolean backendLost;
     private long dataSize;
     private Transaction finished;
 
@@ -112,6 +113,9 @@ public final class SmtpSession {
     }
 
     public Step onCommandLine(byte[] line) {
+        if (state == State.CLOSED) {
+            return new Step.None();
+        }
         Optional<SmtpCommand> parsed = CommandParser.parse(line);
         if (parsed.isEmpty()) {
             return error(SmtpReply.SYNTAX_ERROR);
@@ -206,6 +210,10 @@ public final class SmtpSession {
                 return error(SmtpReply.of(555, "5.5.4", "Unsupported parameter: " + name));
             }
         }
+        if (backendLost) {
+            // Not the 503 of a missing MAIL: the client would bounce the recipient for a fault of ours.
+            return reply(SmtpReply.BACKEND_LOST);
+        }
         if (recipients >= settings.maxRecipients()) {
             // RFC 5321 §4.5.3.1.10: 452, so the client tries the rest later.
             return reply(SmtpReply.TOO_MANY_RECIPIENTS);
@@ -217,6 +225,10 @@ public final class SmtpSession {
     private Step data(SmtpCommand command) {
         if (command.hasArgument()) {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: DATA"));
+        }
+        if (backendLost) {
+            finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
+            return reply(SmtpReply.BACKEND_LOST);
         }
         if (state == State.MAIL) {
             return error(SmtpReply.of(554, "5.5.1", "No valid recipients"));
@@ -232,10 +244,12 @@ public final class SmtpSession {
         if (command.hasArgument()) {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: RSET"));
         }
-        if (state == State.MAIL || state == State.RCPT) {
+        if ((state == State.MAIL || state == State.RCPT) && !backendLost) {
             pending = Pending.RSET;
             return new Step.Forward("RSET", BackendStage.COMMAND);
         }
+        // Nothing to reset at a backend that lost the transaction already.
+        resetTransaction();
         return reply(SmtpReply.OK);
     }
 
@@ -274,7 +288,9 @@ public final class SmtpSession {
     public Step onIntroduced(SmtpReply backendEhlo) {
         pending = Pending.NONE;
         if (!backendEhlo.isPositive()) {
+            // Back to before HELO: without a name, a replacement backend could not be introduced (no XCLIENT).
             helo = null;
+            state = State.GREETED;
             return reply(backendEhlo.withEnhancedCodes());
         }
         backend = BackendCapabilities.fromEhlo(backendEhlo);
@@ -336,9 +352,14 @@ public final class SmtpSession {
             case DATA -> {
                 if (reply.code() == 354) {
                     state = State.DATA;
-                    dataFailed = false;
+                    backendLost = false;
                     dataSize = 0;
                     return new Step.ReceiveData(reply, maxMessageSize());
+                }
+                if (reply.isPositive()) {
+                    // Any other yes to DATA is a confused backend: the client would send its content as commands.
+                    resetTransaction();
+                    return new Step.AbortData(SmtpReply.BACKEND_LOST);
                 }
             }
             case RSET -> resetTransaction();
@@ -351,7 +372,7 @@ public final class SmtpSession {
     /** The end-of-data line arrived; {@code outcome} says whether the content may be delivered. */
     public Step onDataEnd(DataOutcome outcome, long size) {
         dataSize = size;
-        if (dataFailed) {
+        if (backendLost) {
             finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
             return reply(SmtpReply.BACKEND_LOST);
         }
@@ -384,17 +405,20 @@ public final class SmtpSession {
                 finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
                 return reply(SmtpReply.BACKEND_LOST);
             }
-            case MAIL, RCPT, DATA, RSET -> {
+            case RCPT -> {
+                // The client may go on with more recipients in the transaction it still holds.
+                backendLost = true;
+                return reply(SmtpReply.BACKEND_LOST);
+            }
+            case MAIL, DATA, RSET -> {
                 resetTransaction();
                 return reply(SmtpReply.BACKEND_LOST);
             }
             case NONE -> {
-                if (state == State.DATA) {
-                    // Keep reading the content; the client hears about it after its final dot.
-                    dataFailed = true;
-                } else if (state == State.MAIL || state == State.RCPT) {
-                    // The backend's half of the transaction is gone: so is ours.
-                    resetTransaction();
+                if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
+                    // The client hears about it at its next RCPT or DATA, or after its final dot (data
+                    // goes on being read).
+                    backendLost = true;
                 }
                 return new Step.None();
             }
@@ -439,7 +463,7 @@ public final class SmtpSession {
         utf8Transaction = false;
         recipients = 0;
         dataSize = 0;
-        dataFailed = false;
+        backendLost = false;
         if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
             state = State.READY;
         }

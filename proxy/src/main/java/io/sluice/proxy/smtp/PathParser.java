@@ -81,32 +81,28 @@ public final class PathParser {
         if (parser.peek() != '<') {
             return Result.error(usage);
         }
-        int close = argument.indexOf('>', pathStart);
-        if (close < 0) {
-            return Result.error(badAddress);
-        }
-        String path = argument.substring(pathStart, close + 1);
-        if (octets(path) > MAX_PATH) {
-            return Result.error(SmtpReply.of(501, badAddress.lines().get(0).substring(0, 5), "Path too long"));
-        }
+        parser.pos++;
         String address;
-        if (path.equals("<>")) {
+        if (parser.peek() == '>') {
             if (!reverse) {
                 return Result.error(badAddress);
             }
             address = "";
-            parser.pos = close + 1;
         } else {
-            parser.pos = pathStart + 1;
+            // The path ends where the mailbox does: a quoted local part may itself contain '>'.
             SmtpReply error = parser.mailboxInPath(badAddress, reverse);
             if (error != null) {
                 return Result.error(error);
             }
-            if (parser.pos != close) {
+            if (parser.peek() != '>') {
                 return Result.error(badAddress);
             }
-            address = argument.substring(parser.mailboxStart, close);
-            parser.pos = close + 1;
+            address = argument.substring(parser.mailboxStart, parser.pos);
+        }
+        parser.pos++;
+        String path = argument.substring(pathStart, parser.pos);
+        if (octets(path) > MAX_PATH) {
+            return Result.error(SmtpReply.of(501, badAddress.lines().get(0).substring(0, 5), "Path too long"));
         }
         Map<String, String> parameters = parser.parameters();
         if (parameters == null) {

@@ -23,7 +23,7 @@ public sealed interface SmtpFrame {
     /** The end-of-data line arrived; the outcome says whether the content was fit to deliver. */
     record DataEnd(DataOutcome outcome, long size) implements SmtpFrame {}
 
-    /** Whether the message content, as framed, may be delivered. */
+    /** Whether the message content, as framed, may be delivered; of several failures the first listed wins. */
     enum DataOutcome {
         COMPLETE,
         /** A CR or LF not part of a CRLF pair, with bare line endings set to reject. */

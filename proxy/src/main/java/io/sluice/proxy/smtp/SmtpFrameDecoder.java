@@ -256,8 +256,11 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
             lineLength++;
             return runStart;
         }
-        // Normalize: a real line end, but never the start of an end-of-data line.
-        emit(in, runStart, at, out);
+        // Normalize: a real line end, but never the start of an end-of-data line. A line that is only a
+        // stuffed dot so far would become one ("CRLF . CRLF" at the next hop): unstuffed it is empty, so
+        // the dot goes. It is never emitted yet: a line-start dot waits for the byte after it.
+        boolean loneStuffedDot = lineLength == 0 && at > runStart && in.getByte(at - 1) == DOT;
+        emit(in, runStart, loneStuffedDot ? at - 1 : at, out);
         emitConstant("\r\n", out);
         atLineStart = false;
         stuffLeadingDot = true;
@@ -266,29 +269,34 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
     }
 
     private void fail(DataOutcome outcome) {
-        if (failure == null) {
+        // By rank, not by arrival: the size limit is only checked per run, so which failure comes first
+        // would depend on how the bytes were split into reads.
+        if (failure == null || outcome.compareTo(failure) < 0) {
             failure = outcome;
         }
     }
 
     private void emit(ByteBuf in, int from, int to, List<Object> out) {
-        if (to <= from || failure != null) {
-            return;
-        }
-        size += to - from;
-        if (size > maxMessageSize) {
-            fail(DataOutcome.TOO_BIG);
+        if (to <= from || !count(to - from)) {
             return;
         }
         deliver(out, new SmtpFrame.DataContent(in.retainedSlice(from, to - from)), false);
     }
 
     private void emitConstant(String text, List<Object> out) {
-        if (failure != null) {
+        if (!count(text.length())) {
             return;
         }
-        size += text.length();
         deliver(out, new SmtpFrame.DataContent(Unpooled.copiedBuffer(text, java.nio.charset.StandardCharsets.US_ASCII)),
                 false);
+    }
+
+    /** Counts content octets, also after a failure so the size is that of the whole message; whether to deliver them. */
+    private boolean count(int octets) {
+        size += octets;
+        if (size > maxMessageSize) {
+            fail(DataOutcome.TOO_BIG);
+        }
+        return failure == null;
     }
 }

@@ -36,8 +36,10 @@ public final class SmtpReplyDecoder extends ByteToMessageDecoder {
         }
         String line = in.toString(start, lineEnd - start, StandardCharsets.UTF_8);
         in.readerIndex(lineEnd + 2);
-        if (line.length() < 3 || !Character.isDigit(line.charAt(0)) || !Character.isDigit(line.charAt(1))
-                || !Character.isDigit(line.charAt(2)) || (line.length() > 3 && " -".indexOf(line.charAt(3)) < 0)) {
+        // A bare CR or LF would reach the client inside our relayed reply, where it may split it in two.
+        if (line.length() < 3 || !isDigit(line.charAt(0)) || !isDigit(line.charAt(1)) || !isDigit(line.charAt(2))
+                || (line.length() > 3 && " -".indexOf(line.charAt(3)) < 0)
+                || line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
             throw new CorruptedFrameException("malformed reply line: " + printable(line));
         }
         int lineCode = Integer.parseInt(line.substring(0, 3));
@@ -54,6 +56,11 @@ public final class SmtpReplyDecoder extends ByteToMessageDecoder {
             out.add(new SmtpReply(code, lines));
             lines.clear();
         }
+    }
+
+    // ASCII only: Character.isDigit and Integer.parseInt would take any script's digits as a reply code.
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private static String printable(String line) {

@@ -17,9 +17,9 @@ import java.util.List;
  */
 final class RawSmtpClient implements AutoCloseable {
 
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
 
     RawSmtpClient(int port) throws IOException {
         this("127.0.0.1", port);
@@ -35,9 +35,39 @@ final class RawSmtpClient implements AutoCloseable {
     }
 
     RawSmtpClient send(String text) throws IOException {
-        out.write(text.getBytes(StandardCharsets.UTF_8));
+        return send(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    RawSmtpClient send(byte[] bytes) throws IOException {
+        out.write(bytes);
         out.flush();
         return this;
+    }
+
+    /** Upgrades the connection to TLS (after a 220 to STARTTLS), trusting any certificate. */
+    void startTls() throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {new TrustingEveryone()}, null);
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket(socket, "mx.sluice.test", socket.getPort(), true);
+        tls.startHandshake();
+        socket = tls;
+        in = tls.getInputStream();
+        out = tls.getOutputStream();
+    }
+
+    /** Test peers use self-signed certificates. */
+    private static final class TrustingEveryone implements javax.net.ssl.X509TrustManager {
+        @Override
+        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+        @Override
+        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+        @Override
+        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+            return new java.security.cert.X509Certificate[0];
+        }
     }
 
     /** The next reply, every line of it, e.g. {@code ["250-mx", "250 PIPELINING"]}; empty at end of stream. */

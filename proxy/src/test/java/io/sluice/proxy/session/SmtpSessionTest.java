@@ -1,0 +1,493 @@
+package io.sluice.proxy.session;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.proxy.session.SmtpSession.State;
+import io.sluice.proxy.session.Step.BackendStage;
+import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
+import io.sluice.proxy.smtp.SmtpReply;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SmtpSessionTest {
+
+    private static final SessionSettings SETTINGS = new SessionSettings("proxy.example", 10_000, 3, 5, true);
+    private static final SmtpReply OK = new SmtpReply(250, List.of("2.0.0 Ok"));
+    private static final SmtpReply GO_AHEAD = new SmtpReply(354, List.of("End data with <CR><LF>.<CR><LF>"));
+    private static final String MAIL = "MAIL FROM:<a@example.org>";
+    private static final String RCPT = "RCPT TO:<b@example.net>";
+
+    private SmtpSession session = new SmtpSession(SETTINGS, () -> 0L);
+
+    @Test
+    void greetsOnceTheBackendIsReady() {
+        assertThat(session.onConnected()).isEqualTo(new Step.OpenBackend());
+        assertThat(session.state()).isEqualTo(State.CONNECTING);
+
+        // No enhanced code: ENHANCEDSTATUSCODES is not negotiated before EHLO (RFC 2034 §3).
+        assertThat(session.onBackendReady(BackendCapabilities.NONE))
+                .isEqualTo(new Step.Reply(new SmtpReply(220, List.of("proxy.example ESMTP"))));
+        assertThat(session.state()).isEqualTo(State.GREETED);
+    }
+
+    @Test
+    void ehloIsRepeatedToTheBackendAndAnsweredWithWhatBothSidesCanDo() {
+        greeted();
+
+        assertThat(send("EHLO client.example")).isEqualTo(new Step.Introduce("client.example", true));
+        SmtpReply reply = replied(session.onIntroduced(
+                ehlo("PIPELINING", "SIZE 5000", "8BITMIME", "SMTPUTF8", "DSN", "STARTTLS", "AUTH PLAIN")));
+
+        assertThat(reply).isEqualTo(new SmtpReply(250, List.of("proxy.example", "PIPELINING", "SIZE 5000", "8BITMIME",
+                "ENHANCEDSTATUSCODES", "SMTPUTF8", "DSN", "STARTTLS")));
+        assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(session.helo()).isEqualTo("client.example");
+        assertThat(session.esmtp()).isTrue();
+    }
+
+    @Test
+    void ehloOffersNoExtensionTheBackendLacks() {
+        assertThat(introduced().lines())
+                .containsExactly("proxy.example", "PIPELINING", "SIZE 10000", "ENHANCEDSTATUSCODES", "STARTTLS");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"SIZE 5000, 5000", "SIZE 20000, 10000", "SIZE 0, 10000", "SIZE, 10000", "NOOP, 10000"})
+    void advertisedSizeIsTheSmallerLimit(String backendKeyword, long advertised) {
+        assertThat(introduced(backendKeyword).lines()).contains("SIZE " + advertised);
+    }
+
+    @Test
+    void startTlsIsNotOfferedWithoutACertificate() {
+        session = new SmtpSession(new SessionSettings("proxy.example", 10_000, 3, 5, false), () -> 0L);
+
+        assertThat(introduced("STARTTLS").lines()).doesNotContain("STARTTLS");
+        assertThat(replyTo("STARTTLS").code()).isEqualTo(502);
+    }
+
+    @Test
+    void heloGetsAPlainReply() {
+        greeted();
+
+        assertThat(send("HELO client.example")).isEqualTo(new Step.Introduce("client.example", false));
+        assertThat(session.onIntroduced(ehlo("PIPELINING", "8BITMIME")))
+                .isEqualTo(new Step.Reply(new SmtpReply(250, List.of("proxy.example"))));
+        assertThat(session.esmtp()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"EHLO", "EHLO bad_name", "EHLO client.example extra", "HELO [192.0.2.1"})
+    void invalidHeloNameIsRefusedHere(String line) {
+        greeted();
+
+        assertThat(replyTo(line)).isEqualTo(SmtpReply.of(501, "5.5.4", "Syntax: " + line.substring(0, 4) + " hostname"));
+    }
+
+    @Test
+    void helloRefusedByTheBackendIsTheClientsAnswerAndLeavesItWithoutOne() {
+        introduced();
+        assertThat(send("EHLO other.example")).isInstanceOf(Step.Introduce.class);
+
+        assertThat(replied(session.onIntroduced(new SmtpReply(550, List.of("go away")))))
+                .isEqualTo(new SmtpReply(550, List.of("5.0.0 go away")));
+        assertThat(session.helo()).isNull();
+        assertThat(session.state()).isEqualTo(State.GREETED);
+        // Without a HELO name a replacement backend could not be introduced, so no mail without one.
+        assertThat(replyTo(MAIL)).isEqualTo(SmtpReply.SEND_HELO_FIRST);
+    }
+
+    @Test
+    void mailBeforeEhloIsOutOfSequence() {
+        greeted();
+
+        assertThat(replyTo(MAIL)).isEqualTo(SmtpReply.SEND_HELO_FIRST);
+    }
+
+    @Test
+    void commandsOutOfOrderAreOutOfSequence() {
+        introduced();
+        assertThat(replyTo(RCPT)).isEqualTo(SmtpReply.NEED_MAIL);
+        assertThat(replyTo("DATA")).isEqualTo(SmtpReply.NEED_RCPT);
+
+        mailAccepted();
+        assertThat(replyTo(MAIL)).isEqualTo(SmtpReply.NESTED_MAIL);
+        assertThat(replyTo("DATA")).isEqualTo(SmtpReply.of(554, "5.5.1", "No valid recipients"));
+    }
+
+    @Test
+    void transactionCommandsAreForwardedOneByOne() {
+        introduced();
+
+        assertThat(send(MAIL + " SIZE=100")).isEqualTo(new Step.Forward(MAIL + " SIZE=100", BackendStage.COMMAND));
+        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
+        assertThat(session.state()).isEqualTo(State.MAIL);
+        assertThat(send(RCPT)).isEqualTo(new Step.Forward(RCPT, BackendStage.COMMAND));
+        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
+        assertThat(session.state()).isEqualTo(State.RCPT);
+        assertThat(send("DATA")).isEqualTo(new Step.Forward("DATA", BackendStage.DATA_INIT));
+        assertThat(session.onBackendReply(GO_AHEAD)).isEqualTo(new Step.ReceiveData(GO_AHEAD, 10_000));
+        assertThat(session.state()).isEqualTo(State.DATA);
+    }
+
+    @Test
+    void backendRefusalIsRelayedWithAnEnhancedCode() {
+        introduced();
+        send(MAIL);
+
+        assertThat(session.onBackendReply(new SmtpReply(550, List.of("sender refused"))))
+                .isEqualTo(new Step.Reply(new SmtpReply(550, List.of("5.0.0 sender refused"))));
+        assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(replyTo(RCPT)).isEqualTo(SmtpReply.NEED_MAIL);
+    }
+
+    @Test
+    void eightBitBodyIsRefusedWhenTheBackendCannotTakeIt() {
+        introduced();
+
+        assertThat(replyTo(MAIL + " BODY=8BITMIME")).isEqualTo(SmtpReply.of(555, "5.5.4", "Unsupported parameter: BODY"));
+    }
+
+    @Test
+    void eightBitBodyIsForwardedWhenTheBackendTakesIt() {
+        introduced("8BITMIME");
+
+        assertThat(send(MAIL + " BODY=8BITMIME")).isInstanceOf(Step.Forward.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SMTPUTF8", "RET=FULL", "ENVID=x", "AUTH=<>", "BODY=BINARYMIME", "SIZE=12345678901234567890"})
+    void parametersTheBackendCannotHonourAreRefused(String parameter) {
+        introduced();
+
+        assertThat(replyTo(MAIL + " " + parameter).code()).isEqualTo(555);
+    }
+
+    @Test
+    void declaredSizeOverTheLimitIsRefusedBeforeAnyData() {
+        introduced("SIZE 5000");
+
+        // RFC 1870 §6
+        assertThat(replyTo(MAIL + " SIZE=5001")).isEqualTo(SmtpReply.MESSAGE_TOO_BIG);
+        assertThat(send(MAIL + " SIZE=5000")).isInstanceOf(Step.Forward.class);
+    }
+
+    @Test
+    void messageIsAcceptedOnlyWithTheBackendsFinalReply() {
+        receivingData();
+
+        assertThat(session.onDataEnd(DataOutcome.COMPLETE, 1234)).isEqualTo(new Step.EndData());
+        SmtpReply queued = new SmtpReply(250, List.of("2.0.0 Ok: queued as 4F"));
+        assertThat(session.onBackendReply(queued)).isEqualTo(new Step.Reply(queued));
+
+        assertThat(session.state()).isEqualTo(State.READY);
+        Transaction transaction = finished();
+        assertThat(transaction.outcome()).isEqualTo("delivered");
+        assertThat(transaction.size()).isEqualTo(1234);
+    }
+
+    @Test
+    void backendRefusalOfTheMessageIsRelayed() {
+        receivingData();
+        session.onDataEnd(DataOutcome.COMPLETE, 10);
+
+        assertThat(replied(session.onBackendReply(new SmtpReply(554, List.of("5.7.1 spam"))))).satisfies(reply ->
+                assertThat(reply.code()).isEqualTo(554));
+        assertThat(finished().outcome()).isEqualTo("rejected");
+    }
+
+    @Test
+    void backendLostAwaitingTheFinalReplyIsATempfailNeverA250() {
+        receivingData();
+        session.onDataEnd(DataOutcome.COMPLETE, 10);
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(SmtpReply.BACKEND_LOST.code()).isEqualTo(451);
+        assertThat(SmtpReply.BACKEND_LOST.lines().get(0)).startsWith("4.4.2 ");
+        assertThat(finished().outcome()).isEqualTo("failed");
+    }
+
+    @Test
+    void backendLostDuringDataIsToldAfterTheFinalDot() {
+        receivingData();
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(session.state()).as("the content is still read to its end").isEqualTo(State.DATA);
+
+        assertThat(session.onDataEnd(DataOutcome.COMPLETE, 10)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(finished().outcome()).isEqualTo("failed");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"BARE_LINE_ENDING, 550, 5.5.2", "LINE_TOO_LONG, 550, 5.5.2", "TOO_BIG, 552, 5.3.4"})
+    void unfitContentAbortsTheMessageAtTheBackend(DataOutcome outcome, int code, String enhanced) {
+        receivingData();
+
+        Step step = session.onDataEnd(outcome, 10);
+
+        assertThat(step).isInstanceOfSatisfying(Step.AbortData.class, abort -> {
+            assertThat(abort.reply().code()).isEqualTo(code);
+            assertThat(abort.reply().lines().get(0)).startsWith(enhanced + " ");
+        });
+        assertThat(finished().outcome()).isEqualTo("rejected");
+        assertThat(session.state()).isEqualTo(State.READY);
+    }
+
+    @Test
+    void recipientsOverTheLimitAreDeferredWithoutCountingAsErrors() {
+        mailAccepted();
+        for (int i = 0; i < SETTINGS.maxRecipients(); i++) {
+            rcptAccepted();
+        }
+
+        // RFC 5321 §4.5.3.1.10
+        for (int i = 0; i < SETTINGS.maxErrors() + 1; i++) {
+            assertThat(send(RCPT)).isEqualTo(new Step.Reply(SmtpReply.TOO_MANY_RECIPIENTS));
+        }
+        assertThat(SmtpReply.TOO_MANY_RECIPIENTS.code()).isEqualTo(452);
+        assertThat(SmtpReply.TOO_MANY_RECIPIENTS.lines().get(0)).startsWith("4.5.3 ");
+    }
+
+    @Test
+    void recipientRefusedByTheBackendDoesNotCountTowardsTheLimit() {
+        mailAccepted();
+        send(RCPT);
+        session.onBackendReply(new SmtpReply(550, List.of("5.1.1 unknown")));
+        for (int i = 0; i < SETTINGS.maxRecipients(); i++) {
+            rcptAccepted();
+        }
+
+        assertThat(replyTo(RCPT)).isEqualTo(SmtpReply.TOO_MANY_RECIPIENTS);
+    }
+
+    @Test
+    void startTlsInsideATransactionIsOutOfSequence() {
+        mailAccepted();
+
+        assertThat(replyTo("STARTTLS")).isEqualTo(SmtpReply.BAD_SEQUENCE);
+    }
+
+    @Test
+    void afterTlsStartsTheClientMustSayEhloAgain() {
+        introduced();
+
+        assertThat(send("STARTTLS")).isEqualTo(new Step.StartTls(SmtpReply.READY_TO_START_TLS));
+        session.onTlsStarted();
+
+        // RFC 3207 §4.2
+        assertThat(session.state()).isEqualTo(State.GREETED);
+        assertThat(session.helo()).isNull();
+        assertThat(replyTo(MAIL)).isEqualTo(SmtpReply.SEND_HELO_FIRST);
+        assertThat(send("EHLO client.example")).isEqualTo(new Step.Introduce("client.example", true));
+        assertThat(replied(session.onIntroduced(ehlo("STARTTLS"))).lines()).doesNotContain("STARTTLS");
+        assertThat(replyTo("STARTTLS")).isEqualTo(SmtpReply.BAD_SEQUENCE);
+    }
+
+    @Test
+    void errorLimitClosesTheSession() {
+        introduced();
+        for (int i = 1; i < SETTINGS.maxErrors(); i++) {
+            assertThat(replyTo("XYZZY")).isEqualTo(SmtpReply.SYNTAX_ERROR);
+            assertThat(replyTo("NOOP")).as("a good command does not undo errors").isEqualTo(SmtpReply.OK);
+        }
+
+        assertThat(send("XYZZY")).isEqualTo(new Step.Close(SmtpReply.TOO_MANY_ERRORS));
+        assertThat(session.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void errorLimitCountsEveryKindOfError() {
+        introduced();
+        send("EXPN list");
+        session.onCommandTooLong();
+        session.onCommandLine(new byte[] {'N', 'O', 'O', 'P', 0});
+        send(RCPT);
+
+        assertThat(send("EHLO bad_name")).isEqualTo(new Step.Close(SmtpReply.TOO_MANY_ERRORS));
+    }
+
+    @Test
+    void simpleCommandsAreAnsweredHere() {
+        introduced();
+
+        assertThat(replyTo("NOOP")).isEqualTo(SmtpReply.OK);
+        assertThat(replyTo("RSET")).as("no transaction to reset at the backend").isEqualTo(SmtpReply.OK);
+        assertThat(replyTo("VRFY b").code()).isEqualTo(252);
+        assertThat(replyTo("HELP").code()).isEqualTo(214);
+    }
+
+    @Test
+    void unsupportedAndMalformedCommandsAreErrors() {
+        introduced();
+
+        assertThat(replyTo("BDAT 10 LAST")).isEqualTo(SmtpReply.NOT_IMPLEMENTED);
+        assertThat(replyTo("XYZZY")).isEqualTo(SmtpReply.SYNTAX_ERROR);
+        assertThat(replied(session.onCommandLine(new byte[] {'N', 'O', 'O', 'P', ' ', (byte) 0xc3})))
+                .isEqualTo(SmtpReply.SYNTAX_ERROR);
+        assertThat(replied(session.onCommandTooLong())).isEqualTo(SmtpReply.LINE_TOO_LONG);
+    }
+
+    @Test
+    void rsetInATransactionIsForwardedAndEndsIt() {
+        mailAccepted();
+
+        assertThat(send("RSET")).isEqualTo(new Step.Forward("RSET", BackendStage.COMMAND));
+        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
+        assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(session.inTransaction()).isFalse();
+    }
+
+    @Test
+    void ehloInATransactionAbortsIt() {
+        mailAccepted();
+
+        assertThat(send("EHLO client.example")).isInstanceOf(Step.Introduce.class);
+        assertThat(session.inTransaction()).isFalse();
+        assertThat(finished().outcome()).isEqualTo("aborted");
+    }
+
+    @Test
+    void quitClosesAndAbortsTheTransaction() {
+        mailAccepted();
+
+        assertThat(send("QUIT")).isEqualTo(new Step.Close(SmtpReply.BYE));
+        assertThat(finished().outcome()).isEqualTo("aborted");
+        assertThat(session.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void backendLostDuringTheIntroductionClosesTheSession() {
+        greeted();
+        send("EHLO client.example");
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+    }
+
+    @Test
+    void backendLostAwaitingTheReplyToMailFailsIt() {
+        introduced();
+        send(MAIL);
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.state()).isEqualTo(State.READY);
+    }
+
+    @Test
+    void backendLostAwaitingTheReplyToRcptDefersTheRestOfTheTransaction() {
+        mailAccepted();
+        rcptAccepted();
+        send("RCPT TO:<c@example.net>");
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        // Pipelined after it: a 503 would make the client bounce these recipients for a fault of ours.
+        assertThat(send("RCPT TO:<d@example.net>")).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(send("DATA")).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(finished().outcome()).isEqualTo("failed");
+        assertThat(send(MAIL)).as("the next transaction").isInstanceOf(Step.Forward.class);
+    }
+
+    @Test
+    void backendLostBetweenCommandsDefersTheTransaction() {
+        mailAccepted();
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+
+        assertThat(send(RCPT)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(send("RSET")).as("nothing left to reset at the backend").isEqualTo(new Step.Reply(SmtpReply.OK));
+        assertThat(send(MAIL)).as("a new transaction").isInstanceOf(Step.Forward.class);
+    }
+
+    @Test
+    void backendLostOutsideATransactionIsNothingToTell() {
+        introduced();
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
+    }
+
+    @Test
+    void timeoutClosesAndAbortsTheTransaction() {
+        mailAccepted();
+
+        assertThat(session.onTimeout()).isEqualTo(new Step.Close(SmtpReply.TIMEOUT));
+        assertThat(finished().outcome()).isEqualTo("aborted");
+    }
+
+    @Test
+    void earlyTalkAndUnreachableBackendClose() {
+        assertThat(session.onEarlyTalk()).isEqualTo(new Step.Close(SmtpReply.TALKING_BEFORE_GREETING));
+        assertThat(session.onBackendUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+    }
+
+    @Test
+    void finishedTransactionIsLoggedOnceWithTheSenderDomainOnly() {
+        long[] now = {0};
+        session = new SmtpSession(SETTINGS, () -> now[0]);
+        receivingData();
+        session.onDataEnd(DataOutcome.COMPLETE, 42);
+        now[0] = 7_000_000;
+        session.onBackendReply(OK);
+
+        assertThat(session.takeFinishedTransaction())
+                .contains(new Transaction("example.org", 1, 42, "delivered", 250, 7));
+        assertThat(session.takeFinishedTransaction()).isEmpty();
+    }
+
+    private Step send(String line) {
+        return session.onCommandLine(line.getBytes(UTF_8));
+    }
+
+    private SmtpReply replyTo(String line) {
+        return replied(send(line));
+    }
+
+    private static SmtpReply replied(Step step) {
+        assertThat(step).isInstanceOf(Step.Reply.class);
+        return ((Step.Reply) step).reply();
+    }
+
+    private Transaction finished() {
+        return session.takeFinishedTransaction().orElseThrow();
+    }
+
+    private void greeted() {
+        session.onConnected();
+        session.onBackendReady(BackendCapabilities.NONE);
+    }
+
+    /** Greeted and introduced with a backend offering the keywords; returns our EHLO reply. */
+    private SmtpReply introduced(String... backendKeywords) {
+        greeted();
+        send("EHLO client.example");
+        return replied(session.onIntroduced(ehlo(backendKeywords)));
+    }
+
+    private void mailAccepted() {
+        introduced();
+        assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
+        session.onBackendReply(OK);
+    }
+
+    private void rcptAccepted() {
+        assertThat(send(RCPT)).isInstanceOf(Step.Forward.class);
+        session.onBackendReply(OK);
+    }
+
+    private void receivingData() {
+        mailAccepted();
+        rcptAccepted();
+        send("DATA");
+        assertThat(session.onBackendReply(GO_AHEAD)).isInstanceOf(Step.ReceiveData.class);
+    }
+
+    static SmtpReply ehlo(String... keywords) {
+        List<String> lines = new ArrayList<>(List.of("backend.example"));
+        lines.addAll(List.of(keywords));
+        return new SmtpReply(250, lines);
+    }
+}
