@@ -52,8 +52,10 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
         return capabilities;
     }
 
+    /** Records what the backend said in an EHLO reply, also as the server's last known capabilities. */
     void capabilities(BackendCapabilities capabilities) {
         this.capabilities = capabilities;
+        server.lastCapabilities(capabilities);
     }
 
     boolean xclientSent() {
@@ -98,9 +100,16 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
         return reply;
     }
 
-    /** Streams a run of message content; ownership of the buffer passes to the channel. */
+    /**
+     * Queues a run of message content; ownership of the buffer passes to the channel. {@link #flush()} sends
+     * what is queued, so one read from the client becomes one write to the backend.
+     */
     void writeContent(ByteBuf content) {
-        channel.writeAndFlush(content, channel.voidPromise());
+        channel.write(content, channel.voidPromise());
+    }
+
+    void flush() {
+        channel.flush();
     }
 
     /** Ends the message with the end-of-data line and waits for the final reply. */

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens a ready-to-use connection to a pool's backend: connects (failing over to the next server), reads
- * the greeting, says EHLO and upgrades to TLS where configured.
+ * the greeting, and upgrades to TLS where configured. It says EHLO only where it must learn something
+ * before the client's own EHLO (TLS, or whether a server never seen before offers XCLIENT): every round
+ * trip here delays the client's greeting.
  */
 final class BackendConnector {
 
@@ -36,6 +38,7 @@ final class BackendConnector {
     private final String hostname;
     private final SmtpTimeouts timeouts;
     private final SslContext tls;
+    private final boolean xclient;
 
     BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls) {
         this.pool = pool;
@@ -43,6 +46,7 @@ final class BackendConnector {
         this.hostname = hostname;
         this.timeouts = timeouts;
         this.tls = pool.config().tls() == BackendTls.STARTTLS ? tls : null;
+        this.xclient = pool.config().xclient();
     }
 
     BackendPool pool() {
@@ -118,8 +122,19 @@ final class BackendConnector {
     private CompletableFuture<BackendConnection> handshake(BackendConnection connection) {
         return connection.awaitReply(timeouts.backendGreeting())
                 .thenCompose(greeting -> expect(connection, greeting, 220, "greeting"))
-                .thenCompose(ignored -> ehlo(connection))
-                .thenCompose(ignored -> tls == null ? CompletableFuture.completedFuture(connection) : startTls(connection));
+                .thenCompose(ignored -> {
+                    if (tls != null) {
+                        return ehlo(connection).thenCompose(this::startTls);
+                    }
+                    BackendCapabilities known = connection.server().lastCapabilities();
+                    if (known == null && xclient) {
+                        return ehlo(connection);
+                    }
+                    if (known != null) {
+                        connection.capabilities(known);
+                    }
+                    return CompletableFuture.completedFuture(connection);
+                });
     }
 
     private CompletableFuture<BackendConnection> startTls(BackendConnection connection) {

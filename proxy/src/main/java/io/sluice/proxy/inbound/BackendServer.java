@@ -1,6 +1,7 @@
 package io.sluice.proxy.inbound;
 
 import io.sluice.config.HostPort;
+import io.sluice.proxy.session.BackendCapabilities;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -10,6 +11,8 @@ final class BackendServer {
     private final HostPort address;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final AtomicBoolean healthy = new AtomicBoolean(true);
+    // What the server said in its last EHLO reply; null until it said anything.
+    private volatile BackendCapabilities lastCapabilities;
 
     BackendServer(HostPort address) {
         this.address = address;
@@ -29,6 +32,15 @@ final class BackendServer {
 
     void sessionClosed() {
         activeSessions.decrementAndGet();
+    }
+
+    /** The capabilities of this server's last EHLO reply, or null when none was seen yet. */
+    BackendCapabilities lastCapabilities() {
+        return lastCapabilities;
+    }
+
+    void lastCapabilities(BackendCapabilities capabilities) {
+        lastCapabilities = capabilities;
     }
 
     boolean isHealthy() {

@@ -110,6 +110,14 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (backend != null) {
+            backend.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
     /** Carries out one step of the session. */
     private void run(Step step) {
         if (closed) {
@@ -256,6 +264,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             identified = connection.request(xclientLine(connection.capabilities()), timeout).thenAccept(reply -> {
                 // Postfix answers a successful XCLIENT with a new 220 greeting; smtp-sink with 250.
                 if (reply.code() / 100 != 2) {
+                    // What we knew of the server is stale: the next connection asks again.
+                    connection.server().lastCapabilities(null);
                     log.warn("backend refused XCLIENT; check its authorized XCLIENT hosts",
                             kv("backend", connection.server().toString()), kv("reply", reply.toString()));
                     throw new IllegalStateException(connection.server() + " refused XCLIENT: " + reply);

@@ -31,8 +31,6 @@ final class InboundListener implements AutoCloseable {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                // The framer reads only when the session is ready for more: pipelining needs no unbounded buffer.
-                .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new InboundChannelInitializer(context))
                 .bind(config.bind().host(), config.bind().port())

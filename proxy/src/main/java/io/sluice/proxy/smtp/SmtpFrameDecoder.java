@@ -14,8 +14,10 @@ import java.util.List;
  *
  * <p>The decoder is pulled, not pushed: after each command line (and at the end of data) it pauses until
  * the session asks for the next frame, because what follows a DATA or STARTTLS line is framed differently
- * depending on the reply. It also owns read requests: the channel runs with auto-read off, and this decoder
- * reads only while it needs bytes and the session has not held reads (backpressure).
+ * depending on the reply. It also owns reading: auto-read stays on (toggling interest on every command
+ * costs two system calls with epoll) and is turned off only while the session holds reads (backpressure)
+ * or while paused with more than {@value #MAX_BUFFERED_WHILE_PAUSED} octets buffered (a client pipelining
+ * without bound).
  */
 public final class SmtpFrameDecoder extends ByteToMessageDecoder {
 
@@ -23,6 +25,8 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
     static final int MAX_COMMAND_LINE = 512;
     // RFC 5321 §4.5.3.1.6: 1000 octets including CRLF, not counting a stuffed dot.
     static final int MAX_TEXT_LINE = 1000;
+    // A full RFC 2920 command group fits many times over.
+    static final int MAX_BUFFERED_WHILE_PAUSED = 16 * 1024;
 
     private static final byte CR = '\r';
     private static final byte LF = '\n';
@@ -82,9 +86,7 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
     /** Stops or restarts reading from the socket while the other side is slow (backpressure). */
     public void holdReads(boolean hold) {
         readsHeld = hold;
-        if (!hold) {
-            readIfWanted();
-        }
+        updateAutoRead();
     }
 
     @Override
@@ -94,9 +96,8 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        ctx.channel().config().setAutoRead(false);
         super.channelActive(ctx);
-        readIfWanted();
+        updateAutoRead();
     }
 
     @Override
@@ -111,11 +112,10 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        // Not super: ByteToMessageDecoder would read again whenever no frame came out, also while paused,
-        // and buffer without bound.
+        // Not super: its read-ahead when no frame came out is decided here instead.
         discardSomeReadBytes();
         ctx.fireChannelReadComplete();
-        readIfWanted();
+        updateAutoRead();
     }
 
     private void resume() {
@@ -130,12 +130,18 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
             ctx.fireExceptionCaught(e);
             return;
         }
-        readIfWanted();
+        updateAutoRead();
     }
 
-    private void readIfWanted() {
-        if (ctx != null && !paused && !readsHeld && ctx.channel().isActive()) {
-            ctx.read();
+    private void updateAutoRead() {
+        if (ctx == null) {
+            return;
+        }
+        boolean flooding = paused && internalBuffer().readableBytes() > MAX_BUFFERED_WHILE_PAUSED;
+        boolean read = !readsHeld && !flooding;
+        // Only a change costs anything; setting the same value again is a no-op.
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
         }
     }
 
