@@ -13,9 +13,10 @@ import java.util.Objects;
  * @param tls whether to upgrade backend connections with STARTTLS
  * @param connectTimeout how long a TCP connect to one server may take
  * @param healthCheck how often and how patiently servers are probed
+ * @param reuse whether and how long connections are kept for later client sessions
  */
 public record BackendPoolConfig(String name, List<HostPort> servers, boolean xclient, BackendTls tls,
-                                Duration connectTimeout, HealthCheckConfig healthCheck) {
+                                Duration connectTimeout, HealthCheckConfig healthCheck, ConnectionReuseConfig reuse) {
 
     public BackendPoolConfig {
         Objects.requireNonNull(name, "name");
@@ -26,5 +27,6 @@ public record BackendPoolConfig(String name, List<HostPort> servers, boolean xcl
         Objects.requireNonNull(tls, "tls");
         SmtpTimeouts.requirePositive(connectTimeout, "connectTimeout");
         Objects.requireNonNull(healthCheck, "healthCheck");
+        Objects.requireNonNull(reuse, "reuse");
     }
 }

@@ -29,6 +29,8 @@ final class ConfigBinder {
     private static final Conversion<Integer> RECIPIENTS =
             Conversion.integerAtLeast(MIN_RECIPIENTS, "RFC 5321 §4.5.3.1.8 requires 100 recipients");
     private static final Conversion<Integer> ERRORS = Conversion.integerAtLeast(1, "");
+    private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
+    private static final Conversion<Integer> NON_NEGATIVE = Conversion.integerAtLeast(0, "");
     private static final Conversion<String> POOL_REFERENCE = Conversion.text("the name of a pool under backends");
 
     private final Problems problems;
@@ -155,9 +157,19 @@ final class ConfigBinder {
         BackendTls tls = section.get("tls").optional(Conversion.oneOf(BackendTls.class), BackendTls.NONE);
         Duration connectTimeout = section.get("connect-timeout").optional(Conversion.DURATION, Duration.ofSeconds(5));
         HealthCheckConfig healthCheck = healthCheck(section.get("health-check").section());
+        ConnectionReuseConfig reuse = reuse(section.get("reuse").section());
         section.rejectUnknownKeys();
         return problems.construct(() -> new BackendPoolConfig(
-                name, servers, xclient, tls, connectTimeout, healthCheck));
+                name, servers, xclient, tls, connectTimeout, healthCheck, reuse));
+    }
+
+    private ConnectionReuseConfig reuse(Section section) {
+        Integer maxIdle = section.get("max-idle").optional(NON_NEGATIVE, 16);
+        // Well below the 300 s a Postfix smtpd waits for a command, so idle connections are ours to close.
+        Duration idleTimeout = section.get("idle-timeout").optional(Conversion.DURATION, Duration.ofSeconds(10));
+        Integer maxUses = section.get("max-uses").optional(POSITIVE, 100);
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new ConnectionReuseConfig(maxIdle, idleTimeout, maxUses));
     }
 
     private HealthCheckConfig healthCheck(Section section) {

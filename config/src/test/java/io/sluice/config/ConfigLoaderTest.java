@@ -62,7 +62,8 @@ class ConfigLoaderTest {
                 new SmtpConfig(localHostName(), 50L * 1024 * 1024, 1000, 20, BareLineEndings.REJECT, rfc5321));
         assertThat(config.backends().get("mta")).isEqualTo(new BackendPoolConfig("mta",
                 List.of(new HostPort("127.0.0.1", 2526)), true, BackendTls.NONE, Duration.ofSeconds(5),
-                new HealthCheckConfig(Duration.ofSeconds(10), Duration.ofSeconds(5))));
+                new HealthCheckConfig(Duration.ofSeconds(10), Duration.ofSeconds(5)),
+                new ConnectionReuseConfig(16, Duration.ofSeconds(10), 100)));
         assertThat(config.listeners().get(0).proxyProtocol()).isEmpty();
         assertThat(config.listeners().get(0).tls()).isEmpty();
     }
@@ -114,6 +115,7 @@ class ConfigLoaderTest {
                     tls: starttls
                     connect-timeout: 2s
                     health-check: { interval: 1m, timeout: 1s }
+                    reuse: { max-idle: 0, idle-timeout: 3s, max-uses: 7 }
                 """);
 
         SluiceConfig config = ConfigLoader.load(file);
@@ -129,7 +131,8 @@ class ConfigLoaderTest {
                 Map.of("mta", new BackendPoolConfig("mta",
                         List.of(new HostPort("mx1.internal", 2526), new HostPort("192.0.2.7", 25)), false,
                         BackendTls.STARTTLS, Duration.ofSeconds(2),
-                        new HealthCheckConfig(Duration.ofMinutes(1), Duration.ofSeconds(1))))));
+                        new HealthCheckConfig(Duration.ofMinutes(1), Duration.ofSeconds(1)),
+                        new ConnectionReuseConfig(0, Duration.ofSeconds(3), 7)))));
     }
 
     @Test
@@ -209,7 +212,7 @@ class ConfigLoaderTest {
         Map<String, BackendPoolConfig> backends = new LinkedHashMap<>();
         List<HostPort> servers = new ArrayList<>(List.of(new HostPort("127.0.0.1", 1)));
         BackendPoolConfig pool = new BackendPoolConfig("b", servers, true, BackendTls.NONE, Duration.ofSeconds(1),
-                new HealthCheckConfig(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+                new HealthCheckConfig(Duration.ofSeconds(1), Duration.ofSeconds(1)), ConnectionReuseConfig.DISABLED);
         backends.put("b", pool);
         SmtpConfig smtp = new SmtpConfig("h", 1, 1, 1, BareLineEndings.REJECT, new SmtpTimeouts(Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1),

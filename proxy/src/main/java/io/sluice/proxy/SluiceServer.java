@@ -28,7 +28,8 @@ public final class SluiceServer implements AutoCloseable {
         Transport transport = Transport.best();
         log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider());
         EventLoopGroup boss = transport.newGroup(1, "sluice-accept");
-        EventLoopGroup workers = transport.newGroup(0, "sluice-io");
+        // One loop per core: more only adds context switches, every session is non-blocking.
+        EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         try {
             return new SluiceServer(boss, workers, InboundService.start(config, transport, boss, workers));
         } catch (Exception e) {

@@ -33,7 +33,12 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
     private CompletableFuture<SmtpReply> pending;
     private ScheduledFuture<?> pendingTimeout;
     private boolean closedByUs;
-    private boolean xclientSent;
+    // The verb of the pending request, to follow the backend's transaction state.
+    private String pendingVerb = "";
+    // The backend accepted MAIL and has not finished or reset the transaction since.
+    private boolean inTransaction;
+    private int uses;
+    private ScheduledFuture<?> idleTimeout;
     // Between the backend's 354 and our end-of-data line: anything sent now would be message content.
     private boolean inMessage;
     private BackendCapabilities capabilities = BackendCapabilities.NONE;
@@ -58,12 +63,37 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
         server.lastCapabilities(capabilities);
     }
 
-    boolean xclientSent() {
-        return xclientSent;
+    /** Counts one more client session served by this connection. */
+    void countUse() {
+        uses++;
     }
 
-    void markXclientSent() {
-        xclientSent = true;
+    int uses() {
+        return uses;
+    }
+
+    /** Whether an earlier client session used this connection already. */
+    boolean reused() {
+        return uses > 1;
+    }
+
+    /** Open, and with nothing of a client session left in it: no request, message or transaction. */
+    boolean isReusable() {
+        return channel.isActive() && !closedByUs && pending == null && !inMessage && !inTransaction;
+    }
+
+    /** Parks the connection: it expires after {@code timeout}, and {@code lost} runs if the backend closes it. */
+    void enterIdle(Duration timeout, Runnable expired, Runnable lost) {
+        onLost = lost;
+        onWritabilityChanged = writable -> { };
+        idleTimeout = channel.eventLoop().schedule(expired, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void leaveIdle() {
+        if (idleTimeout != null) {
+            idleTimeout.cancel(false);
+            idleTimeout = null;
+        }
     }
 
     /** Called when the backend goes away while nothing was asked of it. */
@@ -96,6 +126,8 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
     /** Sends one command line and waits for its reply. */
     CompletableFuture<SmtpReply> request(String line, Duration timeout) {
         CompletableFuture<SmtpReply> reply = expectReply(timeout);
+        int space = line.indexOf(' ');
+        pendingVerb = (space < 0 ? line : line.substring(0, space)).toUpperCase(java.util.Locale.ROOT);
         channel.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", StandardCharsets.UTF_8));
         return reply;
     }
@@ -116,6 +148,7 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
     CompletableFuture<SmtpReply> endData(Duration timeout) {
         inMessage = false;
         CompletableFuture<SmtpReply> reply = expectReply(timeout);
+        pendingVerb = ".";
         channel.writeAndFlush(END_OF_DATA.duplicate());
         return reply;
     }
@@ -180,7 +213,19 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
         pending = null;
         pendingTimeout.cancel(false);
         inMessage = reply.code() == 354;
+        followTransaction(reply);
         answered.complete(reply);
+    }
+
+    private void followTransaction(SmtpReply reply) {
+        switch (pendingVerb) {
+            case "MAIL" -> inTransaction |= reply.isPositive();
+            // The final reply ends the transaction whatever it says (RFC 5321 §4.1.1.4).
+            case "." -> inTransaction = false;
+            case "RSET", "EHLO", "HELO", "XCLIENT" -> inTransaction &= !reply.isPositive();
+            default -> { }
+        }
+        pendingVerb = "";
     }
 
     @Override

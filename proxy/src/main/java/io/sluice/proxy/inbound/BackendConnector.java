@@ -39,6 +39,7 @@ final class BackendConnector {
     private final SmtpTimeouts timeouts;
     private final SslContext tls;
     private final boolean xclient;
+    private final IdleBackendConnections idle;
 
     BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls) {
         this.pool = pool;
@@ -47,17 +48,34 @@ final class BackendConnector {
         this.timeouts = timeouts;
         this.tls = pool.config().tls() == BackendTls.STARTTLS ? tls : null;
         this.xclient = pool.config().xclient();
+        this.idle = new IdleBackendConnections(pool.config().reuse(), timeouts.backendCommand());
     }
 
     BackendPool pool() {
         return pool;
     }
 
-    /** A connection that has been greeted and has answered EHLO, on the given event loop. */
+    /**
+     * A greeted connection for a client session on the given event loop (the caller's): a kept one where
+     * there is one, a new one otherwise.
+     */
     CompletableFuture<BackendConnection> open(EventLoop loop) {
+        BackendConnection kept = idle.take();
+        if (kept != null) {
+            kept.countUse();
+            return CompletableFuture.completedFuture(kept);
+        }
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
         tryServer(loop, pool.candidates(), 0, null, result);
-        return result;
+        return result.thenApply(connection -> {
+            connection.countUse();
+            return connection;
+        });
+    }
+
+    /** The client session is done with the connection: keep it for another, or say goodbye. */
+    void release(BackendConnection connection) {
+        idle.offer(connection);
     }
 
     private void tryServer(EventLoop loop, List<BackendServer> candidates, int index, Throwable lastError,

@@ -47,6 +47,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     private SmtpSession session;
     private ClientInfo client;
     private BackendConnection backend;
+    // The connection that was told who this client is; a kept connection still knows the previous client.
+    private BackendConnection xclientSentTo;
     private String nextHop = "";
     private ScheduledFuture<?> idleTimer;
     private boolean closed;
@@ -142,7 +144,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             }
         } else if (step instanceof Step.Introduce) {
             withBackend(connection -> introduce(connection).whenComplete((reply, error) -> {
-                if (error != null) {
+                if (error != null && connection.reused() && !closed) {
+                    // A kept connection that the backend closed meanwhile: try another.
+                    dropBackend();
+                    run(step);
+                } else if (error != null) {
                     backendFailed(error);
                 } else {
                     run(session.onIntroduced(reply));
@@ -204,7 +210,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         context.connector().open(ctx.channel().eventLoop()).whenComplete((connection, error) -> {
             if (closed) {
                 if (connection != null) {
-                    connection.quit(context.timeouts().backendCommand());
+                    context.connector().release(connection);
                 }
                 return;
             }
@@ -221,7 +227,10 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             introduce(connection).whenComplete((reply, failure) -> {
-                if (failure != null || !reply.isPositive()) {
+                if (failure != null && connection.reused() && !closed) {
+                    dropBackend();
+                    withNewBackend(true, action);
+                } else if (failure != null || !reply.isPositive()) {
                     dropBackend();
                     run(session.onBackendUnavailable());
                 } else {
@@ -259,8 +268,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     private CompletableFuture<SmtpReply> introduce(BackendConnection connection) {
         Duration timeout = context.timeouts().backendCommand();
         CompletableFuture<Void> identified = CompletableFuture.completedFuture(null);
-        if (context.xclientEnabled() && connection.capabilities().offersXclient() && !connection.xclientSent()) {
-            connection.markXclientSent();
+        if (context.xclientEnabled() && connection.capabilities().offersXclient() && xclientSentTo != connection) {
+            xclientSentTo = connection;
             identified = connection.request(xclientLine(connection.capabilities()), timeout).thenAccept(reply -> {
                 // Postfix answers a successful XCLIENT with a new 220 greeting; smtp-sink with 250.
                 if (reply.code() / 100 != 2) {
@@ -336,7 +345,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void releaseBackend() {
         if (backend != null) {
-            backend.quit(context.timeouts().backendCommand());
+            context.connector().release(backend);
             backend = null;
         }
     }

@@ -4,6 +4,7 @@ import io.sluice.proxy.smtp.SmtpReply;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -15,6 +16,8 @@ import java.util.stream.Collectors;
  */
 public record BackendCapabilities(boolean pipelining, long maxMessageSize, boolean eightBitMime, boolean smtpUtf8,
                                   boolean dsn, boolean startTls, Set<String> xclient) {
+
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     public static final BackendCapabilities NONE = new BackendCapabilities(false, -1, false, false, false, false, Set.of());
 
@@ -32,7 +35,7 @@ public record BackendCapabilities(boolean pipelining, long maxMessageSize, boole
         boolean startTls = false;
         Set<String> xclient = Set.of();
         for (String line : ehlo.lines().subList(1, ehlo.lines().size())) {
-            String[] words = line.trim().split("\\s+");
+            String[] words = WHITESPACE.split(line.trim());
             String keyword = words[0].toUpperCase(Locale.ROOT);
             switch (keyword) {
                 case "PIPELINING" -> pipelining = true;

@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * The SMTP server-side state machine of one relayed session, free of any transport: each event returns the
@@ -23,6 +24,9 @@ public final class SmtpSession {
 
     /** Where the session is in the RFC 5321 §4.1.4 command order. */
     public enum State { CONNECTING, GREETED, READY, MAIL, RCPT, DATA, CLOSED }
+
+    // RFC 1870 §3: size-value, at most 20 digits; 18 keep it inside a long.
+    private static final Pattern SIZE_VALUE = Pattern.compile("\\d{1,18}");
 
     private final SessionSettings settings;
     private final LongSupplier nanoTime;
@@ -181,11 +185,12 @@ public final class SmtpSession {
 
     private Optional<SmtpReply> checkMailParameter(String name, String value) {
         // RFC 1870 §6: a declared size over the limit is refused before any data.
-        if (name.equals("SIZE") && value.matches("\\d{1,18}") && Long.parseLong(value) > maxMessageSize()) {
+        boolean sizeValue = name.equals("SIZE") && SIZE_VALUE.matcher(value).matches();
+        if (sizeValue && Long.parseLong(value) > maxMessageSize()) {
             return Optional.of(SmtpReply.MESSAGE_TOO_BIG);
         }
         boolean known = switch (name) {
-            case "SIZE" -> value.matches("\\d{1,18}");
+            case "SIZE" -> sizeValue;
             case "BODY" -> value.equalsIgnoreCase("7BIT") || (value.equalsIgnoreCase("8BITMIME") && backend.eightBitMime());
             case "SMTPUTF8" -> value.isEmpty() && backend.smtpUtf8();
             case "RET" -> backend.dsn() && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"));

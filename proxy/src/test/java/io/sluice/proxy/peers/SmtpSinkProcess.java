@@ -73,6 +73,11 @@ public final class SmtpSinkProcess implements AutoCloseable {
 
   /** Starts smtp-sink with the given extra options and returns once it listens. */
   public static SmtpSinkProcess start(String... extraOptions) {
+    return startOn(ExternalTool.freePort(), extraOptions);
+  }
+
+  /** As {@link #start(String...)}, on a given port (to bring a backend back where it was). */
+  public static SmtpSinkProcess startOn(int port, String... extraOptions) {
     Path sink = ExternalTool.requireTool("smtp-sink");
     Path directory = null;
     try {
@@ -81,7 +86,6 @@ public final class SmtpSinkProcess implements AutoCloseable {
       Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
       Path dumps = Files.createDirectory(directory.resolve("dumps"));
       Files.setPosixFilePermissions(dumps, PosixFilePermissions.fromString("rwxrwxrwx"));
-      int port = ExternalTool.freePort();
       List<String> args = new ArrayList<>();
       if (ExternalTool.isRoot()) {
         args.addAll(List.of("-u", "nobody"));

@@ -3,6 +3,7 @@ package io.sluice.proxy.relay;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.BackendTls;
 import io.sluice.config.BareLineEndings;
+import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.HealthCheckConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
@@ -50,6 +51,8 @@ final class RunningSluice implements AutoCloseable {
         private long maxMessageSize = 10 * 1024 * 1024;
         private boolean xclient = true;
         private BackendTls backendTls = BackendTls.NONE;
+        private Duration healthCheckInterval = Duration.ofSeconds(1);
+        private ConnectionReuseConfig reuse = new ConnectionReuseConfig(4, Duration.ofSeconds(10), 100);
 
         private Builder(int[] backendPorts) {
             this.backendPorts = backendPorts;
@@ -91,6 +94,16 @@ final class RunningSluice implements AutoCloseable {
             return this;
         }
 
+        Builder healthCheckInterval(Duration value) {
+            healthCheckInterval = value;
+            return this;
+        }
+
+        Builder reuse(ConnectionReuseConfig value) {
+            reuse = value;
+            return this;
+        }
+
         Builder xclient(boolean value) {
             xclient = value;
             return this;
@@ -103,7 +116,7 @@ final class RunningSluice implements AutoCloseable {
             List<HostPort> servers = java.util.Arrays.stream(backendPorts)
                     .mapToObj(port -> new HostPort("127.0.0.1", port)).toList();
             BackendPoolConfig pool = new BackendPoolConfig("mta", servers, xclient, backendTls,
-                    Duration.ofSeconds(2), new HealthCheckConfig(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+                    Duration.ofSeconds(2), new HealthCheckConfig(healthCheckInterval, Duration.ofSeconds(1)), reuse);
             ListenerConfig listener = new ListenerConfig("mx", ListenerRole.INBOUND, new HostPort("127.0.0.1", 0),
                     "mta", proxyProtocol, tls);
             return new RunningSluice(SluiceServer.start(new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool))));
