@@ -9,7 +9,7 @@
 #   MESSAGES=20000  SESSIONS=20  SIZE=2000   smtp-source -m, -s, -l for each measured round
 #   ROUNDS=3                                 rounds; each round runs every target once, in TARGETS order
 #   TARGETS="direct haproxy sluice"          which columns to measure; direct is always needed for ratios
-#   WARMUP_MESSAGES=MESSAGES/5               sent once to each target before round 1, not measured; 0 = none
+#   WARMUP_MESSAGES=MESSAGES                 sent once to each target before round 1, not measured; 0 = none
 #   SOURCE_OPTS=""                           extra smtp-source options, e.g. "-d" to keep connections open
 #   ROUND_TIMEOUT=300                        seconds one smtp-source run may take before the benchmark fails
 #   STARTUP_TIMEOUT=120                      seconds a service may take to answer with its 220 greeting
@@ -25,7 +25,7 @@ SESSIONS=${SESSIONS:-20}
 SIZE=${SIZE:-2000}
 ROUNDS=${ROUNDS:-3}
 TARGETS=${TARGETS:-direct haproxy sluice}
-WARMUP_MESSAGES=${WARMUP_MESSAGES:-$((MESSAGES / 5))}
+WARMUP_MESSAGES=${WARMUP_MESSAGES:-$MESSAGES}
 SOURCE_OPTS=${SOURCE_OPTS:-}
 ROUND_TIMEOUT=${ROUND_TIMEOUT:-300}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}

@@ -31,7 +31,9 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
     private final BackendServer server;
     private Channel channel;
     private CompletableFuture<SmtpReply> pending;
-    private ScheduledFuture<?> pendingTimeout;
+    // RFC 5321 §4.5.3.2: how long the pending request may wait for its reply.
+    private Deadline replyTimeout;
+    private Duration pendingTimeout;
     private boolean closedByUs;
     // The verb of the pending request, to follow the backend's transaction state.
     private String pendingVerb = "";
@@ -116,6 +118,10 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        replyTimeout = new Deadline(channel.eventLoop(), () -> {
+            fail(new BackendTimeoutException(server, pendingTimeout));
+            abort();
+        });
     }
 
     /** Waits for a reply without sending anything (the greeting). */
@@ -194,10 +200,8 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
             return reply;
         }
         pending = reply;
-        pendingTimeout = channel.eventLoop().schedule(() -> {
-            fail(new BackendTimeoutException(server, timeout));
-            abort();
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        pendingTimeout = timeout;
+        replyTimeout.arm(timeout);
         return reply;
     }
 
@@ -211,7 +215,7 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
         }
         CompletableFuture<SmtpReply> answered = pending;
         pending = null;
-        pendingTimeout.cancel(false);
+        replyTimeout.disarm();
         inMessage = reply.code() == 354;
         followTransaction(reply);
         answered.complete(reply);
@@ -245,6 +249,7 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        replyTimeout.cancel();
         if (pending != null) {
             fail(new IOException("connection to " + server + " closed"));
         } else if (!closedByUs) {
@@ -262,7 +267,7 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
         if (pending != null) {
             CompletableFuture<SmtpReply> failed = pending;
             pending = null;
-            pendingTimeout.cancel(false);
+            replyTimeout.disarm();
             failed.completeExceptionally(cause);
         }
     }

@@ -50,7 +50,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     // The connection that was told who this client is; a kept connection still knows the previous client.
     private BackendConnection xclientSentTo;
     private String nextHop = "";
-    private ScheduledFuture<?> idleTimer;
+    // RFC 5321 §4.5.3.2.7: the server's wait for the client's next command.
+    private Deadline clientTimeout;
     private boolean closed;
 
     ClientSessionHandler(InboundContext context) {
@@ -60,6 +61,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.clientTimeout = new Deadline(ctx.executor(), () -> run(session.onTimeout()));
         this.framer = ctx.pipeline().get(SmtpFrameDecoder.class);
     }
 
@@ -351,16 +353,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void armIdleTimer() {
-        cancelIdleTimer();
-        long millis = context.timeouts().command().toMillis();
-        idleTimer = ctx.executor().schedule(() -> run(session.onTimeout()), millis, TimeUnit.MILLISECONDS);
+        clientTimeout.arm(context.timeouts().command());
     }
 
     private void cancelIdleTimer() {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
+        clientTimeout.disarm();
     }
 
     private void logTransaction(Transaction transaction) {
@@ -380,7 +377,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelIdleTimer();
+        clientTimeout.cancel();
         if (session != null && !closed) {
             closed = true;
             releaseBackend();

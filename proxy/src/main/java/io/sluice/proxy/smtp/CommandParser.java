@@ -13,21 +13,28 @@ public final class CommandParser {
 
     /** The command, or empty when the line is not a well-formed command line. */
     public static Optional<SmtpCommand> parse(byte[] line) {
+        boolean ascii = true;
         for (byte b : line) {
             // RFC 5321 §2.3.8: CR and LF only as the line terminator; NUL never.
             if (b == 0 || b == '\r' || b == '\n') {
                 return Optional.empty();
             }
+            ascii &= b >= 0;
         }
         String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(line))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return Optional.empty();
+        if (ascii) {
+            // Nearly every command: no decoder needed.
+            text = new String(line, StandardCharsets.US_ASCII);
+        } else {
+            try {
+                text = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(line))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                return Optional.empty();
+            }
         }
         int space = text.indexOf(' ');
         String token = space < 0 ? text : text.substring(0, space);

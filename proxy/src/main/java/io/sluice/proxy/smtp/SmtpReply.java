@@ -71,13 +71,21 @@ public record SmtpReply(int code, List<String> lines) {
             return this;
         }
         String generic = (code / 100) + ".0.0";
-        boolean missing = lines.stream().anyMatch(line -> !ENHANCED.matcher(line).find());
+        boolean missing = false;
+        for (String line : lines) {
+            missing |= !hasEnhancedCode(line);
+        }
         if (!missing) {
             return this;
         }
         return new SmtpReply(code, lines.stream()
-                .map(line -> ENHANCED.matcher(line).find() ? line : (line.isEmpty() ? generic : generic + " " + line))
+                .map(line -> hasEnhancedCode(line) ? line : (line.isEmpty() ? generic : generic + " " + line))
                 .toList());
+    }
+
+    private static boolean hasEnhancedCode(String line) {
+        // Cheap test first: every relayed reply passes here.
+        return line.length() >= 5 && line.charAt(1) == '.' && ENHANCED.matcher(line).find();
     }
 
     /** The reply on the wire: every line but the last uses the "-" separator (RFC 5321 §4.2.1). */

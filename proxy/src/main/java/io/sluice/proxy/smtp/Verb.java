@@ -1,6 +1,9 @@
 package io.sluice.proxy.smtp;
 
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** SMTP command verbs the server side recognizes. */
 public enum Verb {
@@ -9,12 +12,11 @@ public enum Verb {
     AUTH, BDAT, ETRN, TURN, XCLIENT,
     UNKNOWN;
 
+    private static final Map<String, Verb> BY_NAME = Arrays.stream(values())
+            .filter(verb -> verb != UNKNOWN)
+            .collect(Collectors.toUnmodifiableMap(Verb::name, verb -> verb));
+
     static Verb of(String token) {
-        try {
-            Verb verb = valueOf(token.toUpperCase(Locale.ROOT));
-            return verb == UNKNOWN ? UNKNOWN : verb;
-        } catch (IllegalArgumentException e) {
-            return UNKNOWN;
-        }
+        return BY_NAME.getOrDefault(token.toUpperCase(Locale.ROOT), UNKNOWN);
     }
 }
