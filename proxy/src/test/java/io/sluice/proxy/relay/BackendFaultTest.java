@@ -89,10 +89,7 @@ class BackendFaultTest {
     }
 
     static void sendOneMessage(RawSmtpClient client, String expectedFinalReply) throws Exception {
-        assertThat(client.command("EHLO client.example")).startsWith("250 ");
-        assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-        assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
-        assertThat(client.command("DATA")).startsWith("354 ");
+        client.startMessage();
         assertThat(client.command("Subject: fault\r\n\r\nbody\r\n.")).startsWith(expectedFinalReply);
     }
 }

@@ -1,5 +1,7 @@
 package io.sluice.proxy.relay;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,6 +97,15 @@ final class RawSmtpClient implements AutoCloseable {
     String command(String line) throws IOException {
         send(line + "\r\n");
         return reply();
+    }
+
+    /** Says EHLO and opens a transaction up to the 354 after DATA, checking each reply on the way. */
+    RawSmtpClient startMessage() throws IOException {
+        assertThat(command("EHLO client.example")).startsWith("250 ");
+        assertThat(command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+        assertThat(command("RCPT TO:<b@example.net>")).startsWith("250 ");
+        assertThat(command("DATA")).startsWith("354 ");
+        return this;
     }
 
     /** Sends a line and reads replies (answers to earlier pipelined commands first) until one starts with the prefix. */
