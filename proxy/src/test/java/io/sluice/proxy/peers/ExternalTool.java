@@ -30,212 +30,212 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class ExternalTool {
 
-  /** Upper bound on the life of a long-running peer (smtp-sink, Postfix master). */
-  static final Duration MAX_LIFETIME = Duration.ofMinutes(15);
+    /** Upper bound on the life of a long-running peer (smtp-sink, Postfix master). */
+    static final Duration MAX_LIFETIME = Duration.ofMinutes(15);
 
-  // Root's PATH has the sbin directories, an ordinary user's often does not; Postfix puts its tools there.
-  private static final List<Path> SBIN = List.of(Path.of("/usr/sbin"), Path.of("/sbin"));
+    // Root's PATH has the sbin directories, an ordinary user's often does not; Postfix puts its tools there.
+    private static final List<Path> SBIN = List.of(Path.of("/usr/sbin"), Path.of("/sbin"));
 
-  private ExternalTool() {}
+    private ExternalTool() {}
 
-  /** Looks {@code name} up on {@code PATH}, then in the sbin directories. */
-  public static Optional<Path> locate(String name) {
-    List<Path> dirs = new ArrayList<>();
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (!dir.isEmpty()) {
-        dirs.add(Path.of(dir));
-      }
-    }
-    dirs.addAll(SBIN);
-    return dirs.stream().map(dir -> dir.resolve(name)).filter(Files::isExecutable).findFirst();
-  }
-
-  /**
-   * Returns the tool's path; if it is missing, fails the test on CI (which installs it, so absence is a
-   * defect) and skips it elsewhere.
-   */
-  public static Path requireTool(String name) {
-    Optional<Path> tool = locate(name);
-    require(tool.isPresent(), "the external tool '" + name + "' (Debian packages: postfix, swaks)");
-    return tool.orElseThrow();
-  }
-
-  /** Fails the test on CI and skips it elsewhere unless {@code available}; {@code what} names the need. */
-  public static void require(boolean available, String what) {
-    if (available) {
-      return;
-    }
-    if ("true".equals(System.getenv("CI"))) {
-      Assertions.fail("CI must provide " + what);
-    }
-    Assumptions.abort("needs " + what);
-  }
-
-  /** A TCP port on 127.0.0.1 that was free a moment ago (another process may still take it). */
-  public static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Whether ::1 can be bound, i.e. IPv6 works on loopback here. */
-  public static boolean hasIpv6Loopback() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
-  }
-
-  /** The command line that runs {@code tool} for at most {@code lifetime}, then kills it. */
-  static List<String> bounded(Duration lifetime, Path tool, List<String> args) {
-    List<String> command = new ArrayList<>();
-    command.add(requireTool("timeout").toString());
-    command.add("--kill-after=5");
-    command.add(Long.toString(lifetime.toSeconds()));
-    command.add(tool.toString());
-    command.addAll(args);
-    return command;
-  }
-
-  /** What a finished short-lived tool left behind. */
-  record Finished(int exitCode, String output, Duration elapsed) {}
-
-  /**
-   * Runs {@code tool} to completion with stdin closed and stdout and stderr merged.
-   *
-   * @throws AssertionError if it does not finish within {@code timeout}; the tool is killed first
-   */
-  static Finished run(Duration timeout, Path tool, List<String> args) {
-    Path output = null;
-    Process process = null;
-    try {
-      output = Files.createTempFile("sluice-" + tool.getFileName(), ".out");
-      long start = System.nanoTime();
-      process = new ProcessBuilder(bounded(timeout.plusSeconds(30), tool, args))
-          .redirectErrorStream(true)
-          .redirectOutput(output.toFile())
-          .start();
-      process.getOutputStream().close();
-      boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-      if (!finished) {
-        destroyTree(process.toHandle(), Duration.ofSeconds(5));
-        throw new AssertionError(tool.getFileName() + " " + args + " did not finish within " + timeout
-            + "; output so far:\n" + Files.readString(output, StandardCharsets.ISO_8859_1));
-      }
-      String printed = Files.readString(output, StandardCharsets.ISO_8859_1);
-      return new Finished(process.exitValue(), printed, elapsed);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while running " + tool, e);
-    } finally {
-      if (process != null && process.isAlive()) {
-        destroyTree(process.toHandle(), Duration.ofSeconds(5));
-      }
-      if (output != null) {
-        deleteRecursively(output);
-      }
-    }
-  }
-
-  /**
-   * Waits until something listens on TCP {@code port}, failing early if {@code process} dies.
-   *
-   * <p>Reads the kernel's socket table instead of connecting: a probe connection would count as an SMTP
-   * session (smtp-sink {@code -n}) and would trip connect-time fault options.
-   */
-  static void awaitListening(int port, Process process, Duration timeout, String what) {
-    await(what + " listening on port " + port)
-        .atMost(timeout)
-        .pollInterval(Duration.ofMillis(20))
-        .until(() -> {
-          if (!process.isAlive()) {
-            throw new IllegalStateException(what + " exited with status " + process.exitValue()
-                + " before listening on port " + port);
-          }
-          return isListening(port);
-        });
-  }
-
-  private static boolean isListening(int port) throws IOException {
-    // Columns of /proc/net/tcp{,6}: sl local_address(hexaddr:HEXPORT) rem_address st(0A = LISTEN) ...
-    String localPortSuffix = String.format(Locale.ROOT, ":%04X", port);
-    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      Path path = Path.of(table);
-      if (!Files.exists(path)) {
-        continue;
-      }
-      for (String line : Files.readAllLines(path)) {
-        String[] fields = line.trim().split("\\s+");
-        if (fields.length > 3 && fields[1].endsWith(localPortSuffix) && fields[3].equals("0A")) {
-          return true;
+    /** Looks {@code name} up on {@code PATH}, then in the sbin directories. */
+    public static Optional<Path> locate(String name) {
+        List<Path> dirs = new ArrayList<>();
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty()) {
+                dirs.add(Path.of(dir));
+            }
         }
-      }
+        dirs.addAll(SBIN);
+        return dirs.stream().map(dir -> dir.resolve(name)).filter(Files::isExecutable).findFirst();
     }
-    return false;
-  }
 
-  /**
-   * True while the process exists and is not a zombie. Orphans of a stopped daemon can linger as zombies
-   * when PID 1 does not reap them (as in some containers); they are dead and hold no sockets.
-   */
-  static boolean isRunning(ProcessHandle handle) {
-    if (!handle.isAlive()) {
-      return false;
+    /**
+     * Returns the tool's path; if it is missing, fails the test on CI (which installs it, so absence is a
+     * defect) and skips it elsewhere.
+     */
+    public static Path requireTool(String name) {
+        Optional<Path> tool = locate(name);
+        require(tool.isPresent(), "the external tool '" + name + "' (Debian packages: postfix, swaks)");
+        return tool.orElseThrow();
     }
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(handle.pid()), "stat"));
-      // Format: pid (comm) state ...; comm may contain spaces and parentheses, so search from the end.
-      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-    } catch (NoSuchFileException e) {
-      return false;
-    } catch (IOException e) {
-      return handle.isAlive();
-    }
-  }
 
-  /** Sends SIGTERM to {@code root} and its descendants, then SIGKILL to whatever outlives {@code grace}. */
-  static void destroyTree(ProcessHandle root, Duration grace) {
-    List<ProcessHandle> tree = new ArrayList<>(root.descendants().toList());
-    tree.add(0, root);
-    tree.forEach(ProcessHandle::destroy);
-    if (!awaitAllStopped(tree, grace)) {
-      tree.forEach(ProcessHandle::destroyForcibly);
-      awaitAllStopped(tree, Duration.ofSeconds(5));
+    /** Fails the test on CI and skips it elsewhere unless {@code available}; {@code what} names the need. */
+    public static void require(boolean available, String what) {
+        if (available) {
+            return;
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            Assertions.fail("CI must provide " + what);
+        }
+        Assumptions.abort("needs " + what);
     }
-  }
 
-  /** Waits until none of {@code processes} runs; false if some still run after {@code timeout}. */
-  static boolean awaitAllStopped(List<ProcessHandle> processes, Duration timeout) {
-    try {
-      await().atMost(timeout)
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> processes.stream().noneMatch(ExternalTool::isRunning));
-      return true;
-    } catch (ConditionTimeoutException e) {
-      return false;
+    /** A TCP port on 127.0.0.1 that was free a moment ago (another process may still take it). */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
-  }
 
-  static void deleteRecursively(Path path) {
-    if (!Files.exists(path)) {
-      return;
+    /** Whether ::1 can be bound, i.e. IPv6 works on loopback here. */
+    public static boolean hasIpv6Loopback() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
-    try (Stream<Path> walk = Files.walk(path)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + path, e);
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
     }
-  }
+
+    /** The command line that runs {@code tool} for at most {@code lifetime}, then kills it. */
+    static List<String> bounded(Duration lifetime, Path tool, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(requireTool("timeout").toString());
+        command.add("--kill-after=5");
+        command.add(Long.toString(lifetime.toSeconds()));
+        command.add(tool.toString());
+        command.addAll(args);
+        return command;
+    }
+
+    /** What a finished short-lived tool left behind. */
+    record Finished(int exitCode, String output, Duration elapsed) {}
+
+    /**
+     * Runs {@code tool} to completion with stdin closed and stdout and stderr merged.
+     *
+     * @throws AssertionError if it does not finish within {@code timeout}; the tool is killed first
+     */
+    static Finished run(Duration timeout, Path tool, List<String> args) {
+        Path output = null;
+        Process process = null;
+        try {
+            output = Files.createTempFile("sluice-" + tool.getFileName(), ".out");
+            long start = System.nanoTime();
+            process = new ProcessBuilder(bounded(timeout.plusSeconds(30), tool, args))
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .start();
+            process.getOutputStream().close();
+            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            if (!finished) {
+                destroyTree(process.toHandle(), Duration.ofSeconds(5));
+                throw new AssertionError(tool.getFileName() + " " + args + " did not finish within " + timeout
+                        + "; output so far:\n" + Files.readString(output, StandardCharsets.ISO_8859_1));
+            }
+            String printed = Files.readString(output, StandardCharsets.ISO_8859_1);
+            return new Finished(process.exitValue(), printed, elapsed);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + tool, e);
+        } finally {
+            if (process != null && process.isAlive()) {
+                destroyTree(process.toHandle(), Duration.ofSeconds(5));
+            }
+            if (output != null) {
+                deleteRecursively(output);
+            }
+        }
+    }
+
+    /**
+     * Waits until something listens on TCP {@code port}, failing early if {@code process} dies.
+     *
+     * <p>Reads the kernel's socket table instead of connecting: a probe connection would count as an SMTP
+     * session (smtp-sink {@code -n}) and would trip connect-time fault options.
+     */
+    static void awaitListening(int port, Process process, Duration timeout, String what) {
+        await(what + " listening on port " + port)
+                .atMost(timeout)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException(what + " exited with status " + process.exitValue()
+                                + " before listening on port " + port);
+                    }
+                    return isListening(port);
+                });
+    }
+
+    private static boolean isListening(int port) throws IOException {
+        // Columns of /proc/net/tcp{,6}: sl local_address(hexaddr:HEXPORT) rem_address st(0A = LISTEN) ...
+        String localPortSuffix = String.format(Locale.ROOT, ":%04X", port);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path path = Path.of(table);
+            if (!Files.exists(path)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(path)) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length > 3 && fields[1].endsWith(localPortSuffix) && fields[3].equals("0A")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True while the process exists and is not a zombie. Orphans of a stopped daemon can linger as zombies
+     * when PID 1 does not reap them (as in some containers); they are dead and hold no sockets.
+     */
+    static boolean isRunning(ProcessHandle handle) {
+        if (!handle.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(handle.pid()), "stat"));
+            // Format: pid (comm) state ...; comm may contain spaces and parentheses, so search from the end.
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            return handle.isAlive();
+        }
+    }
+
+    /** Sends SIGTERM to {@code root} and its descendants, then SIGKILL to whatever outlives {@code grace}. */
+    static void destroyTree(ProcessHandle root, Duration grace) {
+        List<ProcessHandle> tree = new ArrayList<>(root.descendants().toList());
+        tree.add(0, root);
+        tree.forEach(ProcessHandle::destroy);
+        if (!awaitAllStopped(tree, grace)) {
+            tree.forEach(ProcessHandle::destroyForcibly);
+            awaitAllStopped(tree, Duration.ofSeconds(5));
+        }
+    }
+
+    /** Waits until none of {@code processes} runs; false if some still run after {@code timeout}. */
+    static boolean awaitAllStopped(List<ProcessHandle> processes, Duration timeout) {
+        try {
+            await().atMost(timeout)
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> processes.stream().noneMatch(ExternalTool::isRunning));
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    static void deleteRecursively(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path, e);
+        }
+    }
 }

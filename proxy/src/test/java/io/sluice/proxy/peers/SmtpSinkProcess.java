@@ -57,227 +57,227 @@ import java.util.stream.Stream;
  */
 public final class SmtpSinkProcess implements AutoCloseable {
 
-  private static final String PREFIX = "msg.";
+    private static final String PREFIX = "msg.";
 
-  private final Process process;
-  private final int port;
-  private final Path directory;
-  private final Path dumps;
+    private final Process process;
+    private final int port;
+    private final Path directory;
+    private final Path dumps;
 
-  private SmtpSinkProcess(Process process, int port, Path directory, Path dumps) {
-    this.process = process;
-    this.port = port;
-    this.directory = directory;
-    this.dumps = dumps;
-  }
-
-  /** Starts smtp-sink with the given extra options and returns once it listens. */
-  public static SmtpSinkProcess start(String... extraOptions) {
-    return startOn(ExternalTool.freePort(), extraOptions);
-  }
-
-  /** As {@link #start(String...)}, on a given port (to bring a backend back where it was). */
-  public static SmtpSinkProcess startOn(int port, String... extraOptions) {
-    Path sink = ExternalTool.requireTool("smtp-sink");
-    Path directory = null;
-    try {
-      directory = Files.createTempDirectory("sluice-sink");
-      // As root, smtp-sink must drop to another user (-u) who then writes the dump files.
-      Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
-      Path dumps = Files.createDirectory(directory.resolve("dumps"));
-      Files.setPosixFilePermissions(dumps, PosixFilePermissions.fromString("rwxrwxrwx"));
-      List<String> args = new ArrayList<>();
-      if (ExternalTool.isRoot()) {
-        args.addAll(List.of("-u", "nobody"));
-      }
-      // -d appends a random hex id to the template; the template has no strftime(3) escapes.
-      args.addAll(List.of("-d", dumps.resolve(PREFIX).toString()));
-      args.addAll(Arrays.asList(extraOptions));
-      args.addAll(List.of("127.0.0.1:" + port, "64"));
-      Process process = new ProcessBuilder(ExternalTool.bounded(ExternalTool.MAX_LIFETIME, sink, args))
-          .redirectErrorStream(true)
-          .redirectOutput(directory.resolve("sink.out").toFile())
-          .start();
-      process.getOutputStream().close();
-      SmtpSinkProcess started = new SmtpSinkProcess(process, port, directory, dumps);
-      try {
-        ExternalTool.awaitListening(port, process, Duration.ofSeconds(10), "smtp-sink " + args);
-      } catch (RuntimeException e) {
-        String output = started.output();
-        started.close();
-        throw new IllegalStateException("smtp-sink did not start; its output:\n" + output, e);
-      }
-      return started;
-    } catch (IOException e) {
-      if (directory != null) {
-        ExternalTool.deleteRecursively(directory);
-      }
-      throw new UncheckedIOException(e);
+    private SmtpSinkProcess(Process process, int port, Path directory, Path dumps) {
+        this.process = process;
+        this.port = port;
+        this.directory = directory;
+        this.dumps = dumps;
     }
-  }
 
-  public int port() {
-    return port;
-  }
-
-  /** True until smtp-sink exits (it exits on its own only with {@code -M} or {@code -n}). */
-  public boolean isRunning() {
-    return process.isAlive();
-  }
-
-  /** What smtp-sink printed, e.g. {@code smtp-sink: warning: lost connection}. */
-  public String output() {
-    try {
-      return Files.readString(directory.resolve("sink.out"), StandardCharsets.ISO_8859_1);
-    } catch (NoSuchFileException e) {
-      return "";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    /** Starts smtp-sink with the given extra options and returns once it listens. */
+    public static SmtpSinkProcess start(String... extraOptions) {
+        return startOn(ExternalTool.freePort(), extraOptions);
     }
-  }
 
-  /** The stored transactions whose data is complete, oldest first. */
-  public List<Message> messages() {
-    try {
-      // List before looking at open files: smtp-sink opens a dump file when it creates it (at MAIL), so
-      // a listed file that is not open any more has been completed (or deleted on abort).
-      List<Path> listed;
-      try (Stream<Path> files = Files.list(dumps)) {
-        listed = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).toList();
-      }
-      Set<String> open = openFileNames();
-      List<Path> complete = new ArrayList<>();
-      for (Path path : listed) {
-        if (!open.contains(path.getFileName().toString())) {
-          complete.add(path);
-        }
-      }
-      List<Message> messages = new ArrayList<>();
-      for (Path path : complete.stream().sorted(byModificationTime()).toList()) {
+    /** As {@link #start(String...)}, on a given port (to bring a backend back where it was). */
+    public static SmtpSinkProcess startOn(int port, String... extraOptions) {
+        Path sink = ExternalTool.requireTool("smtp-sink");
+        Path directory = null;
         try {
-          messages.add(new Message(Files.readString(path, StandardCharsets.ISO_8859_1)));
-        } catch (NoSuchFileException e) {
-          // aborted transaction, deleted meanwhile
-        }
-      }
-      return messages;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Waits until at least {@code count} transactions are complete and returns all of them. */
-  public List<Message> awaitMessages(int count, Duration timeout) {
-    await("smtp-sink on port " + port + " storing " + count + " message(s)")
-        .atMost(timeout)
-        .pollInterval(Duration.ofMillis(50))
-        .until(() -> messages().size() >= count);
-    return messages();
-  }
-
-  private Set<String> openFileNames() {
-    Set<String> names = new HashSet<>();
-    // The process we started is coreutils timeout; smtp-sink is its child.
-    List<ProcessHandle> sinks = process.toHandle().descendants().toList();
-    for (ProcessHandle sink : sinks) {
-      Path fds = Path.of("/proc", Long.toString(sink.pid()), "fd");
-      try (Stream<Path> links = Files.list(fds)) {
-        for (Path link : links.toList()) {
-          try {
-            Path target = Files.readSymbolicLink(link);
-            if (target.getFileName() != null) {
-              names.add(target.getFileName().toString());
+            directory = Files.createTempDirectory("sluice-sink");
+            // As root, smtp-sink must drop to another user (-u) who then writes the dump files.
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path dumps = Files.createDirectory(directory.resolve("dumps"));
+            Files.setPosixFilePermissions(dumps, PosixFilePermissions.fromString("rwxrwxrwx"));
+            List<String> args = new ArrayList<>();
+            if (ExternalTool.isRoot()) {
+                args.addAll(List.of("-u", "nobody"));
             }
-          } catch (IOException e) {
-            // descriptor closed while we looked
-          }
+            // -d appends a random hex id to the template; the template has no strftime(3) escapes.
+            args.addAll(List.of("-d", dumps.resolve(PREFIX).toString()));
+            args.addAll(Arrays.asList(extraOptions));
+            args.addAll(List.of("127.0.0.1:" + port, "64"));
+            Process process = new ProcessBuilder(ExternalTool.bounded(ExternalTool.MAX_LIFETIME, sink, args))
+                    .redirectErrorStream(true)
+                    .redirectOutput(directory.resolve("sink.out").toFile())
+                    .start();
+            process.getOutputStream().close();
+            SmtpSinkProcess started = new SmtpSinkProcess(process, port, directory, dumps);
+            try {
+                ExternalTool.awaitListening(port, process, Duration.ofSeconds(10), "smtp-sink " + args);
+            } catch (RuntimeException e) {
+                String output = started.output();
+                started.close();
+                throw new IllegalStateException("smtp-sink did not start; its output:\n" + output, e);
+            }
+            return started;
+        } catch (IOException e) {
+            if (directory != null) {
+                ExternalTool.deleteRecursively(directory);
+            }
+            throw new UncheckedIOException(e);
         }
-      } catch (IOException e) {
-        // smtp-sink exited: every dump file is closed
-      }
-    }
-    return names;
-  }
-
-  private static Comparator<Path> byModificationTime() {
-    return Comparator.comparing((Path p) -> {
-      try {
-        return Files.getLastModifiedTime(p);
-      } catch (IOException e) {
-        return FileTime.fromMillis(0);
-      }
-    }).thenComparing(Path::toString);
-  }
-
-  @Override
-  public void close() {
-    ExternalTool.destroyTree(process.toHandle(), Duration.ofSeconds(5));
-    ExternalTool.deleteRecursively(directory);
-  }
-
-  /**
-   * One transaction as smtp-sink stored it: its own header lines ({@code X-Client-Addr}, {@code
-   * X-Client-Proto}, {@code X-Helo-Args}, {@code X-Mail-Args}, one {@code X-Rcpt-Args} per RCPT, a
-   * three-line {@code Received}) followed by the message. smtp-sink drops every CR from the data and
-   * undoes dot-stuffing, so lines end in LF and bare CR is invisible here.
-   */
-  public record Message(String dump) {
-
-    /** The message data as the client sent it, dot-unstuffed, with LF line ends. */
-    public String content() {
-      int received = dump.startsWith("Received: ") ? 0 : dump.indexOf("\nReceived: ") + 1;
-      int start = received;
-      for (int line = 0; line < 3; line++) {
-        start = dump.indexOf('\n', start) + 1;
-      }
-      // The final LF comes from the ".\r\n" that ended the data.
-      return dump.substring(start, dump.length() - 1);
     }
 
-    /** The client's IP address as smtp-sink saw it (an IPv6 one is prefixed with {@code ipv6:}). */
-    public String clientAddress() {
-      return sinkField("X-Client-Addr").get(0);
+    public int port() {
+        return port;
     }
 
-    /** The arguments of MAIL FROM, e.g. {@code <a@example.org> SIZE=100}. */
-    public String mailArgs() {
-      return sinkField("X-Mail-Args").get(0);
+    /** True until smtp-sink exits (it exits on its own only with {@code -M} or {@code -n}). */
+    public boolean isRunning() {
+        return process.isAlive();
     }
 
-    /** The arguments of each RCPT TO, in order. */
-    public List<String> rcptArgs() {
-      return sinkField("X-Rcpt-Args");
-    }
-
-    /** The unfolded values of the message's header fields called {@code name}, in order. */
-    public List<String> headers(String name) {
-      String content = content();
-      int end = content.indexOf("\n\n");
-      String section = end < 0 ? content : content.substring(0, end);
-      // RFC 5322 §2.2.3: unfolding removes the CRLF in front of continuation whitespace.
-      String unfolded = section.replaceAll("\n(?=[ \t])", "");
-      List<String> values = new ArrayList<>();
-      for (String line : unfolded.split("\n")) {
-        int colon = line.indexOf(':');
-        if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
-          values.add(line.substring(colon + 1).trim());
+    /** What smtp-sink printed, e.g. {@code smtp-sink: warning: lost connection}. */
+    public String output() {
+        try {
+            return Files.readString(directory.resolve("sink.out"), StandardCharsets.ISO_8859_1);
+        } catch (NoSuchFileException e) {
+            return "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-      }
-      return values;
     }
 
-    private List<String> sinkField(String name) {
-      String prefix = name + ": ";
-      List<String> values = new ArrayList<>();
-      for (String line : dump.split("\n")) {
-        if (line.startsWith("Received: ")) {
-          break;
+    /** The stored transactions whose data is complete, oldest first. */
+    public List<Message> messages() {
+        try {
+            // List before looking at open files: smtp-sink opens a dump file when it creates it (at MAIL), so
+            // a listed file that is not open any more has been completed (or deleted on abort).
+            List<Path> listed;
+            try (Stream<Path> files = Files.list(dumps)) {
+                listed = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).toList();
+            }
+            Set<String> open = openFileNames();
+            List<Path> complete = new ArrayList<>();
+            for (Path path : listed) {
+                if (!open.contains(path.getFileName().toString())) {
+                    complete.add(path);
+                }
+            }
+            List<Message> messages = new ArrayList<>();
+            for (Path path : complete.stream().sorted(byModificationTime()).toList()) {
+                try {
+                    messages.add(new Message(Files.readString(path, StandardCharsets.ISO_8859_1)));
+                } catch (NoSuchFileException e) {
+                    // aborted transaction, deleted meanwhile
+                }
+            }
+            return messages;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        if (line.startsWith(prefix)) {
-          values.add(line.substring(prefix.length()));
-        }
-      }
-      return values;
     }
-  }
+
+    /** Waits until at least {@code count} transactions are complete and returns all of them. */
+    public List<Message> awaitMessages(int count, Duration timeout) {
+        await("smtp-sink on port " + port + " storing " + count + " message(s)")
+                .atMost(timeout)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> messages().size() >= count);
+        return messages();
+    }
+
+    private Set<String> openFileNames() {
+        Set<String> names = new HashSet<>();
+        // The process we started is coreutils timeout; smtp-sink is its child.
+        List<ProcessHandle> sinks = process.toHandle().descendants().toList();
+        for (ProcessHandle sink : sinks) {
+            Path fds = Path.of("/proc", Long.toString(sink.pid()), "fd");
+            try (Stream<Path> links = Files.list(fds)) {
+                for (Path link : links.toList()) {
+                    try {
+                        Path target = Files.readSymbolicLink(link);
+                        if (target.getFileName() != null) {
+                            names.add(target.getFileName().toString());
+                        }
+                    } catch (IOException e) {
+                        // descriptor closed while we looked
+                    }
+                }
+            } catch (IOException e) {
+                // smtp-sink exited: every dump file is closed
+            }
+        }
+        return names;
+    }
+
+    private static Comparator<Path> byModificationTime() {
+        return Comparator.comparing((Path p) -> {
+            try {
+                return Files.getLastModifiedTime(p);
+            } catch (IOException e) {
+                return FileTime.fromMillis(0);
+            }
+        }).thenComparing(Path::toString);
+    }
+
+    @Override
+    public void close() {
+        ExternalTool.destroyTree(process.toHandle(), Duration.ofSeconds(5));
+        ExternalTool.deleteRecursively(directory);
+    }
+
+    /**
+     * One transaction as smtp-sink stored it: its own header lines ({@code X-Client-Addr}, {@code
+     * X-Client-Proto}, {@code X-Helo-Args}, {@code X-Mail-Args}, one {@code X-Rcpt-Args} per RCPT, a
+     * three-line {@code Received}) followed by the message. smtp-sink drops every CR from the data and
+     * undoes dot-stuffing, so lines end in LF and bare CR is invisible here.
+     */
+    public record Message(String dump) {
+
+        /** The message data as the client sent it, dot-unstuffed, with LF line ends. */
+        public String content() {
+            int received = dump.startsWith("Received: ") ? 0 : dump.indexOf("\nReceived: ") + 1;
+            int start = received;
+            for (int line = 0; line < 3; line++) {
+                start = dump.indexOf('\n', start) + 1;
+            }
+            // The final LF comes from the ".\r\n" that ended the data.
+            return dump.substring(start, dump.length() - 1);
+        }
+
+        /** The client's IP address as smtp-sink saw it (an IPv6 one is prefixed with {@code ipv6:}). */
+        public String clientAddress() {
+            return sinkField("X-Client-Addr").get(0);
+        }
+
+        /** The arguments of MAIL FROM, e.g. {@code <a@example.org> SIZE=100}. */
+        public String mailArgs() {
+            return sinkField("X-Mail-Args").get(0);
+        }
+
+        /** The arguments of each RCPT TO, in order. */
+        public List<String> rcptArgs() {
+            return sinkField("X-Rcpt-Args");
+        }
+
+        /** The unfolded values of the message's header fields called {@code name}, in order. */
+        public List<String> headers(String name) {
+            String content = content();
+            int end = content.indexOf("\n\n");
+            String section = end < 0 ? content : content.substring(0, end);
+            // RFC 5322 §2.2.3: unfolding removes the CRLF in front of continuation whitespace.
+            String unfolded = section.replaceAll("\n(?=[ \t])", "");
+            List<String> values = new ArrayList<>();
+            for (String line : unfolded.split("\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                    values.add(line.substring(colon + 1).trim());
+                }
+            }
+            return values;
+        }
+
+        private List<String> sinkField(String name) {
+            String prefix = name + ": ";
+            List<String> values = new ArrayList<>();
+            for (String line : dump.split("\n")) {
+                if (line.startsWith("Received: ")) {
+                    break;
+                }
+                if (line.startsWith(prefix)) {
+                    values.add(line.substring(prefix.length()));
+                }
+            }
+            return values;
+        }
+    }
 }

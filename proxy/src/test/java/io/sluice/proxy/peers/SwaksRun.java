@@ -21,54 +21,54 @@ import java.util.regex.Pattern;
  */
 public record SwaksRun(int exitCode, String output, Duration elapsed) {
 
-  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
-  private static final Pattern RECEIVED =
-      Pattern.compile("^(?:<- |<~ |<\\*\\*|<~\\*) (.*)$", Pattern.MULTILINE);
-  private static final Pattern SENT =
-      Pattern.compile("^(?: ->| ~>|\\*\\*>|\\*~>) (.*)$", Pattern.MULTILINE);
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Pattern RECEIVED =
+            Pattern.compile("^(?:<- |<~ |<\\*\\*|<~\\*) (.*)$", Pattern.MULTILINE);
+    private static final Pattern SENT =
+            Pattern.compile("^(?: ->| ~>|\\*\\*>|\\*~>) (.*)$", Pattern.MULTILINE);
 
-  /** Runs swaks with exactly these arguments, for at most a minute. */
-  public static SwaksRun run(String... args) {
-    return run(DEFAULT_TIMEOUT, args);
-  }
-
-  /** Runs swaks with exactly these arguments; fails the test if it is still running after {@code timeout}. */
-  public static SwaksRun run(Duration timeout, String... args) {
-    Path swaks = ExternalTool.requireTool("swaks");
-    ExternalTool.Finished finished = ExternalTool.run(timeout, swaks, Arrays.asList(args));
-    return new SwaksRun(finished.exitCode(), finished.output(), finished.elapsed());
-  }
-
-  /**
-   * Sends one message to 127.0.0.1:{@code port} from {@code sender@example.org} to {@code
-   * rcpt@example.net} with HELO {@code client.example}; {@code extraArgs} come last, so they override
-   * those (for swaks the last occurrence of an option wins) or add e.g. {@code --pipeline}, {@code
-   * --data}, {@code --header}, {@code --xclient-addr}.
-   */
-  public static SwaksRun send(int port, String... extraArgs) {
-    List<String> args = new ArrayList<>(List.of(
-        "--server", "127.0.0.1", "--port", Integer.toString(port),
-        "--from", "sender@example.org", "--to", "rcpt@example.net", "--helo", "client.example"));
-    args.addAll(Arrays.asList(extraArgs));
-    return run(args.toArray(String[]::new));
-  }
-
-  /** The reply lines swaks received, in order, without its prefixes (e.g. {@code 250-PIPELINING}). */
-  public List<String> replies() {
-    return matches(RECEIVED);
-  }
-
-  /** The lines swaks sent, in order, without its prefixes; message data lines included. */
-  public List<String> sent() {
-    return matches(SENT);
-  }
-
-  private List<String> matches(Pattern pattern) {
-    List<String> lines = new ArrayList<>();
-    Matcher matcher = pattern.matcher(output);
-    while (matcher.find()) {
-      lines.add(matcher.group(1));
+    /** Runs swaks with exactly these arguments, for at most a minute. */
+    public static SwaksRun run(String... args) {
+        return run(DEFAULT_TIMEOUT, args);
     }
-    return lines;
-  }
+
+    /** Runs swaks with exactly these arguments; fails the test if it is still running after {@code timeout}. */
+    public static SwaksRun run(Duration timeout, String... args) {
+        Path swaks = ExternalTool.requireTool("swaks");
+        ExternalTool.Finished finished = ExternalTool.run(timeout, swaks, Arrays.asList(args));
+        return new SwaksRun(finished.exitCode(), finished.output(), finished.elapsed());
+    }
+
+    /**
+     * Sends one message to 127.0.0.1:{@code port} from {@code sender@example.org} to {@code
+     * rcpt@example.net} with HELO {@code client.example}; {@code extraArgs} come last, so they override
+     * those (for swaks the last occurrence of an option wins) or add e.g. {@code --pipeline}, {@code
+     * --data}, {@code --header}, {@code --xclient-addr}.
+     */
+    public static SwaksRun send(int port, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of(
+                "--server", "127.0.0.1", "--port", Integer.toString(port),
+                "--from", "sender@example.org", "--to", "rcpt@example.net", "--helo", "client.example"));
+        args.addAll(Arrays.asList(extraArgs));
+        return run(args.toArray(String[]::new));
+    }
+
+    /** The reply lines swaks received, in order, without its prefixes (e.g. {@code 250-PIPELINING}). */
+    public List<String> replies() {
+        return matches(RECEIVED);
+    }
+
+    /** The lines swaks sent, in order, without its prefixes; message data lines included. */
+    public List<String> sent() {
+        return matches(SENT);
+    }
+
+    private List<String> matches(Pattern pattern) {
+        List<String> lines = new ArrayList<>();
+        Matcher matcher = pattern.matcher(output);
+        while (matcher.find()) {
+            lines.add(matcher.group(1));
+        }
+        return lines;
+    }
 }
