@@ -114,7 +114,6 @@ final class BackendConnector {
                 .group(loop)
                 .channel(transport.socketChannelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) pool.config().connectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {

@@ -31,7 +31,7 @@ final class InboundListener implements AutoCloseable {
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // No TCP_NODELAY here: Netty sets it on every socket already, and setting it again costs a call.
                 .childHandler(new InboundChannelInitializer(context))
                 .bind(config.bind().host(), config.bind().port())
                 .sync()
