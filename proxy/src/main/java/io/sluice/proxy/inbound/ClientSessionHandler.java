@@ -130,7 +130,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             framer.expectCommand();
             armIdleTimer();
         } else if (step instanceof Step.Forward forward) {
-            withBackend(connection -> connection.request(forward.line(), timeoutFor(forward.stage()))
+            withBackend(true, connection -> connection.request(forward.line(), timeoutFor(forward.stage()))
                     .whenComplete(this::backendAnswered));
         } else if (step instanceof Step.ReceiveData receive) {
             write(receive.reply());
@@ -143,7 +143,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
                 backend.endData(context.timeouts().backendDataTermination()).whenComplete(this::backendAnswered);
             }
         } else if (step instanceof Step.Introduce) {
-            withBackend(connection -> introduce(connection).whenComplete((reply, error) -> {
+            // The step introduces the client itself: a new connection needs nothing more first.
+            withBackend(false, connection -> introduce(connection).whenComplete((reply, error) -> {
                 if (error != null && connection.reused() && !closed) {
                     // A kept connection that the backend closed meanwhile: try another.
                     dropBackend();
@@ -197,12 +198,15 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         run(session.onBackendLost());
     }
 
-    /** Runs the action with the session's backend, opening (and introducing) a new one if it was lost. */
-    private void withBackend(Consumer<BackendConnection> action) {
+    /**
+     * Runs the action with the session's backend, opening a new one if it was lost, and introducing the
+     * client to it first where asked and the client has said HELO/EHLO.
+     */
+    private void withBackend(boolean introduceFirst, Consumer<BackendConnection> action) {
         if (backend != null) {
             action.accept(backend);
         } else {
-            withNewBackend(session.helo() != null, action);
+            withNewBackend(introduceFirst && session.helo() != null, action);
         }
     }
 
