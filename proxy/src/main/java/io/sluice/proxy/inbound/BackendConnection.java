@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.sluice.proxy.session.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.io.IOException;
@@ -29,10 +28,13 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
             Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(".\r\n", StandardCharsets.US_ASCII));
 
     private final BackendServer server;
+    private final Duration dataBlockTimeout;
     private Channel channel;
     private CompletableFuture<SmtpReply> pending;
     // RFC 5321 §4.5.3.2: how long the pending request may wait for its reply.
     private Deadline replyTimeout;
+    // RFC 5321 §4.5.3.2.5: how long content may sit unsent because the backend does not take it.
+    private Deadline blockedTimeout;
     private Duration pendingTimeout;
     private boolean closedByUs;
     // The verb of the pending request, to follow the backend's transaction state.
@@ -47,8 +49,9 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
     private Runnable onLost = () -> { };
     private Consumer<Boolean> onWritabilityChanged = writable -> { };
 
-    BackendConnection(BackendServer server) {
+    BackendConnection(BackendServer server, Duration dataBlockTimeout) {
         this.server = server;
+        this.dataBlockTimeout = dataBlockTimeout;
     }
 
     BackendServer server() {
@@ -122,6 +125,8 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
             fail(new BackendTimeoutException(server, pendingTimeout));
             abort();
         });
+        // Nothing awaits a reply while content flows: closing without closedByUs reports the loss (onLost).
+        blockedTimeout = new Deadline(channel.eventLoop(), channel::close);
     }
 
     /** Waits for a reply without sending anything (the greeting). */
@@ -234,22 +239,20 @@ final class BackendConnection extends SimpleChannelInboundHandler<SmtpReply> {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        onWritabilityChanged.accept(ctx.channel().isWritable());
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        // Writer idle while content is stuck in the outbound buffer: the RFC 5321 data block timeout.
-        if (event instanceof IdleStateEvent && !ctx.channel().isWritable()) {
-            fail(new IOException(server + " did not take message content in time"));
-            abort();
+        boolean writable = ctx.channel().isWritable();
+        if (writable) {
+            blockedTimeout.disarm();
+        } else {
+            blockedTimeout.arm(dataBlockTimeout);
         }
+        onWritabilityChanged.accept(writable);
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         replyTimeout.cancel();
+        blockedTimeout.cancel();
         if (pending != null) {
             fail(new IOException("connection to " + server + " closed"));
         } else if (!closedByUs) {

@@ -7,7 +7,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.sluice.config.BackendTls;
 import io.sluice.config.HostPort;
 import io.sluice.config.SmtpTimeouts;
@@ -19,7 +18,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,7 +106,7 @@ final class BackendConnector {
 
     /** A TCP connection to the server with the reply decoder in place; nothing read yet. */
     CompletableFuture<BackendConnection> connect(EventLoop loop, BackendServer server) {
-        BackendConnection connection = new BackendConnection(server);
+        BackendConnection connection = new BackendConnection(server, timeouts.backendDataBlock());
         HostPort address = server.address();
         ChannelFuture connected = new Bootstrap()
                 .group(loop)
@@ -118,8 +116,6 @@ final class BackendConnector {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
-                                .addLast("idle", new IdleStateHandler(true, 0,
-                                        timeouts.backendDataBlock().toMillis(), 0, TimeUnit.MILLISECONDS))
                                 .addLast("replies", new SmtpReplyDecoder())
                                 .addLast("backend", connection);
                     }

@@ -4,20 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import java.io.OutputStream;
-import java.net.Socket;
+import io.netty.util.ResourceLeakDetector;
+import io.sluice.proxy.peers.SmtpSinkProcess;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import io.netty.util.ResourceLeakDetector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** A message much larger than any buffer, to a backend slower than the client: Sluice must hold the client back. */
-class BoundedMemoryTest {
+/** Messages much larger than any buffer, to backends slower than the client or stuck. */
+class LargeMessageTest {
 
     private static final int MESSAGE_MB = 96;
 
@@ -71,5 +71,26 @@ class BoundedMemoryTest {
     private static long usedBufferMemory() {
         var metric = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
         return metric.usedDirectMemory() + metric.usedHeapMemory();
+    }
+
+    @Test
+    void backendThatStopsTakingContentGives451AfterTheDataBlockTimeout() throws Exception {
+        // -A 20: after the 354 the sink stops reading for 20 s; the 1 s data block timeout must fire first.
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start("-A", "20");
+             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).backendTimeout(Duration.ofSeconds(1))
+                     .maxMessageSize(64L << 20).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            assertThat(client.reply()).startsWith("220 ");
+            client.startMessage();
+            // Far more than the socket buffers on both sides hold, so the backend's side must block.
+            String block = ("z".repeat(998) + "\r\n").repeat(1024);
+            long started = System.nanoTime();
+            for (int i = 0; i < 32; i++) {
+                client.send(block);
+            }
+
+            assertThat(client.command(".")).startsWith("451 4.4.2");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+        }
     }
 }
