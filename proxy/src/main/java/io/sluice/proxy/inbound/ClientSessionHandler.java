@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,12 +145,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             }
         } else if (step instanceof Step.Introduce) {
             // The step introduces the client itself: a new connection needs nothing more first.
-            withBackend(false, connection -> introduce(connection).whenComplete((reply, error) -> {
-                if (error != null && connection.reused() && !closed) {
-                    // A kept connection that the backend closed meanwhile: try another.
-                    dropBackend();
-                    run(step);
-                } else if (error != null) {
+            withBackend(false, connection -> introduceReplacingStale(connection, (reply, error) -> {
+                if (error != null) {
                     backendFailed(error);
                 } else {
                     run(session.onIntroduced(reply));
@@ -230,17 +227,30 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
                 action.accept(connection);
                 return;
             }
-            introduce(connection).whenComplete((reply, failure) -> {
-                if (failure != null && connection.reused() && !closed) {
-                    dropBackend();
-                    withNewBackend(true, action);
-                } else if (failure != null || !reply.isPositive()) {
+            introduceReplacingStale(connection, (reply, failure) -> {
+                if (failure != null || !reply.isPositive()) {
                     dropBackend();
                     run(session.onBackendUnavailable());
                 } else {
-                    action.accept(connection);
+                    // The connection introduced, which a stale kept one may have been swapped for.
+                    action.accept(backend);
                 }
             });
+        });
+    }
+
+    /**
+     * Introduces the client (see {@link #introduce}); a kept connection that the backend closed meanwhile
+     * is dropped and the introduction made on another, so a client never pays for a stale connection.
+     */
+    private void introduceReplacingStale(BackendConnection connection, BiConsumer<SmtpReply, Throwable> done) {
+        introduce(connection).whenComplete((reply, error) -> {
+            if (error != null && connection.reused() && !closed) {
+                dropBackend();
+                withNewBackend(false, replacement -> introduceReplacingStale(replacement, done));
+            } else {
+                done.accept(reply, error);
+            }
         });
     }
 
