@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The whole configuration of one Sluice process, as loaded by {@link ConfigLoader}.
@@ -12,8 +13,11 @@ import java.util.Objects;
  * @param smtp protocol limits and timeouts shared by every listener
  * @param listeners the sockets Sluice accepts SMTP connections on, in file order
  * @param backends the backend pools by name, in file order
+ * @param cluster where cluster-wide limit state lives
+ * @param policy the flow-control policy a fresh cluster starts from
  */
-public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends) {
+public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
+                           ClusterConfig cluster, PolicyConfig policy) {
 
     public SluiceConfig {
         Objects.requireNonNull(smtp, "smtp");
@@ -21,5 +25,30 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         // Map.copyOf would lose the file's order, which operators expect to see again in logs and the admin API.
         backends = Collections.unmodifiableMap(new LinkedHashMap<>(backends));
         backends.forEach((name, pool) -> Objects.requireNonNull(pool, name));
+        Objects.requireNonNull(cluster, "cluster");
+        Objects.requireNonNull(policy, "policy");
+        for (LimitRule rule : policy.limits()) {
+            requireListeners(rule.name(), rule.listeners());
+        }
+        for (ConcurrencyRule rule : policy.concurrency()) {
+            requireListeners(rule.name(), rule.listeners());
+        }
+    }
+
+    /** A configuration without flow control: no cluster, no limits. */
+    public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends) {
+        this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY);
+    }
+
+    public SluiceConfig withPolicy(ClusterConfig cluster, PolicyConfig policy) {
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy);
+    }
+
+    private void requireListeners(String rule, Set<String> names) {
+        for (String name : names) {
+            if (listeners.stream().noneMatch(listener -> listener.name().equals(name))) {
+                throw new IllegalArgumentException("rule " + rule + ": listener " + name + " (expected: a listener)");
+            }
+        }
     }
 }

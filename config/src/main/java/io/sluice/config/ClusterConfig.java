@@ -1,0 +1,106 @@
+package io.sluice.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Where the cluster-wide limit state lives: which Hazelcast cluster this node joins or talks to, and what to do
+ * when it cannot be reached.
+ *
+ * @param mode how this node takes part
+ * @param name the Hazelcast cluster name; nodes only join a cluster of the same name
+ * @param bind the member's own address (embedded mode)
+ * @param discovery how embedded members find each other
+ * @param members the member list for tcp-ip discovery, or the cluster's addresses in client mode
+ * @param kubernetesService the headless Service's DNS name for kubernetes discovery
+ * @param onUnavailable what decisions do while the cluster cannot answer in time
+ * @param decisionTimeout how long a decision may wait for the cluster before the fallback answers it
+ * @param minMembers fewer members than this is treated as the cluster being unavailable (split-brain guard)
+ * @param leaseTtl how long a session slot outlives the last renewal by its node
+ */
+public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
+                            String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
+                            int minMembers, Duration leaseTtl) {
+
+    /** An embedded single member on loopback, the default: no other service needed. */
+    public static final ClusterConfig EMBEDDED_DEFAULT = new ClusterConfig(Mode.EMBEDDED, "sluice",
+            new HostPort("127.0.0.1", 5701), Discovery.NONE, List.of(), "", OnUnavailable.LOCAL_FALLBACK,
+            Duration.ofMillis(200), 1, Duration.ofSeconds(30));
+
+    /** No cluster: each node keeps its own buckets (tests, and comparing against cluster-wide limits). */
+    public static final ClusterConfig STANDALONE = new ClusterConfig(Mode.LOCAL, "sluice",
+            new HostPort("127.0.0.1", 5701), Discovery.NONE, List.of(), "", OnUnavailable.LOCAL_FALLBACK,
+            Duration.ofMillis(200), 1, Duration.ofSeconds(30));
+
+    public enum Mode {
+        /** Limits kept by this node alone: N nodes admit N times the rate. */
+        LOCAL,
+        /** This node is a Hazelcast member. */
+        EMBEDDED,
+        /** This node is a client of an existing Hazelcast cluster. */
+        CLIENT;
+
+        public String yamlName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public enum Discovery {
+        /** A single member on its own. */
+        NONE,
+        /** A fixed member list. */
+        TCP_IP,
+        /** Members from the DNS records of a headless Service (no Kubernetes API access needed). */
+        KUBERNETES;
+
+        public String yamlName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    public enum OnUnavailable {
+        /** Local buckets sized rate / last known member count. */
+        LOCAL_FALLBACK,
+        /** Admit everything. */
+        FAIL_OPEN,
+        /** Refuse everything a rule applies to, with the rule's reply. */
+        FAIL_CLOSED;
+
+        public String yamlName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    public ClusterConfig {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(bind, "bind");
+        Objects.requireNonNull(discovery, "discovery");
+        members = List.copyOf(members);
+        Objects.requireNonNull(kubernetesService, "kubernetesService");
+        Objects.requireNonNull(onUnavailable, "onUnavailable");
+        SmtpTimeouts.requirePositive(decisionTimeout, "decisionTimeout");
+        if (minMembers < 1) {
+            throw new IllegalArgumentException("minMembers: " + minMembers + " (expected: >= 1)");
+        }
+        SmtpTimeouts.requirePositive(leaseTtl, "leaseTtl");
+        if (discovery == Discovery.TCP_IP && members.isEmpty()) {
+            throw new IllegalArgumentException("members: [] (expected: at least one member for tcp-ip discovery)");
+        }
+        if (discovery == Discovery.KUBERNETES && kubernetesService.isEmpty()) {
+            throw new IllegalArgumentException("kubernetesService: (expected: a DNS name for kubernetes discovery)");
+        }
+        if (mode == Mode.CLIENT && members.isEmpty()) {
+            throw new IllegalArgumentException("members: [] (expected: the cluster's addresses in client mode)");
+        }
+    }
+
+    /** The same settings with another mode, bind address and member list (tests, several nodes on one machine). */
+    public ClusterConfig withMembers(Mode mode, HostPort bind, List<HostPort> members) {
+        Discovery discovery = mode == Mode.EMBEDDED && !members.isEmpty() ? Discovery.TCP_IP : this.discovery;
+        return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
+                decisionTimeout, minMembers, leaseTtl);
+    }
+}

@@ -1,0 +1,38 @@
+package io.sluice.config;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The flow-control policy: rate limits on what clients do, and concurrency limits on how many sessions they hold.
+ *
+ * @param limits token-bucket rules, in file order
+ * @param concurrency session-count rules, in file order
+ */
+public record PolicyConfig(List<LimitRule> limits, List<ConcurrencyRule> concurrency) {
+
+    /** No limits at all: everything is admitted. */
+    public static final PolicyConfig EMPTY = new PolicyConfig(List.of(), List.of());
+
+    public PolicyConfig {
+        limits = List.copyOf(limits);
+        concurrency = List.copyOf(concurrency);
+        // Names key buckets, metrics and log lines, so one name is one rule.
+        Set<String> names = new HashSet<>();
+        for (LimitRule rule : limits) {
+            if (!names.add(rule.name())) {
+                throw new IllegalArgumentException("rule name " + rule.name() + " (expected: unique)");
+            }
+        }
+        for (ConcurrencyRule rule : concurrency) {
+            if (!names.add(rule.name())) {
+                throw new IllegalArgumentException("rule name " + rule.name() + " (expected: unique)");
+            }
+        }
+    }
+
+    public boolean isEmpty() {
+        return limits.isEmpty() && concurrency.isEmpty();
+    }
+}

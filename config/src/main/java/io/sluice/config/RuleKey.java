@@ -1,0 +1,56 @@
+package io.sluice.config;
+
+import java.util.Locale;
+
+/** What a limit rule keeps one bucket (or one session count) per. */
+public enum RuleKey {
+    /** One bucket for everything the rule matches, across the cluster. */
+    GLOBAL(Stage.CONNECT),
+    /** One per listener the rule applies to. */
+    LISTENER(Stage.CONNECT),
+    CLIENT_IP(Stage.CONNECT),
+    /** One per client network, of the rule's prefix lengths. */
+    CLIENT_NET(Stage.CONNECT),
+    HELO(Stage.HELO),
+    SENDER(Stage.MAIL),
+    SENDER_DOMAIN(Stage.MAIL),
+    RECIPIENT(Stage.RCPT),
+    RECIPIENT_DOMAIN(Stage.RCPT),
+    /** Outbound: the domain a message is delivered to. */
+    DESTINATION_DOMAIN(Stage.RCPT),
+    /** Outbound: the egress pool chosen for the message. */
+    EGRESS_POOL(Stage.RCPT),
+    /** Outbound: the source address chosen for the message. */
+    EGRESS_SOURCE(Stage.RCPT);
+
+    /** The session stages in order; a fact known at one stage stays known at every later one. */
+    public enum Stage {
+        CONNECT, HELO, MAIL, RCPT, DATA;
+
+        public static Stage latest(Stage first, Stage... others) {
+            Stage latest = first;
+            for (Stage other : others) {
+                if (other.compareTo(latest) > 0) {
+                    latest = other;
+                }
+            }
+            return latest;
+        }
+    }
+
+    private final Stage knownFrom;
+
+    RuleKey(Stage knownFrom) {
+        this.knownFrom = knownFrom;
+    }
+
+    /** The first stage at which the key's value is known. */
+    public Stage knownFrom() {
+        return knownFrom;
+    }
+
+    /** The name used in YAML, such as {@code client-net}. */
+    public String yamlName() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+}
