@@ -1,0 +1,26 @@
+package io.sluice.policy;
+
+/** Every meter the policy engine publishes, in one place. Tag values are bounded: rule names, stages, outcomes. */
+public enum PolicyMeters {
+
+    /** Counter of rule evaluations; tags {@code rule}, {@code outcome}: admitted, refused, delayed, shadow_refused. */
+    DECISIONS("sluice.limit.decisions"),
+    /** Timer of the whole decision of one request (all its rules), with percentile histogram; tag {@code stage}. */
+    DECISION_LATENCY("sluice.limit.decision.latency"),
+    /** Gauge, 1 while limits fall back because the cluster does not answer in time, else 0. */
+    CLUSTER_FALLBACK("sluice.cluster.fallback"),
+    /** Counter of fallback episodes since start. */
+    CLUSTER_FALLBACK_EPISODES("sluice.cluster.fallback.episodes"),
+    /** Gauge of the Hazelcast members this node sees. */
+    CLUSTER_MEMBERS("sluice.cluster.members");
+
+    private final String meterName;
+
+    PolicyMeters(String meterName) {
+        this.meterName = meterName;
+    }
+
+    public String meterName() {
+        return meterName;
+    }
+}

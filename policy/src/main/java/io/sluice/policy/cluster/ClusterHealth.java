@@ -1,0 +1,117 @@
+package io.sluice.policy.cluster;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether the cluster answers limit requests in time. A request that fails or passes the decision deadline
+ * starts a fallback episode: requests are answered locally until a probe gets a timely answer again. One WARN
+ * line per episode, one INFO line when it ends.
+ */
+public final class ClusterHealth {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterHealth.class);
+
+    private final Duration deadline;
+    private final int minMembers;
+    private final AtomicBoolean degraded = new AtomicBoolean();
+    private final AtomicLong episodes = new AtomicLong();
+    private volatile int members = 1;
+    private volatile int lastKnownMembers = 1;
+
+    public ClusterHealth(Duration deadline, int minMembers) {
+        this.deadline = deadline;
+        this.minMembers = minMembers;
+    }
+
+    /** Runs the request against the cluster, or answers it with the fallback when the cluster cannot. */
+    public <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> cluster, Supplier<CompletableFuture<T>> fallback) {
+        if (degraded.get()) {
+            return fallback.get();
+        }
+        CompletableFuture<T> request;
+        try {
+            request = cluster.get();
+        } catch (RuntimeException e) {
+            request = CompletableFuture.failedFuture(e);
+        }
+        return request.orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS)
+                .handle((value, error) -> {
+                    if (error == null) {
+                        return CompletableFuture.completedFuture(value);
+                    }
+                    degrade(error);
+                    return fallback.get();
+                })
+                .thenCompose(answer -> answer);
+    }
+
+    /** The member count changed; too few members counts as the cluster being unavailable. */
+    public void membersChanged(int count) {
+        members = count;
+        if (count < minMembers) {
+            degrade(new IllegalStateException(count + " members, fewer than min-members " + minMembers));
+        } else {
+            lastKnownMembers = count;
+        }
+    }
+
+    /**
+     * Ends the episode if a probe request came back in time and the cluster is big enough; call it now and then
+     * while {@link #degraded()}.
+     */
+    public void probe(Supplier<CompletableFuture<?>> request) {
+        if (!degraded.get() || members < minMembers) {
+            return;
+        }
+        CompletableFuture<?> answer;
+        try {
+            answer = request.get();
+        } catch (RuntimeException e) {
+            return;
+        }
+        answer.orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS).whenComplete((value, error) -> {
+            if (error == null && degraded.compareAndSet(true, false)) {
+                log.info("cluster answers again; limits are cluster-wide", kv("members", members));
+            }
+        });
+    }
+
+    public boolean degraded() {
+        return degraded.get();
+    }
+
+    /** Fallback episodes since start. */
+    public long episodes() {
+        return episodes.get();
+    }
+
+    /** The member count when the cluster last answered: local fallback buckets get this share of a limit. */
+    public int lastKnownMembers() {
+        return lastKnownMembers;
+    }
+
+    private void degrade(Throwable cause) {
+        if (degraded.compareAndSet(false, true)) {
+            episodes.incrementAndGet();
+            log.warn("cluster unavailable; limits fall back", kv("members", members),
+                    kv("last_known_members", lastKnownMembers), kv("error", rootMessage(cause)));
+        }
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+}

@@ -1,0 +1,152 @@
+package io.sluice.policy.cluster;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.SerializationConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.github.bucket4j.grid.hazelcast.HazelcastProxyManager;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.HostPort;
+import java.net.InetAddress;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This process's place in the Hazelcast cluster that holds the limit state: an embedded member (alone on
+ * loopback by default, or joined by a member list or Kubernetes DNS) or a client of an existing cluster.
+ */
+public final class ClusterNode implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+    // Bucket4j's serializer type ids start here; ours are a DataSerializable factory.
+    private static final int BUCKET4J_TYPE_ID_BASE = 10_000;
+
+    private final HazelcastInstance hazelcast;
+    private final String nodeId = UUID.randomUUID().toString();
+
+    private ClusterNode(HazelcastInstance hazelcast) {
+        this.hazelcast = hazelcast;
+    }
+
+    /** Starts the member or connects the client; blocks until it has joined (or formed) its cluster. */
+    public static ClusterNode start(ClusterConfig config) {
+        HazelcastInstance instance = config.mode() == ClusterConfig.Mode.CLIENT
+                ? HazelcastClient.newHazelcastClient(clientConfig(config))
+                : Hazelcast.newHazelcastInstance(memberConfig(config));
+        ClusterNode node = new ClusterNode(instance);
+        log.info("joined cluster", kv("mode", config.mode().yamlName()), kv("members", node.memberCount()));
+        return node;
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hazelcast;
+    }
+
+    /** Identifies this process in lease counts; unlike a member id it also exists in client mode. */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public int memberCount() {
+        return hazelcast.getCluster().getMembers().size();
+    }
+
+    /** Calls back with the member count whenever a member joins or leaves. */
+    public void onMembershipChange(IntConsumer members) {
+        hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent event) {
+                members.accept(event.getMembers().size());
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent event) {
+                members.accept(event.getMembers().size());
+            }
+        });
+    }
+
+    /** Leaves the cluster gracefully: a member first hands its partitions to the others. */
+    @Override
+    public void close() {
+        hazelcast.shutdown();
+    }
+
+    /** Leaves at once, as a crashed process would (tests). */
+    public void kill() {
+        hazelcast.getLifecycleService().terminate();
+    }
+
+    static Config memberConfig(ClusterConfig cluster) {
+        Config config = new Config();
+        config.setClusterName(cluster.name());
+        commonProperties(config.getProperties());
+        // A member that stops answering heartbeats is dropped after 10 s instead of Hazelcast's 60 s.
+        config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+        config.setProperty("hazelcast.wait.seconds.before.join", "1");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false");
+        config.getJetConfig().setEnabled(false);
+
+        NetworkConfig network = config.getNetworkConfig();
+        HostPort bind = cluster.bind();
+        network.setPort(bind.port()).setPortAutoIncrement(false);
+        InetAddress bindAddress = bind.toSocketAddress().getAddress();
+        if (bindAddress != null && !bindAddress.isAnyLocalAddress()) {
+            // Only this address: on one machine several members can each take 127.0.0.x:5701.
+            config.setProperty("hazelcast.socket.bind.any", "false");
+            config.setProperty("hazelcast.local.localAddress", bindAddress.getHostAddress());
+        }
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        switch (cluster.discovery()) {
+            case NONE -> { }
+            case TCP_IP -> {
+                join.getTcpIpConfig().setEnabled(true);
+                cluster.members().forEach(member -> join.getTcpIpConfig().addMember(member.toString()));
+            }
+            case KUBERNETES -> join.getKubernetesConfig().setEnabled(true)
+                    .setProperty("service-dns", cluster.kubernetesService());
+        }
+        // Rate buckets: an asynchronous backup keeps a decision to one round trip; losing a few tokens'
+        // worth of state with a member is acceptable. Leases: a synchronous backup, so slots survive a member.
+        config.addMapConfig(new MapConfig(HazelcastRateLimiter.MAP).setBackupCount(0).setAsyncBackupCount(1));
+        config.addMapConfig(new MapConfig(HazelcastLeaseStore.MAP).setBackupCount(1));
+        registerSerializers(config.getSerializationConfig());
+        return config;
+    }
+
+    static ClientConfig clientConfig(ClusterConfig cluster) {
+        ClientConfig config = new ClientConfig();
+        config.setClusterName(cluster.name());
+        commonProperties(config.getProperties());
+        cluster.members().forEach(member -> config.getNetworkConfig().addAddress(member.toString()));
+        registerSerializers(config.getSerializationConfig());
+        return config;
+    }
+
+    /** What members of an existing cluster need so that a client-mode Sluice can use it. */
+    public static void registerSerializers(SerializationConfig serialization) {
+        HazelcastProxyManager.addCustomSerializers(serialization, BUCKET4J_TYPE_ID_BASE);
+        serialization.addDataSerializableFactory(LeaseSerialization.FACTORY_ID, new LeaseSerialization());
+    }
+
+    private static void commonProperties(Properties properties) {
+        // No phone-home, and Hazelcast's log lines through SLF4J like everything else.
+        properties.setProperty("hazelcast.phone.home.enabled", "false");
+        properties.setProperty("hazelcast.logging.type", "slf4j");
+    }
+}

@@ -1,0 +1,101 @@
+package io.sluice.policy.cluster;
+
+import com.hazelcast.map.IMap;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.distributed.AsyncBucketProxy;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.distributed.proxy.RemoteAsyncBucketBuilder;
+import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
+import io.github.bucket4j.distributed.proxy.optimization.Optimization;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
+import io.github.bucket4j.grid.hazelcast.Bucket4jHazelcast;
+import io.sluice.config.BucketSync;
+import io.sluice.policy.ratelimit.BucketSpec;
+import io.sluice.policy.ratelimit.Probe;
+import io.sluice.policy.ratelimit.RateLimiter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Token buckets shared by the whole cluster: Bucket4j buckets in a Hazelcast map, each request an entry
+ * processor run atomically on the key's owner member. Buckets left alone expire once they would be full again.
+ */
+public final class HazelcastRateLimiter implements RateLimiter {
+
+    static final String MAP = "sluice-buckets";
+    // A bucket is kept this long past the time it would take to refill, then forgotten (it would be full anyway).
+    private static final Duration KEEP_AFTER_REFILL = Duration.ofSeconds(10);
+    // Bounds the proxies kept for buckets whose sync optimization holds state between requests.
+    private static final int MAX_OPTIMIZED_PROXIES = 100_000;
+
+    private final AsyncProxyManager<String> proxies;
+    private final Map<String, AsyncBucketProxy> optimized = new ConcurrentHashMap<>();
+
+    /**
+     * @param clock the time requests are made at; empty uses the owner member's clock, which keeps buckets
+     *     consistent when the nodes' clocks differ a little
+     */
+    public HazelcastRateLimiter(ClusterNode cluster, Optional<TimeMeter> clock) {
+        IMap<String, byte[]> map = cluster.hazelcast().getMap(MAP);
+        var builder = Bucket4jHazelcast.entryProcessorBasedBuilder(map)
+                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_REFILL));
+        clock.ifPresent(builder::clientClock);
+        this.proxies = builder.build().asAsync();
+    }
+
+    @Override
+    public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
+        return bucket(key, spec).tryConsumeAndReturnRemaining(tokens)
+                .thenApply(probe -> new Probe(probe.isConsumed(), probe.getRemainingTokens(),
+                        probe.getNanosToWaitForRefill()));
+    }
+
+    @Override
+    public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
+        return bucket(key, spec).addTokens(tokens);
+    }
+
+    @Override
+    public CompletableFuture<Void> charge(String key, BucketSpec spec, long tokens) {
+        return bucket(key, spec).consumeIgnoringRateLimits(tokens).thenApply(ignored -> null);
+    }
+
+    @Override
+    public CompletableFuture<Long> available(String key, BucketSpec spec) {
+        return bucket(key, spec).getAvailableTokens();
+    }
+
+    @Override
+    public CompletableFuture<Void> reset(String key) {
+        optimized.remove(key);
+        return proxies.removeProxy(key);
+    }
+
+    private AsyncBucketProxy bucket(String key, BucketSpec spec) {
+        if (spec.sync().mode() == BucketSync.Mode.EXACT) {
+            // Without an optimization a proxy holds no state: a new one per request is cheap.
+            return proxies.builder().build(key, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
+        }
+        if (optimized.size() > MAX_OPTIMIZED_PROXIES) {
+            optimized.clear();
+        }
+        return optimized.computeIfAbsent(key, k -> {
+            RemoteAsyncBucketBuilder<String> builder = proxies.builder().withOptimization(optimization(spec.sync()));
+            return builder.build(k, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
+        });
+    }
+
+    private static Optimization optimization(BucketSync sync) {
+        DelayParameters delay = new DelayParameters(sync.maxUnsyncedTokens(), sync.maxUnsyncedTime());
+        return switch (sync.mode()) {
+            case BATCHING -> Optimizations.batching();
+            case DELAYING -> Optimizations.delaying(delay);
+            case PREDICTING -> Optimizations.predicting(delay);
+            case EXACT -> throw new IllegalArgumentException("exact sync has no optimization");
+        };
+    }
+}

@@ -1,0 +1,108 @@
+package io.sluice.policy.cluster;
+
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.ClusterConfig;
+import io.sluice.policy.PolicyMeters;
+import io.sluice.policy.ratelimit.LeaseStore;
+import io.sluice.policy.ratelimit.LocalLeaseStore;
+import io.sluice.policy.ratelimit.LocalRateLimiter;
+import io.sluice.policy.ratelimit.RateLimiter;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where limit state lives for this process, by cluster mode, with the housekeeping that goes with it: lease
+ * renewal, cluster probes during a fallback, and eviction of full local buckets.
+ */
+public final class LimitStore implements AutoCloseable {
+
+    private static final long PROBE_MILLIS = 1_000;
+    private static final long EVICT_MILLIS = 10_000;
+
+    private final RateLimiter limiter;
+    private final LeaseStore leases;
+    private final Optional<ClusterNode> node;
+    private final Optional<ClusterHealth> health;
+    private final ScheduledExecutorService housekeeping;
+
+    private LimitStore(RateLimiter limiter, LeaseStore leases, Optional<ClusterNode> node,
+                       Optional<ClusterHealth> health, ScheduledExecutorService housekeeping) {
+        this.limiter = limiter;
+        this.leases = leases;
+        this.node = node;
+        this.health = health;
+        this.housekeeping = housekeeping;
+    }
+
+    /** Opens the store the config asks for; in embedded and client modes this joins the cluster first. */
+    public static LimitStore open(ClusterConfig config, MeterRegistry registry) {
+        ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sluice-limits");
+            thread.setDaemon(true);
+            return thread;
+        });
+        LocalRateLimiter local = new LocalRateLimiter(TimeMeter.SYSTEM_NANOTIME);
+        housekeeping.scheduleWithFixedDelay(local::evictFull, EVICT_MILLIS, EVICT_MILLIS, TimeUnit.MILLISECONDS);
+        if (config.mode() == ClusterConfig.Mode.LOCAL) {
+            return new LimitStore(local, new LocalLeaseStore(), Optional.empty(), Optional.empty(), housekeeping);
+        }
+        ClusterNode node = ClusterNode.start(config);
+        ClusterHealth health = new ClusterHealth(config.decisionTimeout(), config.minMembers());
+        node.onMembershipChange(health::membersChanged);
+        health.membersChanged(node.memberCount());
+
+        // Bucket4j takes the time from the key's owner member; leases need wall-clock time of ours.
+        RateLimiter clusterLimiter = new HazelcastRateLimiter(node, Optional.empty());
+        HazelcastLeaseStore clusterLeases = new HazelcastLeaseStore(node, config.leaseTtl(), TimeMeter.SYSTEM_MILLISECONDS);
+        long renewMillis = Math.max(1, config.leaseTtl().toMillis() / 3);
+        housekeeping.scheduleWithFixedDelay(clusterLeases::renew, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(() -> health.probe(() -> clusterLeases.held("sluice-probe")),
+                PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+
+        RateLimiter limiter = new FallbackRateLimiter(clusterLimiter, local, health, config.onUnavailable());
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health, config.onUnavailable());
+        Gauge.builder(PolicyMeters.CLUSTER_FALLBACK.meterName(), health, h -> h.degraded() ? 1 : 0)
+                .description("1 while limits fall back because the cluster does not answer in time")
+                .register(registry);
+        FunctionCounter.builder(PolicyMeters.CLUSTER_FALLBACK_EPISODES.meterName(), health, ClusterHealth::episodes)
+                .register(registry);
+        Gauge.builder(PolicyMeters.CLUSTER_MEMBERS.meterName(), node, ClusterNode::memberCount).register(registry);
+        return new LimitStore(limiter, leases, Optional.of(node), Optional.of(health), housekeeping);
+    }
+
+    /** A store of this process only, with the given clock and no housekeeping (tests, benchmarks). */
+    public static LimitStore local(TimeMeter clock) {
+        return new LimitStore(new LocalRateLimiter(clock), new LocalLeaseStore(), Optional.empty(), Optional.empty(),
+                null);
+    }
+
+    public RateLimiter limiter() {
+        return limiter;
+    }
+
+    public LeaseStore leases() {
+        return leases;
+    }
+
+    public Optional<ClusterNode> node() {
+        return node;
+    }
+
+    public Optional<ClusterHealth> health() {
+        return health;
+    }
+
+    /** Leaves the cluster gracefully (a member hands over its partitions first). */
+    @Override
+    public void close() {
+        if (housekeeping != null) {
+            housekeeping.shutdownNow();
+        }
+        node.ifPresent(ClusterNode::close);
+    }
+}

@@ -1,0 +1,97 @@
+package io.sluice.policy.eval;
+
+import io.sluice.config.Cidr;
+import io.sluice.config.NetPrefixes;
+import io.sluice.config.RuleKey;
+import io.sluice.config.RuleMatch;
+import io.sluice.policy.model.Facts;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+
+/** Key values and match conditions over a session's facts. */
+final class Keys {
+
+    private Keys() {
+    }
+
+    /** The rule's key value for these facts, or null when the fact is not known (the rule does not apply). */
+    static String value(RuleKey key, NetPrefixes prefixes, Facts facts) {
+        return switch (key) {
+            case GLOBAL -> "";
+            case LISTENER -> facts.listener();
+            case CLIENT_IP -> facts.clientIp().getHostAddress();
+            case CLIENT_NET -> network(facts.clientIp(), prefixes);
+            case HELO -> lower(facts.helo());
+            case SENDER -> facts.sender() == null ? null : facts.sender().isEmpty() ? "<>" : lower(facts.sender());
+            case SENDER_DOMAIN -> facts.senderDomain();
+            case RECIPIENT -> lower(facts.recipient());
+            case RECIPIENT_DOMAIN, DESTINATION_DOMAIN -> facts.recipientDomain();
+            case EGRESS_POOL -> facts.egressPool();
+            case EGRESS_SOURCE -> facts.egressSource();
+        };
+    }
+
+    /** The client's network of the configured size, such as {@code 198.51.100.0/24}. */
+    static String network(InetAddress address, NetPrefixes prefixes) {
+        byte[] bytes = address.getAddress();
+        int prefix = bytes.length == 4 ? prefixes.ipv4() : prefixes.ipv6();
+        for (int bit = prefix; bit < bytes.length * 8; bit++) {
+            bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        try {
+            return InetAddress.getByAddress(bytes).getHostAddress() + "/" + prefix;
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 or 16 bytes make an address", e);
+        }
+    }
+
+    /**
+     * Whether every condition of the match holds. A condition on a fact not known yet does not hold; as an
+     * exemption, an empty match exempts nothing.
+     */
+    static boolean matches(RuleMatch match, Facts facts) {
+        return anyNet(match.clientNets(), facts.clientIp())
+                && anyDomain(match.helos(), lower(facts.helo()))
+                && anyDomain(match.senderDomains(), facts.senderDomain())
+                && anyDomain(match.recipientDomains(), facts.recipientDomain())
+                && anyDomain(match.destinationDomains(), facts.recipientDomain());
+    }
+
+    static boolean exempts(RuleMatch except, Facts facts) {
+        return !except.isEmpty() && matches(except, facts);
+    }
+
+    private static boolean anyNet(List<Cidr> networks, InetAddress address) {
+        if (networks.isEmpty()) {
+            return true;
+        }
+        for (Cidr network : networks) {
+            if (network.contains(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code example.com} matches only itself; {@code .example.com} matches every subdomain of it. */
+    static boolean anyDomain(List<String> patterns, String domain) {
+        if (patterns.isEmpty()) {
+            return true;
+        }
+        if (domain == null) {
+            return false;
+        }
+        for (String pattern : patterns) {
+            if (pattern.startsWith(".") ? domain.endsWith(pattern) : domain.equals(pattern)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String lower(String text) {
+        return text == null ? null : text.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,132 @@
+package io.sluice.policy.eval;
+
+import io.sluice.config.Counted;
+import io.sluice.config.RuleKey.Stage;
+import io.sluice.policy.model.Decision;
+import io.sluice.policy.model.Facts;
+import io.sluice.policy.ratelimit.Lease;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The limits of one client session: asks the engine at each stage, keeps the session slots it holds until
+ * {@link #close()}, and what this transaction was charged. Called from one thread at a time (the session's);
+ * answers may complete on another.
+ */
+public final class SessionLimits implements PolicyEngine.LeaseHolder {
+
+    private final PolicyEngine engine;
+    private Facts facts;
+    private final Queue<Lease> leases = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+    // This transaction: buckets charged once per transaction, and byte charges to settle after the data.
+    private final Set<String> chargedOnce = new HashSet<>();
+    private final List<Plan.Charge> byteCharges = new ArrayList<>();
+
+    SessionLimits(PolicyEngine engine, Facts facts) {
+        this.engine = engine;
+        this.facts = facts;
+    }
+
+    public Facts facts() {
+        return facts;
+    }
+
+    /** Before the greeting: connection rates and session slots. A refusal closes the connection. */
+    public CompletableFuture<Decision> connect() {
+        return decide(Stage.CONNECT);
+    }
+
+    /** The client said HELO/EHLO; nothing is charged for it, but later keys and conditions may use the name. */
+    public void helo(String name) {
+        facts = facts.withHelo(name);
+    }
+
+    /** A MAIL command: message and byte rates. Starts a new transaction. */
+    public CompletableFuture<Decision> mail(String sender, long declaredSize) {
+        endTransaction();
+        facts = facts.withSender(sender, declaredSize);
+        return decide(Stage.MAIL);
+    }
+
+    /** A RCPT command: recipient rates, and message rates by recipient-side keys (once per key and transaction). */
+    public CompletableFuture<Decision> rcpt(String recipient) {
+        facts = facts.withRecipient(recipient);
+        return decide(Stage.RCPT);
+    }
+
+    /** The message data ended with {@code size} octets: byte limits are settled to the real size. */
+    public void dataEnd(long size) {
+        for (Plan.Charge charge : byteCharges) {
+            engine.charge(charge, size - charge.tokens());
+        }
+        byteCharges.clear();
+    }
+
+    /** The transaction ended (delivered, refused or reset). */
+    public void endTransaction() {
+        chargedOnce.clear();
+        byteCharges.clear();
+    }
+
+    /** The session ended: its slots are given back. */
+    public void close() {
+        closed = true;
+        Lease lease;
+        while ((lease = leases.poll()) != null) {
+            lease.release();
+        }
+    }
+
+    @Override
+    public void hold(Lease lease) {
+        leases.add(lease);
+        // The session may have ended while the lease was on its way.
+        if (closed && leases.remove(lease)) {
+            lease.release();
+        }
+    }
+
+    private CompletableFuture<Decision> decide(Stage stage) {
+        Plan plan = engine.policy().plan(stage, facts);
+        if (plan.isEmpty()) {
+            return PolicyEngine.ADMITTED;
+        }
+        Plan once = withoutChargedOnce(plan);
+        if (once.isEmpty()) {
+            return PolicyEngine.ADMITTED;
+        }
+        return engine.decide(once, this).thenApply(decision -> {
+            if (decision.admitted()) {
+                remember(once);
+            }
+            return decision;
+        });
+    }
+
+    private Plan withoutChargedOnce(Plan plan) {
+        if (chargedOnce.isEmpty()) {
+            return plan;
+        }
+        List<Plan.Charge> charges = plan.charges().stream()
+                .filter(charge -> !(charge.limit().oncePerTransaction() && chargedOnce.contains(charge.bucketKey())))
+                .toList();
+        return charges.size() == plan.charges().size() ? plan : new Plan(plan.stage(), charges, plan.holds());
+    }
+
+    // Runs where the answer completes; the session's next request waits for this one, so no one races it.
+    private void remember(Plan plan) {
+        for (Plan.Charge charge : plan.charges()) {
+            if (charge.limit().oncePerTransaction()) {
+                chargedOnce.add(charge.bucketKey());
+            } else if (charge.limit().rule().counts() == Counted.BYTES) {
+                byteCharges.add(charge);
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.sluice.policy.eval;
+
+import io.sluice.config.LimitRule.Exceeded;
+import io.sluice.policy.model.Decision;
+import io.sluice.policy.ratelimit.Probe;
+import java.time.Duration;
+import java.util.List;
+
+/** Turns the buckets' and the lease store's answers to a plan into one decision: a pure function. */
+final class Verdicts {
+
+    private Verdicts() {
+    }
+
+    /**
+     * The first enforcing rule that refused decides (file order, concurrency first); shadow rules never do.
+     * Rules that only delay make the request wait for the longest of their tarpits, then go on.
+     *
+     * @param probes the buckets' answers, one per charge of the plan
+     * @param granted whether each hold of the plan got its slot
+     */
+    static Decision decide(Plan plan, List<Probe> probes, List<Boolean> granted) {
+        for (int i = 0; i < granted.size(); i++) {
+            CompiledConcurrency rule = plan.holds().get(i).rule();
+            if (!granted.get(i) && !rule.rule().shadow()) {
+                return Decision.refuse(rule.rule().name(), rule.reply(), Duration.ZERO, Duration.ZERO);
+            }
+        }
+        Duration delay = Duration.ZERO;
+        String delayedBy = null;
+        for (int i = 0; i < probes.size(); i++) {
+            Probe probe = probes.get(i);
+            CompiledLimit limit = plan.charges().get(i).limit();
+            if (probe.consumed() || limit.rule().shadow()) {
+                continue;
+            }
+            if (limit.rule().exceeded() == Exceeded.REFUSE) {
+                return Decision.refuse(limit.rule().name(), limit.reply(), limit.rule().tarpit(),
+                        Duration.ofNanos(probe.nanosToWait()));
+            }
+            if (limit.rule().tarpit().compareTo(delay) > 0) {
+                delay = limit.rule().tarpit();
+                delayedBy = limit.rule().name();
+            }
+        }
+        return delayedBy == null ? Decision.ADMIT : Decision.delay(delayedBy, delay);
+    }
+}
