@@ -8,6 +8,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.sluice.config.RuleReply;
+import io.sluice.policy.eval.SessionLimits;
+import io.sluice.policy.model.Decision;
 import io.sluice.proxy.session.BackendCapabilities;
 import io.sluice.proxy.session.ClientInfo;
 import io.sluice.proxy.session.SmtpSession;
@@ -25,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -39,12 +43,14 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSessionHandler.class);
     private static final Logger transactions = LoggerFactory.getLogger("io.sluice.transaction");
+    private static final Logger limitLog = LoggerFactory.getLogger("io.sluice.limit");
 
     private final InboundContext context;
     private ChannelHandlerContext ctx;
     private SmtpFrameDecoder framer;
     private SmtpSession session;
     private ClientInfo client;
+    private SessionLimits limits;
     private BackendConnection backend;
     // The connection that was told who this client is; a kept connection still knows the previous client.
     private BackendConnection xclientSentTo;
@@ -85,7 +91,43 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         client = new ClientInfo(id, context.listener().name(), address);
         session = new SmtpSession(context.settings(), System::nanoTime);
-        run(session.onConnected());
+        limits = context.policy().openSession(client.listener(), address.getAddress());
+        // Cheapest first: a connection over its limits is refused before any backend connection is opened.
+        whenDecided(limits.connect(), decision -> run(decision.admitted() ? session.onConnected()
+                : session.onConnectionLimited(limited(decision))));
+    }
+
+    /**
+     * Continues with the policy's decision on the event loop, after its tarpit delay if it has one. Reads stay
+     * paused meanwhile: the framer hands over no command before the session asks for the next.
+     */
+    private void whenDecided(CompletableFuture<Decision> decided, Consumer<Decision> then) {
+        Decision now = decided.getNow(null);
+        if (now != null && now.delay().isZero()) {
+            then.accept(now);
+            return;
+        }
+        decided.whenComplete((decision, error) -> {
+            Runnable proceed = () -> {
+                if (!closed) {
+                    then.accept(decision);
+                }
+            };
+            long delay = decision.delay().toNanos();
+            if (delay == 0) {
+                ctx.executor().execute(proceed);
+            } else {
+                ctx.executor().schedule(proceed, delay, TimeUnit.NANOSECONDS);
+            }
+        });
+    }
+
+    private SmtpReply limited(Decision decision) {
+        RuleReply reply = decision.reply();
+        limitLog.debug("limited", kv("session", client.sessionId()), kv("listener", client.listener()),
+                kv("client_ip", client.ip()), kv("rule", decision.rule().orElse("")), kv("reply", reply.code()),
+                kv("retry_after_ms", decision.retryAfter().toMillis()));
+        return SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
     }
 
     @Override
@@ -105,6 +147,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             }
             armIdleTimer();
         } else if (frame instanceof SmtpFrame.DataEnd end) {
+            limits.dataEnd(end.size());
             run(session.onDataEnd(end.outcome(), end.size()));
         } else if (frame instanceof SmtpFrame.CommandTooLong) {
             run(session.onCommandTooLong());
@@ -143,7 +186,14 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             } else {
                 backend.endData(context.timeouts().backendDataTermination()).whenComplete(this::backendAnswered);
             }
-        } else if (step instanceof Step.Introduce) {
+        } else if (step instanceof Step.Admit admit) {
+            CompletableFuture<Decision> decided = admit.stage() == Step.AdmitStage.MAIL
+                    ? limits.mail(admit.address(), admit.declaredSize())
+                    : limits.rcpt(admit.address());
+            whenDecided(decided, decision -> run(decision.admitted() ? session.onAdmitted()
+                    : session.onLimited(limited(decision))));
+        } else if (step instanceof Step.Introduce introduce) {
+            limits.helo(introduce.helo());
             // The step introduces the client itself: a new connection needs nothing more first.
             withBackend(false, connection -> introduceReplacingStale(connection, (reply, error) -> {
                 if (error != null) {
@@ -390,6 +440,9 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         clientTimeout.cancel();
+        if (limits != null) {
+            limits.close();
+        }
         if (session != null && !closed) {
             closed = true;
             releaseBackend();

@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
+import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.Transport;
 import java.net.InetSocketAddress;
 
@@ -23,9 +24,9 @@ final class InboundListener implements AutoCloseable {
 
     /** Binds the listener; sessions and backend connections run on {@code workers}. */
     static InboundListener bind(ListenerConfig config, SmtpConfig smtp, BackendConnector connector,
-                                SslContext serverTls, Transport transport, EventLoopGroup boss,
-                                EventLoopGroup workers) throws InterruptedException {
-        InboundContext context = new InboundContext(config, smtp, connector, serverTls);
+                                SslContext serverTls, PolicyEngine policy, Transport transport,
+                                EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy);
         Channel channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())

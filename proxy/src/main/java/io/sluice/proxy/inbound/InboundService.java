@@ -8,6 +8,7 @@ import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.SluiceConfig;
+import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
 import java.net.InetSocketAddress;
@@ -31,8 +32,8 @@ public final class InboundService implements AutoCloseable {
         this.healthCheckers = healthCheckers;
     }
 
-    public static InboundService start(SluiceConfig config, Transport transport, EventLoopGroup boss,
-                                       EventLoopGroup workers) throws Exception {
+    public static InboundService start(SluiceConfig config, PolicyEngine policy, Transport transport,
+                                       EventLoopGroup boss, EventLoopGroup workers) throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
         List<HealthChecker> healthCheckers = new ArrayList<>();
@@ -53,7 +54,7 @@ public final class InboundService implements AutoCloseable {
                 }
                 SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
                 InboundListener bound = InboundListener.bind(listener, config.smtp(),
-                        connectors.get(listener.backendPool()), serverTls, transport, boss, workers);
+                        connectors.get(listener.backendPool()), serverTls, policy, transport, boss, workers);
                 listeners.add(bound);
                 log.info("listening", kv("listener", listener.name()),
                         kv("role", "inbound"),

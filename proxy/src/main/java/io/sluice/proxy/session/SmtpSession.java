@@ -37,8 +37,10 @@ public final class SmtpSession {
     private boolean esmtp;
     private int errors;
 
-    // The command waiting for the backend's reply, if any.
+    // The command waiting for the backend's reply or the policy's answer, if any.
     private Pending pending = Pending.NONE;
+    // The MAIL or RCPT line held back while the policy decides.
+    private String admitting;
 
     // The current transaction.
     private MailPath sender;
@@ -50,7 +52,7 @@ public final class SmtpSession {
     private long dataSize;
     private Transaction finished;
 
-    private enum Pending { NONE, INTRODUCE, MAIL, RCPT, DATA, RSET, END_OF_DATA }
+    private enum Pending { NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT, MAIL, RCPT, DATA, RSET, END_OF_DATA }
 
     public SmtpSession(SessionSettings settings, LongSupplier nanoTime) {
         this.settings = settings;
@@ -95,6 +97,11 @@ public final class SmtpSession {
     /** No backend could be reached or introduced: the client must not be left with a silent drop. */
     public Step onBackendUnavailable() {
         return close(SmtpReply.BACKEND_UNAVAILABLE);
+    }
+
+    /** The policy refused the connection before the greeting. */
+    public Step onConnectionLimited(SmtpReply reply) {
+        return close(reply);
     }
 
     public Step onEarlyTalk() {
@@ -179,8 +186,10 @@ public final class SmtpSession {
         }
         sender = path;
         utf8Transaction = path.parameters().containsKey("SMTPUTF8");
-        pending = Pending.MAIL;
-        return new Step.Forward(command.line(), BackendStage.COMMAND);
+        pending = Pending.ADMIT_MAIL;
+        admitting = command.line();
+        String size = path.parameters().get("SIZE");
+        return new Step.Admit(Step.AdmitStage.MAIL, path.address(), size == null ? 0 : Long.parseLong(size));
     }
 
     private Optional<SmtpReply> checkMailParameter(String name, String value) {
@@ -223,8 +232,44 @@ public final class SmtpSession {
             // RFC 5321 §4.5.3.1.10: 452, so the client tries the rest later.
             return reply(SmtpReply.TOO_MANY_RECIPIENTS);
         }
-        pending = Pending.RCPT;
-        return new Step.Forward(command.line(), BackendStage.COMMAND);
+        pending = Pending.ADMIT_RCPT;
+        admitting = command.line();
+        return new Step.Admit(Step.AdmitStage.RCPT, parsed.path().address(), 0);
+    }
+
+    /** The policy let the MAIL or RCPT command through: it goes to the backend. */
+    public Step onAdmitted() {
+        Pending admitted = pending;
+        if (admitted != Pending.ADMIT_MAIL && admitted != Pending.ADMIT_RCPT) {
+            throw new IllegalStateException("no command awaits the policy: " + this);
+        }
+        String line = admitting;
+        admitting = null;
+        if (admitted == Pending.ADMIT_RCPT && backendLost) {
+            pending = Pending.NONE;
+            return reply(SmtpReply.BACKEND_LOST);
+        }
+        pending = admitted == Pending.ADMIT_MAIL ? Pending.MAIL : Pending.RCPT;
+        return new Step.Forward(line, BackendStage.COMMAND);
+    }
+
+    /**
+     * The policy refused the MAIL or RCPT command: the client gets the reply (a temporary failure, so it retries
+     * later), and the connection is closed after a 421. A refused recipient leaves the transaction as it was.
+     */
+    public Step onLimited(SmtpReply reply) {
+        Pending refused = pending;
+        if (refused != Pending.ADMIT_MAIL && refused != Pending.ADMIT_RCPT) {
+            throw new IllegalStateException("no command awaits the policy: " + this);
+        }
+        pending = Pending.NONE;
+        admitting = null;
+        if (refused == Pending.ADMIT_MAIL) {
+            sender = null;
+            utf8Transaction = false;
+        }
+        // RFC 5321 §3.8: 421 means the server is closing the connection.
+        return reply.code() == 421 ? close(reply) : reply(reply);
     }
 
     private Step data(SmtpCommand command) {
@@ -369,7 +414,8 @@ public final class SmtpSession {
             }
             case RSET -> resetTransaction();
             case END_OF_DATA -> finishTransaction(reply.code() == 250 ? "delivered" : "rejected", reply.code());
-            case NONE, INTRODUCE -> throw new IllegalStateException("no command awaits a backend reply: " + reply);
+            case NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT ->
+                    throw new IllegalStateException("no command awaits a backend reply: " + reply);
         }
         return reply(relayed);
     }
@@ -418,6 +464,14 @@ public final class SmtpSession {
             case MAIL, DATA, RSET -> {
                 resetTransaction();
                 return reply(SmtpReply.BACKEND_LOST);
+            }
+            case ADMIT_MAIL, ADMIT_RCPT -> {
+                // The policy still owes its answer; the command learns of the loss once admitted.
+                pending = lost;
+                if (state == State.MAIL || state == State.RCPT) {
+                    backendLost = true;
+                }
+                return new Step.None();
             }
             case NONE -> {
                 if (state == State.MAIL || state == State.RCPT || state == State.DATA) {

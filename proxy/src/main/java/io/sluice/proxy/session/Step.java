@@ -32,8 +32,20 @@ public sealed interface Step {
     /** Send the reply (220), discard anything pipelined after STARTTLS, and start the TLS handshake. */
     record StartTls(SmtpReply reply) implements Step {}
 
+    /**
+     * Ask the flow-control policy whether the command may go on, then call {@code onAdmitted} or {@code onLimited}.
+     *
+     * @param stage MAIL or RCPT
+     * @param address the sender (empty for the null sender) or the recipient
+     * @param declaredSize the SIZE declared at MAIL, or 0
+     */
+    record Admit(AdmitStage stage, String address, long declaredSize) implements Step {}
+
     /** Nothing to do now. */
     record None() implements Step {}
+
+    /** The commands the policy is asked about (the connection itself is asked before the session starts). */
+    enum AdmitStage { MAIL, RCPT }
 
     /** Which RFC 5321 §4.5.3.2 timeout applies while waiting for the backend. */
     enum BackendStage { COMMAND, DATA_INIT, DATA_TERMINATION }

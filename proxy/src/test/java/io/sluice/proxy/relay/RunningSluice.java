@@ -3,11 +3,13 @@ package io.sluice.proxy.relay;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.BackendTls;
 import io.sluice.config.BareLineEndings;
+import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.HealthCheckConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
+import io.sluice.config.PolicyConfig;
 import io.sluice.config.ProxyProtocolConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.SmtpConfig;
@@ -36,6 +38,10 @@ final class RunningSluice implements AutoCloseable {
         return server.addresses().get("mx").getPort();
     }
 
+    SluiceServer server() {
+        return server;
+    }
+
     @Override
     public void close() {
         server.close();
@@ -53,6 +59,8 @@ final class RunningSluice implements AutoCloseable {
         private BackendTls backendTls = BackendTls.NONE;
         private Duration healthCheckInterval = Duration.ofSeconds(1);
         private ConnectionReuseConfig reuse = new ConnectionReuseConfig(4, Duration.ofSeconds(10), 100);
+        private ClusterConfig cluster = ClusterConfig.STANDALONE;
+        private PolicyConfig policy = PolicyConfig.EMPTY;
 
         private Builder(int[] backendPorts) {
             this.backendPorts = backendPorts;
@@ -104,6 +112,16 @@ final class RunningSluice implements AutoCloseable {
             return this;
         }
 
+        Builder policy(PolicyConfig value) {
+            policy = value;
+            return this;
+        }
+
+        Builder cluster(ClusterConfig value) {
+            cluster = value;
+            return this;
+        }
+
         Builder xclient(boolean value) {
             xclient = value;
             return this;
@@ -119,7 +137,8 @@ final class RunningSluice implements AutoCloseable {
                     Duration.ofSeconds(2), new HealthCheckConfig(healthCheckInterval, Duration.ofSeconds(1)), reuse);
             ListenerConfig listener = new ListenerConfig("mx", ListenerRole.INBOUND, new HostPort("127.0.0.1", 0),
                     "mta", proxyProtocol, tls);
-            return new RunningSluice(SluiceServer.start(new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool))));
+            return new RunningSluice(SluiceServer.start(
+                    new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool), cluster, policy)));
         }
     }
 }

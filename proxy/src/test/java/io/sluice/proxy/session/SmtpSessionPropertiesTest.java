@@ -39,6 +39,8 @@ class SmtpSessionPropertiesTest {
             "DATA", "DATA", "DATA", "DATA now", "RSET", "NOOP", "STARTTLS", "VRFY b", "HELP", "EXPN list", "XYZZY", "",
             "QUIT");
 
+    private static final List<SmtpReply> LIMIT_REPLIES = List.of(SmtpReply.of(451, "4.7.1", "Rate limit exceeded"),
+            SmtpReply.of(452, "4.5.3", "Too many recipients now"), SmtpReply.of(421, "4.7.0", "Too busy"));
     private static final List<SmtpReply> BACKEND_REPLIES = List.of(
             new SmtpReply(250, List.of("2.0.0 Ok")), new SmtpReply(250, List.of("Ok")),
             new SmtpReply(354, List.of("go ahead")), new SmtpReply(451, List.of("4.3.0 try later")),
@@ -104,7 +106,7 @@ class SmtpSessionPropertiesTest {
     private enum Milestone { DELIVERED, LOST_IN_TRANSACTION, LOST_DURING_DATA, TLS_STARTED, CLOSED_BY_ERRORS }
 
     /** What the session waits for. */
-    private enum Turn { CLIENT, INTRODUCTION, BACKEND, DATA, TLS_HANDSHAKE, OVER }
+    private enum Turn { CLIENT, INTRODUCTION, POLICY, BACKEND, DATA, TLS_HANDSHAKE, OVER }
 
     /** The commands that wait for a backend reply. */
     private enum Asked { MAIL, RCPT, DATA, RSET, END_OF_DATA }
@@ -115,6 +117,8 @@ class SmtpSessionPropertiesTest {
         private final Set<Milestone> reached = EnumSet.noneOf(Milestone.class);
         private Turn turn = Turn.CLIENT;
         private Asked asked;
+        // The MAIL or RCPT command the policy is deciding on.
+        private String admitting;
         private boolean esmtp;
         private boolean tlsActive;
         private int localErrors;
@@ -140,6 +144,7 @@ class SmtpSessionPropertiesTest {
             switch (turn) {
                 case CLIENT -> client(choice);
                 case INTRODUCTION -> introduction(choice);
+                case POLICY -> policy(choice);
                 case BACKEND -> backend(choice);
                 case DATA -> data(choice);
                 case TLS_HANDSHAKE -> {
@@ -190,6 +195,11 @@ class SmtpSessionPropertiesTest {
             String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
             if (step instanceof Step.Forward forward) {
                 forwarded(verb, line, forward);
+            } else if (step instanceof Step.Admit admit) {
+                assertThat(verb).isIn("MAIL", "RCPT");
+                assertThat(admit.stage().name()).isEqualTo(verb);
+                admitting = line;
+                turn = Turn.POLICY;
             } else if (step instanceof Step.Introduce introduce) {
                 assertThat(verb).isIn("EHLO", "HELO");
                 assertThat(introduce).isEqualTo(new Step.Introduce(line.substring(5), verb.equals("EHLO")));
@@ -275,6 +285,42 @@ class SmtpSessionPropertiesTest {
             }
             assertThat(forward.line()).isEqualTo(verb.equals("DATA") || verb.equals("RSET") ? verb : line);
             turn = Turn.BACKEND;
+        }
+
+        // The policy admits most commands; a refusal is a tempfail that leaves the transaction as it was.
+        private void policy(int choice) {
+            int percent = choice % 100;
+            String verb = admitting.substring(0, 4).toUpperCase(Locale.ROOT);
+            if (percent < 70) {
+                trace.add("policy admits");
+                Step step = session.onAdmitted();
+                trace.add("   -> " + step);
+                if (step instanceof Step.Forward forward) {
+                    forwarded(verb, admitting, forward);
+                } else {
+                    // A recipient whose backend was lost while the policy decided.
+                    assertThat(verb).isEqualTo("RCPT");
+                    assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+                    turn = Turn.CLIENT;
+                }
+            } else if (percent < 90) {
+                SmtpReply refusal = LIMIT_REPLIES.get(choice / 100 % LIMIT_REPLIES.size());
+                trace.add("policy refuses: " + refusal);
+                Step step = session.onLimited(refusal);
+                trace.add("   -> " + step);
+                if (refusal.code() == 421) {
+                    assertThat(step).isEqualTo(new Step.Close(refusal));
+                    turn = Turn.OVER;
+                } else {
+                    assertThat(step).isEqualTo(new Step.Reply(refusal));
+                    turn = Turn.CLIENT;
+                }
+                return;
+            } else {
+                backendLost();
+                return;
+            }
+            admitting = null;
         }
 
         private void introduction(int choice) {

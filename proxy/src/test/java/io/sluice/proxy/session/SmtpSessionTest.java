@@ -120,6 +120,70 @@ class SmtpSessionTest {
     }
 
     @Test
+    void mailAndRcptAskThePolicyBeforeTheBackend() {
+        introduced();
+
+        assertThat(session.onCommandLine((MAIL + " SIZE=100").getBytes(UTF_8)))
+                .isEqualTo(new Step.Admit(Step.AdmitStage.MAIL, "a@example.org", 100));
+        assertThat(session.onAdmitted()).isEqualTo(new Step.Forward(MAIL + " SIZE=100", BackendStage.COMMAND));
+        session.onBackendReply(OK);
+        assertThat(session.onCommandLine(RCPT.getBytes(UTF_8)))
+                .isEqualTo(new Step.Admit(Step.AdmitStage.RCPT, "b@example.net", 0));
+    }
+
+    @Test
+    void limitedMailLeavesNoTransaction() {
+        introduced();
+        SmtpReply busy = SmtpReply.of(451, "4.7.1", "Rate limit exceeded");
+
+        session.onCommandLine(MAIL.getBytes(UTF_8));
+        assertThat(session.onLimited(busy)).isEqualTo(new Step.Reply(busy));
+        assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(session.inTransaction()).isFalse();
+        assertThat(replyTo(RCPT)).isEqualTo(SmtpReply.NEED_MAIL);
+    }
+
+    @Test
+    void limitedRecipientKeepsTheTransaction() {
+        introduced();
+        mailAccepted();
+        SmtpReply later = SmtpReply.of(452, "4.5.3", "Too many recipients now");
+
+        session.onCommandLine(RCPT.getBytes(UTF_8));
+        assertThat(session.onLimited(later)).isEqualTo(new Step.Reply(later));
+        assertThat(session.state()).isEqualTo(State.MAIL);
+        assertThat(send(RCPT)).isEqualTo(new Step.Forward(RCPT, BackendStage.COMMAND));
+    }
+
+    @Test
+    void limitWith421ClosesTheSession() {
+        introduced();
+        SmtpReply closing = SmtpReply.of(421, "4.7.0", "Too busy");
+
+        session.onCommandLine(MAIL.getBytes(UTF_8));
+        assertThat(session.onLimited(closing)).isEqualTo(new Step.Close(closing));
+        assertThat(session.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void recipientAdmittedAfterItsBackendWasLostIsTempfailed() {
+        introduced();
+        mailAccepted();
+
+        session.onCommandLine(RCPT.getBytes(UTF_8));
+        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(session.onAdmitted()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+    }
+
+    @Test
+    void connectionLimitClosesBeforeTheGreeting() {
+        SmtpReply refusal = SmtpReply.of(421, "4.7.0", "Too many connections");
+
+        assertThat(session.onConnectionLimited(refusal)).isEqualTo(new Step.Close(refusal));
+        assertThat(session.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
     void transactionCommandsAreForwardedOneByOne() {
         introduced();
 
@@ -438,8 +502,10 @@ class SmtpSessionTest {
         assertThat(session.takeFinishedTransaction()).isEmpty();
     }
 
+    /** Sends a command; a MAIL or RCPT that asks the policy is admitted. */
     private Step send(String line) {
-        return session.onCommandLine(line.getBytes(UTF_8));
+        Step step = session.onCommandLine(line.getBytes(UTF_8));
+        return step instanceof Step.Admit ? session.onAdmitted() : step;
     }
 
     private SmtpReply replyTo(String line) {

@@ -1,0 +1,198 @@
+package io.sluice.proxy.relay;
+
+import static io.sluice.proxy.relay.Rules.limit;
+import static io.sluice.proxy.relay.Rules.policy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.Counted;
+import io.sluice.config.HostPort;
+import io.sluice.config.PolicyConfig;
+import io.sluice.config.Rate;
+import io.sluice.config.RuleKey;
+import io.sluice.policy.model.Facts;
+import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.proxy.relay.BurstDriver.Ended;
+import io.sluice.proxy.relay.BurstDriver.Outcome;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three Sluice nodes on loopback, one Hazelcast cluster, one sink behind them, and a burst at ten times a
+ * global message rate: the sink gets the configured rate, not three times it, and every session that was not
+ * admitted got a 4xx. The same burst against nodes with limits of their own shows what a per-pod limit does.
+ */
+class ClusterFlowControlTest {
+
+    private static final Rate RATE = new Rate(20, Duration.ofSeconds(1));
+    private static final long BURST = 5;
+    private static final double OFFERED_PER_SECOND = 10 * RATE.perSecond();
+    private static final Duration BURST_TIME = Duration.ofSeconds(20);
+    private static final PolicyConfig FRIDAY =
+            policy(limit("friday", RuleKey.GLOBAL, Counted.MESSAGES, RATE, BURST, Rules.BUSY));
+
+    @Test
+    void threeNodesAdmitTheClusterRateWhereLocalLimitsAdmitThreeTimesIt() throws Exception {
+        double expected = BURST + RATE.perSecond() * BURST_TIME.toSeconds();
+        Map<Outcome, Integer> cluster;
+        Map<Outcome, Integer> local;
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
+            try (Nodes nodes = Nodes.start(3, sink.port(), true)) {
+                cluster = count(new BurstDriver(nodes::next, OFFERED_PER_SECOND, BURST_TIME).run(0, null));
+            }
+            assertThat(sink.awaitMessages(cluster.get(Outcome.DELIVERED), Duration.ofSeconds(30)))
+                    .as("every acknowledged message at the sink, no more").hasSize(cluster.get(Outcome.DELIVERED));
+        }
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start();
+             Nodes nodes = Nodes.start(3, sink.port(), false)) {
+            local = count(new BurstDriver(nodes::next, OFFERED_PER_SECOND, BURST_TIME).run(0, null));
+        }
+        System.out.printf("burst of %.0f sessions/s for %ds at a limit of %s, burst %d, over 3 nodes:%n"
+                        + "  cluster-wide limit: %s, admitted %.3f of expected %.0f%n"
+                        + "  per-node limits:    %s, admitted %.3f of expected %.0f%n",
+                OFFERED_PER_SECOND, BURST_TIME.toSeconds(), RATE, BURST, cluster,
+                cluster.get(Outcome.DELIVERED) / expected, expected, local,
+                local.get(Outcome.DELIVERED) / expected, expected);
+
+        assertThat(cluster.get(Outcome.ERROR)).as("sessions that got anything but 250 or a 4xx").isZero();
+        assertThat((double) cluster.get(Outcome.DELIVERED)).isBetween(expected * 0.98, expected * 1.02);
+        assertThat(cluster.get(Outcome.REFUSED_AT_MAIL)).as("the burst was really over the limit")
+                .isGreaterThan(8 * cluster.get(Outcome.DELIVERED));
+        assertThat(local.get(Outcome.ERROR)).isZero();
+        assertThat((double) local.get(Outcome.DELIVERED)).as("per-node limits admit about three times the rate")
+                .isGreaterThan(2.7 * expected);
+    }
+
+    @Test
+    void limitingGoesOnWhenTheMemberOwningTheBucketDies() throws Exception {
+        Duration killAt = Duration.ofSeconds(8);
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start();
+             Nodes nodes = Nodes.start(3, sink.port(), true)) {
+            RunningSluice owner = nodes.ownerOf(bucketKey(nodes.all.get(0)));
+            BurstDriver driver = new BurstDriver(nodes::next, OFFERED_PER_SECOND, BURST_TIME);
+            List<Ended> ended = driver.run(killAt.toNanos(), () -> {
+                // As the load balancer would: no new sessions to the node, then it dies with its member.
+                nodes.remove(owner);
+                await().atMost(Duration.ofSeconds(10)).until(() -> driver.inFlight(owner.port()) == 0);
+                owner.server().limits().node().orElseThrow().kill();
+                owner.close();
+            });
+            Map<Outcome, Integer> outcomes = count(ended);
+            long settled = killAt.plusSeconds(3).toNanos();
+            long after = ended.stream()
+                    .filter(e -> e.outcome() == Outcome.DELIVERED && e.nanos() >= settled).count();
+            double window = (BURST_TIME.toNanos() - settled) / 1e9;
+            System.out.printf("member owning the bucket killed at %ds: %s; after %ds, %d admitted in %.1fs = %.1f/s"
+                    + " (limit %s)%n", killAt.toSeconds(), outcomes, killAt.plusSeconds(3).toSeconds(), after, window,
+                    after / window, RATE);
+
+            assertThat(ended).filteredOn(e -> e.outcome() == Outcome.ERROR).as("errors").isEmpty();
+            assertThat(after / window).as("admission back at the configured rate")
+                    .isBetween(RATE.perSecond() * 0.9, RATE.perSecond() * 1.1);
+            assertThat(sink.awaitMessages(outcomes.get(Outcome.DELIVERED), Duration.ofSeconds(30)))
+                    .hasSize(outcomes.get(Outcome.DELIVERED));
+        }
+    }
+
+    private static String bucketKey(RunningSluice node) throws Exception {
+        Facts mail = Facts.connect("mx", InetAddress.getLoopbackAddress()).withSender("burst@example.org", 0);
+        return node.server().policy().policy().plan(io.sluice.config.RuleKey.Stage.MAIL, mail)
+                .charges().get(0).bucketKey();
+    }
+
+    private static Map<Outcome, Integer> count(List<Ended> ended) {
+        Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
+        for (Outcome outcome : Outcome.values()) {
+            counts.put(outcome, 0);
+        }
+        ended.forEach(e -> counts.merge(e.outcome(), 1, Integer::sum));
+        return counts;
+    }
+
+    /** Sluice nodes behind a round-robin "load balancer". */
+    private static final class Nodes implements AutoCloseable {
+        private final List<RunningSluice> all;
+        private final List<RunningSluice> live;
+        private final AtomicInteger turn = new AtomicInteger();
+
+        private Nodes(List<RunningSluice> all) {
+            this.all = all;
+            this.live = new CopyOnWriteArrayList<>(all);
+        }
+
+        /** Starts the nodes together (so that they find each other at once), each with its own member port. */
+        static Nodes start(int count, int sinkPort, boolean clusterWide) throws Exception {
+            List<HostPort> members = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                members.add(new HostPort("127.0.0.1", ExternalTool.freePort()));
+            }
+            String name = "burst-" + UUID.randomUUID();
+            ExecutorService starting = Executors.newFixedThreadPool(count);
+            List<Future<RunningSluice>> started = new ArrayList<>();
+            for (HostPort member : members) {
+                ClusterConfig cluster = clusterWide
+                        ? new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, member, ClusterConfig.Discovery.TCP_IP,
+                                members, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1,
+                                Duration.ofSeconds(30))
+                        : ClusterConfig.STANDALONE;
+                started.add(starting.submit(() -> RunningSluice.relayingTo(sinkPort).cluster(cluster).policy(FRIDAY)
+                        .start()));
+            }
+            starting.shutdown();
+            List<RunningSluice> nodes = new ArrayList<>();
+            try {
+                for (Future<RunningSluice> node : started) {
+                    nodes.add(node.get());
+                }
+            } catch (Exception e) {
+                nodes.forEach(RunningSluice::close);
+                throw e;
+            }
+            if (clusterWide) {
+                await("one cluster of " + count).atMost(Duration.ofSeconds(60)).until(() -> nodes.stream()
+                        .allMatch(node -> node.server().limits().node().orElseThrow().memberCount() == count));
+            }
+            return new Nodes(nodes);
+        }
+
+        int next() {
+            return live.get(Math.floorMod(turn.getAndIncrement(), live.size())).port();
+        }
+
+        void remove(RunningSluice node) {
+            live.remove(node);
+        }
+
+        /** The node whose member owns the partition of the key. */
+        RunningSluice ownerOf(String key) {
+            HazelcastInstance any = all.get(0).server().limits().node().orElseThrow().hazelcast();
+            // Partitions are assigned on first use.
+            any.getMap("sluice-buckets").containsKey(key);
+            Member owner = any.getPartitionService().getPartition(key).getOwner();
+            return all.stream()
+                    .filter(node -> node.server().limits().node().orElseThrow().hazelcast().getCluster()
+                            .getLocalMember().equals(owner))
+                    .findFirst().orElseThrow();
+        }
+
+        @Override
+        public void close() {
+            live.forEach(RunningSluice::close);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.sluice.proxy.relay;
+
+import static io.sluice.proxy.relay.Rules.limit;
+import static io.sluice.proxy.relay.Rules.perHour;
+import static io.sluice.proxy.relay.Rules.policy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.Counter;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.ConcurrencyRule;
+import io.sluice.config.Counted;
+import io.sluice.config.HostPort;
+import io.sluice.config.PolicyConfig;
+import io.sluice.config.RuleKey;
+import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.proxy.peers.SwaksRun;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Flow control end to end on one node whose limits live in its embedded Hazelcast member: real clients see
+ * the policy's temporary failures at the cheapest stage, and the sink only what was admitted. Each test sets
+ * its own policy, with rule names of its own so that no two tests share a bucket.
+ */
+class FlowControlTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static SmtpSinkProcess sink;
+    private static RunningSluice sluice;
+
+    @BeforeAll
+    static void start() throws Exception {
+        sink = SmtpSinkProcess.start();
+        ClusterConfig cluster = ClusterConfig.EMBEDDED_DEFAULT.withMembers(ClusterConfig.Mode.EMBEDDED,
+                new HostPort("127.0.0.1", ExternalTool.freePort()), List.of());
+        sluice = RunningSluice.relayingTo(sink.port()).cluster(cluster).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sluice != null) {
+            sluice.close();
+        }
+        if (sink != null) {
+            sink.close();
+        }
+    }
+
+    private static void use(PolicyConfig policy) {
+        sluice.server().policy().replace(policy);
+    }
+
+    @Test
+    void connectionsOverTheLimitGet421BeforeAnyGreeting() throws Exception {
+        use(policy(limit("conn-per-ip", RuleKey.CLIENT_IP, Counted.CONNECTIONS, perHour(2), 2, null)));
+
+        for (int i = 0; i < 2; i++) {
+            try (RawSmtpClient admitted = new RawSmtpClient("127.0.0.21", sluice.port())) {
+                assertThat(admitted.reply()).startsWith("220 ");
+            }
+        }
+        try (RawSmtpClient refused = new RawSmtpClient("127.0.0.21", sluice.port())) {
+            // The first thing said is the refusal: no backend was asked for a greeting.
+            assertThat(refused.reply()).isEqualTo("421 4.7.0 Too many connections, try again later");
+            assertThat(refused.closedWithoutReply()).isTrue();
+        }
+        try (RawSmtpClient otherIp = new RawSmtpClient("127.0.0.22", sluice.port())) {
+            assertThat(otherIp.reply()).startsWith("220 ");
+        }
+    }
+
+    @Test
+    void messagesOverTheLimitGetTheRulesTempfailAtMail() throws Exception {
+        use(policy(limit("one-message", RuleKey.GLOBAL, Counted.MESSAGES, perHour(1), 1, Rules.BUSY)));
+        int before = sink.messages().size();
+
+        SwaksRun first = SwaksRun.send(sluice.port(), "--header", "Subject: admitted");
+        SwaksRun second = SwaksRun.send(sluice.port(), "--header", "Subject: limited");
+
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(second.replies()).as(second.output()).contains("451 4.7.1 Busy, try again later");
+        assertThat(second.sent()).as("no RCPT after the refused MAIL").noneMatch(line -> line.startsWith("RCPT"));
+        assertThat(sink.awaitMessages(before + 1, WAIT)).hasSize(before + 1);
+        assertThat(sink.messages().get(before).headers("Subject")).containsExactly("admitted");
+    }
+
+    @Test
+    void recipientsOverTheBudgetGet452AndTheRestIsDelivered() throws Exception {
+        use(policy(limit("two-recipients", RuleKey.SENDER_DOMAIN, Counted.RECIPIENTS, perHour(2), 2, null)));
+        int before = sink.messages().size();
+
+        try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            client.reply();
+            assertThat(client.command("EHLO client.example")).startsWith("250 ");
+            assertThat(client.command("MAIL FROM:<a@partial.example>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<one@example.net>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<two@example.net>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<three@example.net>"))
+                    .isEqualTo("452 4.5.3 Too many recipients now, try the rest later");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            assertThat(client.command("Subject: partial\r\n\r\nhello\r\n.")).startsWith("250 ");
+            assertThat(client.command("QUIT")).startsWith("221 ");
+        }
+        SmtpSinkProcess.Message message = sink.awaitMessages(before + 1, WAIT).get(before);
+        assertThat(message.rcptArgs()).hasSize(2);
+    }
+
+    @Test
+    void aSessionOverTheConcurrencyLimitIsRefusedUntilASlotIsFree() throws Exception {
+        use(policy(ConcurrencyRule.of("one-session-per-ip", RuleKey.CLIENT_IP, 1)));
+
+        try (RawSmtpClient holder = new RawSmtpClient("127.0.0.23", sluice.port())) {
+            assertThat(holder.reply()).startsWith("220 ");
+            try (RawSmtpClient second = new RawSmtpClient("127.0.0.23", sluice.port())) {
+                assertThat(second.reply()).isEqualTo("421 4.7.0 Too many concurrent sessions, try again later");
+            }
+            assertThat(holder.command("QUIT")).startsWith("221 ");
+        }
+        await("the slot given back").atMost(WAIT).untilAsserted(() -> {
+            try (RawSmtpClient next = new RawSmtpClient("127.0.0.23", sluice.port())) {
+                assertThat(next.reply()).startsWith("220 ");
+            }
+        });
+    }
+
+    @Test
+    void aTarpitDelaysTheRefusal() throws Exception {
+        Duration delay = Duration.ofMillis(600);
+        use(policy(Rules.tarpit(limit("slow-down", RuleKey.CLIENT_IP, Counted.CONNECTIONS, perHour(1), 1, null),
+                delay)));
+        try (RawSmtpClient admitted = new RawSmtpClient("127.0.0.24", sluice.port())) {
+            assertThat(admitted.reply()).startsWith("220 ");
+        }
+
+        long start = System.nanoTime();
+        try (RawSmtpClient refused = new RawSmtpClient("127.0.0.24", sluice.port())) {
+            assertThat(refused.reply()).startsWith("421 4.7.0 ");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(delay.minusMillis(50));
+    }
+
+    @Test
+    void aShadowRuleCountsButNeverRefuses() throws Exception {
+        use(policy(Rules.shadow(limit("would-limit", RuleKey.GLOBAL, Counted.MESSAGES, perHour(1), 1, null))));
+
+        for (int i = 0; i < 2; i++) {
+            SwaksRun run = SwaksRun.send(sluice.port());
+            assertThat(run.exitCode()).as(run.output()).isZero();
+        }
+        Counter shadowRefused = sluice.server().registry().find("sluice.limit.decisions")
+                .tags("rule", "would-limit", "outcome", "shadow_refused").counter();
+        assertThat(shadowRefused).isNotNull();
+        assertThat(shadowRefused.count()).isEqualTo(1.0);
+    }
+}
