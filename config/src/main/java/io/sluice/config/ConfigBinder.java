@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,7 +14,7 @@ import java.util.Set;
 
 /**
  * Maps the YAML tree onto {@link SluiceConfig}: the schema, its defaults, and the checks that span several values
- * (unique listener names and bind addresses, pool references).
+ * (unique listener names and bind addresses, pool references). The cluster and the policy have binders of their own.
  */
 final class ConfigBinder {
 
@@ -36,7 +35,7 @@ final class ConfigBinder {
     private final Problems problems;
     private final Conversion<Path> readableFile;
     private final Set<String> poolNames = new LinkedHashSet<>();
-    private final Map<String, Value> listenerNames = new HashMap<>();
+    private final Map<String, Value> listenerNames = new LinkedHashMap<>();
     private final Map<HostPort, Value> binds = new LinkedHashMap<>();
 
     /** @param baseDir the directory relative TLS paths are resolved against */
@@ -47,20 +46,25 @@ final class ConfigBinder {
 
     /** Returns the config, or null when a problem was found. */
     SluiceConfig bind(YamlNode root) {
-        Section document = new Value(root, "", root.line(), true, problems).section();
+        Section document = Value.root(root, problems).section();
         Value smtp = document.get("smtp");
         Value listeners = document.get("listeners");
         Value backends = document.get("backends");
+        Value cluster = document.get("cluster");
+        Value policy = document.get("policy");
         document.rejectUnknownKeys();
 
-        // Pools first: listeners refer to them by name.
+        // Pools first: listeners refer to them by name; and listeners before the policy, whose rules name them.
         Map<String, BackendPoolConfig> pools = backends(backends);
         List<ListenerConfig> listenerConfigs = new ArrayList<>();
         for (Value listener : listeners.nonEmptyList("a list of at least one listener")) {
             listenerConfigs.add(listener(listener));
         }
         SmtpConfig smtpConfig = smtp(smtp.section());
-        return problems.construct(() -> new SluiceConfig(smtpConfig, listenerConfigs, pools));
+        ClusterConfig clusterConfig = new ClusterBinder(problems).bind(cluster);
+        PolicyConfig policyConfig = new PolicyBinder(problems, listenerNames.keySet()).bind(policy);
+        return problems.construct("", root.line(), () -> new SluiceConfig(
+                smtpConfig, listenerConfigs, pools, clusterConfig, policyConfig));
     }
 
     private SmtpConfig smtp(Section section) {

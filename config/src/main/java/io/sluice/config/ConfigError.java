@@ -5,7 +5,8 @@ import java.util.Objects;
 /**
  * One mistake found in a configuration file.
  *
- * @param source the file name, or the name given to {@link ConfigLoader#parse(String, String)}
+ * @param source the file name, or the name given to {@link ConfigLoader#parse(String, String)} or
+ *     {@link ConfigLoader#parsePolicy(String, String, java.util.Set)}
  * @param path the key path, such as {@code listeners[1].bind}; empty for the file as a whole
  * @param message what was found and what was expected, such as {@code "0.0.0.0:99999" (expected: port 1-65535)}
  * @param line the line in the file, counting from 1; 0 when unknown

@@ -6,9 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /** Loads and validates a Sluice YAML configuration, reporting every error in the file at once. */
 public final class ConfigLoader {
+
+    private static final String EMPTY_CONFIG = "empty file (expected: a mapping with listeners and backends)";
+    private static final String EMPTY_POLICY = "empty document (expected: a mapping with limits and concurrency)";
 
     private ConfigLoader() {
     }
@@ -43,9 +47,28 @@ public final class ConfigLoader {
         return parse(yaml, sourceName, Path.of("").toAbsolutePath());
     }
 
+    /**
+     * Validates a policy document on its own, such as one sent to the admin API: YAML (or JSON) whose root holds
+     * {@code limits} and {@code concurrency}, as under {@code policy} in a configuration file. Errors are reported
+     * under paths from the document's root, such as {@code limits[0].rate}.
+     *
+     * @param sourceName names the text in error messages
+     * @param listenerNames the listeners that rules may name, in the order to list them in errors
+     * @throws ConfigException listing every error
+     */
+    public static PolicyConfig parsePolicy(String yaml, String sourceName, Set<String> listenerNames)
+            throws ConfigException {
+        Problems problems = new Problems(sourceName);
+        PolicyConfig policy = YamlReader.read(yaml, problems, EMPTY_POLICY)
+                .map(root -> new PolicyBinder(problems, listenerNames).bind(Value.root(root, problems)))
+                .orElse(null);
+        problems.throwIfAny();
+        return policy;
+    }
+
     private static SluiceConfig parse(String yaml, String source, Path baseDir) throws ConfigException {
         Problems problems = new Problems(source);
-        SluiceConfig config = YamlReader.read(yaml, problems)
+        SluiceConfig config = YamlReader.read(yaml, problems, EMPTY_CONFIG)
                 .map(root -> new ConfigBinder(problems, baseDir).bind(root))
                 .orElse(null);
         problems.throwIfAny();

@@ -4,7 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -46,6 +46,25 @@ record Conversion<T>(String expected, Function<String, T> parse) {
 
     static final Conversion<Duration> DURATION = new Conversion<>(Units.DURATION_EXPECTED, Units::parseDuration);
 
+    /** A delay that may be zero ({@code 0s}), for waits that are off by default. */
+    static final Conversion<Duration> DURATION_OR_ZERO =
+            new Conversion<>(Units.DURATION_OR_ZERO_EXPECTED, Units::parseDurationOrZero);
+
+    static final Conversion<Rate> RATE = new Conversion<>(Rate.EXPECTED, Rate::parse);
+
+    static final Conversion<RuleReply> REPLY = new Conversion<>(RuleReply.EXPECTED, RuleReply::parse);
+
+    static final String DOMAIN_EXPECTED = "a domain such as example.com, or .example.com for any subdomain of it";
+
+    /** A host name to match a domain exactly, or with a leading dot to match any of its subdomains. */
+    static final Conversion<String> DOMAIN_PATTERN = new Conversion<>(DOMAIN_EXPECTED, text -> {
+        String name = text.startsWith(".") ? text.substring(1) : text;
+        if (!Addresses.isHostName(name)) {
+            throw invalid(text, DOMAIN_EXPECTED);
+        }
+        return text;
+    });
+
     static final Conversion<Boolean> BOOLEAN = new Conversion<>("true or false", text -> switch (text) {
         case "true", "True", "TRUE" -> true;
         case "false", "False", "FALSE" -> false;
@@ -72,32 +91,58 @@ record Conversion<T>(String expected, Function<String, T> parse) {
     /** A decimal integer of at least {@code min}; {@code why}, unless empty, says where the minimum comes from. */
     static Conversion<Integer> integerAtLeast(int min, String why) {
         String expected = "an integer >= " + min + (why.isEmpty() ? "" : "; " + why);
-        return new Conversion<>(expected, text -> {
-            if (text.isEmpty() || text.length() > 10 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                throw invalid(text, expected);
-            }
-            long value = Long.parseLong(text);
-            if (value < min || value > Integer.MAX_VALUE) {
-                throw invalid(text, expected);
-            }
-            return (int) value;
-        });
+        return new Conversion<>(expected, text -> (int) decimal(text, min, Integer.MAX_VALUE, expected));
     }
 
-    /** One of the enum's constants, written in lower case. */
+    /** A decimal integer from {@code min} to {@code max}, such as a prefix length. */
+    static Conversion<Integer> integerBetween(int min, int max) {
+        String expected = "an integer " + min + "-" + max;
+        return new Conversion<>(expected, text -> (int) decimal(text, min, max, expected));
+    }
+
+    /** A decimal integer of at least {@code min}, up to the largest long, for counts such as bytes. */
+    static Conversion<Long> longAtLeast(long min) {
+        String expected = "an integer >= " + min;
+        return new Conversion<>(expected, text -> decimal(text, min, Long.MAX_VALUE, expected));
+    }
+
+    private static long decimal(String text, long min, long max, String expected) {
+        if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw invalid(text, expected);
+        }
+        long value;
+        try {
+            value = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw invalid(text, expected);
+        }
+        if (value < min || value > max) {
+            throw invalid(text, expected);
+        }
+        return value;
+    }
+
+    /** One of the enum's constants, written in kebab case ({@code CLIENT_IP} as {@code client-ip}). */
     static <E extends Enum<E>> Conversion<E> oneOf(Class<E> type) {
-        String names = Arrays.stream(type.getEnumConstants())
-                .map(constant -> constant.name().toLowerCase(Locale.ROOT))
-                .collect(Collectors.joining(", "));
-        String expected = "one of: " + names;
+        return oneOf(List.of(type.getEnumConstants()));
+    }
+
+    /** One of some of an enum's constants, written in kebab case, in the order given. */
+    static <E extends Enum<E>> Conversion<E> oneOf(List<E> constants) {
+        String expected = "one of: " + constants.stream().map(Conversion::kebabCase).collect(Collectors.joining(", "));
         return new Conversion<>(expected, text -> {
-            for (E constant : type.getEnumConstants()) {
-                if (constant.name().toLowerCase(Locale.ROOT).equals(text)) {
+            for (E constant : constants) {
+                if (kebabCase(constant).equals(text)) {
                     return constant;
                 }
             }
             throw invalid(text, expected);
         });
+    }
+
+    /** The name of an enum constant as written in YAML. */
+    static String kebabCase(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** A readable regular file; a relative path is resolved against {@code baseDir}. */

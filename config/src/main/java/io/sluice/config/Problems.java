@@ -27,6 +27,22 @@ final class Problems {
         return errors.isEmpty() ? record.get() : null;
     }
 
+    /**
+     * Like {@link #construct(Supplier)}, and reports a check of the record's own that fails under the key path and
+     * line given. The binder checks what it can first, with a more precise path; this is what is left.
+     */
+    <T> T construct(String path, int line, Supplier<T> record) {
+        if (!errors.isEmpty()) {
+            return null;
+        }
+        try {
+            return record.get();
+        } catch (IllegalArgumentException e) {
+            add(path, e.getMessage(), line);
+            return null;
+        }
+    }
+
     /** Throws every error found, ordered by line so that they read like the file. */
     void throwIfAny() throws ConfigException {
         if (!errors.isEmpty()) {

@@ -13,6 +13,7 @@ final class Units {
     static final String SIZE_EXPECTED =
             "a size such as 52428800, 512KiB or 50MiB (units: B, KB, MB, GB, KiB, MiB, GiB)";
     static final String DURATION_EXPECTED = "a positive duration such as 500ms, 10s, 5m, 1h or 2d";
+    static final String DURATION_OR_ZERO_EXPECTED = "a duration such as 0s, 500ms, 10s, 5m, 1h or 2d";
 
     private static final Pattern SIZE = Pattern.compile("([0-9]+)(B|KB|MB|GB|KiB|MiB|GiB)?");
     private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h|d)");
@@ -85,6 +86,19 @@ final class Units {
             throw Conversion.invalid(text, DURATION_EXPECTED);
         }
         return duration;
+    }
+
+    /** Parses a duration like {@link #parseDuration}, but also zero of any unit ({@code 0s}, {@code 0ms}). */
+    static Duration parseDurationOrZero(String text) {
+        Matcher matcher = DURATION.matcher(text);
+        if (matcher.matches() && matcher.group(1).chars().allMatch(c -> c == '0')) {
+            return Duration.ZERO;
+        }
+        try {
+            return parseDuration(text);
+        } catch (IllegalArgumentException e) {
+            throw Conversion.invalid(text, DURATION_OR_ZERO_EXPECTED);
+        }
     }
 
     /** Formats a positive whole number of milliseconds with the largest exact unit; the inverse of parseDuration. */

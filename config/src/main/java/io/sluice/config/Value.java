@@ -28,12 +28,27 @@ final class Value {
         this.problems = problems;
     }
 
+    /** The whole document, whose keys have paths without a prefix. */
+    static Value root(YamlNode root, Problems problems) {
+        return new Value(root, "", root.line(), true, problems);
+    }
+
     String path() {
         return path;
     }
 
+    /** The value's line; for an absent value, that of the enclosing mapping. */
+    int line() {
+        return line;
+    }
+
     boolean isPresent() {
         return node != null;
+    }
+
+    /** Whether the value is a mapping, for keys that take either a scalar or a mapping. */
+    boolean isMapping() {
+        return node instanceof YamlNode.Mapping;
     }
 
     /** Converts a value that must be there; a missing one is an error. */
@@ -60,8 +75,24 @@ final class Value {
             invalid(expected);
             return List.of();
         }
+        return items();
+    }
+
+    /** Returns the items of a list that may be left out or empty; absent reads as empty. */
+    List<Value> optionalList(String expected) {
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof YamlNode.Sequence)) {
+            invalid(expected);
+            return List.of();
+        }
+        return items();
+    }
+
+    private List<Value> items() {
         List<Value> items = new ArrayList<>();
-        for (YamlNode item : sequence.items()) {
+        for (YamlNode item : ((YamlNode.Sequence) node).items()) {
             items.add(new Value(item, KeyPath.of(path, items.size()), item.line(), true, problems));
         }
         return items;
@@ -79,9 +110,13 @@ final class Value {
         return new Section(mapping, path, line, true, problems);
     }
 
-    /** Records that the value, though well-formed, is not what was expected. */
+    /** Records that the value, though well-formed, is not what was expected; or, when absent, that it is missing. */
     void invalid(String expected) {
-        problems.add(path, found() + " (expected: " + expected + ")", line);
+        if (node == null) {
+            missing(expected);
+        } else {
+            problems.add(path, found() + " (expected: " + expected + ")", line);
+        }
     }
 
     private void missing(String expected) {

@@ -34,16 +34,22 @@ final class YamlReader {
 
     private final YAMLParser parser;
     private final Problems problems;
+    private final String emptyMessage;
 
-    private YamlReader(YAMLParser parser, Problems problems) {
+    private YamlReader(YAMLParser parser, Problems problems, String emptyMessage) {
         this.parser = parser;
         this.problems = problems;
+        this.emptyMessage = emptyMessage;
     }
 
-    /** Returns the document's root, or empty when the text is not YAML or holds no document (reported to problems). */
-    static Optional<YamlNode> read(String yaml, Problems problems) {
+    /**
+     * Returns the document's root, or empty when the text is not YAML or holds no document (reported to problems).
+     *
+     * @param emptyMessage the error for text without a document, saying what kind of document was expected
+     */
+    static Optional<YamlNode> read(String yaml, Problems problems, String emptyMessage) {
         try (YAMLParser parser = FACTORY.createParser(yaml)) {
-            return new YamlReader(parser, problems).document();
+            return new YamlReader(parser, problems, emptyMessage).document();
         } catch (JsonProcessingException e) {
             reportSyntaxError(e, problems);
             return Optional.empty();
@@ -61,7 +67,7 @@ final class YamlReader {
 
     private Optional<YamlNode> document() throws IOException {
         if (parser.nextToken() == null) {
-            problems.add("", "empty file (expected: a mapping with listeners and backends)", 0);
+            problems.add("", emptyMessage, 0);
             return Optional.empty();
         }
         YamlNode root = node("", line());

@@ -50,6 +50,19 @@ class ConfigLoaderTest {
         BackendPoolConfig mta = config.backends().get("mta");
         assertThat(mta.servers()).containsExactly(new HostPort("127.0.0.1", 2526));
         assertThat(mta.tls()).isEqualTo(BackendTls.NONE);
+        assertThat(config.cluster()).isEqualTo(ClusterConfig.EMBEDDED_DEFAULT);
+        assertThat(config.policy().limits()).singleElement().satisfies(rule -> {
+            assertThat(rule.key()).isEqualTo(RuleKey.GLOBAL);
+            assertThat(rule.counts()).isEqualTo(Counted.MESSAGES);
+            assertThat(rule.rate()).isEqualTo(new Rate(500, Duration.ofSeconds(1)));
+            assertThat(rule.reply()).map(RuleReply::toString)
+                    .contains("451 4.7.1 Too much mail at once, try again later");
+        });
+        assertThat(config.policy().concurrency()).singleElement().satisfies(rule -> {
+            assertThat(rule.key()).isEqualTo(RuleKey.CLIENT_IP);
+            assertThat(rule.max()).isEqualTo(20);
+            assertThat(rule.reply()).hasValueSatisfying(reply -> assertThat(reply.closesConnection()).isTrue());
+        });
     }
 
     @Test
@@ -66,6 +79,8 @@ class ConfigLoaderTest {
                 new ConnectionReuseConfig(16, Duration.ofSeconds(10), 100)));
         assertThat(config.listeners().get(0).proxyProtocol()).isEmpty();
         assertThat(config.listeners().get(0).tls()).isEmpty();
+        assertThat(config.cluster()).isEqualTo(ClusterConfig.EMBEDDED_DEFAULT);
+        assertThat(config.policy()).isEqualTo(PolicyConfig.EMPTY);
     }
 
     @Test
@@ -132,7 +147,8 @@ class ConfigLoaderTest {
                         List.of(new HostPort("mx1.internal", 2526), new HostPort("192.0.2.7", 25)), false,
                         BackendTls.STARTTLS, Duration.ofSeconds(2),
                         new HealthCheckConfig(Duration.ofMinutes(1), Duration.ofSeconds(1)),
-                        new ConnectionReuseConfig(0, Duration.ofSeconds(3), 7)))));
+                        new ConnectionReuseConfig(0, Duration.ofSeconds(3), 7))),
+                ClusterConfig.EMBEDDED_DEFAULT, PolicyConfig.EMPTY));
     }
 
     @Test

@@ -53,4 +53,24 @@ class UnitsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith(Conversion.quote(text) + " (expected: a ");
     }
+
+    @ParameterizedTest
+    @CsvSource(textBlock = """
+            0s,    PT0S
+            0ms,   PT0S
+            00m,   PT0S
+            2s,    PT2S
+            500ms, PT0.5S
+            """)
+    void parsesDurationsThatMayBeZero(String text, Duration duration) {
+        assertThat(Units.parseDurationOrZero(text)).isEqualTo(duration);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "0", "-1s", "-0s", "0 s", "1w", "99999999999999999999d"})
+    void rejectsMalformedDurationsThatMayBeZero(String text) {
+        assertThatThrownBy(() -> Units.parseDurationOrZero(text))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(Conversion.quote(text) + " (expected: a duration such as 0s, 500ms, 10s, 5m, 1h or 2d)");
+    }
 }
