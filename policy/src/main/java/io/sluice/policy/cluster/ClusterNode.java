@@ -113,7 +113,8 @@ public final class ClusterNode implements AutoCloseable {
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
         switch (cluster.discovery()) {
-            case NONE -> { }
+            // A member list of itself: a single member that never looks for others (and says nothing about it).
+            case NONE -> join.getTcpIpConfig().setEnabled(true).addMember(bind.toString());
             case TCP_IP -> {
                 join.getTcpIpConfig().setEnabled(true);
                 cluster.members().forEach(member -> join.getTcpIpConfig().addMember(member.toString()));

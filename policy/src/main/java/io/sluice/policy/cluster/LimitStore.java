@@ -1,19 +1,28 @@
 package io.sluice.policy.cluster;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.policy.PolicyMeters;
+import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.RateLimiter;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where limit state lives for this process, by cluster mode, with the housekeeping that goes with it: lease
@@ -23,6 +32,10 @@ public final class LimitStore implements AutoCloseable {
 
     private static final long PROBE_MILLIS = 1_000;
     private static final long EVICT_MILLIS = 10_000;
+    private static final int WARM_UP_REQUESTS = 20;
+    private static final BucketSpec WARM_UP_SPEC =
+            new BucketSpec(1, 1, Duration.ofSeconds(1), BucketSync.EXACT);
+    private static final Logger log = LoggerFactory.getLogger(LimitStore.class);
 
     private final RateLimiter limiter;
     private final LeaseStore leases;
@@ -64,6 +77,8 @@ public final class LimitStore implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(() -> health.probe(() -> clusterLeases.held("sluice-probe")),
                 PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
 
+        warmUp(clusterLimiter, clusterLeases);
+
         RateLimiter limiter = new FallbackRateLimiter(clusterLimiter, local, health, config.onUnavailable());
         LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health, config.onUnavailable());
         Gauge.builder(PolicyMeters.CLUSTER_FALLBACK.meterName(), health, h -> h.degraded() ? 1 : 0)
@@ -73,6 +88,23 @@ public final class LimitStore implements AutoCloseable {
                 .register(registry);
         Gauge.builder(PolicyMeters.CLUSTER_MEMBERS.meterName(), node, ClusterNode::memberCount).register(registry);
         return new LimitStore(limiter, leases, Optional.of(node), Optional.of(health), housekeeping);
+    }
+
+    /**
+     * Makes the first requests before any client does: they load classes and assign partitions, which on a
+     * cold JVM takes longer than a decision may, and would start every node off in a fallback episode.
+     */
+    private static void warmUp(RateLimiter limiter, HazelcastLeaseStore leases) {
+        try {
+            for (int i = 0; i < WARM_UP_REQUESTS; i++) {
+                limiter.available("sluice-warm-up", WARM_UP_SPEC).get(30, TimeUnit.SECONDS);
+                leases.held("sluice-warm-up").get(30, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("cluster slow to answer at start", kv("error", e.toString()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A store of this process only, with the given clock and no housekeeping (tests, benchmarks). */
