@@ -36,6 +36,15 @@ final class Keys {
     /** The client's network of the configured size, such as {@code 198.51.100.0/24}. */
     static String network(InetAddress address, NetPrefixes prefixes) {
         byte[] bytes = address.getAddress();
+        if (bytes.length == 4) {
+            // The common case, on every request: formatted by hand, no address object in between.
+            int prefix = prefixes.ipv4();
+            int bits = ((bytes[0] & 0xff) << 24) | ((bytes[1] & 0xff) << 16) | ((bytes[2] & 0xff) << 8) | (bytes[3] & 0xff);
+            int masked = prefix == 0 ? 0 : bits & (-1 << (32 - prefix));
+            return new StringBuilder(18).append(masked >>> 24).append('.').append((masked >>> 16) & 0xff).append('.')
+                    .append((masked >>> 8) & 0xff).append('.').append(masked & 0xff).append('/').append(prefix)
+                    .toString();
+        }
         int prefix = bytes.length == 4 ? prefixes.ipv4() : prefixes.ipv6();
         for (int bit = prefix; bit < bytes.length * 8; bit++) {
             bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));

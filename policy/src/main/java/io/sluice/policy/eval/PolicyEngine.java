@@ -13,13 +13,15 @@ import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
 import java.net.InetAddress;
-import java.util.ArrayList;
+import io.sluice.config.ConcurrencyRule;
+import io.sluice.config.LimitRule;
 import java.util.EnumMap;
-import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +42,7 @@ public final class PolicyEngine {
     private final LeaseStore leases;
     private final MeterRegistry registry;
     private final Map<Stage, Timer> latency = new EnumMap<>(Stage.class);
-    private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
+    private final Map<String, RuleCounters> decisions = new ConcurrentHashMap<>();
 
     public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry) {
         this.policy = new AtomicReference<>(new CompiledPolicy(config));
@@ -50,7 +52,7 @@ public final class PolicyEngine {
         for (Stage stage : Stage.values()) {
             latency.put(stage, Timer.builder(PolicyMeters.DECISION_LATENCY.meterName())
                     .description("time to decide one request against every rule of its stage")
-                    .tag("stage", stage.name().toLowerCase(java.util.Locale.ROOT))
+                    .tag("stage", stage.name().toLowerCase(Locale.ROOT))
                     .publishPercentileHistogram()
                     .register(registry));
         }
@@ -77,35 +79,67 @@ public final class PolicyEngine {
     /** Decides one request; the leases it wins go to {@code holder}, or are released if it refuses. */
     CompletableFuture<Decision> decide(Plan plan, LeaseHolder holder) {
         long start = registry.config().clock().monotonicTime();
-        List<CompletableFuture<Probe>> probes = new ArrayList<>(plan.charges().size());
-        for (Plan.Charge charge : plan.charges()) {
-            probes.add(limiter.tryConsume(charge.bucketKey(), charge.limit().spec(), charge.tokens()));
+        int charges = plan.charges().size();
+        int holds = plan.holds().size();
+        CompletableFuture<?>[] answers = new CompletableFuture<?>[charges + holds];
+        boolean allDone = true;
+        for (int i = 0; i < charges; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            answers[i] = limiter.tryConsume(charge.bucketKey(), charge.limit().spec(), charge.tokens());
+            allDone &= answers[i].isDone();
         }
-        List<CompletableFuture<Optional<Lease>>> slots = new ArrayList<>(plan.holds().size());
-        for (Plan.Hold hold : plan.holds()) {
-            slots.add(leases.acquire(hold.leaseKey(), hold.rule().rule().max()));
+        for (int i = 0; i < holds; i++) {
+            Plan.Hold hold = plan.holds().get(i);
+            answers[charges + i] = leases.acquire(hold.leaseKey(), hold.rule().rule().max());
+            allDone &= answers[charges + i].isDone();
         }
-        CompletableFuture<Void> all = slots.isEmpty() && probes.size() == 1 ? probes.get(0).thenApply(p -> null)
-                : CompletableFuture.allOf(concat(probes, slots));
-        return all.thenApply(ignored -> {
-            List<Probe> answers = probes.stream().map(CompletableFuture::join).toList();
-            List<Optional<Lease>> won = slots.stream().map(CompletableFuture::join).toList();
-            Decision decision = Verdicts.decide(plan, answers, won.stream().map(Optional::isPresent).toList());
-            if (decision.admitted()) {
-                won.forEach(lease -> lease.ifPresent(holder::hold));
-            } else {
-                giveBack(plan, answers, won);
+        if (allDone) {
+            // The local limiter answers at once: no need for a dependent future.
+            try {
+                return CompletableFuture.completedFuture(combine(plan, answers, holder, start));
+            } catch (RuntimeException e) {
+                return CompletableFuture.completedFuture(failed(e, answers, charges));
             }
-            count(plan, answers, won, decision);
-            latency.get(plan.stage()).record(registry.config().clock().monotonicTime() - start,
-                    java.util.concurrent.TimeUnit.NANOSECONDS);
-            return decision;
-        }).exceptionally(error -> {
-            // The limiters answer failures of the cluster themselves; anything else is a bug, and mail goes on.
-            log.warn("limit decision failed; admitting", error);
-            slots.forEach(slot -> slot.thenAccept(lease -> lease.ifPresent(Lease::release)));
-            return Decision.ADMIT;
-        });
+        }
+        return CompletableFuture.allOf(answers)
+                .thenApply(ignored -> combine(plan, answers, holder, start))
+                .exceptionally(error -> failed(error, answers, charges));
+    }
+
+    @SuppressWarnings("unchecked")
+    private Decision combine(Plan plan, CompletableFuture<?>[] answers, LeaseHolder holder, long start) {
+        int charges = plan.charges().size();
+        Probe[] probes = new Probe[charges];
+        for (int i = 0; i < charges; i++) {
+            probes[i] = (Probe) answers[i].join();
+        }
+        Lease[] won = new Lease[answers.length - charges];
+        for (int i = 0; i < won.length; i++) {
+            won[i] = ((Optional<Lease>) answers[charges + i].join()).orElse(null);
+        }
+        Decision decision = Verdicts.decide(plan, probes, won);
+        if (decision.admitted()) {
+            for (Lease lease : won) {
+                if (lease != null) {
+                    holder.hold(lease);
+                }
+            }
+        } else {
+            giveBack(plan, probes, won);
+        }
+        count(plan, probes, won);
+        latency.get(plan.stage()).record(registry.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
+        return decision;
+    }
+
+    // The limiters answer failures of the cluster themselves; anything else is a bug, and mail goes on.
+    @SuppressWarnings("unchecked")
+    private Decision failed(Throwable error, CompletableFuture<?>[] answers, int charges) {
+        log.warn("limit decision failed; admitting", error);
+        for (int i = charges; i < answers.length; i++) {
+            ((CompletableFuture<Optional<Lease>>) answers[i]).thenAccept(lease -> lease.ifPresent(Lease::release));
+        }
+        return Decision.ADMIT;
     }
 
     /** Takes tokens for what already happened (bytes beyond the declared size), whatever the bucket holds. */
@@ -117,55 +151,67 @@ public final class PolicyEngine {
         }
     }
 
-    private void giveBack(Plan plan, List<Probe> answers, List<Optional<Lease>> won) {
-        for (int i = 0; i < answers.size(); i++) {
-            if (answers.get(i).consumed()) {
+    private void giveBack(Plan plan, Probe[] probes, Lease[] won) {
+        for (int i = 0; i < probes.length; i++) {
+            if (probes[i].consumed()) {
                 Plan.Charge charge = plan.charges().get(i);
                 limiter.refund(charge.bucketKey(), charge.limit().spec(), charge.tokens());
             }
         }
-        won.forEach(lease -> lease.ifPresent(Lease::release));
-    }
-
-    private void count(Plan plan, List<Probe> answers, List<Optional<Lease>> won, Decision decision) {
-        for (int i = 0; i < won.size(); i++) {
-            var rule = plan.holds().get(i).rule().rule();
-            count(rule.name(), won.get(i).isPresent() ? "admitted" : rule.shadow() ? "shadow_refused" : "refused");
-        }
-        for (int i = 0; i < answers.size(); i++) {
-            var rule = plan.charges().get(i).limit().rule();
-            String outcome;
-            if (answers.get(i).consumed()) {
-                outcome = "admitted";
-            } else if (rule.shadow()) {
-                outcome = "shadow_refused";
-            } else if (rule.exceeded() == io.sluice.config.LimitRule.Exceeded.DELAY) {
-                outcome = "delayed";
-            } else {
-                outcome = "refused";
+        for (Lease lease : won) {
+            if (lease != null) {
+                lease.release();
             }
-            count(rule.name(), outcome);
         }
     }
 
-    private void count(String rule, String outcome) {
-        decisions.computeIfAbsent(rule + '\0' + outcome, key -> Counter.builder(PolicyMeters.DECISIONS.meterName())
-                .description("rule evaluations by outcome")
-                .tag("rule", rule)
-                .tag("outcome", outcome)
-                .register(registry)).increment();
+    private void count(Plan plan, Probe[] probes, Lease[] won) {
+        for (int i = 0; i < won.length; i++) {
+            ConcurrencyRule rule = plan.holds().get(i).rule().rule();
+            counters(rule.name()).count(won[i] != null ? Outcome.ADMITTED
+                    : rule.shadow() ? Outcome.SHADOW_REFUSED : Outcome.REFUSED);
+        }
+        for (int i = 0; i < probes.length; i++) {
+            LimitRule rule = plan.charges().get(i).limit().rule();
+            Outcome outcome;
+            if (probes[i].consumed()) {
+                outcome = Outcome.ADMITTED;
+            } else if (rule.shadow()) {
+                outcome = Outcome.SHADOW_REFUSED;
+            } else if (rule.exceeded() == LimitRule.Exceeded.DELAY) {
+                outcome = Outcome.DELAYED;
+            } else {
+                outcome = Outcome.REFUSED;
+            }
+            counters(rule.name()).count(outcome);
+        }
     }
 
-    private static CompletableFuture<?>[] concat(List<? extends CompletableFuture<?>> a,
-                                                 List<? extends CompletableFuture<?>> b) {
-        CompletableFuture<?>[] all = new CompletableFuture<?>[a.size() + b.size()];
-        for (int i = 0; i < a.size(); i++) {
-            all[i] = a.get(i);
+    private RuleCounters counters(String rule) {
+        RuleCounters counters = decisions.get(rule);
+        return counters != null ? counters : decisions.computeIfAbsent(rule, name -> new RuleCounters(name, registry));
+    }
+
+    /** How one rule answered one request, as counted in {@code sluice.limit.decisions}. */
+    private enum Outcome { ADMITTED, REFUSED, DELAYED, SHADOW_REFUSED }
+
+    /** One rule's decision counters, created once so that counting allocates nothing. */
+    private static final class RuleCounters {
+        private final Counter[] byOutcome = new Counter[Outcome.values().length];
+
+        RuleCounters(String rule, MeterRegistry registry) {
+            for (Outcome outcome : Outcome.values()) {
+                byOutcome[outcome.ordinal()] = Counter.builder(PolicyMeters.DECISIONS.meterName())
+                        .description("rule evaluations by outcome")
+                        .tag("rule", rule)
+                        .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+                        .register(registry);
+            }
         }
-        for (int i = 0; i < b.size(); i++) {
-            all[a.size() + i] = b.get(i);
+
+        void count(Outcome outcome) {
+            byOutcome[outcome.ordinal()].increment();
         }
-        return all;
     }
 
     /** Where the leases a session wins are kept until it ends. */

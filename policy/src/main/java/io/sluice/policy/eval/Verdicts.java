@@ -2,9 +2,9 @@ package io.sluice.policy.eval;
 
 import io.sluice.config.LimitRule.Exceeded;
 import io.sluice.policy.model.Decision;
+import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
 import java.time.Duration;
-import java.util.List;
 
 /** Turns the buckets' and the lease store's answers to a plan into one decision: a pure function. */
 final class Verdicts {
@@ -17,19 +17,19 @@ final class Verdicts {
      * Rules that only delay make the request wait for the longest of their tarpits, then go on.
      *
      * @param probes the buckets' answers, one per charge of the plan
-     * @param granted whether each hold of the plan got its slot
+     * @param won the slot each hold of the plan got, or null where it got none
      */
-    static Decision decide(Plan plan, List<Probe> probes, List<Boolean> granted) {
-        for (int i = 0; i < granted.size(); i++) {
+    static Decision decide(Plan plan, Probe[] probes, Lease[] won) {
+        for (int i = 0; i < won.length; i++) {
             CompiledConcurrency rule = plan.holds().get(i).rule();
-            if (!granted.get(i) && !rule.rule().shadow()) {
+            if (won[i] == null && !rule.rule().shadow()) {
                 return Decision.refuse(rule.rule().name(), rule.reply(), Duration.ZERO, Duration.ZERO);
             }
         }
         Duration delay = Duration.ZERO;
         String delayedBy = null;
-        for (int i = 0; i < probes.size(); i++) {
-            Probe probe = probes.get(i);
+        for (int i = 0; i < probes.length; i++) {
+            Probe probe = probes[i];
             CompiledLimit limit = plan.charges().get(i).limit();
             if (probe.consumed() || limit.rule().shadow()) {
                 continue;

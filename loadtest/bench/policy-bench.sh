@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmarks of the policy engine, from the policy module's test classes:
+#
+#   loadtest/bench/policy-bench.sh jmh [JMH options]       decision path: local decisions/s on one thread, and
+#                                                           the latency of a decision owned by another member
+#   loadtest/bench/policy-bench.sh sync-accuracy [SECONDS]  admitted vs burst + rate x time for each bucket sync
+#                                                           mode, three members on loopback
+#
+# Runs from any directory; needs only a JDK. JMH results also go to target/jmh-decision.json.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$REPO_ROOT"
+
+what="${1:-}"
+shift || true
+case "$what" in
+    jmh) main=org.openjdk.jmh.Main ;;
+    sync-accuracy) main=io.sluice.policy.bench.SyncAccuracy ;;
+    *) echo "usage: $0 jmh [JMH options] | sync-accuracy [SECONDS]" >&2; exit 2 ;;
+esac
+
+# One reactor build, so that the policy module's classpath names the config module's classes; the policy
+# module is built last and writes the file last.
+./mvnw -q -pl policy -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$REPO_ROOT/policy/target/bench-classpath.txt"
+CLASSPATH="policy/target/test-classes:policy/target/classes:$(cat policy/target/bench-classpath.txt)"
+# Hazelcast's access to JDK internals, as the proxy grants it.
+JAVA_OPTS=(--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+    -Dlogback.configurationFile="$REPO_ROOT/loadtest/bench/logback-bench.xml")
+
+if [[ "$what" == jmh ]]; then
+    mkdir -p target
+    exec java "${JAVA_OPTS[@]}" -cp "$CLASSPATH" "$main" -rf json -rff target/jmh-decision.json \
+        -jvmArgsAppend "${JAVA_OPTS[*]}" \
+        "${@:-io.sluice.policy.bench}"
+fi
+exec java "${JAVA_OPTS[@]}" -cp "$CLASSPATH" "$main" "$@"

@@ -1,0 +1,106 @@
+package io.sluice.policy.bench;
+
+import com.hazelcast.cluster.Member;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.Counted;
+import io.sluice.config.HostPort;
+import io.sluice.config.LimitRule;
+import io.sluice.config.PolicyConfig;
+import io.sluice.config.Rate;
+import io.sluice.config.RuleKey;
+import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.eval.SessionLimits;
+import io.sluice.policy.model.Decision;
+import io.sluice.policy.model.Facts;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Latency of one decision in a two-member cluster on loopback when the bucket's key is owned by the other
+ * member: one entry-processor round trip, the cost every remote-owned decision pays.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Threads(1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"})
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+public class ClusterDecisionBenchmark {
+
+    private LimitStore local;
+    private LimitStore remote;
+    private SessionLimits session;
+    private String remoteSender;
+
+    @Setup
+    public void setUp() throws Exception {
+        List<HostPort> members = List.of(new HostPort("127.0.0.1", freePort()), new HostPort("127.0.0.1", freePort()));
+        String name = "bench-" + UUID.randomUUID();
+        local = LimitStore.open(cluster(name, members.get(0), members), new SimpleMeterRegistry());
+        remote = LimitStore.open(cluster(name, members.get(1), members), new SimpleMeterRegistry());
+        PolicyConfig policy = new PolicyConfig(List.of(LimitRule.of("per-sender-domain", RuleKey.SENDER_DOMAIN,
+                Counted.MESSAGES, new Rate(1_000_000_000L, Duration.ofSeconds(1)), 1_000_000_000L)), List.of());
+        PolicyEngine engine = new PolicyEngine(policy, local.limiter(), local.leases(), new SimpleMeterRegistry());
+        session = engine.openSession("mx", InetAddress.getByName("198.51.100.7"));
+        remoteSender = remoteOwnedSender(engine);
+        session.mail(remoteSender, 0).join();
+    }
+
+    /** A sender whose domain's bucket lives on the other member. */
+    private String remoteOwnedSender(PolicyEngine engine) throws Exception {
+        Member other = remote.node().orElseThrow().hazelcast().getCluster().getLocalMember();
+        var partitions = local.node().orElseThrow().hazelcast().getPartitionService();
+        local.node().orElseThrow().hazelcast().getMap("sluice-buckets").containsKey("assign partitions");
+        for (int i = 0; ; i++) {
+            String sender = "sender@domain" + i + ".example";
+            Facts facts = Facts.connect("mx", InetAddress.getByName("198.51.100.7")).withSender(sender, 0);
+            String key = engine.policy().plan(RuleKey.Stage.MAIL, facts).charges().get(0).bucketKey();
+            if (other.equals(partitions.getPartition(key).getOwner())) {
+                return sender;
+            }
+        }
+    }
+
+    @Benchmark
+    public Decision mail() {
+        return session.mail(remoteSender, 0).join();
+    }
+
+    @TearDown
+    public void tearDown() {
+        local.close();
+        remote.close();
+    }
+
+    private static ClusterConfig cluster(String name, HostPort bind, List<HostPort> members) {
+        return new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, bind, ClusterConfig.Discovery.TCP_IP, members, "",
+                ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, Duration.ofSeconds(30));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
