@@ -67,7 +67,8 @@ public record LimitRule(String name, Set<String> listeners, RuleKey key, NetPref
             throw new IllegalArgumentException(
                     "match: (expected: only client-net conditions for a rule counting connections)");
         }
-        if (counts == Counted.BYTES && stage() != RuleKey.Stage.MAIL) {
+        // The static form: stage() would read the fields, which are not assigned until the compact constructor ends.
+        if (counts == Counted.BYTES && stage(counts, key, match, except) != RuleKey.Stage.MAIL) {
             throw new IllegalArgumentException("key: " + key.yamlName()
                     + " (expected: a key and conditions known by MAIL for a rule counting bytes)");
         }
@@ -77,6 +78,10 @@ public record LimitRule(String name, Set<String> listeners, RuleKey key, NetPref
      * The stage at which a token is charged: as soon as what is counted, the key and the conditions are all known.
      */
     public RuleKey.Stage stage() {
+        return stage(counts, key, match, except);
+    }
+
+    private static RuleKey.Stage stage(Counted counts, RuleKey key, RuleMatch match, RuleMatch except) {
         RuleKey.Stage counted = switch (counts) {
             case CONNECTIONS -> RuleKey.Stage.CONNECT;
             case MESSAGES, BYTES -> RuleKey.Stage.MAIL;

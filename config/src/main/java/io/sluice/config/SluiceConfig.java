@@ -27,11 +27,12 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         backends.forEach((name, pool) -> Objects.requireNonNull(pool, name));
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(policy, "policy");
+        // Static, with the listeners passed in: the fields are not assigned until the compact constructor ends.
         for (LimitRule rule : policy.limits()) {
-            requireListeners(rule.name(), rule.listeners());
+            requireListeners(listeners, rule.name(), rule.listeners());
         }
         for (ConcurrencyRule rule : policy.concurrency()) {
-            requireListeners(rule.name(), rule.listeners());
+            requireListeners(listeners, rule.name(), rule.listeners());
         }
     }
 
@@ -44,7 +45,7 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         return new SluiceConfig(smtp, listeners, backends, cluster, policy);
     }
 
-    private void requireListeners(String rule, Set<String> names) {
+    private static void requireListeners(List<ListenerConfig> listeners, String rule, Set<String> names) {
         for (String name : names) {
             if (listeners.stream().noneMatch(listener -> listener.name().equals(name))) {
                 throw new IllegalArgumentException("rule " + rule + ": listener " + name + " (expected: a listener)");
