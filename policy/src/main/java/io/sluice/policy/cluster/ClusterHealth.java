@@ -43,7 +43,9 @@ public final class ClusterHealth {
         } catch (RuntimeException e) {
             request = CompletableFuture.failedFuture(e);
         }
-        return request.orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS)
+        // The deadline goes on a copy: orTimeout would complete the request itself, and a late answer (a lease
+        // granted after all) would then never reach those who wait for it to undo it.
+        return request.copy().orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS)
                 .handle((value, error) -> {
                     if (error == null) {
                         return CompletableFuture.completedFuture(value);

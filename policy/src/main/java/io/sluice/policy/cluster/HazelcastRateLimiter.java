@@ -7,8 +7,12 @@ import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
 import io.github.bucket4j.distributed.proxy.RemoteAsyncBucketBuilder;
 import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
+import io.github.bucket4j.distributed.proxy.optimization.NopeOptimizationListener;
 import io.github.bucket4j.distributed.proxy.optimization.Optimization;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
+import io.github.bucket4j.distributed.proxy.optimization.PredictionParameters;
+import io.github.bucket4j.distributed.proxy.optimization.delay.DelayOptimization;
+import io.github.bucket4j.distributed.proxy.optimization.predictive.PredictiveOptimization;
 import io.github.bucket4j.grid.hazelcast.Bucket4jHazelcast;
 import io.sluice.config.BucketSync;
 import io.sluice.policy.ratelimit.BucketSpec;
@@ -33,6 +37,9 @@ public final class HazelcastRateLimiter implements RateLimiter {
     private static final int MAX_OPTIMIZED_PROXIES = 100_000;
 
     private final AsyncProxyManager<String> proxies;
+    // The optimizations' own clock, for when to synchronize; it must be the buckets' clock, or local copies of a
+    // bucket refill by the difference between the two.
+    private final TimeMeter optimizationClock;
     private final Map<String, AsyncBucketProxy> optimized = new ConcurrentHashMap<>();
 
     /**
@@ -45,6 +52,7 @@ public final class HazelcastRateLimiter implements RateLimiter {
                 .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_REFILL));
         clock.ifPresent(builder::clientClock);
         this.proxies = builder.build().asAsync();
+        this.optimizationClock = clock.orElse(TimeMeter.SYSTEM_MILLISECONDS);
     }
 
     @Override
@@ -84,17 +92,20 @@ public final class HazelcastRateLimiter implements RateLimiter {
             optimized.clear();
         }
         return optimized.computeIfAbsent(key, k -> {
-            RemoteAsyncBucketBuilder<String> builder = proxies.builder().withOptimization(optimization(spec.sync()));
+            RemoteAsyncBucketBuilder<String> builder =
+                    proxies.builder().withOptimization(optimization(spec.sync(), optimizationClock));
             return builder.build(k, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
         });
     }
 
-    private static Optimization optimization(BucketSync sync) {
+    private static Optimization optimization(BucketSync sync, TimeMeter clock) {
         DelayParameters delay = new DelayParameters(sync.maxUnsyncedTokens(), sync.maxUnsyncedTime());
+        // As Optimizations.delaying and .predicting build them, but with the buckets' clock instead of the system's.
         return switch (sync.mode()) {
             case BATCHING -> Optimizations.batching();
-            case DELAYING -> Optimizations.delaying(delay);
-            case PREDICTING -> Optimizations.predicting(delay);
+            case DELAYING -> new DelayOptimization(delay, NopeOptimizationListener.INSTANCE, clock);
+            case PREDICTING -> new PredictiveOptimization(PredictionParameters.createDefault(delay), delay,
+                    NopeOptimizationListener.INSTANCE, clock);
             case EXACT -> throw new IllegalArgumentException("exact sync has no optimization");
         };
     }

@@ -1,0 +1,344 @@
+package io.sluice.policy.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.config.BucketSync;
+import io.sluice.config.ClusterConfig.OnUnavailable;
+import io.sluice.policy.ratelimit.BucketSpec;
+import io.sluice.policy.ratelimit.Lease;
+import io.sluice.policy.ratelimit.LeaseStore;
+import io.sluice.policy.ratelimit.LocalLeaseStore;
+import io.sluice.policy.ratelimit.LocalRateLimiter;
+import io.sluice.policy.ratelimit.ManualClock;
+import io.sluice.policy.ratelimit.Probe;
+import io.sluice.policy.ratelimit.RateLimiter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** Decisions while the cluster does not answer in time: the deadline, the local share, and the way back. */
+class FallbackTest {
+
+    private static final Duration DEADLINE = Duration.ofMillis(100);
+    // 30 per second across the cluster; a third of it on each of three nodes.
+    private static final BucketSpec SPEC = new BucketSpec(30, 30, Duration.ofSeconds(1), BucketSync.EXACT);
+
+    private final ClusterHealth health = new ClusterHealth(DEADLINE, 1);
+    private final FakeCluster cluster = new FakeCluster();
+    private final LocalRateLimiter local = new LocalRateLimiter(ManualClock.monotonic());
+
+    @Test
+    void stalledClusterIsAnsweredFromThisNodesShareWithinTheDeadline() {
+        health.membersChanged(3);
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.stall();
+
+        long start = System.nanoTime();
+        CompletableFuture<Probe> first = limiter.tryConsume("k", SPEC, 1);
+        Probe answer = get(first);
+        Duration waited = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(answer).isEqualTo(Probe.consumed(9));
+        assertThat(waited).isGreaterThanOrEqualTo(DEADLINE).isLessThan(DEADLINE.plusSeconds(2));
+        assertThat(health.degraded()).isTrue();
+        assertThat(health.episodes()).isEqualTo(1);
+        assertThat(health.lastKnownMembers()).isEqualTo(3);
+
+        // During the episode the cluster is not asked at all, so answers come at once.
+        CompletableFuture<Probe> next = limiter.tryConsume("k", SPEC, 9);
+        assertThat(next).isCompletedWithValue(Probe.consumed(0));
+        assertThat(get(limiter.tryConsume("k", SPEC, 1)).consumed()).as("the share is ten").isFalse();
+        assertThat(cluster.calls()).isEqualTo(1);
+        assertThat(health.episodes()).isEqualTo(1);
+    }
+
+    @Test
+    void failingClusterFallsBackAtOnce() {
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.fail();
+
+        assertThat(limiter.tryConsume("k", SPEC, 1)).isCompletedWithValue(Probe.consumed(29));
+        assertThat(health.degraded()).isTrue();
+        assertThat(health.episodes()).isEqualTo(1);
+    }
+
+    @Test
+    void clusterThrowingInsteadOfAnsweringFallsBackToo() {
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.throwOnCall();
+
+        assertThat(get(limiter.tryConsume("k", SPEC, 1)).consumed()).isTrue();
+        assertThat(health.degraded()).isTrue();
+    }
+
+    @Test
+    void refundsChargesAndCountsGoToTheLocalShareDuringAnEpisode() {
+        health.membersChanged(3);
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.fail();
+
+        get(limiter.tryConsume("k", SPEC, 4));
+        get(limiter.charge("k", SPEC, 3));
+        get(limiter.refund("k", SPEC, 1));
+
+        assertThat(get(limiter.available("k", SPEC))).isEqualTo(4);
+        assertThat(get(local.available("k", SPEC.shareOf(3)))).isEqualTo(4);
+    }
+
+    @Test
+    void failOpenAdmitsEverything() {
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.FAIL_OPEN);
+        cluster.stall();
+        BucketSpec one = new BucketSpec(1, 1, Duration.ofHours(1), BucketSync.EXACT);
+
+        for (int i = 0; i < 50; i++) {
+            assertThat(get(limiter.tryConsume("k", one, 1)).consumed()).isTrue();
+        }
+        assertThat(health.degraded()).isTrue();
+        assertThat(local.size()).as("nothing counted").isZero();
+    }
+
+    @Test
+    void failClosedRefusesEverythingWithTheTimeOfOneToken() {
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.FAIL_CLOSED);
+        cluster.stall();
+
+        Probe refused = get(limiter.tryConsume("k", SPEC, 1));
+
+        assertThat(refused.consumed()).isFalse();
+        assertThat(refused.nanosToWait()).isEqualTo(Duration.ofSeconds(1).toNanos() / 30);
+        assertThat(get(limiter.tryConsume("other", SPEC, 1)).consumed()).isFalse();
+    }
+
+    @Test
+    void probeEndsTheEpisodeOnlyWhenTheClusterAnswersInTime() {
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.stall();
+        get(limiter.tryConsume("k", SPEC, 1));
+        assertThat(health.degraded()).isTrue();
+
+        CompletableFuture<Integer> slowProbe = new CompletableFuture<>();
+        health.probe(() -> slowProbe);
+        await().during(DEADLINE.multipliedBy(3)).atMost(Duration.ofSeconds(5)).until(health::degraded);
+        slowProbe.complete(0);
+        assertThat(health.degraded()).as("an answer after the deadline does not count").isTrue();
+
+        health.probe(() -> CompletableFuture.failedFuture(new IllegalStateException("still down")));
+        assertThat(health.degraded()).as("the probe failed").isTrue();
+
+        cluster.answer();
+        health.probe(() -> cluster.available("sluice-probe", SPEC));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+
+        int before = cluster.calls();
+        assertThat(get(limiter.tryConsume("k", SPEC, 1))).as("the cluster's own bucket")
+                .isEqualTo(Probe.consumed(29));
+        assertThat(cluster.calls()).isEqualTo(before + 1);
+        assertThat(health.episodes()).isEqualTo(1);
+
+        cluster.fail();
+        get(limiter.tryConsume("k", SPEC, 1));
+        assertThat(health.episodes()).as("a new episode").isEqualTo(2);
+    }
+
+    @Test
+    void probeIsNotSentWhileHealthy() {
+        AtomicBoolean sent = new AtomicBoolean();
+
+        health.probe(() -> {
+            sent.set(true);
+            return CompletableFuture.completedFuture(0);
+        });
+
+        assertThat(sent).isFalse();
+        assertThat(health.degraded()).isFalse();
+        assertThat(health.episodes()).isZero();
+    }
+
+    @Test
+    void tooFewMembersIsAnEpisodeThatOnlyAProbeWithEnoughMembersEnds() {
+        ClusterHealth guarded = new ClusterHealth(DEADLINE, 2);
+        guarded.membersChanged(3);
+
+        guarded.membersChanged(1);
+        assertThat(guarded.degraded()).isTrue();
+        assertThat(guarded.lastKnownMembers()).as("the count before the split").isEqualTo(3);
+
+        AtomicBoolean sent = new AtomicBoolean();
+        Supplier<CompletableFuture<?>> probe = () -> {
+            sent.set(true);
+            return CompletableFuture.completedFuture(0);
+        };
+        guarded.probe(probe);
+        assertThat(sent).as("no probe while too few").isFalse();
+        assertThat(guarded.degraded()).isTrue();
+
+        guarded.membersChanged(2);
+        assertThat(guarded.lastKnownMembers()).isEqualTo(2);
+        assertThat(guarded.degraded()).as("until a probe answers").isTrue();
+        guarded.probe(probe);
+        assertThat(guarded.degraded()).isFalse();
+        assertThat(guarded.episodes()).isEqualTo(1);
+    }
+
+    @Test
+    void leaseGrantedAfterTheDeadlineIsGivenBack() {
+        health.membersChanged(3);
+        FakeLeases clusterLeases = new FakeLeases();
+        LocalLeaseStore localLeases = new LocalLeaseStore();
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, localLeases, health, OnUnavailable.LOCAL_FALLBACK);
+
+        Optional<Lease> answer = get(leases.acquire("k", 6));
+
+        assertThat(answer).as("a local slot of this node's share").isPresent();
+        assertThat(get(localLeases.held("k"))).isEqualTo(1);
+        assertThat(health.degraded()).isTrue();
+
+        RecordingLease late = new RecordingLease();
+        clusterLeases.pending.get(0).complete(Optional.of(late));
+
+        await().atMost(Duration.ofSeconds(5)).untilTrue(late.released);
+    }
+
+    @Test
+    void localFallbackCountsThisNodesShareOfTheMaximum() {
+        health.membersChanged(3);
+        FakeLeases clusterLeases = new FakeLeases();
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+                OnUnavailable.LOCAL_FALLBACK);
+
+        assertThat(get(leases.acquire("k", 6))).isPresent();
+        assertThat(get(leases.acquire("k", 6))).isPresent();
+        assertThat(get(leases.acquire("k", 6))).as("a third of six").isEmpty();
+        assertThat(get(leases.acquire("few", 2))).as("never below one").isPresent();
+        assertThat(get(leases.held("k"))).isEqualTo(2);
+        assertThat(clusterLeases.pending).hasSize(1);
+    }
+
+    @Test
+    void failOpenAndFailClosedLeases() {
+        FakeLeases clusterLeases = new FakeLeases();
+        LeaseStore open = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health, OnUnavailable.FAIL_OPEN);
+        LeaseStore closed = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+                OnUnavailable.FAIL_CLOSED);
+
+        Optional<Lease> granted = get(open.acquire("k", 1));
+        assertThat(granted).isPresent();
+        assertThat(get(open.acquire("k", 1))).as("not counted").isPresent();
+        granted.orElseThrow().release();
+        assertThat(get(closed.acquire("k", 100))).isEmpty();
+    }
+
+    private static <T> T get(CompletableFuture<T> answer) {
+        try {
+            return answer.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("no answer: " + e, e);
+        }
+    }
+
+    /** A cluster limiter that answers, stalls (its answers never come), fails, or throws, as the test says. */
+    private static final class FakeCluster implements RateLimiter {
+
+        private enum Mode { ANSWER, STALL, FAIL, THROW }
+
+        private final LocalRateLimiter buckets = new LocalRateLimiter(ManualClock.monotonic());
+        private final List<CompletableFuture<?>> stalled = new CopyOnWriteArrayList<>();
+        private volatile Mode mode = Mode.ANSWER;
+        private volatile int calls;
+
+        void answer() {
+            mode = Mode.ANSWER;
+        }
+
+        void stall() {
+            mode = Mode.STALL;
+        }
+
+        void fail() {
+            mode = Mode.FAIL;
+        }
+
+        void throwOnCall() {
+            mode = Mode.THROW;
+        }
+
+        int calls() {
+            return calls;
+        }
+
+        @Override
+        public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
+            return call(() -> buckets.tryConsume(key, spec, tokens));
+        }
+
+        @Override
+        public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
+            return call(() -> buckets.refund(key, spec, tokens));
+        }
+
+        @Override
+        public CompletableFuture<Void> charge(String key, BucketSpec spec, long tokens) {
+            return call(() -> buckets.charge(key, spec, tokens));
+        }
+
+        @Override
+        public CompletableFuture<Long> available(String key, BucketSpec spec) {
+            return call(() -> buckets.available(key, spec));
+        }
+
+        @Override
+        public CompletableFuture<Void> reset(String key) {
+            return call(() -> buckets.reset(key));
+        }
+
+        private <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> answer) {
+            calls++;
+            return switch (mode) {
+                case ANSWER -> answer.get();
+                case STALL -> {
+                    CompletableFuture<T> never = new CompletableFuture<>();
+                    stalled.add(never);
+                    yield never;
+                }
+                case FAIL -> CompletableFuture.failedFuture(new IllegalStateException("cluster down"));
+                case THROW -> throw new IllegalStateException("client not active");
+            };
+        }
+    }
+
+    /** A cluster lease store whose answers the test gives, late. */
+    private static final class FakeLeases implements LeaseStore {
+
+        final List<CompletableFuture<Optional<Lease>>> pending = new CopyOnWriteArrayList<>();
+
+        @Override
+        public CompletableFuture<Optional<Lease>> acquire(String key, int max) {
+            CompletableFuture<Optional<Lease>> answer = new CompletableFuture<>();
+            pending.add(answer);
+            return answer;
+        }
+
+        @Override
+        public CompletableFuture<Integer> held(String key) {
+            return new CompletableFuture<>();
+        }
+    }
+
+    private static final class RecordingLease implements Lease {
+
+        final AtomicBoolean released = new AtomicBoolean();
+
+        @Override
+        public void release() {
+            released.set(true);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.sluice.policy.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.policy.ratelimit.LeaseStore;
+import io.sluice.policy.ratelimit.LeaseStoreContract;
+import io.sluice.policy.ratelimit.ManualClock;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class HazelcastLeaseStoreTest extends LeaseStoreContract {
+
+    // Lease times run on the test's clock; Hazelcast also drops an untouched entry after this much real time,
+    // so it is far longer than any test.
+    private static final Duration TTL = Duration.ofMinutes(5);
+
+    private static ClusterNode node;
+
+    @BeforeAll
+    static void startMember() {
+        node = ClusterNode.start(TestClusters.standalone(TestClusters.clusterName(HazelcastLeaseStoreTest.class), TTL));
+    }
+
+    @AfterAll
+    static void stopMember() {
+        node.close();
+    }
+
+    @Override
+    protected LeaseStore newStore(ManualClock clock) {
+        return new HazelcastLeaseStore(node, TTL, clock);
+    }
+
+    @Test
+    void slotsOfANodeThatStopsRenewingExpireAfterTheTtl() {
+        acquire(key, 2).orElseThrow();
+        acquire(key, 2).orElseThrow();
+        assertThat(acquire(key, 2)).isEmpty();
+
+        clock.advance(TTL.minusMillis(1));
+        assertThat(get(store.held(key))).as("just before the TTL").isEqualTo(2);
+        assertThat(acquire(key, 2)).isEmpty();
+
+        clock.advance(Duration.ofMillis(1));
+        assertThat(get(store.held(key))).as("at the TTL").isZero();
+        assertThat(acquire(key, 2)).isPresent();
+        assertThat(get(store.held(key))).isEqualTo(1);
+    }
+
+    @Test
+    void renewalKeepsSlotsPastTheTtl() {
+        acquire(key, 1).orElseThrow();
+        clock.advance(TTL.dividedBy(3).multipliedBy(2));
+
+        ((HazelcastLeaseStore) store).renew();
+        clock.advance(TTL.dividedBy(2));
+
+        // Past the acquisition's TTL, within the renewal's; the renewal is sent without waiting for it.
+        awaitHeld(key, 1);
+        assertThat(acquire(key, 1)).isEmpty();
+
+        clock.advance(TTL);
+        assertThat(get(store.held(key))).as("no renewal since").isZero();
+    }
+
+    @Test
+    void renewalRestoresSlotsTheNodeStillHolds() {
+        acquire(key, 2).orElseThrow();
+        acquire(key, 2).orElseThrow();
+        clock.advance(TTL.plusSeconds(1));
+        assertThat(acquire(key, 2)).as("the earlier slots expired").isPresent();
+
+        ((HazelcastLeaseStore) store).renew();
+
+        // This node holds three leases it never released: the renewal says so, whatever the map said.
+        awaitHeld(key, 3);
+    }
+}

@@ -1,0 +1,57 @@
+package io.sluice.policy.cluster;
+
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.ClusterConfig.Discovery;
+import io.sluice.config.ClusterConfig.Mode;
+import io.sluice.config.ClusterConfig.OnUnavailable;
+import io.sluice.config.HostPort;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Hazelcast members on loopback for tests: free ports, and a cluster name no other test shares. */
+final class TestClusters {
+
+    private static final String LOOPBACK = "127.0.0.1";
+
+    private TestClusters() {
+    }
+
+    /** A cluster name of the test class, unique per run, so that members of different tests never join. */
+    static String clusterName(Class<?> testClass) {
+        return "sluice-" + testClass.getSimpleName() + "-" + UUID.randomUUID();
+    }
+
+    /** One member on its own; decisions may wait long for it, so a slow machine never looks like a fallback. */
+    static ClusterConfig standalone(String name, Duration leaseTtl) {
+        return new ClusterConfig(Mode.EMBEDDED, name, new HostPort(LOOPBACK, freePort()), Discovery.NONE, List.of(),
+                "", OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, leaseTtl);
+    }
+
+    /** The configs of {@code count} members that find each other by a tcp-ip member list. */
+    static List<ClusterConfig> members(String name, int count, Duration decisionTimeout, Duration leaseTtl) {
+        List<HostPort> addresses = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            addresses.add(new HostPort(LOOPBACK, freePort()));
+        }
+        List<ClusterConfig> configs = new ArrayList<>();
+        for (HostPort bind : addresses) {
+            configs.add(new ClusterConfig(Mode.EMBEDDED, name, bind, Discovery.TCP_IP, addresses, "",
+                    OnUnavailable.LOCAL_FALLBACK, decisionTimeout, 1, leaseTtl));
+        }
+        return configs;
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package io.sluice.policy.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.config.BucketSync;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link RateLimiter} does, run against each implementation with a clock the test moves. The bucket
+ * holds 10 tokens and refills greedily at 10 per second: one token every 100 ms.
+ */
+public abstract class RateLimiterContract {
+
+    protected static final BucketSpec TEN_PER_SECOND = new BucketSpec(10, 10, Duration.ofSeconds(1), BucketSync.EXACT);
+    private static final long TOKEN_NANOS = Duration.ofMillis(100).toNanos();
+
+    private ManualClock clock;
+    private RateLimiter limiter;
+    private String key;
+
+    /** A limiter of the implementation under test, reading the given clock. */
+    protected abstract RateLimiter newLimiter(ManualClock clock);
+
+    /** The clock the implementation accepts: distributed buckets insist on a wall clock. */
+    protected abstract ManualClock newClock();
+
+    @BeforeEach
+    void newBucket() {
+        clock = newClock();
+        limiter = newLimiter(clock);
+        // Buckets of an implementation may outlive one test (a shared cluster): every test has its own keys.
+        key = "contract-" + UUID.randomUUID();
+    }
+
+    @Test
+    void burstIsAdmittedThenRefused() {
+        for (int i = 1; i <= 10; i++) {
+            assertThat(consume(key, 1)).isEqualTo(new Probe(true, 10 - i, 0));
+        }
+
+        Probe refused = consume(key, 1);
+
+        assertThat(refused.consumed()).isFalse();
+        assertThat(refused.remaining()).isZero();
+    }
+
+    @Test
+    void refillsOneTokenPerTenthOfTheRate() {
+        drain(key);
+
+        clock.advance(Duration.ofMillis(99));
+        assertThat(consume(key, 1).consumed()).as("99 ms: not yet a whole token").isFalse();
+
+        clock.advance(Duration.ofMillis(1));
+        assertThat(consume(key, 1).consumed()).as("100 ms: one token").isTrue();
+        assertThat(consume(key, 1).consumed()).as("only one").isFalse();
+
+        clock.advance(Duration.ofMillis(450));
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).as("450 ms: four tokens").isEqualTo(4);
+    }
+
+    @Test
+    void neverRefillsAboveCapacity() {
+        consume(key, 3);
+
+        clock.advance(Duration.ofHours(1));
+
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(10);
+        assertThat(consume(key, 11).consumed()).isFalse();
+    }
+
+    @Test
+    void refusalSaysHowLongUntilTheTokensAreThere() {
+        drain(key);
+
+        assertThat(consume(key, 1).nanosToWait()).isEqualTo(TOKEN_NANOS);
+        assertThat(consume(key, 3).nanosToWait()).isEqualTo(3 * TOKEN_NANOS);
+
+        clock.advance(Duration.ofMillis(30));
+
+        assertThat(consume(key, 1).nanosToWait()).as("a part of a token has refilled")
+                .isEqualTo(TOKEN_NANOS - Duration.ofMillis(30).toNanos());
+        assertThat(consume(key, 1).consumed()).isFalse();
+    }
+
+    @Test
+    void admittedRequestNeedsNoWait() {
+        assertThat(consume(key, 4).nanosToWait()).isZero();
+    }
+
+    @Test
+    void refundGivesTokensBackButNeverAboveCapacity() {
+        consume(key, 3);
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(7);
+
+        get(limiter.refund(key, TEN_PER_SECOND, 2));
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(9);
+
+        get(limiter.refund(key, TEN_PER_SECOND, 5));
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(10);
+    }
+
+    @Test
+    void chargeGoesIntoDebtThatMustRefillBeforeTheNextAdmission() {
+        get(limiter.charge(key, TEN_PER_SECOND, 15));
+
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(-5);
+        Probe refused = consume(key, 1);
+        assertThat(refused.consumed()).isFalse();
+        assertThat(refused.nanosToWait()).as("five tokens of debt and the one asked for").isEqualTo(6 * TOKEN_NANOS);
+
+        clock.advance(Duration.ofMillis(500));
+        assertThat(consume(key, 1).consumed()).as("debt paid, nothing left").isFalse();
+
+        clock.advance(Duration.ofMillis(100));
+        assertThat(consume(key, 1).consumed()).isTrue();
+    }
+
+    @Test
+    void chargeOfAFullBucketTakesTokensLikeAnyRequest() {
+        get(limiter.charge(key, TEN_PER_SECOND, 4));
+
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(6);
+    }
+
+    @Test
+    void resetStartsFull() {
+        drain(key);
+        get(limiter.charge(key, TEN_PER_SECOND, 20));
+
+        get(limiter.reset(key));
+
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(10);
+        assertThat(consume(key, 10).consumed()).isTrue();
+    }
+
+    @Test
+    void resetOfAnUnknownKeyDoesNothing() {
+        get(limiter.reset(key + "-never-used"));
+
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(10);
+    }
+
+    @Test
+    void keysHaveTheirOwnBuckets() {
+        String other = key + "-other";
+        drain(key);
+
+        assertThat(consume(other, 10).consumed()).isTrue();
+        assertThat(consume(key, 1).consumed()).isFalse();
+        assertThat(get(limiter.available(other, TEN_PER_SECOND))).isZero();
+    }
+
+    @Test
+    void requestLargerThanCapacityIsRefusedAndTakesNothing() {
+        assertThat(consume(key, 11).consumed()).isFalse();
+
+        assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(10);
+    }
+
+    private Probe consume(String bucket, long tokens) {
+        return get(limiter.tryConsume(bucket, TEN_PER_SECOND, tokens));
+    }
+
+    private void drain(String bucket) {
+        assertThat(consume(bucket, 10).consumed()).isTrue();
+    }
+
+    protected static <T> T get(CompletableFuture<T> answer) {
+        try {
+            return answer.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("no answer: " + e, e);
+        }
+    }
+}
