@@ -96,7 +96,10 @@ public final class ClusterHealth {
         return episodes.get();
     }
 
-    /** The member count when the cluster last answered: local fallback buckets get this share of a limit. */
+    /**
+     * The last member count that was at least {@code min-members} (members that leave during an episode are
+     * counted out): local fallback buckets get this share of a limit.
+     */
     public int lastKnownMembers() {
         return lastKnownMembers;
     }

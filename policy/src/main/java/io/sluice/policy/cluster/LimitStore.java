@@ -60,7 +60,8 @@ public final class LimitStore implements AutoCloseable {
             return thread;
         });
         LocalRateLimiter local = new LocalRateLimiter(TimeMeter.SYSTEM_NANOTIME);
-        housekeeping.scheduleWithFixedDelay(local::evictFull, EVICT_MILLIS, EVICT_MILLIS, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(safely("evicting full buckets", local::evictFull), EVICT_MILLIS,
+                EVICT_MILLIS, TimeUnit.MILLISECONDS);
         if (config.mode() == ClusterConfig.Mode.LOCAL) {
             return new LimitStore(local, new LocalLeaseStore(), Optional.empty(), Optional.empty(), housekeeping);
         }
@@ -73,9 +74,11 @@ public final class LimitStore implements AutoCloseable {
         RateLimiter clusterLimiter = new HazelcastRateLimiter(node, Optional.empty());
         HazelcastLeaseStore clusterLeases = new HazelcastLeaseStore(node, config.leaseTtl(), TimeMeter.SYSTEM_MILLISECONDS);
         long renewMillis = Math.max(1, config.leaseTtl().toMillis() / 3);
-        housekeeping.scheduleWithFixedDelay(clusterLeases::renew, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
-        housekeeping.scheduleWithFixedDelay(() -> health.probe(() -> clusterLeases.held("sluice-probe")),
-                PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(safely("renewing leases", clusterLeases::renew), renewMillis, renewMillis,
+                TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(safely("probing the cluster",
+                () -> health.probe(() -> clusterLeases.held("sluice-probe"))), PROBE_MILLIS, PROBE_MILLIS,
+                TimeUnit.MILLISECONDS);
 
         warmUp(clusterLimiter, clusterLeases);
 
@@ -88,6 +91,17 @@ public final class LimitStore implements AutoCloseable {
                 .register(registry);
         Gauge.builder(PolicyMeters.CLUSTER_MEMBERS.meterName(), node, ClusterNode::memberCount).register(registry);
         return new LimitStore(limiter, leases, Optional.of(node), Optional.of(health), housekeeping);
+    }
+
+    /** A scheduled task that survives its own failures: one exception would cancel every later run. */
+    private static Runnable safely(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.warn("housekeeping failed; trying again at the next turn", kv("task", what), kv("error", e.toString()));
+            }
+        };
     }
 
     /**

@@ -86,7 +86,7 @@ class PlanPropertiesTest {
                 granted.add(outcomes.get((i + 7) % outcomes.size()));
             }
 
-            Decision decision = Verdicts.decide(plan, probes, granted);
+            Decision decision = VerdictsTest.decide(plan, probes, granted);
 
             boolean enforcedRefusal = false;
             for (int i = 0; i < probes.size(); i++) {

@@ -18,6 +18,7 @@ import io.sluice.config.RuleKey.Stage;
 import io.sluice.config.RuleReply;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
+import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +37,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.MAIL, List.of(limit("a", RuleKey.CLIENT_IP, Counted.MESSAGES),
                 limit("b", RuleKey.SENDER, Counted.MESSAGES)));
 
-        assertThat(Verdicts.decide(plan, List.of(TAKEN, TAKEN), List.of())).isEqualTo(Decision.ADMIT);
+        assertThat(decide(plan, List.of(TAKEN, TAKEN), List.of())).isEqualTo(Decision.ADMIT);
     }
 
     @Test
@@ -46,7 +47,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.MAIL, List.of(limit("first", RuleKey.CLIENT_IP, Counted.MESSAGES), second,
                 limit("third", RuleKey.SENDER_DOMAIN, Counted.MESSAGES)));
 
-        Decision decision = Verdicts.decide(plan, List.of(TAKEN, EMPTY, new Probe(false, 0, 1)), List.of());
+        Decision decision = decide(plan, List.of(TAKEN, EMPTY, new Probe(false, 0, 1)), List.of());
 
         assertThat(decision.admitted()).isFalse();
         assertThat(decision.rule()).contains("second");
@@ -59,7 +60,7 @@ class VerdictsTest {
     void shadowRuleNeverRefuses() {
         Plan plan = plan(Stage.MAIL, List.of(shadow(limit("shadow", RuleKey.CLIENT_IP, Counted.MESSAGES))));
 
-        assertThat(Verdicts.decide(plan, List.of(EMPTY), List.of())).isEqualTo(Decision.ADMIT);
+        assertThat(decide(plan, List.of(EMPTY), List.of())).isEqualTo(Decision.ADMIT);
     }
 
     @Test
@@ -67,7 +68,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.MAIL, List.of(shadow(limit("shadow", RuleKey.CLIENT_IP, Counted.MESSAGES)),
                 limit("enforced", RuleKey.SENDER, Counted.MESSAGES)));
 
-        assertThat(Verdicts.decide(plan, List.of(EMPTY, EMPTY), List.of()).rule()).contains("enforced");
+        assertThat(decide(plan, List.of(EMPTY, EMPTY), List.of()).rule()).contains("enforced");
     }
 
     @Test
@@ -75,7 +76,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.RCPT, List.of(delaying(limit("slow-down", RuleKey.CLIENT_IP, Counted.RECIPIENTS),
                 Duration.ofSeconds(5))));
 
-        Decision decision = Verdicts.decide(plan, List.of(EMPTY), List.of());
+        Decision decision = decide(plan, List.of(EMPTY), List.of());
 
         assertThat(decision.admitted()).isTrue();
         assertThat(decision.delay()).isEqualTo(Duration.ofSeconds(5));
@@ -89,7 +90,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.RCPT, List.of(delaying(limit("slow-down", RuleKey.CLIENT_IP, Counted.RECIPIENTS),
                 Duration.ofSeconds(5))));
 
-        assertThat(Verdicts.decide(plan, List.of(TAKEN), List.of())).isEqualTo(Decision.ADMIT);
+        assertThat(decide(plan, List.of(TAKEN), List.of())).isEqualTo(Decision.ADMIT);
     }
 
     @Test
@@ -99,7 +100,7 @@ class VerdictsTest {
                 delaying(limit("long", RuleKey.RECIPIENT, Counted.RECIPIENTS), Duration.ofSeconds(7)),
                 delaying(limit("medium", RuleKey.SENDER, Counted.RECIPIENTS), Duration.ofSeconds(4))));
 
-        Decision decision = Verdicts.decide(plan, List.of(EMPTY, EMPTY, EMPTY), List.of());
+        Decision decision = decide(plan, List.of(EMPTY, EMPTY, EMPTY), List.of());
 
         assertThat(decision).isEqualTo(Decision.delay("long", Duration.ofSeconds(7)));
     }
@@ -110,7 +111,7 @@ class VerdictsTest {
                 delaying(limit("slow-down", RuleKey.CLIENT_IP, Counted.RECIPIENTS), Duration.ofSeconds(2)),
                 limit("hard", RuleKey.RECIPIENT, Counted.RECIPIENTS)));
 
-        Decision decision = Verdicts.decide(plan, List.of(EMPTY, EMPTY), List.of());
+        Decision decision = decide(plan, List.of(EMPTY, EMPTY), List.of());
 
         assertThat(decision.admitted()).isFalse();
         assertThat(decision.rule()).contains("hard");
@@ -121,7 +122,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.MAIL, List.of(tarpit(limit("tarpit", RuleKey.CLIENT_IP, Counted.MESSAGES),
                 Duration.ofSeconds(3))));
 
-        Decision decision = Verdicts.decide(plan, List.of(EMPTY), List.of());
+        Decision decision = decide(plan, List.of(EMPTY), List.of());
 
         assertThat(decision.admitted()).isFalse();
         assertThat(decision.delay()).isEqualTo(Duration.ofSeconds(3));
@@ -132,7 +133,7 @@ class VerdictsTest {
         Plan plan = plan(Stage.CONNECT, List.of(limit("connections", RuleKey.CLIENT_IP, Counted.CONNECTIONS)),
                 List.of(sessions("sessions", RuleKey.CLIENT_IP, 2)));
 
-        Decision decision = Verdicts.decide(plan, List.of(EMPTY), List.of(false));
+        Decision decision = decide(plan, List.of(EMPTY), List.of(false));
 
         assertThat(decision.rule()).contains("sessions");
         assertThat(decision.reply()).hasToString("421 4.7.0 Too many concurrent sessions, try again later");
@@ -143,7 +144,7 @@ class VerdictsTest {
     void shadowSessionLimitNeverRefuses() {
         Plan plan = plan(Stage.CONNECT, List.of(), List.of(shadow(sessions("sessions", RuleKey.CLIENT_IP, 2))));
 
-        assertThat(Verdicts.decide(plan, List.of(), List.of(false))).isEqualTo(Decision.ADMIT);
+        assertThat(decide(plan, List.of(), List.of(false))).isEqualTo(Decision.ADMIT);
     }
 
     @Test
@@ -162,11 +163,11 @@ class VerdictsTest {
 
     @Test
     void refusalAtConnectAnd421CloseTheConnectionOthersDoNot() {
-        Decision connect = Verdicts.decide(plan(Stage.CONNECT,
+        Decision connect = decide(plan(Stage.CONNECT,
                 List.of(limit("c", RuleKey.CLIENT_IP, Counted.CONNECTIONS))), List.of(EMPTY), List.of());
-        Decision mail = Verdicts.decide(plan(Stage.MAIL, List.of(limit("m", RuleKey.SENDER, Counted.MESSAGES))),
+        Decision mail = decide(plan(Stage.MAIL, List.of(limit("m", RuleKey.SENDER, Counted.MESSAGES))),
                 List.of(EMPTY), List.of());
-        Decision mail421 = Verdicts.decide(plan(Stage.MAIL, List.of(reply(limit("m", RuleKey.SENDER,
+        Decision mail421 = decide(plan(Stage.MAIL, List.of(reply(limit("m", RuleKey.SENDER,
                 Counted.MESSAGES), new RuleReply(421, "4.7.0", "Go away")))), List.of(EMPTY), List.of());
 
         assertThat(connect.closes(true)).isTrue();
@@ -176,7 +177,7 @@ class VerdictsTest {
     }
 
     private static RuleReply defaultReply(Stage stage, LimitRule rule) {
-        Decision decision = Verdicts.decide(plan(stage, List.of(rule)), List.of(EMPTY), List.of());
+        Decision decision = decide(plan(stage, List.of(rule)), List.of(EMPTY), List.of());
         assertThat(decision.admitted()).isFalse();
         return decision.reply();
     }
@@ -190,5 +191,14 @@ class VerdictsTest {
         assertThat(plan.charges()).as("every rule applies").hasSize(limits.size());
         assertThat(plan.holds()).hasSize(concurrency.size());
         return plan;
+    }
+
+    /** Verdicts over lists: a granted hold gets a lease that does nothing, a refused one none. */
+    static Decision decide(Plan plan, List<Probe> probes, List<Boolean> granted) {
+        Lease[] won = new Lease[granted.size()];
+        for (int i = 0; i < won.length; i++) {
+            won[i] = granted.get(i) ? () -> { } : null;
+        }
+        return Verdicts.decide(plan, probes.toArray(Probe[]::new), won);
     }
 }
