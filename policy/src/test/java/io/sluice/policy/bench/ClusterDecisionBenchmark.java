@@ -1,6 +1,7 @@
 package io.sluice.policy.bench;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.map.IMap;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.Counted;
@@ -52,6 +53,8 @@ public class ClusterDecisionBenchmark {
     private LimitStore remote;
     private SessionLimits session;
     private String remoteSender;
+    private String remoteKey;
+    private IMap<String, byte[]> map;
 
     @Setup
     public void setUp() throws Exception {
@@ -65,6 +68,9 @@ public class ClusterDecisionBenchmark {
         session = engine.openSession("mx", InetAddress.getByName("198.51.100.7"));
         remoteSender = remoteOwnedSender(engine);
         session.mail(remoteSender, 0).join();
+        map = local.node().orElseThrow().hazelcast().getMap("sluice-buckets");
+        remoteKey = engine.policy().plan(RuleKey.Stage.MAIL, Facts.connect("mx", InetAddress.getByName("198.51.100.7"))
+                .withSender(remoteSender, 0)).charges().get(0).bucketKey();
     }
 
     /** A sender whose domain's bucket lives on the other member. */
@@ -85,6 +91,12 @@ public class ClusterDecisionBenchmark {
     @Benchmark
     public Decision mail() {
         return session.mail(remoteSender, 0).join();
+    }
+
+    /** The floor under {@link #mail()}: a plain read of a key the other member owns, one round trip too. */
+    @Benchmark
+    public Object remoteGet() {
+        return map.getAsync(remoteKey).toCompletableFuture().join();
     }
 
     @TearDown
