@@ -89,14 +89,14 @@ public class ClusterDecisionBenchmark {
     }
 
     @Benchmark
-    public Decision mail() {
-        return session.mail(remoteSender, 0).join();
+    public Decision mail() throws InterruptedException {
+        return Parked.await(session.mail(remoteSender, 0));
     }
 
     /** The floor under {@link #mail()}: a plain read of a key the other member owns, one round trip too. */
     @Benchmark
-    public Object remoteGet() {
-        return map.getAsync(remoteKey).toCompletableFuture().join();
+    public Object remoteGet() throws InterruptedException {
+        return Parked.await(map.getAsync(remoteKey).toCompletableFuture());
     }
 
     @TearDown

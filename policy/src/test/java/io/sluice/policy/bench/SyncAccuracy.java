@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SyncAccuracy {
 
-    private static final long RATE_PER_SECOND = 1_000;
-    private static final long BURST = 100;
+    private static final long RATE_PER_SECOND = 200;
+    private static final long BURST = 20;
     private static final int NODES = 3;
     private static final int THREADS_PER_NODE = 2;
 
@@ -71,13 +71,17 @@ public final class SyncAccuracy {
             RateLimiter limiter = store.limiter();
             for (int t = 0; t < THREADS_PER_NODE; t++) {
                 Thread thread = new Thread(() -> {
-                    while (System.nanoTime() < end) {
-                        long asked = System.nanoTime();
-                        if (limiter.tryConsume(key, spec, 1).join().consumed()) {
-                            admitted.incrementAndGet();
+                    try {
+                        while (System.nanoTime() < end) {
+                            long asked = System.nanoTime();
+                            if (Parked.await(limiter.tryConsume(key, spec, 1)).consumed()) {
+                                admitted.incrementAndGet();
+                            }
+                            busyNanos.addAndGet(System.nanoTime() - asked);
+                            requests.incrementAndGet();
                         }
-                        busyNanos.addAndGet(System.nanoTime() - asked);
-                        requests.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
                 });
                 thread.start();
