@@ -25,10 +25,7 @@ public final class CompiledConcurrency {
 
     /** The lease key for these facts, or null when the rule does not apply to them. */
     String leaseKey(Facts facts) {
-        if (!rule.listeners().isEmpty() && !rule.listeners().contains(facts.listener())) {
-            return null;
-        }
-        if (!Keys.matches(rule.match(), facts) || Keys.exempts(rule.except(), facts)) {
+        if (!Keys.applies(rule.listeners(), rule.match(), rule.except(), facts)) {
             return null;
         }
         return rule.name() + "|" + Keys.value(rule.key(), rule.prefixes(), facts);

@@ -44,10 +44,7 @@ public final class CompiledLimit {
 
     /** The bucket key for these facts, or null when the rule does not apply to them. */
     String bucketKey(Facts facts) {
-        if (!rule.listeners().isEmpty() && !rule.listeners().contains(facts.listener())) {
-            return null;
-        }
-        if (!Keys.matches(rule.match(), facts) || Keys.exempts(rule.except(), facts)) {
+        if (!Keys.applies(rule.listeners(), rule.match(), rule.except(), facts)) {
             return null;
         }
         String value = Keys.value(rule.key(), rule.prefixes(), facts);

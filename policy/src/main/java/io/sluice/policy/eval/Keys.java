@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /** Key values and match conditions over a session's facts. */
 final class Keys {
@@ -54,6 +55,12 @@ final class Keys {
         } catch (UnknownHostException e) {
             throw new AssertionError("4 or 16 bytes make an address", e);
         }
+    }
+
+    /** Whether a rule with these listeners, conditions and exemptions applies to the facts. */
+    static boolean applies(Set<String> listeners, RuleMatch match, RuleMatch except, Facts facts) {
+        return (listeners.isEmpty() || listeners.contains(facts.listener()))
+                && matches(match, facts) && !exempts(except, facts);
     }
 
     /**
