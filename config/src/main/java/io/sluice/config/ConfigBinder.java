@@ -52,6 +52,7 @@ final class ConfigBinder {
         Value backends = document.get("backends");
         Value cluster = document.get("cluster");
         Value policy = document.get("policy");
+        Value drain = document.get("drain");
         document.rejectUnknownKeys();
 
         // Pools first: listeners refer to them by name; and listeners before the policy, whose rules name them.
@@ -63,8 +64,17 @@ final class ConfigBinder {
         SmtpConfig smtpConfig = smtp(smtp.section());
         ClusterConfig clusterConfig = new ClusterBinder(problems).bind(cluster);
         PolicyConfig policyConfig = new PolicyBinder(problems, listenerNames.keySet()).bind(policy);
+        DrainConfig drainConfig = drain(drain.section());
         return problems.construct("", root.line(), () -> new SluiceConfig(
-                smtpConfig, listenerConfigs, pools, clusterConfig, policyConfig));
+                smtpConfig, listenerConfigs, pools, clusterConfig, policyConfig, drainConfig));
+    }
+
+    private DrainConfig drain(Section section) {
+        Duration announce = section.get("announce").optional(Conversion.DURATION_OR_ZERO,
+                DrainConfig.DEFAULT.announce());
+        Duration timeout = section.get("timeout").optional(Conversion.DURATION, DrainConfig.DEFAULT.timeout());
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new DrainConfig(announce, timeout));
     }
 
     private SmtpConfig smtp(Section section) {

@@ -15,9 +15,10 @@ import java.util.Set;
  * @param backends the backend pools by name, in file order
  * @param cluster where cluster-wide limit state lives
  * @param policy the flow-control policy a fresh cluster starts from
+ * @param drain how the node says goodbye on SIGTERM
  */
 public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
-                           ClusterConfig cluster, PolicyConfig policy) {
+                           ClusterConfig cluster, PolicyConfig policy, DrainConfig drain) {
 
     public SluiceConfig {
         Objects.requireNonNull(smtp, "smtp");
@@ -27,6 +28,7 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         backends.forEach((name, pool) -> Objects.requireNonNull(pool, name));
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(drain, "drain");
         // Static, with the listeners passed in: the fields are not assigned until the compact constructor ends.
         for (LimitRule rule : policy.limits()) {
             requireListeners(listeners, rule.name(), rule.listeners());
@@ -38,11 +40,11 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
 
     /** A configuration without flow control: no cluster, no limits. */
     public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends) {
-        this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY);
+        this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY, DrainConfig.DEFAULT);
     }
 
     public SluiceConfig withPolicy(ClusterConfig cluster, PolicyConfig policy) {
-        return new SluiceConfig(smtp, listeners, backends, cluster, policy);
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, drain);
     }
 
     private static void requireListeners(List<ListenerConfig> listeners, String rule, Set<String> names) {

@@ -131,6 +131,9 @@ class ConfigLoaderTest {
                     connect-timeout: 2s
                     health-check: { interval: 1m, timeout: 1s }
                     reuse: { max-idle: 0, idle-timeout: 3s, max-uses: 7 }
+                drain:
+                  announce: 0s
+                  timeout: 45s
                 """);
 
         SluiceConfig config = ConfigLoader.load(file);
@@ -148,7 +151,8 @@ class ConfigLoaderTest {
                         BackendTls.STARTTLS, Duration.ofSeconds(2),
                         new HealthCheckConfig(Duration.ofMinutes(1), Duration.ofSeconds(1)),
                         new ConnectionReuseConfig(0, Duration.ofSeconds(3), 7))),
-                ClusterConfig.EMBEDDED_DEFAULT, PolicyConfig.EMPTY));
+                ClusterConfig.EMBEDDED_DEFAULT, PolicyConfig.EMPTY,
+                new DrainConfig(Duration.ZERO, Duration.ofSeconds(45))));
     }
 
     @Test

@@ -1,11 +1,16 @@
 package io.sluice.proxy;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
+import io.sluice.config.DrainConfig;
 import io.sluice.config.SluiceConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import sun.misc.Signal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -21,6 +26,8 @@ public final class Main {
 
     /** Exit status for a configuration that does not load. */
     static final int CONFIG_ERROR = 2;
+    // Time after the drain's deadline for closing sessions and leaving the cluster.
+    private static final long HALT_MARGIN_MILLIS = 1_800;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
@@ -44,15 +51,39 @@ public final class Main {
                 return CONFIG_ERROR;
             }
             SluiceServer server = SluiceServer.start(loaded);
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                log.info("stopping");
-                server.close();
-                stopped.countDown();
-            }, "sluice-shutdown"));
-            stopped.await();
+            // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain; a second one changes nothing.
+            AtomicBoolean signalled = new AtomicBoolean();
+            for (String name : List.of("TERM", "INT")) {
+                Signal.handle(new Signal(name), signal -> {
+                    log.info("signal received; draining", kv("signal", "SIG" + name));
+                    server.state().startDrain();
+                    if (signalled.compareAndSet(false, true)) {
+                        haltIfStuck(loaded.drain());
+                    }
+                });
+            }
+            server.stopped().join();
+            log.info("stopped");
             return 0;
         }
+    }
+
+    /**
+     * A last resort: the drain ends by itself at its deadline, so a process still here well after it is stuck
+     * (a cluster that never lets go), and the orchestrator would kill it anyway.
+     */
+    private static void haltIfStuck(DrainConfig drain) {
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(drain.announce().plus(drain.timeout()).plusMillis(HALT_MARGIN_MILLIS).toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            LoggerFactory.getLogger(Main.class).warn("drain did not finish in time; exiting now");
+            Runtime.getRuntime().halt(0);
+        }, "sluice-drain-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
     }
 
     @Command(name = "check-config", description = "Validate a configuration file and report every error.")

@@ -6,6 +6,7 @@ import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The cluster's session counts while the cluster answers in time, and otherwise what {@link OnUnavailable}
@@ -30,12 +31,14 @@ public final class FallbackLeaseStore implements LeaseStore {
 
     @Override
     public CompletableFuture<Optional<Lease>> acquire(String key, int max) {
-        @SuppressWarnings("unchecked")
-        CompletableFuture<Optional<Lease>>[] sent = new CompletableFuture[1];
-        return health.call(() -> sent[0] = cluster.acquire(key, max), () -> {
-            if (sent[0] != null) {
+        AtomicReference<CompletableFuture<Optional<Lease>>> sent = new AtomicReference<>();
+        return health.call(() -> {
+            sent.set(cluster.acquire(key, max));
+            return sent.get();
+        }, () -> {
+            if (sent.get() != null) {
                 // A grant that arrives after the deadline would hold a slot nobody uses: give it back.
-                sent[0].thenAccept(late -> late.ifPresent(Lease::release));
+                sent.get().thenAccept(late -> late.ifPresent(Lease::release));
             }
             return switch (onUnavailable) {
                 case LOCAL_FALLBACK -> local.acquire(key, Math.max(1, max / health.lastKnownMembers()));

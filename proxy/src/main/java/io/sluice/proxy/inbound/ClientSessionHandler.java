@@ -58,6 +58,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     // RFC 5321 §4.5.3.2.7: the server's wait for the client's next command.
     private Deadline clientTimeout;
     private boolean closed;
+    // The node is draining: the session ends as soon as it is idle.
+    private boolean draining;
 
     ClientSessionHandler(InboundContext context) {
         this.context = context;
@@ -72,6 +74,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        context.state().sessionOpened();
         if (context.listener().proxyProtocol().isEmpty()) {
             start((InetSocketAddress) ctx.channel().remoteAddress());
         }
@@ -82,6 +85,9 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ClientAddress address) {
             start(address.address());
+        } else if (event == InboundService.GOODBYE) {
+            draining = true;
+            endIfIdle();
         } else {
             ctx.fireUserEventTriggered(event);
         }
@@ -101,6 +107,12 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
      * Continues with the policy's decision on the event loop, after its tarpit delay if it has one. Reads stay
      * paused meanwhile: the framer hands over no command before the session asks for the next.
      */
+    private void endIfIdle() {
+        if (session != null && !closed && session.idle()) {
+            run(session.onShutdown());
+        }
+    }
+
     private void whenDecided(CompletableFuture<Decision> decided, Consumer<Decision> then) {
         Decision now = decided.getNow(null);
         if (now != null && now.delay().isZero()) {
@@ -171,6 +183,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (step instanceof Step.Reply reply) {
             write(reply.reply());
+            if (draining && session.idle()) {
+                // The transaction is over (or there was none): the drain's goodbye follows its last reply.
+                run(session.onShutdown());
+                return;
+            }
             framer.expectCommand();
             armIdleTimer();
         } else if (step instanceof Step.Forward forward) {
@@ -439,6 +456,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        context.state().sessionClosed();
         clientTimeout.cancel();
         if (limits != null) {
             limits.close();

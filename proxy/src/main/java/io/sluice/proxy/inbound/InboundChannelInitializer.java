@@ -2,6 +2,7 @@ package io.sluice.proxy.inbound;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
@@ -23,13 +24,17 @@ final class InboundChannelInitializer extends ChannelInitializer<SocketChannel> 
     private static final int MAX_PROXY_TLV_SIZE = 4096;
 
     private final InboundContext context;
+    private final ChannelGroup clients;
 
-    InboundChannelInitializer(InboundContext context) {
+    InboundChannelInitializer(InboundContext context, ChannelGroup clients) {
         this.context = context;
+        this.clients = clients;
     }
 
     @Override
     protected void initChannel(SocketChannel channel) {
+        // The group forgets the channel when it closes; the drain reaches every session through it.
+        clients.add(channel);
         ChannelPipeline pipeline = channel.pipeline();
         context.listener().proxyProtocol().ifPresent(proxy -> pipeline
                 .addLast("proxy-decoder", new HAProxyMessageDecoder(MAX_PROXY_TLV_SIZE))

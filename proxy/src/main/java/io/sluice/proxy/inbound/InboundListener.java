@@ -7,7 +7,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
+import io.netty.channel.group.ChannelGroup;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.proxy.lifecycle.NodeState;
 import io.sluice.proxy.Transport;
 import java.net.InetSocketAddress;
 
@@ -24,16 +26,17 @@ final class InboundListener implements AutoCloseable {
 
     /** Binds the listener; sessions and backend connections run on {@code workers}. */
     static InboundListener bind(ListenerConfig config, SmtpConfig smtp, BackendConnector connector,
-                                SslContext serverTls, PolicyEngine policy, Transport transport,
-                                EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
-        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy);
+                                SslContext serverTls, PolicyEngine policy, NodeState state, ChannelGroup clients,
+                                Transport transport, EventLoopGroup boss, EventLoopGroup workers)
+            throws InterruptedException {
+        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy, state);
         Channel channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 // No TCP_NODELAY here: Netty sets it on every socket already, and setting it again costs a call.
-                .childHandler(new InboundChannelInitializer(context))
+                .childHandler(new InboundChannelInitializer(context, clients))
                 .bind(config.bind().host(), config.bind().port())
                 .sync()
                 .channel();

@@ -3,6 +3,9 @@ package io.sluice.proxy.inbound;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.ListenerConfig;
@@ -11,29 +14,42 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.lifecycle.Drainable;
+import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The MX front-end: the backend pools with their health checks, and the inbound listeners relaying to them. */
-public final class InboundService implements AutoCloseable {
+public final class InboundService implements Drainable, AutoCloseable {
+
+    /** The user event that tells a client session the node is draining. */
+    static final Object GOODBYE = new Object() {
+        @Override
+        public String toString() {
+            return "GOODBYE";
+        }
+    };
 
     private static final Logger log = LoggerFactory.getLogger(InboundService.class);
 
     private final List<InboundListener> listeners;
     private final List<HealthChecker> healthCheckers;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
 
     private InboundService(List<InboundListener> listeners, List<HealthChecker> healthCheckers) {
         this.listeners = listeners;
         this.healthCheckers = healthCheckers;
     }
 
-    public static InboundService start(SluiceConfig config, PolicyEngine policy, Transport transport,
-                                       EventLoopGroup boss, EventLoopGroup workers) throws Exception {
+    public static InboundService start(SluiceConfig config, PolicyEngine policy, NodeState state,
+                                       Transport transport, EventLoopGroup boss, EventLoopGroup workers)
+            throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
         List<HealthChecker> healthCheckers = new ArrayList<>();
@@ -54,7 +70,8 @@ public final class InboundService implements AutoCloseable {
                 }
                 SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
                 InboundListener bound = InboundListener.bind(listener, config.smtp(),
-                        connectors.get(listener.backendPool()), serverTls, policy, transport, boss, workers);
+                        connectors.get(listener.backendPool()), serverTls, policy, state, service.clients,
+                        transport, boss, workers);
                 listeners.add(bound);
                 log.info("listening", kv("listener", listener.name()),
                         kv("role", "inbound"),
@@ -76,6 +93,26 @@ public final class InboundService implements AutoCloseable {
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
         listeners.forEach(listener -> addresses.put(listener.name(), listener.localAddress()));
         return addresses;
+    }
+
+    @Override
+    public void stopAccepting() {
+        listeners.forEach(InboundListener::close);
+    }
+
+    @Override
+    public void sayGoodbye() {
+        clients.forEach(channel -> channel.pipeline().fireUserEventTriggered(GOODBYE));
+    }
+
+    @Override
+    public int openSessions() {
+        return clients.size();
+    }
+
+    @Override
+    public void closeAll() {
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
     @Override

@@ -76,6 +76,19 @@ public final class SmtpSession {
         return state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA;
     }
 
+    /**
+     * Whether the session waits for the client's next command outside a transaction, with nothing asked of the
+     * backend or the policy: the moment a draining node may end it.
+     */
+    public boolean idle() {
+        return (state == State.GREETED || state == State.READY) && pending == Pending.NONE;
+    }
+
+    /** The node is draining and the session is idle: goodbye, and the client tries again elsewhere. */
+    public Step onShutdown() {
+        return close(SmtpReply.SHUTTING_DOWN);
+    }
+
     /** The transaction that the last event finished, once. */
     public Optional<Transaction> takeFinishedTransaction() {
         Transaction result = finished;

@@ -25,6 +25,8 @@ public record SmtpReply(int code, List<String> lines) {
     public static final SmtpReply TOO_MANY_RECIPIENTS = of(452, "4.5.3", "Too many recipients");
     public static final SmtpReply TALKING_BEFORE_GREETING = of(554, "5.5.0", "Protocol error: talking before the greeting");
     public static final SmtpReply TOO_MANY_ERRORS = of(421, "4.7.0", "Too many errors, closing connection");
+    // RFC 3463 X.3.2: system not accepting network messages.
+    public static final SmtpReply SHUTTING_DOWN = of(421, "4.3.2", "Service shutting down, try again later");
     public static final SmtpReply TIMEOUT = of(421, "4.4.2", "Timeout exceeded, closing connection");
     public static final SmtpReply BACKEND_UNAVAILABLE = of(421, "4.4.1", "Service temporarily unavailable, try again later");
     public static final SmtpReply BACKEND_LOST = of(451, "4.4.2", "Connection to the next hop lost, message not accepted; try again later");

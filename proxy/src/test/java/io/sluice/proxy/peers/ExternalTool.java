@@ -153,7 +153,7 @@ public final class ExternalTool {
      * <p>Reads the kernel's socket table instead of connecting: a probe connection would count as an SMTP
      * session (smtp-sink {@code -n}) and would trip connect-time fault options.
      */
-    static void awaitListening(int port, Process process, Duration timeout, String what) {
+    public static void awaitListening(int port, Process process, Duration timeout, String what) {
         await(what + " listening on port " + port)
                 .atMost(timeout)
                 .pollInterval(Duration.ofMillis(20))

@@ -37,6 +37,8 @@ final class BurstDriver {
         REFUSED_AT_CONNECT,
         /** A 4xx to MAIL. */
         REFUSED_AT_MAIL,
+        /** A 4xx at another stage, such as a draining node's 421 4.3.2: the client keeps its message. */
+        TEMPFAILED,
         /** Anything else: an error the client would not expect from flow control. */
         ERROR
     }
@@ -130,8 +132,11 @@ final class BurstDriver {
                     expect(command(in, out, "Subject: burst\r\n\r\nFriday\r\n."), "250", "end of data");
                     outcome = Outcome.DELIVERED;
                 }
-                command(in, out, "QUIT");
+                quit(in, out);
             }
+        } catch (Tempfailed e) {
+            outcome = Outcome.TEMPFAILED;
+            detail = e.getMessage();
         } catch (IOException | IllegalStateException e) {
             outcome = Outcome.ERROR;
             detail = e.toString();
@@ -141,9 +146,28 @@ final class BurstDriver {
         ended.add(new Ended(outcome, System.nanoTime() - start, detail));
     }
 
+    /** Says goodbye; a server that already said it (a draining node's 421) may have closed the connection. */
+    private static void quit(InputStream in, OutputStream out) {
+        try {
+            command(in, out, "QUIT");
+        } catch (IOException e) {
+            // the session's outcome is decided already
+        }
+    }
+
     private static void expect(String reply, String code, String what) {
+        if (reply.startsWith("4")) {
+            throw new Tempfailed(what + " answered " + reply);
+        }
         if (!reply.startsWith(code)) {
             throw new IllegalStateException(what + " answered " + reply);
+        }
+    }
+
+    /** A temporary failure where the session expected to go on: the client would keep the message and retry. */
+    private static final class Tempfailed extends RuntimeException {
+        Tempfailed(String message) {
+            super(message, null, false, false);
         }
     }
 

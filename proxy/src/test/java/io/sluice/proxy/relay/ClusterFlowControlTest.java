@@ -5,31 +5,19 @@ import static io.sluice.proxy.relay.Rules.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.hazelcast.cluster.Member;
-import com.hazelcast.core.HazelcastInstance;
-import io.sluice.config.ClusterConfig;
 import io.sluice.config.Counted;
-import io.sluice.config.HostPort;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.Rate;
 import io.sluice.config.RuleKey;
 import io.sluice.policy.model.Facts;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.relay.BurstDriver.Ended;
 import io.sluice.proxy.relay.BurstDriver.Outcome;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,14 +40,14 @@ class ClusterFlowControlTest {
         Map<Outcome, Integer> cluster;
         Map<Outcome, Integer> local;
         try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
-            try (Nodes nodes = Nodes.start(3, sink.port(), true)) {
+            try (ClusterNodes nodes = ClusterNodes.start(3, sink.port(), true, FRIDAY)) {
                 cluster = count(new BurstDriver(nodes::next, OFFERED_PER_SECOND, BURST_TIME).run(0, null));
             }
             assertThat(sink.awaitMessages(cluster.get(Outcome.DELIVERED), Duration.ofSeconds(30)))
                     .as("every acknowledged message at the sink, no more").hasSize(cluster.get(Outcome.DELIVERED));
         }
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
-             Nodes nodes = Nodes.start(3, sink.port(), false)) {
+             ClusterNodes nodes = ClusterNodes.start(3, sink.port(), false, FRIDAY)) {
             local = count(new BurstDriver(nodes::next, OFFERED_PER_SECOND, BURST_TIME).run(0, null));
         }
         System.out.printf("burst of %.0f sessions/s for %ds at a limit of %s, burst %d, over 3 nodes:%n"
@@ -82,8 +70,8 @@ class ClusterFlowControlTest {
     void limitingGoesOnWhenTheMemberOwningTheBucketDies() throws Exception {
         Duration killAt = Duration.ofSeconds(8);
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
-             Nodes nodes = Nodes.start(3, sink.port(), true)) {
-            RunningSluice owner = nodes.ownerOf(bucketKey(nodes.all.get(0)));
+             ClusterNodes nodes = ClusterNodes.start(3, sink.port(), true, FRIDAY)) {
+            RunningSluice owner = nodes.ownerOf(bucketKey(nodes.first()));
             BurstDriver driver = new BurstDriver(nodes::next, OFFERED_PER_SECOND, BURST_TIME);
             List<Ended> ended = driver.run(killAt.toNanos(), () -> {
                 // As the load balancer would: no new sessions to the node, then it dies with its member.
@@ -122,77 +110,5 @@ class ClusterFlowControlTest {
         }
         ended.forEach(e -> counts.merge(e.outcome(), 1, Integer::sum));
         return counts;
-    }
-
-    /** Sluice nodes behind a round-robin "load balancer". */
-    private static final class Nodes implements AutoCloseable {
-        private final List<RunningSluice> all;
-        private final List<RunningSluice> live;
-        private final AtomicInteger turn = new AtomicInteger();
-
-        private Nodes(List<RunningSluice> all) {
-            this.all = all;
-            this.live = new CopyOnWriteArrayList<>(all);
-        }
-
-        /** Starts the nodes together (so that they find each other at once), each with its own member port. */
-        static Nodes start(int count, int sinkPort, boolean clusterWide) throws Exception {
-            List<HostPort> members = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                members.add(new HostPort("127.0.0.1", ExternalTool.freePort()));
-            }
-            String name = "burst-" + UUID.randomUUID();
-            ExecutorService starting = Executors.newFixedThreadPool(count);
-            List<Future<RunningSluice>> started = new ArrayList<>();
-            for (HostPort member : members) {
-                ClusterConfig cluster = clusterWide
-                        ? new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, member, ClusterConfig.Discovery.TCP_IP,
-                                members, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1,
-                                Duration.ofSeconds(30))
-                        : ClusterConfig.STANDALONE;
-                started.add(starting.submit(() -> RunningSluice.relayingTo(sinkPort).cluster(cluster).policy(FRIDAY)
-                        .start()));
-            }
-            starting.shutdown();
-            List<RunningSluice> nodes = new ArrayList<>();
-            try {
-                for (Future<RunningSluice> node : started) {
-                    nodes.add(node.get());
-                }
-            } catch (Exception e) {
-                nodes.forEach(RunningSluice::close);
-                throw e;
-            }
-            if (clusterWide) {
-                await("one cluster of " + count).atMost(Duration.ofSeconds(60)).until(() -> nodes.stream()
-                        .allMatch(node -> node.server().limits().node().orElseThrow().memberCount() == count));
-            }
-            return new Nodes(nodes);
-        }
-
-        int next() {
-            return live.get(Math.floorMod(turn.getAndIncrement(), live.size())).port();
-        }
-
-        void remove(RunningSluice node) {
-            live.remove(node);
-        }
-
-        /** The node whose member owns the partition of the key. */
-        RunningSluice ownerOf(String key) {
-            HazelcastInstance any = all.get(0).server().limits().node().orElseThrow().hazelcast();
-            // Partitions are assigned on first use.
-            any.getMap("sluice-buckets").containsKey(key);
-            Member owner = any.getPartitionService().getPartition(key).getOwner();
-            return all.stream()
-                    .filter(node -> node.server().limits().node().orElseThrow().hazelcast().getCluster()
-                            .getLocalMember().equals(owner))
-                    .findFirst().orElseThrow();
-        }
-
-        @Override
-        public void close() {
-            live.forEach(RunningSluice::close);
-        }
     }
 }

@@ -5,6 +5,7 @@ import io.sluice.config.BackendTls;
 import io.sluice.config.BareLineEndings;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.DrainConfig;
 import io.sluice.config.HealthCheckConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
@@ -61,6 +62,7 @@ final class RunningSluice implements AutoCloseable {
         private ConnectionReuseConfig reuse = new ConnectionReuseConfig(4, Duration.ofSeconds(10), 100);
         private ClusterConfig cluster = ClusterConfig.STANDALONE;
         private PolicyConfig policy = PolicyConfig.EMPTY;
+        private DrainConfig drain = DrainConfig.DEFAULT;
 
         private Builder(int[] backendPorts) {
             this.backendPorts = backendPorts;
@@ -117,6 +119,11 @@ final class RunningSluice implements AutoCloseable {
             return this;
         }
 
+        Builder drain(DrainConfig value) {
+            drain = value;
+            return this;
+        }
+
         Builder cluster(ClusterConfig value) {
             cluster = value;
             return this;
@@ -138,7 +145,7 @@ final class RunningSluice implements AutoCloseable {
             ListenerConfig listener = new ListenerConfig("mx", ListenerRole.INBOUND, new HostPort("127.0.0.1", 0),
                     "mta", proxyProtocol, tls);
             return new RunningSluice(SluiceServer.start(
-                    new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool), cluster, policy)));
+                    new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool), cluster, policy, drain)));
         }
     }
 }

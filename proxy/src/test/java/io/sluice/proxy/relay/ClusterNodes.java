@@ -1,0 +1,141 @@
+package io.sluice.proxy.relay;
+
+import static org.awaitility.Awaitility.await;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.DrainConfig;
+import io.sluice.config.HostPort;
+import io.sluice.config.PolicyConfig;
+import io.sluice.proxy.peers.ExternalTool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Sluice nodes on loopback behind a round-robin "load balancer", one Hazelcast cluster (or none, for per-node
+ * limits). Every member lists twice as many addresses as nodes, so replacements in a rolling restart find the
+ * cluster on addresses of their own.
+ */
+final class ClusterNodes implements AutoCloseable {
+
+    private final int sinkPort;
+    private final PolicyConfig policy;
+    private final DrainConfig drain;
+    private final List<HostPort> memberAddresses;
+    private final String clusterName;
+    private final boolean clusterWide;
+    private final AtomicInteger nextAddress = new AtomicInteger();
+    private final List<RunningSluice> started = new CopyOnWriteArrayList<>();
+    private final List<RunningSluice> live = new CopyOnWriteArrayList<>();
+    private final AtomicInteger turn = new AtomicInteger();
+
+    private ClusterNodes(int count, int sinkPort, boolean clusterWide, PolicyConfig policy, DrainConfig drain) {
+        this.sinkPort = sinkPort;
+        this.policy = policy;
+        this.drain = drain;
+        this.clusterWide = clusterWide;
+        this.clusterName = "nodes-" + UUID.randomUUID();
+        this.memberAddresses = new ArrayList<>();
+        for (int i = 0; i < 2 * count; i++) {
+            memberAddresses.add(new HostPort("127.0.0.1", ExternalTool.freePort()));
+        }
+    }
+
+    static ClusterNodes start(int count, int sinkPort, boolean clusterWide, PolicyConfig policy) throws Exception {
+        return start(count, sinkPort, clusterWide, policy, DrainConfig.DEFAULT);
+    }
+
+    /** Starts the nodes together (so that they find each other at once) and waits for one cluster. */
+    static ClusterNodes start(int count, int sinkPort, boolean clusterWide, PolicyConfig policy, DrainConfig drain)
+            throws Exception {
+        ClusterNodes nodes = new ClusterNodes(count, sinkPort, clusterWide, policy, drain);
+        ExecutorService starting = Executors.newFixedThreadPool(count);
+        List<Future<RunningSluice>> starts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            starts.add(starting.submit(nodes::startNode));
+        }
+        starting.shutdown();
+        try {
+            for (Future<RunningSluice> node : starts) {
+                nodes.live.add(node.get());
+            }
+        } catch (Exception e) {
+            nodes.close();
+            throw e;
+        }
+        nodes.awaitMembers(count);
+        return nodes;
+    }
+
+    private RunningSluice startNode() throws Exception {
+        HostPort member = memberAddresses.get(nextAddress.getAndIncrement());
+        ClusterConfig cluster = clusterWide
+                ? new ClusterConfig(ClusterConfig.Mode.EMBEDDED, clusterName, member, ClusterConfig.Discovery.TCP_IP,
+                        memberAddresses, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1,
+                        Duration.ofSeconds(30))
+                : ClusterConfig.STANDALONE;
+        RunningSluice node = RunningSluice.relayingTo(sinkPort).cluster(cluster).policy(policy).drain(drain).start();
+        started.add(node);
+        return node;
+    }
+
+    /** Waits until every live node sees {@code count} members. */
+    void awaitMembers(int count) {
+        if (!clusterWide) {
+            return;
+        }
+        await("one cluster of " + count).atMost(Duration.ofSeconds(60)).until(() -> live.stream()
+                .allMatch(node -> node.server().limits().node().orElseThrow().memberCount() == count));
+    }
+
+    /** The port of the node for the next session. */
+    int next() {
+        return live.get(Math.floorMod(turn.getAndIncrement(), live.size())).port();
+    }
+
+    RunningSluice first() {
+        return live.get(0);
+    }
+
+    List<RunningSluice> live() {
+        return List.copyOf(live);
+    }
+
+    /** Takes the node out of the rotation, as the load balancer does. */
+    void remove(RunningSluice node) {
+        live.remove(node);
+    }
+
+    /** Starts a new node, waits until it has joined, and puts it in the rotation. */
+    RunningSluice addReplacement(int clusterSize) throws Exception {
+        RunningSluice node = startNode();
+        live.add(node);
+        awaitMembers(clusterSize);
+        return node;
+    }
+
+    /** The node whose member owns the partition of the key. */
+    RunningSluice ownerOf(String key) {
+        HazelcastInstance any = live.get(0).server().limits().node().orElseThrow().hazelcast();
+        // Partitions are assigned on first use.
+        any.getMap("sluice-buckets").containsKey(key);
+        Member owner = any.getPartitionService().getPartition(key).getOwner();
+        return live.stream()
+                .filter(node -> node.server().limits().node().orElseThrow().hazelcast().getCluster()
+                        .getLocalMember().equals(owner))
+                .findFirst().orElseThrow();
+    }
+
+    @Override
+    public void close() {
+        started.forEach(RunningSluice::close);
+    }
+}

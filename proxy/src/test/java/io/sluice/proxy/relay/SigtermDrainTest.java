@@ -1,0 +1,169 @@
+package io.sluice.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.proxy.Main;
+import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.proxy.peers.SmtpSinkProcess;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real thing: Sluice as its own process under a steady load, SIGTERM in the middle. Nobody is refused or
+ * reset before the announce period ends, nothing acknowledged is lost, and the process exits 0 in time.
+ */
+class SigtermDrainTest {
+
+    private static final Duration ANNOUNCE = Duration.ofSeconds(2);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration EXIT_BUDGET = ANNOUNCE.plus(TIMEOUT).plusSeconds(2);
+    private static final int CLIENTS = 4;
+
+    /** How one client session ended, {@code nanos} after the start of the load. */
+    private record Session(String id, long startedNanos, String outcome) {}
+
+    @Test
+    void sigtermUnderLoadDrainsWithoutLossAndExitsZero(@TempDir Path dir) throws Exception {
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
+            int port = ExternalTool.freePort();
+            Path config = dir.resolve("sluice.yaml");
+            Files.writeString(config, """
+                    smtp: { hostname: drain.sluice.test }
+                    listeners:
+                      - { name: mx, role: inbound, bind: "127.0.0.1:%d", backend-pool: mta }
+                    backends:
+                      mta: { servers: ["127.0.0.1:%d"], xclient: false }
+                    cluster: { bind: "127.0.0.1:%d" }
+                    drain: { announce: %ds, timeout: %ds }
+                    """.formatted(port, sink.port(), ExternalTool.freePort(), ANNOUNCE.toSeconds(),
+                    TIMEOUT.toSeconds()));
+            Process sluice = new ProcessBuilder(javaCommand(config))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("sluice.log").toFile()).start();
+            try {
+                ExternalTool.awaitListening(port, sluice, Duration.ofSeconds(60), "sluice");
+                List<Session> sessions = Collections.synchronizedList(new ArrayList<>());
+                long start = System.nanoTime();
+                AtomicLong sigterm = new AtomicLong();
+                AtomicInteger ids = new AtomicInteger();
+                List<Thread> clients = new ArrayList<>();
+                for (int i = 0; i < CLIENTS; i++) {
+                    Thread client = new Thread(() -> {
+                        // Until the listener is gone, a bounded time after SIGTERM.
+                        while (System.nanoTime() - start < Duration.ofSeconds(30).toNanos()) {
+                            Session session = session(port, "drain-" + ids.incrementAndGet(), start);
+                            sessions.add(session);
+                            if (session.outcome().startsWith("refused") && sigterm.get() != 0) {
+                                return;
+                            }
+                        }
+                    });
+                    client.start();
+                    clients.add(client);
+                }
+                Thread.sleep(3_000);
+                sigterm.set(System.nanoTime() - start);
+                sluice.destroy();
+                boolean exited = sluice.waitFor(EXIT_BUDGET.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                long exitNanos = System.nanoTime() - start - sigterm.get();
+                for (Thread client : clients) {
+                    client.join(30_000);
+                }
+
+                assertThat(exited).as("exited; log:\n%s", Files.readString(dir.resolve("sluice.log"))).isTrue();
+                assertThat(sluice.exitValue()).isZero();
+                assertThat(Duration.ofNanos(exitNanos)).isLessThanOrEqualTo(EXIT_BUDGET);
+                long announceEnds = sigterm.get() + ANNOUNCE.toNanos() - Duration.ofMillis(100).toNanos();
+                assertThat(sessions).filteredOn(s -> s.startedNanos() < announceEnds)
+                        .as("sessions before the announce ended").allMatch(s -> s.outcome().equals("acknowledged")
+                                || s.outcome().startsWith("tempfailed"));
+                Set<String> acknowledged = new HashSet<>();
+                sessions.stream().filter(s -> s.outcome().equals("acknowledged")).forEach(s -> acknowledged.add(s.id()));
+                Set<String> received = new HashSet<>();
+                sink.awaitMessages(acknowledged.size(), Duration.ofSeconds(30))
+                        .forEach(message -> received.addAll(message.headers("Subject")));
+                Set<String> inWindow = new HashSet<>(received);
+                inWindow.removeAll(acknowledged);
+                System.out.printf("SIGTERM after %d sessions: %d acknowledged, %d received, %d in the RFC 1047 window,"
+                                + " exit after %d ms%n", sessions.size(), acknowledged.size(), received.size(),
+                        inWindow.size(), exitNanos / 1_000_000);
+                assertThat(received).as("every acknowledged message at the sink").containsAll(acknowledged);
+                assertThat(inWindow).as("received but never acknowledged").isEmpty();
+                assertThat(acknowledged).as("the load ran").hasSizeGreaterThan(20);
+            } finally {
+                sluice.destroyForcibly();
+            }
+        }
+    }
+
+    private static List<String> javaCommand(Path config) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return List.of(java, "-Xmx256m", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString());
+    }
+
+    /** One message in one session; the outcome is acknowledged, tempfailed (a 4xx), refused or an error. */
+    private static Session session(int port, String id, long start) {
+        long started = System.nanoTime() - start;
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            socket.setSoTimeout(10_000);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            for (String[] step : new String[][] {{null, "220"}, {"EHLO drain.example", "250"},
+                    {"MAIL FROM:<a@example.org>", "250"}, {"RCPT TO:<b@example.net>", "250"}, {"DATA", "354"},
+                    {"Subject: " + id + "\r\n\r\nhello\r\n.", "250"}}) {
+                if (step[0] != null) {
+                    out.write((step[0] + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                String reply = reply(in);
+                if (reply.startsWith("4")) {
+                    return new Session(id, started, "tempfailed: " + reply);
+                }
+                if (!reply.startsWith(step[1])) {
+                    return new Session(id, started, "error: " + reply);
+                }
+            }
+            return new Session(id, started, "acknowledged");
+        } catch (ConnectException e) {
+            return new Session(id, started, "refused");
+        } catch (IOException e) {
+            return new Session(id, started, "error: " + e);
+        }
+    }
+
+    private static String reply(InputStream in) throws IOException {
+        while (true) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) >= 0 && b != '\n') {
+                line.write(b);
+            }
+            String text = line.toString(StandardCharsets.US_ASCII).strip();
+            if (b < 0 || text.length() < 4 || text.charAt(3) != '-') {
+                return text;
+            }
+        }
+    }
+}
