@@ -12,6 +12,7 @@ import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,7 +45,7 @@ public final class SluiceServer implements AutoCloseable {
         this.policy = policy;
         this.state = state;
         this.inbound = inbound;
-        DrainController controller = new DrainController(drain, state, inbound, this::close);
+        DrainController controller = new DrainController(drain, state, List.of(inbound), this::close);
         state.drainWith(controller::start);
         Gauge.builder("sluice.sessions.active", state, NodeState::sessions)
                 .description("client sessions open now").register(registry);

@@ -3,6 +3,7 @@ package io.sluice.proxy.lifecycle;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.sluice.config.DrainConfig;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -24,7 +25,8 @@ public final class DrainController {
 
     private final DrainConfig config;
     private final NodeState state;
-    private final Drainable service;
+    // Every service that holds client sessions: the drain waits for all of them.
+    private final List<Drainable> services;
     private final Runnable stopped;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "sluice-drain");
@@ -34,10 +36,10 @@ public final class DrainController {
     private ScheduledFuture<?> watching;
     private long deadlineNanos;
 
-    public DrainController(DrainConfig config, NodeState state, Drainable service, Runnable stopped) {
+    public DrainController(DrainConfig config, NodeState state, List<Drainable> services, Runnable stopped) {
         this.config = config;
         this.state = state;
-        this.service = service;
+        this.services = List.copyOf(services);
         this.stopped = stopped;
     }
 
@@ -48,21 +50,21 @@ public final class DrainController {
             return;
         }
         log.info("drain: not ready; still accepting while the load balancer catches up",
-                kv("announce_ms", config.announce().toMillis()), kv("sessions", service.openSessions()));
+                kv("announce_ms", config.announce().toMillis()), kv("sessions", openSessions()));
         timer.schedule(this::stopAccepting, config.announce().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void stopAccepting() {
-        service.stopAccepting();
+        services.forEach(Drainable::stopAccepting);
         log.info("drain: listeners closed; sessions end after their transactions",
-                kv("sessions", service.openSessions()), kv("timeout_ms", config.timeout().toMillis()));
-        service.sayGoodbye();
+                kv("sessions", openSessions()), kv("timeout_ms", config.timeout().toMillis()));
+        services.forEach(Drainable::sayGoodbye);
         deadlineNanos = System.nanoTime() + config.timeout().toNanos();
         watching = timer.scheduleWithFixedDelay(this::watch, 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void watch() {
-        int left = service.openSessions();
+        int left = openSessions();
         if (left > 0 && System.nanoTime() - deadlineNanos < 0) {
             return;
         }
@@ -70,11 +72,15 @@ public final class DrainController {
         if (left > 0) {
             // None of these was told 250 for a message the backend has not accepted: at worst the RFC 1047 window.
             log.warn("drain: deadline passed; closing the sessions left", kv("sessions", left));
-            service.closeAll();
+            services.forEach(Drainable::closeAll);
         }
         log.info("drain: done; leaving the cluster");
         state.advance(NodeState.Phase.DRAINING, NodeState.Phase.STOPPED);
         timer.shutdown();
         stopped.run();
+    }
+
+    private int openSessions() {
+        return services.stream().mapToInt(Drainable::openSessions).sum();
     }
 }
