@@ -2,9 +2,11 @@ package io.sluice.config;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -15,9 +17,11 @@ import java.util.Set;
  * @param backends the backend pools by name, in file order
  * @param cluster where cluster-wide limit state lives
  * @param policy the flow-control policy a fresh cluster starts from
+ * @param admin the admin HTTP listener; empty for none. A YAML file always has one (on loopback unless it says
+ *     otherwise); a configuration built in code has none unless it asks
  */
 public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
-                           ClusterConfig cluster, PolicyConfig policy) {
+                           ClusterConfig cluster, PolicyConfig policy, Optional<AdminConfig> admin) {
 
     public SluiceConfig {
         Objects.requireNonNull(smtp, "smtp");
@@ -27,6 +31,7 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         backends.forEach((name, pool) -> Objects.requireNonNull(pool, name));
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(admin, "admin");
         // Static, with the listeners passed in: the fields are not assigned until the compact constructor ends.
         for (LimitRule rule : policy.limits()) {
             requireListeners(listeners, rule.name(), rule.listeners());
@@ -36,13 +41,30 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         }
     }
 
-    /** A configuration without flow control: no cluster, no limits. */
+    /** A configuration without an admin listener. */
+    public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
+                        ClusterConfig cluster, PolicyConfig policy) {
+        this(smtp, listeners, backends, cluster, policy, Optional.empty());
+    }
+
+    /** A configuration without flow control and without an admin listener: no cluster, no limits. */
     public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends) {
         this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY);
     }
 
     public SluiceConfig withPolicy(ClusterConfig cluster, PolicyConfig policy) {
-        return new SluiceConfig(smtp, listeners, backends, cluster, policy);
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin);
+    }
+
+    public SluiceConfig withAdmin(AdminConfig value) {
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, Optional.of(value));
+    }
+
+    /** The listeners' names in file order: what policy rules may name. */
+    public Set<String> listenerNames() {
+        Set<String> names = new LinkedHashSet<>();
+        listeners.forEach(listener -> names.add(listener.name()));
+        return Collections.unmodifiableSet(names);
     }
 
     private static void requireListeners(List<ListenerConfig> listeners, String rule, Set<String> names) {
