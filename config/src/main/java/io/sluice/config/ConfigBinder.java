@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Maps the YAML tree onto {@link SluiceConfig}: the schema, its defaults, and the checks that span several values
- * (unique listener names and bind addresses, pool references). The cluster and the policy have binders of their own.
+ * (unique listener names and bind addresses, pool references). The cluster, the policy and the admin listener have
+ * binders of their own.
  */
 final class ConfigBinder {
 
@@ -34,14 +36,19 @@ final class ConfigBinder {
 
     private final Problems problems;
     private final Conversion<Path> readableFile;
+    private final Function<String, String> environment;
     private final Set<String> poolNames = new LinkedHashSet<>();
     private final Map<String, Value> listenerNames = new LinkedHashMap<>();
     private final Map<HostPort, Value> binds = new LinkedHashMap<>();
 
-    /** @param baseDir the directory relative TLS paths are resolved against */
-    ConfigBinder(Problems problems, Path baseDir) {
+    /**
+     * @param baseDir the directory relative paths (TLS, admin tokens) are resolved against
+     * @param environment looks up environment variables, such as the one holding the admin tokens
+     */
+    ConfigBinder(Problems problems, Path baseDir, Function<String, String> environment) {
         this.problems = problems;
         this.readableFile = Conversion.readableFile(baseDir);
+        this.environment = environment;
     }
 
     /** Returns the config, or null when a problem was found. */
@@ -52,6 +59,7 @@ final class ConfigBinder {
         Value backends = document.get("backends");
         Value cluster = document.get("cluster");
         Value policy = document.get("policy");
+        Value admin = document.get("admin");
         Value drain = document.get("drain");
         document.rejectUnknownKeys();
 
@@ -64,9 +72,11 @@ final class ConfigBinder {
         SmtpConfig smtpConfig = smtp(smtp.section());
         ClusterConfig clusterConfig = new ClusterBinder(problems).bind(cluster);
         PolicyConfig policyConfig = new PolicyBinder(problems, listenerNames.keySet()).bind(policy);
+        // Left out, the admin listener still starts, on loopback: probes and metrics need it.
+        AdminConfig adminConfig = new AdminBinder(problems, readableFile, environment, this::listenerBinding).bind(admin);
         DrainConfig drainConfig = drain(drain.section());
-        return problems.construct("", root.line(), () -> new SluiceConfig(
-                smtpConfig, listenerConfigs, pools, clusterConfig, policyConfig, drainConfig));
+        return problems.construct("", root.line(), () -> new SluiceConfig(smtpConfig, listenerConfigs, pools,
+                clusterConfig, policyConfig, Optional.of(adminConfig), drainConfig));
     }
 
     private DrainConfig drain(Section section) {
@@ -214,6 +224,14 @@ final class ConfigBinder {
             }
         });
         binds.putIfAbsent(bind, value);
+    }
+
+    /** The first listener whose bind conflicts with the address, as {@code listeners[0].bind is "..."}. */
+    private Optional<String> listenerBinding(HostPort bind) {
+        return binds.entrySet().stream()
+                .filter(entry -> overlaps(bind, entry.getKey()))
+                .map(entry -> entry.getValue().path() + " is " + Conversion.quote(entry.getKey().toString()))
+                .findFirst();
     }
 
     private void checkPoolExists(String pool, Value value) {

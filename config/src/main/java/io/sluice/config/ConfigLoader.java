@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /** Loads and validates a Sluice YAML configuration, reporting every error in the file at once. */
 public final class ConfigLoader {
@@ -18,7 +19,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * Reads and validates a configuration file; relative TLS paths in it are resolved against the file's directory.
+     * Reads and validates a configuration file; relative paths in it (TLS, admin tokens) are resolved against the
+     * file's directory. The admin tokens are read too, from the file or the environment variable named.
      *
      * @throws ConfigException listing every error, or naming the file if it cannot be read
      */
@@ -34,17 +36,23 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(List.of(new ConfigError(source, "", "cannot read file: " + e, 0)));
         }
-        return parse(yaml, source, file.toAbsolutePath().getParent());
+        return parse(yaml, source, file.toAbsolutePath().getParent(), System::getenv);
     }
 
     /**
-     * Validates a configuration given as text; relative TLS paths in it are resolved against the current directory.
+     * Validates a configuration given as text; relative paths in it are resolved against the current directory.
      *
      * @param sourceName names the text in error messages, such as a file name
      * @throws ConfigException listing every error
      */
     public static SluiceConfig parse(String yaml, String sourceName) throws ConfigException {
-        return parse(yaml, sourceName, Path.of("").toAbsolutePath());
+        return parse(yaml, sourceName, System::getenv);
+    }
+
+    /** As {@link #parse(String, String)}, with environment variables looked up in {@code environment} (tests). */
+    static SluiceConfig parse(String yaml, String sourceName, Function<String, String> environment)
+            throws ConfigException {
+        return parse(yaml, sourceName, Path.of("").toAbsolutePath(), environment);
     }
 
     /**
@@ -66,10 +74,11 @@ public final class ConfigLoader {
         return policy;
     }
 
-    private static SluiceConfig parse(String yaml, String source, Path baseDir) throws ConfigException {
+    private static SluiceConfig parse(String yaml, String source, Path baseDir, Function<String, String> environment)
+            throws ConfigException {
         Problems problems = new Problems(source);
         SluiceConfig config = YamlReader.read(yaml, problems, EMPTY_CONFIG)
-                .map(root -> new ConfigBinder(problems, baseDir).bind(root))
+                .map(root -> new ConfigBinder(problems, baseDir, environment).bind(root))
                 .orElse(null);
         problems.throwIfAny();
         return config;

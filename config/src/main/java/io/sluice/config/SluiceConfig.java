@@ -2,9 +2,11 @@ package io.sluice.config;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -15,10 +17,13 @@ import java.util.Set;
  * @param backends the backend pools by name, in file order
  * @param cluster where cluster-wide limit state lives
  * @param policy the flow-control policy a fresh cluster starts from
+ * @param admin the admin HTTP listener; empty for none. A YAML file always has one (on loopback unless it says
+ *     otherwise); a configuration built in code has none unless it asks
  * @param drain how the node says goodbye on SIGTERM
  */
 public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
-                           ClusterConfig cluster, PolicyConfig policy, DrainConfig drain) {
+                           ClusterConfig cluster, PolicyConfig policy, Optional<AdminConfig> admin,
+                           DrainConfig drain) {
 
     public SluiceConfig {
         Objects.requireNonNull(smtp, "smtp");
@@ -28,6 +33,7 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         backends.forEach((name, pool) -> Objects.requireNonNull(pool, name));
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(drain, "drain");
         // Static, with the listeners passed in: the fields are not assigned until the compact constructor ends.
         for (LimitRule rule : policy.limits()) {
@@ -38,13 +44,35 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         }
     }
 
-    /** A configuration without flow control: no cluster, no limits. */
+    /** A configuration without an admin listener. */
+    public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
+                        ClusterConfig cluster, PolicyConfig policy) {
+        this(smtp, listeners, backends, cluster, policy, Optional.empty(), DrainConfig.DEFAULT);
+    }
+
+    /** A configuration without flow control and without an admin listener: no cluster, no limits. */
     public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends) {
-        this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY, DrainConfig.DEFAULT);
+        this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY, Optional.empty(),
+                DrainConfig.DEFAULT);
     }
 
     public SluiceConfig withPolicy(ClusterConfig cluster, PolicyConfig policy) {
-        return new SluiceConfig(smtp, listeners, backends, cluster, policy, drain);
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, drain);
+    }
+
+    public SluiceConfig withAdmin(AdminConfig value) {
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, Optional.of(value), drain);
+    }
+
+    public SluiceConfig withDrain(DrainConfig value) {
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, value);
+    }
+
+    /** The listeners' names in file order: what policy rules may name. */
+    public Set<String> listenerNames() {
+        Set<String> names = new LinkedHashSet<>();
+        listeners.forEach(listener -> names.add(listener.name()));
+        return Collections.unmodifiableSet(names);
     }
 
     private static void requireListeners(List<ListenerConfig> listeners, String rule, Set<String> names) {

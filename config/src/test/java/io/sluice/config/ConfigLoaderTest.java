@@ -151,7 +151,7 @@ class ConfigLoaderTest {
                         BackendTls.STARTTLS, Duration.ofSeconds(2),
                         new HealthCheckConfig(Duration.ofMinutes(1), Duration.ofSeconds(1)),
                         new ConnectionReuseConfig(0, Duration.ofSeconds(3), 7))),
-                ClusterConfig.EMBEDDED_DEFAULT, PolicyConfig.EMPTY,
+                ClusterConfig.EMBEDDED_DEFAULT, PolicyConfig.EMPTY, Optional.of(AdminConfig.DEFAULT),
                 new DrainConfig(Duration.ZERO, Duration.ofSeconds(45))));
     }
 

@@ -130,7 +130,8 @@ class ConfigValidationTest {
                 """);
 
         assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
-                tuple(1, "smpt", "unknown key (expected one of: smtp, listeners, backends, cluster, policy, drain)"),
+                tuple(1, "smpt", "unknown key (expected one of: smtp, listeners, backends, cluster, policy,"
+                        + " admin, drain)"),
                 tuple(3, "smtp.host-name", "unknown key (expected one of: hostname, max-message-size, max-recipients,"
                         + " max-errors, bare-line-endings, timeouts)"),
                 tuple(4, "smtp.timeouts.cmd", "unknown key (expected one of: command, backend-greeting,"

@@ -12,7 +12,9 @@ public enum PolicyMeters {
     /** Counter of fallback episodes since start. */
     CLUSTER_FALLBACK_EPISODES("sluice.cluster.fallback.episodes"),
     /** Gauge of the Hazelcast members this node sees. */
-    CLUSTER_MEMBERS("sluice.cluster.members");
+    CLUSTER_MEMBERS("sluice.cluster.members"),
+    /** Gauge of the version of the policy in force on this node: 1 for the configuration file's. */
+    POLICY_VERSION("sluice.policy.version");
 
     private final String meterName;
 

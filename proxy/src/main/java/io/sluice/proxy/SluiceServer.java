@@ -1,26 +1,34 @@
 package io.sluice.proxy;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.micrometer.core.instrument.Gauge;
 import io.netty.channel.EventLoopGroup;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.eval.PolicyStore;
+import io.sluice.proxy.admin.AdminServer;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running Sluice process: event loops, the limit store, and the services started from a configuration. */
+/**
+ * One running Sluice process: event loops, the limit store, the policy and its versions, the node's state and
+ * its drain, and the services started from a configuration (the admin listener first, so that probes answer
+ * while the rest starts).
+ */
 public final class SluiceServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
@@ -30,20 +38,24 @@ public final class SluiceServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final LimitStore limits;
     private final PolicyEngine policy;
+    private final PolicyStore policies;
     private final NodeState state;
+    private final Optional<AdminServer> admin;
     private final InboundService inbound;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SluiceServer(EventLoopGroup boss, EventLoopGroup workers, PrometheusMeterRegistry registry,
-                         LimitStore limits, PolicyEngine policy, NodeState state, InboundService inbound,
-                         DrainConfig drain) {
+                         LimitStore limits, PolicyEngine policy, PolicyStore policies, NodeState state,
+                         Optional<AdminServer> admin, InboundService inbound, DrainConfig drain) {
         this.boss = boss;
         this.workers = workers;
         this.registry = registry;
         this.limits = limits;
         this.policy = policy;
+        this.policies = policies;
         this.state = state;
+        this.admin = admin;
         this.inbound = inbound;
         DrainController controller = new DrainController(drain, state, List.of(inbound), this::close);
         state.drainWith(controller::start);
@@ -60,17 +72,24 @@ public final class SluiceServer implements AutoCloseable {
         // Joins the cluster before listening: a node must not admit anything on limits of its own.
         LimitStore limits = LimitStore.open(config.cluster(), registry);
         PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry);
+        PolicyStore policies = new LocalPolicyStore(policy, registry);
+        NodeState state = new NodeState();
         EventLoopGroup boss = transport.newGroup(1, "sluice-accept");
         // One loop per core: more only adds context switches, every session is non-blocking.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
+        Optional<AdminServer> admin = Optional.empty();
         try {
-            NodeState state = new NodeState();
+            if (config.admin().isPresent()) {
+                admin = Optional.of(AdminServer.start(config, state, policies, registry, limits, transport, boss,
+                        workers));
+            }
             InboundService inbound = InboundService.start(config, policy, state, transport, boss, workers);
-            SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, state, inbound,
-                    config.drain());
+            SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, state, admin,
+                    inbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             return server;
         } catch (Exception e) {
+            admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             limits.close();
@@ -95,9 +114,19 @@ public final class SluiceServer implements AutoCloseable {
         return policy;
     }
 
+    /** The policy in force with its version; changes go through here, so that the version counts them. */
+    public PolicyStore policyStore() {
+        return policies;
+    }
+
     /** Phase, readiness and open sessions; {@code state().startDrain()} drains as SIGTERM does. */
     public NodeState state() {
         return state;
+    }
+
+    /** The admin listener's bound address, when there is one (the real port when the configuration asked for 0). */
+    public Optional<InetSocketAddress> adminAddress() {
+        return admin.map(AdminServer::localAddress);
     }
 
     /** Completes once the server has closed, after a drain or a direct {@link #close()}. */
@@ -113,6 +142,7 @@ public final class SluiceServer implements AutoCloseable {
         }
         try {
             inbound.close();
+            admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             limits.close();

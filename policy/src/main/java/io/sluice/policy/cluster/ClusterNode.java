@@ -17,6 +17,7 @@ import io.github.bucket4j.grid.hazelcast.HazelcastProxyManager;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.IntConsumer;
@@ -61,6 +62,18 @@ public final class ClusterNode implements AutoCloseable {
 
     public int memberCount() {
         return hazelcast.getCluster().getMembers().size();
+    }
+
+    /**
+     * The members' addresses as {@code host:port} ({@code [host]:port} for IPv6), in Hazelcast's member order; in
+     * client mode those of the cluster's members, which need not be Sluice nodes.
+     */
+    public List<String> memberAddresses() {
+        return hazelcast.getCluster().getMembers().stream().map(member -> {
+            String host = member.getAddress().getHost();
+            int port = member.getAddress().getPort();
+            return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+        }).toList();
     }
 
     /** Calls back with the member count whenever a member joins or leaves. */

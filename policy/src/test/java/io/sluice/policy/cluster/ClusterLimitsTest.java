@@ -38,6 +38,7 @@ class ClusterLimitsTest {
     private static final BucketSpec FIFTY_AN_HOUR = new BucketSpec(50, 1, Duration.ofHours(1), BucketSync.EXACT);
 
     private static final List<LimitStore> stores = new ArrayList<>();
+    private static final List<String> binds = new ArrayList<>();
     private static final List<SimpleMeterRegistry> registries = new ArrayList<>();
 
     @BeforeAll
@@ -45,6 +46,7 @@ class ClusterLimitsTest {
         List<ClusterConfig> configs = TestClusters.members(TestClusters.clusterName(ClusterLimitsTest.class), 3,
                 DECISION_TIMEOUT, LEASE_TTL);
         for (ClusterConfig config : configs) {
+            binds.add(config.bind().toString());
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             registries.add(registry);
             stores.add(LimitStore.open(config, registry));
@@ -56,6 +58,14 @@ class ClusterLimitsTest {
     @AfterAll
     static void stopCluster() {
         stores.forEach(LimitStore::close);
+    }
+
+    @Test
+    @Order(0)
+    void everyNodeSeesEveryMembersAddress() {
+        for (LimitStore store : stores) {
+            assertThat(store.node().orElseThrow().memberAddresses()).containsExactlyInAnyOrderElementsOf(binds);
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.sluice.proxy.relay;
 
+import io.sluice.config.AdminConfig;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.BackendTls;
 import io.sluice.config.BareLineEndings;
@@ -17,6 +18,8 @@ import io.sluice.config.SmtpConfig;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.config.TlsConfig;
 import io.sluice.proxy.SluiceServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +46,12 @@ final class RunningSluice implements AutoCloseable {
         return server;
     }
 
+    /** The address of an admin API path, such as {@code /api/v1/policy}, when started with {@code admin(...)}. */
+    URI admin(String path) {
+        InetSocketAddress address = server.adminAddress().orElseThrow();
+        return URI.create("http://127.0.0.1:" + address.getPort() + path);
+    }
+
     @Override
     public void close() {
         server.close();
@@ -63,6 +72,7 @@ final class RunningSluice implements AutoCloseable {
         private ClusterConfig cluster = ClusterConfig.STANDALONE;
         private PolicyConfig policy = PolicyConfig.EMPTY;
         private DrainConfig drain = DrainConfig.DEFAULT;
+        private Optional<AdminConfig> admin = Optional.empty();
 
         private Builder(int[] backendPorts) {
             this.backendPorts = backendPorts;
@@ -129,6 +139,12 @@ final class RunningSluice implements AutoCloseable {
             return this;
         }
 
+        /** An admin listener as given; bind it to port 0 for an ephemeral port. */
+        Builder admin(AdminConfig value) {
+            admin = Optional.of(value);
+            return this;
+        }
+
         Builder xclient(boolean value) {
             xclient = value;
             return this;
@@ -145,7 +161,7 @@ final class RunningSluice implements AutoCloseable {
             ListenerConfig listener = new ListenerConfig("mx", ListenerRole.INBOUND, new HostPort("127.0.0.1", 0),
                     "mta", proxyProtocol, tls);
             return new RunningSluice(SluiceServer.start(
-                    new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool), cluster, policy, drain)));
+                    new SluiceConfig(smtp, List.of(listener), Map.of("mta", pool), cluster, policy, admin, drain)));
         }
     }
 }

@@ -1,0 +1,87 @@
+package io.sluice.proxy.admin;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.sluice.config.AdminConfig;
+import io.sluice.config.AdminToken;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.SluiceConfig;
+import io.sluice.policy.cluster.ClusterHealth;
+import io.sluice.policy.cluster.ClusterNode;
+import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.PolicyStore;
+import io.sluice.proxy.Transport;
+import io.sluice.proxy.lifecycle.NodeState;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The admin HTTP listener: probes, metrics and the REST API, on an address of its own (loopback by default). */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
+    private final Channel channel;
+
+    private AdminServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * Reads the admin tokens and binds the listener of {@code config.admin()}; connections run on {@code workers}.
+     *
+     * @throws IllegalArgumentException when the tokens cannot be read, naming every problem
+     */
+    public static AdminServer start(SluiceConfig config, NodeState state, PolicyStore policies,
+                                    PrometheusMeterRegistry registry, LimitStore limits, Transport transport,
+                                    EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+        AdminConfig admin = config.admin().orElseThrow(() -> new IllegalArgumentException(
+                "admin: (expected: an admin listener in the configuration)"));
+        List<AdminToken> tokens = admin.tokens(System::getenv);
+        AdminApi api = new AdminApi(new Authenticator(tokens), admin.openHealth(), admin.openMetrics(), state,
+                policies, config.listenerNames(), registry::scrape, clusterStatus(config.cluster().mode(), limits));
+        Channel channel = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new AdminChannelInitializer(api, Math.toIntExact(admin.maxBodySize())))
+                .bind(admin.bind().host(), admin.bind().port())
+                .sync()
+                .channel();
+        AdminServer server = new AdminServer(channel);
+        log.info("listening", kv("listener", "admin"), kv("role", "admin"),
+                kv("address", server.localAddress().toString()),
+                kv("tokens", tokens.stream().map(AdminToken::name).toList()),
+                kv("open_health", admin.openHealth()), kv("open_metrics", admin.openMetrics()));
+        if (tokens.isEmpty()) {
+            log.info("no admin tokens configured: only the open endpoints answer; set admin.token-file or"
+                    + " admin.token-env to use the API");
+        }
+        return server;
+    }
+
+    private static Supplier<ClusterStatus> clusterStatus(ClusterConfig.Mode mode, LimitStore limits) {
+        return () -> new ClusterStatus(mode.yamlName(),
+                limits.node().map(ClusterNode::memberAddresses).orElse(List.of()),
+                limits.health().map(ClusterHealth::degraded).orElse(false),
+                limits.health().map(ClusterHealth::episodes).orElse(0L));
+    }
+
+    /** The bound address (the real port when the configuration asked for port 0). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** Stops accepting; connections still open end with the event loops. */
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+}

@@ -1,0 +1,76 @@
+package io.sluice.proxy.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.PolicyConfig;
+import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.LocalPolicyStore;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.proxy.lifecycle.NodeState;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The OpenAPI document shipped in the jar describes the routes the API has, no more and no fewer. */
+class OpenApiDocumentTest {
+
+    @Test
+    void everyRouteIsDocumentedWithItsMethodsAndNothingElseIs() throws Exception {
+        JsonNode document = document();
+        Map<String, Set<String>> documented = new LinkedHashMap<>();
+        document.get("paths").fields().forEachRemaining(path -> {
+            Set<String> methods = new LinkedHashSet<>();
+            path.getValue().fieldNames().forEachRemaining(method -> methods.add(method.toUpperCase(Locale.ROOT)));
+            documented.put(path.getKey(), methods);
+        });
+
+        assertThat(documented).isEqualTo(api().routes());
+        assertThat(document.get("openapi").asText()).startsWith("3.");
+    }
+
+    @Test
+    void everyReferenceResolves() throws Exception {
+        JsonNode document = document();
+        List<String> references = new ArrayList<>();
+        collect(document, references);
+
+        assertThat(references).isNotEmpty().allSatisfy(reference -> {
+            assertThat(reference).startsWith("#/");
+            assertThat(document.at(reference.substring(1)).isMissingNode()).as(reference).isFalse();
+        });
+    }
+
+    private static void collect(JsonNode node, List<String> references) {
+        if (node.has("$ref")) {
+            references.add(node.get("$ref").asText());
+        }
+        node.forEach(child -> collect(child, references));
+    }
+
+    private static JsonNode document() throws Exception {
+        try (InputStream in = AdminApi.class.getResourceAsStream("/openapi.yaml")) {
+            assertThat(in).as("openapi.yaml on the class path").isNotNull();
+            return new ObjectMapper(new YAMLFactory()).readTree(in);
+        }
+    }
+
+    private static AdminApi api() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
+        PolicyEngine engine = new PolicyEngine(PolicyConfig.EMPTY, limits.limiter(), limits.leases(), registry);
+        return new AdminApi(new Authenticator(List.of()), true, true, new NodeState(),
+                new LocalPolicyStore(engine, registry), Set.of(), () -> "",
+                () -> new ClusterStatus("local", List.of(), false, 0));
+    }
+}
