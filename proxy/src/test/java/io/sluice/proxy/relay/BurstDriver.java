@@ -177,8 +177,8 @@ final class BurstDriver {
         return reply(in);
     }
 
-    /** The last line of the next reply; "" at end of stream. */
-    private static String reply(InputStream in) throws IOException {
+    /** The last line of the next reply, multi-line replies read whole; "" at end of stream. */
+    static String reply(InputStream in) throws IOException {
         while (true) {
             ByteArrayOutputStream line = new ByteArrayOutputStream();
             int b;

@@ -6,7 +6,6 @@ import io.sluice.proxy.Main;
 import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -46,21 +45,8 @@ class SigtermDrainTest {
     void sigtermUnderLoadDrainsWithoutLossAndExitsZero(@TempDir Path dir) throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
             int port = ExternalTool.freePort();
-            Path config = dir.resolve("sluice.yaml");
-            Files.writeString(config, """
-                    smtp: { hostname: drain.sluice.test }
-                    listeners:
-                      - { name: mx, role: inbound, bind: "127.0.0.1:%d", backend-pool: mta }
-                    backends:
-                      mta: { servers: ["127.0.0.1:%d"], xclient: false }
-                    cluster: { bind: "127.0.0.1:%d" }
-                    drain: { announce: %ds, timeout: %ds }
-                    """.formatted(port, sink.port(), ExternalTool.freePort(), ANNOUNCE.toSeconds(),
-                    TIMEOUT.toSeconds()));
-            Process sluice = new ProcessBuilder(javaCommand(config))
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("sluice.log").toFile()).start();
+            Process sluice = startSluice(dir, port, sink.port(), ANNOUNCE, TIMEOUT);
             try {
-                ExternalTool.awaitListening(port, sluice, Duration.ofSeconds(60), "sluice");
                 List<Session> sessions = Collections.synchronizedList(new ArrayList<>());
                 long start = System.nanoTime();
                 AtomicLong sigterm = new AtomicLong();
@@ -115,6 +101,52 @@ class SigtermDrainTest {
         }
     }
 
+    @Test
+    void sigintDrainsAsWell(@TempDir Path dir) throws Exception {
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
+            int port = ExternalTool.freePort();
+            Process sluice = startSluice(dir, port, sink.port(), Duration.ofSeconds(1), TIMEOUT);
+            try (RawSmtpClient idle = new RawSmtpClient(port)) {
+                assertThat(idle.reply()).startsWith("220 ");
+
+                new ProcessBuilder("kill", "-INT", Long.toString(sluice.pid())).start().waitFor();
+
+                assertThat(idle.reply()).isEqualTo("421 4.3.2 Service shutting down, try again later");
+                assertThat(sluice.waitFor(EXIT_BUDGET.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                assertThat(sluice.exitValue()).isZero();
+            } finally {
+                sluice.destroyForcibly();
+            }
+        }
+    }
+
+    /** Sluice in a process of its own, listening on {@code port}; its admin listener and member on free ports. */
+    private static Process startSluice(Path dir, int port, int sinkPort, Duration announce, Duration timeout)
+            throws IOException {
+        Path config = dir.resolve("sluice.yaml");
+        Files.writeString(config, """
+                smtp: { hostname: drain.sluice.test }
+                listeners:
+                  - { name: mx, role: inbound, bind: "127.0.0.1:%d", backend-pool: mta }
+                backends:
+                  mta: { servers: ["127.0.0.1:%d"], xclient: false }
+                cluster: { bind: "127.0.0.1:%d" }
+                admin: { bind: "127.0.0.1:%d" }
+                drain: { announce: %ds, timeout: %ds }
+                """.formatted(port, sinkPort, ExternalTool.freePort(), ExternalTool.freePort(), announce.toSeconds(),
+                timeout.toSeconds()));
+        Process sluice = new ProcessBuilder(javaCommand(config))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("sluice.log").toFile()).start();
+        try {
+            ExternalTool.awaitListening(port, sluice, Duration.ofSeconds(60), "sluice");
+        } catch (RuntimeException e) {
+            sluice.destroyForcibly();
+            throw new IllegalStateException("sluice did not start; its log:\n"
+                    + Files.readString(dir.resolve("sluice.log")), e);
+        }
+        return sluice;
+    }
+
     private static List<String> javaCommand(Path config) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return List.of(java, "-Xmx256m", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
@@ -137,7 +169,7 @@ class SigtermDrainTest {
                     out.write((step[0] + "\r\n").getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                 }
-                String reply = reply(in);
+                String reply = BurstDriver.reply(in);
                 if (reply.startsWith("4")) {
                     return new Session(id, started, "tempfailed: " + reply);
                 }
@@ -150,20 +182,6 @@ class SigtermDrainTest {
             return new Session(id, started, "refused");
         } catch (IOException e) {
             return new Session(id, started, "error: " + e);
-        }
-    }
-
-    private static String reply(InputStream in) throws IOException {
-        while (true) {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0 && b != '\n') {
-                line.write(b);
-            }
-            String text = line.toString(StandardCharsets.US_ASCII).strip();
-            if (b < 0 || text.length() < 4 || text.charAt(3) != '-') {
-                return text;
-            }
         }
     }
 }
