@@ -97,6 +97,12 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
         }
     }
 
+    /** The same settings under another cluster name (tests: clusters that must not meet). */
+    public ClusterConfig withName(String value) {
+        return new ClusterConfig(mode, value, bind, discovery, members, kubernetesService, onUnavailable,
+                decisionTimeout, minMembers, leaseTtl);
+    }
+
     /** The same settings with another mode, bind address and member list (tests, several nodes on one machine). */
     public ClusterConfig withMembers(Mode mode, HostPort bind, List<HostPort> members) {
         Discovery discovery = mode == Mode.EMBEDDED && !members.isEmpty() ? Discovery.TCP_IP : this.discovery;

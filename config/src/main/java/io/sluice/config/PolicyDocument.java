@@ -1,5 +1,7 @@
 package io.sluice.config;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +18,18 @@ import java.util.function.Function;
  */
 public final class PolicyDocument {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private PolicyDocument() {
+    }
+
+    /** The policy as one line of JSON, which {@link ConfigLoader#parsePolicy} reads back as the same policy. */
+    public static String json(PolicyConfig policy) {
+        try {
+            return JSON.writeValueAsString(tree(policy));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of maps, lists and scalars always writes as JSON", e);
+        }
     }
 
     /**

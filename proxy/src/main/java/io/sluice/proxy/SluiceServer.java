@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.SluiceConfig;
+import io.sluice.policy.cluster.ClusterPolicyStore;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
@@ -72,7 +73,10 @@ public final class SluiceServer implements AutoCloseable {
         // Joins the cluster before listening: a node must not admit anything on limits of its own.
         LimitStore limits = LimitStore.open(config.cluster(), registry);
         PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry);
-        PolicyStore policies = new LocalPolicyStore(policy, registry);
+        // With a cluster, a policy change made on any node is in force on all of them.
+        PolicyStore policies = limits.node().isPresent()
+                ? new ClusterPolicyStore(limits.node().get(), policy, config.listenerNames(), registry)
+                : new LocalPolicyStore(policy, registry);
         NodeState state = new NodeState();
         EventLoopGroup boss = transport.newGroup(1, "sluice-accept");
         // One loop per core: more only adds context switches, every session is non-blocking.

@@ -157,7 +157,7 @@ public final class ClusterNode implements AutoCloseable {
     /** What members of an existing cluster need so that a client-mode Sluice can use it. */
     public static void registerSerializers(SerializationConfig serialization) {
         HazelcastProxyManager.addCustomSerializers(serialization, BUCKET4J_TYPE_ID_BASE);
-        serialization.addDataSerializableFactory(LeaseSerialization.FACTORY_ID, new LeaseSerialization());
+        serialization.addDataSerializableFactory(ClusterSerialization.FACTORY_ID, new ClusterSerialization());
     }
 
     private static void commonProperties(Properties properties) {

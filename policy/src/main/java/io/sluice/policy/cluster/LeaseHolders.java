@@ -44,12 +44,12 @@ final class LeaseHolders implements IdentifiedDataSerializable {
 
     @Override
     public int getFactoryId() {
-        return LeaseSerialization.FACTORY_ID;
+        return ClusterSerialization.FACTORY_ID;
     }
 
     @Override
     public int getClassId() {
-        return LeaseSerialization.HOLDERS;
+        return ClusterSerialization.HOLDERS;
     }
 
     @Override

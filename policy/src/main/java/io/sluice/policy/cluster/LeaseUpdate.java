@@ -70,12 +70,12 @@ final class LeaseUpdate implements EntryProcessor<String, LeaseHolders, Boolean>
 
     @Override
     public int getFactoryId() {
-        return LeaseSerialization.FACTORY_ID;
+        return ClusterSerialization.FACTORY_ID;
     }
 
     @Override
     public int getClassId() {
-        return LeaseSerialization.UPDATE;
+        return ClusterSerialization.UPDATE;
     }
 
     @Override

@@ -1,0 +1,71 @@
+package io.sluice.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.config.AdminConfig;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.HostPort;
+import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.proxy.peers.SmtpSinkProcess;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A policy PUT through one node's admin API is in force on the other node of the cluster. */
+class ClusterPolicyApiTest {
+
+    private static final String SECRET = "operator-secret-0123456789";
+
+    @Test
+    void aPolicyPutOnOneNodeLimitsClientsOfTheOther(@TempDir Path dir) throws Exception {
+        Path tokens = Files.writeString(dir.resolve("tokens"), "operator:" + SECRET + "\n");
+        List<HostPort> members = List.of(new HostPort("127.0.0.1", ExternalTool.freePort()),
+                new HostPort("127.0.0.1", ExternalTool.freePort()));
+        String name = "policy-api-" + UUID.randomUUID();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start();
+             RunningSluice one = node(sink, tokens, name, members.get(0), members);
+             RunningSluice two = node(sink, tokens, name, members.get(1), members)) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> two.server().limits().node().orElseThrow().memberCount() == 2);
+
+            HttpResponse<String> put = http.send(HttpRequest.newBuilder(one.admin("/api/v1/policy"))
+                    .header("Authorization", "Bearer " + SECRET).header("If-Match", "\"1\"")
+                    .PUT(HttpRequest.BodyPublishers.ofString("""
+                            limits:
+                              - { name: one-connection, key: client-ip, counts: connections, rate: 1/1h, burst: 1 }
+                            """)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+            await("version 2 on the other node").atMost(Duration.ofSeconds(1))
+                    .until(() -> two.server().policyStore().current().version() == 2);
+            HttpResponse<String> read = http.send(HttpRequest.newBuilder(two.admin("/api/v1/policy"))
+                    .header("Authorization", "Bearer " + SECRET).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(read.headers().firstValue("ETag")).contains("\"2\"");
+            assertThat(read.body()).contains("one-connection");
+            try (RawSmtpClient first = new RawSmtpClient("127.0.0.31", two.port())) {
+                assertThat(first.reply()).startsWith("220 ");
+            }
+            try (RawSmtpClient second = new RawSmtpClient("127.0.0.31", one.port())) {
+                assertThat(second.reply()).as("the bucket is shared too").startsWith("421 4.7.0 ");
+            }
+        }
+    }
+
+    private static RunningSluice node(SmtpSinkProcess sink, Path tokens, String name, HostPort member,
+                                      List<HostPort> members) throws Exception {
+        return RunningSluice.relayingTo(sink.port())
+                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
+                        .withName(name))
+                .admin(AdminConfig.DEFAULT.withBind(new HostPort("127.0.0.1", 0)).withTokenFile(tokens))
+                .start();
+    }
+}
