@@ -103,16 +103,17 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
                 : session.onConnectionLimited(limited(decision))));
     }
 
-    /**
-     * Continues with the policy's decision on the event loop, after its tarpit delay if it has one. Reads stay
-     * paused meanwhile: the framer hands over no command before the session asks for the next.
-     */
+    /** The node is draining: an idle session ends now, a busy one after its transaction's last reply. */
     private void endIfIdle() {
         if (session != null && !closed && session.idle()) {
             run(session.onShutdown());
         }
     }
 
+    /**
+     * Continues with the policy's decision on the event loop, after its tarpit delay if it has one. Reads stay
+     * paused meanwhile: the framer hands over no command before the session asks for the next.
+     */
     private void whenDecided(CompletableFuture<Decision> decided, Consumer<Decision> then) {
         Decision now = decided.getNow(null);
         if (now != null && now.delay().isZero()) {
