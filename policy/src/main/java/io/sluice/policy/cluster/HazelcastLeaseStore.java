@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Session slots counted across the cluster in a Hazelcast map, per key and per node. This node restates its
@@ -47,7 +46,7 @@ public final class HazelcastLeaseStore implements LeaseStore {
                     if (error != null) {
                         throw new IllegalStateException("lease " + key + ": " + error, error);
                     }
-                    return granted ? Optional.<Lease>of(new ClusterLease(key)) : Optional.<Lease>empty();
+                    return granted ? Optional.of(Lease.releasedBy(() -> giveBack(key))) : Optional.<Lease>empty();
                 });
     }
 
@@ -63,29 +62,17 @@ public final class HazelcastLeaseStore implements LeaseStore {
         mine.forEach((key, count) -> map.submitToKey(key, new LeaseUpdate(Kind.RENEW, node, count, now, ttlMillis)));
     }
 
+    private void giveBack(String key) {
+        forget(key);
+        // Fire and forget: if it is lost, the next renewal or the lease's expiry repairs the count.
+        map.submitToKey(key, new LeaseUpdate(Kind.RELEASE, node, 0, now(), ttlMillis));
+    }
+
     private void forget(String key) {
         mine.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1);
     }
 
     private long now() {
         return clock.currentTimeNanos() / 1_000_000;
-    }
-
-    private final class ClusterLease implements Lease {
-        private final String key;
-        private final AtomicBoolean released = new AtomicBoolean();
-
-        ClusterLease(String key) {
-            this.key = key;
-        }
-
-        @Override
-        public void release() {
-            if (released.compareAndSet(false, true)) {
-                forget(key);
-                // Fire and forget: if it is lost, the next renewal or the lease's expiry repairs the count.
-                map.submitToKey(key, new LeaseUpdate(Kind.RELEASE, node, 0, now(), ttlMillis));
-            }
-        }
     }
 }

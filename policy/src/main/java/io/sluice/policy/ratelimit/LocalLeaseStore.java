@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Session counts kept in this process only; a count that drops to zero is forgotten. */
 public final class LocalLeaseStore implements LeaseStore {
@@ -19,27 +18,15 @@ public final class LocalLeaseStore implements LeaseStore {
             granted[0] = current < max;
             return granted[0] ? current + 1 : count;
         });
-        return CompletableFuture.completedFuture(granted[0] ? Optional.of(new LocalLease(key)) : Optional.empty());
+        if (!granted[0]) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        Lease lease = Lease.releasedBy(() -> counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1));
+        return CompletableFuture.completedFuture(Optional.of(lease));
     }
 
     @Override
     public CompletableFuture<Integer> held(String key) {
         return CompletableFuture.completedFuture(counts.getOrDefault(key, 0));
-    }
-
-    private final class LocalLease implements Lease {
-        private final String key;
-        private final AtomicBoolean released = new AtomicBoolean();
-
-        LocalLease(String key) {
-            this.key = key;
-        }
-
-        @Override
-        public void release() {
-            if (released.compareAndSet(false, true)) {
-                counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1);
-            }
-        }
     }
 }
