@@ -87,7 +87,8 @@ public final class SluiceServer implements AutoCloseable {
                 admin = Optional.of(AdminServer.start(config, state, policies, registry, limits, transport, boss,
                         workers));
             }
-            InboundService inbound = InboundService.start(config, policy, state, transport, boss, workers);
+            InboundService inbound = InboundService.start(config, policy, transport, boss, workers);
+            state.countSessionsWith(inbound::openSessions);
             SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, state, admin,
                     inbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);

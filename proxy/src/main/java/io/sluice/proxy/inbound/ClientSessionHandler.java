@@ -74,7 +74,6 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        context.state().sessionOpened();
         if (context.listener().proxyProtocol().isEmpty()) {
             start((InetSocketAddress) ctx.channel().remoteAddress());
         }
@@ -457,7 +456,6 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        context.state().sessionClosed();
         clientTimeout.cancel();
         if (limits != null) {
             limits.close();

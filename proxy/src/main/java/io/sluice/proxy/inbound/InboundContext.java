@@ -5,7 +5,6 @@ import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.policy.eval.PolicyEngine;
-import io.sluice.proxy.lifecycle.NodeState;
 import io.sluice.proxy.session.SessionSettings;
 
 /**
@@ -15,7 +14,7 @@ import io.sluice.proxy.session.SessionSettings;
  * @param tls the STARTTLS server context, or null when the listener has no certificate
  */
 record InboundContext(ListenerConfig listener, SmtpConfig smtp, BackendConnector connector, SslContext tls,
-                      PolicyEngine policy, NodeState state) {
+                      PolicyEngine policy) {
 
     SessionSettings settings() {
         return new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),

@@ -9,7 +9,6 @@ import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
 import io.netty.channel.group.ChannelGroup;
 import io.sluice.policy.eval.PolicyEngine;
-import io.sluice.proxy.lifecycle.NodeState;
 import io.sluice.proxy.Transport;
 import java.net.InetSocketAddress;
 
@@ -26,10 +25,10 @@ final class InboundListener implements AutoCloseable {
 
     /** Binds the listener; sessions and backend connections run on {@code workers}. */
     static InboundListener bind(ListenerConfig config, SmtpConfig smtp, BackendConnector connector,
-                                SslContext serverTls, PolicyEngine policy, NodeState state, ChannelGroup clients,
+                                SslContext serverTls, PolicyEngine policy, ChannelGroup clients,
                                 Transport transport, EventLoopGroup boss, EventLoopGroup workers)
             throws InterruptedException {
-        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy, state);
+        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy);
         Channel channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())

@@ -15,7 +15,6 @@ import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.lifecycle.Drainable;
-import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,8 +46,8 @@ public final class InboundService implements Drainable, AutoCloseable {
         this.healthCheckers = healthCheckers;
     }
 
-    public static InboundService start(SluiceConfig config, PolicyEngine policy, NodeState state,
-                                       Transport transport, EventLoopGroup boss, EventLoopGroup workers)
+    public static InboundService start(SluiceConfig config, PolicyEngine policy, Transport transport,
+                                       EventLoopGroup boss, EventLoopGroup workers)
             throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
@@ -70,7 +69,7 @@ public final class InboundService implements Drainable, AutoCloseable {
                 }
                 SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
                 InboundListener bound = InboundListener.bind(listener, config.smtp(),
-                        connectors.get(listener.backendPool()), serverTls, policy, state, service.clients,
+                        connectors.get(listener.backendPool()), serverTls, policy, service.clients,
                         transport, boss, workers);
                 listeners.add(bound);
                 log.info("listening", kv("listener", listener.name()),

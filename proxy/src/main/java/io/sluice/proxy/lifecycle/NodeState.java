@@ -1,6 +1,6 @@
 package io.sluice.proxy.lifecycle;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -22,7 +22,7 @@ public final class NodeState {
     }
 
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.STARTING);
-    private final AtomicInteger sessions = new AtomicInteger();
+    private volatile IntSupplier sessions = () -> 0;
     private volatile Runnable drain = () -> { };
 
     public Phase phase() {
@@ -45,15 +45,12 @@ public final class NodeState {
 
     /** Client sessions open now. */
     public int sessions() {
-        return sessions.get();
+        return sessions.getAsInt();
     }
 
-    public void sessionOpened() {
-        sessions.incrementAndGet();
-    }
-
-    public void sessionClosed() {
-        sessions.decrementAndGet();
+    /** Where the open sessions are counted: the services that hold them, as the drain counts them too. */
+    public void countSessionsWith(IntSupplier count) {
+        this.sessions = count;
     }
 
     /** Starts the drain, as SIGTERM does; idempotent. */

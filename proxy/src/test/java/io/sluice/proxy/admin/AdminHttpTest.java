@@ -98,7 +98,7 @@ class AdminHttpTest {
         Response starting = admin.exchange(request("GET", "/healthz/ready", "", ""));
         Response live = admin.exchange(request("GET", "/healthz/live", "", ""));
         state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
-        state.sessionOpened();
+        state.countSessionsWith(() -> 1);
         Response serving = admin.exchange(request("GET", "/healthz/ready?verbose=1", "", ""));
         state.advance(NodeState.Phase.SERVING, NodeState.Phase.STOPPED);
         Response stopped = admin.exchange(request("GET", "/healthz/live", "", ""));
