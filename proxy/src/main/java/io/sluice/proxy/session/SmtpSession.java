@@ -250,12 +250,16 @@ public final class SmtpSession {
         return new Step.Admit(Step.AdmitStage.RCPT, parsed.path().address(), 0);
     }
 
-    /** The policy let the MAIL or RCPT command through: it goes to the backend. */
-    public Step onAdmitted() {
-        Pending admitted = pending;
-        if (admitted != Pending.ADMIT_MAIL && admitted != Pending.ADMIT_RCPT) {
+    private Pending awaitingPolicy() {
+        if (pending != Pending.ADMIT_MAIL && pending != Pending.ADMIT_RCPT) {
             throw new IllegalStateException("no command awaits the policy: " + this);
         }
+        return pending;
+    }
+
+    /** The policy let the MAIL or RCPT command through: it goes to the backend. */
+    public Step onAdmitted() {
+        Pending admitted = awaitingPolicy();
         String line = admitting;
         admitting = null;
         if (admitted == Pending.ADMIT_RCPT && backendLost) {
@@ -271,10 +275,7 @@ public final class SmtpSession {
      * later), and the connection is closed after a 421. A refused recipient leaves the transaction as it was.
      */
     public Step onLimited(SmtpReply reply) {
-        Pending refused = pending;
-        if (refused != Pending.ADMIT_MAIL && refused != Pending.ADMIT_RCPT) {
-            throw new IllegalStateException("no command awaits the policy: " + this);
-        }
+        Pending refused = awaitingPolicy();
         pending = Pending.NONE;
         admitting = null;
         if (refused == Pending.ADMIT_MAIL) {
