@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -13,6 +14,8 @@ import java.util.function.Function;
 public final class ConfigLoader {
 
     private static final String EMPTY_CONFIG = "empty file (expected: a mapping with listeners and backends)";
+    private static final String EMPTY_OVERRIDE = "empty document (expected: a mapping with rule, factor and until"
+            + " or for)";
     private static final String EMPTY_POLICY = "empty document (expected: a mapping with limits and concurrency)";
 
     private ConfigLoader() {
@@ -72,6 +75,21 @@ public final class ConfigLoader {
                 .orElse(null);
         problems.throwIfAny();
         return policy;
+    }
+
+    /**
+     * Reads an override request (JSON is YAML) against the policy in force, at {@code now}.
+     *
+     * @throws ConfigException with every problem found, each with its key path and line
+     */
+    public static OverrideSpec parseOverride(String yaml, String sourceName, PolicyConfig policy, Instant now)
+            throws ConfigException {
+        Problems problems = new Problems(sourceName);
+        OverrideSpec override = YamlReader.read(yaml, problems, EMPTY_OVERRIDE)
+                .map(root -> new OverrideBinder(problems, policy, now).bind(Value.root(root, problems)))
+                .orElse(null);
+        problems.throwIfAny();
+        return override;
     }
 
     private static SluiceConfig parse(String yaml, String source, Path baseDir, Function<String, String> environment)

@@ -193,10 +193,11 @@ final class PolicyBinder {
     }
 
     /** The conditions of a {@code match} or {@code except}, and where each one given was written. */
-    private record Conditions(RuleMatch match, Map<RuleKey, Value> given) {
+    record Conditions(RuleMatch match, Map<RuleKey, Value> given) {
+        static final Conditions NONE = new Conditions(RuleMatch.NONE, Map.of());
     }
 
-    private Conditions conditions(Value value) {
+    Conditions conditions(Value value) {
         Section section = value.section();
         Map<RuleKey, Value> given = new LinkedHashMap<>();
         for (RuleKey condition : CONDITIONS) {
@@ -268,7 +269,7 @@ final class PolicyBinder {
      * Reports a key ({@code keyValue}, unless {@code key} is null because the conversion already restricts it) or
      * condition not known by {@code stage}, which a rule of this kind is decided at.
      */
-    private static void requireKnownBy(RuleKey.Stage stage, String rule, RuleKey key, Value keyValue,
+    static void requireKnownBy(RuleKey.Stage stage, String rule, RuleKey key, Value keyValue,
                                        Conditions match, Conditions except) {
         if (key != null && key.knownFrom().compareTo(stage) > 0) {
             keyValue.invalid(orList(keysKnownBy(stage)) + " for " + rule);

@@ -95,16 +95,20 @@ public final class PolicyDocument {
 
     // A condition written is one that must hold, so only the lists with items are written.
     private static void putConditions(Map<String, Object> map, String key, RuleMatch match) {
-        if (match.isEmpty()) {
-            return;
+        if (!match.isEmpty()) {
+            map.put(key, conditions(match));
         }
+    }
+
+    /** The conditions as the {@code match} of a rule or an override is written: only the lists with items. */
+    public static Map<String, Object> conditions(RuleMatch match) {
         Map<String, Object> conditions = new LinkedHashMap<>();
         putList(conditions, RuleKey.CLIENT_NET, match.clientNets(), Cidr::toString);
         putList(conditions, RuleKey.HELO, match.helos(), Function.identity());
         putList(conditions, RuleKey.SENDER_DOMAIN, match.senderDomains(), Function.identity());
         putList(conditions, RuleKey.RECIPIENT_DOMAIN, match.recipientDomains(), Function.identity());
         putList(conditions, RuleKey.DESTINATION_DOMAIN, match.destinationDomains(), Function.identity());
-        map.put(key, conditions);
+        return conditions;
     }
 
     private static <T> void putList(Map<String, Object> map, RuleKey key, List<T> items, Function<T, String> text) {

@@ -6,22 +6,32 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.SluiceConfig;
+import io.sluice.policy.cluster.ClusterNode;
+import io.sluice.policy.cluster.ClusterOverrideStore;
 import io.sluice.policy.cluster.ClusterPolicyStore;
 import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.cluster.NodeDirectory;
 import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.eval.PolicyInspector;
 import io.sluice.policy.eval.PolicyStore;
+import io.sluice.policy.override.LocalOverrideStore;
+import io.sluice.policy.override.OverrideStore;
 import io.sluice.proxy.admin.AdminServer;
+import io.sluice.proxy.admin.AdminServices;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +50,8 @@ public final class SluiceServer implements AutoCloseable {
     private final LimitStore limits;
     private final PolicyEngine policy;
     private final PolicyStore policies;
+    private final OverrideStore overrides;
+    private final NodeDirectory nodes;
     private final NodeState state;
     private final Optional<AdminServer> admin;
     private final InboundService inbound;
@@ -47,14 +59,17 @@ public final class SluiceServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SluiceServer(EventLoopGroup boss, EventLoopGroup workers, PrometheusMeterRegistry registry,
-                         LimitStore limits, PolicyEngine policy, PolicyStore policies, NodeState state,
-                         Optional<AdminServer> admin, InboundService inbound, DrainConfig drain) {
+                         LimitStore limits, PolicyEngine policy, PolicyStore policies, OverrideStore overrides,
+                         NodeDirectory nodes, NodeState state, Optional<AdminServer> admin, InboundService inbound,
+                         DrainConfig drain) {
         this.boss = boss;
         this.workers = workers;
         this.registry = registry;
         this.limits = limits;
         this.policy = policy;
         this.policies = policies;
+        this.overrides = overrides;
+        this.nodes = nodes;
         this.state = state;
         this.admin = admin;
         this.inbound = inbound;
@@ -77,29 +92,52 @@ public final class SluiceServer implements AutoCloseable {
         PolicyStore policies = limits.node().isPresent()
                 ? new ClusterPolicyStore(limits.node().get(), policy, config.listenerNames(), registry)
                 : new LocalPolicyStore(policy, registry);
+        OverrideStore overrides = limits.node().isPresent()
+                ? new ClusterOverrideStore(limits.node().get(), policy, policy.clock())
+                : new LocalOverrideStore(policy, policy.clock());
         NodeState state = new NodeState();
+        Supplier<Map<String, Object>> card = () -> card(limits, state, policies);
+        NodeDirectory nodes = limits.node().map(node -> NodeDirectory.in(node, card))
+                .orElseGet(() -> NodeDirectory.alone(card));
         EventLoopGroup boss = transport.newGroup(1, "sluice-accept");
         // One loop per core: more only adds context switches, every session is non-blocking.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         Optional<AdminServer> admin = Optional.empty();
         try {
             if (config.admin().isPresent()) {
-                admin = Optional.of(AdminServer.start(config, state, policies, registry, limits, transport, boss,
-                        workers));
+                AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
+                        config.listenerNames(), registry::scrape,
+                        AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock());
+                admin = Optional.of(AdminServer.start(config, services, transport, boss, workers));
             }
             InboundService inbound = InboundService.start(config, policy, transport, boss, workers);
             state.countSessionsWith(inbound::openSessions);
-            SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, state, admin,
-                    inbound, config.drain());
+            SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, overrides,
+                    nodes, state, admin, inbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             return server;
         } catch (Exception e) {
             admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            nodes.close();
             limits.close();
             throw e;
         }
+    }
+
+    /** How this node describes itself to the others: its name, phase, sessions and policy version. */
+    private static Map<String, Object> card(LimitStore limits, NodeState state, PolicyStore policies) {
+        Map<String, Object> card = new LinkedHashMap<>();
+        // Kubernetes sets HOSTNAME to the pod's name, which is what an operator looks for.
+        card.put("name", Optional.ofNullable(System.getenv("HOSTNAME"))
+                .orElseGet(() -> limits.node().map(ClusterNode::nodeId).orElse("local")));
+        card.put("phase", state.phase().name().toLowerCase(Locale.ROOT));
+        card.put("ready", state.ready());
+        card.put("draining", state.draining());
+        card.put("sessions", state.sessions());
+        card.put("policy-version", policies.current().version());
+        return card;
     }
 
     /** The bound address of each listener by name. */
@@ -117,6 +155,11 @@ public final class SluiceServer implements AutoCloseable {
 
     public PolicyEngine policy() {
         return policy;
+    }
+
+    /** The overrides of the policy's rules, until they expire. */
+    public OverrideStore overrides() {
+        return overrides;
     }
 
     /** The policy in force with its version; changes go through here, so that the version counts them. */
@@ -150,6 +193,7 @@ public final class SluiceServer implements AutoCloseable {
             admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            nodes.close();
             limits.close();
         } finally {
             stopped.complete(null);

@@ -4,7 +4,7 @@ import com.hazelcast.nio.serialization.DataSerializableFactory;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 
 /**
- * Creates Sluice's types for Hazelcast's serialization (leases, the cluster's policy); members of a client-mode
+ * Creates Sluice's types for Hazelcast's serialization (leases, the cluster's policy and overrides); members of a client-mode
  * cluster need it too.
  */
 public final class ClusterSerialization implements DataSerializableFactory {
@@ -14,6 +14,7 @@ public final class ClusterSerialization implements DataSerializableFactory {
     static final int UPDATE = 2;
     static final int POLICY = 3;
     static final int POLICY_REPLACE = 4;
+    static final int OVERRIDE = 5;
 
     @Override
     public IdentifiedDataSerializable create(int classId) {
@@ -22,7 +23,8 @@ public final class ClusterSerialization implements DataSerializableFactory {
             case UPDATE -> new LeaseUpdate();
             case POLICY -> new ClusterPolicy();
             case POLICY_REPLACE -> new ClusterPolicy.Replace();
-            default -> throw new IllegalArgumentException("classId: " + classId + " (expected: 1 to 4)");
+            case OVERRIDE -> new ClusterOverride();
+            default -> throw new IllegalArgumentException("classId: " + classId + " (expected: 1 to 5)");
         };
     }
 }

@@ -5,36 +5,63 @@ import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.model.Facts;
+import io.sluice.policy.override.LimitOverride;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * An immutable snapshot of the policy, compiled once: the rules of each stage in file order. Planning what a
- * request costs is a pure function of the snapshot and the facts.
+ * An immutable snapshot of the policy and its overrides, compiled once: the rules of each stage in file order.
+ * Planning what a request costs is a pure function of the snapshot, the facts and the time (overrides expire).
  */
 public final class CompiledPolicy {
 
     private final PolicyConfig config;
+    private final List<LimitOverride> overrides;
+    private final Clock clock;
     private final Map<Stage, List<CompiledLimit>> limitsByStage = new EnumMap<>(Stage.class);
     private final List<CompiledConcurrency> concurrency = new ArrayList<>();
 
     public CompiledPolicy(PolicyConfig config) {
+        this(config, List.of(), Clock.systemUTC());
+    }
+
+    /** @param overrides overrides of any rule, oldest first; those of rules the policy lacks change nothing */
+    public CompiledPolicy(PolicyConfig config, List<LimitOverride> overrides, Clock clock) {
         this.config = config;
+        this.overrides = List.copyOf(overrides);
+        this.clock = clock;
         for (Stage stage : Stage.values()) {
             limitsByStage.put(stage, new ArrayList<>());
         }
         for (LimitRule rule : config.limits()) {
-            limitsByStage.get(rule.stage()).add(new CompiledLimit(rule));
+            limitsByStage.get(rule.stage()).add(new CompiledLimit(rule, overridesOf(rule.name())));
         }
         for (ConcurrencyRule rule : config.concurrency()) {
-            concurrency.add(new CompiledConcurrency(rule));
+            concurrency.add(new CompiledConcurrency(rule, overridesOf(rule.name())));
         }
+    }
+
+    // The newest override wins where several match: it is the operator's latest word.
+    private List<LimitOverride> overridesOf(String rule) {
+        List<LimitOverride> ofRule = new ArrayList<>();
+        for (LimitOverride override : overrides) {
+            if (override.spec().rule().equals(rule)) {
+                ofRule.add(0, override);
+            }
+        }
+        return ofRule;
     }
 
     public PolicyConfig config() {
         return config;
+    }
+
+    public List<LimitOverride> overrides() {
+        return overrides;
     }
 
     /** Every compiled rate limit, in file order within each stage. */
@@ -44,8 +71,24 @@ public final class CompiledPolicy {
         return all;
     }
 
-    /** What a request at this stage costs: the buckets to take tokens from and the slots to hold. */
+    /** The rate limit of that name. */
+    public Optional<CompiledLimit> limit(String name) {
+        return limits().stream().filter(limit -> limit.rule().name().equals(name)).findFirst();
+    }
+
+    /** The concurrency rule of that name. */
+    public Optional<CompiledConcurrency> concurrency(String name) {
+        return concurrency.stream().filter(rule -> rule.rule().name().equals(name)).findFirst();
+    }
+
+    /** What a request at this stage costs now: the buckets to take tokens from and the slots to hold. */
     public Plan plan(Stage stage, Facts facts) {
+        // Without overrides the time changes nothing: no need to read the clock.
+        return plan(stage, facts, overrides.isEmpty() ? 0 : clock.millis());
+    }
+
+    /** What a request at this stage costs at {@code now} (epoch milliseconds), the time overrides expire by. */
+    Plan plan(Stage stage, Facts facts, long now) {
         List<CompiledLimit> limits = limitsByStage.get(stage);
         boolean holds = stage == Stage.CONNECT && !concurrency.isEmpty();
         if (limits.isEmpty() && !holds) {
@@ -53,17 +96,17 @@ public final class CompiledPolicy {
         }
         List<Plan.Charge> charges = new ArrayList<>(limits.size());
         for (CompiledLimit limit : limits) {
-            String key = limit.bucketKey(facts);
-            if (key != null) {
-                charges.add(new Plan.Charge(limit, key, limit.tokens(facts)));
+            Plan.Charge charge = limit.charge(facts, now);
+            if (charge != null) {
+                charges.add(charge);
             }
         }
         List<Plan.Hold> leases = new ArrayList<>();
         if (holds) {
             for (CompiledConcurrency rule : concurrency) {
-                String key = rule.leaseKey(facts);
-                if (key != null) {
-                    leases.add(new Plan.Hold(rule, key));
+                Plan.Hold hold = rule.hold(facts, now);
+                if (hold != null) {
+                    leases.add(hold);
                 }
             }
         }

@@ -1,6 +1,8 @@
 package io.sluice.policy.eval;
 
 import io.sluice.config.RuleKey.Stage;
+import io.sluice.policy.override.LimitOverride;
+import io.sluice.policy.ratelimit.BucketSpec;
 import java.util.List;
 
 /**
@@ -17,9 +19,19 @@ public record Plan(Stage stage, List<Charge> charges, List<Hold> holds) {
         return charges.isEmpty() && holds.isEmpty();
     }
 
-    /** Tokens to take from one bucket. */
-    public record Charge(CompiledLimit limit, String bucketKey, long tokens) {}
+    /**
+     * Tokens to take from one bucket.
+     *
+     * @param spec the bucket's shape: the rule's, or an override's
+     * @param override the override in force for this bucket; null if none
+     */
+    public record Charge(CompiledLimit limit, BucketSpec spec, String bucketKey, long tokens, LimitOverride override) {}
 
-    /** A slot to hold under one concurrency rule. */
-    public record Hold(CompiledConcurrency rule, String leaseKey) {}
+    /**
+     * A slot to hold under one concurrency rule.
+     *
+     * @param max the most slots of the key: the rule's, or an override's
+     * @param override the override in force for this key; null if none
+     */
+    public record Hold(CompiledConcurrency rule, String leaseKey, int max, LimitOverride override) {}
 }

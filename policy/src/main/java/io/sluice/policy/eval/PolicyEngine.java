@@ -12,10 +12,13 @@ import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
-import java.net.InetAddress;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.LimitRule;
+import io.sluice.policy.override.LimitOverride;
+import java.net.InetAddress;
+import java.time.Clock;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +41,7 @@ public final class PolicyEngine {
     public static final CompletableFuture<Decision> ADMITTED = CompletableFuture.completedFuture(Decision.ADMIT);
 
     private final AtomicReference<CompiledPolicy> policy;
+    private final Clock clock;
     private final RateLimiter limiter;
     private final LeaseStore leases;
     private final MeterRegistry registry;
@@ -45,7 +49,14 @@ public final class PolicyEngine {
     private final Map<String, RuleCounters> decisions = new ConcurrentHashMap<>();
 
     public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry) {
-        this.policy = new AtomicReference<>(new CompiledPolicy(config));
+        this(config, limiter, leases, registry, Clock.systemUTC());
+    }
+
+    /** @param clock the time overrides expire by */
+    public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry,
+                        Clock clock) {
+        this.clock = clock;
+        this.policy = new AtomicReference<>(new CompiledPolicy(config, List.of(), clock));
         this.limiter = limiter;
         this.leases = leases;
         this.registry = registry;
@@ -62,13 +73,27 @@ public final class PolicyEngine {
         return policy.get();
     }
 
-    /** Swaps in a new policy; sessions pick it up at their next request. */
-    public void replace(PolicyConfig config) {
-        policy.set(new CompiledPolicy(config));
+    /** Swaps in a new policy, keeping the overrides; sessions pick it up at their next request. */
+    public synchronized void replace(PolicyConfig config) {
+        policy.set(new CompiledPolicy(config, policy.get().overrides(), clock));
+    }
+
+    /** Swaps in new overrides, oldest first, keeping the policy; sessions pick them up at their next request. */
+    public synchronized void override(List<LimitOverride> overrides) {
+        policy.set(new CompiledPolicy(policy.get().config(), overrides, clock));
     }
 
     public RateLimiter limiter() {
         return limiter;
+    }
+
+    /** The time overrides expire by. */
+    public Clock clock() {
+        return clock;
+    }
+
+    public LeaseStore leases() {
+        return leases;
     }
 
     /** The limits of one client session, from its connection on. */
@@ -85,12 +110,12 @@ public final class PolicyEngine {
         boolean allDone = true;
         for (int i = 0; i < charges; i++) {
             Plan.Charge charge = plan.charges().get(i);
-            answers[i] = limiter.tryConsume(charge.bucketKey(), charge.limit().spec(), charge.tokens());
+            answers[i] = limiter.tryConsume(charge.bucketKey(), charge.spec(), charge.tokens());
             allDone &= answers[i].isDone();
         }
         for (int i = 0; i < holds; i++) {
             Plan.Hold hold = plan.holds().get(i);
-            answers[charges + i] = leases.acquire(hold.leaseKey(), hold.rule().rule().max());
+            answers[charges + i] = leases.acquire(hold.leaseKey(), hold.max());
             allDone &= answers[charges + i].isDone();
         }
         if (allDone) {
@@ -145,9 +170,9 @@ public final class PolicyEngine {
     /** Takes tokens for what already happened (bytes beyond the declared size), whatever the bucket holds. */
     void charge(Plan.Charge charge, long tokens) {
         if (tokens > 0) {
-            limiter.charge(charge.bucketKey(), charge.limit().spec(), tokens);
+            limiter.charge(charge.bucketKey(), charge.spec(), tokens);
         } else if (tokens < 0) {
-            limiter.refund(charge.bucketKey(), charge.limit().spec(), -tokens);
+            limiter.refund(charge.bucketKey(), charge.spec(), -tokens);
         }
     }
 
@@ -155,7 +180,7 @@ public final class PolicyEngine {
         for (int i = 0; i < probes.length; i++) {
             if (probes[i].consumed()) {
                 Plan.Charge charge = plan.charges().get(i);
-                limiter.refund(charge.bucketKey(), charge.limit().spec(), charge.tokens());
+                limiter.refund(charge.bucketKey(), charge.spec(), charge.tokens());
             }
         }
         for (Lease lease : won) {

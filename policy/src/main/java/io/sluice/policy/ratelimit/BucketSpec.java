@@ -40,6 +40,21 @@ public record BucketSpec(long capacity, long refillTokens, Duration refillPeriod
         return new BucketSpec(shareCapacity, shareTokens, sharePeriod, sync);
     }
 
+    /**
+     * The bucket with its capacity and rate multiplied by {@code factor} (an override), each at least one token.
+     * The rate stays exact: the period stretches instead of the token count being rounded.
+     */
+    public BucketSpec scaled(double factor) {
+        if (!(factor > 0)) {
+            throw new IllegalArgumentException("factor: " + factor + " (expected: > 0)");
+        }
+        long scaledCapacity = Math.max(1, Math.round(capacity * factor));
+        double exactTokens = refillTokens * factor;
+        long scaledTokens = Math.max(1, Math.round(exactTokens));
+        long periodNanos = Math.max(1, Math.round(refillPeriod.toNanos() * (scaledTokens / exactTokens)));
+        return new BucketSpec(scaledCapacity, scaledTokens, Duration.ofNanos(periodNanos), sync);
+    }
+
     public BucketConfiguration toConfiguration() {
         return BucketConfiguration.builder()
                 .addLimit(limit -> limit.capacity(capacity).refillGreedy(refillTokens, refillPeriod))

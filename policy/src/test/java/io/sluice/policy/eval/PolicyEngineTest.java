@@ -274,7 +274,8 @@ class PolicyEngineTest {
     }
 
     private static long available(PolicyEngine engine, CompiledLimit limit, Facts facts) {
-        return get(engine.limiter().available(limit.bucketKey(facts), limit.spec()));
+        Plan.Charge charge = limit.charge(facts, 0);
+        return get(engine.limiter().available(charge.bucketKey(), charge.spec()));
     }
 
     private double decisions(String rule, String outcome) {

@@ -43,8 +43,8 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest
         }
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         // A copy: the request is released when this method returns, and the answer may come later.
-        AdminRequest adminRequest = new AdminRequest(request.method().name(),
-                new QueryStringDecoder(request.uri()).path(),
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        AdminRequest adminRequest = new AdminRequest(request.method().name(), uri.path(), uri.parameters(),
                 Optional.ofNullable(request.headers().get(HttpHeaderNames.AUTHORIZATION)),
                 Optional.ofNullable(request.headers().get(HttpHeaderNames.IF_MATCH)),
                 ByteBufUtil.getBytes(request.content()));

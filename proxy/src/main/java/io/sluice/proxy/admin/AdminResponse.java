@@ -3,9 +3,11 @@ package io.sluice.proxy.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import io.sluice.config.ConfigError;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,6 +42,26 @@ record AdminResponse(int status, String contentType, Map<String, String> headers
     /** Every error the API answers has this body: {@code {"error": "..."}}. */
     static AdminResponse error(int status, String message) {
         return json(status, Map.of("error", message));
+    }
+
+    /**
+     * A 400 for a document that could not be read: every error, each with its path and line.
+     *
+     * @param what what the document was meant to be, such as {@code policy}
+     */
+    static AdminResponse invalid(String what, List<ConfigError> errors) {
+        List<Map<String, Object>> list = errors.stream().map(error -> {
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("path", error.path());
+            item.put("message", error.message());
+            item.put("line", error.line());
+            return item;
+        }).toList();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", "invalid " + what + ": " + errors.size() + (errors.size() == 1 ? " error" : " errors"));
+        body.put("valid", false);
+        body.put("errors", list);
+        return json(400, body);
     }
 
     static AdminResponse text(int status, String contentType, String body) {

@@ -2,7 +2,6 @@ package io.sluice.proxy.admin;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -14,9 +13,8 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.cluster.ClusterHealth;
 import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.cluster.LimitStore;
-import io.sluice.policy.eval.PolicyStore;
+import io.sluice.policy.cluster.NodeDirectory;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.function.Supplier;
@@ -39,14 +37,12 @@ public final class AdminServer implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the tokens cannot be read, naming every problem
      */
-    public static AdminServer start(SluiceConfig config, NodeState state, PolicyStore policies,
-                                    PrometheusMeterRegistry registry, LimitStore limits, Transport transport,
+    public static AdminServer start(SluiceConfig config, AdminServices services, Transport transport,
                                     EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
         AdminConfig admin = config.admin().orElseThrow(() -> new IllegalArgumentException(
                 "admin: (expected: an admin listener in the configuration)"));
         List<AdminToken> tokens = admin.tokens(System::getenv);
-        AdminApi api = new AdminApi(new Authenticator(tokens), admin.openHealth(), admin.openMetrics(), state,
-                policies, config.listenerNames(), registry::scrape, clusterStatus(config.cluster().mode(), limits));
+        AdminApi api = new AdminApi(new Authenticator(tokens), admin.openHealth(), admin.openMetrics(), services);
         Channel channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())
@@ -67,11 +63,14 @@ public final class AdminServer implements AutoCloseable {
         return server;
     }
 
-    private static Supplier<ClusterStatus> clusterStatus(ClusterConfig.Mode mode, LimitStore limits) {
+    /** What this node knows of its cluster, asked afresh for each request. */
+    public static Supplier<ClusterStatus> clusterStatus(ClusterConfig.Mode mode, LimitStore limits,
+                                                        NodeDirectory nodes) {
         return () -> new ClusterStatus(mode.yamlName(),
                 limits.node().map(ClusterNode::memberAddresses).orElse(List.of()),
                 limits.health().map(ClusterHealth::degraded).orElse(false),
-                limits.health().map(ClusterHealth::episodes).orElse(0L));
+                limits.health().map(ClusterHealth::episodes).orElse(0L),
+                nodes.nodes());
     }
 
     /** The bound address (the real port when the configuration asked for port 0). */

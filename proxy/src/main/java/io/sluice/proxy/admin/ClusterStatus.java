@@ -1,6 +1,7 @@
 package io.sluice.proxy.admin;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What this node knows of its cluster, for {@code GET /api/v1/cluster}.
@@ -9,10 +10,13 @@ import java.util.List;
  * @param members the Hazelcast members' addresses; empty in local mode
  * @param fallback whether limits fall back to local buckets now because the cluster does not answer in time
  * @param fallbackEpisodes fallback episodes since start
+ * @param nodes every Sluice node as it describes itself (phase, draining, sessions), this one first
  */
-record ClusterStatus(String mode, List<String> members, boolean fallback, long fallbackEpisodes) {
+public record ClusterStatus(String mode, List<String> members, boolean fallback, long fallbackEpisodes,
+                     List<Map<String, Object>> nodes) {
 
-    ClusterStatus {
+    public ClusterStatus {
         members = List.copyOf(members);
+        nodes = List.copyOf(nodes);
     }
 }

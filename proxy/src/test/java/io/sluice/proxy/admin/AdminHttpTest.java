@@ -18,16 +18,21 @@ import io.sluice.config.RuleKey;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.eval.PolicyInspector;
+import io.sluice.policy.eval.PolicyStore;
 import io.sluice.policy.eval.VersionedPolicy;
+import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.proxy.admin.AdminChannel.Response;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,13 +83,21 @@ class AdminHttpTest {
 
     private AdminChannel connect(boolean openHealth, boolean openMetrics) {
         AdminApi api = new AdminApi(new Authenticator(List.of(new AdminToken("alice", ALICE),
-                new AdminToken("bob", BOB))), openHealth, openMetrics, state, store,
+                new AdminToken("bob", BOB))), openHealth, openMetrics, services(state, engine, store,
                 new LinkedHashSet<>(List.of("mx", "relay")),
                 () -> "# TYPE sluice_cluster_members gauge\nsluice_cluster_members 1.0\n",
-                () -> new ClusterStatus("embedded", List.of("127.0.0.1:5701", "127.0.0.1:5702"), true, 3));
+                () -> new ClusterStatus("embedded", List.of("127.0.0.1:5701", "127.0.0.1:5702"), true, 3,
+                        List.of(Map.of("id", "a", "phase", "serving"), Map.of("id", "b", "phase", "draining")))));
         AdminChannel channel = new AdminChannel(api, MAX_BODY);
         channels.add(channel);
         return channel;
+    }
+
+    /** The admin API's services on one local engine, with the overrides and inspector of that engine. */
+    static AdminServices services(NodeState state, PolicyEngine engine, PolicyStore store, Set<String> listeners,
+                                  Supplier<String> metrics, Supplier<ClusterStatus> cluster) {
+        return new AdminServices(state, store, new LocalOverrideStore(engine, engine.clock()),
+                new PolicyInspector(engine), listeners, metrics, cluster, engine.clock());
     }
 
     private AdminChannel connect() {
@@ -406,7 +419,7 @@ class AdminHttpTest {
     }
 
     @Test
-    void clusterShowsThisNodeAndTheMembers() {
+    void clusterShowsThisNodeTheMembersAndEveryNodesPhase() {
         state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
 
         JsonNode cluster = connect().exchange(request("GET", "/api/v1/cluster", AS_ALICE, "")).json();
@@ -415,6 +428,8 @@ class AdminHttpTest {
                 + "\"draining\":false,\"sessions\":0,\"policy-version\":1}");
         assertThat(cluster.get("cluster").toString()).isEqualTo("{\"mode\":\"embedded\",\"members\":"
                 + "[\"127.0.0.1:5701\",\"127.0.0.1:5702\"],\"fallback\":true,\"fallback-episodes\":3}");
+        assertThat(cluster.get("nodes")).extracting(node -> node.get("id").asText(), node -> node.get("phase").asText())
+                .containsExactly(tuple("a", "serving"), tuple("b", "draining"));
     }
 
     @Test
@@ -482,8 +497,8 @@ class AdminHttpTest {
 
     @Test
     void anIdleConnectionIsClosed() {
-        AdminApi api = new AdminApi(new Authenticator(List.of()), true, true, state, store, Set.of("mx"), () -> "",
-                () -> new ClusterStatus("local", List.of(), false, 0));
+        AdminApi api = new AdminApi(new Authenticator(List.of()), true, true, services(state, engine, store,
+                Set.of("mx"), () -> "", () -> new ClusterStatus("local", List.of(), false, 0, List.of())));
         AdminChannel admin = new AdminChannel(api, MAX_BODY, Duration.ofMillis(50));
         channels.add(admin);
         admin.exchange(request("GET", "/healthz/live", "", ""));
@@ -498,8 +513,8 @@ class AdminHttpTest {
 
     @Test
     void withoutTokensOnlyTheOpenEndpointsAnswer() {
-        AdminApi api = new AdminApi(new Authenticator(List.of()), true, true, state, store, Set.of("mx"), () -> "",
-                () -> new ClusterStatus("local", List.of(), false, 0));
+        AdminApi api = new AdminApi(new Authenticator(List.of()), true, true, services(state, engine, store,
+                Set.of("mx"), () -> "", () -> new ClusterStatus("local", List.of(), false, 0, List.of())));
         AdminChannel admin = new AdminChannel(api, MAX_BODY);
         channels.add(admin);
 

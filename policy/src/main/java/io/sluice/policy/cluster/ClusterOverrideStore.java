@@ -1,0 +1,108 @@
+package io.sluice.policy.cluster;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.sluice.config.OverrideSpec;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.override.LimitOverride;
+import io.sluice.policy.override.OverrideIds;
+import io.sluice.policy.override.OverrideStore;
+import io.sluice.policy.override.OverridesInForce;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The overrides kept by the cluster, so that one made on any node is in force on all of them: one map entry per
+ * override, living until the override expires; every node listens to the map and keeps its engine in step. A node
+ * that joins takes the overrides the cluster has. They live in the cluster's memory only: a whole-cluster restart
+ * starts without any.
+ */
+public final class ClusterOverrideStore implements OverrideStore {
+
+    static final String MAP = "sluice-overrides";
+    private static final Logger log = LoggerFactory.getLogger(ClusterOverrideStore.class);
+
+    private final IMap<String, ClusterOverride> map;
+    private final OverridesInForce inForce;
+    private final Clock clock;
+
+    public ClusterOverrideStore(ClusterNode cluster, PolicyEngine engine, Clock clock) {
+        this.map = cluster.hazelcast().getMap(MAP);
+        this.inForce = new OverridesInForce(engine, clock);
+        this.clock = clock;
+        map.addEntryListener(new Listener(), true);
+        map.values().forEach(value -> inForce.put(value.override()));
+        if (!inForce.list().isEmpty()) {
+            log.info("overrides in force, from the cluster", kv("overrides", inForce.list().size()));
+        }
+    }
+
+    @Override
+    public List<LimitOverride> list() {
+        return inForce.list();
+    }
+
+    @Override
+    public CompletableFuture<LimitOverride> add(OverrideSpec spec, String createdBy) {
+        LimitOverride override = new LimitOverride(OverrideIds.next(), spec, createdBy, clock.instant());
+        long ttl = Math.max(1, Duration.between(clock.instant(), spec.expires()).toMillis());
+        return map.putAsync(override.id(), new ClusterOverride(override), ttl, TimeUnit.MILLISECONDS)
+                .toCompletableFuture()
+                .thenApply(previous -> {
+                    // In force here at once; the other nodes follow as the entry reaches them.
+                    inForce.put(override);
+                    return override;
+                });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> remove(String id) {
+        return map.removeAsync(id).toCompletableFuture().thenApply(previous -> {
+            inForce.remove(id);
+            return previous != null;
+        });
+    }
+
+    /** Every change of the map, on every node (its own included: putting or removing twice changes nothing). */
+    private final class Listener implements EntryAddedListener<String, ClusterOverride>,
+            EntryUpdatedListener<String, ClusterOverride>, EntryRemovedListener<String, ClusterOverride>,
+            EntryExpiredListener<String, ClusterOverride>, EntryEvictedListener<String, ClusterOverride> {
+
+        @Override
+        public void entryAdded(EntryEvent<String, ClusterOverride> event) {
+            inForce.put(event.getValue().override());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, ClusterOverride> event) {
+            inForce.put(event.getValue().override());
+        }
+
+        @Override
+        public void entryRemoved(EntryEvent<String, ClusterOverride> event) {
+            inForce.remove(event.getKey());
+        }
+
+        @Override
+        public void entryExpired(EntryEvent<String, ClusterOverride> event) {
+            inForce.remove(event.getKey());
+        }
+
+        @Override
+        public void entryEvicted(EntryEvent<String, ClusterOverride> event) {
+            inForce.remove(event.getKey());
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.sluice.policy.cluster;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Sluice nodes of the cluster as each describes itself (phase, sessions, policy version): every node publishes
+ * its card every second with a short lifetime, and keeps every other card as the map's events bring it, so that
+ * listing them asks no one. A node that dies stops publishing and drops off the list within the lifetime; one that
+ * stops takes its card with it.
+ */
+public final class NodeDirectory implements AutoCloseable {
+
+    static final String MAP = "sluice-nodes";
+    private static final long PUBLISH_MILLIS = 1_000;
+    private static final long LIFETIME_MILLIS = 5_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, Object>> CARD = new TypeReference<>() {
+    };
+    private static final Logger log = LoggerFactory.getLogger(NodeDirectory.class);
+
+    private final String nodeId;
+    private final Supplier<Map<String, Object>> card;
+    private final Optional<IMap<String, String>> map;
+    private final Map<String, Map<String, Object>> others = new ConcurrentHashMap<>();
+    private final Optional<ScheduledExecutorService> publisher;
+
+    private NodeDirectory(String nodeId, Supplier<Map<String, Object>> card, Optional<IMap<String, String>> map,
+                          Optional<ScheduledExecutorService> publisher) {
+        this.nodeId = nodeId;
+        this.card = card;
+        this.map = map;
+        this.publisher = publisher;
+    }
+
+    /** This node alone: the list has its card only. */
+    public static NodeDirectory alone(Supplier<Map<String, Object>> card) {
+        return new NodeDirectory("local", card, Optional.empty(), Optional.empty());
+    }
+
+    /** Publishes this node's card to the cluster and follows the others'. */
+    public static NodeDirectory in(ClusterNode cluster, Supplier<Map<String, Object>> card) {
+        IMap<String, String> map = cluster.hazelcast().getMap(MAP);
+        ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sluice-node-directory");
+            thread.setDaemon(true);
+            return thread;
+        });
+        NodeDirectory directory = new NodeDirectory(cluster.nodeId(), card, Optional.of(map), Optional.of(publisher));
+        map.addEntryListener(directory.new Listener(), true);
+        map.forEach(directory::remember);
+        publisher.scheduleWithFixedDelay(directory::publish, 0, PUBLISH_MILLIS, TimeUnit.MILLISECONDS);
+        return directory;
+    }
+
+    /** Every node's card, this node's first (fresh), then the others by id; each card has its {@code id}. */
+    public List<Map<String, Object>> nodes() {
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        nodes.add(withId(nodeId, card.get()));
+        others.entrySet().stream()
+                .filter(entry -> !entry.getKey().equals(nodeId))
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(entry -> nodes.add(withId(entry.getKey(), entry.getValue())));
+        return nodes;
+    }
+
+    private static Map<String, Object> withId(String id, Map<String, Object> card) {
+        Map<String, Object> withId = new LinkedHashMap<>();
+        withId.put("id", id);
+        withId.putAll(card);
+        return withId;
+    }
+
+    private void publish() {
+        try {
+            map.orElseThrow().put(nodeId, JSON.writeValueAsString(card.get()), LIFETIME_MILLIS,
+                    TimeUnit.MILLISECONDS);
+        } catch (RuntimeException | JsonProcessingException e) {
+            // The cluster may be away for a while; the next round tries again.
+            log.debug("publishing this node's card failed: {}", e.toString());
+        }
+    }
+
+    private void remember(String id, String json) {
+        try {
+            others.put(id, JSON.readValue(json, CARD));
+        } catch (JsonProcessingException e) {
+            log.warn("unreadable node card; ignored", e);
+        }
+    }
+
+    /** Stops publishing and takes this node's card off the list. */
+    @Override
+    public void close() {
+        publisher.ifPresent(ScheduledExecutorService::shutdownNow);
+        map.ifPresent(cards -> {
+            try {
+                cards.delete(nodeId);
+            } catch (RuntimeException e) {
+                log.debug("removing this node's card failed: {}", e.toString());
+            }
+        });
+    }
+
+    private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
+            EntryRemovedListener<String, String>, EntryExpiredListener<String, String> {
+
+        @Override
+        public void entryAdded(EntryEvent<String, String> event) {
+            remember(event.getKey(), event.getValue());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, String> event) {
+            remember(event.getKey(), event.getValue());
+        }
+
+        @Override
+        public void entryRemoved(EntryEvent<String, String> event) {
+            others.remove(event.getKey());
+        }
+
+        @Override
+        public void entryExpired(EntryEvent<String, String> event) {
+            others.remove(event.getKey());
+        }
+    }
+}

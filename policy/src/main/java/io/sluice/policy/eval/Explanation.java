@@ -1,0 +1,60 @@
+package io.sluice.policy.eval;
+
+import io.sluice.config.RuleKey.Stage;
+import io.sluice.policy.model.Decision;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the live policy would do with a hypothetical session, step by step, without taking a token or a slot.
+ *
+ * @param steps the requests the session makes, up to the first that ends it
+ * @param outcome what the session comes to
+ */
+public record Explanation(List<Step> steps, Outcome outcome) {
+
+    public Explanation {
+        steps = List.copyOf(steps);
+    }
+
+    /** What the session comes to. */
+    public enum Outcome {
+        /** Refused at connection: the client gets the refusal instead of the greeting. */
+        CONNECTION_REFUSED,
+        /** Refused at MAIL: the message is not taken now. */
+        MESSAGE_REFUSED,
+        /** Every recipient refused: the message is not taken now. */
+        RECIPIENTS_REFUSED,
+        /** Some recipients refused: the message goes to the others, the client retries the rest later. */
+        PARTIALLY_ADMITTED,
+        /** Passed on to the next hop. */
+        ADMITTED
+    }
+
+    /**
+     * One request of the session.
+     *
+     * @param subject the recipient, at RCPT; empty at other stages
+     * @param decision what the policy answers
+     * @param rules every rule that applies to the request, in the order they are asked
+     */
+    public record Step(Stage stage, Optional<String> subject, Decision decision, List<RuleCheck> rules) {
+        public Step {
+            rules = List.copyOf(rules);
+        }
+    }
+
+    /**
+     * One rule asked for one request.
+     *
+     * @param key the rule's key for the request, such as {@code 198.51.100.0/24}
+     * @param cost tokens (or one slot) the request takes
+     * @param available tokens (or free slots) there are now, less what earlier steps of this session would take
+     * @param enough whether the request fits
+     * @param shadow whether the rule only counts
+     * @param override the id of the override in force for this key
+     */
+    public record RuleCheck(String rule, String key, long cost, long available, boolean enough, boolean shadow,
+                            Optional<String> override) {
+    }
+}

@@ -1,0 +1,28 @@
+package io.sluice.policy.override;
+
+import io.sluice.config.OverrideSpec;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * An override as it is kept: what it changes, and who made it when, under an id to list and remove it by.
+ *
+ * @param id unique among the overrides of a cluster
+ * @param spec the rule, where, by how much, and until when
+ * @param createdBy the name of the admin token that made it
+ * @param created when it was made
+ */
+public record LimitOverride(String id, OverrideSpec spec, String createdBy, Instant created) {
+
+    public LimitOverride {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(createdBy, "createdBy");
+        Objects.requireNonNull(created, "created");
+    }
+
+    /** Whether it applies at {@code epochMillis}: from its creation until it expires. */
+    public boolean activeAt(long epochMillis) {
+        return epochMillis < spec.expires().toEpochMilli();
+    }
+}

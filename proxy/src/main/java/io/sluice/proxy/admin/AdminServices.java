@@ -1,0 +1,33 @@
+package io.sluice.proxy.admin;
+
+import io.sluice.policy.eval.PolicyInspector;
+import io.sluice.policy.eval.PolicyStore;
+import io.sluice.policy.override.OverrideStore;
+import io.sluice.proxy.lifecycle.NodeState;
+import java.time.Clock;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * What the admin API works on.
+ *
+ * @param state this node's phase and sessions
+ * @param policies the policy in force and its version
+ * @param overrides the overrides of the policy's rules
+ * @param inspector buckets and explanations of the live policy
+ * @param listenerNames the listeners a policy's rules may name
+ * @param metrics the Prometheus text exposition of every meter
+ * @param cluster what this node knows of its cluster, asked afresh for each request
+ * @param clock the time overrides start and expire by
+ */
+public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
+                     Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
+                     Clock clock) {
+
+    public AdminServices {
+        // In the configuration's order, which is the order errors list them in.
+        listenerNames = Collections.unmodifiableSet(new LinkedHashSet<>(listenerNames));
+    }
+}
