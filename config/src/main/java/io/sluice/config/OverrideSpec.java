@@ -1,6 +1,7 @@
 package io.sluice.config;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 
 /**
@@ -26,7 +27,8 @@ public record OverrideSpec(String rule, RuleMatch match, double factor, Instant 
             throw new IllegalArgumentException("factor: " + factor + " (expected: above 0, at most " + MAX_FACTOR
                     + ")");
         }
-        Objects.requireNonNull(expires, "expires");
+        // Milliseconds, as the cluster keeps it: the same override reads the same on every node.
+        expires = expires.truncatedTo(ChronoUnit.MILLIS);
         Objects.requireNonNull(reason, "reason");
     }
 }

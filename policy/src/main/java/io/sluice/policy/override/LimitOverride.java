@@ -2,6 +2,7 @@ package io.sluice.policy.override;
 
 import io.sluice.config.OverrideSpec;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 
 /**
@@ -18,7 +19,8 @@ public record LimitOverride(String id, OverrideSpec spec, String createdBy, Inst
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(createdBy, "createdBy");
-        Objects.requireNonNull(created, "created");
+        // Milliseconds, as the cluster keeps it: the same override reads the same on every node.
+        created = created.truncatedTo(ChronoUnit.MILLIS);
     }
 
     /** Whether it applies at {@code epochMillis}: from its creation until it expires. */

@@ -65,6 +65,27 @@ class BucketSpecPropertiesTest {
         assertThat(whole.shareOf(1)).isEqualTo(whole);
     }
 
+    /** An override's factor scales the rate exactly (up to the period's nanosecond) and the burst by rounding. */
+    @Property
+    void scaledRefillsAtTheFactorTimesTheRate(@ForAll("specs") BucketSpec rule, @ForAll("factors") double factor) {
+        BucketSpec scaled = rule.scaled(factor);
+
+        double wanted = rule.refillTokens() * factor / rule.refillPeriod().toNanos();
+        double got = (double) scaled.refillTokens() / scaled.refillPeriod().toNanos();
+        // The period is rounded to whole nanoseconds: half a nanosecond of it, at most.
+        double tolerance = wanted * 0.5 / scaled.refillPeriod().toNanos() + 1e-12 * wanted;
+        assertThat(got).as("%s × %s", rule, factor).isCloseTo(wanted, org.assertj.core.data.Offset.offset(
+                Math.max(tolerance, wanted * 1e-9)));
+        assertThat(scaled.capacity()).isEqualTo(Math.max(1, Math.round(rule.capacity() * factor)));
+        assertThat(scaled.refillTokens()).isGreaterThanOrEqualTo(1);
+        assertThat(scaled.sync()).isEqualTo(rule.sync());
+    }
+
+    @Provide
+    Arbitrary<Double> factors() {
+        return Arbitraries.doubles().between(0.001, 1000).ofScale(3).filter(factor -> factor > 0);
+    }
+
     @Provide
     Arbitrary<BucketSpec> specs() {
         return Combinators.combine(
