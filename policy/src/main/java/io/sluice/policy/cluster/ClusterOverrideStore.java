@@ -12,7 +12,6 @@ import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.sluice.config.OverrideSpec;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.override.LimitOverride;
-import io.sluice.policy.override.OverrideIds;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.policy.override.OverridesInForce;
 import java.time.Clock;
@@ -56,7 +55,7 @@ public final class ClusterOverrideStore implements OverrideStore {
 
     @Override
     public CompletableFuture<LimitOverride> add(OverrideSpec spec, String createdBy) {
-        LimitOverride override = new LimitOverride(OverrideIds.next(), spec, createdBy, clock.instant());
+        LimitOverride override = LimitOverride.create(spec, createdBy, clock);
         long ttl = Math.max(1, Duration.between(clock.instant(), spec.expires()).toMillis());
         return map.putAsync(override.id(), new ClusterOverride(override), ttl, TimeUnit.MILLISECONDS)
                 .toCompletableFuture()

@@ -1,6 +1,7 @@
 package io.sluice.policy.override;
 
 import io.sluice.config.OverrideSpec;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
@@ -21,6 +22,11 @@ public record LimitOverride(String id, OverrideSpec spec, String createdBy, Inst
         Objects.requireNonNull(createdBy, "createdBy");
         // Milliseconds, as the cluster keeps it: the same override reads the same on every node.
         created = created.truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    /** A new override under a new id, made now by {@code createdBy}. */
+    public static LimitOverride create(OverrideSpec spec, String createdBy, Clock clock) {
+        return new LimitOverride(OverrideIds.next(), spec, createdBy, clock.instant());
     }
 
     /** Whether it applies at {@code epochMillis}: from its creation until it expires. */

@@ -24,7 +24,7 @@ public final class LocalOverrideStore implements OverrideStore {
 
     @Override
     public CompletableFuture<LimitOverride> add(OverrideSpec spec, String createdBy) {
-        LimitOverride override = new LimitOverride(OverrideIds.next(), spec, createdBy, clock.instant());
+        LimitOverride override = LimitOverride.create(spec, createdBy, clock);
         inForce.put(override);
         return CompletableFuture.completedFuture(override);
     }

@@ -4,7 +4,7 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /** Ids for overrides: short enough to type in a {@code DELETE}, random enough never to meet twice in a cluster. */
-public final class OverrideIds {
+final class OverrideIds {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -12,7 +12,7 @@ public final class OverrideIds {
     }
 
     /** Twelve hex digits: 48 random bits. */
-    public static String next() {
+    static String next() {
         byte[] bytes = new byte[6];
         RANDOM.nextBytes(bytes);
         return HexFormat.of().formatHex(bytes);

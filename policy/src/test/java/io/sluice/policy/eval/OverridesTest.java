@@ -1,5 +1,6 @@
 package io.sluice.policy.eval;
 
+import static io.sluice.policy.eval.CompiledPolicyTest.address;
 import static io.sluice.policy.eval.Rules.clientNets;
 import static io.sluice.policy.eval.Rules.limit;
 import static io.sluice.policy.eval.Rules.sessions;
@@ -20,7 +21,6 @@ import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -145,13 +145,6 @@ class OverridesTest {
         return Facts.connect("mx", address(client));
     }
 
-    private static InetAddress address(String literal) {
-        try {
-            return InetAddress.getByName(literal);
-        } catch (java.net.UnknownHostException e) {
-            throw new AssertionError(e);
-        }
-    }
 
     /** A wall clock that moves only when the test says so. */
     static final class MutableClock extends Clock {

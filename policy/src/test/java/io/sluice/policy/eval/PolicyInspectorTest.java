@@ -1,5 +1,6 @@
 package io.sluice.policy.eval;
 
+import static io.sluice.policy.eval.CompiledPolicyTest.address;
 import static io.sluice.policy.eval.Rules.clientNets;
 import static io.sluice.policy.eval.Rules.limit;
 import static io.sluice.policy.eval.Rules.sessions;
@@ -19,7 +20,6 @@ import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -138,11 +138,4 @@ class PolicyInspectorTest {
         return Facts.connect("mx", address(client));
     }
 
-    private static InetAddress address(String literal) {
-        try {
-            return InetAddress.getByName(literal);
-        } catch (java.net.UnknownHostException e) {
-            throw new AssertionError(e);
-        }
-    }
 }

@@ -2,10 +2,11 @@ package io.sluice.proxy.admin;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.LimitRule;
-import io.sluice.config.ConcurrencyRule;
+import io.sluice.config.OverrideSpec;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.PolicyDocument;
 import io.sluice.policy.eval.PolicyStore;
@@ -57,7 +58,7 @@ final class OverrideEndpoints {
         }
         PolicyConfig policy = policies.current().policy();
         try {
-            var spec = ConfigLoader.parseOverride(text.get(), PolicyEndpoints.REQUEST_BODY, policy, clock.instant());
+            OverrideSpec spec = ConfigLoader.parseOverride(text.get(), PolicyEndpoints.REQUEST_BODY, policy, clock.instant());
             return overrides.add(spec, actor).thenApply(added -> {
                 audit.info("override added {} {} {} {} {} {}", kv("actor", actor), kv("action", "override.add"),
                         kv("override", added.id()), kv("rule", spec.rule()), kv("factor", spec.factor()),
