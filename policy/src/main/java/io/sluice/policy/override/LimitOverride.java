@@ -29,7 +29,7 @@ public record LimitOverride(String id, OverrideSpec spec, String createdBy, Inst
         return new LimitOverride(OverrideIds.next(), spec, createdBy, clock.instant());
     }
 
-    /** Whether it applies at {@code epochMillis}: from its creation until it expires. */
+    /** Whether it still applies at {@code epochMillis}: until it expires. */
     public boolean activeAt(long epochMillis) {
         return epochMillis < spec.expires().toEpochMilli();
     }

@@ -4,7 +4,7 @@ import io.sluice.policy.eval.PolicyEngine;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +17,7 @@ public final class OverridesInForce {
 
     private final PolicyEngine engine;
     private final Clock clock;
-    private final Map<String, LimitOverride> byId = new LinkedHashMap<>();
+    private final Map<String, LimitOverride> byId = new HashMap<>();
 
     public OverridesInForce(PolicyEngine engine, Clock clock) {
         this.engine = engine;
@@ -40,7 +40,7 @@ public final class OverridesInForce {
         if (byId.values().stream().anyMatch(this::expired)) {
             dropExpiredAndApply();
         }
-        return List.copyOf(byId.values());
+        return oldestFirst();
     }
 
     private boolean expired(LimitOverride override) {
@@ -49,8 +49,13 @@ public final class OverridesInForce {
 
     private void dropExpiredAndApply() {
         byId.values().removeIf(this::expired);
+        engine.override(oldestFirst());
+    }
+
+    // Events from the cluster may arrive in any order; the time each was made does not change.
+    private List<LimitOverride> oldestFirst() {
         List<LimitOverride> ordered = new ArrayList<>(byId.values());
         ordered.sort(Comparator.comparing(LimitOverride::created).thenComparing(LimitOverride::id));
-        engine.override(ordered);
+        return List.copyOf(ordered);
     }
 }
