@@ -1,11 +1,6 @@
 package io.sluice.proxy.inbound;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.BackendTls;
 import io.sluice.config.HostPort;
@@ -13,7 +8,7 @@ import io.sluice.config.SmtpTimeouts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.session.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpReply;
-import io.sluice.proxy.smtp.SmtpReplyDecoder;
+import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -106,30 +101,10 @@ final class BackendConnector {
 
     /** A TCP connection to the server with the reply decoder in place; nothing read yet. */
     CompletableFuture<BackendConnection> connect(EventLoop loop, BackendServer server) {
-        BackendConnection connection = new BackendConnection(server, timeouts.backendDataBlock());
         HostPort address = server.address();
-        ChannelFuture connected = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) pool.config().connectTimeout().toMillis())
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel channel) {
-                        channel.pipeline()
-                                .addLast("replies", new SmtpReplyDecoder())
-                                .addLast("backend", connection);
-                    }
-                })
-                .connect(InetSocketAddress.createUnresolved(address.host(), address.port()));
-        CompletableFuture<BackendConnection> result = new CompletableFuture<>();
-        connected.addListener(future -> {
-            if (future.isSuccess()) {
-                result.complete(connection);
-            } else {
-                result.completeExceptionally(future.cause());
-            }
-        });
-        return result;
+        return SmtpClientConnection.connect(loop, transport.socketChannelClass(),
+                InetSocketAddress.createUnresolved(address.host(), address.port()), null,
+                pool.config().connectTimeout(), new BackendConnection(server, timeouts.backendDataBlock()));
     }
 
     private CompletableFuture<BackendConnection> handshake(BackendConnection connection) {
@@ -154,7 +129,7 @@ final class BackendConnector {
         HostPort address = connection.server().address();
         return connection.request("STARTTLS", timeouts.backendCommand())
                 .thenCompose(reply -> expect(connection, reply, 220, "STARTTLS"))
-                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port()))
+                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port(), false))
                 // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                 .thenCompose(ignored -> ehlo(connection));
     }

@@ -17,6 +17,7 @@ import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
 import io.sluice.proxy.smtp.SmtpFrame;
+import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.Xtext;
