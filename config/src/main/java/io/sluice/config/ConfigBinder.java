@@ -147,9 +147,10 @@ final class ConfigBinder {
             pool = poolValue.required(POOL_REFERENCE);
             checkPoolExists(pool, poolValue);
         }
-        Value proxyValue = section.get("proxy-protocol");
-        Optional<ProxyProtocolConfig> proxyProtocol =
-                proxyValue.isPresent() ? Optional.ofNullable(proxyProtocol(proxyValue.section())) : Optional.empty();
+        // MTAs relay straight to an outbound listener: no balancer in between tells their address.
+        Value proxyValue = outbound ? null : section.get("proxy-protocol");
+        Optional<ProxyProtocolConfig> proxyProtocol = proxyValue != null && proxyValue.isPresent()
+                ? Optional.ofNullable(proxyProtocol(proxyValue.section())) : Optional.empty();
         Value tlsValue = section.get("tls");
         Optional<TlsConfig> tls =
                 tlsValue.isPresent() ? Optional.ofNullable(tls(tlsValue.section())) : Optional.empty();

@@ -12,10 +12,12 @@ import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.eval.PolicyStore;
 import io.sluice.proxy.admin.AdminServer;
+import io.sluice.proxy.egress.OutboundService;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,12 +45,14 @@ public final class SluiceServer implements AutoCloseable {
     private final NodeState state;
     private final Optional<AdminServer> admin;
     private final InboundService inbound;
+    private final OutboundService outbound;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SluiceServer(EventLoopGroup boss, EventLoopGroup workers, PrometheusMeterRegistry registry,
                          LimitStore limits, PolicyEngine policy, PolicyStore policies, NodeState state,
-                         Optional<AdminServer> admin, InboundService inbound, DrainConfig drain) {
+                         Optional<AdminServer> admin, InboundService inbound, OutboundService outbound,
+                         DrainConfig drain) {
         this.boss = boss;
         this.workers = workers;
         this.registry = registry;
@@ -58,7 +62,8 @@ public final class SluiceServer implements AutoCloseable {
         this.state = state;
         this.admin = admin;
         this.inbound = inbound;
-        DrainController controller = new DrainController(drain, state, List.of(inbound), this::close);
+        this.outbound = outbound;
+        DrainController controller = new DrainController(drain, state, List.of(inbound, outbound), this::close);
         state.drainWith(controller::start);
         Gauge.builder("sluice.sessions.active", state, NodeState::sessions)
                 .description("client sessions open now").register(registry);
@@ -88,9 +93,16 @@ public final class SluiceServer implements AutoCloseable {
                         workers));
             }
             InboundService inbound = InboundService.start(config, policy, transport, boss, workers);
-            state.countSessionsWith(inbound::openSessions);
+            OutboundService outbound;
+            try {
+                outbound = OutboundService.start(config, policy, transport, boss, workers, registry);
+            } catch (Exception e) {
+                inbound.close();
+                throw e;
+            }
+            state.countSessionsWith(() -> inbound.openSessions() + outbound.openSessions());
             SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, state, admin,
-                    inbound, config.drain());
+                    inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             return server;
         } catch (Exception e) {
@@ -104,7 +116,14 @@ public final class SluiceServer implements AutoCloseable {
 
     /** The bound address of each listener by name. */
     public Map<String, InetSocketAddress> addresses() {
-        return inbound.addresses();
+        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>(inbound.addresses());
+        addresses.putAll(outbound.addresses());
+        return addresses;
+    }
+
+    /** The outbound relay, whose egress pools' sources can be suspended and resumed at runtime. */
+    public OutboundService outbound() {
+        return outbound;
     }
 
     public PrometheusMeterRegistry registry() {
@@ -147,6 +166,7 @@ public final class SluiceServer implements AutoCloseable {
         }
         try {
             inbound.close();
+            outbound.close();
             admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
