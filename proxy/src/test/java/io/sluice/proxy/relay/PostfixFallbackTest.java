@@ -22,15 +22,39 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/**
- * A real Postfix as the sending MTA, with {@code relayhost} and {@code smtp_fallback_relay} both pointing at
- * Sluice's two outbound listeners: mail whose first attempt fails falls back, and leaves from the fallback pool
- * only.
- */
+/** A real Postfix as the sending MTA, relaying through Sluice's outbound listeners. */
 class PostfixFallbackTest {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
 
+    /** What the README says about Postfix behind an outbound listener, observed. */
+    @Test
+    void aMessageToTwoDomainsReachesBothInSeparateTransactions() throws Exception {
+        int mxPort = ExternalTool.freePortOnEveryAddress();
+        try (TestDnsServer dns = TestDnsServer.start()
+                     .mx("a.test", 300, 10, "mx.a.test").address("mx.a.test", 300, "127.0.0.2")
+                     .mx("b.test", 300, 10, "mx.b.test").address("mx.b.test", 300, "127.0.0.3");
+             SmtpSinkProcess mxA = SmtpSinkProcess.startAt("127.0.0.2", mxPort);
+             SmtpSinkProcess mxB = SmtpSinkProcess.startAt("127.0.0.3", mxPort);
+             RunningOutbound sluice = RunningOutbound.resolvingWith(dns.hostPort(), mxPort).start();
+             PostfixInstance postfix = PostfixInstance.start(mxA, Map.of(
+                     "relayhost", "[127.0.0.1]:" + sluice.port()))) {
+            SwaksRun run = SwaksRun.send(postfix.port(), "--to", "one@a.test,two@b.test", "--header",
+                    "Subject: two domains");
+
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(mxA.awaitMessages(1, WAIT).get(0).rcptArgs()).containsExactly("<one@a.test>");
+            assertThat(mxB.awaitMessages(1, WAIT).get(0).rcptArgs()).containsExactly("<two@b.test>");
+            // Postfix sends both in one transaction (one next hop, the relayhost), defers the 452, retries later.
+            assertThat(postfix.awaitLog("to=<two@b.test>, relay=127.0.0.1[127.0.0.1]:" + sluice.port(), WAIT))
+                    .contains("dsn=4.5.3, status=deferred");
+        }
+    }
+
+    /**
+     * {@code relayhost} and {@code smtp_fallback_relay} both point at Sluice: mail whose first attempt fails falls
+     * back, and leaves from the fallback pool only.
+     */
     @Test
     void mailRefusedByTheRelayhostLeavesFromTheFallbackPoolOnly() throws Exception {
         int mxPort = ExternalTool.freePortOnEveryAddress();
