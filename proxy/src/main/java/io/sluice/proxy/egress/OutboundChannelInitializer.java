@@ -1,7 +1,7 @@
 package io.sluice.proxy.egress;
 
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.group.ChannelGroup;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.netty.channel.socket.SocketChannel;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 
@@ -13,9 +13,9 @@ import io.sluice.proxy.smtp.SmtpFrameDecoder;
 final class OutboundChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     private final OutboundContext context;
-    private final ChannelGroup clients;
+    private final ClientSessions clients;
 
-    OutboundChannelInitializer(OutboundContext context, ChannelGroup clients) {
+    OutboundChannelInitializer(OutboundContext context, ClientSessions clients) {
         this.context = context;
         this.clients = clients;
     }

@@ -7,10 +7,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
@@ -18,32 +15,24 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.lifecycle.Drainable;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The outbound relay: the egress pools, the MX resolver, and the outbound listeners delivering through them. */
 public final class OutboundService implements Drainable, AutoCloseable {
 
-    /** The user event that tells a session the node is draining. */
-    static final Object GOODBYE = new Object() {
-        @Override
-        public String toString() {
-            return "GOODBYE";
-        }
-    };
-
     private static final Logger log = LoggerFactory.getLogger(OutboundService.class);
 
     private final EgressPools pools;
     private final Map<String, Channel> listeners = new LinkedHashMap<>();
-    private final ChannelGroup clients = new DefaultChannelGroup("outbound-clients", GlobalEventExecutor.INSTANCE);
+    private final ClientSessions clients = new ClientSessions("outbound-clients");
 
     private OutboundService(EgressPools pools) {
         this.pools = pools;
@@ -114,7 +103,7 @@ public final class OutboundService implements Drainable, AutoCloseable {
 
     @Override
     public void sayGoodbye() {
-        clients.forEach(channel -> channel.pipeline().fireUserEventTriggered(GOODBYE));
+        clients.sayGoodbye();
     }
 
     @Override
@@ -124,7 +113,7 @@ public final class OutboundService implements Drainable, AutoCloseable {
 
     @Override
     public void closeAll() {
-        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        clients.closeAll();
     }
 
     @Override

@@ -7,11 +7,12 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-import io.sluice.config.RuleReply;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.session.ClientInfo;
+import io.sluice.proxy.session.PolicyAnswers;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
@@ -19,19 +20,18 @@ import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.MailPath;
 import io.sluice.proxy.smtp.PathParser;
 import io.sluice.proxy.smtp.ServerStartTls;
+import io.sluice.proxy.smtp.SmtpClientConnection;
 import io.sluice.proxy.smtp.SmtpFrame;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -48,7 +48,6 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(OutboundSessionHandler.class);
     private static final Logger transactions = LoggerFactory.getLogger("io.sluice.transaction");
-    private static final Logger limitLog = LoggerFactory.getLogger("io.sluice.limit");
 
     // RFC 3463 X.7.1: delivery not authorised.
     static final SmtpReply CLIENT_NOT_ALLOWED = SmtpReply.of(554, "5.7.1", "Access denied: relaying not permitted");
@@ -114,7 +113,7 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event == OutboundService.GOODBYE) {
+        if (event == ClientSessions.GOODBYE) {
             draining = true;
             if (session != null && !closed && session.idle()) {
                 run(session.onShutdown());
@@ -140,34 +139,12 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
                 : session.onConnectionLimited(limited(decision))));
     }
 
-    /** Continues with the policy's decision on the event loop, after its tarpit delay if it has one. */
     private void whenDecided(CompletableFuture<Decision> decided, Consumer<Decision> then) {
-        Decision now = decided.getNow(null);
-        if (now != null && now.delay().isZero()) {
-            then.accept(now);
-            return;
-        }
-        decided.whenComplete((decision, error) -> {
-            Runnable proceed = () -> {
-                if (!closed) {
-                    then.accept(decision);
-                }
-            };
-            long delay = decision.delay().toNanos();
-            if (delay == 0) {
-                ctx.executor().execute(proceed);
-            } else {
-                ctx.executor().schedule(proceed, delay, TimeUnit.NANOSECONDS);
-            }
-        });
+        PolicyAnswers.whenDecided(decided, ctx.executor(), () -> closed, then);
     }
 
     private SmtpReply limited(Decision decision) {
-        RuleReply reply = decision.reply();
-        limitLog.debug("limited", kv("session", client.sessionId()), kv("listener", client.listener()),
-                kv("client_ip", client.ip()), kv("rule", decision.rule().orElse("")), kv("reply", reply.code()),
-                kv("retry_after_ms", decision.retryAfter().toMillis()));
-        return SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
+        return PolicyAnswers.refusal(decision, client);
     }
 
     @Override
@@ -251,7 +228,7 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
             ServerStartTls.begin(ctx, framer, context.tls(), startTls.reply(), failure -> {
                 if (failure != null) {
                     log.debug("TLS handshake failed", kv("session", client.sessionId()),
-                            kv("error", RemoteConnector.rootMessage(failure)));
+                            kv("error", SmtpClientConnection.rootMessage(failure)));
                     ctx.close();
                     return;
                 }
@@ -376,7 +353,7 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
                                 : UNREACHABLE;
                         log.info("no mail exchanger reachable", kv("session", client.sessionId()),
                                 kv("destination_domain", domain), kv("pool", context.pool().name()),
-                                kv("source", source.toString()), kv("error", RemoteConnector.rootMessage(error)));
+                                kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
                         run(session.onBackendReply(refusal));
                         return;
                     }
@@ -461,7 +438,7 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void remoteFailed(Throwable error) {
         log.info("remote lost", kv("session", client.sessionId()), kv("mx", lastRemote),
-                kv("error", RemoteConnector.rootMessage(error)));
+                kv("error", SmtpClientConnection.rootMessage(error)));
         dropRemote();
         run(session.onBackendLost());
     }

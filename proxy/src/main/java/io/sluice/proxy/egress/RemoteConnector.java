@@ -9,7 +9,6 @@ import io.sluice.config.SmtpTimeouts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.session.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
-import io.sluice.proxy.smtp.SmtpReply;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -96,14 +95,14 @@ final class RemoteConnector {
                         return;
                     }
                     log.debug("mail exchanger failed, trying the next", kv("mx", connection.toString()),
-                            kv("source", source.toString()), kv("error", rootMessage(error)));
+                            kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
                     attempt(loop, pool, source, attempts, index + 1, error, result);
                 });
     }
 
     private CompletableFuture<RemoteConnection> handshake(RemoteConnection connection, EgressTls tls) {
         return connection.awaitReply(timeouts.backendGreeting())
-                .thenCompose(greeting -> expect(connection, greeting, 220, "greeting"))
+                .thenCompose(greeting -> connection.expect(greeting, 220, "greeting"))
                 .thenCompose(ignored -> ehlo(connection))
                 .thenCompose(ignored -> switch (tls) {
                     case NONE -> CompletableFuture.completedFuture(connection);
@@ -117,7 +116,7 @@ final class RemoteConnector {
     private CompletableFuture<RemoteConnection> startTls(RemoteConnection connection, boolean verify) {
         SslContext context = verify ? verifiedTls : opportunisticTls;
         return connection.request("STARTTLS", timeouts.backendCommand())
-                .thenCompose(reply -> expect(connection, reply, 220, "STARTTLS"))
+                .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(context, connection.host().name(), remotePort, verify))
                 .thenCompose(ignored -> {
                     connection.tlsStarted();
@@ -128,32 +127,16 @@ final class RemoteConnector {
 
     private CompletableFuture<RemoteConnection> ehlo(RemoteConnection connection) {
         return connection.request("EHLO " + connection.source().helo(), timeouts.backendCommand())
-                .thenCompose(reply -> expect(connection, reply, 250, "EHLO"))
+                .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
                 .thenApply(reply -> {
                     connection.capabilities(BackendCapabilities.fromEhlo(reply));
                     return connection;
                 });
     }
 
-    private static CompletableFuture<SmtpReply> expect(RemoteConnection connection, SmtpReply reply, int code,
-                                                       String stage) {
-        if (reply.code() == code) {
-            return CompletableFuture.completedFuture(reply);
-        }
-        return refuse(connection, "answered " + stage + " with " + reply);
-    }
-
     private static <T> CompletableFuture<T> refuse(RemoteConnection connection, String why) {
         connection.abort();
         return CompletableFuture.failedFuture(new IOException(connection + " " + why));
-    }
-
-    static String rootMessage(Throwable error) {
-        Throwable cause = error;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
-        }
-        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
     }
 
     /** A delivery was about to leave from an address of another pool than its own; it did not. */

@@ -7,7 +7,6 @@ import io.sluice.config.HostPort;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.session.BackendCapabilities;
-import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -109,7 +108,7 @@ final class BackendConnector {
 
     private CompletableFuture<BackendConnection> handshake(BackendConnection connection) {
         return connection.awaitReply(timeouts.backendGreeting())
-                .thenCompose(greeting -> expect(connection, greeting, 220, "greeting"))
+                .thenCompose(greeting -> connection.expect(greeting, 220, "greeting"))
                 .thenCompose(ignored -> {
                     if (tls != null) {
                         return ehlo(connection).thenCompose(this::startTls);
@@ -128,7 +127,7 @@ final class BackendConnector {
     private CompletableFuture<BackendConnection> startTls(BackendConnection connection) {
         HostPort address = connection.server().address();
         return connection.request("STARTTLS", timeouts.backendCommand())
-                .thenCompose(reply -> expect(connection, reply, 220, "STARTTLS"))
+                .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port(), false))
                 // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                 .thenCompose(ignored -> ehlo(connection));
@@ -136,28 +135,14 @@ final class BackendConnector {
 
     private CompletableFuture<BackendConnection> ehlo(BackendConnection connection) {
         return connection.request("EHLO " + hostname, timeouts.backendCommand())
-                .thenCompose(reply -> expect(connection, reply, 250, "EHLO"))
+                .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
                 .thenApply(reply -> {
                     connection.capabilities(BackendCapabilities.fromEhlo(reply));
                     return connection;
                 });
     }
 
-    private static CompletableFuture<SmtpReply> expect(BackendConnection connection, SmtpReply reply, int code,
-                                                       String stage) {
-        if (reply.code() == code) {
-            return CompletableFuture.completedFuture(reply);
-        }
-        connection.abort();
-        return CompletableFuture.failedFuture(
-                new IOException(connection.server() + " answered " + stage + " with " + reply));
-    }
-
     static String rootMessage(Throwable error) {
-        Throwable cause = error;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
-        }
-        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        return SmtpClientConnection.rootMessage(error);
     }
 }

@@ -8,11 +8,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.sluice.config.RuleReply;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.session.ClientInfo;
+import io.sluice.proxy.session.PolicyAnswers;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
@@ -29,7 +30,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -44,7 +44,6 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSessionHandler.class);
     private static final Logger transactions = LoggerFactory.getLogger("io.sluice.transaction");
-    private static final Logger limitLog = LoggerFactory.getLogger("io.sluice.limit");
 
     private final InboundContext context;
     private ChannelHandlerContext ctx;
@@ -85,7 +84,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ClientAddress address) {
             start(address.address());
-        } else if (event == InboundService.GOODBYE) {
+        } else if (event == ClientSessions.GOODBYE) {
             draining = true;
             endIfIdle();
         } else {
@@ -110,37 +109,12 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * Continues with the policy's decision on the event loop, after its tarpit delay if it has one. Reads stay
-     * paused meanwhile: the framer hands over no command before the session asks for the next.
-     */
     private void whenDecided(CompletableFuture<Decision> decided, Consumer<Decision> then) {
-        Decision now = decided.getNow(null);
-        if (now != null && now.delay().isZero()) {
-            then.accept(now);
-            return;
-        }
-        decided.whenComplete((decision, error) -> {
-            Runnable proceed = () -> {
-                if (!closed) {
-                    then.accept(decision);
-                }
-            };
-            long delay = decision.delay().toNanos();
-            if (delay == 0) {
-                ctx.executor().execute(proceed);
-            } else {
-                ctx.executor().schedule(proceed, delay, TimeUnit.NANOSECONDS);
-            }
-        });
+        PolicyAnswers.whenDecided(decided, ctx.executor(), () -> closed, then);
     }
 
     private SmtpReply limited(Decision decision) {
-        RuleReply reply = decision.reply();
-        limitLog.debug("limited", kv("session", client.sessionId()), kv("listener", client.listener()),
-                kv("client_ip", client.ip()), kv("rule", decision.rule().orElse("")), kv("reply", reply.code()),
-                kv("retry_after_ms", decision.retryAfter().toMillis()));
-        return SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
+        return PolicyAnswers.refusal(decision, client);
     }
 
     @Override

@@ -173,6 +173,27 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         return done;
     }
 
+    /**
+     * The reply, when it has the code expected at this stage; otherwise the connection is closed and the result
+     * fails with a message naming the stage and the reply.
+     */
+    public CompletableFuture<SmtpReply> expect(SmtpReply reply, int code, String stage) {
+        if (reply.code() == code) {
+            return CompletableFuture.completedFuture(reply);
+        }
+        abort();
+        return CompletableFuture.failedFuture(new IOException(peer + " answered " + stage + " with " + reply));
+    }
+
+    /** The innermost cause of a failure, as {@code ConnectException: Connection refused}, for logs. */
+    public static String rootMessage(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
     /** Closes at once: a message under way is never ended, so the server discards it. */
     public void abort() {
         closedByUs = true;
