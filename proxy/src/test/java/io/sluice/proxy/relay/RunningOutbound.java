@@ -75,6 +75,7 @@ final class RunningOutbound implements AutoCloseable {
         private EgressTls tls = EgressTls.NONE;
         private PolicyConfig policy = PolicyConfig.EMPTY;
         private String relayHost = "127.0.0.1";
+        private DrainConfig drain = DrainConfig.DEFAULT;
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -102,6 +103,11 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        Builder drain(DrainConfig value) {
+            drain = value;
+            return this;
+        }
+
         /** The loopback address the listeners bind (a real Postfix needs its relayhost on an address of its own). */
         Builder listenOn(String host) {
             relayHost = host;
@@ -125,7 +131,7 @@ final class RunningOutbound implements AutoCloseable {
                     Duration.ofHours(1), Duration.ofMinutes(5));
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
-                    ClusterConfig.STANDALONE, policy, Optional.empty(), DrainConfig.DEFAULT, egress)));
+                    ClusterConfig.STANDALONE, policy, Optional.empty(), drain, egress)));
         }
 
         private EgressPoolConfig pool(String name, String addresses, String heloPrefix) throws UnknownHostException {
