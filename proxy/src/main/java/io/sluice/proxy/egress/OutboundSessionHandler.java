@@ -224,8 +224,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
             dropRemote();
             run(new Step.Reply(abort.reply()));
         } else if (step instanceof Step.StartTls startTls) {
-            clientTimeout.disarm();
             ServerStartTls.begin(ctx, framer, context.tls(), startTls.reply(), failure -> {
+                clientTimeout.disarm();
                 if (failure != null) {
                     log.debug("TLS handshake failed", kv("session", client.sessionId()),
                             kv("error", SmtpClientConnection.rootMessage(failure)));

@@ -6,7 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
@@ -17,6 +16,7 @@ import io.sluice.proxy.session.PolicyAnswers;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
+import io.sluice.proxy.smtp.ServerStartTls;
 import io.sluice.proxy.smtp.SmtpFrame;
 import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
@@ -367,17 +367,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void startTls(SmtpReply ready) {
-        // CVE-2011-0411: anything the client pipelined after STARTTLS was sent in clear; it must not count.
-        framer.discardBuffered();
-        SslHandler tls = new SslHandler(context.tls().newEngine(ctx.alloc()), true);
-        ctx.pipeline().addFirst("tls", tls);
-        write(ready);
-        armIdleTimer();
-        tls.handshakeFuture().addListener(handshake -> {
+        ServerStartTls.begin(ctx, framer, context.tls(), ready, failure -> {
             cancelIdleTimer();
-            if (!handshake.isSuccess()) {
+            if (failure != null) {
                 log.debug("TLS handshake failed", kv("session", client.sessionId()),
-                        kv("error", BackendConnector.rootMessage(handshake.cause())));
+                        kv("error", BackendConnector.rootMessage(failure)));
                 ctx.close();
                 return;
             }
@@ -385,7 +379,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             framer.expectCommand();
             armIdleTimer();
         });
-        ctx.channel().read();
+        armIdleTimer();
     }
 
     private void write(SmtpReply reply) {

@@ -2,6 +2,8 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.sluice.config.TlsConfig;
 import io.sluice.proxy.egress.TestDnsServer;
 import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
@@ -68,6 +70,31 @@ class OutboundRelayTest {
             assertThat(mxB.awaitMessages(1, WAIT)).extracting(SmtpSinkProcess.Message::clientAddress)
                     .singleElement().isIn("127.0.0.10", "127.0.0.11");
             assertThat(sluice.poolViolations()).isZero();
+        }
+    }
+
+    @Test
+    void mtasMayRelayOverStartTls() throws Exception {
+        dns.mx("a.test", 300, 10, "mx.a.test").address("mx.a.test", 300, "127.0.0.2");
+        SelfSignedCertificate certificate = new SelfSignedCertificate("relay.sluice.test");
+        try (SmtpSinkProcess mx = SmtpSinkProcess.startAt("127.0.0.2", mxPort);
+             RunningOutbound sluice = RunningOutbound.resolvingWith(dns.hostPort(), mxPort).listenerTls(
+                     new TlsConfig(certificate.certificate().toPath(), certificate.privateKey().toPath())).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            assertThat(client.reply()).startsWith("220 ");
+            assertThat(client.command("EHLO mta.example")).contains("STARTTLS");
+            // Pipelined in clear after STARTTLS: must be dropped, not run over TLS.
+            client.send("STARTTLS\r\nMAIL FROM:<injected@example.org>\r\n");
+            assertThat(client.reply()).startsWith("220 ");
+            client.startTls();
+            assertThat(client.command("EHLO mta.example")).doesNotContain("STARTTLS");
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<user@a.test>")).startsWith("250 ");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            assertThat(client.command("Subject: tls from the mta\r\n\r\nbody\r\n.")).startsWith("250 ");
+            assertThat(mx.awaitMessages(1, WAIT).get(0).mailArgs()).startsWith("<a@example.org>");
+        } finally {
+            certificate.delete();
         }
     }
 

@@ -12,10 +12,12 @@ import io.sluice.config.EgressSource;
 import io.sluice.config.EgressTls;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
+import io.sluice.config.ListenerRole;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.SmtpConfig;
 import io.sluice.config.SmtpTimeouts;
+import io.sluice.config.TlsConfig;
 import io.sluice.proxy.SluiceServer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -76,6 +78,7 @@ final class RunningOutbound implements AutoCloseable {
         private PolicyConfig policy = PolicyConfig.EMPTY;
         private String relayHost = "127.0.0.1";
         private DrainConfig drain = DrainConfig.DEFAULT;
+        private Optional<TlsConfig> listenerTls = Optional.empty();
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -103,6 +106,12 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** A certificate for the listeners, which then offer STARTTLS to the MTAs. */
+        Builder listenerTls(TlsConfig value) {
+            listenerTls = Optional.of(value);
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -121,8 +130,10 @@ final class RunningOutbound implements AutoCloseable {
                     timeouts);
             List<Cidr> allowed = List.of(Cidr.parse("127.0.0.1/32"), Cidr.parse(relayHost + "/32"));
             List<ListenerConfig> listeners = List.of(
-                    ListenerConfig.outbound("relay", new HostPort(relayHost, 0), "normal", allowed),
-                    ListenerConfig.outbound("relay-fallback", new HostPort(relayHost, 0), "fallback", allowed));
+                    new ListenerConfig("relay", ListenerRole.OUTBOUND, new HostPort(relayHost, 0), "",
+                            Optional.empty(), listenerTls, "normal", allowed),
+                    new ListenerConfig("relay-fallback", ListenerRole.OUTBOUND, new HostPort(relayHost, 0), "",
+                            Optional.empty(), listenerTls, "fallback", allowed));
             Map<String, EgressPoolConfig> pools = new LinkedHashMap<>();
             pools.put("normal", pool("normal", NORMAL_SOURCES, "out"));
             pools.put("fallback", pool("fallback", FALLBACK_SOURCE, "fb"));
