@@ -16,6 +16,7 @@ import io.sluice.proxy.session.PolicyAnswers;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
+import io.sluice.proxy.smtp.ClientFrames;
 import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.MailPath;
 import io.sluice.proxy.smtp.PathParser;
@@ -154,22 +155,11 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         clientTimeout.disarm();
-        if (frame instanceof SmtpFrame.CommandLine command) {
-            run(session.onCommandLine(command.line()));
-        } else if (frame instanceof SmtpFrame.DataContent data) {
-            if (remote != null && session.state() == SmtpSession.State.DATA) {
-                remote.writeContent(data.content());
-            } else {
-                data.content().release();
-            }
+        Step step = ClientFrames.dispatch(frame, session, limits, remote);
+        if (step == null) {
             armIdleTimer();
-        } else if (frame instanceof SmtpFrame.DataEnd end) {
-            limits.dataEnd(end.size());
-            run(session.onDataEnd(end.outcome(), end.size()));
-        } else if (frame instanceof SmtpFrame.CommandTooLong) {
-            run(session.onCommandTooLong());
-        } else if (frame instanceof SmtpFrame.EarlyTalk) {
-            run(session.onEarlyTalk());
+        } else {
+            run(step);
         }
     }
 

@@ -18,6 +18,7 @@ import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
 import io.sluice.proxy.smtp.ServerStartTls;
 import io.sluice.proxy.smtp.SmtpFrame;
+import io.sluice.proxy.smtp.ClientFrames;
 import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
@@ -124,22 +125,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         cancelIdleTimer();
-        if (frame instanceof SmtpFrame.CommandLine command) {
-            run(session.onCommandLine(command.line()));
-        } else if (frame instanceof SmtpFrame.DataContent data) {
-            if (backend != null && session.state() == SmtpSession.State.DATA) {
-                backend.writeContent(data.content());
-            } else {
-                data.content().release();
-            }
+        Step step = ClientFrames.dispatch(frame, session, limits, backend);
+        if (step == null) {
             armIdleTimer();
-        } else if (frame instanceof SmtpFrame.DataEnd end) {
-            limits.dataEnd(end.size());
-            run(session.onDataEnd(end.outcome(), end.size()));
-        } else if (frame instanceof SmtpFrame.CommandTooLong) {
-            run(session.onCommandTooLong());
-        } else if (frame instanceof SmtpFrame.EarlyTalk) {
-            run(session.onEarlyTalk());
+        } else {
+            run(step);
         }
     }
 
