@@ -191,18 +191,10 @@ final class ConfigBinder {
     }
 
     private Map<String, BackendPoolConfig> backends(Value value) {
-        Section section = value.section();
-        Map<String, BackendPoolConfig> pools = new LinkedHashMap<>();
-        section.all().forEach((name, poolValue) -> {
+        return value.section().named((name, section) -> {
             poolNames.add(name);
-            try {
-                Conversion.NAME_TEXT.parse().apply(name);
-            } catch (IllegalArgumentException e) {
-                problems.add(value.path(), e.getMessage(), section.keyLine(name));
-            }
-            pools.put(name, pool(name, poolValue.section()));
+            return pool(name, section);
         });
-        return pools;
     }
 
     private BackendPoolConfig pool(String name, Section section) {
