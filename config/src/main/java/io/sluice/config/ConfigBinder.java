@@ -33,6 +33,10 @@ final class ConfigBinder {
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
     private static final Conversion<Integer> NON_NEGATIVE = Conversion.integerAtLeast(0, "");
     private static final Conversion<String> POOL_REFERENCE = Conversion.text("the name of a pool under backends");
+    private static final Conversion<String> EGRESS_POOL_REFERENCE =
+            Conversion.text("the name of a pool under egress.pools");
+    private static final String ALLOWED_CLIENTS_EXPECTED =
+            "a list of at least one CIDR of the MTAs that may relay, such as 10.244.0.0/16";
 
     private final Problems problems;
     private final Conversion<Path> readableFile;
@@ -40,6 +44,7 @@ final class ConfigBinder {
     private final Set<String> poolNames = new LinkedHashSet<>();
     private final Map<String, Value> listenerNames = new LinkedHashMap<>();
     private final Map<HostPort, Value> binds = new LinkedHashMap<>();
+    private final EgressBinder egressBinder;
 
     /**
      * @param baseDir the directory relative paths (TLS, admin tokens) are resolved against
@@ -49,6 +54,7 @@ final class ConfigBinder {
         this.problems = problems;
         this.readableFile = Conversion.readableFile(baseDir);
         this.environment = environment;
+        this.egressBinder = new EgressBinder(problems);
     }
 
     /** Returns the config, or null when a problem was found. */
@@ -61,10 +67,12 @@ final class ConfigBinder {
         Value policy = document.get("policy");
         Value admin = document.get("admin");
         Value drain = document.get("drain");
+        Value egress = document.get("egress");
         document.rejectUnknownKeys();
 
         // Pools first: listeners refer to them by name; and listeners before the policy, whose rules name them.
         Map<String, BackendPoolConfig> pools = backends(backends);
+        EgressConfig egressConfig = egressBinder.bind(egress);
         List<ListenerConfig> listenerConfigs = new ArrayList<>();
         for (Value listener : listeners.nonEmptyList("a list of at least one listener")) {
             listenerConfigs.add(listener(listener));
@@ -76,7 +84,7 @@ final class ConfigBinder {
         AdminConfig adminConfig = new AdminBinder(problems, readableFile, environment, this::listenerBinding).bind(admin);
         DrainConfig drainConfig = drain(drain.section());
         return problems.construct("", root.line(), () -> new SluiceConfig(smtpConfig, listenerConfigs, pools,
-                clusterConfig, policyConfig, Optional.of(adminConfig), drainConfig));
+                clusterConfig, policyConfig, Optional.of(adminConfig), drainConfig, egressConfig));
     }
 
     private DrainConfig drain(Section section) {
@@ -122,12 +130,27 @@ final class ConfigBinder {
         ListenerRole role = section.get("role").required(Conversion.oneOf(ListenerRole.class));
         Value bindValue = section.get("bind");
         HostPort bind = bindValue.required(Conversion.HOST_PORT);
-        // Every role so far is inbound, and inbound mail is relayed to a pool.
-        Value poolValue = section.get("backend-pool");
-        String pool = poolValue.required(POOL_REFERENCE);
-        Value proxyValue = section.get("proxy-protocol");
-        Optional<ProxyProtocolConfig> proxyProtocol =
-                proxyValue.isPresent() ? Optional.ofNullable(proxyProtocol(proxyValue.section())) : Optional.empty();
+        // Inbound mail is relayed to a backend pool; outbound mail leaves from an egress pool, for some clients only.
+        boolean outbound = role == ListenerRole.OUTBOUND;
+        String pool = "";
+        String egressPool = "";
+        List<Cidr> allowedClients = new ArrayList<>();
+        if (outbound) {
+            Value egressValue = section.get("egress-pool");
+            egressPool = egressValue.required(EGRESS_POOL_REFERENCE);
+            checkEgressPoolExists(egressPool, egressValue);
+            for (Value item : section.get("allowed-clients").nonEmptyList(ALLOWED_CLIENTS_EXPECTED)) {
+                allowedClients.add(allowedClient(item));
+            }
+        } else {
+            Value poolValue = section.get("backend-pool");
+            pool = poolValue.required(POOL_REFERENCE);
+            checkPoolExists(pool, poolValue);
+        }
+        // MTAs relay straight to an outbound listener: no balancer in between tells their address.
+        Value proxyValue = outbound ? null : section.get("proxy-protocol");
+        Optional<ProxyProtocolConfig> proxyProtocol = proxyValue != null && proxyValue.isPresent()
+                ? Optional.ofNullable(proxyProtocol(proxyValue.section())) : Optional.empty();
         Value tlsValue = section.get("tls");
         Optional<TlsConfig> tls =
                 tlsValue.isPresent() ? Optional.ofNullable(tls(tlsValue.section())) : Optional.empty();
@@ -135,8 +158,19 @@ final class ConfigBinder {
 
         checkUniqueName(name, nameValue);
         checkUniqueBind(bind, bindValue);
-        checkPoolExists(pool, poolValue);
-        return problems.construct(() -> new ListenerConfig(name, role, bind, pool, proxyProtocol, tls));
+        String backendPool = pool;
+        String egress = egressPool;
+        return problems.construct(() -> new ListenerConfig(name, role, bind, backendPool, proxyProtocol, tls, egress,
+                allowedClients));
+    }
+
+    // Never an open relay: a network of everyone is refused outright, whatever else the file says.
+    private static Cidr allowedClient(Value item) {
+        Cidr cidr = item.required(Conversion.CIDR);
+        if (cidr != null && cidr.prefixLength() == 0) {
+            item.invalid("a network of the MTAs that relay through Sluice, not every address (an open relay)");
+        }
+        return cidr;
     }
 
     private ProxyProtocolConfig proxyProtocol(Section section) {
@@ -157,18 +191,10 @@ final class ConfigBinder {
     }
 
     private Map<String, BackendPoolConfig> backends(Value value) {
-        Section section = value.section();
-        Map<String, BackendPoolConfig> pools = new LinkedHashMap<>();
-        section.all().forEach((name, poolValue) -> {
+        return value.section().named((name, section) -> {
             poolNames.add(name);
-            try {
-                Conversion.NAME_TEXT.parse().apply(name);
-            } catch (IllegalArgumentException e) {
-                problems.add(value.path(), e.getMessage(), section.keyLine(name));
-            }
-            pools.put(name, pool(name, poolValue.section()));
+            return pool(name, section);
         });
-        return pools;
     }
 
     private BackendPoolConfig pool(String name, Section section) {
@@ -232,6 +258,15 @@ final class ConfigBinder {
                 .filter(entry -> overlaps(bind, entry.getKey()))
                 .map(entry -> entry.getValue().path() + " is " + Conversion.quote(entry.getKey().toString()))
                 .findFirst();
+    }
+
+    private void checkEgressPoolExists(String pool, Value value) {
+        Set<String> names = egressBinder.poolNames();
+        if (pool != null && !names.contains(pool)) {
+            value.invalid(names.isEmpty()
+                    ? "the name of a pool under egress.pools, which has none"
+                    : "the name of a pool under egress.pools: " + String.join(", ", names));
+        }
     }
 
     private void checkPoolExists(String pool, Value value) {

@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -9,12 +10,17 @@ import java.util.Optional;
  * @param name unique name, used in logs and metrics
  * @param role what kind of traffic the listener takes
  * @param bind the local address and port; port 0 (an ephemeral port) is accepted here for tests, never from YAML
- * @param backendPool the key of the pool in {@link SluiceConfig#backends()} that inbound mail is relayed to
+ * @param backendPool inbound: the key of the pool in {@link SluiceConfig#backends()} that mail is relayed to;
+ *     empty for an outbound listener
  * @param proxyProtocol present when clients connect through a load balancer that sends a PROXY protocol header
  * @param tls present when the listener offers STARTTLS
+ * @param egressPool outbound: the key of the pool in {@link EgressConfig#pools()} whose addresses mail leaves from;
+ *     empty for an inbound listener
+ * @param allowedClients outbound: the networks whose clients may relay; everyone else is refused at connect
  */
 public record ListenerConfig(String name, ListenerRole role, HostPort bind, String backendPool,
-                             Optional<ProxyProtocolConfig> proxyProtocol, Optional<TlsConfig> tls) {
+                             Optional<ProxyProtocolConfig> proxyProtocol, Optional<TlsConfig> tls,
+                             String egressPool, List<Cidr> allowedClients) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -23,5 +29,27 @@ public record ListenerConfig(String name, ListenerRole role, HostPort bind, Stri
         Objects.requireNonNull(backendPool, "backendPool");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(egressPool, "egressPool");
+        allowedClients = List.copyOf(allowedClients);
+        if (role == ListenerRole.INBOUND && backendPool.isEmpty()) {
+            throw new IllegalArgumentException("listener " + name + ": backend-pool (expected: a pool for inbound)");
+        }
+        // Never an open relay: an outbound listener names who may use it.
+        if (role == ListenerRole.OUTBOUND && (egressPool.isEmpty() || allowedClients.isEmpty())) {
+            throw new IllegalArgumentException(
+                    "listener " + name + ": egress-pool and allowed-clients (expected: both for outbound)");
+        }
+    }
+
+    /** An inbound listener. */
+    public ListenerConfig(String name, ListenerRole role, HostPort bind, String backendPool,
+                          Optional<ProxyProtocolConfig> proxyProtocol, Optional<TlsConfig> tls) {
+        this(name, role, bind, backendPool, proxyProtocol, tls, "", List.of());
+    }
+
+    /** An outbound listener without PROXY protocol or STARTTLS. */
+    public static ListenerConfig outbound(String name, HostPort bind, String egressPool, List<Cidr> allowedClients) {
+        return new ListenerConfig(name, ListenerRole.OUTBOUND, bind, "", Optional.empty(), Optional.empty(),
+                egressPool, allowedClients);
     }
 }

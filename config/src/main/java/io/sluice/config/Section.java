@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * A YAML mapping being read into a config record: hands out its values by key and reports the keys nobody asked for,
@@ -41,6 +42,23 @@ final class Section {
         Map<String, Value> values = new LinkedHashMap<>();
         entries.keySet().forEach(key -> values.put(key, get(key)));
         return values;
+    }
+
+    /**
+     * Binds each entry of a mapping whose keys are names the operator chooses (pools), in file order: a key that
+     * is not a valid name is reported at this mapping, and its value is bound all the same to find its mistakes.
+     */
+    <T> Map<String, T> named(BiFunction<String, Section, T> bind) {
+        Map<String, T> bound = new LinkedHashMap<>();
+        all().forEach((name, value) -> {
+            try {
+                Conversion.NAME_TEXT.parse().apply(name);
+            } catch (IllegalArgumentException e) {
+                problems.add(path, e.getMessage(), keyLine(name));
+            }
+            bound.put(name, bind.apply(name, value.section()));
+        });
+        return bound;
     }
 
     /** Returns the line of a key, for errors about the key itself. */

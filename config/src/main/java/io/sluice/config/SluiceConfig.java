@@ -20,10 +20,11 @@ import java.util.Set;
  * @param admin the admin HTTP listener; empty for none. A YAML file always has one (on loopback unless it says
  *     otherwise); a configuration built in code has none unless it asks
  * @param drain how the node says goodbye on SIGTERM
+ * @param egress outbound delivery: DNS and the egress pools outbound listeners name
  */
 public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
                            ClusterConfig cluster, PolicyConfig policy, Optional<AdminConfig> admin,
-                           DrainConfig drain) {
+                           DrainConfig drain, EgressConfig egress) {
 
     public SluiceConfig {
         Objects.requireNonNull(smtp, "smtp");
@@ -35,6 +36,13 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(drain, "drain");
+        Objects.requireNonNull(egress, "egress");
+        for (ListenerConfig listener : listeners) {
+            if (listener.role() == ListenerRole.OUTBOUND && !egress.pools().containsKey(listener.egressPool())) {
+                throw new IllegalArgumentException("listener " + listener.name() + ": egress pool "
+                        + listener.egressPool() + " (expected: a pool under egress.pools)");
+            }
+        }
         // Static, with the listeners passed in: the fields are not assigned until the compact constructor ends.
         for (LimitRule rule : policy.limits()) {
             requireListeners(listeners, rule.name(), rule.listeners());
@@ -44,28 +52,38 @@ public record SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<
         }
     }
 
+    /** A configuration without outbound delivery. */
+    public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
+                        ClusterConfig cluster, PolicyConfig policy, Optional<AdminConfig> admin, DrainConfig drain) {
+        this(smtp, listeners, backends, cluster, policy, admin, drain, EgressConfig.NONE);
+    }
+
     /** A configuration without an admin listener. */
     public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends,
                         ClusterConfig cluster, PolicyConfig policy) {
-        this(smtp, listeners, backends, cluster, policy, Optional.empty(), DrainConfig.DEFAULT);
+        this(smtp, listeners, backends, cluster, policy, Optional.empty(), DrainConfig.DEFAULT, EgressConfig.NONE);
     }
 
     /** A configuration without flow control and without an admin listener: no cluster, no limits. */
     public SluiceConfig(SmtpConfig smtp, List<ListenerConfig> listeners, Map<String, BackendPoolConfig> backends) {
         this(smtp, listeners, backends, ClusterConfig.STANDALONE, PolicyConfig.EMPTY, Optional.empty(),
-                DrainConfig.DEFAULT);
+                DrainConfig.DEFAULT, EgressConfig.NONE);
     }
 
     public SluiceConfig withPolicy(ClusterConfig cluster, PolicyConfig policy) {
-        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, drain);
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, drain, egress);
     }
 
     public SluiceConfig withAdmin(AdminConfig value) {
-        return new SluiceConfig(smtp, listeners, backends, cluster, policy, Optional.of(value), drain);
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, Optional.of(value), drain, egress);
     }
 
     public SluiceConfig withDrain(DrainConfig value) {
-        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, value);
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, value, egress);
+    }
+
+    public SluiceConfig withEgress(EgressConfig value) {
+        return new SluiceConfig(smtp, listeners, backends, cluster, policy, admin, drain, value);
     }
 
     /** The listeners' names in file order: what policy rules may name. */

@@ -31,7 +31,7 @@ class ConfigValidationTest {
                     bind: "127.0.0.1:2525"
                     backend-pool: mta
                   - name: mx
-                    role: outbound
+                    role: outbund
                     bind: "0.0.0.0:99999"
                     backend-pool: nowhere
                   - name: Bad_Name
@@ -61,13 +61,13 @@ class ConfigValidationTest {
                 tuple(9, "smtp.timeouts.backend-greeting", "\"5 minutes\" " + DURATION),
                 tuple(16, "listeners[1].name",
                         "\"mx\" (expected: a name no other listener has; listeners[0].name is also \"mx\")"),
-                tuple(17, "listeners[1].role", "\"outbound\" (expected: one of: inbound)"),
+                tuple(17, "listeners[1].role", "\"outbund\" (expected: one of: inbound, outbound)"),
                 tuple(18, "listeners[1].bind", "\"0.0.0.0:99999\" (expected: port 1-65535)"),
                 tuple(19, "listeners[1].backend-pool",
                         "\"nowhere\" (expected: the name of a pool under backends: mta)"),
                 tuple(20, "listeners[2].name",
                         "\"Bad_Name\" (expected: a name of a-z, 0-9 and '-', not starting with '-')"),
-                tuple(20, "listeners[2].role", "missing (expected: one of: inbound)"),
+                tuple(20, "listeners[2].role", "missing (expected: one of: inbound, outbound)"),
                 tuple(20, "listeners[2].bind", "missing " + HOST_PORT),
                 tuple(21, "listeners[2].bnd",
                         "unknown key (expected one of: name, role, bind, backend-pool, proxy-protocol, tls)"),
@@ -131,7 +131,7 @@ class ConfigValidationTest {
 
         assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
                 tuple(1, "smpt", "unknown key (expected one of: smtp, listeners, backends, cluster, policy,"
-                        + " admin, drain)"),
+                        + " admin, drain, egress)"),
                 tuple(3, "smtp.host-name", "unknown key (expected one of: hostname, max-message-size, max-recipients,"
                         + " max-errors, bare-line-endings, timeouts)"),
                 tuple(4, "smtp.timeouts.cmd", "unknown key (expected one of: command, backend-greeting,"

@@ -19,6 +19,7 @@ import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.proxy.admin.AdminServer;
 import io.sluice.proxy.admin.AdminServices;
+import io.sluice.proxy.egress.OutboundService;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
@@ -55,13 +56,14 @@ public final class SluiceServer implements AutoCloseable {
     private final NodeState state;
     private final Optional<AdminServer> admin;
     private final InboundService inbound;
+    private final OutboundService outbound;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SluiceServer(EventLoopGroup boss, EventLoopGroup workers, PrometheusMeterRegistry registry,
                          LimitStore limits, PolicyEngine policy, PolicyStore policies, OverrideStore overrides,
                          NodeDirectory nodes, NodeState state, Optional<AdminServer> admin, InboundService inbound,
-                         DrainConfig drain) {
+                         OutboundService outbound, DrainConfig drain) {
         this.boss = boss;
         this.workers = workers;
         this.registry = registry;
@@ -73,7 +75,8 @@ public final class SluiceServer implements AutoCloseable {
         this.state = state;
         this.admin = admin;
         this.inbound = inbound;
-        DrainController controller = new DrainController(drain, state, List.of(inbound), this::close);
+        this.outbound = outbound;
+        DrainController controller = new DrainController(drain, state, List.of(inbound, outbound), this::close);
         state.drainWith(controller::start);
         Gauge.builder("sluice.sessions.active", state, NodeState::sessions)
                 .description("client sessions open now").register(registry);
@@ -111,9 +114,16 @@ public final class SluiceServer implements AutoCloseable {
                 admin = Optional.of(AdminServer.start(config, services, transport, boss, workers));
             }
             InboundService inbound = InboundService.start(config, policy, transport, boss, workers);
-            state.countSessionsWith(inbound::openSessions);
+            OutboundService outbound;
+            try {
+                outbound = OutboundService.start(config, policy, transport, boss, workers, registry);
+            } catch (Exception e) {
+                inbound.close();
+                throw e;
+            }
+            state.countSessionsWith(() -> inbound.openSessions() + outbound.openSessions());
             SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, overrides,
-                    nodes, state, admin, inbound, config.drain());
+                    nodes, state, admin, inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             return server;
         } catch (Exception e) {
@@ -142,7 +152,14 @@ public final class SluiceServer implements AutoCloseable {
 
     /** The bound address of each listener by name. */
     public Map<String, InetSocketAddress> addresses() {
-        return inbound.addresses();
+        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>(inbound.addresses());
+        addresses.putAll(outbound.addresses());
+        return addresses;
+    }
+
+    /** The outbound relay, whose egress pools' sources can be suspended and resumed at runtime. */
+    public OutboundService outbound() {
+        return outbound;
     }
 
     public PrometheusMeterRegistry registry() {
@@ -190,6 +207,7 @@ public final class SluiceServer implements AutoCloseable {
         }
         try {
             inbound.close();
+            outbound.close();
             admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

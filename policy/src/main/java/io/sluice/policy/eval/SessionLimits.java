@@ -54,6 +54,11 @@ public final class SessionLimits implements PolicyEngine.LeaseHolder {
         return decide(Stage.MAIL);
     }
 
+    /** Outbound: the egress pool and source address chosen for the transaction, for the keys that name them. */
+    public void egress(String pool, String source) {
+        facts = facts.withEgress(pool, source);
+    }
+
     /** A RCPT command: recipient rates, and message rates by recipient-side keys (once per key and transaction). */
     public CompletableFuture<Decision> rcpt(String recipient) {
         facts = facts.withRecipient(recipient);

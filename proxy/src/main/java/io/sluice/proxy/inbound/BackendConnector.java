@@ -1,19 +1,13 @@
 package io.sluice.proxy.inbound;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.BackendTls;
 import io.sluice.config.HostPort;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.session.BackendCapabilities;
-import io.sluice.proxy.smtp.SmtpReply;
-import io.sluice.proxy.smtp.SmtpReplyDecoder;
+import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -106,35 +100,15 @@ final class BackendConnector {
 
     /** A TCP connection to the server with the reply decoder in place; nothing read yet. */
     CompletableFuture<BackendConnection> connect(EventLoop loop, BackendServer server) {
-        BackendConnection connection = new BackendConnection(server, timeouts.backendDataBlock());
         HostPort address = server.address();
-        ChannelFuture connected = new Bootstrap()
-                .group(loop)
-                .channel(transport.socketChannelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) pool.config().connectTimeout().toMillis())
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel channel) {
-                        channel.pipeline()
-                                .addLast("replies", new SmtpReplyDecoder())
-                                .addLast("backend", connection);
-                    }
-                })
-                .connect(InetSocketAddress.createUnresolved(address.host(), address.port()));
-        CompletableFuture<BackendConnection> result = new CompletableFuture<>();
-        connected.addListener(future -> {
-            if (future.isSuccess()) {
-                result.complete(connection);
-            } else {
-                result.completeExceptionally(future.cause());
-            }
-        });
-        return result;
+        return SmtpClientConnection.connect(loop, transport.socketChannelClass(),
+                InetSocketAddress.createUnresolved(address.host(), address.port()), null,
+                pool.config().connectTimeout(), new BackendConnection(server, timeouts.backendDataBlock()));
     }
 
     private CompletableFuture<BackendConnection> handshake(BackendConnection connection) {
         return connection.awaitReply(timeouts.backendGreeting())
-                .thenCompose(greeting -> expect(connection, greeting, 220, "greeting"))
+                .thenCompose(greeting -> connection.expect(greeting, 220, "greeting"))
                 .thenCompose(ignored -> {
                     if (tls != null) {
                         return ehlo(connection).thenCompose(this::startTls);
@@ -153,36 +127,22 @@ final class BackendConnector {
     private CompletableFuture<BackendConnection> startTls(BackendConnection connection) {
         HostPort address = connection.server().address();
         return connection.request("STARTTLS", timeouts.backendCommand())
-                .thenCompose(reply -> expect(connection, reply, 220, "STARTTLS"))
-                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port()))
+                .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
+                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port(), false))
                 // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                 .thenCompose(ignored -> ehlo(connection));
     }
 
     private CompletableFuture<BackendConnection> ehlo(BackendConnection connection) {
         return connection.request("EHLO " + hostname, timeouts.backendCommand())
-                .thenCompose(reply -> expect(connection, reply, 250, "EHLO"))
+                .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
                 .thenApply(reply -> {
                     connection.capabilities(BackendCapabilities.fromEhlo(reply));
                     return connection;
                 });
     }
 
-    private static CompletableFuture<SmtpReply> expect(BackendConnection connection, SmtpReply reply, int code,
-                                                       String stage) {
-        if (reply.code() == code) {
-            return CompletableFuture.completedFuture(reply);
-        }
-        connection.abort();
-        return CompletableFuture.failedFuture(
-                new IOException(connection.server() + " answered " + stage + " with " + reply));
-    }
-
     static String rootMessage(Throwable error) {
-        Throwable cause = error;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
-        }
-        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        return SmtpClientConnection.rootMessage(error);
     }
 }

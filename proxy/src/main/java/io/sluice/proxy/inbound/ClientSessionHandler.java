@@ -6,17 +6,20 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.sluice.config.RuleReply;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.session.ClientInfo;
+import io.sluice.proxy.session.PolicyAnswers;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
+import io.sluice.proxy.smtp.ServerStartTls;
 import io.sluice.proxy.smtp.SmtpFrame;
+import io.sluice.proxy.smtp.ClientFrames;
+import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.Xtext;
@@ -28,7 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -43,7 +45,6 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSessionHandler.class);
     private static final Logger transactions = LoggerFactory.getLogger("io.sluice.transaction");
-    private static final Logger limitLog = LoggerFactory.getLogger("io.sluice.limit");
 
     private final InboundContext context;
     private ChannelHandlerContext ctx;
@@ -84,7 +85,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof ClientAddress address) {
             start(address.address());
-        } else if (event == InboundService.GOODBYE) {
+        } else if (event == ClientSessions.GOODBYE) {
             draining = true;
             endIfIdle();
         } else {
@@ -109,37 +110,12 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * Continues with the policy's decision on the event loop, after its tarpit delay if it has one. Reads stay
-     * paused meanwhile: the framer hands over no command before the session asks for the next.
-     */
     private void whenDecided(CompletableFuture<Decision> decided, Consumer<Decision> then) {
-        Decision now = decided.getNow(null);
-        if (now != null && now.delay().isZero()) {
-            then.accept(now);
-            return;
-        }
-        decided.whenComplete((decision, error) -> {
-            Runnable proceed = () -> {
-                if (!closed) {
-                    then.accept(decision);
-                }
-            };
-            long delay = decision.delay().toNanos();
-            if (delay == 0) {
-                ctx.executor().execute(proceed);
-            } else {
-                ctx.executor().schedule(proceed, delay, TimeUnit.NANOSECONDS);
-            }
-        });
+        PolicyAnswers.whenDecided(decided, ctx.executor(), () -> closed, then);
     }
 
     private SmtpReply limited(Decision decision) {
-        RuleReply reply = decision.reply();
-        limitLog.debug("limited", kv("session", client.sessionId()), kv("listener", client.listener()),
-                kv("client_ip", client.ip()), kv("rule", decision.rule().orElse("")), kv("reply", reply.code()),
-                kv("retry_after_ms", decision.retryAfter().toMillis()));
-        return SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
+        return PolicyAnswers.refusal(decision, client);
     }
 
     @Override
@@ -149,22 +125,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         cancelIdleTimer();
-        if (frame instanceof SmtpFrame.CommandLine command) {
-            run(session.onCommandLine(command.line()));
-        } else if (frame instanceof SmtpFrame.DataContent data) {
-            if (backend != null && session.state() == SmtpSession.State.DATA) {
-                backend.writeContent(data.content());
-            } else {
-                data.content().release();
-            }
+        Step step = ClientFrames.dispatch(frame, session, limits, backend);
+        if (step == null) {
             armIdleTimer();
-        } else if (frame instanceof SmtpFrame.DataEnd end) {
-            limits.dataEnd(end.size());
-            run(session.onDataEnd(end.outcome(), end.size()));
-        } else if (frame instanceof SmtpFrame.CommandTooLong) {
-            run(session.onCommandTooLong());
-        } else if (frame instanceof SmtpFrame.EarlyTalk) {
-            run(session.onEarlyTalk());
+        } else {
+            run(step);
         }
     }
 
@@ -392,17 +357,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void startTls(SmtpReply ready) {
-        // CVE-2011-0411: anything the client pipelined after STARTTLS was sent in clear; it must not count.
-        framer.discardBuffered();
-        SslHandler tls = new SslHandler(context.tls().newEngine(ctx.alloc()), true);
-        ctx.pipeline().addFirst("tls", tls);
-        write(ready);
-        armIdleTimer();
-        tls.handshakeFuture().addListener(handshake -> {
+        ServerStartTls.begin(ctx, framer, context.tls(), ready, failure -> {
             cancelIdleTimer();
-            if (!handshake.isSuccess()) {
+            if (failure != null) {
                 log.debug("TLS handshake failed", kv("session", client.sessionId()),
-                        kv("error", BackendConnector.rootMessage(handshake.cause())));
+                        kv("error", BackendConnector.rootMessage(failure)));
                 ctx.close();
                 return;
             }
@@ -410,7 +369,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             framer.expectCommand();
             armIdleTimer();
         });
-        ctx.channel().read();
+        armIdleTimer();
     }
 
     private void write(SmtpReply reply) {

@@ -2,7 +2,7 @@ package io.sluice.proxy.inbound;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.group.ChannelGroup;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
@@ -24,9 +24,9 @@ final class InboundChannelInitializer extends ChannelInitializer<SocketChannel> 
     private static final int MAX_PROXY_TLV_SIZE = 4096;
 
     private final InboundContext context;
-    private final ChannelGroup clients;
+    private final ClientSessions clients;
 
-    InboundChannelInitializer(InboundContext context, ChannelGroup clients) {
+    InboundChannelInitializer(InboundContext context, ClientSessions clients) {
         this.context = context;
         this.clients = clients;
     }

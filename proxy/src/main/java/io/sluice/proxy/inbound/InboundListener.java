@@ -7,7 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
-import io.netty.channel.group.ChannelGroup;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.Transport;
 import java.net.InetSocketAddress;
@@ -25,7 +25,7 @@ final class InboundListener implements AutoCloseable {
 
     /** Binds the listener; sessions and backend connections run on {@code workers}. */
     static InboundListener bind(ListenerConfig config, SmtpConfig smtp, BackendConnector connector,
-                                SslContext serverTls, PolicyEngine policy, ChannelGroup clients,
+                                SslContext serverTls, PolicyEngine policy, ClientSessions clients,
                                 Transport transport, EventLoopGroup boss, EventLoopGroup workers)
             throws InterruptedException {
         InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy);

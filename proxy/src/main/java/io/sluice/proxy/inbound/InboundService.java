@@ -3,9 +3,6 @@ package io.sluice.proxy.inbound;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.ListenerConfig;
@@ -14,32 +11,24 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.lifecycle.Drainable;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The MX front-end: the backend pools with their health checks, and the inbound listeners relaying to them. */
 public final class InboundService implements Drainable, AutoCloseable {
 
-    /** The user event that tells a client session the node is draining. */
-    static final Object GOODBYE = new Object() {
-        @Override
-        public String toString() {
-            return "GOODBYE";
-        }
-    };
-
     private static final Logger log = LoggerFactory.getLogger(InboundService.class);
 
     private final List<InboundListener> listeners;
     private final List<HealthChecker> healthCheckers;
-    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final ClientSessions clients = new ClientSessions("clients");
 
     private InboundService(List<InboundListener> listeners, List<HealthChecker> healthCheckers) {
         this.listeners = listeners;
@@ -101,7 +90,7 @@ public final class InboundService implements Drainable, AutoCloseable {
 
     @Override
     public void sayGoodbye() {
-        clients.forEach(channel -> channel.pipeline().fireUserEventTriggered(GOODBYE));
+        clients.sayGoodbye();
     }
 
     @Override
@@ -111,7 +100,7 @@ public final class InboundService implements Drainable, AutoCloseable {
 
     @Override
     public void closeAll() {
-        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        clients.closeAll();
     }
 
     @Override

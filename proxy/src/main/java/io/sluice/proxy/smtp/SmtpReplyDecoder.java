@@ -58,6 +58,16 @@ public final class SmtpReplyDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * Drops every byte received but not yet decoded, and any reply begun. After a STARTTLS 220 they came in clear
+     * and would otherwise be read as if they had come over TLS (response injection).
+     */
+    public void discardBuffered() {
+        lines.clear();
+        ByteBuf buffered = internalBuffer();
+        buffered.skipBytes(buffered.readableBytes());
+    }
+
     // ASCII only: Character.isDigit and Integer.parseInt would take any script's digits as a reply code.
     private static boolean isDigit(char c) {
         return c >= '0' && c <= '9';

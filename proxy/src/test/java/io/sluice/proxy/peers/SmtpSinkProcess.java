@@ -78,6 +78,11 @@ public final class SmtpSinkProcess implements AutoCloseable {
 
     /** As {@link #start(String...)}, on a given port (to bring a backend back where it was). */
     public static SmtpSinkProcess startOn(int port, String... extraOptions) {
+        return startAt("127.0.0.1", port, extraOptions);
+    }
+
+    /** As {@link #start(String...)}, on another loopback address, such as a remote MX at 127.0.0.2. */
+    public static SmtpSinkProcess startAt(String host, int port, String... extraOptions) {
         Path sink = ExternalTool.requireTool("smtp-sink");
         Path directory = null;
         try {
@@ -93,7 +98,7 @@ public final class SmtpSinkProcess implements AutoCloseable {
             // -d appends a random hex id to the template; the template has no strftime(3) escapes.
             args.addAll(List.of("-d", dumps.resolve(PREFIX).toString()));
             args.addAll(Arrays.asList(extraOptions));
-            args.addAll(List.of("127.0.0.1:" + port, "64"));
+            args.addAll(List.of(host + ":" + port, "64"));
             Process process = new ProcessBuilder(ExternalTool.bounded(ExternalTool.MAX_LIFETIME, sink, args))
                     .redirectErrorStream(true)
                     .redirectOutput(directory.resolve("sink.out").toFile())

@@ -1,4 +1,4 @@
-package io.sluice.proxy.inbound;
+package io.sluice.proxy.smtp;
 
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * looks at the latest deadline, instead of scheduling and cancelling a task per command. Used on one event
  * loop only.
  */
-final class Deadline {
+public final class Deadline {
 
     private final EventExecutor executor;
     private final Runnable onExpiry;
@@ -18,13 +18,13 @@ final class Deadline {
     private boolean armed;
     private ScheduledFuture<?> check;
 
-    Deadline(EventExecutor executor, Runnable onExpiry) {
+    public Deadline(EventExecutor executor, Runnable onExpiry) {
         this.executor = executor;
         this.onExpiry = onExpiry;
     }
 
     /** Expires {@code timeout} from now unless re-armed or disarmed first. */
-    void arm(Duration timeout) {
+    public void arm(Duration timeout) {
         long nanos = timeout.toNanos();
         deadlineNanos = System.nanoTime() + nanos;
         armed = true;
@@ -38,12 +38,12 @@ final class Deadline {
         }
     }
 
-    void disarm() {
+    public void disarm() {
         armed = false;
     }
 
     /** Disarms and drops the scheduled check, when the connection is gone. */
-    void cancel() {
+    public void cancel() {
         armed = false;
         if (check != null) {
             check.cancel(false);

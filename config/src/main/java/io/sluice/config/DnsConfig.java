@@ -1,0 +1,35 @@
+package io.sluice.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How outbound delivery resolves MX records.
+ *
+ * @param servers the recursive resolvers to ask; empty for those of the host ({@code /etc/resolv.conf}), whose
+ *     search list is never used: names are always queried as absolute names
+ * @param timeout how long one query waits for an answer from one server
+ * @param attempts how many times a query is sent before it counts as timed out
+ * @param cacheSize how many domains' answers the in-process cache holds
+ * @param maxTtl the longest an answer is cached, whatever its TTL says
+ * @param negativeTtl the longest a negative answer (no such domain, no mail exchanger) is cached (RFC 2308)
+ */
+public record DnsConfig(List<HostPort> servers, Duration timeout, int attempts, int cacheSize, Duration maxTtl,
+                        Duration negativeTtl) {
+
+    public static final DnsConfig DEFAULT = new DnsConfig(List.of(), Duration.ofSeconds(2), 2, 10_000,
+            Duration.ofHours(1), Duration.ofMinutes(5));
+
+    public DnsConfig {
+        servers = List.copyOf(servers);
+        SmtpTimeouts.requirePositive(timeout, "timeout");
+        if (attempts < 1) {
+            throw new IllegalArgumentException("attempts: " + attempts + " (expected: >= 1)");
+        }
+        if (cacheSize < 0) {
+            throw new IllegalArgumentException("cacheSize: " + cacheSize + " (expected: >= 0)");
+        }
+        SmtpTimeouts.requirePositive(maxTtl, "maxTtl");
+        SmtpTimeouts.requirePositive(negativeTtl, "negativeTtl");
+    }
+}

@@ -1,0 +1,120 @@
+package io.sluice.config;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Maps the {@code egress} section onto {@link EgressConfig}: the resolvers and cache, and the pools with their
+ * source addresses, none of which may be in two pools.
+ */
+final class EgressBinder {
+
+    private static final String ADDRESS_EXPECTED = "an IP address such as 203.0.113.10 or 2001:db8::10";
+    private static final Conversion<InetAddress> ADDRESS = new Conversion<>(ADDRESS_EXPECTED, text -> {
+        InetAddress address = Addresses.literal(text);
+        if (address == null) {
+            throw Conversion.invalid(text, ADDRESS_EXPECTED);
+        }
+        if (address.isAnyLocalAddress() || address.isMulticastAddress()) {
+            throw Conversion.invalid(text, "the address of one interface of this host, not a wildcard or group");
+        }
+        return address;
+    });
+    private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
+    private static final Conversion<Integer> NON_NEGATIVE = Conversion.integerAtLeast(0, "");
+    private static final Conversion<Integer> PORT = Conversion.integerBetween(1, 65535);
+
+    private final Problems problems;
+    // Each source address and where it was first seen, to report the second place.
+    private final Map<InetAddress, Value> sourceAddresses = new LinkedHashMap<>();
+    private final Set<String> poolNames = new LinkedHashSet<>();
+
+    EgressBinder(Problems problems) {
+        this.problems = problems;
+    }
+
+    /** Returns the egress settings, or null when a problem was found; an absent section has no pools. */
+    EgressConfig bind(Value value) {
+        Section section = value.section();
+        Value dnsValue = section.get("dns");
+        Value poolsValue = section.get("pools");
+        Value connectTimeoutValue = section.get("connect-timeout");
+        Value remotePortValue = section.get("remote-port");
+        section.rejectUnknownKeys();
+
+        DnsConfig dns = dns(dnsValue.section());
+        Map<String, EgressPoolConfig> pools = pools(poolsValue);
+        // Postfix's smtp_connect_timeout.
+        Duration connectTimeout = connectTimeoutValue.optional(Conversion.DURATION, EgressConfig.NONE.connectTimeout());
+        Integer remotePort = remotePortValue.optional(PORT, 25);
+        return problems.construct(value.path(), value.line(),
+                () -> new EgressConfig(dns, pools, connectTimeout, remotePort));
+    }
+
+    private DnsConfig dns(Section section) {
+        List<HostPort> servers = new ArrayList<>();
+        for (Value item : section.get("servers").optionalList("a list of host:port")) {
+            HostPort server = item.required(Conversion.HOST_PORT);
+            if (server != null && Addresses.literal(server.host()) == null) {
+                // Resolving the resolver would need a resolver.
+                item.invalid("an IP address and port, such as 10.96.0.10:53");
+            }
+            servers.add(server);
+        }
+        DnsConfig defaults = DnsConfig.DEFAULT;
+        Duration timeout = section.get("timeout").optional(Conversion.DURATION, defaults.timeout());
+        Integer attempts = section.get("attempts").optional(POSITIVE, defaults.attempts());
+        Integer cacheSize = section.get("cache-size").optional(NON_NEGATIVE, defaults.cacheSize());
+        Duration maxTtl = section.get("max-ttl").optional(Conversion.DURATION, defaults.maxTtl());
+        Duration negativeTtl = section.get("negative-ttl").optional(Conversion.DURATION, defaults.negativeTtl());
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl));
+    }
+
+    private Map<String, EgressPoolConfig> pools(Value value) {
+        return value.section().named((name, section) -> {
+            poolNames.add(name);
+            return pool(name, section);
+        });
+    }
+
+    private EgressPoolConfig pool(String name, Section section) {
+        List<EgressSource> sources = new ArrayList<>();
+        for (Value item : section.get("sources").nonEmptyList("a list of at least one {address, helo}")) {
+            sources.add(source(item));
+        }
+        EgressSelection selection = section.get("selection")
+                .optional(Conversion.oneOf(EgressSelection.class), EgressSelection.ROUND_ROBIN);
+        EgressTls tls = section.get("tls").optional(Conversion.oneOf(EgressTls.class), EgressTls.OPPORTUNISTIC);
+        section.rejectUnknownKeys();
+        return problems.construct(() -> new EgressPoolConfig(name, sources, selection, tls));
+    }
+
+    private EgressSource source(Value value) {
+        Section section = value.section();
+        Value addressValue = section.get("address");
+        InetAddress address = addressValue.required(ADDRESS);
+        String helo = section.get("helo").required(Conversion.HOST_NAME);
+        section.rejectUnknownKeys();
+        if (address != null) {
+            Value first = sourceAddresses.putIfAbsent(address, addressValue);
+            if (first != null) {
+                // The reputations of two pools must never mix: one address, one pool.
+                addressValue.invalid("an address no other source has; " + first.path() + " is also "
+                        + Conversion.quote(address.getHostAddress()));
+            }
+        }
+        return problems.construct(() -> new EgressSource(address, helo));
+    }
+
+    /** The pools' names, as read even where a pool has mistakes, for listeners to refer to. */
+    Set<String> poolNames() {
+        return poolNames;
+    }
+}

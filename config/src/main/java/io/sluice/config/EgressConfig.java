@@ -1,0 +1,45 @@
+package io.sluice.config;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Outbound delivery: how MX records are resolved and the egress pools that mail leaves from.
+ *
+ * @param dns the resolvers and the cache
+ * @param pools the egress pools by name, in file order; no source address is in two of them
+ * @param connectTimeout how long a TCP connect to one MX address may take
+ * @param remotePort the port remote MX hosts listen on: 25, other values for tests only
+ */
+public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
+                           int remotePort) {
+
+    /** No egress pools: a configuration without outbound listeners. */
+    public static final EgressConfig NONE = new EgressConfig(DnsConfig.DEFAULT, Map.of(), Duration.ofSeconds(30), 25);
+
+    public EgressConfig {
+        Objects.requireNonNull(dns, "dns");
+        pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        SmtpTimeouts.requirePositive(connectTimeout, "connectTimeout");
+        if (remotePort < 1 || remotePort > 65535) {
+            throw new IllegalArgumentException("remotePort: " + remotePort + " (expected: 1-65535)");
+        }
+        // A source in two pools would mix their reputations, which is what the pools are there to prevent.
+        Map<InetAddress, String> owners = new HashMap<>();
+        pools.forEach((name, pool) -> {
+            Objects.requireNonNull(pool, name);
+            for (EgressSource source : pool.sources()) {
+                String other = owners.putIfAbsent(source.address(), name);
+                if (other != null) {
+                    throw new IllegalArgumentException("source " + source.text() + " is in pools " + other + " and "
+                            + name + " (expected: each address in one pool only)");
+                }
+            }
+        });
+    }
+}

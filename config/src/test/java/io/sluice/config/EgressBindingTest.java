@@ -1,0 +1,147 @@
+package io.sluice.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EgressBindingTest {
+
+    @Test
+    void theOutboundExampleLoads() throws Exception {
+        SluiceConfig config = ConfigLoader.load(Path.of("examples", "outbound.yaml"));
+
+        ListenerConfig relay = config.listeners().get(0);
+        assertThat(relay.role()).isEqualTo(ListenerRole.OUTBOUND);
+        assertThat(relay.egressPool()).isEqualTo("normal");
+        assertThat(relay.allowedClients()).containsExactly(Cidr.parse("127.0.0.0/8"));
+        assertThat(relay.backendPool()).isEmpty();
+        EgressConfig egress = config.egress();
+        assertThat(egress.dns().servers()).containsExactly(new HostPort("127.0.0.1", 53));
+        assertThat(egress.remotePort()).isEqualTo(25);
+        assertThat(egress.pools().keySet()).containsExactly("normal", "fallback");
+        EgressPoolConfig normal = egress.pools().get("normal");
+        assertThat(normal.selection()).isEqualTo(EgressSelection.ROUND_ROBIN);
+        assertThat(normal.tls()).isEqualTo(EgressTls.OPPORTUNISTIC);
+        assertThat(normal.sources()).containsExactly(
+                new EgressSource(InetAddress.getByName("127.0.0.10"), "out1.example.net"),
+                new EgressSource(InetAddress.getByName("127.0.0.11"), "out2.example.net"));
+        assertThat(egress.pools().get("fallback").selection()).isEqualTo(EgressSelection.STICKY_DOMAIN);
+    }
+
+    @Test
+    void defaultsApplyToWhatIsLeftOut() throws Exception {
+        SluiceConfig config = ConfigLoader.parse("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: p,
+                     allowed-clients: ["10.0.0.0/8"]}
+                egress:
+                  pools:
+                    p: {sources: [{address: "2001:db8::10", helo: out.example.net}]}
+                """, "defaults.yaml");
+
+        EgressConfig egress = config.egress();
+        assertThat(egress.dns()).isEqualTo(DnsConfig.DEFAULT);
+        assertThat(egress.connectTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(egress.remotePort()).isEqualTo(25);
+        assertThat(egress.pools().get("p").selection()).isEqualTo(EgressSelection.ROUND_ROBIN);
+        assertThat(egress.pools().get("p").tls()).isEqualTo(EgressTls.OPPORTUNISTIC);
+        assertThat(config.backends()).isEmpty();
+    }
+
+    @Test
+    void everyMistakeIsReportedWithPathAndLine() {
+        ConfigException e = errors("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: nowhere,
+                     allowed-clients: ["0.0.0.0/0"], backend-pool: mta}
+                  - {name: fallback, role: outbound, bind: "127.0.0.1:10026", egress-pool: fallback}
+                egress:
+                  remote-port: 0
+                  dns: {servers: ["resolver.example:53"], attempts: 0, cache-size: -1, ttl: 1h}
+                  pools:
+                    normal:
+                      selection: random
+                      tls: always
+                      sources:
+                        - {address: 203.0.113.10, helo: out1.example.net}
+                        - {address: out2.example.net, helo: "bad helo"}
+                    fallback:
+                      sources:
+                        - {address: 203.0.113.10, helo: fb1.example.net}
+                        - {address: 0.0.0.0, helo: fb2.example.net, port: 25}
+                    empty: {sources: []}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(2, "listeners[0].egress-pool",
+                        "\"nowhere\" (expected: the name of a pool under egress.pools: normal, fallback, empty)"),
+                tuple(3, "listeners[0].allowed-clients[0]", "\"0.0.0.0/0\" (expected: a network of the MTAs that"
+                        + " relay through Sluice, not every address (an open relay))"),
+                tuple(3, "listeners[0].backend-pool", "unknown key (expected one of: name, role, bind, egress-pool,"
+                        + " allowed-clients, tls)"),
+                tuple(4, "listeners[1].allowed-clients", "missing (expected: a list of at least one CIDR of the MTAs"
+                        + " that may relay, such as 10.244.0.0/16)"),
+                tuple(6, "egress.remote-port", "\"0\" (expected: an integer 1-65535)"),
+                tuple(7, "egress.dns.servers[0]",
+                        "\"resolver.example:53\" (expected: an IP address and port, such as 10.96.0.10:53)"),
+                tuple(7, "egress.dns.attempts", "\"0\" (expected: an integer >= 1)"),
+                tuple(7, "egress.dns.cache-size", "\"-1\" (expected: an integer >= 0)"),
+                tuple(7, "egress.dns.ttl", "unknown key (expected one of: servers, timeout, attempts, cache-size,"
+                        + " max-ttl, negative-ttl)"),
+                tuple(10, "egress.pools.normal.selection",
+                        "\"random\" (expected: one of: round-robin, sticky-domain)"),
+                tuple(11, "egress.pools.normal.tls", "\"always\" (expected: one of: none, opportunistic, required)"),
+                tuple(14, "egress.pools.normal.sources[1].address",
+                        "\"out2.example.net\" (expected: an IP address such as 203.0.113.10 or 2001:db8::10)"),
+                tuple(14, "egress.pools.normal.sources[1].helo",
+                        "\"bad helo\" (expected: a host name such as mx.example.net)"),
+                tuple(17, "egress.pools.fallback.sources[0].address", "\"203.0.113.10\" (expected: an address no"
+                        + " other source has; egress.pools.normal.sources[0].address is also \"203.0.113.10\")"),
+                tuple(18, "egress.pools.fallback.sources[1].address", "\"0.0.0.0\" (expected: the address of one"
+                        + " interface of this host, not a wildcard or group)"),
+                tuple(18, "egress.pools.fallback.sources[1].port",
+                        "unknown key (expected one of: address, helo)"),
+                tuple(19, "egress.pools.empty.sources",
+                        "an empty list (expected: a list of at least one {address, helo})"));
+    }
+
+    @Test
+    void anOutboundListenerNeedsPoolsToExist() {
+        ConfigException e = errors("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: normal,
+                     allowed-clients: ["10.0.0.0/8"]}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(2, "listeners[0].egress-pool",
+                        "\"normal\" (expected: the name of a pool under egress.pools, which has none)"));
+    }
+
+    @Test
+    void recordsRefuseMixedPoolsAndOpenListeners() throws Exception {
+        InetAddress shared = InetAddress.getByName("203.0.113.10");
+        EgressPoolConfig normal = new EgressPoolConfig("normal", List.of(new EgressSource(shared, "a.example")),
+                EgressSelection.ROUND_ROBIN, EgressTls.NONE);
+        EgressPoolConfig fallback = new EgressPoolConfig("fallback", List.of(new EgressSource(shared, "b.example")),
+                EgressSelection.ROUND_ROBIN, EgressTls.NONE);
+
+        assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> new EgressConfig(DnsConfig.DEFAULT,
+                java.util.Map.of("normal", normal, "fallback", fallback), Duration.ofSeconds(1), 25)))
+                .hasMessageContaining("source 203.0.113.10 is in pools");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> ListenerConfig.outbound("relay",
+                new HostPort("127.0.0.1", 0), "normal", List.of()))).hasMessageContaining("allowed-clients");
+    }
+
+    private static ConfigException errors(String yaml) {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml, "egress.yaml"));
+        assertThat(e).as("ConfigException for:%n%s", yaml).isNotNull();
+        return e;
+    }
+}

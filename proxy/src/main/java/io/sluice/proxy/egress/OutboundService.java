@@ -1,0 +1,123 @@
+package io.sluice.proxy.egress;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.sluice.config.EgressConfig;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.ListenerRole;
+import io.sluice.config.SluiceConfig;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.proxy.TlsContexts;
+import io.sluice.proxy.Transport;
+import io.sluice.proxy.lifecycle.ClientSessions;
+import io.sluice.proxy.lifecycle.Drainable;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The outbound relay: the egress pools, the MX resolver, and the outbound listeners delivering through them. */
+public final class OutboundService implements Drainable, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(OutboundService.class);
+
+    private final EgressPools pools;
+    private final Map<String, Channel> listeners = new LinkedHashMap<>();
+    private final ClientSessions clients = new ClientSessions("outbound-clients");
+
+    private OutboundService(EgressPools pools) {
+        this.pools = pools;
+    }
+
+    /** Binds every outbound listener of the configuration; with none, binds nothing and asks no DNS. */
+    public static OutboundService start(SluiceConfig config, PolicyEngine policy, Transport transport,
+                                        EventLoopGroup boss, EventLoopGroup workers, MeterRegistry registry)
+            throws Exception {
+        EgressConfig egress = config.egress();
+        OutboundService service = new OutboundService(new EgressPools(egress, registry));
+        List<ListenerConfig> outbound = new ArrayList<>();
+        for (ListenerConfig listener : config.listeners()) {
+            if (listener.role() == ListenerRole.OUTBOUND) {
+                outbound.add(listener);
+            }
+        }
+        if (outbound.isEmpty()) {
+            return service;
+        }
+        MxResolver resolver = MxResolver.create(egress.dns(), registry);
+        RemoteConnector connector = new RemoteConnector(service.pools, transport, config.smtp().timeouts(),
+                egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
+                TlsContexts.verifyingClient());
+        try {
+            for (ListenerConfig listener : outbound) {
+                SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
+                EgressPool pool = service.pools.pool(listener.egressPool()).orElseThrow();
+                OutboundContext context =
+                        new OutboundContext(listener, config.smtp(), pool, resolver, connector, serverTls, policy);
+                Channel channel = new ServerBootstrap()
+                        .group(boss, workers)
+                        .channel(transport.serverChannelClass())
+                        .option(ChannelOption.SO_BACKLOG, 1024)
+                        .option(ChannelOption.SO_REUSEADDR, true)
+                        .childHandler(new OutboundChannelInitializer(context, service.clients))
+                        .bind(listener.bind().host(), listener.bind().port())
+                        .sync()
+                        .channel();
+                service.listeners.put(listener.name(), channel);
+                log.info("listening", kv("listener", listener.name()), kv("role", "outbound"),
+                        kv("address", channel.localAddress().toString()), kv("egress_pool", pool.name()),
+                        kv("sources", pool.sources().toString()), kv("starttls", serverTls != null));
+            }
+        } catch (Exception e) {
+            service.close();
+            throw e;
+        }
+        return service;
+    }
+
+    /** The egress pools, to suspend and resume sources at runtime. */
+    public EgressPools pools() {
+        return pools;
+    }
+
+    /** The bound address of each outbound listener by name. */
+    public Map<String, InetSocketAddress> addresses() {
+        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
+        listeners.forEach((name, channel) -> addresses.put(name, (InetSocketAddress) channel.localAddress()));
+        return addresses;
+    }
+
+    @Override
+    public void stopAccepting() {
+        listeners.values().forEach(channel -> channel.close().syncUninterruptibly());
+    }
+
+    @Override
+    public void sayGoodbye() {
+        clients.sayGoodbye();
+    }
+
+    @Override
+    public int openSessions() {
+        return clients.size();
+    }
+
+    @Override
+    public void closeAll() {
+        clients.closeAll();
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+    }
+}

@@ -1,0 +1,331 @@
+package io.sluice.proxy.smtp;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.sluice.proxy.session.BackendCapabilities;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The client side of one SMTP connection, to a backend or a remote MX: one request at a time, each reply awaited
+ * with its RFC 5321 §4.5.3.2 timeout, message content streamed with backpressure. Runs on one event loop (that of
+ * the client session it serves), so nothing here is shared between threads. Sits after a {@link SmtpReplyDecoder}
+ * named {@value #DECODER}.
+ */
+public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply> {
+
+    /** The pipeline name of the reply decoder in front of this handler. */
+    public static final String DECODER = "replies";
+
+    private static final ByteBuf END_OF_DATA =
+            Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(".\r\n", StandardCharsets.US_ASCII));
+
+    private final Object peer;
+    private final Duration dataBlockTimeout;
+    private Channel channel;
+    private CompletableFuture<SmtpReply> pending;
+    // RFC 5321 §4.5.3.2: how long the pending request may wait for its reply.
+    private Deadline replyTimeout;
+    // RFC 5321 §4.5.3.2.5: how long content may sit unsent because the peer does not take it.
+    private Deadline blockedTimeout;
+    private Duration pendingTimeout;
+    private boolean closedByUs;
+    // The verb of the pending request, for subclasses that follow the peer's transaction state.
+    private String pendingVerb = "";
+    // Between the peer's 354 and our end-of-data line: anything sent now would be message content.
+    private boolean inMessage;
+    private BackendCapabilities capabilities = BackendCapabilities.NONE;
+    private Runnable onLost = () -> { };
+    private Consumer<Boolean> onWritabilityChanged = writable -> { };
+
+    /** @param peer names the server in messages, such as {@code 127.0.0.1:2526} */
+    public SmtpClientConnection(Object peer, Duration dataBlockTimeout) {
+        this.peer = peer;
+        this.dataBlockTimeout = dataBlockTimeout;
+    }
+
+    public BackendCapabilities capabilities() {
+        return capabilities;
+    }
+
+    /** Records what the server said in an EHLO reply. */
+    public void capabilities(BackendCapabilities capabilities) {
+        this.capabilities = capabilities;
+    }
+
+    /** Open, with no request pending and no message under way. */
+    protected boolean isQuiet() {
+        return channel.isActive() && !closedByUs && pending == null && !inMessage;
+    }
+
+    /** Called when the server goes away while nothing was asked of it. */
+    public void onLost(Runnable onLost) {
+        this.onLost = onLost;
+    }
+
+    public void onWritabilityChanged(Consumer<Boolean> listener) {
+        this.onWritabilityChanged = listener;
+    }
+
+    public ChannelFuture closeFuture() {
+        return channel.closeFuture();
+    }
+
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    protected Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        replyTimeout = new Deadline(channel.eventLoop(), () -> {
+            fail(new ReplyTimeoutException(peer, pendingTimeout));
+            abort();
+        });
+        // Nothing awaits a reply while content flows: closing without closedByUs reports the loss (onLost).
+        blockedTimeout = new Deadline(channel.eventLoop(), channel::close);
+    }
+
+    /** Waits for a reply without sending anything (the greeting). */
+    public CompletableFuture<SmtpReply> awaitReply(Duration timeout) {
+        return expectReply(timeout);
+    }
+
+    /** Sends one command line and waits for its reply. */
+    public CompletableFuture<SmtpReply> request(String line, Duration timeout) {
+        CompletableFuture<SmtpReply> reply = expectReply(timeout);
+        int space = line.indexOf(' ');
+        pendingVerb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
+        channel.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", StandardCharsets.UTF_8));
+        return reply;
+    }
+
+    /**
+     * Queues a run of message content; ownership of the buffer passes to the channel. {@link #flush()} sends
+     * what is queued, so one read from the client becomes one write to the server.
+     */
+    public void writeContent(ByteBuf content) {
+        channel.write(content, channel.voidPromise());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Ends the message with the end-of-data line and waits for the final reply. */
+    public CompletableFuture<SmtpReply> endData(Duration timeout) {
+        inMessage = false;
+        CompletableFuture<SmtpReply> reply = expectReply(timeout);
+        pendingVerb = ".";
+        channel.writeAndFlush(END_OF_DATA.duplicate());
+        return reply;
+    }
+
+    /**
+     * Upgrades the connection after the server's 220 to STARTTLS; completes when the handshake does. Whatever the
+     * server sent after its 220 came in clear and could be an attacker's (response injection): it is dropped.
+     *
+     * @param verifyHost whether the certificate must be valid for {@code host} (RFC 6125), besides its chain
+     */
+    public CompletableFuture<Void> startTls(SslContext context, String host, int port, boolean verifyHost) {
+        SslHandler tls = context.newHandler(channel.alloc(), host, port);
+        if (verifyHost) {
+            SSLEngine engine = tls.engine();
+            SSLParameters parameters = engine.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            engine.setSSLParameters(parameters);
+        }
+        SmtpReplyDecoder decoder = (SmtpReplyDecoder) channel.pipeline().get(DECODER);
+        if (decoder != null) {
+            decoder.discardBuffered();
+        }
+        channel.pipeline().addFirst("tls", tls);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        tls.handshakeFuture().addListener(future -> {
+            if (future.isSuccess()) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(future.cause());
+            }
+        });
+        return done;
+    }
+
+    /**
+     * The reply, when it has the code expected at this stage; otherwise the connection is closed and the result
+     * fails with a message naming the stage and the reply.
+     */
+    public CompletableFuture<SmtpReply> expect(SmtpReply reply, int code, String stage) {
+        if (reply.code() == code) {
+            return CompletableFuture.completedFuture(reply);
+        }
+        abort();
+        return CompletableFuture.failedFuture(new IOException(peer + " answered " + stage + " with " + reply));
+    }
+
+    /** The innermost cause of a failure, as {@code ConnectException: Connection refused}, for logs. */
+    public static String rootMessage(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    /** Closes at once: a message under way is never ended, so the server discards it. */
+    public void abort() {
+        closedByUs = true;
+        channel.close();
+    }
+
+    /** Says goodbye politely when idle; closes at once otherwise, which abandons a message under way. */
+    public void quit(Duration timeout) {
+        closedByUs = true;
+        if (pending != null || inMessage || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        request("QUIT", timeout).whenComplete((reply, error) -> channel.close());
+    }
+
+    private CompletableFuture<SmtpReply> expectReply(Duration timeout) {
+        if (pending != null) {
+            throw new IllegalStateException("a request to " + peer + " is already pending");
+        }
+        CompletableFuture<SmtpReply> reply = new CompletableFuture<>();
+        if (!channel.isActive()) {
+            reply.completeExceptionally(new IOException("connection to " + peer + " is closed"));
+            return reply;
+        }
+        pending = reply;
+        pendingTimeout = timeout;
+        replyTimeout.arm(timeout);
+        return reply;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, SmtpReply reply) {
+        if (pending == null) {
+            // An answer nobody asked for: response injection or a confused server. Trust nothing more from it.
+            fail(new IOException(peer + " sent an unsolicited reply: " + reply));
+            abort();
+            return;
+        }
+        CompletableFuture<SmtpReply> answered = pending;
+        pending = null;
+        replyTimeout.disarm();
+        inMessage = reply.code() == 354;
+        String verb = pendingVerb;
+        pendingVerb = "";
+        answered(verb, reply);
+        answered.complete(reply);
+    }
+
+    /** The server answered the request of this verb ({@code .} for the end of data); for subclasses to follow. */
+    protected void answered(String verb, SmtpReply reply) {
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean writable = ctx.channel().isWritable();
+        if (writable) {
+            blockedTimeout.disarm();
+        } else {
+            blockedTimeout.arm(dataBlockTimeout);
+        }
+        onWritabilityChanged.accept(writable);
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        replyTimeout.cancel();
+        blockedTimeout.cancel();
+        if (pending != null) {
+            fail(new IOException("connection to " + peer + " closed"));
+        } else if (!closedByUs) {
+            onLost.run();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail(cause);
+        ctx.close();
+    }
+
+    private void fail(Throwable cause) {
+        if (pending != null) {
+            CompletableFuture<SmtpReply> failed = pending;
+            pending = null;
+            replyTimeout.disarm();
+            failed.completeExceptionally(cause);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return peer.toString();
+    }
+
+    /**
+     * Opens a TCP connection with the reply decoder and {@code connection} in its pipeline; nothing is read yet.
+     *
+     * @param local the address to bind, or null for any
+     */
+    public static <C extends SmtpClientConnection> CompletableFuture<C> connect(
+            EventLoop loop, Class<? extends SocketChannel> channelClass, SocketAddress remote, SocketAddress local,
+            Duration connectTimeout, C connection) {
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline()
+                                .addLast(DECODER, new SmtpReplyDecoder())
+                                .addLast("client", connection);
+                    }
+                });
+        ChannelFuture connected = local == null ? bootstrap.connect(remote) : bootstrap.connect(remote, local);
+        CompletableFuture<C> result = new CompletableFuture<>();
+        connected.addListener(future -> {
+            if (future.isSuccess()) {
+                result.complete(connection);
+            } else {
+                result.completeExceptionally(future.cause());
+            }
+        });
+        return result;
+    }
+
+    /** The server did not answer within the RFC 5321 §4.5.3.2 timeout for the stage. */
+    public static final class ReplyTimeoutException extends IOException {
+        ReplyTimeoutException(Object peer, Duration timeout) {
+            super(peer + " did not answer within " + timeout);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.sluice.proxy.relay;
+
+import io.sluice.config.BareLineEndings;
+import io.sluice.config.Cidr;
+import io.sluice.config.ClusterConfig;
+import io.sluice.config.DnsConfig;
+import io.sluice.config.DrainConfig;
+import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressPoolConfig;
+import io.sluice.config.EgressSelection;
+import io.sluice.config.EgressSource;
+import io.sluice.config.EgressTls;
+import io.sluice.config.HostPort;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.ListenerRole;
+import io.sluice.config.PolicyConfig;
+import io.sluice.config.SluiceConfig;
+import io.sluice.config.SmtpConfig;
+import io.sluice.config.SmtpTimeouts;
+import io.sluice.config.TlsConfig;
+import io.sluice.proxy.SluiceServer;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Sluice started in this JVM as an outbound relay: listener {@code relay} delivers from pool {@code normal}
+ * (127.0.0.10 and 127.0.0.11), listener {@code relay-fallback} from pool {@code fallback} (127.0.0.20); only
+ * 127.0.0.1 may relay; MX records come from the DNS server given and remote MX hosts listen on one port.
+ */
+final class RunningOutbound implements AutoCloseable {
+
+    static final String NORMAL_SOURCES = "127.0.0.10,127.0.0.11";
+    static final String FALLBACK_SOURCE = "127.0.0.20";
+
+    private final SluiceServer server;
+
+    private RunningOutbound(SluiceServer server) {
+        this.server = server;
+    }
+
+    static Builder resolvingWith(String dnsHostPort, int remotePort) {
+        return new Builder(dnsHostPort, remotePort);
+    }
+
+    int port() {
+        return server.addresses().get("relay").getPort();
+    }
+
+    int fallbackPort() {
+        return server.addresses().get("relay-fallback").getPort();
+    }
+
+    SluiceServer server() {
+        return server;
+    }
+
+    double poolViolations() {
+        return server.registry().get("sluice.egress.pool.violations").counter().count();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    static final class Builder {
+        private final String dns;
+        private final int remotePort;
+        private Duration remoteTimeout = Duration.ofSeconds(30);
+        private EgressSelection selection = EgressSelection.ROUND_ROBIN;
+        private EgressTls tls = EgressTls.NONE;
+        private PolicyConfig policy = PolicyConfig.EMPTY;
+        private String relayHost = "127.0.0.1";
+        private DrainConfig drain = DrainConfig.DEFAULT;
+        private Optional<TlsConfig> listenerTls = Optional.empty();
+
+        private Builder(String dns, int remotePort) {
+            this.dns = dns;
+            this.remotePort = remotePort;
+        }
+
+        /** Every wait for the remote and the DNS timeout at once, so fault tests finish quickly. */
+        Builder remoteTimeout(Duration value) {
+            remoteTimeout = value;
+            return this;
+        }
+
+        Builder selection(EgressSelection value) {
+            selection = value;
+            return this;
+        }
+
+        Builder tls(EgressTls value) {
+            tls = value;
+            return this;
+        }
+
+        Builder policy(PolicyConfig value) {
+            policy = value;
+            return this;
+        }
+
+        /** A certificate for the listeners, which then offer STARTTLS to the MTAs. */
+        Builder listenerTls(TlsConfig value) {
+            listenerTls = Optional.of(value);
+            return this;
+        }
+
+        Builder drain(DrainConfig value) {
+            drain = value;
+            return this;
+        }
+
+        /** The loopback address the listeners bind (a real Postfix needs its relayhost on an address of its own). */
+        Builder listenOn(String host) {
+            relayHost = host;
+            return this;
+        }
+
+        RunningOutbound start() throws Exception {
+            SmtpTimeouts timeouts = new SmtpTimeouts(Duration.ofMinutes(1), remoteTimeout, remoteTimeout,
+                    remoteTimeout, remoteTimeout, remoteTimeout);
+            SmtpConfig smtp = new SmtpConfig("relay.sluice.test", 10 * 1024 * 1024, 1000, 20, BareLineEndings.REJECT,
+                    timeouts);
+            List<Cidr> allowed = List.of(Cidr.parse("127.0.0.1/32"), Cidr.parse(relayHost + "/32"));
+            List<ListenerConfig> listeners = List.of(
+                    new ListenerConfig("relay", ListenerRole.OUTBOUND, new HostPort(relayHost, 0), "",
+                            Optional.empty(), listenerTls, "normal", allowed),
+                    new ListenerConfig("relay-fallback", ListenerRole.OUTBOUND, new HostPort(relayHost, 0), "",
+                            Optional.empty(), listenerTls, "fallback", allowed));
+            Map<String, EgressPoolConfig> pools = new LinkedHashMap<>();
+            pools.put("normal", pool("normal", NORMAL_SOURCES, "out"));
+            pools.put("fallback", pool("fallback", FALLBACK_SOURCE, "fb"));
+            DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns)), remoteTimeout.compareTo(
+                    Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
+                    Duration.ofHours(1), Duration.ofMinutes(5));
+            EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort);
+            return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
+                    ClusterConfig.STANDALONE, policy, Optional.empty(), drain, egress)));
+        }
+
+        private EgressPoolConfig pool(String name, String addresses, String heloPrefix) throws UnknownHostException {
+            List<EgressSource> sources = new ArrayList<>();
+            for (String address : addresses.split(",")) {
+                sources.add(new EgressSource(InetAddress.getByName(address),
+                        heloPrefix + sources.size() + ".sluice.test"));
+            }
+            return new EgressPoolConfig(name, sources, selection, tls);
+        }
+    }
+}
