@@ -19,7 +19,9 @@ import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.proxy.admin.AdminServer;
 import io.sluice.proxy.admin.AdminServices;
+import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.OutboundService;
+import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
@@ -102,6 +104,10 @@ public final class SluiceServer implements AutoCloseable {
         Supplier<Map<String, Object>> card = () -> card(limits, state, policies);
         NodeDirectory nodes = limits.node().map(node -> NodeDirectory.in(node, card))
                 .orElseGet(() -> NodeDirectory.alone(card));
+        EgressPools pools = new EgressPools(config.egress(), registry);
+        // With a cluster, a source suspended on any node is suspended on all of them.
+        SourceSuspensions suspensions = limits.node().map(node -> SourceSuspensions.in(node, pools))
+                .orElseGet(() -> SourceSuspensions.alone(pools));
         EventLoopGroup boss = transport.newGroup(1, "sluice-accept");
         // One loop per core: more only adds context switches, every session is non-blocking.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
@@ -110,13 +116,14 @@ public final class SluiceServer implements AutoCloseable {
             if (config.admin().isPresent()) {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
-                        AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock());
+                        AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
+                        suspensions);
                 admin = Optional.of(AdminServer.start(config, services, transport, boss, workers));
             }
             InboundService inbound = InboundService.start(config, policy, transport, boss, workers);
             OutboundService outbound;
             try {
-                outbound = OutboundService.start(config, policy, transport, boss, workers, registry);
+                outbound = OutboundService.start(config, pools, policy, transport, boss, workers, registry);
             } catch (Exception e) {
                 inbound.close();
                 throw e;

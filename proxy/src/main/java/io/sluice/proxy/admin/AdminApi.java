@@ -43,6 +43,7 @@ final class AdminApi {
         new PolicyEndpoints(services.policies(), services.listenerNames()).addTo(routes);
         new OverrideEndpoints(services.overrides(), services.policies(), services.clock()).addTo(routes);
         new InspectEndpoints(services.inspector(), services.listenerNames()).addTo(routes);
+        new EgressEndpoints(services.pools(), services.suspensions()).addTo(routes);
         routes.add("/api/v1/cluster", false, "GET", this::cluster)
                 .add("/api/v1/cluster/drain", false, "POST", this::drain);
     }

@@ -3,6 +3,8 @@ package io.sluice.proxy.admin;
 import io.sluice.policy.eval.PolicyInspector;
 import io.sluice.policy.eval.PolicyStore;
 import io.sluice.policy.override.OverrideStore;
+import io.sluice.proxy.egress.EgressPools;
+import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Clock;
 import java.util.Collections;
@@ -21,10 +23,12 @@ import java.util.function.Supplier;
  * @param metrics the Prometheus text exposition of every meter
  * @param cluster what this node knows of its cluster, asked afresh for each request
  * @param clock the time overrides start and expire by
+ * @param pools the egress pools and their sources
+ * @param suspensions suspends and resumes egress sources, on every node
  */
 public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                      Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
-                     Clock clock) {
+                     Clock clock, EgressPools pools, SourceSuspensions suspensions) {
 
     public AdminServices {
         // In the configuration's order, which is the order errors list them in.

@@ -47,20 +47,17 @@ public final class EgressPool {
         return sources.stream().anyMatch(source -> source.address().equals(address));
     }
 
-    /** Suspends a source: no new delivery uses it. False when the pool has no such source. */
+    /**
+     * Suspends a source: no new delivery uses it. True when that changed it; false when it was suspended already
+     * or the pool has no such source.
+     */
     public boolean suspend(InetAddress address) {
-        return find(address).map(source -> {
-            source.suspend(true);
-            return true;
-        }).orElse(false);
+        return find(address).map(source -> source.suspend(true)).orElse(false);
     }
 
-    /** Puts a suspended source back into use. False when the pool has no such source. */
+    /** Puts a suspended source back into use. True when that changed it, as for {@link #suspend}. */
     public boolean resume(InetAddress address) {
-        return find(address).map(source -> {
-            source.suspend(false);
-            return true;
-        }).orElse(false);
+        return find(address).map(source -> source.suspend(false)).orElse(false);
     }
 
     private Optional<SourceAddress> find(InetAddress address) {

@@ -1,6 +1,7 @@
 package io.sluice.proxy.egress;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.EgressPoolConfig;
@@ -25,6 +26,11 @@ public final class EgressPools {
             byName.put(pool.name(), new EgressPool(pool));
         }
         this.pools = Collections.unmodifiableMap(byName);
+        byName.values().forEach(pool -> Gauge.builder("sluice.egress.sources.suspended", pool,
+                        counted -> counted.sources().stream().filter(SourceAddress::suspended).count())
+                .description("sources of the pool suspended now")
+                .tag("pool", pool.name())
+                .register(registry));
         this.violations = Counter.builder("sluice.egress.pool.violations")
                 .description("deliveries refused because their source is not of their listener's pool; must be 0")
                 .register(registry);

@@ -38,12 +38,16 @@ public final class OutboundService implements Drainable, AutoCloseable {
         this.pools = pools;
     }
 
-    /** Binds every outbound listener of the configuration; with none, binds nothing and asks no DNS. */
-    public static OutboundService start(SluiceConfig config, PolicyEngine policy, Transport transport,
-                                        EventLoopGroup boss, EventLoopGroup workers, MeterRegistry registry)
-            throws Exception {
+    /**
+     * Binds every outbound listener of the configuration; with none, binds nothing and asks no DNS.
+     *
+     * @param pools the pools of {@code config.egress()}
+     */
+    public static OutboundService start(SluiceConfig config, EgressPools pools, PolicyEngine policy,
+                                        Transport transport, EventLoopGroup boss, EventLoopGroup workers,
+                                        MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
-        OutboundService service = new OutboundService(new EgressPools(egress, registry));
+        OutboundService service = new OutboundService(pools);
         List<ListenerConfig> outbound = new ArrayList<>();
         for (ListenerConfig listener : config.listeners()) {
             if (listener.role() == ListenerRole.OUTBOUND) {

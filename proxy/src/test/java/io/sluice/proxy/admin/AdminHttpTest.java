@@ -11,7 +11,14 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.util.NetUtil;
 import io.sluice.config.AdminToken;
+import io.sluice.config.DnsConfig;
+import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressPoolConfig;
+import io.sluice.config.EgressSelection;
+import io.sluice.config.EgressSource;
+import io.sluice.config.EgressTls;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey;
@@ -23,6 +30,8 @@ import io.sluice.policy.eval.PolicyStore;
 import io.sluice.policy.eval.VersionedPolicy;
 import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.proxy.admin.AdminChannel.Response;
+import io.sluice.proxy.egress.EgressPools;
+import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,11 +102,19 @@ class AdminHttpTest {
         return channel;
     }
 
+    /** One egress pool of two sources. */
+    static final EgressConfig EGRESS = new EgressConfig(DnsConfig.DEFAULT, Map.of("normal", new EgressPoolConfig(
+            "normal", List.of(new EgressSource(NetUtil.createInetAddressFromIpAddressString("127.0.0.10"), "out10.example.net"),
+                    new EgressSource(NetUtil.createInetAddressFromIpAddressString("127.0.0.11"), "out11.example.net")),
+            EgressSelection.ROUND_ROBIN, EgressTls.OPPORTUNISTIC)), Duration.ofSeconds(30), 25);
+
     /** The admin API's services on one local engine, with the overrides and inspector of that engine. */
     static AdminServices services(NodeState state, PolicyEngine engine, PolicyStore store, Set<String> listeners,
                                   Supplier<String> metrics, Supplier<ClusterStatus> cluster) {
+        EgressPools pools = new EgressPools(EGRESS, new SimpleMeterRegistry());
         return new AdminServices(state, store, new LocalOverrideStore(engine, engine.clock()),
-                new PolicyInspector(engine), listeners, metrics, cluster, engine.clock());
+                new PolicyInspector(engine), listeners, metrics, cluster, engine.clock(), pools,
+                SourceSuspensions.alone(pools));
     }
 
     private AdminChannel connect() {

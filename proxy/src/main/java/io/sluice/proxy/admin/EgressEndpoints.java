@@ -1,0 +1,90 @@
+package io.sluice.proxy.admin;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.netty.util.NetUtil;
+import io.sluice.proxy.egress.EgressPool;
+import io.sluice.proxy.egress.EgressPools;
+import io.sluice.proxy.egress.SourceAddress;
+import io.sluice.proxy.egress.SourceSuspensions;
+import java.net.InetAddress;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The egress pools with their sources; a source suspended or resumed on one node is on every node. */
+final class EgressEndpoints {
+
+    static final String PATH = "/api/v1/egress/pools";
+
+    private static final Logger audit = LoggerFactory.getLogger(AdminApi.AUDIT);
+
+    private final EgressPools pools;
+    private final SourceSuspensions suspensions;
+
+    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions) {
+        this.pools = pools;
+        this.suspensions = suspensions;
+    }
+
+    void addTo(Routes routes) {
+        routes.add(PATH, false, "GET", this::list)
+                .add(PATH + "/{pool}/sources/{address}/suspend", false, "POST",
+                        (request, actor) -> set(request, actor, true))
+                .add(PATH + "/{pool}/sources/{address}/resume", false, "POST",
+                        (request, actor) -> set(request, actor, false));
+    }
+
+    private CompletableFuture<AdminResponse> list(AdminRequest request, String actor) {
+        Map<String, Object> byName = new LinkedHashMap<>();
+        pools.all().forEach((name, pool) -> byName.put(name, view(pool)));
+        return AdminApi.done(AdminResponse.json(200, Map.of("pools", byName)));
+    }
+
+    private CompletableFuture<AdminResponse> set(AdminRequest request, String actor, boolean suspended) {
+        String pool = request.parameters().get("pool");
+        String text = request.parameters().get("address");
+        // An address literal only: a name here would mean a DNS lookup on the admin's event loop.
+        InetAddress address = NetUtil.createInetAddressFromIpAddressString(text);
+        if (address == null) {
+            return AdminApi.done(AdminResponse.error(400, "\"" + text + "\" is not an IP address"));
+        }
+        return suspensions.set(pool, address, suspended).thenApply(known -> {
+            if (!known) {
+                return AdminResponse.error(404, "pool " + pool + " has no source " + text + "; GET " + PATH
+                        + " lists them");
+            }
+            audit.info("egress source {} {} {} {} {}", suspended ? "suspended" : "resumed", kv("actor", actor),
+                    kv("action", suspended ? "egress.suspend" : "egress.resume"), kv("pool", pool),
+                    kv("source", NetUtil.toAddressString(address)));
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("pool", pool);
+            body.put("source", NetUtil.toAddressString(address));
+            body.put("suspended", suspended);
+            return AdminResponse.json(200, body);
+        });
+    }
+
+    private static Map<String, Object> view(EgressPool pool) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("selection", kebab(pool.config().selection()));
+        view.put("tls", kebab(pool.config().tls()));
+        view.put("sources", pool.sources().stream().map(EgressEndpoints::view).toList());
+        return view;
+    }
+
+    private static Map<String, Object> view(SourceAddress source) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("address", NetUtil.toAddressString(source.address()));
+        view.put("helo", source.helo());
+        view.put("suspended", source.suspended());
+        return view;
+    }
+
+    private static String kebab(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+}

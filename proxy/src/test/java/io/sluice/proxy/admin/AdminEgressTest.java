@@ -1,0 +1,97 @@
+package io.sluice.proxy.admin;
+
+import static io.sluice.proxy.admin.AdminChannel.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.AdminToken;
+import io.sluice.config.PolicyConfig;
+import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.LocalPolicyStore;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.proxy.admin.AdminChannel.Response;
+import io.sluice.proxy.lifecycle.NodeState;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The egress pools through the admin API: listed with their sources, a source suspended and resumed. */
+class AdminEgressTest {
+
+    private static final String SECRET = "alice-secret-0123456789";
+    private static final String AS_ALICE = "Authorization: Bearer " + SECRET + "\r\n";
+    private static final String SOURCE = "/api/v1/egress/pools/normal/sources/127.0.0.10";
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
+    private final PolicyEngine engine = new PolicyEngine(PolicyConfig.EMPTY, limits.limiter(), limits.leases(),
+            registry);
+    private final AdminServices services = AdminHttpTest.services(new NodeState(), engine,
+            new LocalPolicyStore(engine, registry), Set.of("relay"), () -> "",
+            () -> new ClusterStatus("local", List.of(), false, 0, List.of()));
+    private final ListAppender<ILoggingEvent> audit = new ListAppender<>();
+    private AdminChannel admin;
+
+    @BeforeEach
+    void start() {
+        audit.start();
+        ((Logger) LoggerFactory.getLogger("io.sluice.audit")).addAppender(audit);
+        admin = new AdminChannel(new AdminApi(new Authenticator(List.of(new AdminToken("alice", SECRET))), true,
+                true, services), 4096);
+    }
+
+    @AfterEach
+    void stop() {
+        ((Logger) LoggerFactory.getLogger("io.sluice.audit")).detachAppender(audit);
+        admin.close();
+    }
+
+    @Test
+    void aSourceIsSuspendedAndResumedAndTheListShowsIt() {
+        Response suspended = post(SOURCE + "/suspend");
+
+        assertThat(suspended.status()).as(suspended.body()).isEqualTo(200);
+        assertThat(suspended.json().toString())
+                .isEqualTo("{\"pool\":\"normal\",\"source\":\"127.0.0.10\",\"suspended\":true}");
+        assertThat(services.pools().pool("normal").orElseThrow().sources().get(0).suspended()).isTrue();
+        assertThat(get("/api/v1/egress/pools").json().get("pools").get("normal").toString()).isEqualTo(
+                "{\"selection\":\"round-robin\",\"tls\":\"opportunistic\",\"sources\":["
+                        + "{\"address\":\"127.0.0.10\",\"helo\":\"out10.example.net\",\"suspended\":true},"
+                        + "{\"address\":\"127.0.0.11\",\"helo\":\"out11.example.net\",\"suspended\":false}]}");
+
+        assertThat(post(SOURCE + "/resume").status()).isEqualTo(200);
+        assertThat(services.pools().pool("normal").orElseThrow().sources().get(0).suspended()).isFalse();
+        assertThat(audit.list).extracting(ILoggingEvent::getFormattedMessage)
+                .satisfiesExactly(
+                        line -> assertThat(line).contains("action=egress.suspend", "pool=normal",
+                                "source=127.0.0.10", "actor=alice"),
+                        line -> assertThat(line).contains("action=egress.resume"));
+    }
+
+    @Test
+    void anUnknownPoolOrSourceGets404AndANameGets400() {
+        assertThat(post("/api/v1/egress/pools/fallback/sources/127.0.0.10/suspend").status()).isEqualTo(404);
+        assertThat(post("/api/v1/egress/pools/normal/sources/127.0.0.20/suspend").status()).isEqualTo(404);
+        assertThat(post("/api/v1/egress/pools/normal/sources/out10.example.net/suspend").status()).isEqualTo(400);
+        assertThat(admin.exchange(request("GET", SOURCE + "/suspend", AS_ALICE, "")).status()).isEqualTo(405);
+        assertThat(admin.exchange(request("POST", SOURCE + "/suspend", "", "")).status()).isEqualTo(401);
+        assertThat(services.pools().pool("normal").orElseThrow().sources())
+                .noneMatch(source -> source.suspended());
+        assertThat(audit.list).isEmpty();
+    }
+
+    private Response get(String path) {
+        return admin.exchange(request("GET", path, AS_ALICE, ""));
+    }
+
+    private Response post(String path) {
+        return admin.exchange(request("POST", path, AS_ALICE, ""));
+    }
+}
