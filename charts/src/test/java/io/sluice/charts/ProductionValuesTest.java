@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class ProductionValuesTest {
 
     private static final Chart CHART = Chart.production();
-    private static final Map<String, String> IP_POOLS = Map.of("normal", "egress-normal", "fallback", "egress-fallback");
+    private static final Map<String, String> IP_POOLS =
+            Map.of("normal", "egress-normal", "fallback", "egress-fallback");
 
     @Test
     void oneDeploymentPerEgressPoolOnItsOwnIpPool() {
@@ -31,7 +32,8 @@ class ProductionValuesTest {
             assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
                     .containsEntry("cni.projectcalico.org/ipv4pools", "[\"" + ipPool + "\"]");
             assertThat(deployment.getSpec().getSelector().getMatchLabels())
-                    .containsEntry("sluice.io/egress-pool", pool).containsEntry("app.kubernetes.io/component", "egress");
+                    .containsEntry("sluice.io/egress-pool", pool)
+                    .containsEntry("app.kubernetes.io/component", "egress");
         });
         assertThat(CHART.get(Deployment.class, "mx-sluice-inbound").getSpec().getTemplate().getMetadata()
                 .getAnnotations()).doesNotContainKey("cni.projectcalico.org/ipv4pools");
@@ -131,7 +133,8 @@ class ProductionValuesTest {
             });
         }
         NetworkPolicyIngressRule relay = rule(CHART.get(NetworkPolicy.class, "mx-sluice-egress"), "relay");
-        assertThat(relay.getFrom()).anySatisfy(peer -> assertThat(peer.getIpBlock().getCidr()).isEqualTo("10.244.0.0/16"));
+        assertThat(relay.getFrom())
+                .anySatisfy(peer -> assertThat(peer.getIpBlock().getCidr()).isEqualTo("10.244.0.0/16"));
     }
 
     private static NetworkPolicyIngressRule rule(NetworkPolicy policy, String port) {
