@@ -100,6 +100,25 @@ class ProductionValuesTest {
     }
 
     @Test
+    void egressPoolsWithoutTheInboundTier() {
+        Chart egressOnly = Chart.render(Chart.PRODUCTION, Map.of("inbound.enabled", false));
+
+        assertThat(egressOnly.objects()).extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
+                .noneMatch(name -> name.contains("inbound") || name.endsWith("-smtp"))
+                .contains("Deployment/mx-sluice-egress-normal", "Service/mx-sluice-egress-hz",
+                        "NetworkPolicy/mx-sluice-egress", "Service/mx-sluice-admin");
+    }
+
+    @Test
+    void f5IpamLabelOnALoadBalancerService() {
+        Service smtp = Chart.render(Chart.PRODUCTION, Map.of("inbound.service.type", "LoadBalancer",
+                "inbound.service.f5.ipamLabel", "Production")).get(Service.class, "mx-sluice-smtp");
+
+        assertThat(smtp.getSpec().getType()).isEqualTo("LoadBalancer");
+        assertThat(smtp.getMetadata().getAnnotations()).containsEntry("cis.f5.com/ipamLabel", "Production");
+    }
+
+    @Test
     void proxyProtocolTrustsTheBigIpOnly() {
         JsonNode listener = Pods.yaml(CHART.config("mx-sluice-inbound")).at("/listeners/0");
 

@@ -3,10 +3,11 @@ package io.sluice.charts;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** values.schema.json stops a bad value at install time, naming the value. */
+/** values.schema.json (and the templates' required values) stop a bad value at install time, naming it. */
 class ValuesSchemaTest {
 
     @ParameterizedTest(name = "{0}={1}")
@@ -47,5 +48,11 @@ class ValuesSchemaTest {
         assertThatThrownBy(() -> Chart.template(null, sets))
                 .hasMessageContaining("values don't meet the specifications of the schema")
                 .hasMessageContaining(named);
+    }
+
+    @Test
+    void tlsNeedsACertificate() {
+        assertThatThrownBy(() -> Chart.template(null, Map.of("inbound.tls.enabled", true)))
+                .hasMessageContaining("inbound.tls.cert (PEM) or inbound.tls.existingSecret is required");
     }
 }
