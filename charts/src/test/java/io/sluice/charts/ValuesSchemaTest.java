@@ -15,6 +15,7 @@ class ValuesSchemaTest {
         "inbound.replica            | 3              | replica",
         "antiAffinity               | sometimes      | antiAffinity",
         "inbound.port               | 25             | inbound.port",
+        "cluster.port               | 5801           | cluster.port",
         "drain.timeoutSeconds       | 0              | drain.timeoutSeconds",
         "smtp.max-message-size      | 50 megabytes   | max-message-size",
         "inbound.service.type       | ExternalName   | inbound.service.type",
