@@ -1,6 +1,10 @@
 package io.sluice.proxy;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
@@ -90,6 +94,12 @@ public final class SluiceServer implements AutoCloseable {
         Transport transport = Transport.best();
         log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Heap, direct buffers, GC pauses, threads and CPU: what the dashboard's JVM row shows.
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
         // Joins the cluster before listening: a node must not admit anything on limits of its own.
         LimitStore limits = LimitStore.open(config.cluster(), registry);
         PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry);
@@ -132,8 +142,10 @@ public final class SluiceServer implements AutoCloseable {
             SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, overrides,
                     nodes, state, admin, inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
+            server.stopped().thenRun(gc::close);
             return server;
         } catch (Exception e) {
+            gc.close();
             admin.ifPresent(AdminServer::close);
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);

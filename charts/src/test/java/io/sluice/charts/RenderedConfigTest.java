@@ -1,0 +1,72 @@
+package io.sluice.charts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import io.sluice.config.ConfigLoader;
+import io.sluice.config.SluiceConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configuration files the chart renders pass Sluice's own validation, as `sluice check-config` would. */
+class RenderedConfigTest {
+
+    @TempDir
+    Path mounts;
+
+    @Test
+    void defaultInboundConfigurationIsValid() throws Exception {
+        SluiceConfig config = ConfigLoader.parse(asMounted(Chart.defaults().config("mx-sluice-inbound")), "inbound");
+
+        assertThat(config.listenerNames()).containsExactly("mx");
+        assertThat(config.drain().announce()).hasSeconds(5);
+    }
+
+    @Test
+    void productionInboundConfigurationIsValid() throws Exception {
+        SluiceConfig config = ConfigLoader.parse(asMounted(Chart.production().config("mx-sluice-inbound")),
+                "inbound");
+
+        assertThat(config.listeners()).singleElement().satisfies(listener -> {
+            assertThat(listener.proxyProtocol()).isPresent();
+            assertThat(listener.tls()).isPresent();
+        });
+        assertThat(config.admin()).hasValueSatisfying(admin -> assertThat(admin.tokenFile()).isPresent());
+    }
+
+    @Test
+    void productionEgressConfigurationsAreValid() throws Exception {
+        // Sluice learns the egress section on the egress branch; until it is merged, ConfigLoader refuses it.
+        Assumptions.assumeTrue(hasClass("io.sluice.config.EgressConfig"),
+                "ConfigLoader has no egress section yet: egress pool configurations not validated");
+        Chart chart = Chart.production();
+        for (String pool : new String[] {"normal", "fallback"}) {
+            // What the container does before it starts Sluice.
+            String yaml = chart.config("mx-sluice-egress-" + pool).replace("__POD_IP__", "10.200.0.7");
+            assertThatCode(() -> ConfigLoader.parse(asMounted(yaml), pool)).doesNotThrowAnyException();
+        }
+    }
+
+    private static boolean hasClass(String name) {
+        try {
+            Class.forName(name);
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** The text with the pod's mounts (the Secrets' files) in a directory of the test's own. */
+    private String asMounted(String yaml) throws IOException {
+        Files.createDirectories(mounts.resolve("secrets"));
+        Files.writeString(mounts.resolve("secrets/admin-tokens"), "ops:0123456789abcdef0123456789abcdef\n");
+        Files.createDirectories(mounts.resolve("tls"));
+        Files.writeString(mounts.resolve("tls/tls.crt"), "certificate\n");
+        Files.writeString(mounts.resolve("tls/tls.key"), "key\n");
+        return yaml.replace("/etc/sluice/", mounts + "/");
+    }
+}

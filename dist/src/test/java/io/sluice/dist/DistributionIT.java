@@ -1,0 +1,141 @@
+package io.sluice.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tarball unpacks and runs Sluice on its own runtime, with no JDK reachable: a PATH holding only what the
+ * launcher script calls, and no JAVA_HOME.
+ */
+@Timeout(120)
+class DistributionIT {
+
+    @TempDir
+    static Path unpacked;
+    @TempDir
+    static Path bare;
+    private static Path sluice;
+
+    @BeforeAll
+    static void unpack() throws Exception {
+        Path tarball = Path.of(System.getProperty("dist.tarball"));
+        assertThat(tarball).isRegularFile();
+        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())
+                .inheritIO().start();
+        assertThat(tar.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(tar.exitValue()).isZero();
+        sluice = unpacked.resolve("sluice/bin/sluice");
+        // The launcher runs under /bin/sh and calls dirname; nothing else, least of all a java, is on this PATH.
+        Files.createSymbolicLink(bare.resolve("dirname"), Path.of("/usr/bin/dirname"));
+    }
+
+    @Test
+    void shipsARuntimeNotAJdk() {
+        Path runtime = unpacked.resolve("sluice/runtime");
+
+        assertThat(runtime.resolve("bin/java")).isExecutable();
+        assertThat(runtime.resolve("bin/javac")).doesNotExist();
+        assertThat(runtime.resolve("lib/src.zip")).doesNotExist();
+    }
+
+    @Test
+    void checksTheExampleConfiguration() throws Exception {
+        Result result = run(List.of("check-config", unpacked.resolve("sluice/examples/local.yaml").toString()),
+                Duration.ofSeconds(60));
+
+        assertThat(result.exit()).as(result.output()).isZero();
+    }
+
+    @Test
+    void refusesABrokenConfigurationWithItsPath() throws Exception {
+        Path broken = Files.writeString(unpacked.resolve("broken.yaml"),
+                "listeners:\n  - {name: mx, role: inbound}\n");
+
+        Result result = run(List.of("check-config", broken.toString()), Duration.ofSeconds(60));
+
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.output()).contains("listeners[0].bind");
+    }
+
+    @Test
+    void runsTheExampleUntilSigterm() throws Exception {
+        // The example on ports of this test's own.
+        int smtp = freePort();
+        int admin = freePort();
+        int hazelcast = freePort();
+        String example = Files.readString(unpacked.resolve("sluice/examples/local.yaml"));
+        Path config = Files.writeString(unpacked.resolve("run.yaml"), example
+                .replace("\"127.0.0.1:2525\"", "\"127.0.0.1:" + smtp + "\"")
+                .replace("\"127.0.0.1:8025\"", "\"127.0.0.1:" + admin + "\"")
+                .replace("\"127.0.0.1:5701\"", "\"127.0.0.1:" + hazelcast + "\""));
+        assertThat(Files.readString(config))
+                .doesNotContain("\"127.0.0.1:2525\"", "\"127.0.0.1:8025\"", "\"127.0.0.1:5701\"");
+        Path log = unpacked.resolve("run.log");
+        Process process = start(List.of("run", "--config", config.toString()), log);
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            URI ready = URI.create("http://127.0.0.1:" + admin + "/healthz/ready");
+            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.send(
+                    HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+
+            process.destroy();   // SIGTERM: a drain, then exit 0
+
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited after the drain").isTrue();
+            assertThat(process.exitValue()).as(Files.readString(log)).isZero();
+            assertThat(Files.readString(log)).contains("draining");
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private static Result run(List<String> args, Duration limit) throws Exception {
+        Path log = Files.createTempFile(unpacked, "out", ".log");
+        Process process = start(args, log);
+        boolean exited = process.waitFor(limit.toSeconds(), TimeUnit.SECONDS);
+        if (!exited) {
+            process.destroyForcibly();
+        }
+        assertThat(exited).as("%s finished", args).isTrue();
+        return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    }
+
+    private static Process start(List<String> args, Path log) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(sluice.toString())));
+        builder.command().addAll(args);
+        Map<String, String> env = builder.environment();
+        env.clear();
+        env.put("PATH", bare.toString());
+        env.put("HOME", unpacked.toString());
+        return builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
