@@ -69,6 +69,10 @@ public final class MxResolver {
             failures.put(failure, Counter.builder("sluice.dns.failures").tag("kind", failure.tag())
                     .description("MX lookups that gave no usable mail exchanger, by kind").register(registry));
         }
+        // Registered up front, so that the series exist (at 0) before the first query.
+        for (int type : new int[] {Type.MX, Type.A, Type.AAAA}) {
+            queries(type);
+        }
     }
 
     /** A resolver asking the configured servers, or those of {@code /etc/resolv.conf} when none are. */
@@ -218,11 +222,15 @@ public final class MxResolver {
         });
     }
 
+    private Counter queries(int type) {
+        return queries.computeIfAbsent(type, t -> Counter.builder("sluice.dns.queries")
+                .tag("type", Type.string(t).toLowerCase(Locale.ROOT))
+                .description("DNS queries sent, by record type").register(registry));
+    }
+
     /** One query; a failure to get any answer is a {@link DnsFailure#TIMEOUT}, never an exception. */
     private CompletableFuture<Response> query(Name name, int type) {
-        queries.computeIfAbsent(type, t -> Counter.builder("sluice.dns.queries")
-                .tag("type", Type.string(t).toLowerCase(Locale.ROOT))
-                .description("DNS queries sent, by record type").register(registry)).increment();
+        queries(type).increment();
         Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
         return resolver.sendAsync(query).toCompletableFuture()
                 .thenApply(this::classify)
