@@ -1,0 +1,32 @@
+package io.sluice.loadtest.load;
+
+import io.sluice.loadtest.check.CheckSummary;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything a run measured.
+ *
+ * @param run         the run's id, as in every message's check header
+ * @param elapsed     from the first session to the end of the last (or the deadline)
+ * @param replies     replies by {@code "stage code"}, e.g. {@code "mail 451"}; also timeouts and lost connections
+ * @param examples    the first text of each refusal or failure, by the same keys
+ * @param backend     messages the backend received during the run, if it was watched
+ * @param cut         sessions still open at the deadline, closed without a verdict
+ */
+public record LoadResult(String run, LoadPlan plan, Instant startedAt, Duration elapsed, Counts totals,
+        List<Second> seconds, List<StageLatency> latency, Map<String, Long> replies, Map<String, String> examples,
+        Optional<Long> backend, Optional<CheckSummary> check, long cut) {
+
+    public LoadResult {
+        seconds = List.copyOf(seconds);
+        latency = List.copyOf(latency);
+        replies = Collections.unmodifiableMap(new LinkedHashMap<>(replies));
+        examples = Collections.unmodifiableMap(new LinkedHashMap<>(examples));
+    }
+}
