@@ -1,5 +1,6 @@
 package io.sluice.loadtest;
 
+import io.sluice.loadtest.demo.DemoCommand;
 import io.sluice.loadtest.load.LoadCommand;
 import io.sluice.loadtest.sink.SinkCommand;
 import picocli.CommandLine;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** Entry point of {@code sluice-loadtest.jar}: one subcommand per tool. */
 @Command(name = "sluice-loadtest",
         description = "Load-test tools for Sluice.",
-        subcommands = {LoadCommand.class, SinkCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, LoadCommand.class, SinkCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Spec

@@ -140,7 +140,7 @@ public final class LoadCommand implements Callable<Integer> {
         LoadPlan plan = plan();
         PrintWriter err = spec.commandLine().getErr();
         Path dir = out != null ? out : defaultDirectory("load");
-        Sink backend = sink == null ? null : startSink(err);
+        Sink backend = sink == null ? null : startSink();
         try {
             err.printf("load: %s against %s%n", plan.arrivals(), HostPorts.format(plan.target()));
             err.flush();
@@ -161,7 +161,7 @@ public final class LoadCommand implements Callable<Integer> {
         }
     }
 
-    private Sink startSink(PrintWriter err) {
+    private Sink startSink() {
         try {
             return Sink.start(sink);
         } catch (IOException e) {

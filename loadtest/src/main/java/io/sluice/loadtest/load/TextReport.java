@@ -1,6 +1,6 @@
 package io.sluice.loadtest.load;
 
-import io.sluice.loadtest.check.CheckSummary;
+import io.sluice.loadtest.cli.HostPorts;
 import java.util.Locale;
 import java.util.Map;
 
@@ -28,7 +28,7 @@ public final class TextReport {
         Counts t = result.totals();
         double seconds = result.elapsed().toNanos() / 1e9;
         out.append(String.format(Locale.ROOT, "run %s: %s against %s, %.1fs%n", result.run(),
-                result.plan().arrivals(), result.plan().target(), seconds));
+                result.plan().arrivals(), HostPorts.format(result.plan().target()), seconds));
         out.append(String.format(Locale.ROOT, "%-12s %10s %10s%n", "messages", "count", "rate/s"));
         row(out, "offered", t.messagesOffered(), seconds);
         row(out, "admitted", t.admitted(), seconds);
@@ -55,12 +55,6 @@ public final class TextReport {
                 c.clean() ? "clean" : "FAILED", c.admitted(), c.received(), c.lost(), c.duplicates(), c.corrupt(),
                 c.unconfirmed())));
         return out.toString();
-    }
-
-    /** One line for a check, as the sink and the demo print it. */
-    public static String check(CheckSummary c) {
-        return String.format(Locale.ROOT, "%d lost, %d duplicated, %d corrupt", c.lost(), c.duplicates(),
-                c.corrupt());
     }
 
     private static void row(StringBuilder out, String name, long count, double seconds) {

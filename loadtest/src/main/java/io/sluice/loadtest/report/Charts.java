@@ -31,7 +31,7 @@ final class Charts {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Messages per second").xAxisTitle("time (s)").yAxisTitle("messages/s").build();
         style(chart.getStyler());
-        List<Second> seconds = result.seconds();
+        List<Second> seconds = whole(result.seconds());
         double[] x = new double[seconds.size()];
         double[] offered = new double[x.length];
         double[] admitted = new double[x.length];
@@ -66,12 +66,11 @@ final class Charts {
         return BitmapEncoder.getBitmapBytes(chart, BitmapFormat.PNG);
     }
 
-    /** Reply latency percentiles of each stage over the whole run (logarithmic scale). */
+    /** Reply latency percentiles of each stage over the whole run. */
     static byte[] latency(LoadResult result) throws IOException {
         CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Reply latency by stage").xAxisTitle("stage").yAxisTitle("ms").build();
         style(chart.getStyler());
-        chart.getStyler().setYAxisLogarithmic(true);
         List<String> stages = new ArrayList<>();
         List<Double> p50 = new ArrayList<>();
         List<Double> p90 = new ArrayList<>();
@@ -103,7 +102,7 @@ final class Charts {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
                 .title("Reply latency per second, all stages").xAxisTitle("time (s)").yAxisTitle("ms").build();
         style(chart.getStyler());
-        List<Second> seconds = result.seconds();
+        List<Second> seconds = whole(result.seconds());
         double[] x = new double[Math.max(1, seconds.size())];
         double[] p50 = new double[x.length];
         double[] p99 = new double[x.length];
@@ -119,6 +118,18 @@ final class Charts {
         return BitmapEncoder.getBitmapBytes(chart, BitmapFormat.PNG);
     }
 
+    /**
+     * The rows worth a point: the last row is whatever was left of a second when the run ended, and a rate over a
+     * sliver of a second is noise.
+     */
+    private static List<Second> whole(List<Second> seconds) {
+        List<Second> kept = new ArrayList<>(seconds);
+        if (!kept.isEmpty() && kept.get(kept.size() - 1).seconds() < 0.5) {
+            kept.remove(kept.size() - 1);
+        }
+        return kept;
+    }
+
     private static XYSeries line(XYChart chart, String name, double[] x, double[] y) {
         XYSeries series = chart.addSeries(name, x, y);
         series.setMarker(SeriesMarkers.NONE);
@@ -131,7 +142,7 @@ final class Charts {
         styler.setAntiAlias(true);
     }
 
-    /** A log axis has no zero: anything below a microsecond is drawn at one. */
+    /** Latency recorded as zero (under a microsecond) is drawn as a sliver, so that the bar is there. */
     private static double positive(double millis) {
         return Math.max(0.001, millis);
     }

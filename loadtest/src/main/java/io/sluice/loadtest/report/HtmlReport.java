@@ -1,5 +1,6 @@
 package io.sluice.loadtest.report;
 
+import io.sluice.loadtest.cli.HostPorts;
 import io.sluice.loadtest.load.Counts;
 import io.sluice.loadtest.load.LoadResult;
 import io.sluice.loadtest.load.StageLatency;
@@ -30,7 +31,7 @@ final class HtmlReport {
                         + "margin:1em 0}.note{font-size:1.1em;font-weight:bold}</style>\n</head><body>\n");
         html.append("<h1>Sluice load test</h1>\n<p>Run <code>").append(escape(result.run())).append("</code>, ")
                 .append(escape(result.plan().arrivals())).append(", against <code>")
-                .append(escape(result.plan().target().toString())).append("</code>, started ")
+                .append(escape(HostPorts.format(result.plan().target()))).append("</code>, started ")
                 .append(escape(result.startedAt().toString()))
                 .append(String.format(Locale.ROOT, ", %.1f s.</p>%n", seconds));
         for (String note : notes) {

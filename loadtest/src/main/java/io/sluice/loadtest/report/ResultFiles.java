@@ -2,6 +2,7 @@ package io.sluice.loadtest.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sluice.loadtest.cli.HostPorts;
 import io.sluice.loadtest.load.Counts;
 import io.sluice.loadtest.load.LoadPlan;
 import io.sluice.loadtest.load.LoadResult;
@@ -70,7 +71,7 @@ public final class ResultFiles {
         json.put("run", result.run());
         json.put("started_at", result.startedAt().toString());
         json.put("elapsed_seconds", seconds);
-        json.put("target", plan.target().getAddress().getHostAddress() + ":" + plan.target().getPort());
+        json.put("target", HostPorts.format(plan.target()));
         Map<String, Object> planJson = new LinkedHashMap<>();
         planJson.put("arrivals", plan.arrivals());
         planJson.put("messages_per_session", plan.messagesPerSession());
