@@ -108,7 +108,7 @@ public final class LoadGenerator {
                 pace(plan.schedule().get());
             } else {
                 for (int i = 0; i < plan.concurrency(); i++) {
-                    startSession();
+                    startNext();
                 }
             }
             while (System.nanoTime() - deadline < 0 && open() > 0) {
@@ -139,20 +139,30 @@ public final class LoadGenerator {
     private void pace(Schedule schedule) {
         while (true) {
             long now = System.nanoTime();
-            if (now - endNanos >= 0 || sessionsStarted.get() >= plan.maxSessions()) {
-                return;
-            }
-            long due = (long) Math.floor(schedule.arrivalsBy(now - startNanos) + 1e-9);
+            boolean over = now - endNanos >= 0;
+            // At the end, the arrivals due exactly at the end too.
+            long due = over ? schedule.totalArrivals()
+                    : (long) Math.floor(schedule.arrivalsBy(now - startNanos) + 1e-9);
             while (sessionsStarted.get() < due && startSession()) {
                 // start every session that is due
+            }
+            if (over || sessionsStarted.get() >= plan.maxSessions()) {
+                return;
             }
             LockSupport.parkNanos(PACING_NANOS);
         }
     }
 
-    /** Starts one session unless the session bound is reached or the arrivals are over; false if not started. */
+    /** Closed loop: the next session, unless the arrivals are over. */
+    private void startNext() {
+        if (System.nanoTime() - endNanos < 0) {
+            startSession();
+        }
+    }
+
+    /** Starts one session unless the session bound is reached; false if not started. */
     private boolean startSession() {
-        if (System.nanoTime() - endNanos >= 0 || sessionsStarted.incrementAndGet() > plan.maxSessions()) {
+        if (sessionsStarted.incrementAndGet() > plan.maxSessions()) {
             return false;
         }
         stats.sessionStarted(plan.messagesPerSession());
@@ -160,7 +170,7 @@ public final class LoadGenerator {
                 plan.recipientDomain(), new ScriptMessages(), stats::messageEnded);
         // Closed loop: each session's end starts the next, from a fresh task so failures cannot recurse.
         Runnable onEnd = plan.schedule().isPresent() ? () -> { }
-                : () -> bootstrap.config().group().next().execute(this::startSession);
+                : () -> bootstrap.config().group().next().execute(this::startNext);
         long connectStartedAt = System.nanoTime();
         InetSocketAddress local = plan.sources().map(range -> new InetSocketAddress(range.next(), 0)).orElse(null);
         SessionHandler handler = new SessionHandler(script, stats, plan.replyTimeout().toNanos(), proxyHeader(),
