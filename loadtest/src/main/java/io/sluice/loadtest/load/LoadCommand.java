@@ -103,6 +103,11 @@ public final class LoadCommand implements Callable<Integer> {
             description = "Longest wait for a connect or any reply (default: ${DEFAULT-VALUE}).")
     private Duration replyTimeout;
 
+    @Option(names = "--idle", paramLabel = "DURATION", defaultValue = "0", converter = DurationConverter.class,
+            description = "Keep each session idle this long after EHLO before its first message, e.g. 60s to hold"
+                    + " many sessions open at once (default: 0).")
+    private Duration idle;
+
     @Option(names = "--helo", paramLabel = "NAME", defaultValue = "load.sluice.test",
             description = "Name in EHLO (default: ${DEFAULT-VALUE}).")
     private String helo;
@@ -204,6 +209,7 @@ public final class LoadCommand implements Callable<Integer> {
                     .withAddresses(Optional.ofNullable(sources).map(s -> AddressRange.parse(s, pick)), header)
                     .withBounds(maxSessions, grace, replyTimeout)
                     .withNames(helo, senderDomain, recipientDomain)
+                    .withIdle(idle)
                     .withThreads(threads);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

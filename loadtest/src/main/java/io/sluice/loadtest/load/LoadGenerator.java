@@ -127,7 +127,7 @@ public final class LoadGenerator {
         long elapsed = Math.max(1, sampler.lastSampleNanos - startNanos);
         Optional<Long> received = backend.map(b -> b.received() - sampler.backendAtStart);
         return new LoadResult(run, plan, startedAt, Duration.ofNanos(elapsed), stats.counts(), sampler.rows,
-                latency, keyed(stats.replies()), keyed(stats.examples()), received,
+                latency, StageLatency.of(null, sampler.transactions), keyed(stats.replies()), keyed(stats.examples()), received,
                 backend.flatMap(b -> b.check(run, stats.admitted())), cut);
     }
 
@@ -173,7 +173,7 @@ public final class LoadGenerator {
                 : () -> bootstrap.config().group().next().execute(this::startNext);
         long connectStartedAt = System.nanoTime();
         InetSocketAddress local = plan.sources().map(range -> new InetSocketAddress(range.next(), 0)).orElse(null);
-        SessionHandler handler = new SessionHandler(script, stats, plan.replyTimeout().toNanos(), proxyHeader(),
+        SessionHandler handler = new SessionHandler(script, stats, plan.replyTimeout().toNanos(), plan.idle().toNanos(), proxyHeader(),
                 connectStartedAt, onEnd);
         ChannelFuture connect = bootstrap.clone().handler(handler).connect(plan.target(), local);
         channels.add(connect.channel());
@@ -244,6 +244,8 @@ public final class LoadGenerator {
     private final class Sampler {
         final List<Second> rows = new ArrayList<>();
         final Map<Stage, Histogram> totals = new EnumMap<>(Stage.class);
+        final Histogram transactions = new Histogram(LoadStats.MAX_LATENCY_MICROS, 3);
+        private Histogram transactionReuse;
         final long backendAtStart = backend.map(Backend::received).orElse(0L);
         volatile boolean stopped;
         volatile long lastSampleNanos;
@@ -277,6 +279,8 @@ public final class LoadGenerator {
 
         /** Called once more by {@link #latency} after the loop ended, for the last part of a second. */
         synchronized void sample() {
+            transactionReuse = stats.transactionInterval(transactionReuse);
+            transactions.add(transactionReuse);
             Counts now = stats.counts();
             long backendNow = backend.map(Backend::received).orElse(-1L);
             // Stamped after the counters are read: a late sampler must not make a long second look like a fast one.
@@ -292,7 +296,8 @@ public final class LoadGenerator {
             long backendDelta = backend.isPresent() ? backendNow - previousBackend : -1;
             int index = rows.size();
             rows.add(new Second(index + 1, (at - start) / (double) NANOS_PER_SECOND, now.minus(previous), now,
-                    backendDelta, millis(second.getValueAtPercentile(50)), millis(second.getValueAtPercentile(99)),
+                    backendDelta, StageLatency.millis(second.getValueAtPercentile(50)),
+                    StageLatency.millis(second.getValueAtPercentile(99)),
                     plan.schedule().map(s -> s.rateAt(start - startNanos)).orElse(0.0)));
             previous = now;
             previousBackend = backendNow;
@@ -305,18 +310,13 @@ public final class LoadGenerator {
             List<StageLatency> list = new ArrayList<>();
             totals.forEach((stage, h) -> {
                 if (h.getTotalCount() > 0) {
-                    list.add(new StageLatency(stage, h.getTotalCount(), millis(h.getValueAtPercentile(50)),
-                            millis(h.getValueAtPercentile(90)), millis(h.getValueAtPercentile(99)),
-                            millis(h.getValueAtPercentile(99.9)), millis(h.getMaxValue())));
+                    list.add(StageLatency.of(stage, h));
                 }
             });
             return list;
         }
     }
 
-    private static double millis(long micros) {
-        return micros / 1000.0;
-    }
 
     @Override
     public String toString() {

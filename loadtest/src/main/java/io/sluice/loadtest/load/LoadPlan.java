@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param maxSessions sessions started at most, whatever the schedule says
  * @param grace       how long sessions still open at the end of the arrivals may take before they are cut
  * @param replyTimeout longest wait for any one reply, the greeting included
+ * @param idle         how long each session stays idle after EHLO before its first message (0: not at all)
  */
 public record LoadPlan(
         InetSocketAddress target,
@@ -25,6 +26,7 @@ public record LoadPlan(
         long maxSessions,
         Duration grace,
         Duration replyTimeout,
+        Duration idle,
         String helo,
         String senderDomain,
         String recipientDomain,
@@ -59,46 +61,56 @@ public record LoadPlan(
                 maxSessions * messagesPerSession, "<= " + MAX_MESSAGES);
         require(!grace.isNegative(), "grace", grace, ">= 0");
         require(!replyTimeout.isNegative() && !replyTimeout.isZero(), "replyTimeout", replyTimeout, "> 0");
+        require(!idle.isNegative(), "idle", idle, ">= 0");
         require(threads >= 0, "threads", threads, ">= 0");
     }
 
     /** Open loop at {@code schedule}, one message of 2 kB to one recipient per session, defaults elsewhere. */
     public static LoadPlan openLoop(InetSocketAddress target, Schedule schedule) {
-        return new LoadPlan(target, Optional.of(schedule), 0, schedule.duration(), 1, 1, SizeDistribution.fixed(2000),
-                Optional.empty(), Optional.empty(), DEFAULT_MAX_SESSIONS, Duration.ofSeconds(10),
-                Duration.ofSeconds(30), "load.sluice.test", "sender.sluice.test", "rcpt.sluice.test", 0);
+        return defaults(target, Optional.of(schedule), 0, schedule.duration());
     }
 
     /** Closed loop with {@code concurrency} sessions for {@code duration}, defaults as {@link #openLoop}. */
     public static LoadPlan closedLoop(InetSocketAddress target, int concurrency, Duration duration) {
-        return new LoadPlan(target, Optional.empty(), concurrency, duration, 1, 1, SizeDistribution.fixed(2000),
+        return defaults(target, Optional.empty(), concurrency, duration);
+    }
+
+    private static LoadPlan defaults(InetSocketAddress target, Optional<Schedule> schedule, int concurrency,
+            Duration duration) {
+        return new LoadPlan(target, schedule, concurrency, duration, 1, 1, SizeDistribution.fixed(2000),
                 Optional.empty(), Optional.empty(), DEFAULT_MAX_SESSIONS, Duration.ofSeconds(10),
-                Duration.ofSeconds(30), "load.sluice.test", "sender.sluice.test", "rcpt.sluice.test", 0);
+                Duration.ofSeconds(30), Duration.ZERO, "load.sluice.test", "sender.sluice.test", "rcpt.sluice.test", 0);
     }
 
     public LoadPlan withMessages(int perSession, int recipientsPerMessage, SizeDistribution sizes) {
         return new LoadPlan(target, schedule, concurrency, duration, perSession, recipientsPerMessage, sizes, sources,
-                proxyHeader, maxSessions, grace, replyTimeout, helo, senderDomain, recipientDomain, threads);
+                proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
     }
 
     public LoadPlan withAddresses(Optional<AddressRange> sources, Optional<ProxyHeader> proxyHeader) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
     }
 
     public LoadPlan withBounds(long maxSessions, Duration grace, Duration replyTimeout) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
+    }
+
+    public LoadPlan withIdle(Duration idle) {
+        return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
+                threads);
     }
 
     public LoadPlan withNames(String helo, String senderDomain, String recipientDomain) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
     }
 
     public LoadPlan withThreads(int threads) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
     }
 
     /** {@code open loop 200/s:10s} or {@code closed loop 50 sessions for 30s}. */

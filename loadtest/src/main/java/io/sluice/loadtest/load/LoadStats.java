@@ -35,6 +35,8 @@ final class LoadStats {
     private final Map<ReplyKey, LongAdder> replies = new ConcurrentHashMap<>();
     private final Map<ReplyKey, String> examples = new ConcurrentHashMap<>();
     private final Map<Stage, Recorder> latency = new EnumMap<>(Stage.class);
+    /** From MAIL to the reply to the final dot: what one message costs the client. */
+    private final Recorder transaction = new Recorder(MAX_LATENCY_MICROS, 3);
     /** Sequence numbers of admitted messages, to compare with what the backend received. */
     private final BitSet admitted = new BitSet();
 
@@ -66,6 +68,11 @@ final class LoadStats {
         latency.get(stage).recordValue(Math.min(MAX_LATENCY_MICROS, Math.max(0, nanos / 1000)));
     }
 
+    /** A message's reply to its final dot came {@code nanos} after its MAIL was sent. */
+    void transaction(long nanos) {
+        transaction.recordValue(Math.min(MAX_LATENCY_MICROS, Math.max(0, nanos / 1000)));
+    }
+
     /** A stage that got no reply: {@code what} is timeout, closed, connect-failed or cut. */
     void noReply(Stage stage, String what, String detail) {
         ReplyKey key = new ReplyKey(stage, what);
@@ -87,6 +94,11 @@ final class LoadStats {
     /** The latency recorded at {@code stage} since the last call, in microseconds; recycles {@code reuse}. */
     Histogram interval(Stage stage, Histogram reuse) {
         return latency.get(stage).getIntervalHistogram(reuse);
+    }
+
+    /** The transaction latency recorded since the last call, in microseconds; recycles {@code reuse}. */
+    Histogram transactionInterval(Histogram reuse) {
+        return transaction.getIntervalHistogram(reuse);
     }
 
     /** A copy of the admitted sequence numbers. */

@@ -26,20 +26,24 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final SessionScript script;
     private final LoadStats stats;
     private final long replyTimeoutNanos;
+    private final long idleNanos;
     private final HAProxyMessage proxyHeader;
     private final Runnable onEnd;
 
     private final StringBuilder line = new StringBuilder();
     private long sentAt;
+    /** When the current message's MAIL was sent, for its transaction latency. */
+    private long mailSentAt;
     private ScheduledFuture<?> timeout;
     private boolean ended;
 
     /** @param connectStartedAt {@link System#nanoTime} when the connect began: the greeting is timed from it */
-    SessionHandler(SessionScript script, LoadStats stats, long replyTimeoutNanos, HAProxyMessage proxyHeader,
-            long connectStartedAt, Runnable onEnd) {
+    SessionHandler(SessionScript script, LoadStats stats, long replyTimeoutNanos, long idleNanos,
+            HAProxyMessage proxyHeader, long connectStartedAt, Runnable onEnd) {
         this.script = script;
         this.stats = stats;
         this.replyTimeoutNanos = replyTimeoutNanos;
+        this.idleNanos = idleNanos;
         this.proxyHeader = proxyHeader;
         this.sentAt = connectStartedAt;
         this.onEnd = onEnd;
@@ -132,11 +136,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         stats.reply(stage, code, now - sentAt, text);
+        if (stage == Stage.DOT) {
+            stats.transaction(now - mailSentAt);
+        }
         SessionScript.Action action = script.onReply(code);
         if (action.command() != null) {
-            sentAt = System.nanoTime();
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(action.command()), ctx.voidPromise());
-            armTimeout(ctx);
+            if (stage == Stage.EHLO && idleNanos > 0) {
+                // An idle session: connected and introduced, then quiet for a while, as many real clients are.
+                ctx.executor().schedule(() -> send(ctx, action.command()), idleNanos, TimeUnit.NANOSECONDS);
+            } else {
+                send(ctx, action.command());
+            }
         }
         if (action.close()) {
             if (stage == Stage.QUIT || code == 421) {
@@ -145,6 +155,18 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         }
+    }
+
+    private void send(ChannelHandlerContext ctx, byte[] command) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        sentAt = System.nanoTime();
+        if (script.stage() == Stage.MAIL) {
+            mailSentAt = sentAt;
+        }
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(command), ctx.voidPromise());
+        armTimeout(ctx);
     }
 
     private void armTimeout(ChannelHandlerContext ctx) {

@@ -38,10 +38,10 @@ public final class TextReport {
         result.backend().ifPresent(received -> row(out, "backend", received, seconds));
         out.append(String.format(Locale.ROOT, "sessions: %d started, %d cut at the deadline%n", t.sessionsStarted(),
                 result.cut()));
-        out.append(String.format(Locale.ROOT, "%n%-8s %9s %9s %9s %9s %9s %9s  (reply latency, ms)%n", "stage",
+        out.append(String.format(Locale.ROOT, "%n%-11s %9s %9s %9s %9s %9s %9s  (reply latency, ms)%n", "stage",
                 "replies", "p50", "p90", "p99", "p99.9", "max"));
-        for (StageLatency l : result.latency()) {
-            out.append(String.format(Locale.ROOT, "%-8s %9d %9.2f %9.2f %9.2f %9.2f %9.2f%n", l.stage().label(),
+        for (StageLatency l : result.latencyTable()) {
+            out.append(String.format(Locale.ROOT, "%-11s %9d %9.2f %9.2f %9.2f %9.2f %9.2f%n", l.label(),
                     l.count(), l.p50(), l.p90(), l.p99(), l.p999(), l.max()));
         }
         out.append(String.format(Locale.ROOT, "%nreplies by stage and code:%n"));

@@ -76,8 +76,8 @@ final class Charts {
         List<Double> p90 = new ArrayList<>();
         List<Double> p99 = new ArrayList<>();
         List<Double> p999 = new ArrayList<>();
-        for (StageLatency l : result.latency()) {
-            stages.add(l.stage().label());
+        for (StageLatency l : result.latencyTable()) {
+            stages.add(l.label());
             p50.add(positive(l.p50()));
             p90.add(positive(l.p90()));
             p99.add(positive(l.p99()));

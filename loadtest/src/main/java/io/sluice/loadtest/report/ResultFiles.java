@@ -57,8 +57,8 @@ public final class ResultFiles {
         }
         try (Writer csv = Files.newBufferedWriter(dir.resolve(LATENCY), StandardCharsets.UTF_8)) {
             csv.write("stage,count,p50_ms,p90_ms,p99_ms,p999_ms,max_ms\n");
-            for (StageLatency l : result.latency()) {
-                csv.write(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.3f,%.3f,%.3f%n", l.stage().label(), l.count(),
+            for (StageLatency l : result.latencyTable()) {
+                csv.write(String.format(Locale.ROOT, "%s,%d,%.3f,%.3f,%.3f,%.3f,%.3f%n", l.label(), l.count(),
                         l.p50(), l.p90(), l.p99(), l.p999(), l.max()));
             }
         }
@@ -103,7 +103,7 @@ public final class ResultFiles {
         json.put("replies", result.replies());
         json.put("reply_examples", result.examples());
         Map<String, Object> latency = new LinkedHashMap<>();
-        for (StageLatency l : result.latency()) {
+        for (StageLatency l : result.latencyTable()) {
             Map<String, Object> stage = new LinkedHashMap<>();
             stage.put("count", l.count());
             stage.put("p50", l.p50());
@@ -111,7 +111,7 @@ public final class ResultFiles {
             stage.put("p99", l.p99());
             stage.put("p99_9", l.p999());
             stage.put("max", l.max());
-            latency.put(l.stage().label(), stage);
+            latency.put(l.label(), stage);
         }
         json.put("latency_ms", latency);
         json.put("check", result.check().orElse(null));

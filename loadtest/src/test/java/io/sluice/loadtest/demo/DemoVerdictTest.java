@@ -9,6 +9,7 @@ import io.sluice.loadtest.load.LoadPlan;
 import io.sluice.loadtest.load.LoadResult;
 import io.sluice.loadtest.load.Schedule;
 import io.sluice.loadtest.load.Second;
+import io.sluice.loadtest.load.StageLatency;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +34,7 @@ class DemoVerdictTest {
         }
         LoadPlan plan = LoadPlan.openLoop(new InetSocketAddress("127.0.0.1", 2525), SCHEDULE);
         return new LoadResult("r", plan, Instant.EPOCH, Duration.ofSeconds(7), Counts.ZERO, seconds, List.of(),
-                Map.of(), Map.of(), Optional.of(0L),
+                new StageLatency(null, 0, 0, 0, 0, 0, 0), Map.of(), Map.of(), Optional.of(0L),
                 Optional.of(new CheckSummary(1, 1, clean ? 0 : 1, 0, 0, 0)), 0);
     }
 

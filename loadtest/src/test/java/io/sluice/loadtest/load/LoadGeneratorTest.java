@@ -64,6 +64,8 @@ class LoadGeneratorTest {
         assertThat(result.latency()).extracting(StageLatency::stage)
                 .containsExactly(Stage.CONNECT, Stage.EHLO, Stage.MAIL, Stage.RCPT, Stage.DATA, Stage.DOT, Stage.QUIT);
         assertThat(result.latency()).allSatisfy(l -> assertThat(l.max()).isGreaterThan(0));
+        assertThat(result.transaction().count()).isEqualTo(200);
+        assertThat(result.latencyTable()).last().extracting(StageLatency::label).isEqualTo("transaction");
         assertThat(result.cut()).isZero();
         assertThat(seconds).isNotEmpty();
         assertThat(seconds.stream().mapToLong(s -> s.delta().admitted()).sum()).isEqualTo(200);
@@ -81,6 +83,19 @@ class LoadGeneratorTest {
         assertThat(result.totals().admitted()).isEqualTo(40);
         assertThat(sink.messagesByPeer()).containsExactlyInAnyOrderEntriesOf(
                 java.util.Map.of("127.3.4.1", 20L, "127.3.4.2", 20L));
+    }
+
+    @Test
+    void idleSessionsWaitAfterEhlo() throws InterruptedException {
+        LoadPlan plan = LoadPlan.openLoop(sink.address(), Schedule.parse("10/s:1s")).withIdle(Duration.ofMillis(400));
+
+        LoadResult result = run(plan);
+
+        assertThat(result.totals().admitted()).isEqualTo(10);
+        // The MAIL of each session went out 400 ms after the EHLO reply; nothing else waited.
+        assertThat(result.latency().stream().filter(l -> l.stage() == Stage.MAIL).findFirst().orElseThrow().p99())
+                .isLessThan(400);
+        assertThat(result.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(1400));
     }
 
     @Test
