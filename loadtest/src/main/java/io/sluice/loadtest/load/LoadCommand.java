@@ -108,6 +108,11 @@ public final class LoadCommand implements Callable<Integer> {
                     + " many sessions open at once (default: 0).")
     private Duration idle;
 
+    @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "0", converter = DurationConverter.class,
+            description = "Run the same load this long first, unmeasured, so that the generator's own code is"
+                    + " compiled before it measures (default: 0).")
+    private Duration warmup;
+
     @Option(names = "--helo", paramLabel = "NAME", defaultValue = "load.sluice.test",
             description = "Name in EHLO (default: ${DEFAULT-VALUE}).")
     private String helo;
@@ -147,6 +152,11 @@ public final class LoadCommand implements Callable<Integer> {
         Path dir = out != null ? out : defaultDirectory("load");
         Sink backend = sink == null ? null : startSink();
         try {
+            if (!warmup.isZero()) {
+                err.printf("load: warming up for %ds, unmeasured%n", warmup.toSeconds());
+                err.flush();
+                new LoadGenerator(plan.warmup(warmup), Optional.empty(), second -> { }).run();
+            }
             err.printf("load: %s against %s%n", plan.arrivals(), HostPorts.format(plan.target()));
             err.flush();
             LoadResult result = new LoadGenerator(plan, Optional.ofNullable(backend), second -> {

@@ -113,6 +113,17 @@ public record LoadPlan(
                 sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
     }
 
+    /**
+     * The same sessions for {@code length}, at the schedule's peak rate or the same concurrency: to warm up the
+     * generator's own code before a run is measured.
+     */
+    public LoadPlan warmup(Duration length) {
+        Optional<Schedule> constant = schedule.map(s -> Schedule.constant(s.peakRate(), length));
+        return new LoadPlan(target, constant, concurrency, length, messagesPerSession, recipientsPerMessage, sizes,
+                sources, proxyHeader, maxSessions, Duration.ofSeconds(2), replyTimeout, idle, helo, senderDomain,
+                recipientDomain, threads);
+    }
+
     /** {@code open loop 200/s:10s} or {@code closed loop 50 sessions for 30s}. */
     public String arrivals() {
         return schedule.map(s -> "open loop " + s)
