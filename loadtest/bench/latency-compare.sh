@@ -57,22 +57,11 @@ done
 ((ROUNDS > 0 && CONCURRENCY > 0 && PEAK_SECONDS > 0 && LATENCY_SECONDS > 0)) ||
     die "ROUNDS, CONCURRENCY, PEAK_SECONDS and LATENCY_SECONDS must be > 0"
 [[ -z $RATE || $RATE =~ ^[0-9]+$ ]] || die "RATE=$RATE (expected: a whole number of sessions/s)"
-read -r -a targets <<<"$TARGETS"
-for target in "${targets[@]}"; do
-    case $target in
-        direct | haproxy | nginx | sluice) ;;
-        *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice)" ;;
-    esac
-done
-[[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
-[[ -x $SMTP_SINK ]] || die "$SMTP_SINK not found (install Postfix, which ships smtp-sink)"
-[[ " ${targets[*]} " != *" haproxy "* ]] || command -v "$HAPROXY" >/dev/null || die "$HAPROXY not found"
-[[ " ${targets[*]} " != *" nginx "* ]] || command -v "$NGINX" >/dev/null ||
-    die "$NGINX not found (install nginx and libnginx-mod-mail, or drop nginx from TARGETS)"
 
 BENCH=latency-compare
 # shellcheck source=lib/services.sh
 source "$REPO_ROOT/loadtest/bench/lib/services.sh"
+check_targets
 
 # Runs the generator against TARGET with the given arrival options; its results go to $WORKDIR/LABEL.
 generate() {
@@ -116,23 +105,11 @@ transaction() {
     awk -F, -v col="$2" '$1 == "transaction" { print $col }' "$1/latency.csv"
 }
 
-choose_ports 5
-SINK_PORT=${PORTS[0]}
-HAPROXY_PORT=${PORTS[1]}
-SLUICE_PORT=${PORTS[2]}
-NGINX_PORT=${PORTS[3]}
-NGINX_AUTH_PORT=${PORTS[4]}
+assign_ports
 log "latency-compare: targets=\"${targets[*]}\" rounds=$ROUNDS concurrency=$CONCURRENCY size=${SIZE}B" \
     "peak=${PEAK_SECONDS}s latency=${LATENCY_SECONDS}s cores=$(nproc)"
 
-start_sink
-for target in "${targets[@]}"; do
-    case $target in
-        haproxy) start_haproxy ;;
-        nginx) start_nginx ;;
-        sluice) start_sluice ;;
-    esac
-done
+start_targets
 
 if ((WARMUP_SECONDS > 0)); then
     for target in "${targets[@]}"; do

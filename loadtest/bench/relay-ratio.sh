@@ -59,14 +59,13 @@ done
 ((ROUNDS > 0)) || die "ROUNDS=$ROUNDS (expected: > 0)"
 ((ROUND_TIMEOUT > 0)) || die "ROUND_TIMEOUT=$ROUND_TIMEOUT (expected: > 0)"
 
-read -r -a targets <<<"$TARGETS"
-for target in "${targets[@]}"; do
-    case $target in
-        direct | haproxy | nginx | sluice) ;;
-        *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice)" ;;
-    esac
-done
-[[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
+# --- processes, services, measuring ----------------------------------------------------------------------------
+
+BENCH=relay-ratio
+# shellcheck source=lib/services.sh
+source "$REPO_ROOT/loadtest/bench/lib/services.sh"
+
+check_targets
 
 if [[ " ${targets[*]} " == *" sluice "* ]]; then
     sluice_program=${SLUICE_CMD%% *}
@@ -82,44 +81,18 @@ if [[ " ${targets[*]} " == *" sluice "* ]]; then
     fi
 fi
 
-for program in "$SMTP_SOURCE" "$SMTP_SINK"; do
-    [[ -x $program ]] || die "$program not found (install Postfix, which ships smtp-source and smtp-sink)"
-done
-if [[ " ${targets[*]} " == *" haproxy "* ]]; then
-    command -v "$HAPROXY" >/dev/null 2>&1 || die "$HAPROXY not found (install HAProxy or drop haproxy from TARGETS)"
-fi
-if [[ " ${targets[*]} " == *" nginx "* ]]; then
-    command -v "$NGINX" >/dev/null 2>&1 ||
-        die "$NGINX not found (install nginx and libnginx-mod-mail, or drop nginx from TARGETS)"
-fi
+[[ -x $SMTP_SOURCE ]] || die "$SMTP_SOURCE not found (install Postfix, which ships smtp-source and smtp-sink)"
 
-# --- processes, services, measuring ----------------------------------------------------------------------------
-
-BENCH=relay-ratio
-# shellcheck source=lib/services.sh
-source "$REPO_ROOT/loadtest/bench/lib/services.sh"
 
 # --- main ------------------------------------------------------------------------------------------------------
 
-choose_ports 5
-SINK_PORT=${PORTS[0]}
-HAPROXY_PORT=${PORTS[1]}
-SLUICE_PORT=${PORTS[2]}
-NGINX_PORT=${PORTS[3]}
-NGINX_AUTH_PORT=${PORTS[4]}
+assign_ports
 log "relay-ratio: messages=$MESSAGES sessions=$SESSIONS size=$SIZE rounds=$ROUNDS warmup=$WARMUP_MESSAGES" \
     "targets=\"${targets[*]}\" source-options=\"$SOURCE_OPTS\" cores=$(nproc)"
 log "relay-ratio: smtp-sink on $HOST:$SINK_PORT, haproxy on $HOST:$HAPROXY_PORT, sluice on $HOST:$SLUICE_PORT," \
     "nginx on $HOST:$NGINX_PORT"
 
-start_sink
-for target in "${targets[@]}"; do
-    case $target in
-        haproxy) start_haproxy ;;
-        nginx) start_nginx ;;
-        sluice) start_sluice ;;
-    esac
-done
+start_targets
 
 if ((WARMUP_MESSAGES > 0)); then
     for target in "${targets[@]}"; do

@@ -31,7 +31,9 @@ cleanup() {
         fi
         wait "$pid" 2>/dev/null || true
     done
-    if ((FAILED || status != 0)) || [[ $KEEP_WORKDIR == 1 ]]; then
+    if [[ -z $(ls -A "$WORKDIR") ]]; then
+        rmdir "$WORKDIR" # stopped before anything was written
+    elif ((FAILED || status != 0)) || [[ $KEEP_WORKDIR == 1 ]]; then
         log "$BENCH: configs and logs kept in $WORKDIR"
     else
         rm -rf "$WORKDIR"
@@ -211,6 +213,50 @@ EOF
         die "nginx rejected $config: $(cat "$WORKDIR/nginx-check.log")"
     start nginx "$NGINX" -p "$WORKDIR/nginx" -c "$config" -g 'daemon off;'
     wait_ready nginx "$NGINX_PORT" "$LAST_PID"
+}
+
+# Checks TARGETS (split into the array targets): known names, direct among them, the programs they need.
+check_targets() {
+    local target
+    read -r -a targets <<<"$TARGETS"
+    for target in "${targets[@]}"; do
+        case $target in
+            direct | haproxy | nginx | sluice) ;;
+            *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice)" ;;
+        esac
+    done
+    [[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
+    [[ -x $SMTP_SINK ]] || die "$SMTP_SINK not found (install Postfix, which ships smtp-sink and smtp-source)"
+    if [[ " ${targets[*]} " == *" haproxy "* ]]; then
+        command -v "$HAPROXY" >/dev/null 2>&1 || die "$HAPROXY not found (install HAProxy or drop haproxy from TARGETS)"
+    fi
+    if [[ " ${targets[*]} " == *" nginx "* ]]; then
+        command -v "$NGINX" >/dev/null 2>&1 ||
+            die "$NGINX not found (install nginx and libnginx-mod-mail, or drop nginx from TARGETS)"
+    fi
+}
+
+# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next four.
+assign_ports() {
+    choose_ports 5
+    SINK_PORT=${PORTS[0]}
+    HAPROXY_PORT=${PORTS[1]}
+    SLUICE_PORT=${PORTS[2]}
+    NGINX_PORT=${PORTS[3]}
+    NGINX_AUTH_PORT=${PORTS[4]}
+}
+
+# Starts smtp-sink and every relay among the targets, each answering before this returns.
+start_targets() {
+    local target
+    start_sink
+    for target in "${targets[@]}"; do
+        case $target in
+            haproxy) start_haproxy ;;
+            nginx) start_nginx ;;
+            sluice) start_sluice ;;
+        esac
+    done
 }
 
 port_of() {

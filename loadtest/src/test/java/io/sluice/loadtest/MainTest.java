@@ -97,7 +97,7 @@ class MainTest {
         assertThat(run("load", "--target", target, "--sink", target, "--schedule", "10/s:1s", "--out",
                 dir.toString())).isZero();
 
-        assertThat(out.toString()).contains("admitted             10", "check: clean", "report: " + dir);
+        assertThat(out.toString()).contains("admitted                   10", "check: clean", "report: " + dir);
         assertThat(err.toString()).contains("load: t=  1s offered=");
         assertThat(dir.resolve("report.html")).isNotEmptyFile();
     }

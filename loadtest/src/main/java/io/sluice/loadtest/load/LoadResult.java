@@ -25,6 +25,18 @@ public record LoadResult(String run, LoadPlan plan, Instant startedAt, Duration 
         Map<String, String> examples,
         Optional<Long> backend, Optional<CheckSummary> check, long cut) {
 
+    /** Messages by outcome, in the order tables show them, with the backend's count if it was watched. */
+    public Map<String, Long> messageRows() {
+        Map<String, Long> rows = new LinkedHashMap<>();
+        rows.put("offered", totals.messagesOffered());
+        rows.put("admitted", totals.admitted());
+        rows.put("tempfailed (4xx)", totals.tempfailed());
+        rows.put("rejected (5xx)", totals.rejected());
+        rows.put("errors", totals.errors());
+        backend.ifPresent(received -> rows.put("backend received", received));
+        return rows;
+    }
+
     /** The stages' latency and, if any transaction got that far, the transactions' as the last row. */
     public List<StageLatency> latencyTable() {
         List<StageLatency> table = new java.util.ArrayList<>(latency);

@@ -29,13 +29,9 @@ public final class TextReport {
         double seconds = result.elapsed().toNanos() / 1e9;
         out.append(String.format(Locale.ROOT, "run %s: %s against %s, %.1fs%n", result.run(),
                 result.plan().arrivals(), HostPorts.format(result.plan().target()), seconds));
-        out.append(String.format(Locale.ROOT, "%-12s %10s %10s%n", "messages", "count", "rate/s"));
-        row(out, "offered", t.messagesOffered(), seconds);
-        row(out, "admitted", t.admitted(), seconds);
-        row(out, "tempfailed", t.tempfailed(), seconds);
-        row(out, "rejected", t.rejected(), seconds);
-        row(out, "errors", t.errors(), seconds);
-        result.backend().ifPresent(received -> row(out, "backend", received, seconds));
+        out.append(String.format(Locale.ROOT, "%-18s %10s %10s%n", "messages", "count", "rate/s"));
+        result.messageRows().forEach((name, count) -> out.append(String.format(Locale.ROOT, "%-18s %10d %10.1f%n",
+                name, count, count / seconds)));
         out.append(String.format(Locale.ROOT, "sessions: %d started, %d cut at the deadline%n", t.sessionsStarted(),
                 result.cut()));
         out.append(String.format(Locale.ROOT, "%n%-11s %9s %9s %9s %9s %9s %9s  (reply latency, ms)%n", "stage",
@@ -57,7 +53,4 @@ public final class TextReport {
         return out.toString();
     }
 
-    private static void row(StringBuilder out, String name, long count, double seconds) {
-        out.append(String.format(Locale.ROOT, "%-12s %10d %10.1f%n", name, count, count / seconds));
-    }
 }

@@ -1,7 +1,6 @@
 package io.sluice.loadtest.report;
 
 import io.sluice.loadtest.cli.HostPorts;
-import io.sluice.loadtest.load.Counts;
 import io.sluice.loadtest.load.LoadResult;
 import io.sluice.loadtest.load.StageLatency;
 import java.util.Base64;
@@ -21,7 +20,6 @@ final class HtmlReport {
      */
     static String render(LoadResult result, Map<String, byte[]> charts, List<String> notes) {
         StringBuilder html = new StringBuilder(64 * 1024);
-        Counts t = result.totals();
         double seconds = result.elapsed().toNanos() / 1e9;
         html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
                 .append("<title>Sluice load test ").append(escape(result.run())).append("</title>\n")
@@ -38,12 +36,8 @@ final class HtmlReport {
             html.append("<p class=\"note\">").append(escape(note)).append("</p>\n");
         }
         html.append("<table><tr><th>messages</th><th>count</th><th>mean rate (/s)</th></tr>\n");
-        row(html, "offered", t.messagesOffered(), seconds);
-        row(html, "admitted", t.admitted(), seconds);
-        row(html, "refused (4xx)", t.tempfailed(), seconds);
-        row(html, "rejected (5xx)", t.rejected(), seconds);
-        row(html, "errors", t.errors(), seconds);
-        result.backend().ifPresent(b -> row(html, "backend received", b, seconds));
+        result.messageRows().forEach((name, count) -> html.append(String.format(Locale.ROOT,
+                "<tr><td>%s</td><td>%d</td><td>%.1f</td></tr>%n", name, count, count / seconds)));
         html.append("</table>\n");
         result.check().ifPresent(c -> html.append("<p>Checksums: ").append(c.clean() ? "clean" : "FAILED")
                 .append(String.format(Locale.ROOT,
@@ -69,11 +63,6 @@ final class HtmlReport {
                 .append(escape(result.examples().getOrDefault(key, ""))).append("</td></tr>\n"));
         html.append("</table>\n</body></html>\n");
         return html.toString();
-    }
-
-    private static void row(StringBuilder html, String name, long count, double seconds) {
-        html.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%.1f</td></tr>%n", name, count,
-                count / seconds));
     }
 
     static String escape(String text) {
