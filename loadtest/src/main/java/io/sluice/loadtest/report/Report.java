@@ -35,8 +35,11 @@ public final class Report {
             charts.put("Offered, admitted, refused and backend-received rate", Charts.rates(result, limit));
             charts.put("Reply latency percentiles by stage", Charts.latency(result));
             charts.put("Reply latency over time", Charts.latencyOverTime(result));
-        } catch (RuntimeException | LinkageError e) {
-            // A JDK without fonts or AWT cannot draw; the numbers are still worth having.
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+            // A JDK without fonts or AWT cannot draw ("no fonts found" is an Error); the numbers still count.
             System.err.println("report: charts not drawn: " + e);
             charts.clear();
         }
