@@ -56,12 +56,14 @@ public final class DemoCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private int burstSeconds;
 
-    @Option(names = "--proxy-jar", paramLabel = "JAR", defaultValue = "${env:SLUICE_PROXY_JAR:-proxy/target/sluice.jar}",
+    @Option(names = "--proxy-jar", paramLabel = "JAR",
+            defaultValue = "${env:SLUICE_PROXY_JAR:-proxy/target/sluice.jar}",
             description = "The proxy's jar (default: ${DEFAULT-VALUE}; ./sluice sets it).")
     private Path proxyJar;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "Directory for the report, results and the proxy's log (default: results/demo-<date>-<time>).")
+            description = "Directory for the report, results and the proxy's log"
+                    + " (default: results/demo-<date>-<time>).")
     private Path out;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")

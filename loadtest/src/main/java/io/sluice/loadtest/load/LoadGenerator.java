@@ -77,11 +77,6 @@ public final class LoadGenerator {
         this.messages = new MessageFactory(run, plan.senderDomain());
     }
 
-    /** The run's id, as the check headers carry it. */
-    public String runId() {
-        return run;
-    }
-
     /** Runs the plan to its end; bounded by the plan's duration plus grace and by its session count. */
     public LoadResult run() throws InterruptedException {
         int threads = plan.threads() == 0 ? Runtime.getRuntime().availableProcessors() : plan.threads();
@@ -127,8 +122,8 @@ public final class LoadGenerator {
         long elapsed = Math.max(1, sampler.lastSampleNanos - startNanos);
         Optional<Long> received = backend.map(b -> b.received() - sampler.backendAtStart);
         return new LoadResult(run, plan, startedAt, Duration.ofNanos(elapsed), stats.counts(), sampler.rows,
-                latency, StageLatency.of(null, sampler.transactions), keyed(stats.replies()), keyed(stats.examples()), received,
-                backend.flatMap(b -> b.check(run, stats.admitted())), cut);
+                latency, StageLatency.of(null, sampler.transactions), keyed(stats.replies()), keyed(stats.examples()),
+                received, backend.flatMap(b -> b.check(run, stats.admitted())), cut);
     }
 
     private long open() {
@@ -173,8 +168,8 @@ public final class LoadGenerator {
                 : () -> bootstrap.config().group().next().execute(this::startNext);
         long connectStartedAt = System.nanoTime();
         InetSocketAddress local = plan.sources().map(range -> new InetSocketAddress(range.next(), 0)).orElse(null);
-        SessionHandler handler = new SessionHandler(script, stats, plan.replyTimeout().toNanos(), plan.idle().toNanos(), proxyHeader(),
-                connectStartedAt, onEnd);
+        SessionHandler handler = new SessionHandler(script, stats, plan.replyTimeout().toNanos(), plan.idle().toNanos(),
+                proxyHeader(), connectStartedAt, onEnd);
         ChannelFuture connect = bootstrap.clone().handler(handler).connect(plan.target(), local);
         channels.add(connect.channel());
         connect.addListener(f -> {
@@ -196,7 +191,8 @@ public final class LoadGenerator {
         boolean v4 = client instanceof Inet4Address;
         // The header names both ends in one family; a server address of the other family becomes loopback.
         InetAddress server = plan.target().getAddress();
-        String serverAddress = v4 == server instanceof Inet4Address ? server.getHostAddress() : v4 ? "127.0.0.1" : "::1";
+        String serverAddress = v4 == server instanceof Inet4Address ? server.getHostAddress()
+                : v4 ? "127.0.0.1" : "::1";
         return new HAProxyMessage(header.version() == 1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2,
                 HAProxyCommand.PROXY, v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6,
                 client.getHostAddress(), serverAddress,

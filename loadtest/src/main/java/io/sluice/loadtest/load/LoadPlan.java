@@ -48,7 +48,8 @@ public record LoadPlan(
 
     public LoadPlan {
         if (schedule.isPresent() == (concurrency > 0)) {
-            throw new IllegalArgumentException("expected: either a schedule (open loop) or a concurrency > 0 (closed loop)");
+            throw new IllegalArgumentException(
+                    "expected: either a schedule (open loop) or a concurrency > 0 (closed loop)");
         }
         if (schedule.isPresent()) {
             duration = schedule.get().duration();
@@ -89,12 +90,14 @@ public record LoadPlan(
 
     public LoadPlan withAddresses(Optional<AddressRange> sources, Optional<ProxyHeader> proxyHeader) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
+                threads);
     }
 
     public LoadPlan withBounds(long maxSessions, Duration grace, Duration replyTimeout) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
+                threads);
     }
 
     public LoadPlan withIdle(Duration idle) {
@@ -105,12 +108,14 @@ public record LoadPlan(
 
     public LoadPlan withNames(String helo, String senderDomain, String recipientDomain) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
+                threads);
     }
 
     public LoadPlan withThreads(int threads) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
-                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
+                threads);
     }
 
     /**

@@ -53,7 +53,8 @@ final class HtmlReport {
                 + "<th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n");
         for (StageLatency l : result.latencyTable()) {
             html.append(String.format(Locale.ROOT,
-                    "<tr><td>%s</td><td>%d</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td></tr>%n",
+                    "<tr><td>%s</td><td>%d</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td>"
+                            + "</tr>%n",
                     l.label(), l.count(), l.p50(), l.p90(), l.p99(), l.p999(), l.max()));
         }
         html.append("</table>\n<h2>Replies by stage and code</h2>\n<table><tr><th>stage and code</th><th>count</th>"
