@@ -1,5 +1,7 @@
 package io.sluice.loadtest;
 
+import io.sluice.loadtest.demo.DemoCommand;
+import io.sluice.loadtest.load.LoadCommand;
 import io.sluice.loadtest.sink.SinkCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** Entry point of {@code sluice-loadtest.jar}: one subcommand per tool. */
 @Command(name = "sluice-loadtest",
         description = "Load-test tools for Sluice.",
-        subcommands = {SinkCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, LoadCommand.class, SinkCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Spec
@@ -21,6 +23,8 @@ public final class Main implements Runnable {
     private boolean help;
 
     public static void main(String[] args) {
+        // Charts are drawn off screen; no display is needed or wanted.
+        System.setProperty("java.awt.headless", "true");
         System.exit(commandLine().execute(args));
     }
 

@@ -55,6 +55,68 @@ class MainTest {
     @Test
     void withoutASubcommandItSaysWhatIsMissing() {
         assertThat(run()).isEqualTo(2);
-        assertThat(err.toString()).contains("Missing required subcommand").contains("sink");
+        assertThat(err.toString()).contains("Missing required subcommand").contains("sink", "load", "demo");
+    }
+
+    @Test
+    void loadHelpListsItsOptions() {
+        assertThat(run("load", "--help")).isZero();
+        assertThat(out.toString()).contains("--target=HOST:PORT", "--schedule=PHASES", "--concurrency=N",
+                "--messages=N", "--recipients=N", "--size=SIZES", "--sources=CIDR", "--proxy-protocol=VERSION",
+                "--max-sessions=N", "--grace=DURATION", "--sink=HOST:PORT", "--out=DIR");
+    }
+
+    @Test
+    void loadNeedsEitherAScheduleOrAConcurrency() {
+        assertThat(run("load", "--target", "127.0.0.1:25")).isEqualTo(2);
+        assertThat(err.toString()).contains("Error: Missing required argument (specify one of these):"
+                + " (--schedule=PHASES | --concurrency=N)");
+    }
+
+    @Test
+    void loadExplainsABadSchedule() {
+        assertThat(run("load", "--target", "127.0.0.1:25", "--schedule", "200:10s")).isEqualTo(2);
+        assertThat(err.toString()).contains("\"200:10s\" (expected: RATE/s:DURATION");
+    }
+
+    @Test
+    void closedLoopNeedsADuration() {
+        assertThat(run("load", "--target", "127.0.0.1:25", "--concurrency", "5")).isEqualTo(2);
+        assertThat(err.toString()).contains("--duration: missing (expected: with --concurrency)");
+    }
+
+    @Test
+    void loadRunsAgainstItsOwnSinkAndWritesItsResults(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        String target = "127.0.0.1:" + port;
+
+        assertThat(run("load", "--target", target, "--sink", target, "--schedule", "10/s:1s", "--out",
+                dir.toString())).isZero();
+
+        assertThat(out.toString()).contains("admitted                   10", "check: clean", "report: " + dir);
+        assertThat(err.toString()).contains("load: t=  1s offered=");
+        assertThat(dir.resolve("report.html")).isNotEmptyFile();
+    }
+
+    @Test
+    void sinkRejectsABadFault() {
+        assertThat(run("sink", "--listen", "127.0.0.1:0", "--fault", "dot:250")).isEqualTo(2);
+        assertThat(err.toString()).contains("\"dot:250\" (expected: STAGE:ACTION[:every=N]");
+    }
+
+    @Test
+    void demoHelpSaysWhatItDoes() {
+        assertThat(run("demo", "--help")).isZero();
+        assertThat(out.toString()).contains("Friday-style burst", "--limit=RATE", "--proxy-jar=JAR");
+    }
+
+    @Test
+    void demoWantsTheProxyJar(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        assertThat(run("demo", "--proxy-jar", dir.resolve("missing.jar").toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("missing.jar not found");
     }
 }

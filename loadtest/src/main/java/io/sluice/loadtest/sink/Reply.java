@@ -11,7 +11,9 @@ final class Reply {
         /** Bytes after the command line are message content until CRLF.CRLF. */
         START_DATA,
         /** Nothing more is read; the connection closes once the reply is written. */
-        CLOSE
+        CLOSE,
+        /** Nothing is written: the connection closes at once (a fault). */
+        DISCONNECT
     }
 
     private final byte[] wire;

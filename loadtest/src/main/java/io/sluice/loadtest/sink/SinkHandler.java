@@ -1,23 +1,28 @@
 package io.sluice.loadtest.sink;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The sink's only handler: frames CRLF command lines for {@link SinkSession}, streams message data through
- * {@link EndOfDataScanner}, and queues replies so that each read batch is answered with one flush.
+ * {@link EndOfDataScanner} and {@link MessageChecker}, and queues replies so that each read batch is answered
+ * with one flush. Faults the session asks for are applied here: a delayed reply pauses reading until it is sent,
+ * a disconnect closes without a reply, slow reads pause reading after every read for as long as the configured
+ * rate needs.
  *
  * <p>Nothing of a message is kept: every inbound buffer is released before {@code channelRead} returns, so memory
- * per connection is one bounded line buffer whatever the message size.
+ * per connection is one bounded line buffer whatever the message size (plus, only while a delayed reply waits,
+ * what the client pipelined meanwhile).
  */
 final class SinkHandler extends ChannelInboundHandlerAdapter {
 
@@ -29,10 +34,13 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
     private static final byte CR = '\r';
     private static final byte LF = '\n';
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private final SinkSession session;
     private final SinkStats stats;
+    private final FaultPlan faults;
     private final EndOfDataScanner data = new EndOfDataScanner();
+    private final MessageChecker checker = new MessageChecker();
 
     private byte[] line = new byte[128];
     private int lineLength;
@@ -42,18 +50,30 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
     private boolean inData;
     private boolean closing;
     private boolean flushPending;
+    /** A delayed reply is waiting: nothing more is processed until it is sent. */
+    private boolean paused;
+    /** Slow reads: reading is off until the rate allows the next read. */
+    private boolean throttled;
+    /** Input that arrived or was left over while paused. */
+    private ByteBuf pending;
     /** Replies of the current read, written once at its end. */
     private ByteBuf out;
 
-    SinkHandler(SinkReplies replies, SinkStats stats) {
-        this.session = new SinkSession(replies, stats);
+    SinkHandler(SinkReplies replies, SinkStats stats, FaultPlan faults) {
+        this.session = new SinkSession(replies, stats, faults);
         this.stats = stats;
+        this.faults = faults;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         stats.sessionOpened();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(session.greeting().wire()));
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
+            session.peer(remote.getAddress().getHostAddress());
+        }
+        answer(ctx, session.greeting(), 0);
+        flushOut(ctx);
+        ctx.flush();
         ctx.fireChannelActive();
     }
 
@@ -69,6 +89,10 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
             out.release();
             out = null;
         }
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
     }
 
     @Override
@@ -78,22 +102,17 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ByteBuf in = (ByteBuf) msg;
-        try {
-            if (!closing) {
-                process(ctx, in);
-            }
-        } finally {
-            in.release();
-        }
-        if (out != null) {
-            ByteBuf replies = out;
-            out = null;
-            if (closing) {
-                ctx.write(replies).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                ctx.write(replies, ctx.voidPromise());
-            }
-            flushPending = true;
+        int readBytes = in.readableBytes();
+        consume(ctx, in);
+        flushOut(ctx);
+        long rate = faults.readBytesPerSecond();
+        if (rate > 0 && !closing) {
+            throttled = true;
+            updateAutoRead(ctx);
+            ctx.executor().schedule(() -> {
+                throttled = false;
+                updateAutoRead(ctx);
+            }, Math.max(1, readBytes * NANOS_PER_SECOND / rate), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -112,9 +131,7 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && !closing) {
-            ctx.channel().config().setAutoRead(true);
-        }
+        updateAutoRead(ctx);
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -128,37 +145,122 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /** Processes {@code in} (released here), or keeps it while a delayed reply waits. */
+    private void consume(ChannelHandlerContext ctx, ByteBuf in) {
+        try {
+            if (paused) {
+                if (pending == null) {
+                    pending = ctx.alloc().buffer(in.readableBytes());
+                }
+                pending.writeBytes(in);
+                return;
+            }
+            if (!closing) {
+                process(ctx, in);
+            }
+            if (paused && in.isReadable()) {
+                pending = ctx.alloc().buffer(in.readableBytes());
+                pending.writeBytes(in);
+            }
+        } finally {
+            in.release();
+        }
+    }
+
     private void process(ChannelHandlerContext ctx, ByteBuf in) {
-        while (in.isReadable() && !closing) {
+        while (in.isReadable() && !closing && !paused) {
             if (inData) {
                 int end = data.scan(in);
+                checker.feed(in, in.readerIndex(), end < 0 ? in.writerIndex() : end);
                 if (end < 0) {
                     in.skipBytes(in.readableBytes());
                     return;
                 }
                 in.readerIndex(end);
                 inData = false;
-                long queueId = session.onMessageEnd(data.bodyBytes());
+                Reply refused = session.onMessageEnd(data.bodyBytes(), checker);
                 data.reset();
-                writeQueued(ctx, queueId);
+                checker.reset();
+                answer(ctx, refused, session.lastQueueId());
             } else if (frameLine(in)) {
                 Reply reply = lineOverflow ? session.onLineTooLong() : session.onCommand(line, lineLength - 2);
                 lineLength = 0;
                 lineOverflow = false;
                 lastWasCr = false;
-                write(ctx, reply.wire());
-                switch (reply.effect()) {
-                    case START_DATA:
-                        inData = true;
-                        break;
-                    case CLOSE:
-                        closing = true;
-                        break;
-                    default:
-                        break;
-                }
+                answer(ctx, reply, 0);
             }
         }
+    }
+
+    /**
+     * Queues {@code reply} (null: the end-of-data reply with {@code queueId}) and takes on its effect; a reply
+     * with a fault's delay is sent on its own once the delay is over, and nothing is processed until then.
+     */
+    private void answer(ChannelHandlerContext ctx, Reply reply, long queueId) {
+        Reply.Effect effect = reply == null ? Reply.Effect.NONE : reply.effect();
+        long delay = session.takeDelayNanos();
+        if (effect == Reply.Effect.DISCONNECT) {
+            closing = true;
+            return;
+        }
+        if (effect == Reply.Effect.START_DATA) {
+            inData = true;
+        }
+        if (delay <= 0) {
+            encode(out(ctx), reply, queueId);
+            closing |= effect == Reply.Effect.CLOSE;
+            return;
+        }
+        paused = true;
+        updateAutoRead(ctx);
+        ByteBuf delayed = ctx.alloc().ioBuffer(64);
+        encode(delayed, reply, queueId);
+        ctx.executor().schedule(() -> {
+            if (!ctx.channel().isActive()) {
+                delayed.release();
+                return;
+            }
+            if (effect == Reply.Effect.CLOSE) {
+                closing = true;
+                ctx.writeAndFlush(delayed).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            ctx.writeAndFlush(delayed, ctx.voidPromise());
+            resume(ctx);
+        }, delay, TimeUnit.NANOSECONDS);
+    }
+
+    /** After a delayed reply: processes what arrived meanwhile, then reads again. */
+    private void resume(ChannelHandlerContext ctx) {
+        paused = false;
+        if (pending != null) {
+            ByteBuf input = pending;
+            pending = null;
+            consume(ctx, input);
+            flushOut(ctx);
+            ctx.flush();
+        }
+        updateAutoRead(ctx);
+    }
+
+    /** Writes the replies queued so far; closes after them if the session is closing. */
+    private void flushOut(ChannelHandlerContext ctx) {
+        if (out != null) {
+            ByteBuf replies = out;
+            out = null;
+            if (closing) {
+                ctx.write(replies).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.write(replies, ctx.voidPromise());
+            }
+            flushPending = true;
+        } else if (closing) {
+            ctx.close();
+        }
+    }
+
+    private void updateAutoRead(ChannelHandlerContext ctx) {
+        ctx.channel().config().setAutoRead(!paused && !throttled && !closing && ctx.channel().isWritable());
     }
 
     /**
@@ -214,12 +316,11 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
         return out;
     }
 
-    private void write(ChannelHandlerContext ctx, byte[] reply) {
-        out(ctx).writeBytes(reply);
-    }
-
-    private void writeQueued(ChannelHandlerContext ctx, long queueId) {
-        ByteBuf buf = out(ctx);
+    private static void encode(ByteBuf buf, Reply reply, long queueId) {
+        if (reply != null) {
+            buf.writeBytes(reply.wire());
+            return;
+        }
         buf.writeBytes(SinkReplies.QUEUED_PREFIX);
         // Twelve hex digits, like a Postfix short queue id in length.
         for (int shift = 44; shift >= 0; shift -= 4) {

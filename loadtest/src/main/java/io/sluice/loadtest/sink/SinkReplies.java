@@ -22,6 +22,8 @@ final class SinkReplies {
     static final Reply NESTED_MAIL = Reply.of(503, "5.5.1 Error: nested MAIL command");
     static final Reply NEED_MAIL = Reply.of(503, "5.5.1 Error: need MAIL command");
     static final Reply NEED_RCPT = Reply.of(503, "5.5.1 Error: need RCPT command");
+    /** Closes the connection without a reply; its text is never sent. */
+    static final Reply DISCONNECT = Reply.of(421, Reply.Effect.DISCONNECT, "4.3.0 Fault injected: disconnect");
     static final Reply XCLIENT_IN_TRANSACTION = Reply.of(503, "5.5.1 Error: MAIL transaction in progress");
 
     /** Prefix of the reply to the end of data; the queue id and CRLF follow. */

@@ -46,6 +46,12 @@ final class SinkServer implements AutoCloseable {
      * @param threads event loop threads for connections, or 0 for one per core
      */
     static SinkServer start(InetSocketAddress listen, String hostname, int threads) throws IOException {
+        return start(listen, hostname, threads, FaultPlan.NONE);
+    }
+
+    /** Binds and starts serving, injecting {@code faults}. */
+    static SinkServer start(InetSocketAddress listen, String hostname, int threads, FaultPlan faults)
+            throws IOException {
         if (threads < 0) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: >= 0)");
         }
@@ -71,7 +77,7 @@ final class SinkServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast("sink", new SinkHandler(replies, stats));
+                        ch.pipeline().addLast("sink", new SinkHandler(replies, stats, faults));
                     }
                 })
                 .bind(listen)

@@ -20,24 +20,49 @@ final class SinkSession {
 
     private final SinkReplies replies;
     private final SinkStats stats;
+    private final FaultPlan faults;
+    /** The connection's peer, as counted per message. */
+    private String peer = "unknown";
+    /** A delay a fault put on the reply just returned, for the transport to apply. */
+    private long delayNanos;
+    private long lastQueueId;
 
     /** Connection state survives RSET; the transaction state below does not (RFC 5321 §4.1.1.5). */
     private boolean inTransaction;
     private int recipients;
 
-    SinkSession(SinkReplies replies, SinkStats stats) {
+    SinkSession(SinkReplies replies, SinkStats stats, FaultPlan faults) {
         this.replies = replies;
         this.stats = stats;
+        this.faults = faults;
+    }
+
+    /** The peer's address, for the per-peer counts. */
+    void peer(String address) {
+        peer = address;
     }
 
     Reply greeting() {
-        return replies.greeting();
+        Reply fault = fault(Fault.Stage.CONNECT);
+        return fault != null ? fault : replies.greeting();
+    }
+
+    /** The delay a fault puts on the reply last returned (once; 0 without one). */
+    long takeDelayNanos() {
+        long delay = delayNanos;
+        delayNanos = 0;
+        return delay;
     }
 
     /** Handles one command line, given without its CRLF. The array is only read during the call. */
     Reply onCommand(byte[] line, int length) {
         if (length == 0) {
             return SinkReplies.EMPTY_LINE;
+        }
+        Fault.Stage stage = stage(line, length);
+        Reply fault = stage == null ? null : fault(stage);
+        if (fault != null) {
+            return fault; // refused as a real server would: the session's state does not move
         }
         if (isVerb(line, length, MAIL)) {
             return mail(line, length);
@@ -78,14 +103,58 @@ final class SinkSession {
         return SinkReplies.LINE_TOO_LONG;
     }
 
-    /** Accepts the message whose data just ended and returns its queue id. */
-    long onMessageEnd(long bodyBytes) {
+    /**
+     * The message whose data just ended: accepted (null; its queue id is then {@link #lastQueueId}) and entered in
+     * the ledger by its check header, or refused by a fault (that fault's reply). Either way the transaction ends.
+     */
+    Reply onMessageEnd(long bodyBytes, MessageChecker checker) {
         if (!inTransaction || recipients == 0) {
             throw new IllegalStateException("end of data outside a transaction with recipients");
         }
-        long queueId = stats.messageAccepted(recipients, bodyBytes);
+        Reply fault = fault(Fault.Stage.DOT);
+        if (fault == null) {
+            lastQueueId = stats.messageAccepted(recipients, bodyBytes, peer, checker.check(), checker.bodySha256());
+        }
         resetTransaction();
-        return queueId;
+        return fault;
+    }
+
+    long lastQueueId() {
+        return lastQueueId;
+    }
+
+    /** The fault striking this occurrence of {@code stage}: its reply, or null (also for a delay, kept aside). */
+    private Reply fault(Fault.Stage stage) {
+        Fault fault = faults.strike(stage);
+        if (fault == null) {
+            return null;
+        }
+        stats.faultInjected();
+        switch (fault.action()) {
+            case DELAY:
+                delayNanos = fault.delay().toNanos();
+                return null;
+            case DISCONNECT:
+                return SinkReplies.DISCONNECT;
+            default:
+                return fault.reply();
+        }
+    }
+
+    private static Fault.Stage stage(byte[] line, int length) {
+        if (isVerb(line, length, MAIL)) {
+            return Fault.Stage.MAIL;
+        }
+        if (isVerb(line, length, RCPT)) {
+            return Fault.Stage.RCPT;
+        }
+        if (isVerb(line, length, DATA)) {
+            return Fault.Stage.DATA;
+        }
+        if (isVerb(line, length, EHLO) || isVerb(line, length, HELO)) {
+            return Fault.Stage.EHLO;
+        }
+        return isVerb(line, length, QUIT) ? Fault.Stage.QUIT : null;
     }
 
     boolean inTransaction() {

@@ -68,6 +68,30 @@ class SinkServerTest {
     }
 
     @Test
+    void provesDuplicationCorruptionAndLossOverTcp() throws Exception {
+        String body = "line one\r\n.leading dot\r\n";
+        byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                .digest(body.getBytes(StandardCharsets.US_ASCII));
+        String header = new String(new io.sluice.loadtest.check.CheckHeader("t1", 0, hash).line(),
+                StandardCharsets.US_ASCII);
+        String good = header + "\r\n" + Transcript.dotStuff(body) + ".\r\n";
+        String corrupted = header.replace("t1.0;", "t1.1;") + "\r\n" + Transcript.dotStuff(body + "x\r\n") + ".\r\n";
+        String transaction = "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n";
+        try (Socket socket = new Socket(server.localAddress().getAddress(), server.localAddress().getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("EHLO client.example\r\n" + transaction + good + transaction + good
+                    + transaction + corrupted + "QUIT\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(readAll(socket)).endsWith("221 2.0.0 Bye\r\n");
+        }
+        java.util.BitSet admitted = new java.util.BitSet();
+        admitted.set(0, 3); // the client was told 250 for 0, 1 and 2; 2 never arrived
+
+        assertThat(server.stats().ledger().compare("t1", admitted))
+                .isEqualTo(new io.sluice.loadtest.check.CheckSummary(3, 3, 1, 1, 1, 0));
+        assertThat(server.stats().messagesByPeer()).containsExactly(java.util.Map.entry("127.0.0.1", 3L));
+    }
+
+    @Test
     void refusesToStartOnAPortInUse() {
         InetSocketAddress taken = server.localAddress();
 

@@ -19,7 +19,7 @@ class SinkSessionTest {
     void newSession() {
         stats = new SinkStats();
         replies = new SinkReplies("sink.test");
-        session = new SinkSession(replies, stats);
+        session = new SinkSession(replies, stats, FaultPlan.NONE);
     }
 
     private Reply send(String line) {
@@ -41,7 +41,8 @@ class SinkSessionTest {
         assertThat(data).isSameAs(SinkReplies.START_DATA);
         assertThat(data.effect()).isEqualTo(Reply.Effect.START_DATA);
 
-        assertThat(session.onMessageEnd(1234)).isEqualTo(1);
+        assertThat(session.onMessageEnd(1234, new MessageChecker())).isNull();
+        assertThat(session.lastQueueId()).isEqualTo(1);
         assertThat(session.inTransaction()).isFalse();
         SinkStats.Snapshot counted = stats.snapshot(0);
         assertThat(counted.messages()).isEqualTo(1);
@@ -69,7 +70,7 @@ class SinkSessionTest {
         assertThat(send("MAIL FROM:<a@b>")).isSameAs(SinkReplies.NESTED_MAIL);
         assertThat(send("DATA")).isSameAs(SinkReplies.NEED_RCPT);
         assertThat(send("XCLIENT ADDR=192.0.2.1")).isSameAs(SinkReplies.XCLIENT_IN_TRANSACTION);
-        assertThatThrownBy(() -> session.onMessageEnd(1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> session.onMessageEnd(1, new MessageChecker())).isInstanceOf(IllegalStateException.class);
     }
 
     @ParameterizedTest

@@ -37,7 +37,7 @@ final class Transcript {
 
     static Result feed(List<byte[]> chunks) {
         SinkStats stats = new SinkStats();
-        EmbeddedChannel channel = new EmbeddedChannel(new SinkHandler(new SinkReplies(HOSTNAME), stats));
+        EmbeddedChannel channel = new EmbeddedChannel(new SinkHandler(new SinkReplies(HOSTNAME), stats, FaultPlan.NONE));
         StringBuilder replies = new StringBuilder();
         List<ByteBuf> inputs = new ArrayList<>();
         try {

@@ -1,0 +1,309 @@
+# Shared by the benchmark scripts beside this file: starting the services under test, waiting for them,
+# stopping everything on exit, and timing smtp-source runs. The caller sets BENCH (its name, for messages),
+# HOST, STARTUP_TIMEOUT, KEEP_WORKDIR, BASE_PORT, SESSIONS, SIZE, SOURCE_OPTS, ROUND_TIMEOUT, REPO_ROOT,
+# SLUICE_CMD, SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX and the *_PORT variables of the services it starts, and
+# defines log and die.
+
+# --- processes and cleanup -------------------------------------------------------------------------------------
+
+WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/$BENCH.XXXXXX")
+FAILED=0
+SOURCE_PID= # the running smtp-source's timeout wrapper, if any
+STARTED=() # process ids; each is the leader of its own process group (setsid), so its children go with it
+
+cleanup() {
+    local status=$? pid waited
+    if [[ -n ${SOURCE_PID:-} ]]; then
+        kill -TERM "$SOURCE_PID" 2>/dev/null || true # timeout passes it on to smtp-source
+        wait "$SOURCE_PID" 2>/dev/null || true
+    fi
+    for pid in "${STARTED[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${STARTED[@]}"; do
+        waited=0
+        while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ -z $(ls -A "$WORKDIR") ]]; then
+        rmdir "$WORKDIR" # stopped before anything was written
+    elif ((FAILED || status != 0)) || [[ $KEEP_WORKDIR == 1 ]]; then
+        log "$BENCH: configs and logs kept in $WORKDIR"
+    else
+        rm -rf "$WORKDIR"
+    fi
+}
+trap cleanup EXIT
+trap 'FAILED=1; exit 130' INT
+trap 'FAILED=1; exit 143' TERM
+
+# Starts a program in its own session and process group, so cleanup can stop it and everything it forks.
+start() {
+    local name=$1
+    shift
+    setsid "$@" >"$WORKDIR/$name.log" 2>&1 </dev/null &
+    STARTED+=("$!")
+    LAST_PID=$!
+}
+
+port_in_use() {
+    if command -v ss >/dev/null 2>&1; then
+        [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]
+    else
+        (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+    fi
+}
+
+# True once something on the port answers with an SMTP greeting: through a relay this proves the whole path.
+smtp_ready() {
+    (
+        exec 3<>"/dev/tcp/$HOST/$1" || exit 1
+        IFS= read -r -t 5 greeting <&3 || exit 1
+        printf 'QUIT\r\n' >&3
+        [[ $greeting == 220* ]]
+    ) 2>/dev/null
+}
+
+wait_ready() {
+    local name=$1 port=$2 pid=$3 hint=${4:-} deadline=$((SECONDS + STARTUP_TIMEOUT))
+    until smtp_ready "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "--- last lines of $name.log:"
+            tail -n 20 "$WORKDIR/$name.log" >&2 || true
+            die "$name exited before answering on $HOST:$port${hint:+; $hint}"
+        fi
+        if ((SECONDS >= deadline)); then
+            log "--- last lines of $name.log:"
+            tail -n 20 "$WORKDIR/$name.log" >&2 || true
+            die "$name did not answer with 220 on $HOST:$port within ${STARTUP_TIMEOUT}s${hint:+; $hint}"
+        fi
+        sleep 0.2
+    done
+}
+
+# Sets PORTS to COUNT consecutive free ports: BASE_PORT.. if set, else a random run below the ephemeral range.
+choose_ports() {
+    local count=$1 base port free
+    PORTS=()
+    if [[ -n $BASE_PORT ]]; then
+        if ! [[ $BASE_PORT =~ ^[0-9]+$ ]] || ((BASE_PORT < 1024 || BASE_PORT > 65535 - count)); then
+            die "BASE_PORT=$BASE_PORT (expected: 1024-$((65535 - count)))"
+        fi
+        for ((port = BASE_PORT; port < BASE_PORT + count; port++)); do
+            ! port_in_use "$port" || die "BASE_PORT=$BASE_PORT: port $port is in use"
+        done
+        base=$BASE_PORT
+    else
+        # Below the kernel's ephemeral range, so that no outgoing connection holds one of them.
+        for _ in $(seq 1 50); do
+            base=$((20000 + RANDOM % 11000))
+            free=1
+            for ((port = base; port < base + count; port++)); do
+                if port_in_use "$port"; then
+                    free=0
+                    break
+                fi
+            done
+            ((free)) && break
+            base=
+        done
+        [[ -n $base ]] || die "found no $count free consecutive ports in 20000-31000"
+    fi
+    for ((port = base; port < base + count; port++)); do
+        PORTS+=("$port")
+    done
+}
+
+# --- services --------------------------------------------------------------------------------------------------
+
+start_sink() {
+    local -a options=(-m $((SESSIONS * 2 + 64)))
+    # smtp-sink refuses to run as root without a user to switch to.
+    if ((EUID == 0)); then
+        options+=(-u nobody)
+    fi
+    start smtp-sink "$SMTP_SINK" "${options[@]}" "$HOST:$SINK_PORT" 1024
+    wait_ready smtp-sink "$SINK_PORT" "$LAST_PID"
+}
+
+start_haproxy() {
+    local config="$WORKDIR/haproxy.cfg"
+    cat >"$config" <<EOF
+global
+    maxconn $((SESSIONS * 4 + 256))
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+
+frontend bench
+    bind $HOST:$HAPROXY_PORT
+    default_backend sink
+
+backend sink
+    server sink $HOST:$SINK_PORT
+EOF
+    "$HAPROXY" -c -q -f "$config" >"$WORKDIR/haproxy-check.log" 2>&1 ||
+        die "HAProxy rejected $config: $(cat "$WORKDIR/haproxy-check.log")"
+    start haproxy "$HAPROXY" -db -f "$config"
+    wait_ready haproxy "$HAPROXY_PORT" "$LAST_PID"
+}
+
+start_sluice() {
+    local config="$WORKDIR/sluice.yaml"
+    cat >"$config" <<EOF
+smtp: { hostname: bench.local }
+listeners:
+  - { name: mx, role: inbound, bind: "$HOST:$SLUICE_PORT", backend-pool: mta }
+backends:
+  mta: { servers: ["$HOST:$SINK_PORT"], xclient: false }
+EOF
+    local -a command
+    read -r -a command <<<"$SLUICE_CMD"
+    # Started from the repository root, as ./sluice expects.
+    cd "$REPO_ROOT"
+    start sluice "${command[@]}" "$config"
+    cd - >/dev/null
+    wait_ready sluice "$SLUICE_PORT" "$LAST_PID" "run with TARGETS=\"direct haproxy\" until Sluice works"
+}
+
+# nginx's mail proxy asks an auth_http service which backend to use; its own http module answers.
+start_nginx() {
+    local config="$WORKDIR/nginx.conf" modules=${NGINX_MODULES:-/usr/lib/nginx/modules}
+    mkdir -p "$WORKDIR/nginx"
+    cat >"$config" <<EOF
+load_module $modules/ngx_mail_module.so;
+worker_processes auto;
+pid $WORKDIR/nginx/nginx.pid;
+error_log $WORKDIR/nginx/error.log warn;
+events { worker_connections $((SESSIONS * 4 + 1024)); }
+http {
+    access_log off;
+    server {
+        listen $HOST:$NGINX_AUTH_PORT;
+        location /auth {
+            add_header Auth-Status OK;
+            add_header Auth-Server $HOST;
+            add_header Auth-Port $SINK_PORT;
+            return 204;
+        }
+    }
+}
+mail {
+    server_name bench.local;
+    auth_http $HOST:$NGINX_AUTH_PORT/auth;
+    proxy on;
+    xclient off;
+    smtp_auth none;
+    server {
+        listen $HOST:$NGINX_PORT;
+        protocol smtp;
+    }
+}
+EOF
+    "$NGINX" -t -q -p "$WORKDIR/nginx" -c "$config" >"$WORKDIR/nginx-check.log" 2>&1 ||
+        die "nginx rejected $config: $(cat "$WORKDIR/nginx-check.log")"
+    start nginx "$NGINX" -p "$WORKDIR/nginx" -c "$config" -g 'daemon off;'
+    wait_ready nginx "$NGINX_PORT" "$LAST_PID"
+}
+
+# Checks TARGETS (split into the array targets): known names, direct among them, the programs they need.
+check_targets() {
+    local target
+    read -r -a targets <<<"$TARGETS"
+    for target in "${targets[@]}"; do
+        case $target in
+            direct | haproxy | nginx | sluice) ;;
+            *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice)" ;;
+        esac
+    done
+    [[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
+    [[ -x $SMTP_SINK ]] || die "$SMTP_SINK not found (install Postfix, which ships smtp-sink and smtp-source)"
+    if [[ " ${targets[*]} " == *" haproxy "* ]]; then
+        command -v "$HAPROXY" >/dev/null 2>&1 || die "$HAPROXY not found (install HAProxy or drop haproxy from TARGETS)"
+    fi
+    if [[ " ${targets[*]} " == *" nginx "* ]]; then
+        command -v "$NGINX" >/dev/null 2>&1 ||
+            die "$NGINX not found (install nginx and libnginx-mod-mail, or drop nginx from TARGETS)"
+    fi
+}
+
+# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next four.
+assign_ports() {
+    choose_ports 5
+    SINK_PORT=${PORTS[0]}
+    HAPROXY_PORT=${PORTS[1]}
+    SLUICE_PORT=${PORTS[2]}
+    NGINX_PORT=${PORTS[3]}
+    NGINX_AUTH_PORT=${PORTS[4]}
+}
+
+# Starts smtp-sink and every relay among the targets, each answering before this returns.
+start_targets() {
+    local target
+    start_sink
+    for target in "${targets[@]}"; do
+        case $target in
+            haproxy) start_haproxy ;;
+            nginx) start_nginx ;;
+            sluice) start_sluice ;;
+        esac
+    done
+}
+
+port_of() {
+    case $1 in
+        direct) echo "$SINK_PORT" ;;
+        haproxy) echo "$HAPROXY_PORT" ;;
+        nginx) echo "$NGINX_PORT" ;;
+        sluice) echo "$SLUICE_PORT" ;;
+    esac
+}
+
+# --- measuring -------------------------------------------------------------------------------------------------
+
+# Sends COUNT messages to TARGET and sets ELAPSED to the seconds taken; any smtp-source complaint fails the run.
+# smtp-source runs in the background so that a signal reaches the traps at once, not after the round.
+send() {
+    local target=$1 count=$2 label=$3 port output start_ns end_ns status
+    port=$(port_of "$target")
+    output="$WORKDIR/smtp-source-$label.log"
+    local -a extra
+    read -r -a extra <<<"$SOURCE_OPTS"
+    start_ns=$(date +%s%N)
+    status=0
+    timeout "$ROUND_TIMEOUT" "$SMTP_SOURCE" -s "$SESSIONS" -m "$count" -l "$SIZE" "${extra[@]}" \
+        "$HOST:$port" >"$output" 2>&1 </dev/null &
+    SOURCE_PID=$!
+    wait "$SOURCE_PID" || status=$?
+    SOURCE_PID=
+    end_ns=$(date +%s%N)
+    if ((status == 124)); then
+        die "$label: smtp-source to $target ($HOST:$port) timed out after ${ROUND_TIMEOUT}s"
+    elif ((status != 0)); then
+        log "--- smtp-source output:"
+        tail -n 20 "$output" >&2 || true
+        die "$label: smtp-source to $target ($HOST:$port) exited with status $status"
+    elif grep -qiE 'fatal|error|warning|panic' "$output"; then
+        log "--- smtp-source output:"
+        tail -n 20 "$output" >&2 || true
+        die "$label: smtp-source to $target ($HOST:$port) reported a problem"
+    fi
+    ELAPSED=$(awk -v s="$start_ns" -v e="$end_ns" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
+

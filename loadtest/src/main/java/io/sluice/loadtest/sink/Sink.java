@@ -1,0 +1,54 @@
+package io.sluice.loadtest.sink;
+
+import io.sluice.loadtest.check.CheckSummary;
+import io.sluice.loadtest.load.Backend;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.BitSet;
+import java.util.Map;
+import java.util.Optional;
+
+/** A sink started in this process, as the backend of a load run or the demo. */
+public final class Sink implements Backend, AutoCloseable {
+
+    private final SinkServer server;
+
+    private Sink(SinkServer server) {
+        this.server = server;
+    }
+
+    /** A sink without faults on {@code listen} (port 0 for any free port). */
+    public static Sink start(InetSocketAddress listen) throws IOException {
+        return new Sink(SinkServer.start(listen, "sink.sluice.test", 0));
+    }
+
+    /** A sink on a free loopback port. */
+    public static Sink onLoopback() throws IOException {
+        return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    public InetSocketAddress address() {
+        return server.localAddress();
+    }
+
+    @Override
+    public long received() {
+        return server.stats().messages();
+    }
+
+    @Override
+    public Optional<CheckSummary> check(String run, BitSet admitted) {
+        return Optional.of(server.stats().ledger().compare(run, admitted));
+    }
+
+    /** Accepted messages by the peer address that sent them. */
+    public Map<String, Long> messagesByPeer() {
+        return server.stats().messagesByPeer();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
