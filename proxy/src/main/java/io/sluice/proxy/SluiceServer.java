@@ -29,6 +29,7 @@ import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
+import io.sluice.proxy.session.TransactionMeters;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,10 +131,11 @@ public final class SluiceServer implements AutoCloseable {
                         suspensions);
                 admin = Optional.of(AdminServer.start(config, services, transport, boss, workers));
             }
-            InboundService inbound = InboundService.start(config, policy, transport, boss, workers);
+            TransactionMeters meters = new TransactionMeters(registry);
+            InboundService inbound = InboundService.start(config, policy, meters, transport, boss, workers);
             OutboundService outbound;
             try {
-                outbound = OutboundService.start(config, pools, policy, transport, boss, workers, registry);
+                outbound = OutboundService.start(config, pools, policy, meters, transport, boss, workers, registry);
             } catch (Exception e) {
                 inbound.close();
                 throw e;

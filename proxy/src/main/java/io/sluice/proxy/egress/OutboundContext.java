@@ -7,6 +7,7 @@ import io.sluice.config.SmtpConfig;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.session.SessionSettings;
+import io.sluice.proxy.session.TransactionMeters;
 import java.net.InetAddress;
 
 /**
@@ -16,7 +17,7 @@ import java.net.InetAddress;
  * @param tls the STARTTLS server context, or null when the listener has no certificate
  */
 record OutboundContext(ListenerConfig listener, SmtpConfig smtp, EgressPool pool, MxResolver resolver,
-                       RemoteConnector connector, SslContext tls, PolicyEngine policy) {
+                       RemoteConnector connector, SslContext tls, PolicyEngine policy, TransactionMeters meters) {
 
     SessionSettings settings() {
         return new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),

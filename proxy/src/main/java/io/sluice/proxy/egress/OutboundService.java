@@ -17,6 +17,7 @@ import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.lifecycle.Drainable;
+import io.sluice.proxy.session.TransactionMeters;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,8 +45,8 @@ public final class OutboundService implements Drainable, AutoCloseable {
      * @param pools the pools of {@code config.egress()}
      */
     public static OutboundService start(SluiceConfig config, EgressPools pools, PolicyEngine policy,
-                                        Transport transport, EventLoopGroup boss, EventLoopGroup workers,
-                                        MeterRegistry registry) throws Exception {
+                                        TransactionMeters meters, Transport transport, EventLoopGroup boss,
+                                        EventLoopGroup workers, MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
         OutboundService service = new OutboundService(pools);
         List<ListenerConfig> outbound = new ArrayList<>();
@@ -65,8 +66,10 @@ public final class OutboundService implements Drainable, AutoCloseable {
             for (ListenerConfig listener : outbound) {
                 SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
                 EgressPool pool = service.pools.pool(listener.egressPool()).orElseThrow();
-                OutboundContext context =
-                        new OutboundContext(listener, config.smtp(), pool, resolver, connector, serverTls, policy);
+                meters.listener(listener.name());
+                pool.sources().forEach(source -> meters.source(pool.name(), source.toString()));
+                OutboundContext context = new OutboundContext(listener, config.smtp(), pool, resolver, connector,
+                        serverTls, policy, meters);
                 Channel channel = new ServerBootstrap()
                         .group(boss, workers)
                         .channel(transport.serverChannelClass())

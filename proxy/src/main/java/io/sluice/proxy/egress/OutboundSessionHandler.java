@@ -490,6 +490,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void logTransaction(Transaction transaction) {
+        context.meters().finished(client.listener(), transaction);
+        context.meters().delivered(context.pool().name(), source == null ? "" : source.toString(), transaction);
         transactions.info("transaction",
                 kv("session", client.sessionId()),
                 kv("listener", client.listener()),

@@ -399,6 +399,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void logTransaction(Transaction transaction) {
+        context.meters().finished(client.listener(), transaction);
         transactions.info("transaction",
                 kv("session", client.sessionId()),
                 kv("listener", client.listener()),

@@ -7,9 +7,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
-import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.lifecycle.ClientSessions;
+import io.sluice.proxy.session.TransactionMeters;
 import java.net.InetSocketAddress;
 
 /** A listening socket of role {@code inbound}: the MX front-end that relays to a backend pool. */
@@ -25,10 +26,11 @@ final class InboundListener implements AutoCloseable {
 
     /** Binds the listener; sessions and backend connections run on {@code workers}. */
     static InboundListener bind(ListenerConfig config, SmtpConfig smtp, BackendConnector connector,
-                                SslContext serverTls, PolicyEngine policy, ClientSessions clients,
-                                Transport transport, EventLoopGroup boss, EventLoopGroup workers)
-            throws InterruptedException {
-        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy);
+                                SslContext serverTls, PolicyEngine policy, TransactionMeters meters,
+                                ClientSessions clients, Transport transport, EventLoopGroup boss,
+                                EventLoopGroup workers) throws InterruptedException {
+        meters.listener(config.name());
+        InboundContext context = new InboundContext(config, smtp, connector, serverTls, policy, meters);
         Channel channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())

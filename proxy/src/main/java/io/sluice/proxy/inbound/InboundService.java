@@ -13,6 +13,7 @@ import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.lifecycle.ClientSessions;
 import io.sluice.proxy.lifecycle.Drainable;
+import io.sluice.proxy.session.TransactionMeters;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,8 +36,8 @@ public final class InboundService implements Drainable, AutoCloseable {
         this.healthCheckers = healthCheckers;
     }
 
-    public static InboundService start(SluiceConfig config, PolicyEngine policy, Transport transport,
-                                       EventLoopGroup boss, EventLoopGroup workers)
+    public static InboundService start(SluiceConfig config, PolicyEngine policy, TransactionMeters meters,
+                                       Transport transport, EventLoopGroup boss, EventLoopGroup workers)
             throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
@@ -58,7 +59,7 @@ public final class InboundService implements Drainable, AutoCloseable {
                 }
                 SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
                 InboundListener bound = InboundListener.bind(listener, config.smtp(),
-                        connectors.get(listener.backendPool()), serverTls, policy, service.clients,
+                        connectors.get(listener.backendPool()), serverTls, policy, meters, service.clients,
                         transport, boss, workers);
                 listeners.add(bound);
                 log.info("listening", kv("listener", listener.name()),
