@@ -114,14 +114,14 @@ public final class ExternalTool {
     }
 
     /** What a finished short-lived tool left behind. */
-    record Finished(int exitCode, String output, Duration elapsed) {}
+    public record Finished(int exitCode, String output, Duration elapsed) {}
 
     /**
      * Runs {@code tool} to completion with stdin closed and stdout and stderr merged.
      *
      * @throws AssertionError if it does not finish within {@code timeout}; the tool is killed first
      */
-    static Finished run(Duration timeout, Path tool, List<String> args) {
+    public static Finished run(Duration timeout, Path tool, List<String> args) {
         Path output = null;
         Process process = null;
         try {
