@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -68,7 +67,7 @@ final class OverrideBinder {
         String rule = ruleValue.required(RULE);
         Optional<RuleKey.Stage> stage = rule == null ? Optional.empty() : stageOf(rule);
         if (rule != null && stage.isEmpty()) {
-            ruleValue.invalid("the name of a rule of the policy in force: " + String.join(", ", ruleNames()));
+            ruleValue.invalid("the name of a rule of the policy in force: " + String.join(", ", policy.ruleNames()));
         }
         PolicyBinder.Conditions match = new PolicyBinder(problems, List.of()).conditions(matchValue);
         stage.ifPresent(latest -> PolicyBinder.requireKnownBy(latest, "rule " + rule, null, null, match,
@@ -112,12 +111,5 @@ final class OverrideBinder {
             }
         }
         return Optional.empty();
-    }
-
-    private List<String> ruleNames() {
-        List<String> names = new ArrayList<>();
-        policy.limits().forEach(limit -> names.add(limit.name()));
-        policy.concurrency().forEach(concurrency -> names.add(concurrency.name()));
-        return names;
     }
 }

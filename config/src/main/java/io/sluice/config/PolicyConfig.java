@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,6 +31,14 @@ public record PolicyConfig(List<LimitRule> limits, List<ConcurrencyRule> concurr
                 throw new IllegalArgumentException("rule name " + rule.name() + " (expected: unique)");
             }
         }
+    }
+
+    /** Every rule's name: the limits', then the concurrency rules', each in file order. */
+    public List<String> ruleNames() {
+        List<String> names = new ArrayList<>();
+        limits.forEach(rule -> names.add(rule.name()));
+        concurrency.forEach(rule -> names.add(rule.name()));
+        return names;
     }
 
     public boolean isEmpty() {

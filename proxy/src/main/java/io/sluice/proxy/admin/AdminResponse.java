@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -66,6 +67,11 @@ record AdminResponse(int status, String contentType, Map<String, String> headers
 
     static AdminResponse text(int status, String contentType, String body) {
         return new AdminResponse(status, contentType, Map.of(), body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** An enum constant as the API writes it, as the configuration does: {@code ROUND_ROBIN} as {@code round-robin}. */
+    static String kebab(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     AdminResponse withHeader(String name, String value) {

@@ -9,7 +9,6 @@ import io.sluice.proxy.egress.SourceAddress;
 import io.sluice.proxy.egress.SourceSuspensions;
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -70,8 +69,8 @@ final class EgressEndpoints {
 
     private static Map<String, Object> view(EgressPool pool) {
         Map<String, Object> view = new LinkedHashMap<>();
-        view.put("selection", kebab(pool.config().selection()));
-        view.put("tls", kebab(pool.config().tls()));
+        view.put("selection", AdminResponse.kebab(pool.config().selection()));
+        view.put("tls", AdminResponse.kebab(pool.config().tls()));
         view.put("sources", pool.sources().stream().map(EgressEndpoints::view).toList());
         return view;
     }
@@ -82,9 +81,5 @@ final class EgressEndpoints {
         view.put("helo", source.helo());
         view.put("suspended", source.suspended());
         return view;
-    }
-
-    private static String kebab(Enum<?> constant) {
-        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 }

@@ -18,7 +18,6 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -242,7 +241,7 @@ final class InspectEndpoints {
 
     private static Map<String, Object> view(Explanation explanation) {
         Map<String, Object> view = new LinkedHashMap<>();
-        view.put("outcome", kebab(explanation.outcome()));
+        view.put("outcome", AdminResponse.kebab(explanation.outcome()));
         view.put("steps", explanation.steps().stream().map(InspectEndpoints::view).toList());
         return view;
     }
@@ -250,7 +249,7 @@ final class InspectEndpoints {
     private static Map<String, Object> view(Explanation.Step step) {
         Decision decision = step.decision();
         Map<String, Object> view = new LinkedHashMap<>();
-        view.put("stage", kebab(step.stage()));
+        view.put("stage", AdminResponse.kebab(step.stage()));
         step.subject().ifPresent(recipient -> view.put("recipient", recipient));
         view.put("decision", !decision.admitted() ? "refuse" : decision.delay().isZero() ? "admit" : "delay");
         decision.rule().ifPresent(rule -> view.put("rule", rule));
@@ -273,9 +272,5 @@ final class InspectEndpoints {
             return rule;
         }).toList());
         return view;
-    }
-
-    private static String kebab(Enum<?> constant) {
-        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 }

@@ -2,10 +2,8 @@ package io.sluice.proxy.admin;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
-import io.sluice.config.LimitRule;
 import io.sluice.config.OverrideSpec;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.PolicyDocument;
@@ -106,12 +104,7 @@ final class OverrideEndpoints {
         view.put("reason", override.spec().reason());
         view.put("created-by", override.createdBy());
         view.put("created", override.created().toString());
-        view.put("in-force", hasRule(policy, override.spec().rule()));
+        view.put("in-force", policy.ruleNames().contains(override.spec().rule()));
         return view;
-    }
-
-    private static boolean hasRule(PolicyConfig policy, String name) {
-        return policy.limits().stream().map(LimitRule::name).anyMatch(name::equals)
-                || policy.concurrency().stream().map(ConcurrencyRule::name).anyMatch(name::equals);
     }
 }
