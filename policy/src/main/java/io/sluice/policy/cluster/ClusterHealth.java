@@ -3,7 +3,9 @@ package io.sluice.policy.cluster;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +26,7 @@ public final class ClusterHealth {
     private final int minMembers;
     private final AtomicBoolean degraded = new AtomicBoolean();
     private final AtomicLong episodes = new AtomicLong();
+    private final List<Runnable> recoveryListeners = new CopyOnWriteArrayList<>();
     private volatile int members = 1;
     private volatile int lastKnownMembers = 1;
 
@@ -83,8 +86,14 @@ public final class ClusterHealth {
         answer.orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS).whenComplete((value, error) -> {
             if (error == null && degraded.compareAndSet(true, false)) {
                 log.info("cluster answers again; limits are cluster-wide", kv("members", members));
+                recoveryListeners.forEach(ClusterHealth::runSafely);
             }
         });
+    }
+
+    /** Runs {@code listener} each time an episode ends, on the thread that saw the probe's answer. */
+    public void onRecovery(Runnable listener) {
+        recoveryListeners.add(listener);
     }
 
     public boolean degraded() {
@@ -109,6 +118,14 @@ public final class ClusterHealth {
             episodes.incrementAndGet();
             log.warn("cluster unavailable; limits fall back", kv("members", members),
                     kv("last_known_members", lastKnownMembers), kv("error", rootMessage(cause)));
+        }
+    }
+
+    private static void runSafely(Runnable listener) {
+        try {
+            listener.run();
+        } catch (RuntimeException e) {
+            log.warn("recovery step failed", kv("error", e.toString()));
         }
     }
 

@@ -5,20 +5,35 @@ import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The cluster's buckets while the cluster answers in time, and otherwise what {@link OnUnavailable} says: local
  * buckets holding this node's share of each limit, admit everything, or refuse everything.
+ *
+ * <p>With the local fallback, switching between the two must not mint tokens, or a cluster that keeps missing
+ * its deadline (a starved CPU, a long GC) would admit a fresh burst at every switch. So both ways are accounted:
+ * what the cluster grants this node is also taken from its local share (never below zero), so an episode starts
+ * from what this node has left rather than a full bucket; and what the share grants during an episode is owed to
+ * the cluster and charged to its buckets when the episode ends.
  */
 public final class FallbackRateLimiter implements RateLimiter {
 
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+    // Bounds the debts one episode keeps; keys beyond it go uncharged (the cluster then undercounts them once).
+    private static final int MAX_DEBTS = 100_000;
 
     private final RateLimiter cluster;
     private final LocalRateLimiter local;
     private final ClusterHealth health;
     private final OnUnavailable onUnavailable;
+    private final Map<String, Debt> owed = new ConcurrentHashMap<>();
+
+    /** Tokens a key's cluster bucket is owed for what the local share granted. */
+    private record Debt(BucketSpec spec, AtomicLong tokens) {}
 
     public FallbackRateLimiter(RateLimiter cluster, LocalRateLimiter local, ClusterHealth health,
                                OnUnavailable onUnavailable) {
@@ -26,12 +41,23 @@ public final class FallbackRateLimiter implements RateLimiter {
         this.local = local;
         this.health = health;
         this.onUnavailable = onUnavailable;
+        health.onRecovery(this::settle);
     }
 
     @Override
     public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
-        return health.call(() -> cluster.tryConsume(key, spec, tokens), () -> switch (onUnavailable) {
-            case LOCAL_FALLBACK -> local.tryConsume(key, share(spec), tokens);
+        return health.call(() -> cluster.tryConsume(key, spec, tokens).thenApply(probe -> {
+            if (probe.consumed() && mirrored()) {
+                local.drain(key, share(spec), tokens);
+            }
+            return probe;
+        }), () -> switch (onUnavailable) {
+            case LOCAL_FALLBACK -> local.tryConsume(key, share(spec), tokens).thenApply(probe -> {
+                if (probe.consumed()) {
+                    owe(key, spec, tokens);
+                }
+                return probe;
+            });
             case FAIL_OPEN -> CompletableFuture.completedFuture(Probe.consumed(0));
             case FAIL_CLOSED -> CompletableFuture.completedFuture(
                     new Probe(false, 0, spec.refillPeriod().toNanos() / spec.refillTokens()));
@@ -40,14 +66,30 @@ public final class FallbackRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
-        return health.call(() -> cluster.refund(key, spec, tokens), () -> onUnavailable == OnUnavailable.LOCAL_FALLBACK
-                ? local.refund(key, share(spec), tokens) : DONE);
+        return health.call(() -> cluster.refund(key, spec, tokens).thenCompose(done -> mirrored()
+                ? local.refund(key, share(spec), tokens) : DONE), () -> {
+            if (!mirrored()) {
+                return DONE;
+            }
+            owe(key, spec, -tokens);
+            return local.refund(key, share(spec), tokens);
+        });
     }
 
     @Override
     public CompletableFuture<Void> charge(String key, BucketSpec spec, long tokens) {
-        return health.call(() -> cluster.charge(key, spec, tokens), () -> onUnavailable == OnUnavailable.LOCAL_FALLBACK
-                ? local.charge(key, share(spec), tokens) : DONE);
+        return health.call(() -> cluster.charge(key, spec, tokens).thenApply(done -> {
+            if (mirrored()) {
+                local.drain(key, share(spec), tokens);
+            }
+            return done;
+        }), () -> {
+            if (!mirrored()) {
+                return DONE;
+            }
+            owe(key, spec, tokens);
+            return local.charge(key, share(spec), tokens);
+        });
     }
 
     @Override
@@ -58,7 +100,35 @@ public final class FallbackRateLimiter implements RateLimiter {
     @Override
     public CompletableFuture<Void> reset(String key) {
         local.reset(key);
+        owed.remove(key);
         return health.call(() -> cluster.reset(key), () -> DONE);
+    }
+
+    /** Charges the cluster's buckets with what the local shares granted during the episode that just ended. */
+    private void settle() {
+        owed.forEach((key, debt) -> {
+            if (owed.remove(key, debt)) {
+                long tokens = debt.tokens().get();
+                if (tokens > 0) {
+                    cluster.charge(key, debt.spec(), tokens);
+                }
+            }
+        });
+    }
+
+    private boolean mirrored() {
+        return onUnavailable == OnUnavailable.LOCAL_FALLBACK;
+    }
+
+    private void owe(String key, BucketSpec spec, long tokens) {
+        Debt debt = owed.get(key);
+        if (debt == null) {
+            if (owed.size() >= MAX_DEBTS) {
+                return;
+            }
+            debt = owed.computeIfAbsent(key, k -> new Debt(spec, new AtomicLong()));
+        }
+        debt.tokens().addAndGet(tokens);
     }
 
     private BucketSpec share(BucketSpec spec) {

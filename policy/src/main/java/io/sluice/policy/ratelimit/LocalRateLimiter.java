@@ -45,6 +45,14 @@ public final class LocalRateLimiter implements RateLimiter {
         return DONE;
     }
 
+    /**
+     * Takes up to {@code tokens}, as many as the bucket has, never going into debt: for mirroring what was taken
+     * elsewhere into a bucket that must not be held back longer than its own refill.
+     */
+    public void drain(String key, BucketSpec spec, long tokens) {
+        bucket(key, spec).tryConsumeAsMuchAsPossible(tokens);
+    }
+
     @Override
     public CompletableFuture<Long> available(String key, BucketSpec spec) {
         return CompletableFuture.completedFuture(bucket(key, spec).getAvailableTokens());

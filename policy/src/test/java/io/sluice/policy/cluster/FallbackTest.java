@@ -31,7 +31,7 @@ class FallbackTest {
     private static final BucketSpec SPEC = new BucketSpec(30, 30, Duration.ofSeconds(1), BucketSync.EXACT);
 
     private final ClusterHealth health = new ClusterHealth(DEADLINE, 1);
-    private final FakeCluster cluster = new FakeCluster();
+    private final FakeCluster cluster = new FakeCluster(ManualClock.monotonic());
     private final LocalRateLimiter local = new LocalRateLimiter(ManualClock.monotonic());
 
     @Test
@@ -93,6 +93,57 @@ class FallbackTest {
     }
 
     @Test
+    void anEpisodeStartsFromWhatThisNodeHasLeftOfItsShareNotAFullBucket() {
+        health.membersChanged(3);
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+
+        assertThat(get(limiter.tryConsume("k", SPEC, 7))).isEqualTo(Probe.consumed(23));
+        get(limiter.charge("k", SPEC, 1));
+        cluster.fail();
+
+        assertThat(get(limiter.tryConsume("k", SPEC, 2))).as("10 less the 8 the cluster granted")
+                .isEqualTo(Probe.consumed(0));
+        assertThat(get(limiter.tryConsume("k", SPEC, 1)).consumed()).isFalse();
+    }
+
+    @Test
+    void takingMoreThanTheShareFromTheClusterEmptiesTheShareWithoutDebt() {
+        health.membersChanged(3);
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+
+        get(limiter.tryConsume("k", SPEC, 25));
+        get(limiter.charge("k", SPEC, 5));
+
+        assertThat(get(local.available("k", SPEC.shareOf(3)))).as("empty, not below zero").isZero();
+    }
+
+    @Test
+    void whatTheShareGrantedDuringAnEpisodeIsChargedToTheClusterWhenItAnswersAgain() {
+        health.membersChanged(3);
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.fail();
+        get(limiter.tryConsume("k", SPEC, 4));
+        get(limiter.tryConsume("k", SPEC, 9));  // refused: not owed
+        get(limiter.charge("k", SPEC, 3));
+        get(limiter.refund("k", SPEC, 1));
+        get(limiter.tryConsume("other", SPEC, 2));
+
+        cluster.answer();
+        health.probe(() -> cluster.available("sluice-probe", SPEC));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+
+        assertThat(get(cluster.available("k", SPEC))).as("30 less 4 + 3 - 1").isEqualTo(24);
+        assertThat(get(cluster.available("other", SPEC))).isEqualTo(28);
+
+        cluster.fail();
+        get(limiter.tryConsume("k", SPEC, 1));
+        cluster.answer();
+        health.probe(() -> cluster.available("sluice-probe", SPEC));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+        assertThat(get(cluster.available("k", SPEC))).as("each debt is charged once").isEqualTo(23);
+    }
+
+    @Test
     void failOpenAdmitsEverything() {
         RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.FAIL_OPEN);
         cluster.stall();
@@ -138,8 +189,9 @@ class FallbackTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
 
         int before = cluster.calls();
-        assertThat(get(limiter.tryConsume("k", SPEC, 1))).as("the cluster's own bucket")
-                .isEqualTo(Probe.consumed(29));
+        assertThat(get(limiter.tryConsume("k", SPEC, 1)))
+                .as("the cluster's own bucket, charged with the token the share granted")
+                .isEqualTo(Probe.consumed(28));
         assertThat(cluster.calls()).isEqualTo(before + 1);
         assertThat(health.episodes()).isEqualTo(1);
 
@@ -241,76 +293,6 @@ class FallbackTest {
             return answer.get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError("no answer: " + e, e);
-        }
-    }
-
-    /** A cluster limiter that answers, stalls (its answers never come), fails, or throws, as the test says. */
-    private static final class FakeCluster implements RateLimiter {
-
-        private enum Mode { ANSWER, STALL, FAIL, THROW }
-
-        private final LocalRateLimiter buckets = new LocalRateLimiter(ManualClock.monotonic());
-        private final List<CompletableFuture<?>> stalled = new CopyOnWriteArrayList<>();
-        private volatile Mode mode = Mode.ANSWER;
-        private volatile int calls;
-
-        void answer() {
-            mode = Mode.ANSWER;
-        }
-
-        void stall() {
-            mode = Mode.STALL;
-        }
-
-        void fail() {
-            mode = Mode.FAIL;
-        }
-
-        void throwOnCall() {
-            mode = Mode.THROW;
-        }
-
-        int calls() {
-            return calls;
-        }
-
-        @Override
-        public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
-            return call(() -> buckets.tryConsume(key, spec, tokens));
-        }
-
-        @Override
-        public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
-            return call(() -> buckets.refund(key, spec, tokens));
-        }
-
-        @Override
-        public CompletableFuture<Void> charge(String key, BucketSpec spec, long tokens) {
-            return call(() -> buckets.charge(key, spec, tokens));
-        }
-
-        @Override
-        public CompletableFuture<Long> available(String key, BucketSpec spec) {
-            return call(() -> buckets.available(key, spec));
-        }
-
-        @Override
-        public CompletableFuture<Void> reset(String key) {
-            return call(() -> buckets.reset(key));
-        }
-
-        private <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> answer) {
-            calls++;
-            return switch (mode) {
-                case ANSWER -> answer.get();
-                case STALL -> {
-                    CompletableFuture<T> never = new CompletableFuture<>();
-                    stalled.add(never);
-                    yield never;
-                }
-                case FAIL -> CompletableFuture.failedFuture(new IllegalStateException("cluster down"));
-                case THROW -> throw new IllegalStateException("client not active");
-            };
         }
     }
 

@@ -1,0 +1,85 @@
+package io.sluice.policy.cluster;
+
+import io.sluice.policy.ratelimit.BucketSpec;
+import io.sluice.policy.ratelimit.LocalRateLimiter;
+import io.sluice.policy.ratelimit.ManualClock;
+import io.sluice.policy.ratelimit.Probe;
+import io.sluice.policy.ratelimit.RateLimiter;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/** A cluster limiter that answers, stalls (its answers never come), fails, or throws, as the test says. */
+final class FakeCluster implements RateLimiter {
+
+    private enum Mode { ANSWER, STALL, FAIL, THROW }
+
+    private final LocalRateLimiter buckets;
+    private final List<CompletableFuture<?>> stalled = new CopyOnWriteArrayList<>();
+    private volatile Mode mode = Mode.ANSWER;
+    private volatile int calls;
+
+    FakeCluster(ManualClock clock) {
+        buckets = new LocalRateLimiter(clock);
+    }
+
+    void answer() {
+        mode = Mode.ANSWER;
+    }
+
+    void stall() {
+        mode = Mode.STALL;
+    }
+
+    void fail() {
+        mode = Mode.FAIL;
+    }
+
+    void throwOnCall() {
+        mode = Mode.THROW;
+    }
+
+    int calls() {
+        return calls;
+    }
+
+    @Override
+    public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
+        return call(() -> buckets.tryConsume(key, spec, tokens));
+    }
+
+    @Override
+    public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
+        return call(() -> buckets.refund(key, spec, tokens));
+    }
+
+    @Override
+    public CompletableFuture<Void> charge(String key, BucketSpec spec, long tokens) {
+        return call(() -> buckets.charge(key, spec, tokens));
+    }
+
+    @Override
+    public CompletableFuture<Long> available(String key, BucketSpec spec) {
+        return call(() -> buckets.available(key, spec));
+    }
+
+    @Override
+    public CompletableFuture<Void> reset(String key) {
+        return call(() -> buckets.reset(key));
+    }
+
+    private <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> answer) {
+        calls++;
+        return switch (mode) {
+            case ANSWER -> answer.get();
+            case STALL -> {
+                CompletableFuture<T> never = new CompletableFuture<>();
+                stalled.add(never);
+                yield never;
+            }
+            case FAIL -> CompletableFuture.failedFuture(new IllegalStateException("cluster down"));
+            case THROW -> throw new IllegalStateException("client not active");
+        };
+    }
+}
