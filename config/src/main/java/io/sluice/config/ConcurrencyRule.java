@@ -10,7 +10,8 @@ import java.util.Set;
  *
  * @param name unique among all rules
  * @param listeners the listeners the rule applies to; empty means every listener
- * @param key global, listener, client-ip or client-net
+ * @param key global, listener, client-ip, client-net, or backend-server: at most {@code max} connections from
+ *     Sluice to each backend server, held while open (kept idle for reuse too)
  * @param prefixes network sizes, for the {@code client-net} key
  * @param max most sessions at once per key value
  * @param reply the reply to a session over the limit; empty means {@code 421 4.7.0}
@@ -27,7 +28,7 @@ public record ConcurrencyRule(String name, Set<String> listeners, RuleKey key, N
         Objects.requireNonNull(key, "key");
         if (key.knownFrom() != RuleKey.Stage.CONNECT) {
             throw new IllegalArgumentException("key: " + key.yamlName()
-                    + " (expected: global, listener, client-ip or client-net)");
+                    + " (expected: global, listener, client-ip, client-net or backend-server)");
         }
         Objects.requireNonNull(prefixes, "prefixes");
         if (max < 1) {
@@ -38,6 +39,9 @@ public record ConcurrencyRule(String name, Set<String> listeners, RuleKey key, N
         Objects.requireNonNull(except, "except");
         if (match.knownFrom() != RuleKey.Stage.CONNECT || except.knownFrom() != RuleKey.Stage.CONNECT) {
             throw new IllegalArgumentException("match: (expected: only client-net conditions)");
+        }
+        if (key == RuleKey.BACKEND_SERVER && !(match.isEmpty() && except.isEmpty())) {
+            throw new IllegalArgumentException("match: (expected: none for a backend-server rule)");
         }
     }
 

@@ -40,6 +40,9 @@ public record LimitRule(String name, Set<String> listeners, RuleKey key, NetPref
         Objects.requireNonNull(name, "name");
         listeners = Set.copyOf(listeners);
         Objects.requireNonNull(key, "key");
+        if (!key.countsRates()) {
+            throw new IllegalArgumentException("key: " + key.yamlName() + " (expected: a key of a rate limit)");
+        }
         Objects.requireNonNull(prefixes, "prefixes");
         Objects.requireNonNull(counts, "counts");
         Objects.requireNonNull(rate, "rate");

@@ -24,7 +24,8 @@ final class PolicyBinder {
     private static final Conversion<Integer> IPV4_PREFIX = Conversion.integerBetween(0, 32);
     private static final Conversion<Integer> IPV6_PREFIX = Conversion.integerBetween(0, 128);
     private static final Conversion<String> LISTENER = Conversion.text("the name of a listener");
-    private static final Conversion<RuleKey> KEY = Conversion.oneOf(RuleKey.class);
+    private static final Conversion<RuleKey> KEY =
+            Conversion.oneOf(Arrays.stream(RuleKey.values()).filter(RuleKey::countsRates).toList());
     private static final Conversion<RuleKey> CONCURRENCY_KEY = Conversion.oneOf(keysKnownBy(RuleKey.Stage.CONNECT));
     private static final Conversion<Counted> COUNTED = Conversion.oneOf(Counted.class);
     private static final Conversion<LimitRule.Exceeded> EXCEEDED = Conversion.oneOf(LimitRule.Exceeded.class);
@@ -146,6 +147,15 @@ final class PolicyBinder {
         // A session is admitted or not before its greeting, so only what is known at connect can decide.
         String rule = "a concurrency rule";
         requireKnownBy(RuleKey.Stage.CONNECT, rule, null, keyValue, match, except);
+        if (key == RuleKey.BACKEND_SERVER) {
+            // It counts Sluice's connections to a backend, whoever the client is.
+            for (Value conditions : List.of(matchValue, exceptValue)) {
+                if (conditions.isPresent()) {
+                    conditions.invalid("no conditions for a backend-server rule, which counts connections to each"
+                            + " backend whoever the client");
+                }
+            }
+        }
         checkConnectReply(reply, replyValue, rule);
         return problems.construct(value.path(), value.line(), () -> new ConcurrencyRule(name, listeners, key,
                 prefixes, max, Optional.ofNullable(reply), shadow, match.match(), except.match()));
@@ -272,7 +282,7 @@ final class PolicyBinder {
     static void requireKnownBy(RuleKey.Stage stage, String rule, RuleKey key, Value keyValue,
                                        Conditions match, Conditions except) {
         if (key != null && key.knownFrom().compareTo(stage) > 0) {
-            keyValue.invalid(orList(keysKnownBy(stage)) + " for " + rule);
+            keyValue.invalid(orList(keysKnownBy(stage).stream().filter(RuleKey::countsRates).toList()) + " for " + rule);
         }
         List<RuleKey> allowed = CONDITIONS.stream().filter(known(stage)).toList();
         String expected = "only " + orList(allowed) + " conditions for " + rule;

@@ -21,7 +21,12 @@ public enum RuleKey {
     /** Outbound: the egress pool chosen for the message. */
     EGRESS_POOL(Stage.RCPT),
     /** Outbound: the source address chosen for the message. */
-    EGRESS_SOURCE(Stage.RCPT);
+    EGRESS_SOURCE(Stage.RCPT),
+    /**
+     * Inbound: the backend server a connection goes to, as {@code pool/host:port}. Only concurrency rules count
+     * per backend server: a slot is held while Sluice has a connection open to it.
+     */
+    BACKEND_SERVER(Stage.CONNECT);
 
     /** The session stages in order; a fact known at one stage stays known at every later one. */
     public enum Stage {
@@ -47,6 +52,11 @@ public enum RuleKey {
     /** The first stage at which the key's value is known. */
     public Stage knownFrom() {
         return knownFrom;
+    }
+
+    /** Whether rate limits may count per this key; a backend server is chosen per connection, not per request. */
+    public boolean countsRates() {
+        return this != BACKEND_SERVER;
     }
 
     /** The name used in YAML, such as {@code client-net}. */

@@ -254,7 +254,7 @@ class PolicyBindingTest {
                         + " or a mapping of mode, max-unsynced-tokens and max-unsynced-time)"),
                 tuple(22, "policy.limits[2]", "\"just-a-name\" (expected: a mapping)"),
                 tuple(25, "policy.concurrency[0].key",
-                        "\"sender\" (expected: one of: global, listener, client-ip, client-net)"),
+                        "\"sender\" (expected: one of: global, listener, client-ip, client-net, backend-server)"),
                 tuple(26, "policy.concurrency[0].max", "\"0\" (expected: an integer >= 1)"),
                 tuple(27, "policy.concurrency[0].sync", "unknown key (expected one of: name, listeners, key,"
                         + " prefixes, max, reply, shadow, match, except)"),
@@ -366,6 +366,37 @@ class PolicyBindingTest {
                         "a list (expected: only client-net conditions " + concurrency + ")"),
                 tuple(42, "policy.concurrency[0].reply", "\"452 4.5.3 Too many\" (expected: a 421 or 554 reply "
                         + concurrency + ", which answers instead of the greeting (RFC 5321 §4.3.2))"));
+    }
+
+    @Test
+    void backendServerKeysConcurrencyRulesOnlyAndTakesNoConditions() throws ConfigException {
+        PolicyConfig policy = policy("""
+                policy:
+                  concurrency:
+                    - { name: per-backend, key: backend-server, max: 50, listeners: [mx] }
+                """);
+        assertThat(policy.concurrency()).singleElement().satisfies(rule -> {
+            assertThat(rule.key()).isEqualTo(RuleKey.BACKEND_SERVER);
+            assertThat(rule.max()).isEqualTo(50);
+            assertThat(rule.listeners()).containsExactly("mx");
+        });
+
+        ConfigException e = errors("""
+                policy:
+                  limits:
+                    - { name: rate-per-backend, key: backend-server, counts: connections, rate: 10/1s }
+                  concurrency:
+                    - name: per-backend
+                      key: backend-server
+                      max: 50
+                      match: { client-net: ["10.0.0.0/8"] }
+                """);
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(3, "policy.limits[0].key", "\"backend-server\" (expected: one of: global, listener, client-ip,"
+                        + " client-net, helo, sender, sender-domain, recipient, recipient-domain, destination-domain,"
+                        + " egress-pool, egress-source)"),
+                tuple(8, "policy.concurrency[0].match", "a mapping (expected: no conditions for a backend-server"
+                        + " rule, which counts connections to each backend whoever the client)"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.sluice.policy.eval;
 
 import io.sluice.config.ConcurrencyRule;
+import io.sluice.config.RuleKey;
 import io.sluice.config.RuleReply;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
@@ -17,7 +18,8 @@ public final class CompiledConcurrency {
     CompiledConcurrency(ConcurrencyRule rule, List<LimitOverride> overrides) {
         this.rule = rule;
         this.overrides = List.copyOf(overrides);
-        this.reply = rule.reply().orElse(DefaultReplies.TOO_MANY_SESSIONS);
+        this.reply = rule.reply().orElse(rule.key() == RuleKey.BACKEND_SERVER
+                ? DefaultReplies.BACKENDS_BUSY : DefaultReplies.TOO_MANY_SESSIONS);
     }
 
     public ConcurrencyRule rule() {
@@ -36,7 +38,11 @@ public final class CompiledConcurrency {
         if (!Keys.applies(rule.listeners(), rule.match(), rule.except(), facts)) {
             return null;
         }
-        String key = rule.name() + "|" + Keys.value(rule.key(), rule.prefixes(), facts);
+        String value = Keys.value(rule.key(), rule.prefixes(), facts);
+        if (value == null) {
+            return null;
+        }
+        String key = rule.name() + "|" + value;
         for (LimitOverride override : overrides) {
             if (override.activeAt(epochMillis) && Keys.matches(override.spec().match(), facts)) {
                 int max = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.round(rule.max() * override.spec().factor())));

@@ -3,6 +3,7 @@ package io.sluice.policy.eval;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
+import io.sluice.config.RuleKey;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
@@ -12,6 +13,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * An immutable snapshot of the policy and its overrides, compiled once: the rules of each stage in file order.
@@ -24,6 +26,8 @@ public final class CompiledPolicy {
     private final Clock clock;
     private final Map<Stage, List<CompiledLimit>> limitsByStage = new EnumMap<>(Stage.class);
     private final List<CompiledConcurrency> concurrency = new ArrayList<>();
+    // Rules on Sluice's connections to backends, asked when one is opened rather than when a client connects.
+    private final List<CompiledConcurrency> backendConcurrency = new ArrayList<>();
 
     public CompiledPolicy(PolicyConfig config) {
         this(config, List.of(), Clock.systemUTC());
@@ -41,7 +45,8 @@ public final class CompiledPolicy {
             limitsByStage.get(rule.stage()).add(new CompiledLimit(rule, overridesOf(rule.name())));
         }
         for (ConcurrencyRule rule : config.concurrency()) {
-            concurrency.add(new CompiledConcurrency(rule, overridesOf(rule.name())));
+            (rule.key() == RuleKey.BACKEND_SERVER ? backendConcurrency : concurrency)
+                    .add(new CompiledConcurrency(rule, overridesOf(rule.name())));
         }
     }
 
@@ -78,7 +83,8 @@ public final class CompiledPolicy {
 
     /** The concurrency rule of that name. */
     public Optional<CompiledConcurrency> concurrency(String name) {
-        return concurrency.stream().filter(rule -> rule.rule().name().equals(name)).findFirst();
+        return Stream.concat(concurrency.stream(), backendConcurrency.stream())
+                .filter(rule -> rule.rule().name().equals(name)).findFirst();
     }
 
     /** What a request at this stage costs now: the buckets to take tokens from and the slots to hold. */
@@ -111,6 +117,25 @@ public final class CompiledPolicy {
             }
         }
         return charges.isEmpty() && leases.isEmpty() ? Plan.EMPTY : new Plan(stage, charges, leases);
+    }
+
+    /**
+     * The slots a new connection to a backend server costs: one under each backend-server rule that applies to
+     * the listener. {@code facts} name the server ({@link Facts#withBackendServer}).
+     */
+    public Plan backendPlan(Facts facts) {
+        if (backendConcurrency.isEmpty()) {
+            return Plan.EMPTY;
+        }
+        long now = overrides.isEmpty() ? 0 : clock.millis();
+        List<Plan.Hold> holds = new ArrayList<>(backendConcurrency.size());
+        for (CompiledConcurrency rule : backendConcurrency) {
+            Plan.Hold hold = rule.hold(facts, now);
+            if (hold != null) {
+                holds.add(hold);
+            }
+        }
+        return holds.isEmpty() ? Plan.EMPTY : new Plan(Stage.CONNECT, List.of(), holds);
     }
 
     /** Whether a stage has any rule at all: a session can skip asking when none has. */

@@ -12,6 +12,8 @@ final class DefaultReplies {
             new RuleReply(421, "4.7.0", "Too many connections, try again later");
     static final RuleReply TOO_MANY_SESSIONS =
             new RuleReply(421, "4.7.0", "Too many concurrent sessions, try again later");
+    // X.3.2: the system is not accepting messages now; the backends are at the connections they may take.
+    static final RuleReply BACKENDS_BUSY = new RuleReply(421, "4.3.2", "Backends busy, try again later");
     // X.7.1: delivery not authorized now; the transaction is refused, the connection stays.
     static final RuleReply RATE_EXCEEDED = new RuleReply(451, "4.7.1", "Rate limit exceeded, try again later");
     // RFC 5321 §4.5.3.1.10: 452 for recipients over a limit, so the client sends the rest in a later transaction.

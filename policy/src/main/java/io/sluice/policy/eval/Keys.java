@@ -31,6 +31,7 @@ final class Keys {
             case RECIPIENT_DOMAIN, DESTINATION_DOMAIN -> facts.recipientDomain();
             case EGRESS_POOL -> facts.egressPool();
             case EGRESS_SOURCE -> facts.egressSource();
+            case BACKEND_SERVER -> facts.backendServer();
         };
     }
 

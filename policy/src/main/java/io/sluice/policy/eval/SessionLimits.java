@@ -4,26 +4,22 @@ import io.sluice.config.Counted;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
-import io.sluice.policy.ratelimit.Lease;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The limits of one client session: asks the engine at each stage, keeps the session slots it holds until
  * {@link #close()}, and what this transaction was charged. Called from one thread at a time (the session's);
  * answers may complete on another.
  */
-public final class SessionLimits implements PolicyEngine.LeaseHolder {
+public final class SessionLimits {
 
     private final PolicyEngine engine;
     private Facts facts;
-    private final Queue<Lease> leases = new ConcurrentLinkedQueue<>();
-    private volatile boolean closed;
+    private final HeldLeases leases = new HeldLeases();
     // This transaction: buckets charged once per transaction, and byte charges to settle after the data.
     private final Set<String> chargedOnce = new HashSet<>();
     private final List<Plan.Charge> byteCharges = new ArrayList<>();
@@ -81,20 +77,17 @@ public final class SessionLimits implements PolicyEngine.LeaseHolder {
 
     /** The session ended: its slots are given back. */
     public void close() {
-        closed = true;
-        Lease lease;
-        while ((lease = leases.poll()) != null) {
-            lease.release();
-        }
+        leases.release();
     }
 
-    @Override
-    public void hold(Lease lease) {
-        leases.add(lease);
-        // The session may have ended while the lease was on its way.
-        if (closed && leases.remove(lease)) {
-            lease.release();
-        }
+    /**
+     * Before Sluice opens a connection to {@code server} ({@code pool/host:port}) for this session: the slots of
+     * the backend-server rules, won into {@code slots}, which the caller gives back when that connection closes
+     * (it may outlive the session, kept for reuse).
+     */
+    public CompletableFuture<Decision> backend(String server, HeldLeases slots) {
+        Plan plan = engine.policy().backendPlan(facts.withBackendServer(server));
+        return plan.isEmpty() ? PolicyEngine.ADMITTED : engine.decide(plan, slots);
     }
 
     private CompletableFuture<Decision> decide(Stage stage) {
@@ -106,7 +99,7 @@ public final class SessionLimits implements PolicyEngine.LeaseHolder {
         if (once.isEmpty()) {
             return PolicyEngine.ADMITTED;
         }
-        return engine.decide(once, this).thenApply(decision -> {
+        return engine.decide(once, leases).thenApply(decision -> {
             if (decision.admitted()) {
                 remember(once);
             }

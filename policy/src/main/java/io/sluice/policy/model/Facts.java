@@ -15,9 +15,10 @@ import java.util.Objects;
  * @param recipient the recipient's address
  * @param egressPool outbound: the egress pool chosen
  * @param egressSource outbound: the source address chosen
+ * @param backendServer inbound: the backend server a connection is being opened to, as {@code pool/host:port}
  */
 public record Facts(String listener, InetAddress clientIp, String helo, String sender, long declaredSize,
-                    String recipient, String egressPool, String egressSource) {
+                    String recipient, String egressPool, String egressSource, String backendServer) {
 
     public Facts {
         Objects.requireNonNull(listener, "listener");
@@ -25,23 +26,29 @@ public record Facts(String listener, InetAddress clientIp, String helo, String s
     }
 
     public static Facts connect(String listener, InetAddress clientIp) {
-        return new Facts(listener, clientIp, null, null, 0, null, null, null);
+        return new Facts(listener, clientIp, null, null, 0, null, null, null, null);
     }
 
     public Facts withHelo(String name) {
-        return new Facts(listener, clientIp, name, sender, declaredSize, recipient, egressPool, egressSource);
+        return new Facts(listener, clientIp, name, sender, declaredSize, recipient, egressPool, egressSource,
+                backendServer);
     }
 
     public Facts withSender(String address, long size) {
-        return new Facts(listener, clientIp, helo, address, size, null, egressPool, egressSource);
+        return new Facts(listener, clientIp, helo, address, size, null, egressPool, egressSource, backendServer);
     }
 
     public Facts withRecipient(String address) {
-        return new Facts(listener, clientIp, helo, sender, declaredSize, address, egressPool, egressSource);
+        return new Facts(listener, clientIp, helo, sender, declaredSize, address, egressPool, egressSource,
+                backendServer);
     }
 
     public Facts withEgress(String pool, String source) {
-        return new Facts(listener, clientIp, helo, sender, declaredSize, recipient, pool, source);
+        return new Facts(listener, clientIp, helo, sender, declaredSize, recipient, pool, source, backendServer);
+    }
+
+    public Facts withBackendServer(String server) {
+        return new Facts(listener, clientIp, helo, sender, declaredSize, recipient, egressPool, egressSource, server);
     }
 
     /** The domain of the sender, lower case; empty for the null sender; null before MAIL. */

@@ -127,7 +127,8 @@ class PlanPropertiesTest {
         Arbitrary<String> helo = Arbitraries.oneOf(domain, Arbitraries.strings().ofMaxLength(10)).injectNull(0.2);
         Arbitrary<String> egress = Arbitraries.strings().alpha().ofMaxLength(6).injectNull(0.5);
         return Combinators.combine(listener, addresses(), helo, sender, Arbitraries.longs().between(0, 1L << 40),
-                recipient, egress, egress).as(Facts::new);
+                recipient, egress, egress).as((name, ip, greeting, from, size, to, pool, source) ->
+                        new Facts(name, ip, greeting, from, size, to, pool, source, null));
     }
 
     private static Arbitrary<InetAddress> addresses() {

@@ -155,12 +155,11 @@ class PolicyEngineTest {
     }
 
     @Test
-    void leaseArrivingAfterTheSessionClosedIsReleased() {
-        PolicyEngine engine = engine(List.of(), List.of(sessions("sessions-per-ip", RuleKey.CLIENT_IP, 2)));
-        SessionLimits session = engine.openSession(LISTENER, address("198.51.100.7"));
+    void leaseArrivingAfterItsHolderEndedIsReleased() {
+        HeldLeases held = new HeldLeases();
 
-        session.close();
-        get(store.leases().acquire("sessions-per-ip|198.51.100.7", 2)).ifPresent(session::hold);
+        held.release();
+        get(store.leases().acquire("sessions-per-ip|198.51.100.7", 2)).ifPresent(held::hold);
 
         assertThat(get(store.leases().held("sessions-per-ip|198.51.100.7"))).isZero();
     }
@@ -260,6 +259,36 @@ class PolicyEngineTest {
         assertThat(get(session.mail("a@sender.example", 0)).admitted()).as("a new shape, a new bucket").isTrue();
         assertThat(engine.policy().plan(Stage.MAIL, session.facts()).charges().get(0).limit().rule().burst())
                 .isEqualTo(2);
+    }
+
+    @Test
+    void backendServerSlotsAreHeldPerServerWhileItsConnectionIsOpenNotPerClientSession() {
+        PolicyEngine engine = engine(List.of(), List.of(sessions("per-backend", RuleKey.BACKEND_SERVER, 2)));
+        SessionLimits first = connected(engine, "198.51.100.7");
+        SessionLimits second = connected(engine, "198.51.100.8");
+        assertThat(engine.policy().plan(Stage.CONNECT, first.facts()).isEmpty())
+                .as("a client connecting holds no backend slot").isTrue();
+
+        HeldLeases one = new HeldLeases();
+        HeldLeases two = new HeldLeases();
+        assertThat(get(first.backend("mtas/10.0.3.21:25", one)).admitted()).isTrue();
+        assertThat(get(second.backend("mtas/10.0.3.21:25", two)).admitted()).isTrue();
+        Decision full = get(second.backend("mtas/10.0.3.21:25", new HeldLeases()));
+        assertThat(get(first.backend("mtas/10.0.3.22:25", new HeldLeases())).admitted())
+                .as("another server has slots of its own").isTrue();
+
+        assertThat(full.admitted()).isFalse();
+        assertThat(full.rule()).contains("per-backend");
+        assertThat(full.reply()).isEqualTo(new RuleReply(421, "4.3.2", "Backends busy, try again later"));
+        assertThat(full.closes(true)).isTrue();
+
+        first.close();
+        assertThat(get(store.leases().held("per-backend|mtas/10.0.3.21:25")))
+                .as("the slot belongs to the connection, which may outlive the session").isEqualTo(2);
+        one.release();
+        assertThat(get(second.backend("mtas/10.0.3.21:25", new HeldLeases())).admitted()).isTrue();
+        assertThat(decisions("per-backend", "admitted")).isEqualTo(4);
+        assertThat(decisions("per-backend", "refused")).isEqualTo(1);
     }
 
     private PolicyEngine engine(List<LimitRule> limits, List<ConcurrencyRule> concurrency) {

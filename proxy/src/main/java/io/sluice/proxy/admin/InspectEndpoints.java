@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Looking into the live policy: one key's bucket (or slots) of a rule, a reset of a bucket, and what a hypothetical
  * session would be told. The facts of a bucket come as query parameters ({@code listener}, {@code client-ip},
- * {@code helo}, {@code sender}, {@code recipient}, {@code size}), those of an explanation as a JSON body; the rule
+ * {@code helo}, {@code sender}, {@code recipient}, {@code size}, {@code backend-server}), those of an explanation as a JSON body; the rule
  * computes its key from them as it does for a real session.
  */
 final class InspectEndpoints {
@@ -168,6 +168,7 @@ final class InspectEndpoints {
         Facts withHelo = facts;
         facts = request.queryValue("sender").map(sender -> withHelo.withSender(sender, size)).orElse(facts);
         facts = request.queryValue("recipient").map(facts::withRecipient).orElse(facts);
+        facts = request.queryValue("backend-server").map(facts::withBackendServer).orElse(facts);
         return new Read<>(facts, null);
     }
 

@@ -5,6 +5,9 @@ import io.netty.handler.ssl.SslContext;
 import io.sluice.config.BackendTls;
 import io.sluice.config.HostPort;
 import io.sluice.config.SmtpTimeouts;
+import io.sluice.policy.eval.HeldLeases;
+import io.sluice.policy.eval.SessionLimits;
+import io.sluice.policy.model.Decision;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.session.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
@@ -49,16 +52,18 @@ final class BackendConnector {
 
     /**
      * A greeted connection for a client session on the given event loop (the caller's): a kept one where
-     * there is one, a new one otherwise.
+     * there is one, a new one otherwise. A new one first takes a slot of the backend-server rules, held for as
+     * long as it is open; a server without a free slot is passed over, and with none anywhere the answer fails
+     * with {@link BackendsBusy}. It completes on {@code loop}.
      */
-    CompletableFuture<BackendConnection> open(EventLoop loop) {
+    CompletableFuture<BackendConnection> open(EventLoop loop, SessionLimits limits) {
         BackendConnection kept = idle.take();
         if (kept != null) {
             kept.countUse();
             return CompletableFuture.completedFuture(kept);
         }
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
-        tryServer(loop, pool.candidates(), 0, null, result);
+        tryServer(new Attempt(loop, limits, pool.candidates(), result), 0, null, null);
         return result.thenApply(connection -> {
             connection.countUse();
             return connection;
@@ -70,32 +75,67 @@ final class BackendConnector {
         idle.offer(connection);
     }
 
-    private void tryServer(EventLoop loop, List<BackendServer> candidates, int index, Throwable lastError,
-                           CompletableFuture<BackendConnection> result) {
-        if (index == candidates.size()) {
-            result.completeExceptionally(new IOException("no backend of pool " + pool.config().name()
-                    + " is reachable", lastError));
+    /** One search for a connection: the servers to try in order, and where the answer goes. */
+    private record Attempt(EventLoop loop, SessionLimits limits, List<BackendServer> candidates,
+                           CompletableFuture<BackendConnection> result) {}
+
+    /** Every server had its slots taken by connections already open: the client is to come back later. */
+    static final class BackendsBusy extends IOException {
+        private final Decision refusal;
+
+        BackendsBusy(String pool, Decision refusal) {
+            super("every backend of pool " + pool + " is at its connection limit");
+            this.refusal = refusal;
+        }
+
+        Decision refusal() {
+            return refusal;
+        }
+    }
+
+    /**
+     * Tries the server at {@code index}, then the next. {@code busy} is the last refusal of a slot and
+     * {@code lastError} the last failure to connect, or null: with no failure, a search that refused ends busy.
+     */
+    private void tryServer(Attempt attempt, int index, Decision busy, Throwable lastError) {
+        if (index == attempt.candidates().size()) {
+            attempt.result().completeExceptionally(lastError == null && busy != null
+                    ? new BackendsBusy(pool.config().name(), busy)
+                    : new IOException("no backend of pool " + pool.config().name() + " is reachable", lastError));
             return;
         }
-        BackendServer server = candidates.get(index);
-        connect(loop, server)
-                .thenCompose(this::handshake)
-                .whenComplete((connection, error) -> {
-                    if (error == null) {
-                        server.sessionOpened();
-                        connection.closeFuture().addListener(closed -> server.sessionClosed());
-                        if (server.markHealthy(true)) {
-                            log.info("backend {} of pool {} is reachable again", server, pool.config().name());
+        BackendServer server = attempt.candidates().get(index);
+        HeldLeases slots = new HeldLeases();
+        CompletableFuture<Decision> asked = attempt.limits().backend(pool.config().name() + "/" + server, slots);
+        // A cluster answers on its own thread; the connection is made and handed over on the session's loop.
+        (asked.isDone() ? asked : asked.thenApplyAsync(decision -> decision, attempt.loop())).thenAccept(decision -> {
+            if (!decision.admitted()) {
+                tryServer(attempt, index + 1, decision, lastError);
+                return;
+            }
+            connect(attempt.loop(), server)
+                    .thenCompose(this::handshake)
+                    .whenComplete((connection, error) -> {
+                        if (error == null) {
+                            server.sessionOpened();
+                            connection.closeFuture().addListener(closed -> {
+                                server.sessionClosed();
+                                slots.release();
+                            });
+                            if (server.markHealthy(true)) {
+                                log.info("backend {} of pool {} is reachable again", server, pool.config().name());
+                            }
+                            attempt.result().complete(connection);
+                            return;
                         }
-                        result.complete(connection);
-                        return;
-                    }
-                    if (server.markHealthy(false)) {
-                        log.warn("backend {} of pool {} failed, trying the next: {}", server, pool.config().name(),
-                                rootMessage(error));
-                    }
-                    tryServer(loop, candidates, index + 1, error, result);
-                });
+                        slots.release();
+                        if (server.markHealthy(false)) {
+                            log.warn("backend {} of pool {} failed, trying the next: {}", server, pool.config().name(),
+                                    rootMessage(error));
+                        }
+                        tryServer(attempt, index + 1, busy, error);
+                    });
+        });
     }
 
     /** A TCP connection to the server with the reply decoder in place; nothing read yet. */

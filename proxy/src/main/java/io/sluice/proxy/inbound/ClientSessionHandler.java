@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -240,7 +241,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void withNewBackend(boolean reintroduce, Consumer<BackendConnection> action) {
-        context.connector().open(ctx.channel().eventLoop()).whenComplete((connection, error) -> {
+        context.connector().open(ctx.channel().eventLoop(), limits).whenComplete((connection, error) -> {
             if (closed) {
                 if (connection != null) {
                     context.connector().release(connection);
@@ -248,6 +249,12 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                if (cause instanceof BackendConnector.BackendsBusy busy) {
+                    run(session.onConnectionLimited(limited(busy.refusal())));
+                    return;
+                }
                 log.warn("no backend reachable", kv("session", client.sessionId()),
                         kv("pool", context.connector().pool().config().name()),
                         kv("error", BackendConnector.rootMessage(error)));

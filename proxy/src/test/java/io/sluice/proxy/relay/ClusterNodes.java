@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Sluice nodes on loopback behind a round-robin "load balancer", one Hazelcast cluster (or none, for per-node
@@ -26,9 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ClusterNodes implements AutoCloseable {
 
-    private final int sinkPort;
-    private final PolicyConfig policy;
-    private final DrainConfig drain;
+    private final Supplier<RunningSluice.Builder> node;
     private final List<HostPort> memberAddresses;
     private final String clusterName;
     private final boolean clusterWide;
@@ -37,10 +36,8 @@ final class ClusterNodes implements AutoCloseable {
     private final List<RunningSluice> live = new CopyOnWriteArrayList<>();
     private final AtomicInteger turn = new AtomicInteger();
 
-    private ClusterNodes(int count, int sinkPort, boolean clusterWide, PolicyConfig policy, DrainConfig drain) {
-        this.sinkPort = sinkPort;
-        this.policy = policy;
-        this.drain = drain;
+    private ClusterNodes(int count, boolean clusterWide, Supplier<RunningSluice.Builder> node) {
+        this.node = node;
         this.clusterWide = clusterWide;
         this.clusterName = "nodes-" + UUID.randomUUID();
         this.memberAddresses = new ArrayList<>();
@@ -53,10 +50,19 @@ final class ClusterNodes implements AutoCloseable {
         return start(count, sinkPort, clusterWide, policy, DrainConfig.DEFAULT);
     }
 
-    /** Starts the nodes together (so that they find each other at once) and waits for one cluster. */
     static ClusterNodes start(int count, int sinkPort, boolean clusterWide, PolicyConfig policy, DrainConfig drain)
             throws Exception {
-        ClusterNodes nodes = new ClusterNodes(count, sinkPort, clusterWide, policy, drain);
+        return start(count, clusterWide, () -> RunningSluice.relayingTo(sinkPort).policy(policy).drain(drain));
+    }
+
+    /**
+     * Starts the nodes together (so that they find each other at once) and waits for one cluster.
+     *
+     * @param each each node as the test wants it; the cluster settings are added here
+     */
+    static ClusterNodes start(int count, boolean clusterWide, Supplier<RunningSluice.Builder> each)
+            throws Exception {
+        ClusterNodes nodes = new ClusterNodes(count, clusterWide, each);
         ExecutorService starting = Executors.newFixedThreadPool(count);
         List<Future<RunningSluice>> starts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -82,9 +88,9 @@ final class ClusterNodes implements AutoCloseable {
                         memberAddresses, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1,
                         Duration.ofSeconds(30))
                 : ClusterConfig.STANDALONE;
-        RunningSluice node = RunningSluice.relayingTo(sinkPort).cluster(cluster).policy(policy).drain(drain).start();
-        started.add(node);
-        return node;
+        RunningSluice running = node.get().cluster(cluster).start();
+        started.add(running);
+        return running;
     }
 
     /** Waits until every live node sees {@code count} members. */
