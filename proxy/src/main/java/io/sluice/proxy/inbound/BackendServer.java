@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class BackendServer {
 
     private final HostPort address;
+    // Named in every session's log line and metrics: formatted once.
+    private final String name;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final AtomicBoolean healthy = new AtomicBoolean(true);
     // What the server said in its last EHLO reply; null until it said anything.
@@ -16,6 +18,7 @@ final class BackendServer {
 
     BackendServer(HostPort address) {
         this.address = address;
+        this.name = address.toString();
     }
 
     HostPort address() {
@@ -54,6 +57,6 @@ final class BackendServer {
 
     @Override
     public String toString() {
-        return address.toString();
+        return name;
     }
 }

@@ -2,8 +2,11 @@ package io.sluice.proxy.session;
 
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -18,6 +21,9 @@ public record BackendCapabilities(boolean pipelining, long maxMessageSize, boole
                                   boolean dsn, boolean startTls, Set<String> xclient) {
 
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+    // A backend answers every session's EHLO with the same lines: each distinct reply is parsed once.
+    private static final int MAX_REMEMBERED = 64;
+    private static final Map<List<String>, BackendCapabilities> PARSED = new ConcurrentHashMap<>();
 
     public static final BackendCapabilities NONE = new BackendCapabilities(false, -1, false, false, false, false, Set.of());
 
@@ -27,6 +33,19 @@ public record BackendCapabilities(boolean pipelining, long maxMessageSize, boole
 
     /** Reads the keywords of an EHLO reply (RFC 5321 §4.1.1.1: the first line is the greeting). */
     public static BackendCapabilities fromEhlo(SmtpReply ehlo) {
+        BackendCapabilities known = PARSED.get(ehlo.lines());
+        if (known != null) {
+            return known;
+        }
+        BackendCapabilities parsed = parse(ehlo);
+        if (PARSED.size() >= MAX_REMEMBERED) {
+            PARSED.clear();
+        }
+        PARSED.put(ehlo.lines(), parsed);
+        return parsed;
+    }
+
+    private static BackendCapabilities parse(SmtpReply ehlo) {
         boolean pipelining = false;
         long size = -1;
         boolean eightBitMime = false;

@@ -2,13 +2,10 @@ package io.sluice.proxy.smtp;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /** An SMTP reply: a three-digit code and one or more text lines, each already carrying its enhanced status code. */
 public record SmtpReply(int code, List<String> lines) {
 
-    // RFC 3463 §2: class "." subject "." detail
-    private static final Pattern ENHANCED = Pattern.compile("^[245]\\.\\d{1,3}\\.\\d{1,3}( |$)");
 
     public static final SmtpReply OK = of(250, "2.0.0", "Ok");
     public static final SmtpReply BYE = of(221, "2.0.0", "Bye");
@@ -85,9 +82,26 @@ public record SmtpReply(int code, List<String> lines) {
                 .toList());
     }
 
-    private static boolean hasEnhancedCode(String line) {
-        // Cheap test first: every relayed reply passes here.
-        return line.length() >= 5 && line.charAt(1) == '.' && ENHANCED.matcher(line).find();
+    /** RFC 3463 §2: class "." subject "." detail, then a space or the end; by hand, as every relayed line asks. */
+    static boolean hasEnhancedCode(String line) {
+        if (line.length() < 5 || "245".indexOf(line.charAt(0)) < 0 || line.charAt(1) != '.') {
+            return false;
+        }
+        int subjectEnd = digits(line, 2);
+        if (subjectEnd < 0 || subjectEnd == line.length() || line.charAt(subjectEnd) != '.') {
+            return false;
+        }
+        int detailEnd = digits(line, subjectEnd + 1);
+        return detailEnd >= 0 && (detailEnd == line.length() || line.charAt(detailEnd) == ' ');
+    }
+
+    /** The end of one to three digits starting at {@code from}, or -1 if there are none there. */
+    private static int digits(String line, int from) {
+        int end = from;
+        while (end < line.length() && end - from < 3 && line.charAt(end) >= '0' && line.charAt(end) <= '9') {
+            end++;
+        }
+        return end == from ? -1 : end;
     }
 
     /** The reply on the wire: every line but the last uses the "-" separator (RFC 5321 §4.2.1). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.util.List;
+import java.util.regex.Pattern;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -14,6 +15,20 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 class SmtpReplyPropertiesTest {
+
+    // RFC 3463 §2 as a pattern: what the hand-written check must agree with.
+    private static final Pattern ENHANCED = Pattern.compile("^[245]\\.\\d{1,3}\\.\\d{1,3}( |$)");
+
+    @Property(tries = 3_000)
+    void enhancedCodeCheckAgreesWithTheRfc3463Pattern(@ForAll("codeLike") String line) {
+        assertThat(SmtpReply.hasEnhancedCode(line)).as("%s", line).isEqualTo(ENHANCED.matcher(line).find());
+    }
+
+    @Provide
+    Arbitrary<String> codeLike() {
+        // Mostly digits and dots, so that near misses (four digits, a missing part, a letter) come up often.
+        return Arbitraries.strings().withChars("0123456789. 2.45x\u0663").ofMaxLength(12);
+    }
 
     @Property
     void encodedRepliesDecodeToThemselvesHoweverSplit(@ForAll("replies") List<SmtpReply> replies,
