@@ -2,7 +2,6 @@ package io.sluice.proxy.egress;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -472,13 +471,13 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void write(SmtpReply reply) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode()));
+        ctx.writeAndFlush(reply.encode(ctx.alloc()));
     }
 
     private void close(SmtpReply reply) {
         closed = true;
         clientTimeout.disarm();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode())).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(reply.encode(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
         if (remote != null) {
             remote.quit(context.timeouts().backendCommand());
             remote = null;

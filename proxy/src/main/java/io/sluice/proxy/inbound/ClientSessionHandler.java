@@ -2,7 +2,6 @@ package io.sluice.proxy.inbound;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -380,13 +379,13 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void write(SmtpReply reply) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode()));
+        ctx.writeAndFlush(reply.encode(ctx.alloc()));
     }
 
     private void close(SmtpReply reply) {
         closed = true;
         cancelIdleTimer();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode())).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(reply.encode(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
         releaseBackend();
     }
 

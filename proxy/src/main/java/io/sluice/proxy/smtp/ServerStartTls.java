@@ -1,6 +1,5 @@
 package io.sluice.proxy.smtp;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -21,7 +20,7 @@ public final class ServerStartTls {
         framer.discardBuffered();
         SslHandler tls = new SslHandler(context.newEngine(ctx.alloc()), true);
         ctx.pipeline().addFirst("tls", tls);
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(ready.encode()));
+        ctx.writeAndFlush(ready.encode(ctx.alloc()));
         tls.handshakeFuture().addListener(handshake -> done.accept(handshake.isSuccess() ? null : handshake.cause()));
         ctx.channel().read();
     }

@@ -2,6 +2,7 @@ package io.sluice.proxy.smtp;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -118,7 +119,9 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         CompletableFuture<SmtpReply> reply = expectReply(timeout);
         int space = line.indexOf(' ');
         pendingVerb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
-        channel.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", StandardCharsets.UTF_8));
+        ByteBuf out = channel.alloc().ioBuffer(ByteBufUtil.utf8Bytes(line) + 2);
+        ByteBufUtil.writeUtf8(out, line);
+        channel.writeAndFlush(out.writeByte('\r').writeByte('\n'));
         return reply;
     }
 

@@ -1,6 +1,9 @@
 package io.sluice.proxy.smtp;
 
-import java.nio.charset.StandardCharsets;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import java.util.List;
 
 /** An SMTP reply: a three-digit code and one or more text lines, each already carrying its enhanced status code. */
@@ -106,11 +109,28 @@ public record SmtpReply(int code, List<String> lines) {
 
     /** The reply on the wire: every line but the last uses the "-" separator (RFC 5321 §4.2.1). */
     public byte[] encode() {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < lines.size(); i++) {
-            out.append(code).append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i)).append("\r\n");
+        ByteBuf wire = encode(UnpooledByteBufAllocator.DEFAULT);
+        try {
+            return ByteBufUtil.getBytes(wire);
+        } finally {
+            wire.release();
         }
-        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The reply on the wire, written straight into a buffer of the channel's (pooled, direct where it helps). */
+    public ByteBuf encode(ByteBufAllocator alloc) {
+        int size = 0;
+        for (String line : lines) {
+            size += 6 + ByteBufUtil.utf8Bytes(line);
+        }
+        ByteBuf out = alloc.ioBuffer(size);
+        for (int i = 0; i < lines.size(); i++) {
+            out.writeByte('0' + code / 100).writeByte('0' + code / 10 % 10).writeByte('0' + code % 10)
+                    .writeByte(i == lines.size() - 1 ? ' ' : '-');
+            ByteBufUtil.writeUtf8(out, lines.get(i));
+            out.writeByte('\r').writeByte('\n');
+        }
+        return out;
     }
 
     @Override
