@@ -118,6 +118,7 @@ public final class ClusterNode implements AutoCloseable {
         NetworkConfig network = config.getNetworkConfig();
         HostPort bind = cluster.bind();
         network.setPort(bind.port()).setPortAutoIncrement(false);
+        cluster.publicAddress().ifPresent(address -> network.setPublicAddress(address.toString()));
         InetAddress bindAddress = bind.toSocketAddress().getAddress();
         if (bindAddress != null && !bindAddress.isAnyLocalAddress()) {
             // Only this address: on one machine several members can each take 127.0.0.x:5701.
