@@ -6,6 +6,7 @@ import io.sluice.config.ClusterConfig.OnUnavailable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Maps the {@code cluster} section onto {@link ClusterConfig}: its defaults (an embedded single member on loopback),
@@ -35,6 +36,7 @@ final class ClusterBinder {
         Value decisionTimeoutValue = section.get("decision-timeout");
         Value minMembersValue = section.get("min-members");
         Value leaseTtlValue = section.get("lease-ttl");
+        Value publicAddressValue = section.get("public-address");
         section.rejectUnknownKeys();
 
         Mode mode = modeValue.optional(Conversion.oneOf(Mode.class), Mode.EMBEDDED);
@@ -54,17 +56,20 @@ final class ClusterBinder {
         Duration decisionTimeout = decisionTimeoutValue.optional(Conversion.DURATION, Duration.ofMillis(200));
         Integer minMembers = minMembersValue.optional(POSITIVE, 1);
         Duration leaseTtl = leaseTtlValue.optional(Conversion.DURATION, Duration.ofSeconds(30));
+        Optional<HostPort> publicAddress =
+                Optional.ofNullable(publicAddressValue.optional(Conversion.HOST_PORT, null));
 
         if (mode != null && discovery != null) {
             checkDiscovery(mode, discovery, discoveryValue);
             checkMembers(mode, discovery, members, membersValue);
             checkService(discovery, service, serviceValue);
+            checkPublicAddress(mode, publicAddress, publicAddressValue);
             if (minMembers != null) {
                 checkMinMembers(mode, discovery, members, minMembers, minMembersValue);
             }
         }
         return problems.construct(value.path(), value.line(), () -> new ClusterConfig(mode, name, bind, discovery,
-                members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl));
+                members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl, publicAddress));
     }
 
     private static void checkDiscovery(Mode mode, Discovery discovery, Value value) {
@@ -107,6 +112,12 @@ final class ClusterBinder {
                     + "sluice-hz.mail.svc.cluster.local");
         } else if (discovery != Discovery.KUBERNETES && !service.isEmpty()) {
             value.invalid("no kubernetes-service unless discovery is kubernetes");
+        }
+    }
+
+    private static void checkPublicAddress(Mode mode, Optional<HostPort> publicAddress, Value value) {
+        if (mode != Mode.EMBEDDED && publicAddress.isPresent()) {
+            value.invalid("no public-address unless mode is embedded");
         }
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where the cluster-wide limit state lives: which Hazelcast cluster this node joins or talks to, and what to do
@@ -19,10 +20,12 @@ import java.util.Objects;
  * @param decisionTimeout how long a decision may wait for the cluster before the fallback answers it
  * @param minMembers fewer members than this is treated as the cluster being unavailable (split-brain guard)
  * @param leaseTtl how long a session slot outlives the last renewal by its node
+ * @param publicAddress the address other members reach this member at, when it is not {@code bind} (a NAT or a
+ *     forwarder in between; embedded mode)
  */
 public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
                             String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
-                            int minMembers, Duration leaseTtl) {
+                            int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress) {
 
     /** An embedded single member on loopback, the default: no other service needed. */
     public static final ClusterConfig EMBEDDED_DEFAULT = new ClusterConfig(Mode.EMBEDDED, "sluice",
@@ -95,18 +98,31 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
         if (mode == Mode.CLIENT && members.isEmpty()) {
             throw new IllegalArgumentException("members: [] (expected: the cluster's addresses in client mode)");
         }
+        Objects.requireNonNull(publicAddress, "publicAddress");
+        if (mode != Mode.EMBEDDED && publicAddress.isPresent()) {
+            throw new IllegalArgumentException("publicAddress: " + publicAddress.get()
+                    + " (expected: none unless mode is embedded)");
+        }
+    }
+
+    /** Settings whose member is reached at its {@code bind} address. */
+    public ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
+                         String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
+                         int minMembers, Duration leaseTtl) {
+        this(mode, name, bind, discovery, members, kubernetesService, onUnavailable, decisionTimeout, minMembers,
+                leaseTtl, Optional.empty());
     }
 
     /** The same settings under another cluster name (tests: clusters that must not meet). */
     public ClusterConfig withName(String value) {
         return new ClusterConfig(mode, value, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl);
+                decisionTimeout, minMembers, leaseTtl, publicAddress);
     }
 
     /** The same settings with another mode, bind address and member list (tests, several nodes on one machine). */
     public ClusterConfig withMembers(Mode mode, HostPort bind, List<HostPort> members) {
         Discovery discovery = mode == Mode.EMBEDDED && !members.isEmpty() ? Discovery.TCP_IP : this.discovery;
         return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl);
+                decisionTimeout, minMembers, leaseTtl, publicAddress);
     }
 }

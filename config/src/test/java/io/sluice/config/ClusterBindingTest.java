@@ -9,6 +9,7 @@ import io.sluice.config.ClusterConfig.Mode;
 import io.sluice.config.ClusterConfig.OnUnavailable;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ClusterBindingTest {
@@ -34,6 +35,7 @@ class ClusterBindingTest {
                   decision-timeout: 50ms
                   min-members: 2
                   lease-ttl: 1m
+                  public-address: "203.0.113.5:15701"
                 """);
         ClusterConfig kubernetes = cluster("""
                 cluster:
@@ -52,7 +54,8 @@ class ClusterBindingTest {
         assertThat(tcpIp).isEqualTo(new ClusterConfig(Mode.EMBEDDED, "mail-eu", new HostPort("10.0.0.5", 5701),
                 Discovery.TCP_IP, List.of(new HostPort("10.0.0.5", 5701), new HostPort("10.0.0.6", 5701),
                         new HostPort("hz-3.internal", 5701)),
-                "", OnUnavailable.FAIL_CLOSED, Duration.ofMillis(50), 2, Duration.ofMinutes(1)));
+                "", OnUnavailable.FAIL_CLOSED, Duration.ofMillis(50), 2, Duration.ofMinutes(1),
+                Optional.of(new HostPort("203.0.113.5", 15701))));
         assertThat(kubernetes).isEqualTo(new ClusterConfig(Mode.EMBEDDED, "sluice", new HostPort("0.0.0.0", 5701),
                 Discovery.KUBERNETES, List.of(), "sluice-hz.mail.svc.cluster.local", OnUnavailable.FAIL_OPEN,
                 Duration.ofMillis(200), 3, Duration.ofSeconds(30)));
@@ -95,6 +98,7 @@ class ClusterBindingTest {
                   decision-timeout: 0ms
                   min-members: 0
                   lease-ttl: forever
+                  public-address: "203.0.113.5"
                   port: 5701
                 """);
 
@@ -114,8 +118,11 @@ class ClusterBindingTest {
                 tuple(10, "cluster.min-members", "\"0\" (expected: an integer >= 1)"),
                 tuple(11, "cluster.lease-ttl",
                         "\"forever\" (expected: a positive duration such as 500ms, 10s, 5m, 1h or 2d)"),
-                tuple(12, "cluster.port", "unknown key (expected one of: mode, name, bind, discovery, members,"
-                        + " kubernetes-service, on-unavailable, decision-timeout, min-members, lease-ttl)"));
+                tuple(12, "cluster.public-address",
+                        "\"203.0.113.5\" (expected: host:port, such as 127.0.0.1:25, [::1]:25 or mx.example:25)"),
+                tuple(13, "cluster.port", "unknown key (expected one of: mode, name, bind, discovery, members,"
+                        + " kubernetes-service, on-unavailable, decision-timeout, min-members, lease-ttl,"
+                        + " public-address)"));
     }
 
     @Test
@@ -164,6 +171,7 @@ class ClusterBindingTest {
                   discovery: kubernetes
                   members: ["127.0.0.1:5701"]
                   kubernetes-service: sluice-hz
+                  public-address: "127.0.0.1:15701"
                 """);
         ConfigException tooFew = errors("""
                 cluster:
@@ -190,7 +198,9 @@ class ClusterBindingTest {
                 .containsExactly(
                         tuple(3, "cluster.discovery",
                                 "\"kubernetes\" (expected: none in client mode, which connects to the members"
-                                        + " listed)"));
+                                        + " listed)"),
+                        tuple(6, "cluster.public-address",
+                                "\"127.0.0.1:15701\" (expected: no public-address unless mode is embedded)"));
         assertThat(tooFew.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
                 .containsExactly(tuple(3, "cluster.min-members",
                         "\"3\" (expected: at most 2, the number of members listed)"));

@@ -144,19 +144,7 @@ public final class SmtpSinkProcess implements AutoCloseable {
     /** The stored transactions whose data is complete, oldest first. */
     public List<Message> messages() {
         try {
-            // List before looking at open files: smtp-sink opens a dump file when it creates it (at MAIL), so
-            // a listed file that is not open any more has been completed (or deleted on abort).
-            List<Path> listed;
-            try (Stream<Path> files = Files.list(dumps)) {
-                listed = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).toList();
-            }
-            Set<String> open = openFileNames();
-            List<Path> complete = new ArrayList<>();
-            for (Path path : listed) {
-                if (!open.contains(path.getFileName().toString())) {
-                    complete.add(path);
-                }
-            }
+            List<Path> complete = dumpFiles(false);
             List<Message> messages = new ArrayList<>();
             for (Path path : complete.stream().sorted(byModificationTime()).toList()) {
                 try {
@@ -169,6 +157,27 @@ public final class SmtpSinkProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Transactions under way: begun with MAIL, neither complete nor aborted yet. */
+    public int transactionsUnderWay() {
+        try {
+            return dumpFiles(true).size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The dump files still open (transactions under way), or those closed (complete ones). */
+    private List<Path> dumpFiles(boolean open) throws IOException {
+        // List before looking at open files: smtp-sink opens a dump file when it creates it (at MAIL), so
+        // a listed file that is not open any more has been completed (or deleted on abort).
+        List<Path> listed;
+        try (Stream<Path> files = Files.list(dumps)) {
+            listed = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).toList();
+        }
+        Set<String> openNames = openFileNames();
+        return listed.stream().filter(path -> openNames.contains(path.getFileName().toString()) == open).toList();
     }
 
     /** Waits until at least {@code count} transactions are complete and returns all of them. */

@@ -43,8 +43,8 @@ final class BurstDriver {
         ERROR
     }
 
-    /** One session's end, at {@code nanos} after the start of the burst. */
-    record Ended(Outcome outcome, long nanos, String detail) {}
+    /** One session's end, at {@code nanos} after the start of the burst, on the node listening on {@code port}. */
+    record Ended(Outcome outcome, long nanos, String detail, int port) {}
 
     private final IntSupplier nextPort;
     private final double sessionsPerSecond;
@@ -52,6 +52,7 @@ final class BurstDriver {
     private final Map<Integer, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final List<Ended> ended = Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong started = new AtomicLong();
+    private volatile long startNanos;
 
     /** @param nextPort the port of the node to send the next session to (a load balancer's choice) */
     BurstDriver(IntSupplier nextPort, double sessionsPerSecond, Duration duration) {
@@ -68,6 +69,7 @@ final class BurstDriver {
         ExecutorService sessions = Executors.newFixedThreadPool(64);
         long interval = (long) (1e9 / sessionsPerSecond);
         long start = System.nanoTime();
+        startNanos = start;
         boolean acted = action == null;
         try {
             for (long i = 0; ; i++) {
@@ -97,6 +99,11 @@ final class BurstDriver {
 
     long started() {
         return started.get();
+    }
+
+    /** The time since the burst started, on the scale of {@link Ended#nanos()}. */
+    long nanosSinceStart() {
+        return System.nanoTime() - startNanos;
     }
 
     /** Sessions under way on the node listening on {@code port}. */
@@ -143,7 +150,7 @@ final class BurstDriver {
         } finally {
             counter.decrementAndGet();
         }
-        ended.add(new Ended(outcome, System.nanoTime() - start, detail));
+        ended.add(new Ended(outcome, System.nanoTime() - start, detail, port));
     }
 
     /** Says goodbye; a server that already said it (a draining node's 421) may have closed the connection. */

@@ -10,7 +10,6 @@ import io.sluice.config.DrainConfig;
 import io.sluice.config.HostPort;
 import io.sluice.proxy.lifecycle.NodeState;
 import io.sluice.proxy.peers.SmtpSinkProcess;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,7 +65,7 @@ class DrainTest {
             client.startMessage().send("Subject: in flight\r\n\r\nfirst half\r\n");
 
             sluice.server().state().startDrain();
-            await("listeners closed").atMost(WAIT).until(() -> refused(sluice.port()));
+            await("listeners closed").atMost(WAIT).until(() -> RawSmtpClient.refused(sluice.port()));
             client.send("second half\r\n");
 
             assertThat(client.command(".")).startsWith("250 ");
@@ -123,13 +122,5 @@ class DrainTest {
             request.header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody());
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-    }
-
-    private static boolean refused(int port) {
-        try (RawSmtpClient probe = new RawSmtpClient(port)) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
     }
 }

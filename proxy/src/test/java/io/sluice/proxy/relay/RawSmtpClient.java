@@ -46,6 +46,15 @@ final class RawSmtpClient implements AutoCloseable {
         return this;
     }
 
+    /** Whether connecting to the port is refused: nothing listens there any more. */
+    static boolean refused(int port) {
+        try (RawSmtpClient probe = new RawSmtpClient(port)) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     /** Upgrades the connection to TLS (after a 220 to STARTTLS), trusting any certificate. */
     void startTls() throws Exception {
         javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");

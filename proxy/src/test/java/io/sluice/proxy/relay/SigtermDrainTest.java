@@ -2,8 +2,6 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.proxy.Main;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -13,7 +11,6 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +18,6 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -44,8 +40,8 @@ class SigtermDrainTest {
     @Test
     void sigtermUnderLoadDrainsWithoutLossAndExitsZero(@TempDir Path dir) throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
-            int port = ExternalTool.freePort();
-            Process sluice = startSluice(dir, port, sink.port(), ANNOUNCE, TIMEOUT);
+            SluiceProcess sluice = SluiceProcess.relayingTo(dir, sink.port(), ANNOUNCE, TIMEOUT);
+            int port = sluice.port();
             try {
                 List<Session> sessions = Collections.synchronizedList(new ArrayList<>());
                 long start = System.nanoTime();
@@ -68,14 +64,14 @@ class SigtermDrainTest {
                 }
                 Thread.sleep(3_000);
                 sigterm.set(System.nanoTime() - start);
-                sluice.destroy();
-                boolean exited = sluice.waitFor(EXIT_BUDGET.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                sluice.terminate();
+                boolean exited = sluice.awaitExit(EXIT_BUDGET.plusSeconds(1));
                 long exitNanos = System.nanoTime() - start - sigterm.get();
                 for (Thread client : clients) {
                     client.join(30_000);
                 }
 
-                assertThat(exited).as("exited; log:\n%s", Files.readString(dir.resolve("sluice.log"))).isTrue();
+                assertThat(exited).as("exited; log:\n%s", sluice.log()).isTrue();
                 assertThat(sluice.exitValue()).isZero();
                 assertThat(Duration.ofNanos(exitNanos)).isLessThanOrEqualTo(EXIT_BUDGET);
                 long announceEnds = sigterm.get() + ANNOUNCE.toNanos() - Duration.ofMillis(100).toNanos();
@@ -96,7 +92,7 @@ class SigtermDrainTest {
                 assertThat(inWindow).as("received but never acknowledged").isEmpty();
                 assertThat(acknowledged).as("the load ran").hasSizeGreaterThan(20);
             } finally {
-                sluice.destroyForcibly();
+                sluice.close();
             }
         }
     }
@@ -104,54 +100,19 @@ class SigtermDrainTest {
     @Test
     void sigintDrainsAsWell(@TempDir Path dir) throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
-            int port = ExternalTool.freePort();
-            Process sluice = startSluice(dir, port, sink.port(), Duration.ofSeconds(1), TIMEOUT);
-            try (RawSmtpClient idle = new RawSmtpClient(port)) {
+            SluiceProcess sluice = SluiceProcess.relayingTo(dir, sink.port(), Duration.ofSeconds(1), TIMEOUT);
+            try (RawSmtpClient idle = new RawSmtpClient(sluice.port())) {
                 assertThat(idle.reply()).startsWith("220 ");
 
                 new ProcessBuilder("kill", "-INT", Long.toString(sluice.pid())).start().waitFor();
 
                 assertThat(idle.reply()).isEqualTo("421 4.3.2 Service shutting down, try again later");
-                assertThat(sluice.waitFor(EXIT_BUDGET.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                assertThat(sluice.awaitExit(EXIT_BUDGET)).isTrue();
                 assertThat(sluice.exitValue()).isZero();
             } finally {
-                sluice.destroyForcibly();
+                sluice.close();
             }
         }
-    }
-
-    /** Sluice in a process of its own, listening on {@code port}; its admin listener and member on free ports. */
-    private static Process startSluice(Path dir, int port, int sinkPort, Duration announce, Duration timeout)
-            throws IOException {
-        Path config = dir.resolve("sluice.yaml");
-        Files.writeString(config, """
-                smtp: { hostname: drain.sluice.test }
-                listeners:
-                  - { name: mx, role: inbound, bind: "127.0.0.1:%d", backend-pool: mta }
-                backends:
-                  mta: { servers: ["127.0.0.1:%d"], xclient: false }
-                cluster: { bind: "127.0.0.1:%d" }
-                admin: { bind: "127.0.0.1:%d" }
-                drain: { announce: %ds, timeout: %ds }
-                """.formatted(port, sinkPort, ExternalTool.freePort(), ExternalTool.freePort(), announce.toSeconds(),
-                timeout.toSeconds()));
-        Process sluice = new ProcessBuilder(javaCommand(config))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("sluice.log").toFile()).start();
-        try {
-            ExternalTool.awaitListening(port, sluice, Duration.ofSeconds(60), "sluice");
-        } catch (RuntimeException e) {
-            sluice.destroyForcibly();
-            throw new IllegalStateException("sluice did not start; its log:\n"
-                    + Files.readString(dir.resolve("sluice.log")), e);
-        }
-        return sluice;
-    }
-
-    private static List<String> javaCommand(Path config) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "-Xmx256m", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString());
     }
 
     /** One message in one session; the outcome is acknowledged, tempfailed (a 4xx), refused or an error. */
