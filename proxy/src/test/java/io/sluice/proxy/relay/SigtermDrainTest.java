@@ -2,7 +2,6 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.proxy.Main;
 import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import java.io.BufferedInputStream;
@@ -123,8 +122,7 @@ class SigtermDrainTest {
     /** Sluice in a process of its own, listening on {@code port}; its admin listener and member on free ports. */
     private static Process startSluice(Path dir, int port, int sinkPort, Duration announce, Duration timeout)
             throws IOException {
-        Path config = dir.resolve("sluice.yaml");
-        Files.writeString(config, """
+        return SluiceProcess.start(dir, """
                 smtp: { hostname: drain.sluice.test }
                 listeners:
                   - { name: mx, role: inbound, bind: "127.0.0.1:%d", backend-pool: mta }
@@ -134,24 +132,7 @@ class SigtermDrainTest {
                 admin: { bind: "127.0.0.1:%d" }
                 drain: { announce: %ds, timeout: %ds }
                 """.formatted(port, sinkPort, ExternalTool.freePort(), ExternalTool.freePort(), announce.toSeconds(),
-                timeout.toSeconds()));
-        Process sluice = new ProcessBuilder(javaCommand(config))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("sluice.log").toFile()).start();
-        try {
-            ExternalTool.awaitListening(port, sluice, Duration.ofSeconds(60), "sluice");
-        } catch (RuntimeException e) {
-            sluice.destroyForcibly();
-            throw new IllegalStateException("sluice did not start; its log:\n"
-                    + Files.readString(dir.resolve("sluice.log")), e);
-        }
-        return sluice;
-    }
-
-    private static List<String> javaCommand(Path config) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "-Xmx256m", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString());
+                timeout.toSeconds()), port).process();
     }
 
     /** One message in one session; the outcome is acknowledged, tempfailed (a 4xx), refused or an error. */
