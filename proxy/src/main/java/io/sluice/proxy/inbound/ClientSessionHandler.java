@@ -3,7 +3,6 @@ package io.sluice.proxy.inbound;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -20,6 +19,7 @@ import io.sluice.proxy.smtp.ServerStartTls;
 import io.sluice.proxy.smtp.SmtpFrame;
 import io.sluice.proxy.smtp.ClientFrames;
 import io.sluice.proxy.smtp.Deadline;
+import io.sluice.proxy.smtp.FinalReply;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.Xtext;
@@ -379,7 +379,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     private void close(SmtpReply reply) {
         closed = true;
         cancelIdleTimer();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode())).addListener(ChannelFutureListener.CLOSE);
+        FinalReply.send(ctx, reply);
         releaseBackend();
     }
 
