@@ -131,6 +131,27 @@ final class RawSmtpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one more byte of a command that never ends, unless the server has answered meanwhile (a reply waits
+     * to be read) or has gone: a slowloris client.
+     */
+    void trickle(char c) throws IOException {
+        if (in.available() > 0) {
+            return;
+        }
+        try {
+            send(new byte[] {(byte) c});
+        } catch (IOException e) {
+            // Closed by the server: the reply before the close is still there to read.
+        }
+    }
+
+    /** Aborts the connection with a reset (SO_LINGER 0) instead of a FIN. */
+    void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     private String readLine() throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int previous = -1;
