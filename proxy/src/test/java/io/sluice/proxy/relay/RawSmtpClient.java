@@ -28,7 +28,15 @@ final class RawSmtpClient implements AutoCloseable {
     }
 
     RawSmtpClient(String localAddress, int port) throws IOException {
+        this(localAddress, port, 0);
+    }
+
+    /** With a receive buffer of {@code receiveBuffer} octets (0: the system's), for a client slow to read. */
+    RawSmtpClient(String localAddress, int port, int receiveBuffer) throws IOException {
         socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.bind(new InetSocketAddress(localAddress, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(15_000);
