@@ -2,7 +2,6 @@ package io.sluice.proxy.egress;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -17,6 +16,7 @@ import io.sluice.proxy.session.Step;
 import io.sluice.proxy.session.Transaction;
 import io.sluice.proxy.smtp.ClientFrames;
 import io.sluice.proxy.smtp.Deadline;
+import io.sluice.proxy.smtp.FinalReply;
 import io.sluice.proxy.smtp.MailPath;
 import io.sluice.proxy.smtp.PathParser;
 import io.sluice.proxy.smtp.ServerStartTls;
@@ -477,7 +477,7 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
     private void close(SmtpReply reply) {
         closed = true;
         clientTimeout.disarm();
-        ctx.writeAndFlush(reply.encode(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
+        FinalReply.send(ctx, reply);
         if (remote != null) {
             remote.quit(context.timeouts().backendCommand());
             remote = null;

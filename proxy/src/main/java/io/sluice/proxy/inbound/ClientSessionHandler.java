@@ -2,7 +2,6 @@ package io.sluice.proxy.inbound;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -19,6 +18,7 @@ import io.sluice.proxy.smtp.ServerStartTls;
 import io.sluice.proxy.smtp.SmtpFrame;
 import io.sluice.proxy.smtp.ClientFrames;
 import io.sluice.proxy.smtp.Deadline;
+import io.sluice.proxy.smtp.FinalReply;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.Xtext;
@@ -385,7 +385,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     private void close(SmtpReply reply) {
         closed = true;
         cancelIdleTimer();
-        ctx.writeAndFlush(reply.encode(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
+        FinalReply.send(ctx, reply);
         releaseBackend();
     }
 

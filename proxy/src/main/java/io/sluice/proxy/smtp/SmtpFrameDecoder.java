@@ -15,9 +15,10 @@ import java.util.List;
  * <p>The decoder is pulled, not pushed: after each command line (and at the end of data) it pauses until
  * the session asks for the next frame, because what follows a DATA or STARTTLS line is framed differently
  * depending on the reply. It also owns reading: auto-read stays on (toggling interest on every command
- * costs two system calls with epoll) and is turned off only while the session holds reads (backpressure)
- * or while paused with more than {@value #MAX_BUFFERED_WHILE_PAUSED} octets buffered (a client pipelining
- * without bound).
+ * costs two system calls with epoll) and is turned off only while the session holds reads (backpressure),
+ * while paused with more than {@value #MAX_BUFFERED_WHILE_PAUSED} octets buffered (a client pipelining
+ * without bound), or while the channel is not writable (a client pipelining without reading its replies, which
+ * would otherwise pile up here).
  */
 public final class SmtpFrameDecoder extends ByteToMessageDecoder {
 
@@ -118,6 +119,12 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
         updateAutoRead();
     }
 
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        updateAutoRead();
+        super.channelWritabilityChanged(ctx);
+    }
+
     private void resume() {
         paused = false;
         if (ctx == null || inChannelRead) {
@@ -138,7 +145,7 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
             return;
         }
         boolean flooding = paused && internalBuffer().readableBytes() > MAX_BUFFERED_WHILE_PAUSED;
-        boolean read = !readsHeld && !flooding;
+        boolean read = !readsHeld && !flooding && ctx.channel().isWritable();
         // Only a change costs anything; setting the same value again is a no-op.
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);

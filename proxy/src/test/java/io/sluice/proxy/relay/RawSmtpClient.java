@@ -28,7 +28,15 @@ final class RawSmtpClient implements AutoCloseable {
     }
 
     RawSmtpClient(String localAddress, int port) throws IOException {
+        this(localAddress, port, 0);
+    }
+
+    /** With a receive buffer of {@code receiveBuffer} octets (0: the system's), for a client slow to read. */
+    RawSmtpClient(String localAddress, int port, int receiveBuffer) throws IOException {
         socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
         socket.bind(new InetSocketAddress(localAddress, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(15_000);
@@ -138,6 +146,27 @@ final class RawSmtpClient implements AutoCloseable {
             // A reset is a close too.
             return true;
         }
+    }
+
+    /**
+     * Sends one more byte of a command that never ends, unless the server has answered meanwhile (a reply waits
+     * to be read) or has gone: a slowloris client.
+     */
+    void trickle(char c) throws IOException {
+        if (in.available() > 0) {
+            return;
+        }
+        try {
+            send(new byte[] {(byte) c});
+        } catch (IOException e) {
+            // Closed by the server: the reply before the close is still there to read.
+        }
+    }
+
+    /** Aborts the connection with a reset (SO_LINGER 0) instead of a FIN. */
+    void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
     }
 
     private String readLine() throws IOException {

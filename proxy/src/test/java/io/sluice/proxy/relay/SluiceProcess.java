@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Sluice as a process of its own, run from this JVM's class path with a configuration file, its output in a log
- * file next to it: for what only a real process shows (signals, a crash, a cluster of separate JVMs).
+ * file next to it: for what only a real process shows (signals, a crash, a cluster of separate JVMs, its own heap and
+ * file descriptors).
  */
 final class SluiceProcess implements AutoCloseable {
 
@@ -77,6 +78,10 @@ final class SluiceProcess implements AutoCloseable {
     /** The inbound listener's port. */
     int port() {
         return port;
+    }
+
+    Process process() {
+        return process;
     }
 
     long pid() {

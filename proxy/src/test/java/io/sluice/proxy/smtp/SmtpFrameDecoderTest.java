@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.sluice.config.BareLineEndings;
 import io.sluice.proxy.smtp.FrameDriver.Answer;
@@ -67,6 +68,22 @@ class SmtpFrameDecoderTest {
         decoder.expectCommand();
         assertThat(lines(channel)).containsExactly("QUIT");
         assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void stopsReadingWhileTheClientLeavesItsRepliesUnread() {
+        SmtpFrameDecoder decoder = new SmtpFrameDecoder(BareLineEndings.REJECT);
+        EmbeddedChannel channel = new EmbeddedChannel(decoder);
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        decoder.expectCommand();
+
+        // Written, not flushed: replies still waiting for the client to read them.
+        channel.write(Unpooled.wrappedBuffer(new byte[32]));
+        assertThat(channel.config().isAutoRead()).isFalse();
+
+        channel.flushOutbound();
+        assertThat(channel.config().isAutoRead()).isTrue();
+        assertThat(channel.finishAndReleaseAll()).isTrue();
     }
 
     @ParameterizedTest
