@@ -167,6 +167,11 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
         if (remote != null) {
             remote.flush();
         }
+        if (framer.framingData() && !closed) {
+            // RFC 5321 §4.5.3.2.5: content times out per read, also that of a message already refused, which
+            // the framer drops without passing on.
+            armIdleTimer();
+        }
         ctx.fireChannelReadComplete();
     }
 

@@ -138,6 +138,11 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
         if (backend != null) {
             backend.flush();
         }
+        if (framer.framingData() && !closed) {
+            // RFC 5321 §4.5.3.2.5: content times out per read, also that of a message already refused, which
+            // the framer drops without passing on.
+            armIdleTimer();
+        }
         ctx.fireChannelReadComplete();
     }
 

@@ -7,6 +7,7 @@ import io.sluice.proxy.smtp.PathParser;
 import io.sluice.proxy.smtp.SmtpCommand;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +27,9 @@ public final class SmtpSession {
     public enum State { CONNECTING, GREETED, READY, MAIL, RCPT, DATA, CLOSED }
 
     // RFC 1870 §3: size-value, at most 20 digits; 18 keep it inside a long.
-    private static final Pattern SIZE_VALUE = Pattern.compile("\\d{1,18}");
+    // RFC 1870 §3: size-value ::= 1*20DIGIT, which may pass a long: such a size is over any limit anyway.
+    private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+    private static final Pattern SIZE_VALUE = Pattern.compile("\\d{1,20}");
 
     private final SessionSettings settings;
     private final LongSupplier nanoTime;
@@ -202,13 +205,13 @@ public final class SmtpSession {
         pending = Pending.ADMIT_MAIL;
         admitting = command.line();
         String size = path.parameters().get("SIZE");
-        return new Step.Admit(Step.AdmitStage.MAIL, path.address(), size == null ? 0 : Long.parseLong(size));
+        return new Step.Admit(Step.AdmitStage.MAIL, path.address(), size == null ? 0 : declaredSize(size));
     }
 
     private Optional<SmtpReply> checkMailParameter(String name, String value) {
         // RFC 1870 §6: a declared size over the limit is refused before any data.
         boolean sizeValue = name.equals("SIZE") && SIZE_VALUE.matcher(value).matches();
-        if (sizeValue && Long.parseLong(value) > maxMessageSize()) {
+        if (sizeValue && declaredSize(value) > maxMessageSize()) {
             return Optional.of(SmtpReply.MESSAGE_TOO_BIG);
         }
         boolean known = switch (name) {
@@ -221,6 +224,10 @@ public final class SmtpSession {
         };
         return known ? Optional.empty()
                 : Optional.of(SmtpReply.of(555, "5.5.4", "Unsupported parameter: " + name));
+    }
+
+    private static long declaredSize(String digits) {
+        return digits.length() < 19 ? Long.parseLong(digits) : new BigInteger(digits).min(LONG_MAX).longValue();
     }
 
     private Step rcpt(SmtpCommand command) {

@@ -75,6 +75,11 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
         resume();
     }
 
+    /** Whether message content is being framed (between the 354 and the end-of-data line). */
+    public boolean framingData() {
+        return mode == Mode.DATA;
+    }
+
     /**
      * Drops every byte received but not yet framed. After STARTTLS they were sent in clear before the
      * handshake and must not be acted on (CVE-2011-0411).

@@ -86,6 +86,24 @@ class ProtocolTest {
     }
 
     @Test
+    void contentOfARefusedMessageStillCountsAsActivityUntilItsEnd() throws Exception {
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start();
+             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).commandTimeout(Duration.ofSeconds(1)).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            assertThat(client.reply()).startsWith("220 ");
+            client.startMessage();
+            client.send("x".repeat(1200) + "\r\n");
+            // Three seconds of content, a line every 250 ms: longer than the timeout, never idle as long.
+            for (int i = 0; i < 12; i++) {
+                Thread.sleep(250);
+                client.send("more content\r\n");
+            }
+            assertThat(client.command(".")).as("the refusal, not a timeout").startsWith("550 5.5.2");
+            assertThat(sink.messages()).isEmpty();
+        }
+    }
+
+    @Test
     void messageOverTheSizeLimitIsRefusedAndNeverDelivered() throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
              RunningSluice sluice = RunningSluice.relayingTo(sink.port()).maxMessageSize(64 * 1024).start();

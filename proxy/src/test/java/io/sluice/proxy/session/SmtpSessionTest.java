@@ -224,7 +224,8 @@ class SmtpSessionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"SMTPUTF8", "RET=FULL", "ENVID=x", "AUTH=<>", "BODY=BINARYMIME", "SIZE=12345678901234567890"})
+    @ValueSource(strings = {"SMTPUTF8", "RET=FULL", "ENVID=x", "AUTH=<>", "BODY=BINARYMIME", "SIZE=123456789012345678901",
+        "SIZE=12a"})
     void parametersTheBackendCannotHonourAreRefused(String parameter) {
         introduced();
 
@@ -237,6 +238,9 @@ class SmtpSessionTest {
 
         // RFC 1870 §6
         assertThat(replyTo(MAIL + " SIZE=5001")).isEqualTo(SmtpReply.MESSAGE_TOO_BIG);
+        // RFC 1870 §3 allows 20 digits, more than a long holds: still a size, and over the limit.
+        assertThat(replyTo(MAIL + " SIZE=99999999999999999999")).isEqualTo(SmtpReply.MESSAGE_TOO_BIG);
+        assertThat(replyTo(MAIL + " SIZE=1000000000000000000")).isEqualTo(SmtpReply.MESSAGE_TOO_BIG);
         assertThat(send(MAIL + " SIZE=5000")).isInstanceOf(Step.Forward.class);
     }
 
