@@ -119,6 +119,11 @@ final class RawSmtpClient implements AutoCloseable {
         return false;
     }
 
+    /** Whether a reply (or part of one) has arrived and not been read yet. */
+    boolean replyWaiting() throws IOException {
+        return in.available() > 0;
+    }
+
     /** True when the server closed the connection (within the read timeout) without sending anything. */
     boolean closedWithoutReply() throws IOException {
         try {
