@@ -36,7 +36,7 @@ class MutatedSessionPropertiesTest {
     // RFC 3463 §2: class "." subject "." detail, the class being that of the reply code.
     private static final Pattern ENHANCED = Pattern.compile("^([245])\\.\\d{1,3}\\.\\d{1,3}( |$)");
 
-    @Property(tries = 1000)
+    @Property(tries = 2000)
     @NightlyTries
     void validSessionsAreRelayedIntactHoweverTheBytesArrive(
             @ForAll("validSessions") ClientScript script,
@@ -55,7 +55,7 @@ class MutatedSessionPropertiesTest {
         assertThat(split.backends()).isEqualTo(whole.backends());
     }
 
-    @Property(tries = 5000)
+    @Property(tries = 10000)
     @NightlyTries
     void brokenSessionsAreAnsweredOrClosedAndNothingUnsafeGoesOn(
             @ForAll("mutatedSessions") Mutated session,
