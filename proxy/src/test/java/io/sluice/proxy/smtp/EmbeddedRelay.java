@@ -58,10 +58,11 @@ final class EmbeddedRelay {
      * @param greeting the first reply
      * @param unanswered the frame still waiting for its answer when the client left, or null
      * @param closedBySession whether the session closed the connection (after the last answer)
+     * @param stateAtTheEnd the session's state after the last read, before the client left
      * @param backends what each backend connection received, oldest first
      */
     record Outcome(byte[] wire, SmtpReply greeting, List<Answer> answers, String unanswered, boolean closedBySession,
-                   SmtpSession.State finalState, List<Received> backends) {}
+                   SmtpSession.State stateAtTheEnd, List<Received> backends) {}
 
     /** What one backend connection received: every octet, the command lines, the messages. */
     record Received(String octets, List<String> commands, List<String> messages) {}
@@ -104,8 +105,10 @@ final class EmbeddedRelay {
     }
 
     private Outcome finish() {
+        SmtpSession.State beforeLeaving = session.state();
         leaving = true;
         client.close();
+        limits.close();
         if (!closed) {
             session.onClientGone();
             session.takeFinishedTransaction();
@@ -120,8 +123,7 @@ final class EmbeddedRelay {
                     each.messages()));
         }
         assertThat(alloc.metric().usedHeapMemory()).as("bytes of buffers never released").isZero();
-        return new Outcome(wire.toByteArray(), greeting, List.copyOf(answers), asked, closed, session.state(),
-                received);
+        return new Outcome(wire.toByteArray(), greeting, List.copyOf(answers), asked, closed, beforeLeaving, received);
     }
 
     /** Lets the backends answer until none has anything left to answer. */
