@@ -171,7 +171,8 @@ class SocketCasesTest {
                 assertThat(client.command("Subject: complete\r\n\r\nhello\r\n.")).startsWith("250 ");
             }
             assertThat(sink.awaitMessages(1, WAIT)).singleElement()
-                    .satisfies(message -> assertThat(message.content()).contains("complete").doesNotContain("cut short"));
+                    .satisfies(message -> assertThat(message.content()).contains("complete")
+                            .doesNotContain("cut short"));
         }
     }
 
@@ -197,7 +198,8 @@ class SocketCasesTest {
     @Test
     void commandSentOneBytePerSecondGetsItsReply() throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
-             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).commandTimeout(Duration.ofSeconds(10)).start();
+             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).commandTimeout(Duration.ofSeconds(10))
+                     .start();
              RawSmtpClient client = greeted(sluice)) {
             // Six octets in five seconds, within the timeout for the whole command.
             int sent = trickle(client, "NOOP\r\n");
@@ -211,7 +213,8 @@ class SocketCasesTest {
     @Test
     void commandTrickledPastTheCommandTimeoutGets421AndIsClosed() throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
-             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).commandTimeout(Duration.ofSeconds(3)).start();
+             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).commandTimeout(Duration.ofSeconds(3))
+                     .start();
              RawSmtpClient client = greeted(sluice)) {
             String command = "NOOP " + "x".repeat(10) + "\r\n";
             int sent = trickle(client, command);

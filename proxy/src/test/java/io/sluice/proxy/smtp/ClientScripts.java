@@ -32,7 +32,8 @@ final class ClientScripts {
         Arbitrary<String> text = Arbitraries.strings().withChars("ab .:\t\u00e9-").ofMaxLength(30);
         Arbitrary<String> dotted = Arbitraries.strings().withChars('.').ofMaxLength(3)
                 .flatMap(dots -> text.map(rest -> dots + rest));
-        Arbitrary<String> fixed = Arbitraries.of("Subject: test", "", ".", "..", ". ", "MAIL FROM:<x@y.example>", "QUIT");
+        Arbitrary<String> fixed =
+                Arbitraries.of("Subject: test", "", ".", "..", ". ", "MAIL FROM:<x@y.example>", "QUIT");
         Arbitrary<String> longest = Arbitraries.strings().withChars(".z").ofMinLength(990).ofMaxLength(998);
         return Arbitraries.frequencyOf(Tuple.of(10, dotted), Tuple.of(4, fixed), Tuple.of(1, longest))
                 .list().ofMaxSize(12);
@@ -44,7 +45,8 @@ final class ClientScripts {
                 Combinators.combine(Arbitraries.of("MAIL FROM:", "mail from:", "MAIL FROM: "), SENDERS, MAIL_PARAMETERS)
                         .as((verb, sender, parameters) -> verb + sender + parameters),
                 Arbitraries.of("MAIL FROM:<j\u00f6rg@example.org> SMTPUTF8", "MAIL FROM:<a@example.org> SMTPUTF8"));
-        Arbitrary<String> rcpt = Combinators.combine(Arbitraries.of("RCPT TO:", "rcpt to:"), RECIPIENTS, RCPT_PARAMETERS)
+        Arbitrary<String> rcpt = Combinators
+                .combine(Arbitraries.of("RCPT TO:", "rcpt to:"), RECIPIENTS, RCPT_PARAMETERS)
                 .as((verb, recipient, parameters) -> verb + recipient + parameters);
         return Combinators.combine(mail, rcpt.list().ofMinSize(1).ofMaxSize(3), Arbitraries.of(true, false),
                         Arbitraries.integers().between(0, 5), messageLines())
@@ -53,9 +55,9 @@ final class ClientScripts {
 
     /** A whole session; with HELO the client uses no parameters (RFC 1869 §4 ties them to EHLO). */
     static Arbitrary<ClientScript> valid() {
-        return Combinators.combine(Arbitraries.of("EHLO ", "HELO ", "ehlo "), DOMAINS, Arbitraries.of(true, false, false),
-                        Arbitraries.integers().between(0, 2), transactions().list().ofMaxSize(4),
-                        Arbitraries.of(true, false))
+        return Combinators.combine(Arbitraries.of("EHLO ", "HELO ", "ehlo "), DOMAINS,
+                        Arbitraries.of(true, false, false), Arbitraries.integers().between(0, 2),
+                        transactions().list().ofMaxSize(4), Arbitraries.of(true, false))
                 .as((hello, domain, startTls, noops, transactions, quit) -> {
                     boolean esmtp = !hello.equals("HELO ");
                     ClientScript.Builder script = new ClientScript.Builder().command(hello + domain);

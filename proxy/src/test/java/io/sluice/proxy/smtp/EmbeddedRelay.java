@@ -2,13 +2,15 @@ package io.sluice.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.BareLineEndings;
 import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.LimitStore;
@@ -18,7 +20,6 @@ import io.sluice.proxy.session.BackendCapabilities;
 import io.sluice.proxy.session.SessionSettings;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;
-import io.github.bucket4j.TimeMeter;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,10 @@ final class EmbeddedRelay {
         POLICY = new PolicyEngine(PolicyConfig.EMPTY, store.limiter(), store.leases(), new SimpleMeterRegistry());
     }
 
-    /** A frame that needs an answer (a command's verb, or {@code <too long>}, {@code <end of data>}, {@code <early>}) and its reply. */
+    /**
+     * A frame that needs an answer (a command's verb, or {@code <too long>}, {@code <end of data>},
+     * {@code <early>}) and the reply it got.
+     */
     record Answer(String frame, SmtpReply reply) {}
 
     /**
@@ -142,13 +146,8 @@ final class EmbeddedRelay {
     private void takeWire() {
         for (Object written; (written = client.readOutbound()) != null; ) {
             ByteBuf bytes = (ByteBuf) written;
-            try {
-                bytes.readBytes(wire, bytes.readableBytes());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            } finally {
-                bytes.release();
-            }
+            wire.writeBytes(ByteBufUtil.getBytes(bytes));
+            bytes.release();
         }
     }
 
@@ -220,7 +219,7 @@ final class EmbeddedRelay {
         }
     }
 
-    /** Continues with the backend's reply; a failure is kept for the outcome, as a callback's exception would be lost. */
+    /** Continues with the backend's reply; a failure is kept for the outcome (a callback's exception is lost). */
     private void then(CompletableFuture<SmtpReply> reply, Consumer<SmtpReply> next) {
         reply.whenComplete((answer, error) -> {
             try {

@@ -92,7 +92,8 @@ class MutatedSessionPropertiesTest {
         }
         int stored = 0;
         for (Received backend : outcome.backends()) {
-            assertThat(backend.octets().replace("\r\n", "")).as("bare CR or LF at the backend").doesNotContain("\r", "\n");
+            assertThat(backend.octets().replace("\r\n", "")).as("bare CR or LF at the backend")
+                    .doesNotContain("\r", "\n");
             assertThat(backend.commands()).allSatisfy(MutatedSessionPropertiesTest::assertCleanCommand);
             for (String message : backend.messages()) {
                 for (String line : message.split("\r\n")) {
