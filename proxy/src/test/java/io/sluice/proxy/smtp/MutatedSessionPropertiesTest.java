@@ -64,15 +64,18 @@ class MutatedSessionPropertiesTest {
         Outcome outcome = EmbeddedRelay.run(bareLineEndings, FrameDriver.cut(session.bytes(), cuts));
 
         assertAnsweredAndSafe(outcome);
+        // The mutations must leave enough of a session to reach its end and its messages.
         Statistics.label("closed by the session").collect(outcome.closedBySession());
+        Statistics.label("closed by the session").coverage(coverage -> coverage.check(true).percentage(p -> p >= 10));
         Statistics.label("a message delivered").collect(delivered(outcome) > 0);
+        Statistics.label("a message delivered").coverage(coverage -> coverage.check(true).percentage(p -> p >= 3));
     }
 
     /**
      * The greeting and then exactly one well-formed reply per command, end of data or overlong line, with an
      * enhanced code where one belongs; a close only after a closing reply; at the backend only CRLF line ends,
-     * only commands that parse, only the messages the client was told were accepted, no text line over 1000
-     * octets.
+     * command lines without control characters or malformed UTF-8, only the messages the client was told were
+     * accepted, and no text line over 1000 octets.
      */
     private static void assertAnsweredAndSafe(Outcome outcome) {
         List<SmtpReply> sent = new ArrayList<>();
