@@ -41,7 +41,7 @@ class LargeMessageTest {
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         AtomicLong peak = new AtomicLong();
         // ~25 MB/s at the backend; the client on loopback could send many times faster.
-        try (SlowReadingBackend backend = new SlowReadingBackend(256 * 1024, 10);
+        try (RecordingBackend backend = RecordingBackend.readingSlowly(256 * 1024, 10);
              RunningSluice sluice = RunningSluice.relayingTo(backend.port()).maxMessageSize(200L << 20).start();
              RawSmtpClient client = new RawSmtpClient(sluice.port())) {
             sampler.scheduleAtFixedRate(() -> peak.accumulateAndGet(usedBufferMemory(), Math::max),

@@ -116,11 +116,17 @@ final class RawSmtpClient implements AutoCloseable {
         return reply();
     }
 
-    /** Says EHLO and opens a transaction up to the 354 after DATA, checking each reply on the way. */
-    RawSmtpClient startMessage() throws IOException {
+    /** Says EHLO and opens a transaction with one recipient, checking each reply on the way. */
+    RawSmtpClient openTransaction() throws IOException {
         assertThat(command("EHLO client.example")).startsWith("250 ");
         assertThat(command("MAIL FROM:<a@example.org>")).startsWith("250 ");
         assertThat(command("RCPT TO:<b@example.net>")).startsWith("250 ");
+        return this;
+    }
+
+    /** Opens a transaction up to the 354 after DATA, checking each reply on the way. */
+    RawSmtpClient startMessage() throws IOException {
+        openTransaction();
         assertThat(command("DATA")).startsWith("354 ");
         return this;
     }
@@ -134,6 +140,11 @@ final class RawSmtpClient implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** Whether a reply (or part of one) has arrived and not been read yet. */
+    boolean replyWaiting() throws IOException {
+        return in.available() > 0;
     }
 
     /** True when the server closed the connection (within the read timeout) without sending anything. */

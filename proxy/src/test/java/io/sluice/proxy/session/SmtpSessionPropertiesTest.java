@@ -3,6 +3,7 @@ package io.sluice.proxy.session;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.proxy.NightlyTries;
 import io.sluice.proxy.session.Step.BackendStage;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
@@ -49,6 +50,7 @@ class SmtpSessionPropertiesTest {
     private static final List<String> EXTENSIONS = List.of("PIPELINING", "8BITMIME", "SMTPUTF8", "DSN", "STARTTLS");
 
     @Property(tries = 3000)
+    @NightlyTries
     void randomConversationsStayWithinTheProtocol(@ForAll("choices") List<Integer> choices) {
         Conversation conversation = new Conversation();
         try {
@@ -68,6 +70,7 @@ class SmtpSessionPropertiesTest {
     }
 
     @Property
+    @NightlyTries
     void errorLimitClosesTheSession(@ForAll @IntRange(min = 1, max = 12) int maxErrors,
                                     @ForAll("errorsAndGoodCommands") List<String> lines) {
         SmtpSession session = new SmtpSession(new SessionSettings("proxy.example", 10_000, 3, maxErrors, false), () -> 0L);

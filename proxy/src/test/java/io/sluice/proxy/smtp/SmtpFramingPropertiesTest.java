@@ -6,6 +6,7 @@ import static io.sluice.proxy.smtp.SmtpFrameDecoderTest.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.config.BareLineEndings;
+import io.sluice.proxy.NightlyTries;
 import io.sluice.proxy.smtp.FrameDriver.Answer;
 import io.sluice.proxy.smtp.FrameDriver.Content;
 import io.sluice.proxy.smtp.FrameDriver.End;
@@ -27,6 +28,7 @@ import net.jqwik.api.constraints.Size;
 class SmtpFramingPropertiesTest {
 
     @Property
+    @NightlyTries
     void framingDoesNotDependOnHowTheBytesArrive(@ForAll("sessions") String session,
                                                  @ForAll @Size(max = 8) List<@IntRange(max = 100_000) Integer> cuts,
                                                  @ForAll BareLineEndings bareLineEndings,
@@ -43,6 +45,7 @@ class SmtpFramingPropertiesTest {
     }
 
     @Property
+    @NightlyTries
     void dotStuffingRoundTrips(@ForAll("textLines") List<String> lines,
                                @ForAll @Size(max = 8) List<@IntRange(max = 100_000) Integer> cuts,
                                @ForAll BareLineEndings bareLineEndings) {

@@ -1,36 +1,53 @@
 package io.sluice.proxy.relay;
 
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A backend that reads message content at a fixed, slow rate: no packaged SMTP server throttles its reads,
- * and that is what shows whether the relay holds the client back instead of buffering. One session at a
- * time; everything else is the least a client needs (greeting, EHLO, MAIL, RCPT, DATA, QUIT).
+ * A backend that reads message content at a fixed rate and, where asked, keeps it byte for byte: no packaged
+ * SMTP server throttles its reads (what shows whether the relay holds the client back instead of buffering),
+ * and smtp-sink stores content without its CRs. One session at a time; everything else is the least a client
+ * needs (greeting, EHLO, MAIL, RCPT, DATA, QUIT).
  */
-final class SlowReadingBackend implements AutoCloseable {
+final class RecordingBackend implements AutoCloseable {
 
     private final ServerSocket server;
     private final Thread thread;
     private final int bytesPerTick;
     private final long tickMillis;
+    private final boolean keepContent;
     private final AtomicLong contentBytes = new AtomicLong();
+    private final List<String> commands = new CopyOnWriteArrayList<>();
+    private final List<byte[]> messages = new CopyOnWriteArrayList<>();
 
-    SlowReadingBackend(int bytesPerTick, long tickMillis) throws IOException {
+    private RecordingBackend(int bytesPerTick, long tickMillis, boolean keepContent) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.bytesPerTick = bytesPerTick;
         this.tickMillis = tickMillis;
-        this.thread = new Thread(this::serve, "slow-backend");
+        this.keepContent = keepContent;
+        this.thread = new Thread(this::serve, "recording-backend");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** Reads content {@code bytesPerTick} at a time, a tick apart, and only counts it. */
+    static RecordingBackend readingSlowly(int bytesPerTick, long tickMillis) throws IOException {
+        return new RecordingBackend(bytesPerTick, tickMillis, false);
+    }
+
+    /** Reads at full speed and keeps every command line and every message's content. */
+    static RecordingBackend keepingContent() throws IOException {
+        return new RecordingBackend(64 * 1024, 0, true);
     }
 
     int port() {
@@ -39,6 +56,16 @@ final class SlowReadingBackend implements AutoCloseable {
 
     long contentBytes() {
         return contentBytes.get();
+    }
+
+    /** The command lines received, without CRLF. */
+    List<String> commands() {
+        return List.copyOf(commands);
+    }
+
+    /** Each message whose end-of-data line arrived: its content as sent, up to and without the ".CRLF" line. */
+    List<byte[]> messages() {
+        return List.copyOf(messages);
     }
 
     private void serve() {
@@ -60,12 +87,13 @@ final class SlowReadingBackend implements AutoCloseable {
             if (line == null) {
                 return;
             }
+            commands.add(line);
             String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase() : line.toUpperCase();
             switch (verb) {
                 case "EHLO" -> reply(out, "250-slow.test\r\n250-PIPELINING\r\n250 8BITMIME");
                 case "DATA" -> {
                     reply(out, "354 go ahead");
-                    readContentSlowly(in);
+                    readContent(in);
                     reply(out, "250 2.0.0 Ok: stored");
                 }
                 case "QUIT" -> {
@@ -77,7 +105,8 @@ final class SlowReadingBackend implements AutoCloseable {
         }
     }
 
-    private void readContentSlowly(InputStream in) throws IOException, InterruptedException {
+    private void readContent(InputStream in) throws IOException, InterruptedException {
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
         byte[] buffer = new byte[bytesPerTick];
         int matched = 0;
         byte[] end = "\r\n.\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -92,10 +121,18 @@ final class SlowReadingBackend implements AutoCloseable {
                 matched = buffer[i] == end[matched] ? matched + 1 : (buffer[i] == '\r' ? 1 : 0);
                 if (matched == end.length) {
                     contentBytes.addAndGet(i + 1);
+                    if (keepContent) {
+                        kept.write(buffer, 0, i + 1);
+                        byte[] content = kept.toByteArray();
+                        messages.add(Arrays.copyOf(content, content.length - 3));
+                    }
                     return;
                 }
             }
             contentBytes.addAndGet(n);
+            if (keepContent) {
+                kept.write(buffer, 0, n);
+            }
             Thread.sleep(tickMillis);
         }
     }
