@@ -57,7 +57,9 @@ class SoakTest {
                     long end = System.nanoTime() + DURATION.toNanos();
                     Future<Integer> acknowledged = load.submit(() -> steadyLoad(port, end));
                     List<Footprint> samples = new ArrayList<>();
-                    Duration interval = Duration.ofSeconds(Math.max(5, DURATION.toSeconds() / 30));
+                    // About a dozen samples whatever the length, so the thirds compared hold a few each.
+                    Duration interval = DURATION.dividedBy(12).compareTo(Duration.ofSeconds(1)) < 0
+                            ? Duration.ofSeconds(1) : DURATION.dividedBy(12);
                     while (System.nanoTime() + interval.toNanos() < end) {
                         Thread.sleep(interval.toMillis());
                         samples.add(Footprint.of(sluice.pid()));
