@@ -8,6 +8,7 @@ import io.sluice.policy.ratelimit.RateLimiter;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -46,15 +47,23 @@ public final class FallbackRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
+        // Set when the share answered because the cluster was late; its answer may still come, and count.
+        AtomicBoolean answeredLocally = new AtomicBoolean();
         return health.call(() -> cluster.tryConsume(key, spec, tokens).thenApply(probe -> {
             if (probe.consumed() && mirrored()) {
-                local.drain(key, share(spec), tokens);
+                if (answeredLocally.get()) {
+                    // The cluster took the tokens after all: the share's grant is owed no more.
+                    owe(key, spec, -tokens);
+                } else {
+                    local.drain(key, share(spec), tokens);
+                }
             }
             return probe;
         }), () -> switch (onUnavailable) {
             case LOCAL_FALLBACK -> local.tryConsume(key, share(spec), tokens).thenApply(probe -> {
                 if (probe.consumed()) {
                     owe(key, spec, tokens);
+                    answeredLocally.set(true);
                 }
                 return probe;
             });

@@ -10,13 +10,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
-/** A cluster limiter that answers, stalls (its answers never come), fails, or throws, as the test says. */
+/**
+ * A cluster limiter that answers, stalls (its answers come only when the test says, if ever), fails, or throws,
+ * as the test says.
+ */
 final class FakeCluster implements RateLimiter {
 
     private enum Mode { ANSWER, STALL, FAIL, THROW }
 
     private final LocalRateLimiter buckets;
-    private final List<CompletableFuture<?>> stalled = new CopyOnWriteArrayList<>();
+    private final List<Runnable> stalled = new CopyOnWriteArrayList<>();
     private volatile Mode mode = Mode.ANSWER;
     private volatile int calls;
 
@@ -30,6 +33,12 @@ final class FakeCluster implements RateLimiter {
 
     void stall() {
         mode = Mode.STALL;
+    }
+
+    /** The stalled requests reach the buckets now, and their answers come, late. */
+    void answerStalled() {
+        stalled.forEach(Runnable::run);
+        stalled.clear();
     }
 
     void fail() {
@@ -74,9 +83,9 @@ final class FakeCluster implements RateLimiter {
         return switch (mode) {
             case ANSWER -> answer.get();
             case STALL -> {
-                CompletableFuture<T> never = new CompletableFuture<>();
-                stalled.add(never);
-                yield never;
+                CompletableFuture<T> late = new CompletableFuture<>();
+                stalled.add(() -> answer.get().whenComplete((value, error) -> late.complete(value)));
+                yield late;
             }
             case FAIL -> CompletableFuture.failedFuture(new IllegalStateException("cluster down"));
             case THROW -> throw new IllegalStateException("client not active");

@@ -144,6 +144,23 @@ class FallbackTest {
     }
 
     @Test
+    void aRequestTheClusterGrantsAfterTheShareDidIsCountedOnceNotTwice() {
+        health.membersChanged(3);
+        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        cluster.stall();
+        assertThat(get(limiter.tryConsume("k", SPEC, 4))).as("from the share, at the deadline")
+                .isEqualTo(Probe.consumed(6));
+
+        cluster.answerStalled();
+        cluster.answer();
+        health.probe(() -> cluster.available("sluice-probe", SPEC));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+
+        assertThat(get(cluster.available("k", SPEC))).as("the late grant, and no debt on top").isEqualTo(26);
+        assertThat(get(local.available("k", SPEC.shareOf(3)))).as("the share's own grant only").isEqualTo(6);
+    }
+
+    @Test
     void failOpenAdmitsEverything() {
         RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.FAIL_OPEN);
         cluster.stall();
