@@ -106,7 +106,7 @@ final class BackendConnector {
         }
         BackendServer server = attempt.candidates().get(index);
         HeldLeases slots = new HeldLeases();
-        CompletableFuture<Decision> asked = attempt.limits().backend(pool.config().name() + "/" + server, slots);
+        CompletableFuture<Decision> asked = attempt.limits().backend(server.ruleKey(), slots);
         // A cluster answers on its own thread; the connection is made and handed over on the session's loop.
         (asked.isDone() ? asked : asked.thenApplyAsync(decision -> decision, attempt.loop())).thenAccept(decision -> {
             if (!decision.admitted()) {

@@ -15,7 +15,7 @@ final class BackendPool {
 
     BackendPool(BackendPoolConfig config) {
         this.config = config;
-        this.servers = config.servers().stream().map(BackendServer::new).toList();
+        this.servers = config.servers().stream().map(address -> new BackendServer(config.name(), address)).toList();
     }
 
     BackendPoolConfig config() {

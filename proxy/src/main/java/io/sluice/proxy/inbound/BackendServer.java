@@ -9,20 +9,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class BackendServer {
 
     private final HostPort address;
-    // Named in every session's log line and metrics: formatted once.
+    // Named in every session's log line and metrics, and keyed by backend-server rules: formatted once.
     private final String name;
+    private final String ruleKey;
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final AtomicBoolean healthy = new AtomicBoolean(true);
     // What the server said in its last EHLO reply; null until it said anything.
     private volatile BackendCapabilities lastCapabilities;
 
-    BackendServer(HostPort address) {
+    BackendServer(String pool, HostPort address) {
         this.address = address;
         this.name = address.toString();
+        this.ruleKey = pool + "/" + name;
     }
 
     HostPort address() {
         return address;
+    }
+
+    /** The server's value for the {@code backend-server} key: {@code pool/host:port}. */
+    String ruleKey() {
+        return ruleKey;
     }
 
     int activeSessions() {
