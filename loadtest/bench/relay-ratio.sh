@@ -101,12 +101,19 @@ if ((WARMUP_MESSAGES > 0)); then
     done
 fi
 
-declare -A times
+# CPU per message in microseconds, of the relay (or of the sink, for direct): what the relay costs the machine.
+cpu_per_message() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.0f", c * 1e6 / n }'; }
+
+declare -A times cpus
 for round in $(seq 1 "$ROUNDS"); do
     for target in "${targets[@]}"; do
         send "$target" "$MESSAGES" "round$round-$target"
         times[$target]+="$ELAPSED "
-        printf 'round %-2s %-8s %8ss %8s msg/s\n' "$round" "$target" "$ELAPSED" "$(rate "$MESSAGES" "$ELAPSED")"
+        cpu=${CPU_RELAY:-$CPU_SINK}
+        cpus[$target]+="$cpu "
+        printf 'round %-2s %-8s %8ss %8s msg/s  cpu %6ss %5s us/msg (%s)  sink cpu %ss\n' "$round" "$target" \
+            "$ELAPSED" "$(rate "$MESSAGES" "$ELAPSED")" "$cpu" "$(cpu_per_message "$cpu" "$MESSAGES")" \
+            "$([[ -n $CPU_RELAY ]] && echo relay || echo sink)" "$CPU_SINK"
     done
 done
 
@@ -114,8 +121,10 @@ declare -A medians
 for target in "${targets[@]}"; do
     # shellcheck disable=SC2086 # the list of times is meant to split
     medians[$target]=$(median ${times[$target]})
-    printf 'median   %-8s %8ss %8s msg/s  (rounds: %s)\n' "$target" "${medians[$target]}" \
-        "$(rate "$MESSAGES" "${medians[$target]}")" "${times[$target]% }"
+    # shellcheck disable=SC2086
+    cpu=$(median ${cpus[$target]})
+    printf 'median   %-8s %8ss %8s msg/s  cpu %6ss %5s us/msg  (rounds: %s)\n' "$target" "${medians[$target]}" \
+        "$(rate "$MESSAGES" "${medians[$target]}")" "$cpu" "$(cpu_per_message "$cpu" "$MESSAGES")" "${times[$target]% }"
 done
 
 # throughput(relay) / throughput(direct) = median time(direct) / median time(relay)

@@ -10,6 +10,7 @@ WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/$BENCH.XXXXXX")
 FAILED=0
 SOURCE_PID= # the running smtp-source's timeout wrapper, if any
 STARTED=() # process ids; each is the leader of its own process group (setsid), so its children go with it
+declare -A SESSION_OF # service name (sink, haproxy, sluice, nginx) -> the session id of its processes
 
 cleanup() {
     local status=$? pid waited
@@ -129,6 +130,7 @@ start_sink() {
         options+=(-u nobody)
     fi
     start smtp-sink "$SMTP_SINK" "${options[@]}" "$HOST:$SINK_PORT" 1024
+    SESSION_OF[sink]=$LAST_PID
     wait_ready smtp-sink "$SINK_PORT" "$LAST_PID"
 }
 
@@ -154,6 +156,7 @@ EOF
     "$HAPROXY" -c -q -f "$config" >"$WORKDIR/haproxy-check.log" 2>&1 ||
         die "HAProxy rejected $config: $(cat "$WORKDIR/haproxy-check.log")"
     start haproxy "$HAPROXY" -db -f "$config"
+    SESSION_OF[haproxy]=$LAST_PID
     wait_ready haproxy "$HAPROXY_PORT" "$LAST_PID"
 }
 
@@ -171,6 +174,7 @@ EOF
     # Started from the repository root, as ./sluice expects.
     cd "$REPO_ROOT"
     start sluice "${command[@]}" "$config"
+    SESSION_OF[sluice]=$LAST_PID
     cd - >/dev/null
     wait_ready sluice "$SLUICE_PORT" "$LAST_PID" "run with TARGETS=\"direct haproxy\" until Sluice works"
 }
@@ -212,6 +216,7 @@ EOF
     "$NGINX" -t -q -p "$WORKDIR/nginx" -c "$config" >"$WORKDIR/nginx-check.log" 2>&1 ||
         die "nginx rejected $config: $(cat "$WORKDIR/nginx-check.log")"
     start nginx "$NGINX" -p "$WORKDIR/nginx" -c "$config" -g 'daemon off;'
+    SESSION_OF[nginx]=$LAST_PID
     wait_ready nginx "$NGINX_PORT" "$LAST_PID"
 }
 
@@ -270,7 +275,8 @@ port_of() {
 
 # --- measuring -------------------------------------------------------------------------------------------------
 
-# Sends COUNT messages to TARGET and sets ELAPSED to the seconds taken; any smtp-source complaint fails the run.
+# Sends COUNT messages to TARGET and sets ELAPSED to the seconds taken, CPU_RELAY to the CPU seconds the relay
+# used meanwhile (empty for direct) and CPU_SINK to the sink's; any smtp-source complaint fails the run.
 # smtp-source runs in the background so that a signal reaches the traps at once, not after the round.
 send() {
     local target=$1 count=$2 label=$3 port output start_ns end_ns status
@@ -278,6 +284,9 @@ send() {
     output="$WORKDIR/smtp-source-$label.log"
     local -a extra
     read -r -a extra <<<"$SOURCE_OPTS"
+    local relay_sid=${SESSION_OF[$target]:-} relay_before= sink_before
+    [[ -z $relay_sid ]] || relay_before=$(cpu_seconds "$relay_sid")
+    sink_before=$(cpu_seconds "${SESSION_OF[sink]}")
     start_ns=$(date +%s%N)
     status=0
     timeout "$ROUND_TIMEOUT" "$SMTP_SOURCE" -s "$SESSIONS" -m "$count" -l "$SIZE" "${extra[@]}" \
@@ -286,6 +295,9 @@ send() {
     wait "$SOURCE_PID" || status=$?
     SOURCE_PID=
     end_ns=$(date +%s%N)
+    CPU_RELAY=
+    [[ -z $relay_sid ]] || CPU_RELAY=$(awk -v a="$relay_before" -v b="$(cpu_seconds "$relay_sid")" 'BEGIN { printf "%.2f", b - a }')
+    CPU_SINK=$(awk -v a="$sink_before" -v b="$(cpu_seconds "${SESSION_OF[sink]}")" 'BEGIN { printf "%.2f", b - a }')
     if ((status == 124)); then
         die "$label: smtp-source to $target ($HOST:$port) timed out after ${ROUND_TIMEOUT}s"
     elif ((status != 0)); then
@@ -298,6 +310,16 @@ send() {
         die "$label: smtp-source to $target ($HOST:$port) reported a problem"
     fi
     ELAPSED=$(awk -v s="$start_ns" -v e="$end_ns" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+}
+
+# CPU seconds (user + system) used so far by every live process of the session SID: a relay and its workers.
+cpu_seconds() {
+    local sid=$1
+    # A process may end between the glob and the read: cat goes on without it.
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$sid" -v hz="$(getconf CLK_TCK)" '
+        { sub(/^.*\) /, "") }              # the command name may hold spaces; fields now start at the state
+        $4 == sid { ticks += $12 + $13 }   # session id, utime, stime (fields 6, 14, 15 of the whole line)
+        END { printf "%.2f", ticks / hz }'
 }
 
 median() {

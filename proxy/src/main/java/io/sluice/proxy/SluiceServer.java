@@ -52,7 +52,6 @@ public final class SluiceServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
 
-    private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final PrometheusMeterRegistry registry;
     private final LimitStore limits;
@@ -67,11 +66,10 @@ public final class SluiceServer implements AutoCloseable {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private SluiceServer(EventLoopGroup boss, EventLoopGroup workers, PrometheusMeterRegistry registry,
+    private SluiceServer(EventLoopGroup workers, PrometheusMeterRegistry registry,
                          LimitStore limits, PolicyEngine policy, PolicyStore policies, OverrideStore overrides,
                          NodeDirectory nodes, NodeState state, Optional<AdminServer> admin, InboundService inbound,
                          OutboundService outbound, DrainConfig drain) {
-        this.boss = boss;
         this.workers = workers;
         this.registry = registry;
         this.limits = limits;
@@ -119,7 +117,6 @@ public final class SluiceServer implements AutoCloseable {
         // With a cluster, a source suspended on any node is suspended on all of them.
         SourceSuspensions suspensions = limits.node().map(node -> SourceSuspensions.in(node, pools))
                 .orElseGet(() -> SourceSuspensions.alone(pools));
-        EventLoopGroup boss = transport.newGroup(1, "sluice-accept");
         // One loop per core: more only adds context switches, every session is non-blocking.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         Optional<AdminServer> admin = Optional.empty();
@@ -129,19 +126,19 @@ public final class SluiceServer implements AutoCloseable {
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
                         suspensions);
-                admin = Optional.of(AdminServer.start(config, services, transport, boss, workers));
+                admin = Optional.of(AdminServer.start(config, services, transport, workers));
             }
             TransactionMeters meters = new TransactionMeters(registry);
-            InboundService inbound = InboundService.start(config, policy, meters, transport, boss, workers);
+            InboundService inbound = InboundService.start(config, policy, meters, transport, workers);
             OutboundService outbound;
             try {
-                outbound = OutboundService.start(config, pools, policy, meters, transport, boss, workers, registry);
+                outbound = OutboundService.start(config, pools, policy, meters, transport, workers, registry);
             } catch (Exception e) {
                 inbound.close();
                 throw e;
             }
             state.countSessionsWith(() -> inbound.openSessions() + outbound.openSessions());
-            SluiceServer server = new SluiceServer(boss, workers, registry, limits, policy, policies, overrides,
+            SluiceServer server = new SluiceServer(workers, registry, limits, policy, policies, overrides,
                     nodes, state, admin, inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             server.stopped().thenRun(gc::close);
@@ -149,7 +146,6 @@ public final class SluiceServer implements AutoCloseable {
         } catch (Exception e) {
             gc.close();
             admin.ifPresent(AdminServer::close);
-            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             nodes.close();
             limits.close();
@@ -230,7 +226,6 @@ public final class SluiceServer implements AutoCloseable {
             inbound.close();
             outbound.close();
             admin.ifPresent(AdminServer::close);
-            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             nodes.close();
             limits.close();

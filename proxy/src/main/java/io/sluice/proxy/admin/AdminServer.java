@@ -2,9 +2,6 @@ package io.sluice.proxy.admin;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.sluice.config.AdminConfig;
 import io.sluice.config.AdminToken;
@@ -14,7 +11,9 @@ import io.sluice.policy.cluster.ClusterHealth;
 import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.cluster.NodeDirectory;
+import io.sluice.proxy.ListeningSocket;
 import io.sluice.proxy.Transport;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.function.Supplier;
@@ -26,10 +25,10 @@ public final class AdminServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
-    private final Channel channel;
+    private final ListeningSocket socket;
 
-    private AdminServer(Channel channel) {
-        this.channel = channel;
+    private AdminServer(ListeningSocket socket) {
+        this.socket = socket;
     }
 
     /**
@@ -38,20 +37,13 @@ public final class AdminServer implements AutoCloseable {
      * @throws IllegalArgumentException when the tokens cannot be read, naming every problem
      */
     public static AdminServer start(SluiceConfig config, AdminServices services, Transport transport,
-                                    EventLoopGroup boss, EventLoopGroup workers) throws InterruptedException {
+                                    EventLoopGroup workers) throws InterruptedException, IOException {
         AdminConfig admin = config.admin().orElseThrow(() -> new IllegalArgumentException(
                 "admin: (expected: an admin listener in the configuration)"));
         List<AdminToken> tokens = admin.tokens(System::getenv);
         AdminApi api = new AdminApi(new Authenticator(tokens), admin.openHealth(), admin.openMetrics(), services);
-        Channel channel = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannelClass())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childHandler(new AdminChannelInitializer(api, Math.toIntExact(admin.maxBodySize())))
-                .bind(admin.bind().host(), admin.bind().port())
-                .sync()
-                .channel();
-        AdminServer server = new AdminServer(channel);
+        AdminServer server = new AdminServer(ListeningSocket.bind(transport, workers, admin.bind(),
+                new AdminChannelInitializer(api, Math.toIntExact(admin.maxBodySize()))));
         log.info("listening", kv("listener", "admin"), kv("role", "admin"),
                 kv("address", server.localAddress().toString()),
                 kv("tokens", tokens.stream().map(AdminToken::name).toList()),
@@ -75,12 +67,12 @@ public final class AdminServer implements AutoCloseable {
 
     /** The bound address (the real port when the configuration asked for port 0). */
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) channel.localAddress();
+        return socket.localAddress();
     }
 
     /** Stops accepting; connections still open end with the event loops. */
     @Override
     public void close() {
-        channel.close().syncUninterruptibly();
+        socket.close();
     }
 }

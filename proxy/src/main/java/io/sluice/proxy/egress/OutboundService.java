@@ -3,9 +3,6 @@ package io.sluice.proxy.egress;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.EgressConfig;
@@ -13,6 +10,7 @@ import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.proxy.ListeningSocket;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.lifecycle.ClientSessions;
@@ -32,7 +30,7 @@ public final class OutboundService implements Drainable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OutboundService.class);
 
     private final EgressPools pools;
-    private final Map<String, Channel> listeners = new LinkedHashMap<>();
+    private final Map<String, ListeningSocket> listeners = new LinkedHashMap<>();
     private final ClientSessions clients = new ClientSessions("outbound-clients");
 
     private OutboundService(EgressPools pools) {
@@ -45,8 +43,8 @@ public final class OutboundService implements Drainable, AutoCloseable {
      * @param pools the pools of {@code config.egress()}
      */
     public static OutboundService start(SluiceConfig config, EgressPools pools, PolicyEngine policy,
-                                        TransactionMeters meters, Transport transport, EventLoopGroup boss,
-                                        EventLoopGroup workers, MeterRegistry registry) throws Exception {
+                                        TransactionMeters meters, Transport transport, EventLoopGroup workers,
+                                        MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
         OutboundService service = new OutboundService(pools);
         List<ListenerConfig> outbound = new ArrayList<>();
@@ -70,18 +68,11 @@ public final class OutboundService implements Drainable, AutoCloseable {
                 pool.sources().forEach(source -> meters.source(pool.name(), source.toString()));
                 OutboundContext context = new OutboundContext(listener, config.smtp(), pool, resolver, connector,
                         serverTls, policy, meters);
-                Channel channel = new ServerBootstrap()
-                        .group(boss, workers)
-                        .channel(transport.serverChannelClass())
-                        .option(ChannelOption.SO_BACKLOG, 1024)
-                        .option(ChannelOption.SO_REUSEADDR, true)
-                        .childHandler(new OutboundChannelInitializer(context, service.clients))
-                        .bind(listener.bind().host(), listener.bind().port())
-                        .sync()
-                        .channel();
-                service.listeners.put(listener.name(), channel);
+                ListeningSocket socket = ListeningSocket.bind(transport, workers, listener.bind(),
+                        new OutboundChannelInitializer(context, service.clients));
+                service.listeners.put(listener.name(), socket);
                 log.info("listening", kv("listener", listener.name()), kv("role", "outbound"),
-                        kv("address", channel.localAddress().toString()), kv("egress_pool", pool.name()),
+                        kv("address", socket.localAddress().toString()), kv("egress_pool", pool.name()),
                         kv("sources", pool.sources().toString()), kv("starttls", serverTls != null));
             }
         } catch (Exception e) {
@@ -99,13 +90,13 @@ public final class OutboundService implements Drainable, AutoCloseable {
     /** The bound address of each outbound listener by name. */
     public Map<String, InetSocketAddress> addresses() {
         Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
-        listeners.forEach((name, channel) -> addresses.put(name, (InetSocketAddress) channel.localAddress()));
+        listeners.forEach((name, socket) -> addresses.put(name, socket.localAddress()));
         return addresses;
     }
 
     @Override
     public void stopAccepting() {
-        listeners.values().forEach(channel -> channel.close().syncUninterruptibly());
+        listeners.values().forEach(ListeningSocket::close);
     }
 
     @Override

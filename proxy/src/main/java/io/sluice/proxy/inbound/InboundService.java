@@ -37,7 +37,7 @@ public final class InboundService implements Drainable, AutoCloseable {
     }
 
     public static InboundService start(SluiceConfig config, PolicyEngine policy, TransactionMeters meters,
-                                       Transport transport, EventLoopGroup boss, EventLoopGroup workers)
+                                       Transport transport, EventLoopGroup workers)
             throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
@@ -60,7 +60,7 @@ public final class InboundService implements Drainable, AutoCloseable {
                 SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
                 InboundListener bound = InboundListener.bind(listener, config.smtp(),
                         connectors.get(listener.backendPool()), serverTls, policy, meters, service.clients,
-                        transport, boss, workers);
+                        transport, workers);
                 listeners.add(bound);
                 log.info("listening", kv("listener", listener.name()),
                         kv("role", "inbound"),
