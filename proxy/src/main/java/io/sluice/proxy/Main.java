@@ -6,6 +6,7 @@ import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.SluiceConfig;
+import io.sluice.policy.cluster.HazelcastCallbacks;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.List;
@@ -30,6 +31,7 @@ public final class Main {
     private static final long HALT_MARGIN_MILLIS = 1_800;
 
     public static void main(String[] args) {
+        HazelcastCallbacks.useAPool();
         System.exit(new CommandLine(new Main()).execute(args));
     }
 

@@ -1,5 +1,7 @@
 package io.sluice.proxy;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -37,6 +39,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -91,7 +94,8 @@ public final class SluiceServer implements AutoCloseable {
 
     public static SluiceServer start(SluiceConfig config) throws Exception {
         Transport transport = Transport.best();
-        log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider());
+        log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider(),
+                kv("callback_threads", ForkJoinPool.getCommonPoolParallelism()));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // Heap, direct buffers, GC pauses, threads and CPU: what the dashboard's JVM row shows.
         new JvmMemoryMetrics().bindTo(registry);

@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -22,7 +22,7 @@ public final class ClusterHealth {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterHealth.class);
 
-    private final Duration deadline;
+    private final Deadlines deadlines;
     private final int minMembers;
     private final AtomicBoolean degraded = new AtomicBoolean();
     private final AtomicLong episodes = new AtomicLong();
@@ -30,9 +30,15 @@ public final class ClusterHealth {
     private volatile int members = 1;
     private volatile int lastKnownMembers = 1;
 
+    /** Requests pass their deadline only while {@link #sweepOn} sweeps. */
     public ClusterHealth(Duration deadline, int minMembers) {
-        this.deadline = deadline;
+        this.deadlines = new Deadlines(deadline, System::nanoTime);
         this.minMembers = minMembers;
+    }
+
+    /** Expires late requests on {@code scheduler}, every few milliseconds, until it shuts down. */
+    public void sweepOn(ScheduledExecutorService scheduler) {
+        deadlines.sweepOn(scheduler);
     }
 
     /** Runs the request against the cluster, or answers it with the fallback when the cluster cannot. */
@@ -46,9 +52,9 @@ public final class ClusterHealth {
         } catch (RuntimeException e) {
             request = CompletableFuture.failedFuture(e);
         }
-        // The deadline goes on a copy: orTimeout would complete the request itself, and a late answer (a lease
-        // granted after all) would then never reach those who wait for it to undo it.
-        return request.copy().orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS)
+        // The deadline goes on a copy: timing out the request itself would keep a late answer (a lease granted
+        // after all) from those who wait for it to undo it.
+        return deadlines.watch(request.copy())
                 .handle((value, error) -> {
                     if (error == null) {
                         return CompletableFuture.completedFuture(value);
@@ -83,7 +89,7 @@ public final class ClusterHealth {
         } catch (RuntimeException e) {
             return;
         }
-        answer.orTimeout(deadline.toNanos(), TimeUnit.NANOSECONDS).whenComplete((value, error) -> {
+        deadlines.watch(answer).whenComplete((value, error) -> {
             if (error == null && degraded.compareAndSet(true, false)) {
                 log.info("cluster answers again; limits are cluster-wide", kv("members", members));
                 recoveryListeners.forEach(ClusterHealth::runSafely);

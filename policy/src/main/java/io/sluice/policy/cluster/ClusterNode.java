@@ -115,6 +115,9 @@ public final class ClusterNode implements AutoCloseable {
         config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
         config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
+        // The IO thread that reads a response completes its future; a response thread between them was one more
+        // hand-over per decision (callbacks run on the common pool either way, see HazelcastCallbacks).
+        config.setProperty("hazelcast.operation.response.thread.count", "0");
         // Leaving hands partitions over first; a drain has seconds for it, not Hazelcast's ten minutes.
         config.setProperty("hazelcast.graceful.shutdown.max.wait", "5");
         config.getJetConfig().setEnabled(false);

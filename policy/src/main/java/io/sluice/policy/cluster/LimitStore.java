@@ -65,8 +65,14 @@ public final class LimitStore implements AutoCloseable {
         if (config.mode() == ClusterConfig.Mode.LOCAL) {
             return new LimitStore(local, new LocalLeaseStore(), Optional.empty(), Optional.empty(), housekeeping);
         }
+        if (!HazelcastCallbacks.onAPool()) {
+            log.warn("every cluster decision's callback starts a thread of its own, which makes decisions several"
+                    + " times slower; start the JVM with -D" + HazelcastCallbacks.PARALLELISM + "="
+                    + HazelcastCallbacks.MIN_THREADS + " (sluice run does this by itself)");
+        }
         ClusterNode node = ClusterNode.start(config);
         ClusterHealth health = new ClusterHealth(config.decisionTimeout(), config.minMembers());
+        health.sweepOn(housekeeping);
         node.onMembershipChange(health::membersChanged);
         health.membersChanged(node.memberCount());
 

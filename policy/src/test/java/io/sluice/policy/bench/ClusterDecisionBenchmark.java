@@ -10,6 +10,7 @@ import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.Rate;
 import io.sluice.config.RuleKey;
+import io.sluice.policy.cluster.HazelcastCallbacks;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.eval.SessionLimits;
@@ -28,6 +29,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -37,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Latency of one decision in a two-member cluster on loopback when the bucket's key is owned by the other
- * member: one entry-processor round trip, the cost every remote-owned decision pays.
+ * member: one entry-processor round trip, the cost every remote-owned decision pays. {@code -p owner=local}
+ * measures a key this member owns, for comparison.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -49,6 +52,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 3)
 public class ClusterDecisionBenchmark {
 
+    static {
+        // As sluice run does first thing, so that the decision's callbacks run where they run in the proxy.
+        HazelcastCallbacks.useAPool();
+    }
+
+    /** Which member owns the bucket's key: {@code remote} (the case to measure) or {@code local}. */
+    @Param({"remote"})
+    public String owner;
+
     private LimitStore local;
     private LimitStore remote;
     private SessionLimits session;
@@ -58,6 +70,9 @@ public class ClusterDecisionBenchmark {
 
     @Setup
     public void setUp() throws Exception {
+        if (!HazelcastCallbacks.onAPool()) {
+            throw new IllegalStateException("the common pool was in use before the benchmark could size it");
+        }
         List<HostPort> members = List.of(new HostPort("127.0.0.1", freePort()), new HostPort("127.0.0.1", freePort()));
         String name = "bench-" + UUID.randomUUID();
         local = LimitStore.open(cluster(name, members.get(0), members), new SimpleMeterRegistry());
@@ -66,23 +81,24 @@ public class ClusterDecisionBenchmark {
                 Counted.MESSAGES, new Rate(1_000_000_000L, Duration.ofSeconds(1)), 1_000_000_000L)), List.of());
         PolicyEngine engine = new PolicyEngine(policy, local.limiter(), local.leases(), new SimpleMeterRegistry());
         session = engine.openSession("mx", InetAddress.getByName("198.51.100.7"));
-        remoteSender = remoteOwnedSender(engine);
+        remoteSender = senderOwnedBy(engine, owner.equals("local")
+                ? local.node().orElseThrow().hazelcast().getCluster().getLocalMember()
+                : remote.node().orElseThrow().hazelcast().getCluster().getLocalMember());
         session.mail(remoteSender, 0).join();
         map = local.node().orElseThrow().hazelcast().getMap("sluice-buckets");
         remoteKey = engine.policy().plan(RuleKey.Stage.MAIL, Facts.connect("mx", InetAddress.getByName("198.51.100.7"))
                 .withSender(remoteSender, 0)).charges().get(0).bucketKey();
     }
 
-    /** A sender whose domain's bucket lives on the other member. */
-    private String remoteOwnedSender(PolicyEngine engine) throws Exception {
-        Member other = remote.node().orElseThrow().hazelcast().getCluster().getLocalMember();
+    /** A sender whose domain's bucket lives on {@code wanted}. */
+    private String senderOwnedBy(PolicyEngine engine, Member wanted) throws Exception {
         var partitions = local.node().orElseThrow().hazelcast().getPartitionService();
         local.node().orElseThrow().hazelcast().getMap("sluice-buckets").containsKey("assign partitions");
         for (int i = 0; ; i++) {
             String sender = "sender@domain" + i + ".example";
             Facts facts = Facts.connect("mx", InetAddress.getByName("198.51.100.7")).withSender(sender, 0);
             String key = engine.policy().plan(RuleKey.Stage.MAIL, facts).charges().get(0).bucketKey();
-            if (other.equals(partitions.getPartition(key).getOwner())) {
+            if (wanted.equals(partitions.getPartition(key).getOwner())) {
                 return sender;
             }
         }

@@ -18,9 +18,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Decisions while the cluster does not answer in time: the deadline, the local share, and the way back. */
@@ -30,9 +33,21 @@ class FallbackTest {
     // 30 per second across the cluster; a third of it on each of three nodes.
     private static final BucketSpec SPEC = new BucketSpec(30, 30, Duration.ofSeconds(1), BucketSync.EXACT);
 
-    private final ClusterHealth health = new ClusterHealth(DEADLINE, 1);
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor();
+    private final ClusterHealth health = sweptHealth(1);
     private final FakeCluster cluster = new FakeCluster(ManualClock.monotonic());
     private final LocalRateLimiter local = new LocalRateLimiter(ManualClock.monotonic());
+
+    @AfterEach
+    void stopSweeping() {
+        sweeper.shutdownNow();
+    }
+
+    private ClusterHealth sweptHealth(int minMembers) {
+        ClusterHealth swept = new ClusterHealth(DEADLINE, minMembers);
+        swept.sweepOn(sweeper);
+        return swept;
+    }
 
     @Test
     void stalledClusterIsAnsweredFromThisNodesShareWithinTheDeadline() {
@@ -233,7 +248,7 @@ class FallbackTest {
 
     @Test
     void tooFewMembersIsAnEpisodeThatOnlyAProbeWithEnoughMembersEnds() {
-        ClusterHealth guarded = new ClusterHealth(DEADLINE, 2);
+        ClusterHealth guarded = sweptHealth(2);
         guarded.membersChanged(3);
 
         guarded.membersChanged(1);

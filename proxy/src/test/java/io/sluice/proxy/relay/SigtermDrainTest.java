@@ -103,6 +103,9 @@ class SigtermDrainTest {
             SluiceProcess sluice = SluiceProcess.relayingTo(dir, sink.port(), Duration.ofSeconds(1), TIMEOUT);
             try (RawSmtpClient idle = new RawSmtpClient(sluice.port())) {
                 assertThat(idle.reply()).startsWith("220 ");
+                // Started as sluice run starts: cluster callbacks on a pool, not on a thread each (HazelcastCallbacks).
+                assertThat(sluice.log()).containsPattern("\"callback_threads\":([2-9]|\\d\\d)")
+                        .doesNotContain("starts a thread of its own");
 
                 new ProcessBuilder("kill", "-INT", Long.toString(sluice.pid())).start().waitFor();
 
