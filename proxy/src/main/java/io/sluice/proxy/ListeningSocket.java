@@ -10,7 +10,6 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.sluice.config.HostPort;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -64,19 +63,13 @@ public final class ListeningSocket implements AutoCloseable {
      * that does the same (a second Sluice started by mistake), each getting part of the connections. A plain bind
      * first fails on any socket already listening there, as binding without sharing always did.
      */
-    private static void refuseIfTaken(HostPort address) throws BindException {
+    private static void refuseIfTaken(HostPort address) throws IOException {
         if (address.port() == 0) {
             return;
         }
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(new InetSocketAddress(address.host(), address.port()));
-        } catch (BindException e) {
-            throw e;
-        } catch (IOException e) {
-            BindException failure = new BindException(address + ": " + e.getMessage());
-            failure.initCause(e);
-            throw failure;
         }
     }
 
