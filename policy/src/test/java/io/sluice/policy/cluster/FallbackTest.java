@@ -49,10 +49,15 @@ class FallbackTest {
         return swept;
     }
 
+    /** The limiter of one node of three, falling back to its third of a limit. */
+    private RateLimiter limiterOfOneNodeInThree() {
+        health.membersChanged(3);
+        return new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+    }
+
     @Test
     void stalledClusterIsAnsweredFromThisNodesShareWithinTheDeadline() {
-        health.membersChanged(3);
-        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        RateLimiter limiter = limiterOfOneNodeInThree();
         cluster.stall();
 
         long start = System.nanoTime();
@@ -95,8 +100,7 @@ class FallbackTest {
 
     @Test
     void refundsChargesAndCountsGoToTheLocalShareDuringAnEpisode() {
-        health.membersChanged(3);
-        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        RateLimiter limiter = limiterOfOneNodeInThree();
         cluster.fail();
 
         get(limiter.tryConsume("k", SPEC, 4));
@@ -109,8 +113,7 @@ class FallbackTest {
 
     @Test
     void anEpisodeStartsFromWhatThisNodeHasLeftOfItsShareNotAFullBucket() {
-        health.membersChanged(3);
-        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        RateLimiter limiter = limiterOfOneNodeInThree();
 
         assertThat(get(limiter.tryConsume("k", SPEC, 7))).isEqualTo(Probe.consumed(23));
         get(limiter.charge("k", SPEC, 1));
@@ -123,8 +126,7 @@ class FallbackTest {
 
     @Test
     void takingMoreThanTheShareFromTheClusterEmptiesTheShareWithoutDebt() {
-        health.membersChanged(3);
-        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        RateLimiter limiter = limiterOfOneNodeInThree();
 
         get(limiter.tryConsume("k", SPEC, 25));
         get(limiter.charge("k", SPEC, 5));
@@ -134,8 +136,7 @@ class FallbackTest {
 
     @Test
     void whatTheShareGrantedDuringAnEpisodeIsChargedToTheClusterWhenItAnswersAgain() {
-        health.membersChanged(3);
-        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        RateLimiter limiter = limiterOfOneNodeInThree();
         cluster.fail();
         get(limiter.tryConsume("k", SPEC, 4));
         get(limiter.tryConsume("k", SPEC, 9));  // refused: not owed
@@ -160,8 +161,7 @@ class FallbackTest {
 
     @Test
     void aRequestTheClusterGrantsAfterTheShareDidIsCountedOnceNotTwice() {
-        health.membersChanged(3);
-        RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK);
+        RateLimiter limiter = limiterOfOneNodeInThree();
         cluster.stall();
         assertThat(get(limiter.tryConsume("k", SPEC, 4))).as("from the share, at the deadline")
                 .isEqualTo(Probe.consumed(6));
