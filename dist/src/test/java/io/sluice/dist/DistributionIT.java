@@ -2,9 +2,8 @@ package io.sluice.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.testing.TestPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -80,9 +79,9 @@ class DistributionIT {
     @Test
     void runsTheExampleUntilSigterm() throws Exception {
         // The example on ports of this test's own.
-        int smtp = freePort();
-        int admin = freePort();
-        int hazelcast = freePort();
+        int smtp = TestPorts.freeOnLoopback();
+        int admin = TestPorts.freeOnLoopback();
+        int hazelcast = TestPorts.freeOnLoopback();
         String example = Files.readString(unpacked.resolve("sluice/examples/local.yaml"));
         Path config = Files.writeString(unpacked.resolve("run.yaml"), example
                 .replace("\"127.0.0.1:2525\"", "\"127.0.0.1:" + smtp + "\"")
@@ -131,11 +130,5 @@ class DistributionIT {
         env.put("PATH", bare.toString());
         env.put("HOME", unpacked.toString());
         return builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

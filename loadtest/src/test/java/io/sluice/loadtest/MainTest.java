@@ -88,11 +88,7 @@ class MainTest {
     @Test
     void loadRunsAgainstItsOwnSinkAndWritesItsResults(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
-        String target = "127.0.0.1:" + port;
+        String target = "127.0.0.1:" + io.sluice.testing.TestPorts.freeOnLoopback();
 
         assertThat(run("load", "--target", target, "--sink", target, "--schedule", "10/s:1s", "--out",
                 dir.toString())).isZero();

@@ -16,9 +16,8 @@ import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
-import java.io.IOException;
+import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -73,7 +72,8 @@ public class ClusterDecisionBenchmark {
         if (!HazelcastCallbacks.onAPool()) {
             throw new IllegalStateException("the common pool was in use before the benchmark could size it");
         }
-        List<HostPort> members = List.of(new HostPort("127.0.0.1", freePort()), new HostPort("127.0.0.1", freePort()));
+        List<HostPort> members = List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         String name = "bench-" + UUID.randomUUID();
         local = LimitStore.open(cluster(name, members.get(0), members), new SimpleMeterRegistry());
         remote = LimitStore.open(cluster(name, members.get(1), members), new SimpleMeterRegistry());
@@ -124,11 +124,5 @@ public class ClusterDecisionBenchmark {
     private static ClusterConfig cluster(String name, HostPort bind, List<HostPort> members) {
         return new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, bind, ClusterConfig.Discovery.TCP_IP, members, "",
                 ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, Duration.ofSeconds(30));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -7,8 +7,7 @@ import io.sluice.config.HostPort;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.RateLimiter;
-import java.io.IOException;
-import java.net.ServerSocket;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +35,7 @@ public final class SyncAccuracy {
         Duration run = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 10);
         List<HostPort> members = new ArrayList<>();
         for (int i = 0; i < NODES; i++) {
-            members.add(new HostPort("127.0.0.1", freePort()));
+            members.add(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         }
         String name = "accuracy-" + UUID.randomUUID();
         List<LimitStore> stores = new ArrayList<>();
@@ -96,11 +95,5 @@ public final class SyncAccuracy {
         System.out.printf("%-11s %10d %10.0f %+7.2f%% %12.0f %12.1f%n", sync.mode().yamlName(), admitted.get(),
                 expected, (admitted.get() - expected) / expected * 100, requests.get() / seconds,
                 busyNanos.get() / 1e3 / requests.get());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -16,6 +16,7 @@ import io.sluice.config.RuleKey;
 import io.sluice.config.RuleMatch;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.override.LimitOverride;
+import io.sluice.testing.TestPorts;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,7 +67,8 @@ class ClusterOverrideStoreTest {
         assertThat(nodes.get(2).overrides().list()).containsExactly(lasting, brief);
 
         Node joining = node(configs.get(0).withMembers(ClusterConfig.Mode.EMBEDDED,
-                new HostPort("127.0.0.1", TestClusters.freePort()), configs.stream().map(ClusterConfig::bind).toList()));
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
+                configs.stream().map(ClusterConfig::bind).toList()));
         assertThat(joining.overrides().list()).as("a node that joins takes them").contains(lasting);
 
         assertThat(nodes.get(2).overrides().remove(lasting.id()).join()).isTrue();

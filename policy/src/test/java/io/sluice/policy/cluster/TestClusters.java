@@ -5,10 +5,7 @@ import io.sluice.config.ClusterConfig.Discovery;
 import io.sluice.config.ClusterConfig.Mode;
 import io.sluice.config.ClusterConfig.OnUnavailable;
 import io.sluice.config.HostPort;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,15 +26,16 @@ final class TestClusters {
 
     /** One member on its own; decisions may wait long for it, so a slow machine never looks like a fallback. */
     static ClusterConfig standalone(String name, Duration leaseTtl) {
-        return new ClusterConfig(Mode.EMBEDDED, name, new HostPort(LOOPBACK, freePort()), Discovery.NONE, List.of(),
-                "", OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, leaseTtl);
+        HostPort bind = new HostPort(LOOPBACK, TestPorts.freeOnLoopback());
+        return new ClusterConfig(Mode.EMBEDDED, name, bind, Discovery.NONE, List.of(), "", OnUnavailable.LOCAL_FALLBACK,
+                Duration.ofSeconds(5), 1, leaseTtl);
     }
 
     /** The configs of {@code count} members that find each other by a tcp-ip member list. */
     static List<ClusterConfig> members(String name, int count, Duration decisionTimeout, Duration leaseTtl) {
         List<HostPort> addresses = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            addresses.add(new HostPort(LOOPBACK, freePort()));
+            addresses.add(new HostPort(LOOPBACK, TestPorts.freeOnLoopback()));
         }
         List<ClusterConfig> configs = new ArrayList<>();
         for (HostPort bind : addresses) {
@@ -45,13 +43,5 @@ final class TestClusters {
                     OnUnavailable.LOCAL_FALLBACK, decisionTimeout, 1, leaseTtl));
         }
         return configs;
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -9,7 +9,7 @@ import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.proxy.admin.AdminHttpTestAccess;
-import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,8 +39,8 @@ class SourceSuspensionsTest {
 
     @Test
     void aSuspensionReachesEveryNodeAndANodeThatJoins() {
-        List<HostPort> members = List.of(new HostPort("127.0.0.1", ExternalTool.freePort()),
-                new HostPort("127.0.0.1", ExternalTool.freePort()));
+        List<HostPort> members = List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         String name = "suspensions-" + UUID.randomUUID();
         Node one = node(name, members.get(0), members);
         Node two = node(name, members.get(1), members);
@@ -50,7 +50,7 @@ class SourceSuspensionsTest {
         assertThat(one.suspended()).as("in force here at once").isTrue();
         await("on the other node").atMost(Duration.ofSeconds(1)).until(two::suspended);
 
-        Node joining = node(name, new HostPort("127.0.0.1", ExternalTool.freePort()), members);
+        Node joining = node(name, new HostPort("127.0.0.1", TestPorts.freeOnLoopback()), members);
         assertThat(joining.suspended()).as("a node that joins takes the cluster's suspensions").isTrue();
 
         assertThat(two.suspensions().set("normal", SOURCE, false).join()).isTrue();

@@ -71,24 +71,6 @@ public final class ExternalTool {
         Assumptions.abort("needs " + what);
     }
 
-    /** A TCP port on 127.0.0.1 that was free a moment ago (another process may still take it). */
-    public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** A TCP port that was free a moment ago on every address, so that servers on 127.0.0.2, .3, ... can share it. */
-    public static int freePortOnEveryAddress() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Whether ::1 can be bound, i.e. IPv6 works on loopback here. */
     public static boolean hasIpv6Loopback() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {

@@ -2,6 +2,7 @@ package io.sluice.proxy.peers;
 
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.testing.TestPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +86,7 @@ public final class PostfixInstance implements AutoCloseable {
         PostfixInstance instance = null;
         try {
             Path directory = Files.createTempDirectory("sluice-postfix");
-            instance = new PostfixInstance(directory, ExternalTool.freePort());
+            instance = new PostfixInstance(directory, TestPorts.freeOnLoopback());
             instance.configure(downstream.port(), overrides);
             instance.startMaster(postconf);
             return instance;

@@ -2,6 +2,7 @@ package io.sluice.proxy.peers;
 
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.testing.TestPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +74,7 @@ public final class SmtpSinkProcess implements AutoCloseable {
 
     /** Starts smtp-sink with the given extra options and returns once it listens. */
     public static SmtpSinkProcess start(String... extraOptions) {
-        return startOn(ExternalTool.freePort(), extraOptions);
+        return startOn(TestPorts.freeOnLoopback(), extraOptions);
     }
 
     /** As {@link #start(String...)}, on a given port (to bring a backend back where it was). */

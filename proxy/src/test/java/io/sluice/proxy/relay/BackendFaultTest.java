@@ -2,8 +2,8 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +41,7 @@ class BackendFaultTest {
 
     @Test
     void unreachableBackendGives421AtConnect() throws Exception {
-        int nobodyListens = ExternalTool.freePort();
+        int nobodyListens = TestPorts.freeOnLoopback();
         try (RunningSluice sluice = RunningSluice.relayingTo(nobodyListens).start();
              RawSmtpClient client = new RawSmtpClient(sluice.port())) {
             assertThat(client.reply()).startsWith("421 4.4.1");
@@ -65,7 +65,7 @@ class BackendFaultTest {
 
     @Test
     void failoverToTheNextBackendWhenTheFirstIsDown() throws Exception {
-        int nobodyListens = ExternalTool.freePort();
+        int nobodyListens = TestPorts.freeOnLoopback();
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
              RunningSluice sluice = RunningSluice.relayingTo(nobodyListens, sink.port()).start()) {
             for (int i = 0; i < 3; i++) {

@@ -8,7 +8,7 @@ import io.sluice.config.ClusterConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.PolicyConfig;
-import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +42,7 @@ final class ClusterNodes implements AutoCloseable {
         this.clusterName = "nodes-" + UUID.randomUUID();
         this.memberAddresses = new ArrayList<>();
         for (int i = 0; i < 2 * count; i++) {
-            memberAddresses.add(new HostPort("127.0.0.1", ExternalTool.freePort()));
+            memberAddresses.add(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         }
     }
 

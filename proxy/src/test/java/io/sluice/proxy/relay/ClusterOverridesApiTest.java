@@ -14,8 +14,8 @@ import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.Rate;
 import io.sluice.config.RuleKey;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,8 +44,8 @@ class ClusterOverridesApiTest {
     @Test
     void anOverrideOnOneNodeRaisesTheLimitOnTheOtherUntilItExpires(@TempDir Path dir) throws Exception {
         Path tokens = Files.writeString(dir.resolve("tokens"), "operator:" + SECRET + "\n");
-        List<HostPort> members = List.of(new HostPort("127.0.0.1", ExternalTool.freePort()),
-                new HostPort("127.0.0.1", ExternalTool.freePort()));
+        List<HostPort> members = List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         String name = "overrides-api-" + UUID.randomUUID();
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
              RunningSluice one = node(sink, tokens, name, members.get(0), members);

@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.sluice.config.AdminConfig;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -27,8 +27,8 @@ class ClusterPolicyApiTest {
     @Test
     void aPolicyPutOnOneNodeLimitsClientsOfTheOther(@TempDir Path dir) throws Exception {
         Path tokens = Files.writeString(dir.resolve("tokens"), "operator:" + SECRET + "\n");
-        List<HostPort> members = List.of(new HostPort("127.0.0.1", ExternalTool.freePort()),
-                new HostPort("127.0.0.1", ExternalTool.freePort()));
+        List<HostPort> members = List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         String name = "policy-api-" + UUID.randomUUID();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();

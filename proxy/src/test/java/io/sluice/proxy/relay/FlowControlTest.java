@@ -13,9 +13,9 @@ import io.sluice.config.Counted;
 import io.sluice.config.HostPort;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -38,7 +38,7 @@ class FlowControlTest {
     static void start() throws Exception {
         sink = SmtpSinkProcess.start();
         ClusterConfig cluster = ClusterConfig.EMBEDDED_DEFAULT.withMembers(ClusterConfig.Mode.EMBEDDED,
-                new HostPort("127.0.0.1", ExternalTool.freePort()), List.of());
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()), List.of());
         sluice = RunningSluice.relayingTo(sink.port()).cluster(cluster).start();
     }
 

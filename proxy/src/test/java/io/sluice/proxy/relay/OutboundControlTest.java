@@ -12,8 +12,8 @@ import io.sluice.config.RuleKey;
 import io.sluice.config.RuleMatch;
 import io.sluice.proxy.egress.EgressPool;
 import io.sluice.proxy.egress.TestDnsServer;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +34,7 @@ class OutboundControlTest {
 
     @BeforeEach
     void startDns() {
-        mxPort = ExternalTool.freePortOnEveryAddress();
+        mxPort = TestPorts.freeOnEveryAddress();
         dns = TestDnsServer.start().mx("a.test", 300, 10, "mx.a.test").address("mx.a.test", 300, "127.0.0.2")
                 .mx("b.test", 300, 10, "mx.b.test").address("mx.b.test", 300, "127.0.0.2");
     }

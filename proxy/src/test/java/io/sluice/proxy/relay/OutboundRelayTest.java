@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.sluice.config.TlsConfig;
 import io.sluice.proxy.egress.TestDnsServer;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +28,7 @@ class OutboundRelayTest {
     @BeforeEach
     void startDns() {
         dns = TestDnsServer.start();
-        mxPort = ExternalTool.freePortOnEveryAddress();
+        mxPort = TestPorts.freeOnEveryAddress();
     }
 
     @AfterEach

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.sluice.config.EgressTls;
 import io.sluice.proxy.egress.TestDnsServer;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.PostfixInstance;
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -55,7 +55,7 @@ class OutboundTlsTest {
     @Test
     void requiredTlsRefusesACertificateNotValidForTheMxAndARemoteWithoutStartTls() throws Exception {
         SelfSignedCertificate certificate = new SelfSignedCertificate("mx.a.test");
-        int port = ExternalTool.freePortOnEveryAddress();
+        int port = TestPorts.freeOnEveryAddress();
         try (TestDnsServer dns = TestDnsServer.start();
              SmtpSinkProcess downstream = SmtpSinkProcess.start();
              PostfixInstance selfSigned = tlsPostfix(downstream, certificate);

@@ -2,7 +2,7 @@ package io.sluice.proxy.relay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.testing.TestPorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,7 +48,7 @@ final class PartitionableCluster implements AutoCloseable {
         try {
             List<Integer> memberPorts = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                int memberPort = ExternalTool.freePort();
+                int memberPort = TestPorts.freeOnLoopback();
                 memberPorts.add(memberPort);
                 cluster.forwarders.add(TcpForwarder.to(memberPort));
             }
@@ -57,8 +57,8 @@ final class PartitionableCluster implements AutoCloseable {
             String name = "partition-" + UUID.randomUUID();
             Files.writeString(dir.resolve("tokens"), "test:" + TOKEN + "\n");
             for (int i = 0; i < count; i++) {
-                int smtpPort = ExternalTool.freePort();
-                int adminPort = ExternalTool.freePort();
+                int smtpPort = TestPorts.freeOnLoopback();
+                int adminPort = TestPorts.freeOnLoopback();
                 String yaml = """
                         smtp: { hostname: node%d.sluice.test }
                         listeners:

@@ -11,10 +11,10 @@ import io.sluice.config.RuleKey;
 import io.sluice.config.RuleMatch;
 import io.sluice.config.RuleReply;
 import io.sluice.proxy.egress.TestDnsServer;
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.PostfixInstance;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
+import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +30,7 @@ class PostfixFallbackTest {
     /** What the README says about Postfix behind an outbound listener, observed. */
     @Test
     void aMessageToTwoDomainsGoesToTheFirstAndTheOtherIsDeferred() throws Exception {
-        int mxPort = ExternalTool.freePortOnEveryAddress();
+        int mxPort = TestPorts.freeOnEveryAddress();
         try (TestDnsServer dns = TestDnsServer.start()
                      .mx("a.test", 300, 10, "mx.a.test").address("mx.a.test", 300, "127.0.0.2")
                      .mx("b.test", 300, 10, "mx.b.test").address("mx.b.test", 300, "127.0.0.3");
@@ -56,7 +56,7 @@ class PostfixFallbackTest {
      */
     @Test
     void mailRefusedByTheRelayhostLeavesFromTheFallbackPoolOnly() throws Exception {
-        int mxPort = ExternalTool.freePortOnEveryAddress();
+        int mxPort = TestPorts.freeOnEveryAddress();
         // The relay listener takes one connection a day: the test's own uses it up, so Postfix is greeted with 421.
         LimitRule oneConnection = new LimitRule("relay-closed", Set.of("relay"), RuleKey.LISTENER,
                 NetPrefixes.DEFAULT, Counted.CONNECTIONS, Rules.perHour(1), 1,

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,8 +57,8 @@ class ResourceBoundsTest {
             sinks.add(SmtpSinkProcess.start());
         }
         String servers = String.join(", ", sinks.stream().map(sink -> "\"127.0.0.1:" + sink.port() + "\"").toList());
-        port = ExternalTool.freePort();
-        limitedPort = ExternalTool.freePort();
+        port = TestPorts.freeOnLoopback();
+        limitedPort = TestPorts.freeOnLoopback();
         Path dir = Files.createTempDirectory("sluice-bounds");
         sluice = SluiceProcess.start(dir, "sluice", """
                 smtp:
@@ -88,7 +89,7 @@ class ResourceBoundsTest {
                       max: %d
                       reply: "421 4.3.2 Too many sessions, try again later"
                 """.formatted(MAX_ERRORS, COMMAND_TIMEOUT.toSeconds(), port, limitedPort, servers,
-                ExternalTool.freePort(), PER_ADDRESS, PER_LISTENER), port);
+                TestPorts.freeOnLoopback(), PER_ADDRESS, PER_LISTENER), port);
         ExternalTool.awaitListening(limitedPort, sluice.process(), Duration.ofSeconds(10), "sluice");
     }
 

@@ -20,7 +20,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.sluice.config.EgressTls;
 import io.sluice.proxy.egress.TestDnsServer;
-import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.testing.TestPorts;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -34,7 +34,7 @@ class ResponseInjectionTest {
 
     @Test
     void whatTheRemoteSendsInClearAfterItsStartTls220IsDropped() throws Exception {
-        int port = ExternalTool.freePortOnEveryAddress();
+        int port = TestPorts.freeOnEveryAddress();
         SelfSignedCertificate certificate = new SelfSignedCertificate("mx.a.test");
         EventLoopGroup group = new NioEventLoopGroup(1);
         try (TestDnsServer dns = TestDnsServer.start()

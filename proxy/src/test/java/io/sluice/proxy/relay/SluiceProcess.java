@@ -2,6 +2,7 @@ package io.sluice.proxy.relay;
 
 import io.sluice.proxy.Main;
 import io.sluice.proxy.peers.ExternalTool;
+import io.sluice.testing.TestPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ final class SluiceProcess implements AutoCloseable {
      */
     static SluiceProcess relayingTo(Path dir, int backendPort, Duration announce, Duration timeout)
             throws IOException {
-        int port = ExternalTool.freePort();
+        int port = TestPorts.freeOnLoopback();
         return start(dir, "sluice", """
                 smtp: { hostname: node.sluice.test }
                 listeners:
@@ -45,8 +46,8 @@ final class SluiceProcess implements AutoCloseable {
                 cluster: { bind: "127.0.0.1:%d" }
                 admin: { bind: "127.0.0.1:%d" }
                 drain: { announce: %dms, timeout: %dms }
-                """.formatted(port, backendPort, ExternalTool.freePort(), ExternalTool.freePort(), announce.toMillis(),
-                timeout.toMillis()), port);
+                """.formatted(port, backendPort, TestPorts.freeOnLoopback(), TestPorts.freeOnLoopback(),
+                announce.toMillis(), timeout.toMillis()), port);
     }
 
     /**

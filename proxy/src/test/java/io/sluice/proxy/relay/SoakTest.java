@@ -2,9 +2,9 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.proxy.peers.ExternalTool;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SmtpSourceRun;
+import io.sluice.testing.TestPorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ class SoakTest {
     @Test
     void heapAndDescriptorsStayFlatAndNothingIsLost(@TempDir Path dir) throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
-            int port = ExternalTool.freePort();
+            int port = TestPorts.freeOnLoopback();
             try (SluiceProcess sluice = SluiceProcess.start(dir, "sluice", """
                     smtp: { hostname: soak.sluice.test }
                     listeners:
@@ -50,7 +50,7 @@ class SoakTest {
                         - { name: messages-per-ip, key: client-ip, counts: messages, rate: 100000/1s }
                       concurrency:
                         - { name: sessions-per-ip, key: client-ip, max: 1000 }
-                    """.formatted(port, sink.port(), ExternalTool.freePort(), ExternalTool.freePort()), port)) {
+                    """.formatted(port, sink.port(), TestPorts.freeOnLoopback(), TestPorts.freeOnLoopback()), port)) {
                 Footprint idle = Footprint.of(sluice.pid());
                 ExecutorService load = Executors.newSingleThreadExecutor();
                 try {
