@@ -53,6 +53,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     private ClientInfo client;
     private SessionLimits limits;
     private BackendConnection backend;
+    // The client's introduction to a kept connection, under way after the client was answered early; or null.
+    private Introduction introducing;
     // The connection that was told who this client is; a kept connection still knows the previous client.
     private BackendConnection xclientSentTo;
     private String nextHop = "";
@@ -161,8 +163,8 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             framer.expectCommand();
             armIdleTimer();
         } else if (step instanceof Step.Forward forward) {
-            withBackend(true, connection -> connection.request(forward.line(), timeoutFor(forward.stage()))
-                    .whenComplete(this::backendAnswered));
+            afterIntroduction(() -> withBackend(true, connection -> connection
+                    .request(forward.line(), timeoutFor(forward.stage())).whenComplete(this::backendAnswered)));
         } else if (step instanceof Step.ReceiveData receive) {
             write(receive.reply());
             framer.expectData(receive.maxMessageSize());
@@ -181,14 +183,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
                     : session.onLimited(limited(decision))));
         } else if (step instanceof Step.Introduce introduce) {
             limits.helo(introduce.helo());
-            // The step introduces the client itself: a new connection needs nothing more first.
-            withBackend(false, connection -> introduceReplacingStale(connection, (reply, error) -> {
-                if (error != null) {
-                    backendFailed(error);
-                } else {
-                    run(session.onIntroduced(reply));
-                }
-            }));
+            afterIntroduction(this::introduceClient);
         } else if (step instanceof Step.OpenBackend) {
             withNewBackend(false, connection -> run(session.onBackendReady(connection.capabilities())));
         } else if (step instanceof Step.AbortData abort) {
@@ -200,6 +195,57 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
             close(close.reply());
         }
         session.takeFinishedTransaction().ifPresent(this::logTransaction);
+    }
+
+    /**
+     * Answers the client's HELO/EHLO. A kept connection that has answered an EHLO before is not waited for: the
+     * client gets that answer at once, which saves every session on a kept connection a round trip to the
+     * backend (two with XCLIENT), and the next command for the backend waits for the backend's answer to this
+     * client (RFC 2920: nothing follows EHLO before its reply). Otherwise the backend's answer is the client's.
+     */
+    private void introduceClient() {
+        if (backend != null && backend.reused() && backend.capabilities() != BackendCapabilities.NONE) {
+            introducing = new Introduction(backend, introduce(backend));
+            run(session.onIntroducedAs(backend.capabilities()));
+            return;
+        }
+        // The step introduces the client itself: a new connection needs nothing more first.
+        withBackend(false, connection -> introduceReplacingStale(connection, (reply, error) -> {
+            if (error != null) {
+                backendFailed(error);
+            } else {
+                run(session.onIntroduced(reply));
+            }
+        }));
+    }
+
+    /** A client's introduction to a kept connection: the backend's answer to come. */
+    private record Introduction(BackendConnection connection, CompletableFuture<SmtpReply> answer) {}
+
+    /** Runs {@code action} (which goes to the backend) once the backend has answered an early introduction. */
+    private void afterIntroduction(Runnable action) {
+        Introduction early = introducing;
+        if (early == null) {
+            action.run();
+            return;
+        }
+        introducing = null;
+        early.answer().whenComplete((reply, error) -> {
+            if (closed) {
+                return;
+            }
+            if (error != null) {
+                // The kept connection went stale meanwhile: the action introduces the client to a new one first.
+                if (backend == early.connection()) {
+                    dropBackend();
+                }
+                action.run();
+            } else if (reply.isPositive()) {
+                action.run();
+            } else {
+                run(session.onIntroductionRefused(reply));
+            }
+        });
     }
 
     private Duration timeoutFor(Step.BackendStage stage) {

@@ -364,7 +364,30 @@ public final class SmtpSession {
             state = State.GREETED;
             return reply(backendEhlo.withEnhancedCodes());
         }
-        backend = BackendCapabilities.fromEhlo(backendEhlo);
+        return introduced(BackendCapabilities.fromEhlo(backendEhlo));
+    }
+
+    /**
+     * The client is answered at once from {@code known}: what a kept backend connection answered the previous
+     * client's HELO/EHLO. The backend's answer to this client's follows ({@link #onIntroductionRefused}).
+     */
+    public Step onIntroducedAs(BackendCapabilities known) {
+        pending = Pending.NONE;
+        return introduced(known);
+    }
+
+    /**
+     * The backend refused the HELO/EHLO that the client was answered from a kept connection: the command that
+     * waited for the backend's answer gets the refusal, and the client is back to before HELO, as after a
+     * refused HELO. Servers that check HELO only at MAIL or RCPT (Postfix by default) answer the same way.
+     */
+    public Step onIntroductionRefused(SmtpReply backendEhlo) {
+        resetTransaction();
+        return onIntroduced(backendEhlo);
+    }
+
+    private Step introduced(BackendCapabilities capabilities) {
+        backend = capabilities;
         state = State.READY;
         if (!esmtp) {
             return reply(new SmtpReply(250, List.of(settings.hostname())));

@@ -1,11 +1,13 @@
 package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.proxy.peers.PostfixInstance;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -72,5 +74,100 @@ class ConnectionReuseTest {
             assertThat(Pattern.compile("\\]: connect from ").matcher(postfix.log()).results().count())
                     .as(postfix.log()).isEqualTo(3);
         }
+    }
+
+    @Test
+    void aKeptConnectionAnswersTheClientsEhloAtOnceAndSendsNothingMoreBeforeTheBackendAnswersIt() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent().holdingEhloOf("held.example");
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).healthCheckInterval(NO_PROBES).start()) {
+            int primed = primeEveryLoop(sluice, backend);
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                assertThat(client.reply()).startsWith("220 ");
+
+                // The backend holds its answer to this EHLO: the client's comes from the kept connection.
+                assertThat(client.command("EHLO held.example")).startsWith("250 ");
+                client.send("MAIL FROM:<a@example.org>\r\n");
+                // RFC 2920: nothing follows an EHLO to the backend before its reply.
+                await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                        .until(() -> backend.commands().get(backend.commands().size() - 1).equals("EHLO held.example"));
+                assertThat(client.replyWaiting()).isFalse();
+
+                backend.releaseHeldEhlo();
+                assertThat(client.reply()).startsWith("250 ");
+                recipientAndContent(client);
+            }
+            assertThat(backend.messages()).hasSize(primed + 1);
+        }
+    }
+
+    @Test
+    void aHeloTheBackendRefusesAfterTheEarlyAnswerRefusesTheNextCommandAndTheClientMayTryAgain() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent().refusingHelo("refused.example");
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).healthCheckInterval(NO_PROBES).start()) {
+            int primed = primeEveryLoop(sluice, backend);
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                assertThat(client.reply()).startsWith("220 ");
+
+                assertThat(client.command("EHLO refused.example")).startsWith("250 ");
+                // As Postfix answers when it checks HELO at MAIL; the client is back to before HELO.
+                assertThat(client.command("MAIL FROM:<a@example.org>"))
+                        .isEqualTo("550 5.7.1 <refused.example>: Helo command rejected: Access denied");
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("503 ");
+
+                assertThat(client.command("EHLO accepted.example")).startsWith("250 ");
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+                recipientAndContent(client);
+            }
+            assertThat(backend.messages()).hasSize(primed + 1);
+        }
+    }
+
+    @Test
+    void aKeptConnectionThatDropsTheEarlyAnsweredEhloIsReplacedBeforeTheNextCommand() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent().droppingFirstEhloOf("dropped.example");
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).healthCheckInterval(NO_PROBES).start()) {
+            int primed = primeEveryLoop(sluice, backend);
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                assertThat(client.reply()).startsWith("220 ");
+
+                assertThat(client.command("EHLO dropped.example")).startsWith("250 ");
+                // The kept connection closes instead of answering: MAIL goes on a new one, introduced first.
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+                recipientAndContent(client);
+            }
+            assertThat(backend.messages()).hasSize(primed + 1);
+            assertThat(backend.commands()).containsSubsequence("EHLO dropped.example", "EHLO dropped.example",
+                    "MAIL FROM:<a@example.org>");
+        }
+    }
+
+    /**
+     * Sends messages until each event loop keeps a connection that has served a client, so that the next
+     * client finds one whatever loop takes it; returns the messages sent.
+     */
+    private static int primeEveryLoop(RunningSluice sluice, RecordingBackend backend) throws IOException {
+        int loops = Runtime.getRuntime().availableProcessors();
+        int sent = 0;
+        while (backend.connectionsWithMail() < loops && sent < 200) {
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                assertThat(client.reply()).startsWith("220 ");
+                assertThat(client.command("EHLO priming.example")).startsWith("250 ");
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+                recipientAndContent(client);
+                assertThat(client.command("QUIT")).startsWith("221 ");
+            }
+            sent++;
+        }
+        assertThat(backend.connectionsWithMail()).as("connections kept after %d messages", sent).isEqualTo(loops);
+        int primed = sent;
+        await().atMost(WAIT).until(() -> backend.messages().size() == primed);
+        return primed;
+    }
+
+    /** After MAIL: one recipient and a short message, each accepted. */
+    private static void recipientAndContent(RawSmtpClient client) throws IOException {
+        assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+        assertThat(client.command("DATA")).startsWith("354 ");
+        assertThat(client.command("Subject: test\r\n\r\nhello\r\n.")).startsWith("250 ");
     }
 }

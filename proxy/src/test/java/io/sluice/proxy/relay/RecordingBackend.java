@@ -11,13 +11,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A backend that reads message content at a fixed rate and, where asked, keeps it byte for byte: no packaged
  * SMTP server throttles its reads (what shows whether the relay holds the client back instead of buffering),
- * and smtp-sink stores content without its CRs. One session at a time; everything else is the least a client
- * needs (greeting, EHLO, MAIL, RCPT, DATA, QUIT).
+ * and smtp-sink stores content without its CRs. Each connection is served on a thread of its own; everything
+ * else is the least a client needs (greeting, EHLO, MAIL, RCPT, DATA, QUIT). Where asked, it refuses one HELO
+ * name, holds its answer to the EHLO of one until released, or closes the connection at the first EHLO of one.
  */
 final class RecordingBackend implements AutoCloseable {
 
@@ -29,6 +32,11 @@ final class RecordingBackend implements AutoCloseable {
     private final AtomicLong contentBytes = new AtomicLong();
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<byte[]> messages = new CopyOnWriteArrayList<>();
+    private final AtomicInteger connectionsWithMail = new AtomicInteger();
+    private final CountDownLatch heldEhloReleased = new CountDownLatch(1);
+    private volatile String refusedHelo = "";
+    private volatile String heldHelo = "";
+    private volatile String droppingHelo = "";
 
     private RecordingBackend(int bytesPerTick, long tickMillis, boolean keepContent) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -48,6 +56,33 @@ final class RecordingBackend implements AutoCloseable {
     /** Reads at full speed and keeps every command line and every message's content. */
     static RecordingBackend keepingContent() throws IOException {
         return new RecordingBackend(64 * 1024, 0, true);
+    }
+
+    /** Refuses HELO/EHLO with this name as Postfix's {@code check_helo_access} would. */
+    RecordingBackend refusingHelo(String name) {
+        refusedHelo = name;
+        return this;
+    }
+
+    /** Answers the EHLO with this name only after {@link #releaseHeldEhlo()}. */
+    RecordingBackend holdingEhloOf(String name) {
+        heldHelo = name;
+        return this;
+    }
+
+    /** Closes the connection, without an answer, at the first EHLO with this name; answers later ones. */
+    RecordingBackend droppingFirstEhloOf(String name) {
+        droppingHelo = name;
+        return this;
+    }
+
+    void releaseHeldEhlo() {
+        heldEhloReleased.countDown();
+    }
+
+    /** Connections that have carried a MAIL command (a client's session, not a health probe). */
+    int connectionsWithMail() {
+        return connectionsWithMail.get();
     }
 
     int port() {
@@ -70,11 +105,22 @@ final class RecordingBackend implements AutoCloseable {
 
     private void serve() {
         while (!server.isClosed()) {
-            try (Socket socket = server.accept()) {
-                session(socket);
-            } catch (IOException | InterruptedException e) {
-                // Next session, or closed.
+            try {
+                Socket socket = server.accept();
+                Thread session = new Thread(() -> serve(socket), "recording-backend-session");
+                session.setDaemon(true);
+                session.start();
+            } catch (IOException e) {
+                // Closed.
             }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            session(socket);
+        } catch (IOException | InterruptedException e) {
+            // The session ends.
         }
     }
 
@@ -82,15 +128,27 @@ final class RecordingBackend implements AutoCloseable {
         InputStream in = socket.getInputStream();
         OutputStream out = socket.getOutputStream();
         reply(out, "220 slow.test ESMTP");
+        boolean carriedMail = false;
         while (true) {
             String line = readLine(in);
             if (line == null) {
                 return;
             }
             commands.add(line);
+            if (!carriedMail && line.regionMatches(true, 0, "MAIL", 0, 4)) {
+                carriedMail = true;
+                connectionsWithMail.incrementAndGet();
+            }
             String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase() : line.toUpperCase();
             switch (verb) {
-                case "EHLO" -> reply(out, "250-slow.test\r\n250-PIPELINING\r\n250 8BITMIME");
+                case "EHLO", "HELO" -> {
+                    String name = line.substring(Math.min(5, line.length())).trim();
+                    if (name.equals(droppingHelo)) {
+                        droppingHelo = "";
+                        return;
+                    }
+                    ehlo(out, name);
+                }
                 case "DATA" -> {
                     reply(out, "354 go ahead");
                     readContent(in);
@@ -103,6 +161,17 @@ final class RecordingBackend implements AutoCloseable {
                 default -> reply(out, "250 2.0.0 Ok");
             }
         }
+    }
+
+    private void ehlo(OutputStream out, String name) throws IOException, InterruptedException {
+        if (name.equals(refusedHelo)) {
+            reply(out, "550 5.7.1 <" + name + ">: Helo command rejected: Access denied");
+            return;
+        }
+        if (name.equals(heldHelo)) {
+            heldEhloReleased.await();
+        }
+        reply(out, "250-slow.test\r\n250-PIPELINING\r\n250 8BITMIME");
     }
 
     private void readContent(InputStream in) throws IOException, InterruptedException {

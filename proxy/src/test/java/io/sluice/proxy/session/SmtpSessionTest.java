@@ -102,6 +102,34 @@ class SmtpSessionTest {
     }
 
     @Test
+    void ehloAnsweredFromAKeptConnectionIsAnsweredLikeTheBackendsOwn() {
+        greeted();
+        assertThat(send("EHLO client.example")).isInstanceOf(Step.Introduce.class);
+
+        BackendCapabilities known = BackendCapabilities.fromEhlo(ehlo("SIZE 5000", "8BITMIME"));
+        assertThat(replied(session.onIntroducedAs(known)).lines())
+                .containsExactly("proxy.example", "PIPELINING", "SIZE 5000", "8BITMIME", "ENHANCEDSTATUSCODES",
+                        "STARTTLS");
+        assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(session.helo()).isEqualTo("client.example");
+    }
+
+    @Test
+    void ehloTheBackendRefusesAfterAnEarlyAnswerRefusesTheCommandThatWaitedAndLeavesTheClientWithoutOne() {
+        greeted();
+        send("EHLO client.example");
+        session.onIntroducedAs(BackendCapabilities.fromEhlo(ehlo("PIPELINING")));
+        assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
+
+        SmtpReply refusal = new SmtpReply(550, List.of("5.7.1 <client.example>: Helo command rejected"));
+        assertThat(replied(session.onIntroductionRefused(refusal))).isEqualTo(refusal);
+        assertThat(session.helo()).isNull();
+        assertThat(session.state()).isEqualTo(State.GREETED);
+        assertThat(session.takeFinishedTransaction()).isEmpty();
+        assertThat(replyTo(MAIL)).isEqualTo(SmtpReply.SEND_HELO_FIRST);
+    }
+
+    @Test
     void mailBeforeEhloIsOutOfSequence() {
         greeted();
 
