@@ -2,8 +2,12 @@ package io.sluice.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +33,19 @@ public final class PolicyDocument {
             return JSON.writeValueAsString(tree(policy));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a tree of maps, lists and scalars always writes as JSON", e);
+        }
+    }
+
+    /**
+     * The SHA-256 of a policy document, in hex: what audit lines name a policy by, so that two nodes' lines can be
+     * compared without logging the rules.
+     */
+    public static String sha256(String document) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(document.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 

@@ -16,6 +16,14 @@ class PolicyDocumentTest {
     private static final Set<String> LISTENERS = Set.of("mx", "relay");
 
     @Test
+    void sha256IsTheDigestOfTheDocumentInHex() {
+        // The empty string's SHA-256 (FIPS 180-2 test vector) and one that differs from it.
+        assertThat(PolicyDocument.sha256(""))
+                .isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assertThat(PolicyDocument.sha256("{}")).hasSize(64).isNotEqualTo(PolicyDocument.sha256(""));
+    }
+
+    @Test
     void everyKeyIsWrittenAndReadBackAsTheSamePolicy() throws Exception {
         PolicyConfig policy = ConfigLoader.parsePolicy("""
                 limits:
