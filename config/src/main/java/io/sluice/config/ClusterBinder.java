@@ -3,10 +3,14 @@ package io.sluice.config;
 import io.sluice.config.ClusterConfig.Discovery;
 import io.sluice.config.ClusterConfig.Mode;
 import io.sluice.config.ClusterConfig.OnUnavailable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Maps the {@code cluster} section onto {@link ClusterConfig}: its defaults (an embedded single member on loopback),
@@ -15,12 +19,28 @@ import java.util.Optional;
 final class ClusterBinder {
 
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
+    private static final Conversion<Integer> PORT = Conversion.integerBetween(1, 65535);
     private static final String MEMBERS_EXPECTED = "a list of host:port";
 
-    private final Problems problems;
+    private static final Conversion<String> ENV_NAME = new Conversion<>(AdminConfig.ENV_NAME_EXPECTED, text -> {
+        if (!AdminConfig.isEnvName(text)) {
+            throw Conversion.invalid(text, AdminConfig.ENV_NAME_EXPECTED);
+        }
+        return text;
+    });
 
-    ClusterBinder(Problems problems) {
+    private final Problems problems;
+    private final Conversion<Path> readableFile;
+    private final Function<String, String> environment;
+
+    /**
+     * @param readableFile resolves the secret file against the configuration file's directory
+     * @param environment looks up the environment variable that holds the secret
+     */
+    ClusterBinder(Problems problems, Conversion<Path> readableFile, Function<String, String> environment) {
         this.problems = problems;
+        this.readableFile = readableFile;
+        this.environment = environment;
     }
 
     /** Returns the cluster settings, or null when a problem was found; an absent section gives the defaults. */
@@ -37,6 +57,9 @@ final class ClusterBinder {
         Value minMembersValue = section.get("min-members");
         Value leaseTtlValue = section.get("lease-ttl");
         Value publicAddressValue = section.get("public-address");
+        Value secretFileValue = section.get("secret-file");
+        Value secretEnvValue = section.get("secret-env");
+        Value clientPortValue = section.get("client-port");
         section.rejectUnknownKeys();
 
         Mode mode = modeValue.optional(Conversion.oneOf(Mode.class), Mode.EMBEDDED);
@@ -58,18 +81,60 @@ final class ClusterBinder {
         Duration leaseTtl = leaseTtlValue.optional(Conversion.DURATION, Duration.ofSeconds(30));
         Optional<HostPort> publicAddress =
                 Optional.ofNullable(publicAddressValue.optional(Conversion.HOST_PORT, null));
+        Optional<Integer> clientPort = Optional.ofNullable(clientPortValue.optional(PORT, null));
+        Optional<ClusterSecret> secret = secret(secretFileValue, secretEnvValue);
 
         if (mode != null && discovery != null) {
             checkDiscovery(mode, discovery, discoveryValue);
             checkMembers(mode, discovery, members, membersValue);
             checkService(discovery, service, serviceValue);
             checkPublicAddress(mode, publicAddress, publicAddressValue);
+            checkClientPort(mode, bind, clientPort, clientPortValue);
             if (minMembers != null) {
                 checkMinMembers(mode, discovery, members, minMembers, minMembersValue);
             }
         }
+        // Whether a secret is needed follows from the rest: ClusterConfig says so, reported at this section.
         return problems.construct(value.path(), value.line(), () -> new ClusterConfig(mode, name, bind, discovery,
-                members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl, publicAddress));
+                members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl, publicAddress, secret,
+                clientPort));
+    }
+
+    /** The secret from its file or variable (not both); null when either is given but unusable. */
+    private Optional<ClusterSecret> secret(Value fileValue, Value envValue) {
+        Path file = fileValue.optional(readableFile, null);
+        String variable = envValue.optional(ENV_NAME, null);
+        if (file != null && variable != null) {
+            envValue.invalid("no secret-env when secret-file is given: one secret, one place");
+            return null;
+        }
+        if (file != null) {
+            try {
+                return secretOf(Files.readString(file), fileValue, file.toString());
+            } catch (IOException e) {
+                fileValue.invalid("a readable UTF-8 file holding the cluster secret; " + file + ": " + e);
+                return null;
+            }
+        }
+        if (variable != null) {
+            String text = environment.apply(variable);
+            if (text == null || text.isBlank()) {
+                envValue.invalid("an environment variable that is set, holding the cluster secret");
+                return null;
+            }
+            return secretOf(text, envValue, variable);
+        }
+        return fileValue.isPresent() || envValue.isPresent() ? null : Optional.empty();
+    }
+
+    private Optional<ClusterSecret> secretOf(String text, Value value, String where) {
+        try {
+            return Optional.of(ClusterSecret.of(text));
+        } catch (IllegalArgumentException e) {
+            // The message counts characters; it never shows them.
+            problems.add(value.path(), where + " holds " + e.getMessage(), value.line());
+            return null;
+        }
     }
 
     private static void checkDiscovery(Mode mode, Discovery discovery, Value value) {
@@ -112,6 +177,17 @@ final class ClusterBinder {
                     + "sluice-hz.mail.svc.cluster.local");
         } else if (discovery != Discovery.KUBERNETES && !service.isEmpty()) {
             value.invalid("no kubernetes-service unless discovery is kubernetes");
+        }
+    }
+
+    private static void checkClientPort(Mode mode, HostPort bind, Optional<Integer> port, Value value) {
+        if (port.isEmpty()) {
+            return;
+        }
+        if (mode != Mode.EMBEDDED) {
+            value.invalid("no client-port unless mode is embedded");
+        } else if (bind != null && port.get() == bind.port()) {
+            value.invalid("a port other than the member port " + bind.port());
         }
     }
 

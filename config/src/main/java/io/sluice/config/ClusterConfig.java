@@ -22,10 +22,15 @@ import java.util.Optional;
  * @param leaseTtl how long a session slot outlives the last renewal by its node
  * @param publicAddress the address other members reach this member at, when it is not {@code bind} (a NAT or a
  *     forwarder in between; embedded mode)
+ * @param secret signs the control data the nodes exchange; required wherever another process can take part
+ *     (see {@link #needsSecret()}), optional for a single member, which then makes one of its own
+ * @param clientPort the port, on the member's address, where it accepts Hazelcast clients (other Sluice nodes in
+ *     client mode); none by default, so that nothing but a member can talk to it (embedded mode)
  */
 public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
                             String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
-                            int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress) {
+                            int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress,
+                            Optional<ClusterSecret> secret, Optional<Integer> clientPort) {
 
     /** An embedded single member on loopback, the default: no other service needed. */
     public static final ClusterConfig EMBEDDED_DEFAULT = new ClusterConfig(Mode.EMBEDDED, "sluice",
@@ -103,6 +108,39 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
             throw new IllegalArgumentException("publicAddress: " + publicAddress.get()
                     + " (expected: none unless mode is embedded)");
         }
+        Objects.requireNonNull(secret, "secret");
+        Objects.requireNonNull(clientPort, "clientPort");
+        if (mode != Mode.EMBEDDED && clientPort.isPresent()) {
+            throw new IllegalArgumentException("clientPort: " + clientPort.get()
+                    + " (expected: none unless mode is embedded)");
+        }
+        if (clientPort.isPresent() && (clientPort.get() < 1 || clientPort.get() > 65535
+                || clientPort.get() == bind.port())) {
+            throw new IllegalArgumentException("clientPort: " + clientPort.get()
+                    + " (expected: 1-65535, other than the member port " + bind.port() + ")");
+        }
+        if (secret.isEmpty() && needsSecret(mode, discovery, clientPort)) {
+            throw new IllegalArgumentException("secret-file or secret-env: missing (expected: " + SECRET_EXPECTED
+                    + ")");
+        }
+    }
+
+    /** Why a secret is needed, for error messages. */
+    public static final String SECRET_EXPECTED = "a secret shared by every node, since other processes take part"
+            + " (tcp-ip or kubernetes discovery, client mode, or a client port)";
+
+    /**
+     * Whether other processes take part in this cluster, so that what they write must be signed with a shared
+     * secret: other members (tcp-ip or kubernetes discovery), the members a client talks to, or clients.
+     */
+    public boolean needsSecret() {
+        return needsSecret(mode, discovery, clientPort);
+    }
+
+    // Static: the compact constructor calls it before the fields are assigned.
+    private static boolean needsSecret(Mode mode, Discovery discovery, Optional<Integer> clientPort) {
+        return mode == Mode.CLIENT || (mode == Mode.EMBEDDED
+                && (discovery != Discovery.NONE || clientPort.isPresent()));
     }
 
     /** Settings whose member is reached at its {@code bind} address. */
@@ -110,19 +148,25 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
                          String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
                          int minMembers, Duration leaseTtl) {
         this(mode, name, bind, discovery, members, kubernetesService, onUnavailable, decisionTimeout, minMembers,
-                leaseTtl, Optional.empty());
+                leaseTtl, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** The same settings under another cluster name (tests: clusters that must not meet). */
     public ClusterConfig withName(String value) {
         return new ClusterConfig(mode, value, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort);
+    }
+
+    /** The same settings signed with another secret (tests: several nodes in one JVM). */
+    public ClusterConfig withSecret(ClusterSecret value) {
+        return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
+                decisionTimeout, minMembers, leaseTtl, publicAddress, Optional.of(value), clientPort);
     }
 
     /** The same settings with another mode, bind address and member list (tests, several nodes on one machine). */
     public ClusterConfig withMembers(Mode mode, HostPort bind, List<HostPort> members) {
         Discovery discovery = mode == Mode.EMBEDDED && !members.isEmpty() ? Discovery.TCP_IP : this.discovery;
         return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort);
     }
 }

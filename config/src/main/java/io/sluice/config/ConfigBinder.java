@@ -78,7 +78,7 @@ final class ConfigBinder {
             listenerConfigs.add(listener(listener));
         }
         SmtpConfig smtpConfig = smtp(smtp.section());
-        ClusterConfig clusterConfig = new ClusterBinder(problems).bind(cluster);
+        ClusterConfig clusterConfig = new ClusterBinder(problems, readableFile, environment).bind(cluster);
         PolicyConfig policyConfig = new PolicyBinder(problems, listenerNames.keySet()).bind(policy);
         // Left out, the admin listener still starts, on loopback: probes and metrics need it.
         AdminConfig adminConfig = new AdminBinder(problems, readableFile, environment, this::listenerBinding).bind(admin);

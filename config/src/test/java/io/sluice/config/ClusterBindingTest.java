@@ -7,12 +7,20 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.sluice.config.ClusterConfig.Discovery;
 import io.sluice.config.ClusterConfig.Mode;
 import io.sluice.config.ClusterConfig.OnUnavailable;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ClusterBindingTest {
+
+    private static final String SECRET_TEXT = "binding-test-cluster-secret-0123456789";
+    private static final ClusterSecret SECRET = ClusterSecret.of(SECRET_TEXT);
+    private static final Map<String, String> ENVIRONMENT = Map.of("SLUICE_CLUSTER_SECRET", SECRET_TEXT);
 
     // Appended after the cluster section, so that its lines are those of the text block.
     private static final String LISTENERS = """
@@ -36,6 +44,7 @@ class ClusterBindingTest {
                   min-members: 2
                   lease-ttl: 1m
                   public-address: "203.0.113.5:15701"
+                  secret-env: SLUICE_CLUSTER_SECRET
                 """);
         ClusterConfig kubernetes = cluster("""
                 cluster:
@@ -44,22 +53,26 @@ class ClusterBindingTest {
                   kubernetes-service: sluice-hz.mail.svc.cluster.local
                   on-unavailable: fail-open
                   min-members: 3
+                  secret-env: SLUICE_CLUSTER_SECRET
+                  client-port: 5702
                 """);
         ClusterConfig client = cluster("""
                 cluster:
                   mode: client
                   members: ["[fd00::1]:5701"]
+                  secret-env: SLUICE_CLUSTER_SECRET
                 """);
 
         assertThat(tcpIp).isEqualTo(new ClusterConfig(Mode.EMBEDDED, "mail-eu", new HostPort("10.0.0.5", 5701),
                 Discovery.TCP_IP, List.of(new HostPort("10.0.0.5", 5701), new HostPort("10.0.0.6", 5701),
                         new HostPort("hz-3.internal", 5701)),
                 "", OnUnavailable.FAIL_CLOSED, Duration.ofMillis(50), 2, Duration.ofMinutes(1),
-                Optional.of(new HostPort("203.0.113.5", 15701))));
+                Optional.of(new HostPort("203.0.113.5", 15701)), Optional.of(SECRET), Optional.empty()));
         assertThat(kubernetes).isEqualTo(new ClusterConfig(Mode.EMBEDDED, "sluice", new HostPort("0.0.0.0", 5701),
                 Discovery.KUBERNETES, List.of(), "sluice-hz.mail.svc.cluster.local", OnUnavailable.FAIL_OPEN,
-                Duration.ofMillis(200), 3, Duration.ofSeconds(30)));
-        assertThat(client).isEqualTo(ClusterConfig.EMBEDDED_DEFAULT.withMembers(Mode.CLIENT,
+                Duration.ofMillis(200), 3, Duration.ofSeconds(30), Optional.empty(), Optional.of(SECRET),
+                Optional.of(5702)));
+        assertThat(client).isEqualTo(ClusterConfig.EMBEDDED_DEFAULT.withSecret(SECRET).withMembers(Mode.CLIENT,
                 ClusterConfig.EMBEDDED_DEFAULT.bind(), List.of(new HostPort("fd00::1", 5701))));
     }
 
@@ -76,10 +89,11 @@ class ClusterBindingTest {
         ClusterConfig config = cluster("""
                 cluster:
                   members: ["127.0.0.1:5701", "127.0.0.1:5702"]
+                  secret-env: SLUICE_CLUSTER_SECRET
                 """);
 
         assertThat(config.discovery()).isEqualTo(Discovery.TCP_IP);
-        assertThat(config).isEqualTo(ClusterConfig.EMBEDDED_DEFAULT.withMembers(Mode.EMBEDDED,
+        assertThat(config).isEqualTo(ClusterConfig.EMBEDDED_DEFAULT.withSecret(SECRET).withMembers(Mode.EMBEDDED,
                 new HostPort("127.0.0.1", 5701),
                 List.of(new HostPort("127.0.0.1", 5701), new HostPort("127.0.0.1", 5702))));
     }
@@ -122,7 +136,7 @@ class ClusterBindingTest {
                         "\"203.0.113.5\" (expected: host:port, such as 127.0.0.1:25, [::1]:25 or mx.example:25)"),
                 tuple(13, "cluster.port", "unknown key (expected one of: mode, name, bind, discovery, members,"
                         + " kubernetes-service, on-unavailable, decision-timeout, min-members, lease-ttl,"
-                        + " public-address)"));
+                        + " public-address, secret-file, secret-env, client-port)"));
     }
 
     @Test
@@ -206,13 +220,67 @@ class ClusterBindingTest {
                         "\"3\" (expected: at most 2, the number of members listed)"));
     }
 
+    @Test
+    void theSecretComesFromAFileOrAVariableAndIsNeverShown(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("secret"), SECRET_TEXT + "\n");
+        Path tooShort = Files.writeString(dir.resolve("short"), "s3cret-but-short\n");
+
+        ClusterConfig fromFile = cluster("cluster:\n  members: [\"127.0.0.1:5701\"]\n  secret-file: " + file + "\n");
+        ConfigException shortFile = errors("cluster:\n  secret-file: " + tooShort + "\n");
+        ConfigException unset = errors("cluster:\n  secret-env: SLUICE_UNSET_SECRET\n");
+        ConfigException both = errors("cluster:\n  secret-file: " + file
+                + "\n  secret-env: SLUICE_CLUSTER_SECRET\n");
+
+        assertThat(fromFile.secret()).contains(SECRET);
+        assertThat(fromFile.toString()).doesNotContain(SECRET_TEXT);
+        assertThat(shortFile.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+                .containsExactly(tuple(2, "cluster.secret-file", tooShort + " holds 16 characters (expected: at"
+                        + " least 32 characters, such as `openssl rand -hex 32` prints)"));
+        assertThat(shortFile.getMessage()).doesNotContain("s3cret");
+        assertThat(unset.errors()).extracting(ConfigError::line, ConfigError::path).containsExactly(
+                tuple(2, "cluster.secret-env"));
+        assertThat(both.errors()).extracting(ConfigError::line, ConfigError::path).containsExactly(
+                tuple(3, "cluster.secret-env"));
+    }
+
+    @Test
+    void aClusterOthersCanJoinOrTalkToNeedsASecret() {
+        List<String> open = List.of(
+                "cluster: {members: [\"127.0.0.1:5701\"]}\n",
+                "cluster: {discovery: kubernetes, kubernetes-service: sluice-hz.mail.svc.cluster.local}\n",
+                "cluster: {mode: client, members: [\"127.0.0.1:5701\"]}\n",
+                "cluster: {client-port: 5702}\n");
+
+        for (String yaml : open) {
+            assertThat(errors(yaml).errors()).as(yaml)
+                    .extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+                    .containsExactly(tuple(1, "cluster", "secret-file or secret-env: missing (expected: a secret"
+                            + " shared by every node, since other processes take part (tcp-ip or kubernetes"
+                            + " discovery, client mode, or a client port))"));
+        }
+    }
+
+    @Test
+    void clientsGetAPortOfTheirOwnOnAnEmbeddedMemberOnly() {
+        ConfigException samePort = errors("cluster:\n  client-port: 5701\n  secret-env: SLUICE_CLUSTER_SECRET\n");
+        ConfigException clientMode = errors("cluster:\n  mode: client\n  members: [\"127.0.0.1:5701\"]\n"
+                + "  client-port: 5702\n  secret-env: SLUICE_CLUSTER_SECRET\n");
+
+        assertThat(samePort.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+                .containsExactly(tuple(2, "cluster.client-port",
+                        "\"5701\" (expected: a port other than the member port 5701)"));
+        assertThat(clientMode.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+                .containsExactly(tuple(4, "cluster.client-port",
+                        "\"5702\" (expected: no client-port unless mode is embedded)"));
+    }
+
     private static ClusterConfig cluster(String yaml) throws ConfigException {
-        return ConfigLoader.parse(yaml + LISTENERS, "cluster.yaml").cluster();
+        return ConfigLoader.parse(yaml + LISTENERS, "cluster.yaml", ENVIRONMENT::get).cluster();
     }
 
     private static ConfigException errors(String yaml) {
         ConfigException e = catchThrowableOfType(ConfigException.class,
-                () -> ConfigLoader.parse(yaml + LISTENERS, "cluster.yaml"));
+                () -> ConfigLoader.parse(yaml + LISTENERS, "cluster.yaml", ENVIRONMENT::get));
         assertThat(e).as("ConfigException for:%n%s", yaml).isNotNull();
         return e;
     }

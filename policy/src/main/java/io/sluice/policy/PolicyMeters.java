@@ -11,6 +11,11 @@ public enum PolicyMeters {
     CLUSTER_FALLBACK("sluice.cluster.fallback"),
     /** Counter of fallback episodes since start. */
     CLUSTER_FALLBACK_EPISODES("sluice.cluster.fallback.episodes"),
+    /**
+     * Counter of cluster entries (tag {@code kind}: policy, override, suspension, node-card) that were not signed with
+     * the cluster secret, or were removed where nothing of Sluice removes, and so were not applied.
+     */
+    CLUSTER_FORGED("sluice.cluster.forged"),
     /** Gauge of the Hazelcast members this node sees. */
     CLUSTER_MEMBERS("sluice.cluster.members"),
     /** Gauge of the version of the policy in force on this node: 1 for the configuration file's. */

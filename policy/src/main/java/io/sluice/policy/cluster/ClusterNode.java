@@ -6,11 +6,14 @@ import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.AdvancedNetworkConfig;
+import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
-import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.SerializationConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.github.bucket4j.grid.hazelcast.HazelcastProxyManager;
@@ -35,24 +38,35 @@ public final class ClusterNode implements AutoCloseable {
     private static final int BUCKET4J_TYPE_ID_BASE = 10_000;
 
     private final HazelcastInstance hazelcast;
+    private final ClusterSeal seal;
     private final String nodeId = UUID.randomUUID().toString();
 
-    private ClusterNode(HazelcastInstance hazelcast) {
+    private ClusterNode(HazelcastInstance hazelcast, ClusterSeal seal) {
         this.hazelcast = hazelcast;
+        this.seal = seal;
     }
 
     /** Starts the member or connects the client; blocks until it has joined (or formed) its cluster. */
     public static ClusterNode start(ClusterConfig config) {
+        // ClusterConfig requires a secret wherever another process takes part; a member alone signs with its own.
+        ClusterSeal seal = config.secret().map(secret -> ClusterSeal.of(secret, config.name()))
+                .orElseGet(() -> ClusterSeal.ofOwnKey(config.name()));
         HazelcastInstance instance = config.mode() == ClusterConfig.Mode.CLIENT
                 ? HazelcastClient.newHazelcastClient(clientConfig(config))
                 : Hazelcast.newHazelcastInstance(memberConfig(config));
-        ClusterNode node = new ClusterNode(instance);
-        log.info("joined cluster", kv("mode", config.mode().yamlName()), kv("members", node.memberCount()));
+        ClusterNode node = new ClusterNode(instance, seal);
+        log.info("joined cluster", kv("mode", config.mode().yamlName()), kv("members", node.memberCount()),
+                kv("accepts_clients", config.clientPort().isPresent()));
         return node;
     }
 
     public HazelcastInstance hazelcast() {
         return hazelcast;
+    }
+
+    /** Signs what this node writes to the cluster's control maps and checks what it reads from them. */
+    public ClusterSeal seal() {
+        return seal;
     }
 
     /** Identifies this process in lease counts; unlike a member id it also exists in client mode. */
@@ -122,10 +136,19 @@ public final class ClusterNode implements AutoCloseable {
         config.setProperty("hazelcast.graceful.shutdown.max.wait", "5");
         config.getJetConfig().setEnabled(false);
 
-        NetworkConfig network = config.getNetworkConfig();
+        // Separate endpoints per protocol: the member port speaks the member protocol only, so a Hazelcast client
+        // that reaches it cannot connect. Clients get a port of their own only when the configuration asks.
+        AdvancedNetworkConfig network = config.getAdvancedNetworkConfig().setEnabled(true);
         HostPort bind = cluster.bind();
-        network.setPort(bind.port()).setPortAutoIncrement(false);
-        cluster.publicAddress().ifPresent(address -> network.setPublicAddress(address.toString()));
+        ServerSocketEndpointConfig members = new ServerSocketEndpointConfig();
+        members.setPort(bind.port()).setPortAutoIncrement(false);
+        cluster.publicAddress().ifPresent(address -> members.setPublicAddress(address.toString()));
+        network.setMemberEndpointConfig(members);
+        cluster.clientPort().ifPresent(port -> {
+            ServerSocketEndpointConfig clients = new ServerSocketEndpointConfig();
+            clients.setPort(port).setPortAutoIncrement(false);
+            network.setClientEndpointConfig(clients);
+        });
         InetAddress bindAddress = bind.toSocketAddress().getAddress();
         if (bindAddress != null && !bindAddress.isAnyLocalAddress()) {
             // Only this address: on one machine several members can each take 127.0.0.x:5701.
@@ -166,6 +189,25 @@ public final class ClusterNode implements AutoCloseable {
     public static void registerSerializers(SerializationConfig serialization) {
         HazelcastProxyManager.addCustomSerializers(serialization, BUCKET4J_TYPE_ID_BASE);
         serialization.addDataSerializableFactory(ClusterSerialization.FACTORY_ID, new ClusterSerialization());
+        serialization.setJavaSerializationFilterConfig(javaSerializationFilter());
+    }
+
+    /**
+     * Sluice's own types and Bucket4j's have serializers of their own, so Java serialization only ever carries an
+     * exception back from another member. Anything else a peer sends that way (a gadget chain) is refused before a
+     * single object of it is made.
+     */
+    static JavaSerializationFilterConfig javaSerializationFilter() {
+        ClassFilter allowed = new ClassFilter()
+                // java.lang itself (exceptions, boxes), not java.lang.reflect or java.lang.invoke.
+                .addPackages("java.lang")
+                // "[": arrays (a stack trace is one); their elements are checked one by one.
+                .addPrefixes("[", "com.hazelcast.", "io.sluice.", "io.github.bucket4j.")
+                // A Throwable's suppressed exceptions and stack travel in these.
+                .addClasses("java.util.ArrayList", "java.util.Collections$EmptyList",
+                        "java.util.Collections$UnmodifiableList", "java.util.Collections$UnmodifiableRandomAccessList",
+                        "java.util.Collections$UnmodifiableCollection");
+        return new JavaSerializationFilterConfig().setDefaultsDisabled(true).setWhitelist(allowed);
     }
 
     private static void commonProperties(Properties properties) {

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * The overrides kept by the cluster, so that one made on any node is in force on all of them: one map entry per
  * override, living until the override expires; every node listens to the map and keeps its engine in step. A node
  * that joins takes the overrides the cluster has. They live in the cluster's memory only: a whole-cluster restart
- * starts without any.
+ * starts without any. Only overrides signed with the cluster secret are put in force; an entry that is not is
+ * counted as a forgery and taken out of the map (or, where it took the place of an override in force here, replaced
+ * by that override again).
  */
 public final class ClusterOverrideStore implements OverrideStore {
 
@@ -34,15 +36,17 @@ public final class ClusterOverrideStore implements OverrideStore {
     private static final Logger log = LoggerFactory.getLogger(ClusterOverrideStore.class);
 
     private final IMap<String, ClusterOverride> map;
+    private final ClusterSeal seal;
     private final OverridesInForce inForce;
     private final Clock clock;
 
     public ClusterOverrideStore(ClusterNode cluster, PolicyEngine engine, Clock clock) {
         this.map = cluster.hazelcast().getMap(MAP);
+        this.seal = cluster.seal();
         this.inForce = new OverridesInForce(engine, clock);
         this.clock = clock;
         map.addEntryListener(new Listener(), true);
-        map.values().forEach(value -> inForce.put(value.override()));
+        map.forEach(this::changed);
         if (!inForce.list().isEmpty()) {
             log.info("overrides in force, from the cluster", kv("overrides", inForce.list().size()));
         }
@@ -57,7 +61,7 @@ public final class ClusterOverrideStore implements OverrideStore {
     public CompletableFuture<LimitOverride> add(OverrideSpec spec, String createdBy) {
         LimitOverride override = LimitOverride.create(spec, createdBy, clock);
         long ttl = Math.max(1, Duration.between(clock.instant(), spec.expires()).toMillis());
-        return map.putAsync(override.id(), new ClusterOverride(override), ttl, TimeUnit.MILLISECONDS)
+        return map.putAsync(override.id(), ClusterOverride.signed(seal, override), ttl, TimeUnit.MILLISECONDS)
                 .toCompletableFuture()
                 .thenApply(previous -> {
                     // In force here at once; the other nodes follow as the entry reaches them.
@@ -74,6 +78,23 @@ public final class ClusterOverrideStore implements OverrideStore {
         });
     }
 
+    /** What an entry became: put in force if it is authentic; otherwise counted, and undone in the map. */
+    private void changed(String key, ClusterOverride value) {
+        if (value.authentic(seal, key)) {
+            inForce.put(value.override());
+            return;
+        }
+        seal.forged(ClusterSeal.Kind.OVERRIDE, key, "written to the cluster");
+        inForce.list().stream().filter(override -> override.id().equals(key)).findFirst().ifPresentOrElse(
+                mine -> {
+                    long ttl = Duration.between(clock.instant(), mine.spec().expires()).toMillis();
+                    if (ttl > 0) {
+                        map.putAsync(key, ClusterOverride.signed(seal, mine), ttl, TimeUnit.MILLISECONDS);
+                    }
+                },
+                () -> map.removeAsync(key));
+    }
+
     /** Every change of the map, on every node (its own included: putting or removing twice changes nothing). */
     private final class Listener implements EntryAddedListener<String, ClusterOverride>,
             EntryUpdatedListener<String, ClusterOverride>, EntryRemovedListener<String, ClusterOverride>,
@@ -81,12 +102,12 @@ public final class ClusterOverrideStore implements OverrideStore {
 
         @Override
         public void entryAdded(EntryEvent<String, ClusterOverride> event) {
-            inForce.put(event.getValue().override());
+            changed(event.getKey(), event.getValue());
         }
 
         @Override
         public void entryUpdated(EntryEvent<String, ClusterOverride> event) {
-            inForce.put(event.getValue().override());
+            changed(event.getKey(), event.getValue());
         }
 
         @Override

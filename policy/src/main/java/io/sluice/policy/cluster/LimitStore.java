@@ -96,6 +96,13 @@ public final class LimitStore implements AutoCloseable {
         FunctionCounter.builder(PolicyMeters.CLUSTER_FALLBACK_EPISODES.meterName(), health, ClusterHealth::episodes)
                 .register(registry);
         Gauge.builder(PolicyMeters.CLUSTER_MEMBERS.meterName(), node, ClusterNode::memberCount).register(registry);
+        for (ClusterSeal.Kind kind : ClusterSeal.Kind.values()) {
+            FunctionCounter.builder(PolicyMeters.CLUSTER_FORGED.meterName(), node.seal(),
+                            seal -> seal.forgedCount(kind))
+                    .description("cluster entries not signed with the cluster secret, and so not applied")
+                    .tag("kind", kind.tagValue())
+                    .register(registry);
+        }
         return new LimitStore(limiter, leases, Optional.of(node), Optional.of(health), housekeeping);
     }
 

@@ -26,27 +26,30 @@ import org.slf4j.LoggerFactory;
  * The Sluice nodes of the cluster as each describes itself (phase, sessions, policy version): every node publishes
  * its card every second with a short lifetime, and keeps every other card as the map's events bring it, so that
  * listing them asks no one. A node that dies stops publishing and drops off the list within the lifetime; one that
- * stops takes its card with it.
+ * stops takes its card with it. Cards are signed with the cluster secret: one that is not is ignored and counted.
  */
 public final class NodeDirectory implements AutoCloseable {
 
     static final String MAP = "sluice-nodes";
     private static final long PUBLISH_MILLIS = 1_000;
     private static final long LIFETIME_MILLIS = 5_000;
+    private static final char SEPARATOR = ' ';
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> CARD = new TypeReference<>() {
     };
     private static final Logger log = LoggerFactory.getLogger(NodeDirectory.class);
 
     private final String nodeId;
+    private final Optional<ClusterSeal> seal;
     private final Supplier<Map<String, Object>> card;
     private final Optional<IMap<String, String>> map;
     private final Map<String, Map<String, Object>> others = new ConcurrentHashMap<>();
     private final Optional<ScheduledExecutorService> publisher;
 
-    private NodeDirectory(String nodeId, Supplier<Map<String, Object>> card, Optional<IMap<String, String>> map,
-                          Optional<ScheduledExecutorService> publisher) {
+    private NodeDirectory(String nodeId, Optional<ClusterSeal> seal, Supplier<Map<String, Object>> card,
+                          Optional<IMap<String, String>> map, Optional<ScheduledExecutorService> publisher) {
         this.nodeId = nodeId;
+        this.seal = seal;
         this.card = card;
         this.map = map;
         this.publisher = publisher;
@@ -54,7 +57,7 @@ public final class NodeDirectory implements AutoCloseable {
 
     /** This node alone: the list has its card only. */
     public static NodeDirectory alone(Supplier<Map<String, Object>> card) {
-        return new NodeDirectory("local", card, Optional.empty(), Optional.empty());
+        return new NodeDirectory("local", Optional.empty(), card, Optional.empty(), Optional.empty());
     }
 
     /** Publishes this node's card to the cluster and follows the others'. */
@@ -65,7 +68,8 @@ public final class NodeDirectory implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        NodeDirectory directory = new NodeDirectory(cluster.nodeId(), card, Optional.of(map), Optional.of(publisher));
+        NodeDirectory directory = new NodeDirectory(cluster.nodeId(), Optional.of(cluster.seal()), card,
+                Optional.of(map), Optional.of(publisher));
         map.addEntryListener(directory.new Listener(), true);
         map.forEach(directory::remember);
         publisher.scheduleWithFixedDelay(directory::publish, 0, PUBLISH_MILLIS, TimeUnit.MILLISECONDS);
@@ -92,15 +96,24 @@ public final class NodeDirectory implements AutoCloseable {
 
     private void publish() {
         try {
-            map.orElseThrow().put(nodeId, JSON.writeValueAsString(card.get()), LIFETIME_MILLIS,
-                    TimeUnit.MILLISECONDS);
+            String json = JSON.writeValueAsString(card.get());
+            String signed = seal.orElseThrow().sign(ClusterSeal.Kind.NODE_CARD, nodeId, json) + SEPARATOR + json;
+            map.orElseThrow().put(nodeId, signed, LIFETIME_MILLIS, TimeUnit.MILLISECONDS);
         } catch (RuntimeException | JsonProcessingException e) {
             // The cluster may be away for a while; the next round tries again.
             log.debug("publishing this node's card failed: {}", e.toString());
         }
     }
 
-    private void remember(String id, String json) {
+    /** A card is its signature, a space, and its JSON. */
+    private void remember(String id, String signed) {
+        int separator = signed == null ? -1 : signed.indexOf(SEPARATOR);
+        String json = separator < 0 ? null : signed.substring(separator + 1);
+        if (json == null || !seal.orElseThrow().verify(signed.substring(0, separator), ClusterSeal.Kind.NODE_CARD,
+                id, json)) {
+            seal.orElseThrow().forged(ClusterSeal.Kind.NODE_CARD, id, "written to the cluster");
+            return;
+        }
         try {
             others.put(id, JSON.readValue(json, CARD));
         } catch (JsonProcessingException e) {

@@ -5,6 +5,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.PolicyConfig;
+import io.sluice.config.PolicyDocument;
 import io.sluice.policy.PolicyMeters;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +30,7 @@ public final class LocalPolicyStore implements PolicyStore {
         Gauge.builder(PolicyMeters.POLICY_VERSION.meterName(), this, store -> store.current().version())
                 .description("version of the policy in force on this node")
                 .register(registry);
-        logInForce(current);
+        logInForce(current, "file");
     }
 
     @Override
@@ -48,13 +49,14 @@ public final class LocalPolicyStore implements PolicyStore {
         VersionedPolicy next = new VersionedPolicy(expectedVersion + 1, policy);
         engine.replace(policy);
         current = next;
-        logInForce(next);
+        logInForce(next, "api");
         return CompletableFuture.completedFuture(Optional.of(next));
     }
 
-    private static void logInForce(VersionedPolicy policy) {
+    private static void logInForce(VersionedPolicy policy, String source) {
         log.info("policy in force", kv("policy_version", policy.version()),
                 kv("limits", policy.policy().limits().size()),
                 kv("concurrency", policy.policy().concurrency().size()));
+        PolicyAudit.applied(policy.version(), PolicyDocument.json(policy.policy()), source);
     }
 }

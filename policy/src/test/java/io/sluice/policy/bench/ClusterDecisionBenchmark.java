@@ -1,5 +1,7 @@
 package io.sluice.policy.bench;
 
+import java.util.Optional;
+import io.sluice.testing.TestSecrets;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.map.IMap;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -123,6 +125,7 @@ public class ClusterDecisionBenchmark {
 
     private static ClusterConfig cluster(String name, HostPort bind, List<HostPort> members) {
         return new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, bind, ClusterConfig.Discovery.TCP_IP, members, "",
-                ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, Duration.ofSeconds(30));
+                ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, Duration.ofSeconds(30),
+                Optional.empty(), Optional.of(TestSecrets.CLUSTER), Optional.empty());
     }
 }

@@ -1,5 +1,7 @@
 package io.sluice.policy.bench;
 
+import java.util.Optional;
+import io.sluice.testing.TestSecrets;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
@@ -43,7 +45,8 @@ public final class SyncAccuracy {
             for (HostPort member : members) {
                 stores.add(LimitStore.open(new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, member,
                         ClusterConfig.Discovery.TCP_IP, members, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK,
-                        Duration.ofSeconds(5), 1, Duration.ofSeconds(30)), new SimpleMeterRegistry()));
+                        Duration.ofSeconds(5), 1, Duration.ofSeconds(30), Optional.empty(),
+                        Optional.of(TestSecrets.CLUSTER), Optional.empty()), new SimpleMeterRegistry()));
             }
             System.out.printf("%d members, %d threads each, bucket %d/s burst %d, %ds per mode%n", NODES,
                     THREADS_PER_NODE, RATE_PER_SECOND, BURST, run.toSeconds());

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
+import io.sluice.config.HostPort;
 import io.sluice.config.ClusterConfig.Discovery;
 import io.sluice.config.ClusterConfig.Mode;
 import io.sluice.config.ClusterConfig.OnUnavailable;
@@ -14,6 +15,7 @@ import io.sluice.policy.ratelimit.Lease;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import io.sluice.testing.TestSecrets;
 import org.junit.jupiter.api.Test;
 
 /** A node in client mode shares buckets and session counts with the members of an existing cluster. */
@@ -24,10 +26,11 @@ class ClientModeTest {
     @Test
     void aClientSharesBucketsAndLeasesWithTheMembers() throws Exception {
         String name = TestClusters.clusterName(ClientModeTest.class);
-        ClusterConfig memberConfig = TestClusters.standalone(name, Duration.ofSeconds(30));
+        ClusterConfig memberConfig = TestClusters.acceptingClients(name, Duration.ofSeconds(30));
+        HostPort clientEndpoint = new HostPort(memberConfig.bind().host(), memberConfig.clientPort().orElseThrow());
         ClusterConfig clientConfig = new ClusterConfig(Mode.CLIENT, name, memberConfig.bind(), Discovery.NONE,
-                List.of(memberConfig.bind()), "", OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1,
-                Duration.ofSeconds(30));
+                List.of(clientEndpoint), "", OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1,
+                Duration.ofSeconds(30), Optional.empty(), Optional.of(TestSecrets.CLUSTER), Optional.empty());
         try (LimitStore member = LimitStore.open(memberConfig, new SimpleMeterRegistry());
              LimitStore client = LimitStore.open(clientConfig, new SimpleMeterRegistry())) {
             for (int i = 0; i < 6; i++) {

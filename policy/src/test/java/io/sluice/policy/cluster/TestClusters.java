@@ -6,9 +6,11 @@ import io.sluice.config.ClusterConfig.Mode;
 import io.sluice.config.ClusterConfig.OnUnavailable;
 import io.sluice.config.HostPort;
 import io.sluice.testing.TestPorts;
+import io.sluice.testing.TestSecrets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /** Hazelcast members on loopback for tests: free ports, and a cluster name no other test shares. */
@@ -31,6 +33,14 @@ final class TestClusters {
                 Duration.ofSeconds(5), 1, leaseTtl);
     }
 
+    /** One member that also accepts Hazelcast clients, on a port of their own. */
+    static ClusterConfig acceptingClients(String name, Duration leaseTtl) {
+        HostPort bind = new HostPort(LOOPBACK, TestPorts.freeOnLoopback());
+        return new ClusterConfig(Mode.EMBEDDED, name, bind, Discovery.NONE, List.of(), "", OnUnavailable.LOCAL_FALLBACK,
+                Duration.ofSeconds(5), 1, leaseTtl, Optional.empty(), Optional.of(TestSecrets.CLUSTER),
+                Optional.of(TestPorts.freeOnLoopback()));
+    }
+
     /** The configs of {@code count} members that find each other by a tcp-ip member list. */
     static List<ClusterConfig> members(String name, int count, Duration decisionTimeout, Duration leaseTtl) {
         List<HostPort> addresses = new ArrayList<>();
@@ -40,7 +50,8 @@ final class TestClusters {
         List<ClusterConfig> configs = new ArrayList<>();
         for (HostPort bind : addresses) {
             configs.add(new ClusterConfig(Mode.EMBEDDED, name, bind, Discovery.TCP_IP, addresses, "",
-                    OnUnavailable.LOCAL_FALLBACK, decisionTimeout, 1, leaseTtl));
+                    OnUnavailable.LOCAL_FALLBACK, decisionTimeout, 1, leaseTtl, Optional.empty(),
+                    Optional.of(TestSecrets.CLUSTER), Optional.empty()));
         }
         return configs;
     }

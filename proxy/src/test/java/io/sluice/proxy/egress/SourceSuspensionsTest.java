@@ -10,6 +10,7 @@ import io.sluice.config.HostPort;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.proxy.admin.AdminHttpTestAccess;
 import io.sluice.testing.TestPorts;
+import io.sluice.testing.TestSecrets;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ class SourceSuspensionsTest {
     }
 
     private Node node(String name, HostPort member, List<HostPort> members) {
-        LimitStore store = LimitStore.open(ClusterConfig.EMBEDDED_DEFAULT
+        LimitStore store = LimitStore.open(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER)
                 .withMembers(ClusterConfig.Mode.EMBEDDED, member, members).withName(name), new SimpleMeterRegistry());
         stores.add(store);
         EgressPools pools = new EgressPools(AdminHttpTestAccess.EGRESS, new SimpleMeterRegistry());

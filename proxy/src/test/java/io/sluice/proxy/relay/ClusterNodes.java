@@ -1,5 +1,7 @@
 package io.sluice.proxy.relay;
 
+import java.util.Optional;
+import io.sluice.testing.TestSecrets;
 import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.cluster.Member;
@@ -86,7 +88,7 @@ final class ClusterNodes implements AutoCloseable {
         ClusterConfig cluster = clusterWide
                 ? new ClusterConfig(ClusterConfig.Mode.EMBEDDED, clusterName, member, ClusterConfig.Discovery.TCP_IP,
                         memberAddresses, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1,
-                        Duration.ofSeconds(30))
+                        Duration.ofSeconds(30), Optional.empty(), Optional.of(TestSecrets.CLUSTER), Optional.empty())
                 : ClusterConfig.STANDALONE;
         RunningSluice running = node.get().cluster(cluster).start();
         started.add(running);

@@ -16,6 +16,7 @@ import io.sluice.config.Rate;
 import io.sluice.config.RuleKey;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.testing.TestPorts;
+import io.sluice.testing.TestSecrets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -109,7 +110,7 @@ class ClusterOverridesApiTest {
         return RunningSluice.relayingTo(sink.port())
                 .policy(ONE_CONNECTION)
                 .drain(new DrainConfig(Duration.ofSeconds(5), Duration.ofSeconds(1)))
-                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
+                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER).withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
                         .withName(name))
                 .admin(AdminConfig.DEFAULT.withBind(new HostPort("127.0.0.1", 0)).withTokenFile(tokens))
                 .start();

@@ -8,6 +8,7 @@ import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.testing.TestPorts;
+import io.sluice.testing.TestSecrets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -63,7 +64,7 @@ class ClusterPolicyApiTest {
     private static RunningSluice node(SmtpSinkProcess sink, Path tokens, String name, HostPort member,
                                       List<HostPort> members) throws Exception {
         return RunningSluice.relayingTo(sink.port())
-                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
+                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER).withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
                         .withName(name))
                 .admin(AdminConfig.DEFAULT.withBind(new HostPort("127.0.0.1", 0)).withTokenFile(tokens))
                 .start();

@@ -26,6 +26,7 @@ import java.util.stream.Collectors;
 final class PartitionableCluster implements AutoCloseable {
 
     private static final String TOKEN = "partition-test-0123456789";
+    private static final String CLUSTER_SECRET = "partition-test-cluster-secret-0123456789";
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(5);
 
     private final List<SluiceProcess> processes = new ArrayList<>();
@@ -56,6 +57,7 @@ final class PartitionableCluster implements AutoCloseable {
                     .collect(Collectors.joining(", ", "[", "]"));
             String name = "partition-" + UUID.randomUUID();
             Files.writeString(dir.resolve("tokens"), "test:" + TOKEN + "\n");
+            Files.writeString(dir.resolve("cluster-secret"), CLUSTER_SECRET + "\n");
             for (int i = 0; i < count; i++) {
                 int smtpPort = TestPorts.freeOnLoopback();
                 int adminPort = TestPorts.freeOnLoopback();
@@ -70,6 +72,7 @@ final class PartitionableCluster implements AutoCloseable {
                           bind: "127.0.0.1:%d"
                           public-address: "127.0.0.1:%d"
                           members: %s
+                          secret-file: cluster-secret
                         admin: { bind: "127.0.0.1:%d", token-file: tokens }
                         """.formatted(i, smtpPort, sinkPort, name, memberPorts.get(i),
                         cluster.forwarders.get(i).port(), members, adminPort) + policy;
