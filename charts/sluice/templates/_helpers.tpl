@@ -129,6 +129,7 @@ the container puts its address in place of the marker before it starts Sluice.
 {{- $spec := index $eg.pools .pool }}
 {{- $listener := dict "name" "relay" "role" "outbound" "bind" (printf "0.0.0.0:%d" (int $eg.port))
     "egress-pool" .pool "allowed-clients" $eg.allowedClients }}
+{{- if $eg.allowedClientsOpen }}{{ $_ := set $listener "allowed-clients-open" true }}{{ end }}
 {{- $poolConfig := dict "sources" (list (dict "address" "__POD_IP__" "helo" $spec.helo)) }}
 {{- if $spec.selection }}{{ $_ := set $poolConfig "selection" $spec.selection }}{{ end }}
 {{- if $spec.tls }}{{ $_ := set $poolConfig "tls" $spec.tls }}{{ end }}

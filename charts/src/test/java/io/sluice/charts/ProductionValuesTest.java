@@ -49,7 +49,7 @@ class ProductionValuesTest {
         assertThat(config.at("/egress/pools/fallback/sources/0/helo").asText()).isEqualTo("fb1.example.net");
         assertThat(config.at("/egress/pools/fallback/selection").asText()).isEqualTo("sticky-domain");
         assertThat(config.at("/listeners/0/egress-pool").asText()).isEqualTo("fallback");
-        assertThat(config.at("/listeners/0/allowed-clients/0").asText()).isEqualTo("10.244.0.0/16");
+        assertThat(config.at("/listeners/0/allowed-clients").toString()).isEqualTo("[\"10.245.16.0/24\"]");
         // The marker becomes the pod's address before Sluice reads the file.
         assertThat(sluice.getEnv()).anySatisfy(env -> {
             assertThat(env.getName()).isEqualTo("POD_IP");
@@ -151,9 +151,20 @@ class ProductionValuesTest {
                 });
             });
         }
+    }
+
+    @Test
+    void theRelayPortAdmitsThePostfixPodsByLabelAndNoAddressBlock() {
         NetworkPolicyIngressRule relay = rule(CHART.get(NetworkPolicy.class, "mx-sluice-egress"), "relay");
-        assertThat(relay.getFrom())
-                .anySatisfy(peer -> assertThat(peer.getIpBlock().getCidr()).isEqualTo("10.244.0.0/16"));
+
+        // An ipBlock of the pod network would let every pod of the cluster relay.
+        assertThat(relay.getFrom()).singleElement().satisfies(peer -> {
+            assertThat(peer.getIpBlock()).isNull();
+            assertThat(peer.getPodSelector().getMatchLabels())
+                    .containsExactlyEntriesOf(Map.of("app.kubernetes.io/name", "postfix"));
+            assertThat(peer.getNamespaceSelector().getMatchLabels())
+                    .containsExactlyEntriesOf(Map.of("kubernetes.io/metadata.name", "mail"));
+        });
     }
 
     private static NetworkPolicyIngressRule rule(NetworkPolicy policy, String port) {

@@ -2,12 +2,17 @@ package io.sluice.charts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.sluice.config.Cidr;
+import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.SluiceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,10 +46,36 @@ class RenderedConfigTest {
     void productionEgressConfigurationsAreValid() throws Exception {
         Chart chart = Chart.production();
         for (String pool : new String[] {"normal", "fallback"}) {
-            // What the container does before it starts Sluice.
-            String yaml = chart.config("mx-sluice-egress-" + pool).replace("__POD_IP__", "10.200.0.7");
-            assertThatCode(() -> ConfigLoader.parse(asMounted(yaml), pool)).doesNotThrowAnyException();
+            String yaml = asStarted(chart, pool);
+            assertThatCode(() -> ConfigLoader.parse(yaml, pool)).doesNotThrowAnyException();
+            // The MTAs' own IPPool, far less than the /8 Sluice allows without acknowledgement.
+            assertThat(ConfigLoader.parse(yaml, pool).listeners().get(0).allowedClients())
+                    .containsExactly(Cidr.parse("10.245.16.0/24"));
         }
+    }
+
+    @Test
+    void aRelayWiderThanASlash8FailsTheCheckUnlessAcknowledged() throws Exception {
+        Map<String, Object> wide = Map.of("egress.allowedClients[0]", "10.0.0.0/7");
+        String refused = asStarted(Chart.render(Chart.PRODUCTION, wide), "normal");
+
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(refused, "normal"));
+        assertThat(e).isNotNull();
+        assertThat(e.errors()).singleElement().satisfies(error -> {
+            assertThat(error.path()).isEqualTo("listeners[0].allowed-clients");
+            assertThat(error.message()).contains("admit 2^25 IPv4 addresses", "at most 2^24");
+        });
+
+        Map<String, Object> acknowledged = new HashMap<>(wide);
+        acknowledged.put("egress.allowedClientsOpen", true);
+        String open = asStarted(Chart.render(Chart.PRODUCTION, acknowledged), "normal");
+        assertThat(ConfigLoader.parse(open, "normal").listeners().get(0).allowedClients())
+                .containsExactly(Cidr.parse("10.0.0.0/7"));
+    }
+
+    /** An egress pool's file as its container hands it to Sluice: the pod's address in place of the marker. */
+    private String asStarted(Chart chart, String pool) throws IOException {
+        return asMounted(chart.config("mx-sluice-egress-" + pool).replace("__POD_IP__", "10.200.0.7"));
     }
 
     /** The text with the pod's mounts (the Secrets' files) in a directory of the test's own. */

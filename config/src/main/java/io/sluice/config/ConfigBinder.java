@@ -134,14 +134,13 @@ final class ConfigBinder {
         boolean outbound = role == ListenerRole.OUTBOUND;
         String pool = "";
         String egressPool = "";
-        List<Cidr> allowedClients = new ArrayList<>();
+        List<Cidr> allowedClients = List.of();
         if (outbound) {
             Value egressValue = section.get("egress-pool");
             egressPool = egressValue.required(EGRESS_POOL_REFERENCE);
             checkEgressPoolExists(egressPool, egressValue);
-            for (Value item : section.get("allowed-clients").nonEmptyList(ALLOWED_CLIENTS_EXPECTED)) {
-                allowedClients.add(allowedClient(item));
-            }
+            allowedClients = PeerNetworks.relayClients(section.get("allowed-clients"), ALLOWED_CLIENTS_EXPECTED,
+                    section.get(PeerNetworks.OPEN_KEY));
         } else {
             Value poolValue = section.get("backend-pool");
             pool = poolValue.required(POOL_REFERENCE);
@@ -160,24 +159,14 @@ final class ConfigBinder {
         checkUniqueBind(bind, bindValue);
         String backendPool = pool;
         String egress = egressPool;
+        List<Cidr> clients = allowedClients;
         return problems.construct(() -> new ListenerConfig(name, role, bind, backendPool, proxyProtocol, tls, egress,
-                allowedClients));
-    }
-
-    // Never an open relay: a network of everyone is refused outright, whatever else the file says.
-    private static Cidr allowedClient(Value item) {
-        Cidr cidr = item.required(Conversion.CIDR);
-        if (cidr != null && cidr.prefixLength() == 0) {
-            item.invalid("a network of the MTAs that relay through Sluice, not every address (an open relay)");
-        }
-        return cidr;
+                clients));
     }
 
     private ProxyProtocolConfig proxyProtocol(Section section) {
-        List<Cidr> trusted = new ArrayList<>();
-        for (Value item : section.get("trusted").nonEmptyList("a list of at least one CIDR such as 10.0.0.0/8")) {
-            trusted.add(item.required(Conversion.CIDR));
-        }
+        List<Cidr> trusted =
+                PeerNetworks.proxyTrusted(section.get("trusted"), "a list of at least one CIDR such as 10.0.0.0/8");
         Duration timeout = section.get("timeout").optional(Conversion.DURATION, Duration.ofSeconds(10));
         section.rejectUnknownKeys();
         return problems.construct(() -> new ProxyProtocolConfig(trusted, timeout));

@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param tls present when the listener offers STARTTLS
  * @param egressPool outbound: the key of the pool in {@link EgressConfig#pools()} whose addresses mail leaves from;
  *     empty for an inbound listener
- * @param allowedClients outbound: the networks whose clients may relay; everyone else is refused at connect
+ * @param allowedClients outbound: the networks whose clients may relay, never every address; everyone else is refused
+ *     at connect
  */
 public record ListenerConfig(String name, ListenerRole role, HostPort bind, String backendPool,
                              Optional<ProxyProtocolConfig> proxyProtocol, Optional<TlsConfig> tls,
@@ -38,6 +39,10 @@ public record ListenerConfig(String name, ListenerRole role, HostPort bind, Stri
         if (role == ListenerRole.OUTBOUND && (egressPool.isEmpty() || allowedClients.isEmpty())) {
             throw new IllegalArgumentException(
                     "listener " + name + ": egress-pool and allowed-clients (expected: both for outbound)");
+        }
+        if (CidrUnion.of(allowedClients).coversEveryAddress()) {
+            throw new IllegalArgumentException("listener " + name + ": allowed-clients " + allowedClients
+                    + " (expected: not every address, an open relay)");
         }
     }
 

@@ -119,6 +119,11 @@ final class Value {
         }
     }
 
+    /** Records a mistake described by more than the value's text, such as what a whole list adds up to. */
+    void refuse(String found, String expected) {
+        problems.add(path, found + " (expected: " + expected + ")", line);
+    }
+
     private void missing(String expected) {
         if (reportMissing) {
             problems.add(path, "missing (expected: " + expected + ")", line);

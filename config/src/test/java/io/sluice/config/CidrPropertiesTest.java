@@ -91,7 +91,8 @@ class CidrPropertiesTest {
         return new BigInteger(1, network).shiftRight(shift).equals(new BigInteger(1, candidate).shiftRight(shift));
     }
 
-    private static InetAddress address(BigInteger value, int length) {
+    /** The address of that value, of {@code length} bytes; shared with {@link CidrUnionPropertiesTest}. */
+    static InetAddress address(BigInteger value, int length) {
         byte[] raw = value.toByteArray();
         byte[] bytes = new byte[length];
         int copy = Math.min(raw.length, length);

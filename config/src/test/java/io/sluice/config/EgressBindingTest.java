@@ -84,7 +84,7 @@ class EgressBindingTest {
                 tuple(3, "listeners[0].allowed-clients[0]", "\"0.0.0.0/0\" (expected: a network of the MTAs that"
                         + " relay through Sluice, not every address (an open relay))"),
                 tuple(3, "listeners[0].backend-pool", "unknown key (expected one of: name, role, bind, egress-pool,"
-                        + " allowed-clients, tls)"),
+                        + " allowed-clients, allowed-clients-open, tls)"),
                 tuple(4, "listeners[1].allowed-clients", "missing (expected: a list of at least one CIDR of the MTAs"
                         + " that may relay, such as 10.244.0.0/16)"),
                 tuple(6, "egress.remote-port", "\"0\" (expected: an integer 1-65535)"),
