@@ -21,6 +21,7 @@ final class AdminBinder {
         }
         return size;
     });
+    private static final Conversion<Integer> CONNECTIONS = Conversion.integerBetween(1, AdminConfig.MAX_CONNECTIONS);
     private static final Conversion<String> ENV_NAME = new Conversion<>(AdminConfig.ENV_NAME_EXPECTED, text -> {
         if (!AdminConfig.isEnvName(text)) {
             throw Conversion.invalid(text, AdminConfig.ENV_NAME_EXPECTED);
@@ -55,6 +56,7 @@ final class AdminBinder {
         Value openHealthValue = section.get("open-health");
         Value openMetricsValue = section.get("open-metrics");
         Value maxBodySizeValue = section.get("max-body-size");
+        Value maxConnectionsValue = section.get("max-connections");
         section.rejectUnknownKeys();
 
         HostPort bind = bindValue.optional(Conversion.HOST_PORT, AdminConfig.DEFAULT.bind());
@@ -63,6 +65,7 @@ final class AdminBinder {
         Boolean openHealth = openHealthValue.optional(Conversion.BOOLEAN, AdminConfig.DEFAULT.openHealth());
         Boolean openMetrics = openMetricsValue.optional(Conversion.BOOLEAN, AdminConfig.DEFAULT.openMetrics());
         Long maxBodySize = maxBodySizeValue.optional(BODY_SIZE, AdminConfig.DEFAULT.maxBodySize());
+        Integer maxConnections = maxConnectionsValue.optional(CONNECTIONS, AdminConfig.DEFAULT.maxConnections());
 
         if (bind != null) {
             checkBind(bind, bindValue);
@@ -75,7 +78,7 @@ final class AdminBinder {
             readVariable(tokens, tokenEnv, tokenEnvValue);
         }
         return problems.construct(value.path(), value.line(), () -> new AdminConfig(bind, Optional.ofNullable(
-                tokenFile), Optional.ofNullable(tokenEnv), openHealth, openMetrics, maxBodySize));
+                tokenFile), Optional.ofNullable(tokenEnv), openHealth, openMetrics, maxBodySize, maxConnections));
     }
 
     private void checkBind(HostPort bind, Value value) {
@@ -94,7 +97,7 @@ final class AdminBinder {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            problems.add(value.path(), "cannot read " + file + " (expected: a UTF-8 file of name:secret lines): " + e,
+            problems.add(value.path(), "cannot read " + file + " (expected: a UTF-8 file of name:secret[:scopes] lines): " + e,
                     value.line());
             return;
         }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +27,10 @@ class AdminBindingTest {
     private static final String ALICE = "alice-secret-0123456789";
     private static final String BOB = "bob-secret-0123456789abc";
     private static final Function<String, String> NO_ENVIRONMENT = name -> null;
+    private static final String ENTRY = "(expected: name:secret or name:secret:scopes, with a name of letters,"
+            + " digits, '.', '_', '@' and '-', at most 64 characters, a secret of at least 16 printable ASCII"
+            + " characters without spaces, commas or ':' and scopes separated by commas, each one of read,"
+            + " overrides, policy, drain, egress)";
 
     @TempDir
     Path dir;
@@ -41,13 +46,14 @@ class AdminBindingTest {
                   open-health: false
                   open-metrics: false
                   max-body-size: 64KiB
+                  max-connections: 4
                 """.formatted(tokens) + LISTENERS;
 
         AdminConfig admin = ConfigLoader.parse(yaml, "sluice.yaml",
                 environment(Map.of("SLUICE_ADMIN_TOKENS", "bob:" + BOB))).admin().orElseThrow();
 
         assertThat(admin).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9025), Optional.of(tokens),
-                Optional.of("SLUICE_ADMIN_TOKENS"), false, false, 64 * 1024));
+                Optional.of("SLUICE_ADMIN_TOKENS"), false, false, 64 * 1024, 4));
     }
 
     @Test
@@ -89,6 +95,7 @@ class AdminBindingTest {
                   open-metrics: 1
                   max-body-size: 100B
                   tokens: [alice]
+                  max-connections: 0
                 """, NO_ENVIRONMENT);
 
         assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
@@ -102,7 +109,8 @@ class AdminBindingTest {
                 tuple(6, "admin.open-metrics", "\"1\" (expected: true or false)"),
                 tuple(7, "admin.max-body-size", "\"100B\" (expected: a size from 1KiB to 64MiB, such as 1MiB)"),
                 tuple(8, "admin.tokens", "unknown key (expected one of: bind, token-file, token-env, open-health,"
-                        + " open-metrics, max-body-size)"));
+                        + " open-metrics, max-body-size, max-connections)"),
+                tuple(9, "admin.max-connections", "\"0\" (expected: an integer 1-1024)"));
     }
 
     @Test
@@ -122,12 +130,11 @@ class AdminBindingTest {
         ConfigException e = errors("admin: {token-file: " + tokens + "}\n", NO_ENVIRONMENT);
 
         String file = tokens + ": ";
-        String secret = "(expected: a secret of at least 16 printable ASCII characters without spaces or commas)";
+        String secret = "(expected: a secret of at least 16 printable ASCII characters without spaces, commas or"
+                + " ':')";
         assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
                 tuple(1, "admin.token-file", file + "line 4: the secret after ':' " + secret),
-                tuple(1, "admin.token-file", file + "line 5: no ':' between name and secret (expected: name:secret,"
-                        + " with a name of letters, digits, '.', '_', '@' and '-', at most 64 characters and a"
-                        + " secret of at least 16 printable ASCII characters without spaces or commas)"),
+                tuple(1, "admin.token-file", file + "line 5: no ':' between name and secret " + ENTRY),
                 tuple(1, "admin.token-file", file + "line 6: the name before ':' (expected: a name of letters,"
                         + " digits, '.', '_', '@' and '-', at most 64 characters)"),
                 tuple(1, "admin.token-file", file + "line 7: the name \"alice\" again (expected: a name no other"
@@ -159,9 +166,7 @@ class AdminBindingTest {
                 .containsExactly(tuple(1, "admin.token-env",
                         "\"TOKENS\" (expected: an environment variable that is set, holding name:secret entries)"));
         assertThat(malformed.errors()).extracting(ConfigError::path, ConfigError::message).containsExactly(
-                tuple("admin.token-env", "TOKENS: entry 2: no ':' between name and secret (expected: name:secret,"
-                        + " with a name of letters, digits, '.', '_', '@' and '-', at most 64 characters and a secret"
-                        + " of at least 16 printable ASCII characters without spaces or commas)"));
+                tuple("admin.token-env", "TOKENS: entry 2: no ':' between name and secret " + ENTRY));
         assertThat(malformed.getMessage()).doesNotContain(ALICE, BOB);
     }
 
@@ -175,6 +180,52 @@ class AdminBindingTest {
         assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
                 tuple(3, "admin.token-env", "TOKENS: entry 1: the name \"alice\" again (expected: a name no other"
                         + " token has; line 1 of token-file has it)"));
+    }
+
+    @Test
+    void scopesFollowTheSecretAndALineWithoutThemHasEveryScope() throws Exception {
+        Path tokens = Files.writeString(dir.resolve("admin-tokens"), """
+                alice:%s
+                ro:%s:read
+                ops: %s : read, drain ,egress
+                """.formatted(ALICE, BOB, "ops-secret-0123456789"));
+        String variable = "bot:bot-secret-0123456789:overrides,policy,carol:carol-secret-0123456789,"
+                + "dave:dave-secret-0123456789:read\n";
+
+        AdminConfig admin = ConfigLoader.parse("admin: {token-file: " + tokens + ", token-env: TOKENS}\n" + LISTENERS,
+                "sluice.yaml", environment(Map.of("TOKENS", variable))).admin().orElseThrow();
+
+        assertThat(admin.tokens(environment(Map.of("TOKENS", variable)))).extracting(AdminToken::name,
+                AdminToken::scopes).containsExactly(
+                tuple("alice", AdminScope.ALL),
+                tuple("ro", Set.of(AdminScope.READ)),
+                tuple("ops", Set.of(AdminScope.READ, AdminScope.DRAIN, AdminScope.EGRESS)),
+                tuple("bot", Set.of(AdminScope.OVERRIDES, AdminScope.POLICY)),
+                tuple("carol", AdminScope.ALL),
+                tuple("dave", Set.of(AdminScope.READ)));
+    }
+
+    @Test
+    void anUnknownOrEmptyScopeIsAnErrorNamingFileAndLineButNotTheText() throws IOException {
+        // Line 3: a secret with a ':' in it, as was allowed before scopes; what follows the ':' is not quoted.
+        Path tokens = Files.writeString(dir.resolve("admin-tokens"), """
+                ro:%s:read,admin
+                ops:%s:
+                old:old-secret-0123456:789abcdef
+                """.formatted(ALICE, BOB));
+
+        ConfigException e = errors("admin:\n  token-file: " + tokens + "\n", NO_ENVIRONMENT);
+
+        String scopes = "(expected: scopes separated by commas, each one of read, overrides, policy, drain, egress;"
+                + " a line without a second ':' has every scope)";
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(2, "admin.token-file", tokens + ": line 1: an unknown scope (2 of 2) after the second ':' "
+                        + scopes),
+                tuple(2, "admin.token-file", tokens + ": line 2: an empty scope (1 of 1) after the second ':' "
+                        + scopes),
+                tuple(2, "admin.token-file", tokens + ": line 3: an unknown scope (1 of 1) after the second ':' "
+                        + scopes));
+        assertThat(e.getMessage()).doesNotContain(ALICE, BOB, "789abcdef", "admin,");
     }
 
     @Test
@@ -202,7 +253,7 @@ class AdminBindingTest {
                 .hasMessageStartingWith(tokens + ": line 2: no ':' between name and secret")
                 .hasMessageNotContaining(ALICE);
         assertThatThrownBy(() -> missing.tokens(NO_ENVIRONMENT)).hasMessage(
-                "TOKENS: not set (expected: the admin tokens, name:secret)");
+                "TOKENS: not set (expected: the admin tokens, name:secret[:scopes])");
         assertThat(new AdminToken("alice", ALICE).toString()).isEqualTo("alice:<secret>");
     }
 
@@ -214,7 +265,12 @@ class AdminBindingTest {
         assertThatThrownBy(() -> new AdminConfig(bind, Optional.empty(), Optional.empty(), true, true, 10))
                 .hasMessage("maxBodySize: 10 (expected: 1024-67108864)");
         assertThatThrownBy(() -> new AdminToken("alice", "short")).hasMessage(
-                "secret: (expected: a secret of at least 16 printable ASCII characters without spaces or commas)");
+                "secret: (expected: a secret of at least 16 printable ASCII characters without spaces, commas or"
+                        + " ':')");
+        assertThatThrownBy(() -> new AdminToken("alice", ALICE, Set.of())).hasMessage(
+                "scopes: [] (expected: one or more of read, overrides, policy, drain, egress)");
+        assertThatThrownBy(() -> new AdminConfig(bind, Optional.empty(), Optional.empty(), true, true, 1 << 20, 0))
+                .hasMessage("maxConnections: 0 (expected: 1-1024)");
         assertThat(AdminConfig.DEFAULT.withBind(new HostPort("127.0.0.1", 0)).bind().port()).isZero();
     }
 

@@ -130,7 +130,7 @@ public final class SluiceServer implements AutoCloseable {
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
                         suspensions);
-                admin = Optional.of(AdminServer.start(config, services, transport, workers));
+                admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
             InboundService inbound = InboundService.start(config, policy, meters, transport, workers);

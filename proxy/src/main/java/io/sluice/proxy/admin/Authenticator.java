@@ -1,17 +1,19 @@
 package io.sluice.proxy.admin;
 
+import io.sluice.config.AdminScope;
 import io.sluice.config.AdminToken;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Checks {@code Authorization: Bearer <secret>} against the configured tokens (RFC 6750 §2.1) and says whose
- * token it is. Secrets are kept only as SHA-256 digests and compared with {@link MessageDigest#isEqual}, against
- * every token without stopping at a match: the time taken says nothing about how much of a secret was right, nor
- * how long it is, nor which token matched.
+ * token it is and what it may do. Secrets are kept only as SHA-256 digests and compared with
+ * {@link MessageDigest#isEqual}, against every token without stopping at a match: the time taken says nothing about
+ * how much of a secret was right, nor how long it is, nor which token matched.
  */
 final class Authenticator {
 
@@ -19,11 +21,17 @@ final class Authenticator {
 
     private final List<Token> tokens;
 
-    private record Token(String name, byte[] digest) {
+    /** Whom a valid token names, and its scopes. */
+    record Caller(String name, Set<AdminScope> scopes) {
+    }
+
+    private record Token(Caller caller, byte[] digest) {
     }
 
     Authenticator(List<AdminToken> tokens) {
-        this.tokens = tokens.stream().map(token -> new Token(token.name(), digest(token.secret()))).toList();
+        this.tokens = tokens.stream()
+                .map(token -> new Token(new Caller(token.name(), token.scopes()), digest(token.secret())))
+                .toList();
     }
 
     /** Whether any token is configured; without one only the open endpoints answer. */
@@ -31,8 +39,8 @@ final class Authenticator {
         return !tokens.isEmpty();
     }
 
-    /** The name of the token the header carries, or empty when it carries none that is valid. */
-    Optional<String> name(Optional<String> authorization) {
+    /** The caller the header's token names, or empty when it carries none that is valid. */
+    Optional<Caller> caller(Optional<String> authorization) {
         if (authorization.isEmpty()) {
             return Optional.empty();
         }
@@ -42,13 +50,13 @@ final class Authenticator {
             return Optional.empty();
         }
         byte[] presented = digest(header.substring(SCHEME.length()).strip());
-        String name = null;
+        Caller caller = null;
         for (Token token : tokens) {
-            if (MessageDigest.isEqual(presented, token.digest()) && name == null) {
-                name = token.name();
+            if (MessageDigest.isEqual(presented, token.digest()) && caller == null) {
+                caller = token.caller();
             }
         }
-        return Optional.ofNullable(name);
+        return Optional.ofNullable(caller);
     }
 
     private static byte[] digest(String secret) {

@@ -3,6 +3,7 @@ package io.sluice.proxy.admin;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.netty.util.NetUtil;
+import io.sluice.config.AdminScope;
 import io.sluice.proxy.egress.EgressPool;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceAddress;
@@ -11,15 +12,12 @@ import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The egress pools with their sources; a source suspended or resumed on one node is on every node. */
 final class EgressEndpoints {
 
     static final String PATH = "/api/v1/egress/pools";
 
-    private static final Logger audit = LoggerFactory.getLogger(AdminApi.AUDIT);
 
     private final EgressPools pools;
     private final SourceSuspensions suspensions;
@@ -30,10 +28,10 @@ final class EgressEndpoints {
     }
 
     void addTo(Routes routes) {
-        routes.add(PATH, false, "GET", this::list)
-                .add(PATH + "/{pool}/sources/{address}/suspend", false, "POST",
+        routes.add(PATH, false, "GET", AdminScope.READ, this::list)
+                .add(PATH + "/{pool}/sources/{address}/suspend", false, "POST", AdminScope.EGRESS,
                         (request, actor) -> set(request, actor, true))
-                .add(PATH + "/{pool}/sources/{address}/resume", false, "POST",
+                .add(PATH + "/{pool}/sources/{address}/resume", false, "POST", AdminScope.EGRESS,
                         (request, actor) -> set(request, actor, false));
     }
 
@@ -56,8 +54,8 @@ final class EgressEndpoints {
                 return AdminResponse.error(404, "pool " + pool + " has no source " + text + "; GET " + PATH
                         + " lists them");
             }
-            audit.info("egress source {} {} {} {} {}", suspended ? "suspended" : "resumed", kv("actor", actor),
-                    kv("action", suspended ? "egress.suspend" : "egress.resume"), kv("pool", pool),
+            AuditLog.change(suspended ? "egress source suspended" : "egress source resumed", request, actor,
+                    suspended ? "egress.suspend" : "egress.resume", kv("pool", pool),
                     kv("source", NetUtil.toAddressString(address)));
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("pool", pool);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.util.NetUtil;
+import io.sluice.config.AdminScope;
 import io.sluice.config.ConfigError;
 import io.sluice.config.RuleKey;
 import io.sluice.policy.eval.Explanation;
@@ -23,8 +24,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Looking into the live policy: one key's bucket (or slots) of a rule, a reset of a bucket, and what a hypothetical
@@ -37,7 +36,6 @@ final class InspectEndpoints {
     static final String BUCKETS = "/api/v1/buckets";
     static final String EXPLAIN = "/api/v1/explain";
 
-    private static final Logger audit = LoggerFactory.getLogger(AdminApi.AUDIT);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final InetAddress NO_CLIENT = NetUtil.createInetAddressFromIpAddressString("0.0.0.0");
     private static final Set<String> EXPLAIN_KEYS = Set.of("listener", "client-ip", "helo", "sender", "size",
@@ -52,9 +50,11 @@ final class InspectEndpoints {
     }
 
     void addTo(Routes routes) {
-        routes.add(BUCKETS + "/{rule}", false, "GET", this::bucket)
-                .add(BUCKETS + "/{rule}/reset", false, "POST", this::reset)
-                .add(EXPLAIN, false, "POST", this::explain);
+        routes.add(BUCKETS + "/{rule}", false, "GET", AdminScope.READ, this::bucket)
+                // A refill lets one key pass more at once, as an override does: the same scope.
+                .add(BUCKETS + "/{rule}/reset", false, "POST", AdminScope.OVERRIDES, this::reset)
+                // An explanation only looks: it takes nothing from any bucket.
+                .add(EXPLAIN, false, "POST", AdminScope.READ, this::explain);
     }
 
     private CompletableFuture<AdminResponse> bucket(AdminRequest request, String actor) {
@@ -83,8 +83,8 @@ final class InspectEndpoints {
                         + " come back as the sessions end, and cannot be reset"));
             }
             return inspector.reset(rule, facts.value()).thenApply(key -> {
-                audit.info("bucket reset {} {} {} {}", kv("actor", actor), kv("action", "bucket.reset"),
-                        kv("rule", rule), kv("key", key.orElse("")));
+                AuditLog.change("bucket reset", request, actor, "bucket.reset", kv("rule", rule),
+                        kv("key", key.orElse("")));
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("rule", rule);
                 body.put("key", key.orElse(""));

@@ -2,6 +2,7 @@ package io.sluice.proxy.admin;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.sluice.config.AdminScope;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.OverrideSpec;
@@ -16,15 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Overrides with an expiry: listed, added, looked at and removed; they go by themselves when they expire. */
 final class OverrideEndpoints {
 
     static final String PATH = "/api/v1/overrides";
 
-    private static final Logger audit = LoggerFactory.getLogger(AdminApi.AUDIT);
 
     private final OverrideStore overrides;
     private final PolicyStore policies;
@@ -37,10 +35,10 @@ final class OverrideEndpoints {
     }
 
     void addTo(Routes routes) {
-        routes.add(PATH, false, "GET", this::list)
-                .add(PATH, false, "POST", this::add)
-                .add(PATH + "/{id}", false, "GET", this::get)
-                .add(PATH + "/{id}", false, "DELETE", this::remove);
+        routes.add(PATH, false, "GET", AdminScope.READ, this::list)
+                .add(PATH, false, "POST", AdminScope.OVERRIDES, this::add)
+                .add(PATH + "/{id}", false, "GET", AdminScope.READ, this::get)
+                .add(PATH + "/{id}", false, "DELETE", AdminScope.OVERRIDES, this::remove);
     }
 
     private CompletableFuture<AdminResponse> list(AdminRequest request, String actor) {
@@ -58,9 +56,8 @@ final class OverrideEndpoints {
         try {
             OverrideSpec spec = ConfigLoader.parseOverride(text.get(), PolicyEndpoints.REQUEST_BODY, policy, clock.instant());
             return overrides.add(spec, actor).thenApply(added -> {
-                audit.info("override added {} {} {} {} {} {}", kv("actor", actor), kv("action", "override.add"),
-                        kv("override", added.id()), kv("rule", spec.rule()), kv("factor", spec.factor()),
-                        kv("until", spec.expires().toString()));
+                AuditLog.change("override added", request, actor, "override.add", kv("override", added.id()),
+                        kv("rule", spec.rule()), kv("factor", spec.factor()), kv("until", spec.expires().toString()));
                 return AdminResponse.json(201, view(added, policy)).withHeader("Location", PATH + "/" + added.id());
             });
         } catch (ConfigException e) {
@@ -83,8 +80,7 @@ final class OverrideEndpoints {
             if (!removed) {
                 return notFound(id);
             }
-            audit.info("override removed {} {} {}", kv("actor", actor), kv("action", "override.remove"),
-                    kv("override", id));
+            AuditLog.change("override removed", request, actor, "override.remove", kv("override", id));
             return AdminResponse.json(200, Map.of("removed", id));
         });
     }

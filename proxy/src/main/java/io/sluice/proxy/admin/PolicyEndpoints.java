@@ -2,6 +2,7 @@ package io.sluice.proxy.admin;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.sluice.config.AdminScope;
 import io.sluice.config.ConfigError;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
@@ -18,15 +19,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The policy in force: read it with its version, replace it on a precondition, or validate a candidate. */
 final class PolicyEndpoints {
 
     static final String PATH = "/api/v1/policy";
 
-    private static final Logger audit = LoggerFactory.getLogger(AdminApi.AUDIT);
     static final String REQUEST_BODY = "request body";
     // RFC 9110 §8.8.3: a strong entity tag is a quoted string; ours is the policy's version.
     private static final Pattern ETAG = Pattern.compile("\"([1-9][0-9]{0,17})\"");
@@ -41,9 +39,10 @@ final class PolicyEndpoints {
     }
 
     void addTo(Routes routes) {
-        routes.add(PATH, false, "GET", this::get)
-                .add(PATH, false, "PUT", this::put)
-                .add(PATH + "/validate", false, "POST", this::validate);
+        routes.add(PATH, false, "GET", AdminScope.READ, this::get)
+                .add(PATH, false, "PUT", AdminScope.POLICY, this::put)
+                // Validating changes nothing: a read token (a CI check of a change before merge) may do it.
+                .add(PATH + "/validate", false, "POST", AdminScope.READ, this::validate);
     }
 
     private CompletableFuture<AdminResponse> get(AdminRequest request, String actor) {
@@ -69,8 +68,9 @@ final class PolicyEndpoints {
         }
         long base = expected.get();
         return policies.replace(base, parsed.policy()).thenApply(replaced -> replaced.map(now -> {
-            audit.info("policy replaced {} {} {} {}", kv("actor", actor), kv("action", "policy.replace"),
-                    kv("old_version", base), kv("new_version", now.version()));
+            AuditLog.change("policy replaced", request, actor, "policy.replace", kv("old_version", base),
+                    kv("new_version", now.version()),
+                    kv("policy_sha256", PolicyDocument.sha256(PolicyDocument.json(now.policy()))));
             return AdminResponse.json(200, Map.of("version", now.version())).withHeader("ETag", etag(now.version()));
         }).orElseGet(() -> stale(policies.current())));
     }

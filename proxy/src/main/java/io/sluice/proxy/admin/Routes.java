@@ -1,15 +1,16 @@
 package io.sluice.proxy.admin;
 
+import io.sluice.config.AdminScope;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The admin API's paths and what each method on them does. A path may have {@code {name}} segments, which match
- * any one segment and hand it to the endpoint as a parameter; an exact path wins over a template.
+ * The admin API's paths and what each method on them does, with the scope a token needs for it. A path may have
+ * {@code {name}} segments, which match any one segment and hand it to the endpoint as a parameter; an exact path
+ * wins over a template.
  */
 final class Routes {
 
@@ -19,8 +20,12 @@ final class Routes {
         CompletableFuture<AdminResponse> handle(AdminRequest request, String actor);
     }
 
+    /** What one method of a path does, and the scope a token needs for it. */
+    record Method(AdminScope scope, Endpoint endpoint) {
+    }
+
     /** The methods a path answers, in the order they were added, and whether it answers without a token. */
-    record Route(boolean open, Map<String, Endpoint> methods) {
+    record Route(boolean open, Map<String, Method> methods) {
     }
 
     /** The route a path found, and the values of its {@code {name}} segments. */
@@ -29,13 +34,19 @@ final class Routes {
 
     private final Map<String, Route> byPath = new LinkedHashMap<>();
 
-    /** Adds a method to a path; every method of a path shares its openness. */
-    Routes add(String path, boolean open, String method, Endpoint endpoint) {
+    /**
+     * Adds a method to a path; every method of a path shares its openness. A {@code GET} changes nothing, so it
+     * needs {@link AdminScope#READ} and no other.
+     */
+    Routes add(String path, boolean open, String method, AdminScope scope, Endpoint endpoint) {
         Route route = byPath.computeIfAbsent(path, ignored -> new Route(open, new LinkedHashMap<>()));
         if (route.open() != open) {
             throw new IllegalArgumentException(path + ": every method of a path is open, or none is");
         }
-        route.methods().put(method, endpoint);
+        if (method.equals("GET") && scope != AdminScope.READ) {
+            throw new IllegalArgumentException(path + ": GET needs the read scope, not " + scope.yamlName());
+        }
+        route.methods().put(method, new Method(scope, endpoint));
         return this;
     }
 
@@ -73,10 +84,17 @@ final class Routes {
         return parameters;
     }
 
-    /** Each path, templates as written, with the methods it takes: for checking the API document against. */
-    Map<String, Set<String>> paths() {
-        Map<String, Set<String>> paths = new LinkedHashMap<>();
-        byPath.forEach((path, route) -> paths.put(path, route.methods().keySet()));
+    /**
+     * Each path, templates as written, with the methods it takes and the scope of each: for checking the API
+     * document against.
+     */
+    Map<String, Map<String, AdminScope>> paths() {
+        Map<String, Map<String, AdminScope>> paths = new LinkedHashMap<>();
+        byPath.forEach((path, route) -> {
+            Map<String, AdminScope> methods = new LinkedHashMap<>();
+            route.methods().forEach((method, handling) -> methods.put(method, handling.scope()));
+            paths.put(path, methods);
+        });
         return paths;
     }
 }

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.sluice.config.AdminConfig;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,7 +28,7 @@ final class AdminChannel implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false);
-    private final EmbeddedChannel channel = new EmbeddedChannel();
+    private final EmbeddedChannel channel;
     // The client's side, to read the bytes the server wrote back as responses.
     private final EmbeddedChannel client = new EmbeddedChannel(new HttpResponseDecoder(),
             new HttpObjectAggregator(1 << 20));
@@ -53,8 +54,19 @@ final class AdminChannel implements AutoCloseable {
     }
 
     AdminChannel(AdminApi api, int maxBodySize, Duration idle) {
+        this(api, maxBodySize, idle, new AdminConnectionLimit(AdminConfig.DEFAULT_MAX_CONNECTIONS));
+    }
+
+    /** A connection counted by {@code limit}, shared with other connections. */
+    AdminChannel(AdminApi api, int maxBodySize, Duration idle, AdminConnectionLimit limit) {
+        // Registered once the allocator is set, so that the pipeline sees the connection become active.
+        channel = new EmbeddedChannel(false, false, new AdminChannelInitializer(api, maxBodySize, idle, limit));
         channel.config().setAllocator(alloc);
-        channel.pipeline().addLast(new AdminChannelInitializer(api, maxBodySize, idle));
+        try {
+            channel.register();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Sends the bytes as one read. */
@@ -105,6 +117,11 @@ final class AdminChannel implements AutoCloseable {
         List<Response> responses = responses();
         assertThat(responses).as("responses to%n%s", raw).hasSize(1);
         return responses.get(0);
+    }
+
+    /** Bytes of buffers the pipeline holds now: what it keeps of what was sent. */
+    long bytesHeld() {
+        return alloc.metric().usedHeapMemory() + alloc.metric().usedDirectMemory();
     }
 
     boolean isOpen() {

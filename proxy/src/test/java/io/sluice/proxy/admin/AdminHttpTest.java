@@ -21,6 +21,7 @@ import io.sluice.config.EgressSource;
 import io.sluice.config.EgressTls;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.PolicyConfig;
+import io.sluice.config.PolicyDocument;
 import io.sluice.config.RuleKey;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
@@ -240,7 +241,8 @@ class AdminHttpTest {
         assertThat(audit.list).hasSize(1);
         ILoggingEvent line = audit.list.get(0);
         assertThat(line.getFormattedMessage()).isEqualTo(
-                "policy replaced actor=alice action=policy.replace old_version=1 new_version=2");
+                "policy replaced actor=alice client_ip=embedded action=policy.replace old_version=1 new_version=2"
+                        + " policy_sha256=" + PolicyDocument.sha256(PolicyDocument.json(store.current().policy())));
         assertThat(line.getLevel().toString()).isEqualTo("INFO");
         assertThat(line.getFormattedMessage() + List.of(line.getArgumentArray())).doesNotContain(ALICE, "per-ip");
     }
@@ -430,8 +432,10 @@ class AdminHttpTest {
         assertThat(drains).hasValue(2);
         assertThat(ready.status()).isEqualTo(503);
         assertThat(audit.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
-                "drain requested actor=bob action=node.drain old_phase=serving new_phase=draining",
-                "drain requested actor=alice action=node.drain old_phase=draining new_phase=draining");
+                "drain requested actor=bob client_ip=embedded action=node.drain old_phase=serving"
+                        + " new_phase=draining",
+                "drain requested actor=alice client_ip=embedded action=node.drain old_phase=draining"
+                        + " new_phase=draining");
         assertThat(audit.list.toString()).doesNotContain(BOB, ALICE);
     }
 

@@ -11,6 +11,7 @@ import io.sluice.config.AdminConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
+import io.sluice.config.PolicyDocument;
 import io.sluice.proxy.lifecycle.NodeState;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import java.io.IOException;
@@ -263,9 +264,11 @@ class AdminApiTest {
                     .header("If-Match", etag).header("Authorization", "Bearer " + BOB));
 
             assertThat(put.statusCode()).isEqualTo(200);
+            String digest = PolicyDocument.sha256(PolicyDocument.json(sluice.server().policyStore().current()
+                    .policy()));
             assertThat(audit.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
-                    "policy replaced actor=bob action=policy.replace old_version=" + version + " new_version="
-                            + (version + 1));
+                    "policy replaced actor=bob client_ip=127.0.0.1 action=policy.replace old_version=" + version
+                            + " new_version=" + (version + 1) + " policy_sha256=" + digest);
             assertThat(audit.list.toString() + List.of(audit.list.get(0).getArgumentArray()))
                     .doesNotContain(BOB, "audited");
         } finally {

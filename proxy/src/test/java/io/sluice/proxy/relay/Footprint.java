@@ -49,7 +49,8 @@ record Footprint(long liveHeap, int openFds, long resident) {
         return Long.parseLong(total[2]);
     }
 
-    private static long resident(long pid) {
+    /** The resident memory alone, without a collection: cheap enough to sample. */
+    static long resident(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 if (line.startsWith("VmRSS:")) {

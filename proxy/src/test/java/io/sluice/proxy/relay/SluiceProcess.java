@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,10 +56,17 @@ final class SluiceProcess implements AutoCloseable {
      * on {@code smtpPort}.
      */
     static SluiceProcess start(Path dir, String name, String yaml, int smtpPort) throws IOException {
+        return start(dir, name, yaml, smtpPort, Map.of());
+    }
+
+    /** As {@link #start(Path, String, String, int)}, with these environment variables set for the process. */
+    static SluiceProcess start(Path dir, String name, String yaml, int smtpPort, Map<String, String> environment)
+            throws IOException {
         Path config = Files.writeString(dir.resolve(name + ".yaml"), yaml);
         Path log = dir.resolve(name + ".log");
-        Process process = new ProcessBuilder(javaCommand(config))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(javaCommand(config));
+        builder.environment().putAll(environment);
+        Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         SluiceProcess sluice = new SluiceProcess(process, log, smtpPort);
         try {
             ExternalTool.awaitListening(smtpPort, process, START_TIMEOUT, "sluice " + name);
