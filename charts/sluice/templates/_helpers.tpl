@@ -76,6 +76,12 @@ sluice.io/egress-pool: {{ .w.pool }}
 {{- if or .Values.admin.tokens .Values.admin.existingSecret }}true{{ end }}
 {{- end }}
 
+{{- define "sluice.clusterSecretDir" -}}/etc/sluice/cluster{{- end }}
+
+{{- define "sluice.clusterSecretName" -}}
+{{- default (printf "%s-cluster" (include "sluice.fullname" .)) .Values.cluster.existingSecret }}
+{{- end }}
+
 {{- define "sluice.tlsSecretName" -}}
 {{- default (printf "%s-tls" (include "sluice.fullname" .)) .Values.inbound.tls.existingSecret }}
 {{- end }}
@@ -89,8 +95,9 @@ sluice.io/egress-pool: {{ .w.pool }}
     "bind" (printf "0.0.0.0:%d" (int $root.Values.cluster.port)) "discovery" "kubernetes"
     "kubernetes-service" $service }}
 {{- range $key, $value := $root.Values.cluster }}
-{{- if ne $key "port" }}{{ $_ := set $cluster $key $value }}{{ end }}
+{{- if not (has $key (list "port" "secret" "existingSecret")) }}{{ $_ := set $cluster $key $value }}{{ end }}
 {{- end }}
+{{- $_ := set $cluster "secret-file" (printf "%s/cluster-secret" (include "sluice.clusterSecretDir" $root)) }}
 {{- $admin := dict "bind" (printf "0.0.0.0:%d" (int $root.Values.admin.port)) "open-health" true
     "open-metrics" (index $root.Values.admin "open-metrics") }}
 {{- if include "sluice.hasAdminTokens" $root }}

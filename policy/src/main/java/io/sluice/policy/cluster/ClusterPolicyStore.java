@@ -41,6 +41,7 @@ public final class ClusterPolicyStore implements PolicyStore {
 
     static final String MAP = "sluice-policy";
     private static final String KEY = ClusterPolicy.KEY;
+    private static final String CHANGED_HERE = "changed here";
     private static final Logger log = LoggerFactory.getLogger(ClusterPolicyStore.class);
 
     private final PolicyEngine engine;
@@ -67,15 +68,14 @@ public final class ClusterPolicyStore implements PolicyStore {
         map.addEntryListener(new Listener(), true);
         ClusterPolicy existing = map.putIfAbsent(KEY, currentEntry);
         if (existing == null) {
-            log.info("policy in force, from the configuration file", kv("policy_version", 1));
-            PolicyAudit.applied(1, currentEntry.document(), "file");
+            log.info("policy in force, from the configuration file", kv("policy_version", 1),
+                    kv("policy_sha256", PolicyDocument.sha256(currentEntry.document())));
         } else if (existing.authentic(seal)) {
             // The cluster's first version may differ from this node's file: the cluster's wins.
             put(existing, "from the cluster");
         } else {
             seal.forged(Kind.POLICY, KEY, "found at start");
             writeBack(existing);
-            PolicyAudit.applied(1, currentEntry.document(), "file");
         }
         Gauge.builder(PolicyMeters.POLICY_VERSION.meterName(), this, store -> store.current().version())
                 .description("version of the policy in force on this node")
@@ -105,7 +105,7 @@ public final class ClusterPolicyStore implements PolicyStore {
                             return Optional.<VersionedPolicy>empty();
                         }
                         // In force here at once; the other nodes follow as the change reaches them.
-                        adopt(next, "changed here");
+                        adopt(next, CHANGED_HERE);
                         return Optional.of(current);
                     });
         });
@@ -134,8 +134,12 @@ public final class ClusterPolicyStore implements PolicyStore {
         current = new VersionedPolicy(policy.version(), parsed);
         currentEntry = policy;
         log.info("policy in force, " + how, kv("policy_version", policy.version()),
-                kv("limits", parsed.limits().size()), kv("concurrency", parsed.concurrency().size()));
-        PolicyAudit.applied(policy.version(), policy.document(), how.equals("changed here") ? "api" : "cluster");
+                kv("limits", parsed.limits().size()), kv("concurrency", parsed.concurrency().size()),
+                kv("policy_sha256", PolicyDocument.sha256(policy.document())));
+        if (!how.equals(CHANGED_HERE)) {
+            // A change through this node's admin API is audited there, with who made it.
+            PolicyAudit.fromCluster(policy.version(), policy.document());
+        }
     }
 
     /** What the entry became, on every node (its own changes included: adopting twice changes nothing). */

@@ -30,7 +30,7 @@ public final class LocalPolicyStore implements PolicyStore {
         Gauge.builder(PolicyMeters.POLICY_VERSION.meterName(), this, store -> store.current().version())
                 .description("version of the policy in force on this node")
                 .register(registry);
-        logInForce(current, "file");
+        logInForce(current);
     }
 
     @Override
@@ -49,14 +49,15 @@ public final class LocalPolicyStore implements PolicyStore {
         VersionedPolicy next = new VersionedPolicy(expectedVersion + 1, policy);
         engine.replace(policy);
         current = next;
-        logInForce(next, "api");
+        logInForce(next);
         return CompletableFuture.completedFuture(Optional.of(next));
     }
 
-    private static void logInForce(VersionedPolicy policy, String source) {
+    // A change through the admin API is audited there, with who made it; this line says what is in force.
+    private static void logInForce(VersionedPolicy policy) {
         log.info("policy in force", kv("policy_version", policy.version()),
                 kv("limits", policy.policy().limits().size()),
-                kv("concurrency", policy.policy().concurrency().size()));
-        PolicyAudit.applied(policy.version(), PolicyDocument.json(policy.policy()), source);
+                kv("concurrency", policy.policy().concurrency().size()),
+                kv("policy_sha256", PolicyDocument.sha256(PolicyDocument.json(policy.policy()))));
     }
 }

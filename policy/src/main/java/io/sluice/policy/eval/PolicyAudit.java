@@ -7,9 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit line of every policy a node puts in force, whatever brought it (the configuration file, this node's
- * admin API, another node through the cluster): its version and the SHA-256 of its document, so that the nodes'
- * lines can be compared and a change nobody made through the API stands out.
+ * The audit line of a policy that reached this node through the cluster (a change made on another node's admin API
+ * is audited there, with who made it): its version and the SHA-256 of its document, so that every node's lines can be
+ * compared with the API's and a change nobody made through the API stands out.
  */
 public final class PolicyAudit {
 
@@ -20,12 +20,9 @@ public final class PolicyAudit {
     private PolicyAudit() {
     }
 
-    /**
-     * @param document the policy as {@link PolicyDocument#json} writes it
-     * @param source what brought it: {@code file}, {@code api} or {@code cluster}
-     */
-    public static void applied(long version, String document, String source) {
+    /** @param document the policy as {@link PolicyDocument#json} writes it */
+    public static void fromCluster(long version, String document) {
         audit.info("policy applied {} {} {} {}", kv("action", "policy.apply"), kv("policy_version", version),
-                kv("policy_sha256", PolicyDocument.sha256(document)), kv("source", source));
+                kv("policy_sha256", PolicyDocument.sha256(document)), kv("source", "cluster"));
     }
 }
