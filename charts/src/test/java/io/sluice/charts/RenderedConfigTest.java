@@ -3,11 +3,15 @@ package io.sluice.charts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.sluice.config.Cidr;
 import io.sluice.config.ConfigLoader;
+import io.sluice.config.EgressDestinations;
 import io.sluice.config.SluiceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +49,22 @@ class RenderedConfigTest {
             String yaml = chart.config("mx-sluice-egress-" + pool).replace("__POD_IP__", "10.200.0.7");
             assertThatCode(() -> ConfigLoader.parse(asMounted(yaml), pool)).doesNotThrowAnyException();
         }
+    }
+
+    @Test
+    void egressDestinationExceptionsReachTheConfiguration() throws Exception {
+        Chart chart = Chart.render(Chart.PRODUCTION, Map.of("egress.allowed-destinations[0]", "10.20.0.0/24",
+                "egress.denied-destinations[0]", "198.51.100.0/24"));
+        String yaml = chart.config("mx-sluice-egress-normal").replace("__POD_IP__", "10.200.0.7");
+
+        SluiceConfig config = ConfigLoader.parse(asMounted(yaml), "normal");
+
+        assertThat(config.egress().destinations()).isEqualTo(new EgressDestinations(
+                List.of(Cidr.parse("10.20.0.0/24")), List.of(Cidr.parse("198.51.100.0/24"))));
+        // Left out, the built-in rule alone applies.
+        String defaults = Chart.production().config("mx-sluice-egress-normal").replace("__POD_IP__", "10.200.0.7");
+        assertThat(ConfigLoader.parse(asMounted(defaults), "normal").egress().destinations())
+                .isEqualTo(EgressDestinations.DEFAULT);
     }
 
     /** The text with the pod's mounts (the Secrets' files) in a directory of the test's own. */
