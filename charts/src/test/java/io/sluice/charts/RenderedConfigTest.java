@@ -7,11 +7,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.sluice.config.Cidr;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
+import io.sluice.config.EgressDestinations;
 import io.sluice.config.SluiceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,10 +80,28 @@ class RenderedConfigTest {
         return asMounted(chart.config("mx-sluice-egress-" + pool).replace("__POD_IP__", "10.200.0.7"));
     }
 
+    @Test
+    void egressDestinationExceptionsReachTheConfiguration() throws Exception {
+        Chart chart = Chart.render(Chart.PRODUCTION, Map.of("egress.allowed-destinations[0]", "10.20.0.0/24",
+                "egress.denied-destinations[0]", "198.51.100.0/24"));
+        String yaml = chart.config("mx-sluice-egress-normal").replace("__POD_IP__", "10.200.0.7");
+
+        SluiceConfig config = ConfigLoader.parse(asMounted(yaml), "normal");
+
+        assertThat(config.egress().destinations()).isEqualTo(new EgressDestinations(
+                List.of(Cidr.parse("10.20.0.0/24")), List.of(Cidr.parse("198.51.100.0/24"))));
+        // Left out, the built-in rule alone applies.
+        String defaults = Chart.production().config("mx-sluice-egress-normal").replace("__POD_IP__", "10.200.0.7");
+        assertThat(ConfigLoader.parse(asMounted(defaults), "normal").egress().destinations())
+                .isEqualTo(EgressDestinations.DEFAULT);
+    }
+
     /** The text with the pod's mounts (the Secrets' files) in a directory of the test's own. */
     private String asMounted(String yaml) throws IOException {
         Files.createDirectories(mounts.resolve("secrets"));
         Files.writeString(mounts.resolve("secrets/admin-tokens"), "ops:0123456789abcdef0123456789abcdef\n");
+        Files.createDirectories(mounts.resolve("cluster"));
+        Files.writeString(mounts.resolve("cluster/cluster-secret"), "rendered-config-test-cluster-secret-0123456789\n");
         Files.createDirectories(mounts.resolve("tls"));
         Files.writeString(mounts.resolve("tls/tls.crt"), "certificate\n");
         Files.writeString(mounts.resolve("tls/tls.key"), "key\n");

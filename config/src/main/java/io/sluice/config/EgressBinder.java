@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Maps the {@code egress} section onto {@link EgressConfig}: the resolvers and cache, and the pools with their
- * source addresses, none of which may be in two pools.
+ * Maps the {@code egress} section onto {@link EgressConfig}: the resolvers and cache, the pools with their
+ * source addresses, none of which may be in two pools, and the networks delivered to or not.
  */
 final class EgressBinder {
 
@@ -26,6 +26,7 @@ final class EgressBinder {
         }
         return address;
     });
+    private static final String DESTINATIONS_EXPECTED = "a list of CIDRs such as 10.1.2.0/24 or fd00::/8";
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
     private static final Conversion<Integer> NON_NEGATIVE = Conversion.integerAtLeast(0, "");
     private static final Conversion<Integer> PORT = Conversion.integerBetween(1, 65535);
@@ -46,6 +47,8 @@ final class EgressBinder {
         Value poolsValue = section.get("pools");
         Value connectTimeoutValue = section.get("connect-timeout");
         Value remotePortValue = section.get("remote-port");
+        Value allowedValue = section.get("allowed-destinations");
+        Value deniedValue = section.get("denied-destinations");
         section.rejectUnknownKeys();
 
         DnsConfig dns = dns(dnsValue.section());
@@ -53,8 +56,28 @@ final class EgressBinder {
         // Postfix's smtp_connect_timeout.
         Duration connectTimeout = connectTimeoutValue.optional(Conversion.DURATION, EgressConfig.NONE.connectTimeout());
         Integer remotePort = remotePortValue.optional(PORT, 25);
+        EgressDestinations destinations = destinations(allowedValue, deniedValue);
         return problems.construct(value.path(), value.line(),
-                () -> new EgressConfig(dns, pools, connectTimeout, remotePort));
+                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations));
+    }
+
+    private EgressDestinations destinations(Value allowedValue, Value deniedValue) {
+        List<Cidr> denied = new ArrayList<>();
+        for (Value item : deniedValue.optionalList(DESTINATIONS_EXPECTED)) {
+            denied.add(item.required(Conversion.CIDR));
+        }
+        List<Cidr> allowed = new ArrayList<>();
+        for (Value item : allowedValue.optionalList(DESTINATIONS_EXPECTED)) {
+            Cidr cidr = item.required(Conversion.CIDR);
+            if (cidr != null && cidr.prefixLength() == 0) {
+                // Every address would switch the protection against internal destinations off by one line.
+                item.invalid("a network to deliver to although it is internal, not every address");
+            } else if (cidr != null && denied.contains(cidr)) {
+                item.invalid("a network not also in denied-destinations");
+            }
+            allowed.add(cidr);
+        }
+        return problems.construct(() -> new EgressDestinations(allowed, denied));
     }
 
     private DnsConfig dns(Section section) {

@@ -15,15 +15,18 @@ import java.util.Objects;
  * @param pools the egress pools by name, in file order; no source address is in two of them
  * @param connectTimeout how long a TCP connect to one MX address may take
  * @param remotePort the port remote MX hosts listen on: 25, other values for tests only
+ * @param destinations the networks delivered to or not besides the built-in rule
  */
 public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
-                           int remotePort) {
+                           int remotePort, EgressDestinations destinations) {
 
     /** No egress pools: a configuration without outbound listeners. */
-    public static final EgressConfig NONE = new EgressConfig(DnsConfig.DEFAULT, Map.of(), Duration.ofSeconds(30), 25);
+    public static final EgressConfig NONE = new EgressConfig(DnsConfig.DEFAULT, Map.of(), Duration.ofSeconds(30), 25,
+            EgressDestinations.DEFAULT);
 
     public EgressConfig {
         Objects.requireNonNull(dns, "dns");
+        Objects.requireNonNull(destinations, "destinations");
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         SmtpTimeouts.requirePositive(connectTimeout, "connectTimeout");
         if (remotePort < 1 || remotePort > 65535) {

@@ -51,7 +51,72 @@ class EgressBindingTest {
         assertThat(egress.remotePort()).isEqualTo(25);
         assertThat(egress.pools().get("p").selection()).isEqualTo(EgressSelection.ROUND_ROBIN);
         assertThat(egress.pools().get("p").tls()).isEqualTo(EgressTls.OPPORTUNISTIC);
+        assertThat(egress.destinations()).isEqualTo(EgressDestinations.DEFAULT);
         assertThat(config.backends()).isEmpty();
+    }
+
+    @Test
+    void destinationExceptionsBind() throws Exception {
+        SluiceConfig config = ConfigLoader.parse("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: p,
+                     allowed-clients: ["10.0.0.0/8"]}
+                egress:
+                  allowed-destinations: ["127.0.0.0/8", "::1/128", "::ffff:10.1.0.0/112"]
+                  denied-destinations: ["203.0.113.0/24"]
+                  pools:
+                    p: {sources: [{address: 127.0.0.10, helo: out.example.net}]}
+                """, "destinations.yaml");
+
+        EgressDestinations destinations = config.egress().destinations();
+        // The IPv4-mapped form is read as the IPv4 network it names.
+        assertThat(destinations.allowed()).containsExactly(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"),
+                Cidr.parse("10.1.0.0/16"));
+        assertThat(destinations.denied()).containsExactly(Cidr.parse("203.0.113.0/24"));
+    }
+
+    @Test
+    void destinationMistakesAreReportedWithPathAndLine() {
+        ConfigException e = errors("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: p,
+                     allowed-clients: ["10.0.0.0/8"]}
+                egress:
+                  pools:
+                    p: {sources: [{address: 127.0.0.10, helo: out.example.net}]}
+                  allowed-destinations:
+                    - 0.0.0.0/0
+                    - 10.0.0.1/8
+                    - 198.51.100.0/24
+                    - mx.internal.example
+                  denied-destinations: 198.51.100.0/24
+                """);
+        ConfigException both = errors("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: p,
+                     allowed-clients: ["10.0.0.0/8"]}
+                egress:
+                  pools:
+                    p: {sources: [{address: 127.0.0.10, helo: out.example.net}]}
+                  allowed-destinations: ["198.51.100.0/24"]
+                  denied-destinations: ["198.51.100.0/24"]
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(8, "egress.allowed-destinations[0]", "\"0.0.0.0/0\" (expected: a network to deliver to"
+                        + " although it is internal, not every address)"),
+                tuple(9, "egress.allowed-destinations[1]",
+                        "\"10.0.0.1/8\" (expected: no host bits set, as in 10.0.0.0/8)"),
+                tuple(11, "egress.allowed-destinations[3]", "\"mx.internal.example\" (expected: a CIDR such as"
+                        + " 10.0.0.0/8 or fd00::/8, or a single address)"),
+                tuple(12, "egress.denied-destinations",
+                        "\"198.51.100.0/24\" (expected: a list of CIDRs such as 10.1.2.0/24 or fd00::/8)"));
+        assertThat(both.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+                .containsExactly(tuple(7, "egress.allowed-destinations[0]",
+                        "\"198.51.100.0/24\" (expected: a network not also in denied-destinations)"));
+        assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> new EgressDestinations(
+                List.of(Cidr.parse("10.0.0.0/8")), List.of(Cidr.parse("10.0.0.0/8")))))
+                .hasMessageContaining("expected: a network not also denied");
     }
 
     @Test
@@ -133,7 +198,8 @@ class EgressBindingTest {
                 EgressSelection.ROUND_ROBIN, EgressTls.NONE);
 
         assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> new EgressConfig(DnsConfig.DEFAULT,
-                java.util.Map.of("normal", normal, "fallback", fallback), Duration.ofSeconds(1), 25)))
+                java.util.Map.of("normal", normal, "fallback", fallback), Duration.ofSeconds(1), 25,
+                EgressDestinations.DEFAULT)))
                 .hasMessageContaining("source 203.0.113.10 is in pools");
         assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> ListenerConfig.outbound("relay",
                 new HostPort("127.0.0.1", 0), "normal", List.of()))).hasMessageContaining("allowed-clients");

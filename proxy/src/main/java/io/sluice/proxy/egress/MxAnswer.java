@@ -11,8 +11,10 @@ public sealed interface MxAnswer {
      * Mail exchangers with at least one address each, by preference; equal preferences in the order DNS gave.
      *
      * @param implicit true when the domain has no MX record and its own address is used (RFC 5321 §5.1)
+     * @param incomplete true when some address lookups failed for now, so DNS may hold hosts or addresses this
+     *     answer lacks
      */
-    record Found(List<MxHost> hosts, boolean implicit) implements MxAnswer {
+    record Found(List<MxHost> hosts, boolean implicit, boolean incomplete) implements MxAnswer {
         public Found {
             hosts = List.copyOf(hosts);
             if (hosts.isEmpty()) {

@@ -156,7 +156,7 @@ public final class MxResolver {
         return addresses(name).thenCompose(found -> {
             if (!found.addresses().isEmpty()) {
                 MxHost self = new MxHost(key, 0, found.addresses());
-                return done(key, new MxAnswer.Found(List.of(self), true), found.ttl());
+                return done(key, new MxAnswer.Found(List.of(self), true, found.failure() != null), found.ttl());
             }
             if (found.failure() != null) {
                 return done(key, failed(found.failure(), "address of " + key), 0);
@@ -174,8 +174,10 @@ public final class MxResolver {
             List<MxHost> hosts = new ArrayList<>();
             long ttl = mxTtl;
             DnsFailure temporary = null;
+            boolean incomplete = false;
             for (int i = 0; i < records.size(); i++) {
                 Addresses found = lookups.get(i).join();
+                incomplete |= found.failure() != null;
                 if (!found.addresses().isEmpty()) {
                     MXRecord record = records.get(i);
                     hosts.add(new MxHost(record.getTarget().toString(true), record.getPriority(), found.addresses()));
@@ -186,7 +188,7 @@ public final class MxResolver {
             }
             if (!hosts.isEmpty()) {
                 // The hosts that failed for now are left out until the answer expires, as its TTL would anyway.
-                return done(key, new MxAnswer.Found(hosts, false), temporary == null ? ttl : 0);
+                return done(key, new MxAnswer.Found(hosts, false, incomplete), temporary == null ? ttl : 0);
             }
             if (temporary != null) {
                 return done(key, failed(temporary, "addresses of the MX hosts of " + key), 0);
@@ -195,7 +197,10 @@ public final class MxResolver {
         });
     }
 
-    /** The A and AAAA records of a host, asked at once; an answer of either family is enough. */
+    /**
+     * The A and AAAA records of a host, asked at once; an answer of either family is enough. The failure is that
+     * of a family DNS could not answer for now, also beside the other family's addresses.
+     */
     private CompletableFuture<Addresses> addresses(Name host) {
         CompletableFuture<Response> v4 = query(host, Type.A);
         CompletableFuture<Response> v6 = query(host, Type.AAAA);
@@ -213,11 +218,11 @@ public final class MxResolver {
                     }
                 }
             }
-            if (!addresses.isEmpty()) {
-                return new Addresses(addresses, ttl, null);
-            }
             DnsFailure failure = a.failure() != null && a.failure() != DnsFailure.NXDOMAIN ? a.failure()
                     : aaaa.failure() != null && aaaa.failure() != DnsFailure.NXDOMAIN ? aaaa.failure() : null;
+            if (!addresses.isEmpty()) {
+                return new Addresses(addresses, ttl, failure);
+            }
             return new Addresses(List.of(), Math.min(a.negativeTtl(), aaaa.negativeTtl()), failure);
         });
     }

@@ -11,13 +11,14 @@ import io.sluice.proxy.session.TransactionMeters;
 import java.net.InetAddress;
 
 /**
- * What every session of one outbound listener shares: its settings, its egress pool, the resolver and the connector
- * to remote mail exchangers, its TLS context and the flow-control policy.
+ * What every session of one outbound listener shares: its settings, its egress pool, the resolver, the screen of
+ * forbidden destinations and the connector to remote mail exchangers, its TLS context and the flow-control policy.
  *
  * @param tls the STARTTLS server context, or null when the listener has no certificate
  */
 record OutboundContext(ListenerConfig listener, SmtpConfig smtp, EgressPool pool, MxResolver resolver,
-                       RemoteConnector connector, SslContext tls, PolicyEngine policy, TransactionMeters meters) {
+                       DestinationScreen destinations, RemoteConnector connector, SslContext tls, PolicyEngine policy,
+                       TransactionMeters meters) {
 
     SessionSettings settings() {
         return new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),

@@ -57,8 +57,9 @@ public final class OutboundService implements Drainable, AutoCloseable {
             return service;
         }
         MxResolver resolver = MxResolver.create(egress.dns(), registry);
-        RemoteConnector connector = new RemoteConnector(service.pools, transport, config.smtp().timeouts(),
-                egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
+        DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
+        RemoteConnector connector = new RemoteConnector(service.pools, destinations, transport,
+                config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
                 TlsContexts.verifyingClient());
         try {
             for (ListenerConfig listener : outbound) {
@@ -66,8 +67,8 @@ public final class OutboundService implements Drainable, AutoCloseable {
                 EgressPool pool = service.pools.pool(listener.egressPool()).orElseThrow();
                 meters.listener(listener.name());
                 pool.sources().forEach(source -> meters.source(pool.name(), source.toString()));
-                OutboundContext context = new OutboundContext(listener, config.smtp(), pool, resolver, connector,
-                        serverTls, policy, meters);
+                OutboundContext context = new OutboundContext(listener, config.smtp(), pool, resolver, destinations,
+                        connector, serverTls, policy, meters);
                 ListeningSocket socket = ListeningSocket.bind(transport, workers, listener.bind(),
                         new OutboundChannelInitializer(context, service.clients));
                 service.listeners.put(listener.name(), socket);

@@ -17,8 +17,6 @@ import io.sluice.proxy.session.Transaction;
 import io.sluice.proxy.smtp.ClientFrames;
 import io.sluice.proxy.smtp.Deadline;
 import io.sluice.proxy.smtp.FinalReply;
-import io.sluice.proxy.smtp.MailPath;
-import io.sluice.proxy.smtp.PathParser;
 import io.sluice.proxy.smtp.ServerStartTls;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import io.sluice.proxy.smtp.SmtpFrame;
@@ -28,7 +26,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -310,7 +307,13 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
             run(session.onLimited(refusal));
             return;
         }
-        mx = (MxAnswer.Found) answer;
+        Optional<MxAnswer.Found> permitted = context.destinations().screen(domain, (MxAnswer.Found) answer);
+        if (permitted.isEmpty()) {
+            refusal = DestinationScreen.refusal((MxAnswer.Found) answer);
+            run(session.onLimited(refusal));
+            return;
+        }
+        mx = permitted.get();
         Optional<SourceAddress> chosen = context.pool().select(domain, candidate ->
                 mx.hosts().stream().anyMatch(host -> host.addresses().stream().anyMatch(candidate::reaches)));
         if (chosen.isEmpty()) {
@@ -330,7 +333,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (remote != null) {
-            remote.request(line, context.timeouts().backendCommand()).whenComplete(guarded(this::remoteAnswered));
+            remote.request(RemoteCommands.rcpt(line, remote.capabilities()), context.timeouts().backendCommand())
+                    .whenComplete(guarded(this::remoteAnswered));
             return;
         }
         List<MxHost> hosts = mx.ordered(ThreadLocalRandom.current());
@@ -344,7 +348,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
                     }
                     if (error != null) {
                         refusal = error instanceof RemoteConnector.PoolViolationException ? POOL_VIOLATION
-                                : UNREACHABLE;
+                                : error instanceof RemoteConnector.DestinationRefusedException
+                                ? DestinationScreen.FORBIDDEN : UNREACHABLE;
                         log.info("no mail exchanger reachable", kv("session", client.sessionId()),
                                 kv("destination_domain", domain), kv("pool", context.pool().name()),
                                 kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
@@ -352,7 +357,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     adopt(connection);
-                    connection.request(mailLineFor(connection), context.timeouts().backendCommand())
+                    connection.request(RemoteCommands.mail(mailLine, connection.capabilities()),
+                                    context.timeouts().backendCommand())
                             .whenComplete(guarded((reply, failure) -> senderAnswered(connection, line, reply, failure)));
                 }));
     }
@@ -388,29 +394,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
             run(session.onBackendReply(refusal));
             return;
         }
-        connection.request(rcptLine, context.timeouts().backendCommand()).whenComplete(guarded(this::remoteAnswered));
-    }
-
-    /** The MAIL line as the remote can take it: parameters of extensions it does not offer are left out. */
-    private String mailLineFor(RemoteConnection connection) {
-        // "MAIL " then the argument the session has parsed once already.
-        MailPath path = PathParser.parseMailFrom(mailLine.substring(5)).path();
-        BackendCapabilities remoteOffers = connection.capabilities();
-        StringBuilder line = new StringBuilder("MAIL FROM:<").append(path.address()).append('>');
-        for (Map.Entry<String, String> parameter : path.parameters().entrySet()) {
-            boolean keep = switch (parameter.getKey()) {
-                case "SIZE" -> remoteOffers.maxMessageSize() >= 0;
-                case "BODY" -> remoteOffers.eightBitMime();
-                default -> true;
-            };
-            if (keep) {
-                line.append(' ').append(parameter.getKey());
-                if (!parameter.getValue().isEmpty()) {
-                    line.append('=').append(parameter.getValue());
-                }
-            }
-        }
-        return line.toString();
+        connection.request(RemoteCommands.rcpt(rcptLine, connection.capabilities()),
+                context.timeouts().backendCommand()).whenComplete(guarded(this::remoteAnswered));
     }
 
     private void remoteAnswered(SmtpReply reply, Throwable error) {

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens a ready connection to a destination's mail exchanger: tries the hosts in the order given and each host's
- * addresses of the source's family, binding the source address, then reads the greeting, says EHLO with the
- * source's name and upgrades with STARTTLS as the pool says.
+ * addresses of the source's family, binding the source address and never connecting to a forbidden destination,
+ * then reads the greeting, says EHLO with the source's name and upgrades with STARTTLS as the pool says.
  */
 final class RemoteConnector {
 
@@ -31,6 +31,7 @@ final class RemoteConnector {
     static final int MAX_ATTEMPTS = 5;
 
     private final EgressPools pools;
+    private final DestinationScreen destinations;
     private final Transport transport;
     private final SmtpTimeouts timeouts;
     private final Duration connectTimeout;
@@ -38,9 +39,10 @@ final class RemoteConnector {
     private final SslContext opportunisticTls;
     private final SslContext verifiedTls;
 
-    RemoteConnector(EgressPools pools, Transport transport, SmtpTimeouts timeouts, Duration connectTimeout,
-                    int remotePort, SslContext opportunisticTls, SslContext verifiedTls) {
+    RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
+                    Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls) {
         this.pools = pools;
+        this.destinations = destinations;
         this.transport = transport;
         this.timeouts = timeouts;
         this.connectTimeout = connectTimeout;
@@ -83,6 +85,12 @@ final class RemoteConnector {
             return;
         }
         Attempt attempt = attempts.get(index);
+        // The invariant, checked where it matters: right before the connect, whatever list of hosts came in.
+        if (!destinations.permits(attempt.host(), attempt.address())) {
+            attempt(loop, pool, source, attempts, index + 1,
+                    new DestinationRefusedException(attempt.host(), attempt.address()), result);
+            return;
+        }
         RemoteConnection connection =
                 new RemoteConnection(attempt.host(), attempt.address(), source, timeouts.backendDataBlock());
         SmtpClientConnection.connect(loop, transport.socketChannelClass(),
@@ -137,6 +145,13 @@ final class RemoteConnector {
     private static <T> CompletableFuture<T> refuse(RemoteConnection connection, String why) {
         connection.abort();
         return CompletableFuture.failedFuture(new IOException(connection + " " + why));
+    }
+
+    /** A connect was about to go to a forbidden destination; it did not. */
+    static final class DestinationRefusedException extends IOException {
+        DestinationRefusedException(MxHost host, InetAddress address) {
+            super(host.name() + "[" + address.getHostAddress() + "] is a forbidden destination");
+        }
     }
 
     /** A delivery was about to leave from an address of another pool than its own; it did not. */

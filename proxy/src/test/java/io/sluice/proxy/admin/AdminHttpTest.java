@@ -15,6 +15,7 @@ import io.netty.util.NetUtil;
 import io.sluice.config.AdminToken;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressDestinations;
 import io.sluice.config.EgressPoolConfig;
 import io.sluice.config.EgressSelection;
 import io.sluice.config.EgressSource;
@@ -107,7 +108,8 @@ class AdminHttpTest {
     static final EgressConfig EGRESS = new EgressConfig(DnsConfig.DEFAULT, Map.of("normal", new EgressPoolConfig(
             "normal", List.of(new EgressSource(NetUtil.createInetAddressFromIpAddressString("127.0.0.10"), "out10.example.net"),
                     new EgressSource(NetUtil.createInetAddressFromIpAddressString("127.0.0.11"), "out11.example.net")),
-            EgressSelection.ROUND_ROBIN, EgressTls.OPPORTUNISTIC)), Duration.ofSeconds(30), 25);
+            EgressSelection.ROUND_ROBIN, EgressTls.OPPORTUNISTIC)), Duration.ofSeconds(30), 25,
+            EgressDestinations.DEFAULT);
 
     /** The admin API's services on one local engine, with the overrides and inspector of that engine. */
     static AdminServices services(NodeState state, PolicyEngine engine, PolicyStore store, Set<String> listeners,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressDestinations;
 import io.sluice.config.EgressPoolConfig;
 import io.sluice.config.EgressSelection;
 import io.sluice.config.EgressSource;
@@ -27,7 +28,7 @@ class EgressPoolsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         EgressPools pools = new EgressPools(new EgressConfig(DnsConfig.DEFAULT, Map.of(
                 "normal", pool("normal", "127.0.0.10"), "fallback", pool("fallback", "127.0.0.20")),
-                Duration.ofSeconds(1), 25), registry);
+                Duration.ofSeconds(1), 25, EgressDestinations.DEFAULT), registry);
         SourceAddress normal = pools.pool("normal").orElseThrow().sources().get(0);
         SourceAddress fallback = pools.pool("fallback").orElseThrow().sources().get(0);
 

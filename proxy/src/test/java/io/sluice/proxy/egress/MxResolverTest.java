@@ -93,7 +93,22 @@ class MxResolverTest {
         MxAnswer answer = resolve(resolver(100), "plain.test");
 
         assertThat(answer).isEqualTo(new MxAnswer.Found(
-                List.of(new MxHost("plain.test", 0, List.of(InetAddress.getByName("127.0.0.5")))), true));
+                List.of(new MxHost("plain.test", 0, List.of(InetAddress.getByName("127.0.0.5")))), true, false));
+    }
+
+    @Test
+    void anAnswerLackingAHostThatFailedForNowSaysSo() throws Exception {
+        dns.mx("partial.test", 300, 10, "good.partial.test", 20, "broken.partial.test")
+                .address("good.partial.test", 300, "127.0.0.2").servfail("broken.partial.test")
+                .mx("whole.test", 300, 10, "mx.whole.test").address("mx.whole.test", 300, "127.0.0.3");
+        MxResolver resolver = resolver(100);
+
+        MxAnswer.Found partial = (MxAnswer.Found) resolve(resolver, "partial.test");
+        MxAnswer.Found whole = (MxAnswer.Found) resolve(resolver, "whole.test");
+
+        assertThat(partial.hosts()).extracting(MxHost::name).containsExactly("good.partial.test");
+        assertThat(partial.incomplete()).isTrue();
+        assertThat(whole.incomplete()).isFalse();
     }
 
     @Test

@@ -97,6 +97,19 @@ public final class TestDnsServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Adds an AAAA record of the 16 bytes as given: an IPv4-mapped address such as {@code ::ffff:127.0.0.1} stays an
+     * AAAA record, which {@link #address} would turn into an A record as the JDK reads the literal as IPv4.
+     */
+    public TestDnsServer aaaa(String host, long ttl, byte[] sixteenBytes) {
+        try {
+            return add(host, new AAAARecord(name(host), DClass.IN, ttl,
+                    java.net.Inet6Address.getByAddress(null, sixteenBytes, -1)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The name exists but has no records (every question gets NOERROR and no answer). */
     public TestDnsServer exists(String name) {
         zone.putIfAbsent(name(name), new Entry(List.of(), Fault.NONE));

@@ -6,6 +6,7 @@ import io.sluice.config.ClusterConfig;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressDestinations;
 import io.sluice.config.EgressPoolConfig;
 import io.sluice.config.EgressSelection;
 import io.sluice.config.EgressSource;
@@ -31,12 +32,16 @@ import java.util.Optional;
 /**
  * Sluice started in this JVM as an outbound relay: listener {@code relay} delivers from pool {@code normal}
  * (127.0.0.10 and 127.0.0.11), listener {@code relay-fallback} from pool {@code fallback} (127.0.0.20); only
- * 127.0.0.1 may relay; MX records come from the DNS server given and remote MX hosts listen on one port.
+ * 127.0.0.1 may relay; MX records come from the DNS server given and remote MX hosts listen on one port. Loopback
+ * is forbidden as a destination by default: {@code egress.allowed-destinations} lets these tests deliver there.
  */
 final class RunningOutbound implements AutoCloseable {
 
     static final String NORMAL_SOURCES = "127.0.0.10,127.0.0.11";
     static final String FALLBACK_SOURCE = "127.0.0.20";
+    /** The remote MX hosts of these tests are on loopback, which only the allow-list opens. */
+    static final EgressDestinations LOOPBACK_ALLOWED = new EgressDestinations(
+            List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")), List.of());
 
     private final SluiceServer server;
 
@@ -64,6 +69,11 @@ final class RunningOutbound implements AutoCloseable {
         return server.registry().get("sluice.egress.pool.violations").counter().count();
     }
 
+    /** Addresses of mail exchangers refused as destinations, of the kind given (such as {@code loopback}). */
+    double destinationsRefused(String reason) {
+        return server.registry().get("sluice.egress.destination.refused").tag("reason", reason).counter().count();
+    }
+
     @Override
     public void close() {
         server.close();
@@ -79,6 +89,8 @@ final class RunningOutbound implements AutoCloseable {
         private String relayHost = "127.0.0.1";
         private DrainConfig drain = DrainConfig.DEFAULT;
         private Optional<TlsConfig> listenerTls = Optional.empty();
+        private EgressDestinations destinations = LOOPBACK_ALLOWED;
+        private String normalSources = NORMAL_SOURCES;
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -112,6 +124,18 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** The destination exceptions instead of {@link #LOOPBACK_ALLOWED}. */
+        Builder destinations(EgressDestinations value) {
+            destinations = value;
+            return this;
+        }
+
+        /** The addresses of pool {@code normal}, comma-separated, instead of {@link #NORMAL_SOURCES}. */
+        Builder normalSources(String addresses) {
+            normalSources = addresses;
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -135,12 +159,12 @@ final class RunningOutbound implements AutoCloseable {
                     new ListenerConfig("relay-fallback", ListenerRole.OUTBOUND, new HostPort(relayHost, 0), "",
                             Optional.empty(), listenerTls, "fallback", allowed));
             Map<String, EgressPoolConfig> pools = new LinkedHashMap<>();
-            pools.put("normal", pool("normal", NORMAL_SOURCES, "out"));
+            pools.put("normal", pool("normal", normalSources, "out"));
             pools.put("fallback", pool("fallback", FALLBACK_SOURCE, "fb"));
             DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns)), remoteTimeout.compareTo(
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
                     Duration.ofHours(1), Duration.ofMinutes(5));
-            EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort);
+            EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
                     ClusterConfig.STANDALONE, policy, Optional.empty(), drain, egress)));
         }
