@@ -41,6 +41,7 @@ class ValuesSchemaTest {
         "inbound.service.type       | ExternalName   | inbound.service.type",
         "podSecurityContext.runAsNonRoot | false     | runAsNonRoot",
         "admin.tokens[0]            | ops:short      | admin.tokens",
+        "cluster.secret             | guessable      | cluster.secret",
         "inbound.proxyProtocol.enabled | true        | trusted",
     })
     void refusesABadValueNamingIt(String key, String value, String named) {
