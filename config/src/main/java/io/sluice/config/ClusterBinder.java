@@ -15,6 +15,8 @@ import java.util.Optional;
 final class ClusterBinder {
 
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
+    // Hazelcast bounds the map per partition (271 of them): fewer buckets than this would round to nothing.
+    private static final Conversion<Integer> MAX_BUCKETS = Conversion.integerAtLeast(1_000, "");
     private static final String MEMBERS_EXPECTED = "a list of host:port";
 
     private final Problems problems;
@@ -37,6 +39,7 @@ final class ClusterBinder {
         Value minMembersValue = section.get("min-members");
         Value leaseTtlValue = section.get("lease-ttl");
         Value publicAddressValue = section.get("public-address");
+        Value maxBucketsValue = section.get("max-buckets");
         section.rejectUnknownKeys();
 
         Mode mode = modeValue.optional(Conversion.oneOf(Mode.class), Mode.EMBEDDED);
@@ -58,6 +61,7 @@ final class ClusterBinder {
         Duration leaseTtl = leaseTtlValue.optional(Conversion.DURATION, Duration.ofSeconds(30));
         Optional<HostPort> publicAddress =
                 Optional.ofNullable(publicAddressValue.optional(Conversion.HOST_PORT, null));
+        Integer maxBuckets = maxBucketsValue.optional(MAX_BUCKETS, ClusterConfig.DEFAULT_MAX_BUCKETS);
 
         if (mode != null && discovery != null) {
             checkDiscovery(mode, discovery, discoveryValue);
@@ -69,7 +73,8 @@ final class ClusterBinder {
             }
         }
         return problems.construct(value.path(), value.line(), () -> new ClusterConfig(mode, name, bind, discovery,
-                members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl, publicAddress));
+                members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl, publicAddress,
+                maxBuckets));
     }
 
     private static void checkDiscovery(Mode mode, Discovery discovery, Value value) {

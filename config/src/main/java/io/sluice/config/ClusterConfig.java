@@ -22,10 +22,16 @@ import java.util.Optional;
  * @param leaseTtl how long a session slot outlives the last renewal by its node
  * @param publicAddress the address other members reach this member at, when it is not {@code bind} (a NAT or a
  *     forwarder in between; embedded mode)
+ * @param maxBuckets the most rate buckets kept, least recently used first to go: in this process, and in the
+ *     cluster's map (of which each member then holds at most this many)
  */
 public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
                             String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
-                            int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress) {
+                            int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress,
+                            int maxBuckets) {
+
+    /** Buckets kept by default: about 160 MB of heap when full (a sender key's entry in the map and local mirror). */
+    public static final int DEFAULT_MAX_BUCKETS = 200_000;
 
     /** An embedded single member on loopback, the default: no other service needed. */
     public static final ClusterConfig EMBEDDED_DEFAULT = new ClusterConfig(Mode.EMBEDDED, "sluice",
@@ -103,6 +109,9 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
             throw new IllegalArgumentException("publicAddress: " + publicAddress.get()
                     + " (expected: none unless mode is embedded)");
         }
+        if (maxBuckets < 1) {
+            throw new IllegalArgumentException("maxBuckets: " + maxBuckets + " (expected: >= 1)");
+        }
     }
 
     /** Settings whose member is reached at its {@code bind} address. */
@@ -110,19 +119,25 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
                          String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
                          int minMembers, Duration leaseTtl) {
         this(mode, name, bind, discovery, members, kubernetesService, onUnavailable, decisionTimeout, minMembers,
-                leaseTtl, Optional.empty());
+                leaseTtl, Optional.empty(), DEFAULT_MAX_BUCKETS);
     }
 
     /** The same settings under another cluster name (tests: clusters that must not meet). */
     public ClusterConfig withName(String value) {
         return new ClusterConfig(mode, value, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, maxBuckets);
     }
 
     /** The same settings with another mode, bind address and member list (tests, several nodes on one machine). */
     public ClusterConfig withMembers(Mode mode, HostPort bind, List<HostPort> members) {
         Discovery discovery = mode == Mode.EMBEDDED && !members.isEmpty() ? Discovery.TCP_IP : this.discovery;
         return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, maxBuckets);
+    }
+
+    /** The same settings with another bound on the buckets kept (tests: a flood that reaches it). */
+    public ClusterConfig withMaxBuckets(int value) {
+        return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
+                decisionTimeout, minMembers, leaseTtl, publicAddress, value);
     }
 }
