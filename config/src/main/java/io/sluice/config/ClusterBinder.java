@@ -20,6 +20,8 @@ final class ClusterBinder {
 
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
     private static final Conversion<Integer> PORT = Conversion.integerBetween(1, 65535);
+    // Hazelcast bounds the map per partition (271 of them): fewer buckets than this would round to nothing.
+    private static final Conversion<Integer> MAX_BUCKETS = Conversion.integerAtLeast(1_000, "");
     private static final String MEMBERS_EXPECTED = "a list of host:port";
 
     private static final Conversion<String> ENV_NAME = new Conversion<>(AdminConfig.ENV_NAME_EXPECTED, text -> {
@@ -60,6 +62,7 @@ final class ClusterBinder {
         Value secretFileValue = section.get("secret-file");
         Value secretEnvValue = section.get("secret-env");
         Value clientPortValue = section.get("client-port");
+        Value maxBucketsValue = section.get("max-buckets");
         section.rejectUnknownKeys();
 
         Mode mode = modeValue.optional(Conversion.oneOf(Mode.class), Mode.EMBEDDED);
@@ -83,6 +86,7 @@ final class ClusterBinder {
                 Optional.ofNullable(publicAddressValue.optional(Conversion.HOST_PORT, null));
         Optional<Integer> clientPort = Optional.ofNullable(clientPortValue.optional(PORT, null));
         Optional<ClusterSecret> secret = secret(secretFileValue, secretEnvValue);
+        Integer maxBuckets = maxBucketsValue.optional(MAX_BUCKETS, ClusterConfig.DEFAULT_MAX_BUCKETS);
 
         if (mode != null && discovery != null) {
             checkDiscovery(mode, discovery, discoveryValue);
@@ -97,7 +101,7 @@ final class ClusterBinder {
         // Whether a secret is needed follows from the rest: ClusterConfig says so, reported at this section.
         return problems.construct(value.path(), value.line(), () -> new ClusterConfig(mode, name, bind, discovery,
                 members, service, onUnavailable, decisionTimeout, minMembers, leaseTtl, publicAddress, secret,
-                clientPort));
+                clientPort, maxBuckets));
     }
 
     /** The secret from its file or variable (not both); null when either is given but unusable. */

@@ -26,11 +26,16 @@ import java.util.Optional;
  *     (see {@link #needsSecret()}), optional for a single member, which then makes one of its own
  * @param clientPort the port, on the member's address, where it accepts Hazelcast clients (other Sluice nodes in
  *     client mode); none by default, so that nothing but a member can talk to it (embedded mode)
+ * @param maxBuckets the most rate buckets kept, least recently used first to go: in this process, and in the
+ *     cluster's map (of which each member then holds at most this many)
  */
 public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
                             String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
                             int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress,
-                            Optional<ClusterSecret> secret, Optional<Integer> clientPort) {
+                            Optional<ClusterSecret> secret, Optional<Integer> clientPort, int maxBuckets) {
+
+    /** Buckets kept by default: about 160 MB of heap when full (a sender key's entry in the map and local mirror). */
+    public static final int DEFAULT_MAX_BUCKETS = 200_000;
 
     /** An embedded single member on loopback, the default: no other service needed. */
     public static final ClusterConfig EMBEDDED_DEFAULT = new ClusterConfig(Mode.EMBEDDED, "sluice",
@@ -123,6 +128,9 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
             throw new IllegalArgumentException("secret-file or secret-env: missing (expected: " + SECRET_EXPECTED
                     + ")");
         }
+        if (maxBuckets < 1) {
+            throw new IllegalArgumentException("maxBuckets: " + maxBuckets + " (expected: >= 1)");
+        }
     }
 
     /** Why a secret is needed, for error messages. */
@@ -143,30 +151,45 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
                 && (discovery != Discovery.NONE || clientPort.isPresent()));
     }
 
+    /** Settings with the default bound on the buckets kept. */
+    public ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
+                         String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
+                         int minMembers, Duration leaseTtl, Optional<HostPort> publicAddress,
+                         Optional<ClusterSecret> secret, Optional<Integer> clientPort) {
+        this(mode, name, bind, discovery, members, kubernetesService, onUnavailable, decisionTimeout, minMembers,
+                leaseTtl, publicAddress, secret, clientPort, DEFAULT_MAX_BUCKETS);
+    }
+
     /** Settings whose member is reached at its {@code bind} address. */
     public ClusterConfig(Mode mode, String name, HostPort bind, Discovery discovery, List<HostPort> members,
                          String kubernetesService, OnUnavailable onUnavailable, Duration decisionTimeout,
                          int minMembers, Duration leaseTtl) {
         this(mode, name, bind, discovery, members, kubernetesService, onUnavailable, decisionTimeout, minMembers,
-                leaseTtl, Optional.empty(), Optional.empty(), Optional.empty());
+                leaseTtl, Optional.empty(), Optional.empty(), Optional.empty(), DEFAULT_MAX_BUCKETS);
     }
 
     /** The same settings under another cluster name (tests: clusters that must not meet). */
     public ClusterConfig withName(String value) {
         return new ClusterConfig(mode, value, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort, maxBuckets);
+    }
+
+    /** The same settings with another bound on the buckets kept (tests: a flood that reaches it). */
+    public ClusterConfig withMaxBuckets(int value) {
+        return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
+                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort, value);
     }
 
     /** The same settings signed with another secret (tests: several nodes in one JVM). */
     public ClusterConfig withSecret(ClusterSecret value) {
         return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress, Optional.of(value), clientPort);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, Optional.of(value), clientPort, maxBuckets);
     }
 
     /** The same settings with another mode, bind address and member list (tests, several nodes on one machine). */
     public ClusterConfig withMembers(Mode mode, HostPort bind, List<HostPort> members) {
         Discovery discovery = mode == Mode.EMBEDDED && !members.isEmpty() ? Discovery.TCP_IP : this.discovery;
         return new ClusterConfig(mode, name, bind, discovery, members, kubernetesService, onUnavailable,
-                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort);
+                decisionTimeout, minMembers, leaseTtl, publicAddress, secret, clientPort, maxBuckets);
     }
 }

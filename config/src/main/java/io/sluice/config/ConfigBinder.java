@@ -30,6 +30,7 @@ final class ConfigBinder {
     private static final Conversion<Integer> RECIPIENTS =
             Conversion.integerAtLeast(MIN_RECIPIENTS, "RFC 5321 §4.5.3.1.8 requires 100 recipients");
     private static final Conversion<Integer> ERRORS = Conversion.integerAtLeast(1, "");
+    private static final Conversion<Integer> TRANSACTIONS = Conversion.integerAtLeast(1, "");
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
     private static final Conversion<Integer> NON_NEGATIVE = Conversion.integerAtLeast(0, "");
     private static final Conversion<String> POOL_REFERENCE = Conversion.text("the name of a pool under backends");
@@ -101,12 +102,14 @@ final class ConfigBinder {
         Long maxMessageSize = section.get("max-message-size").optional(MESSAGE_SIZE, 50L << 20);
         Integer maxRecipients = section.get("max-recipients").optional(RECIPIENTS, 1000);
         Integer maxErrors = section.get("max-errors").optional(ERRORS, 20);
+        Integer maxTransactions =
+                section.get("max-transactions").optional(TRANSACTIONS, SmtpConfig.DEFAULT_MAX_TRANSACTIONS);
         BareLineEndings bareLineEndings = section.get("bare-line-endings")
                 .optional(Conversion.oneOf(BareLineEndings.class), BareLineEndings.REJECT);
         SmtpTimeouts timeouts = timeouts(section.get("timeouts").section());
         section.rejectUnknownKeys();
         return problems.construct(() -> new SmtpConfig(
-                hostname, maxMessageSize, maxRecipients, maxErrors, bareLineEndings, timeouts));
+                hostname, maxMessageSize, maxRecipients, maxErrors, maxTransactions, bareLineEndings, timeouts));
     }
 
     // Defaults from RFC 5321 §4.5.3.2.

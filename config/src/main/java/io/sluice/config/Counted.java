@@ -10,7 +10,10 @@ public enum Counted {
     MESSAGES,
     /** A recipient, charged at each RCPT; those over the budget get 452 and are retried later. */
     RECIPIENTS,
-    /** Message octets, charged at MAIL by the declared SIZE and settled to the real size after the data. */
+    /**
+     * Message octets, charged at MAIL by the declared SIZE and settled to the real size after the data (or to what
+     * was read of it when the connection closes in the middle).
+     */
     BYTES;
 
     public String yamlName() {

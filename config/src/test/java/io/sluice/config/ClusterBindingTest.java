@@ -45,6 +45,7 @@ class ClusterBindingTest {
                   lease-ttl: 1m
                   public-address: "203.0.113.5:15701"
                   secret-env: SLUICE_CLUSTER_SECRET
+                  max-buckets: 500000
                 """);
         ClusterConfig kubernetes = cluster("""
                 cluster:
@@ -67,7 +68,7 @@ class ClusterBindingTest {
                 Discovery.TCP_IP, List.of(new HostPort("10.0.0.5", 5701), new HostPort("10.0.0.6", 5701),
                         new HostPort("hz-3.internal", 5701)),
                 "", OnUnavailable.FAIL_CLOSED, Duration.ofMillis(50), 2, Duration.ofMinutes(1),
-                Optional.of(new HostPort("203.0.113.5", 15701)), Optional.of(SECRET), Optional.empty()));
+                Optional.of(new HostPort("203.0.113.5", 15701)), Optional.of(SECRET), Optional.empty(), 500_000));
         assertThat(kubernetes).isEqualTo(new ClusterConfig(Mode.EMBEDDED, "sluice", new HostPort("0.0.0.0", 5701),
                 Discovery.KUBERNETES, List.of(), "sluice-hz.mail.svc.cluster.local", OnUnavailable.FAIL_OPEN,
                 Duration.ofMillis(200), 3, Duration.ofSeconds(30), Optional.empty(), Optional.of(SECRET),
@@ -136,7 +137,18 @@ class ClusterBindingTest {
                         "\"203.0.113.5\" (expected: host:port, such as 127.0.0.1:25, [::1]:25 or mx.example:25)"),
                 tuple(13, "cluster.port", "unknown key (expected one of: mode, name, bind, discovery, members,"
                         + " kubernetes-service, on-unavailable, decision-timeout, min-members, lease-ttl,"
-                        + " public-address, secret-file, secret-env, client-port)"));
+                        + " public-address, secret-file, secret-env, client-port, max-buckets)"));
+    }
+
+    @Test
+    void maxBucketsBelowOneThousandIsRefused() {
+        ConfigException e = errors("""
+                cluster:
+                  max-buckets: 999
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message)
+                .containsExactly(tuple(2, "cluster.max-buckets", "\"999\" (expected: an integer >= 1000)"));
     }
 
     @Test

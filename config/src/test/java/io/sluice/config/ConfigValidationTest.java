@@ -133,7 +133,7 @@ class ConfigValidationTest {
                 tuple(1, "smpt", "unknown key (expected one of: smtp, listeners, backends, cluster, policy,"
                         + " admin, drain, egress)"),
                 tuple(3, "smtp.host-name", "unknown key (expected one of: hostname, max-message-size, max-recipients,"
-                        + " max-errors, bare-line-endings, timeouts)"),
+                        + " max-errors, max-transactions, bare-line-endings, timeouts)"),
                 tuple(4, "smtp.timeouts.cmd", "unknown key (expected one of: command, backend-greeting,"
                         + " backend-command, backend-data-init, backend-data-block, backend-data-termination)"),
                 tuple(10, "listeners[0].proxy-protocol.timout", "unknown key (expected one of: trusted, timeout)"),

@@ -170,7 +170,8 @@ public final class ClusterNode implements AutoCloseable {
         }
         // Rate buckets: an asynchronous backup keeps a decision to one round trip; losing a few tokens'
         // worth of state with a member is acceptable. Leases: a synchronous backup, so slots survive a member.
-        config.addMapConfig(new MapConfig(HazelcastRateLimiter.MAP).setBackupCount(0).setAsyncBackupCount(1));
+        config.addMapConfig(new MapConfig(HazelcastRateLimiter.MAP).setBackupCount(0).setAsyncBackupCount(1)
+                .setEvictionConfig(BucketMapBound.eviction(config, cluster.maxBuckets())));
         config.addMapConfig(new MapConfig(HazelcastLeaseStore.MAP).setBackupCount(1));
         registerSerializers(config.getSerializationConfig());
         return config;

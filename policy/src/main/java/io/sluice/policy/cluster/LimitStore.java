@@ -59,7 +59,7 @@ public final class LimitStore implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        LocalRateLimiter local = new LocalRateLimiter(TimeMeter.SYSTEM_NANOTIME);
+        LocalRateLimiter local = new LocalRateLimiter(TimeMeter.SYSTEM_NANOTIME, config.maxBuckets());
         housekeeping.scheduleWithFixedDelay(safely("evicting full buckets", local::evictFull), EVICT_MILLIS,
                 EVICT_MILLIS, TimeUnit.MILLISECONDS);
         if (config.mode() == ClusterConfig.Mode.LOCAL) {

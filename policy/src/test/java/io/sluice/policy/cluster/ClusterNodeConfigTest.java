@@ -7,6 +7,10 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.instance.EndpointQualifier;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MaxSizePolicy;
+import com.hazelcast.spi.properties.ClusterProperty;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.ClusterConfig.Discovery;
 import io.sluice.config.ClusterConfig.Mode;
@@ -78,5 +82,18 @@ class ClusterNodeConfigTest {
 
         assertThat(Integer.parseInt(member.getProperty("hazelcast.merge.first.run.delay.seconds"))).isLessThan(10);
         assertThat(Integer.parseInt(member.getProperty("hazelcast.merge.next.run.delay.seconds"))).isLessThan(10);
+    }
+
+    @Test
+    void theBucketMapIsBoundedPerPartitionSoThatNoMemberHoldsMoreThanMaxBuckets() {
+        Config member = ClusterNode.memberConfig(ClusterConfig.EMBEDDED_DEFAULT.withMaxBuckets(100_000));
+        int partitions = Integer.parseInt(ClusterProperty.PARTITION_COUNT.getDefaultValue());
+
+        EvictionConfig eviction = member.getMapConfig(HazelcastRateLimiter.MAP).getEvictionConfig();
+
+        assertThat(eviction.getEvictionPolicy()).isEqualTo(EvictionPolicy.LRU);
+        assertThat(eviction.getMaxSizePolicy()).isEqualTo(MaxSizePolicy.PER_PARTITION);
+        // A member owning every partition (the others gone) holds them all, primaries or backups.
+        assertThat((long) eviction.getSize() * partitions).isBetween(99_000L, 100_000L);
     }
 }

@@ -1,17 +1,22 @@
 package io.sluice.policy.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.hazelcast.map.LocalMapStats;
 import io.sluice.config.BucketSync;
+import io.sluice.config.ClusterConfig;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.ManualClock;
 import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -47,6 +52,46 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
         assertThat(admitted(limiter, key, spec, 15)).as("a second's refill").isBetween(9L, 10L);
     }
 
+    /**
+     * With two members, each holds at most the bound, primaries and backups together, and the cluster at most the
+     * bound of keys: the bound is per partition, and a member holds one replica of a partition at most. Backups are
+     * asynchronous, so a backup's eviction may trail its primary's by a moment.
+     */
+    @Test
+    void eachOfTwoMembersHoldsAtMostTheBound() {
+        int maxBuckets = 2_710;
+        List<ClusterConfig> configs = TestClusters.members(TestClusters.clusterName(HazelcastRateLimiterTest.class), 2,
+                Duration.ofSeconds(5), Duration.ofSeconds(30));
+        ClusterNode first = ClusterNode.start(configs.get(0).withMaxBuckets(maxBuckets));
+        try (ClusterNode second = ClusterNode.start(configs.get(1).withMaxBuckets(maxBuckets))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.memberCount() == 2 && second.memberCount() == 2);
+            HazelcastRateLimiter limiter = new HazelcastRateLimiter(first, Optional.empty());
+            long[] mostPrimaries = new long[1];
+            Bounded both = new Bounded(limiter, () -> Math.max(held(first), held(second)), () -> {});
+
+            long most = flood(both, "per-sender|" + UUID.randomUUID() + "|", 20_000, () -> mostPrimaries[0] =
+                    Math.max(mostPrimaries[0], Math.max(primaries(first), primaries(second))));
+
+            assertThat(mostPrimaries[0]).as("primaries one member held at any time").isLessThanOrEqualTo(maxBuckets);
+            assertThat(most).as("primaries and backups one member held at any time")
+                    .isLessThanOrEqualTo(maxBuckets + maxBuckets / 100);
+            assertThat(first.hazelcast().getMap(HazelcastRateLimiter.MAP).size()).as("keys in the cluster")
+                    .isBetween(maxBuckets * 9 / 10, maxBuckets);
+        } finally {
+            first.close();
+        }
+    }
+
+    private static long primaries(ClusterNode member) {
+        return member.hazelcast().getMap(HazelcastRateLimiter.MAP).getLocalMapStats().getOwnedEntryCount();
+    }
+
+    // Primaries and backups the member holds.
+    private static long held(ClusterNode member) {
+        LocalMapStats stats = member.hazelcast().getMap(HazelcastRateLimiter.MAP).getLocalMapStats();
+        return stats.getOwnedEntryCount() + stats.getBackupEntryCount();
+    }
+
     private static long admitted(RateLimiter limiter, String key, BucketSpec spec, int requests) {
         long admitted = 0;
         for (int i = 0; i < requests; i++) {
@@ -63,5 +108,14 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     @Override
     protected ManualClock newClock() {
         return ManualClock.wall();
+    }
+
+    // A member of its own: the map's bound is part of the member's configuration.
+    @Override
+    protected Bounded newBoundedLimiter(ManualClock clock, int maxBuckets) {
+        ClusterNode member = ClusterNode.start(TestClusters.standalone(
+                TestClusters.clusterName(HazelcastRateLimiterTest.class), Duration.ofSeconds(30))
+                .withMaxBuckets(maxBuckets));
+        return new Bounded(new HazelcastRateLimiter(member, Optional.of(clock)), () -> held(member), member::close);
     }
 }

@@ -18,6 +18,12 @@ class LocalRateLimiterTest extends RateLimiterContract {
         return ManualClock.monotonic();
     }
 
+    @Override
+    protected Bounded newBoundedLimiter(ManualClock clock, int maxBuckets) {
+        LocalRateLimiter limiter = new LocalRateLimiter(clock, maxBuckets);
+        return new Bounded(limiter, limiter::size, () -> {});
+    }
+
     @Test
     void answersAreCompleteAtOnce() {
         LocalRateLimiter limiter = new LocalRateLimiter(ManualClock.monotonic());
@@ -34,6 +40,27 @@ class LocalRateLimiterTest extends RateLimiterContract {
         get(limiter.tryConsume("k", TEN_PER_SECOND, 10));
 
         assertThat(get(limiter.available("k", half))).isEqualTo(5);
+    }
+
+    /**
+     * The bound evicts the least recently used bucket: a sender that keeps sending through a flood keeps its bucket
+     * (and its debt), while one that went quiet is forgotten and starts full again, which is the price of the bound.
+     */
+    @Test
+    void aFloodEvictsTheLeastRecentlyUsedBuckets() throws Exception {
+        try (Bounded bounded = newBoundedLimiter(ManualClock.monotonic(), 1_000)) {
+            RateLimiter limiter = bounded.limiter();
+            get(limiter.tryConsume("regular@sender.example", PER_SENDER, 10));
+            get(limiter.tryConsume("quiet@sender.example", PER_SENDER, 10));
+
+            // The regular sender goes on sending, and goes on being refused.
+            flood(bounded, "", 5_000, () -> assertThat(
+                    get(limiter.tryConsume("regular@sender.example", PER_SENDER, 1)).consumed()).isFalse());
+
+            assertThat(bounded.buckets()).isEqualTo(1_000);
+            assertThat(get(limiter.available("regular@sender.example", PER_SENDER))).isZero();
+            assertThat(get(limiter.available("quiet@sender.example", PER_SENDER))).isEqualTo(10);
+        }
     }
 
     @Test

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.config.BucketSync;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +31,24 @@ public abstract class RateLimiterContract {
 
     /** The clock the implementation accepts: distributed buckets insist on a wall clock. */
     protected abstract ManualClock newClock();
+
+    /** A limiter of the implementation that keeps at most {@code maxBuckets} buckets, and how many it holds. */
+    protected abstract Bounded newBoundedLimiter(ManualClock clock, int maxBuckets);
+
+    /**
+     * A limiter with a bound on its buckets, how many buckets it holds now, and what closing it frees (a cluster
+     * member of its own).
+     */
+    public record Bounded(RateLimiter limiter, LongSupplier held, Runnable onClose) implements AutoCloseable {
+        public long buckets() {
+            return held.getAsLong();
+        }
+
+        @Override
+        public void close() {
+            onClose.run();
+        }
+    }
 
     @BeforeEach
     void newBucket() {
@@ -161,6 +182,44 @@ public abstract class RateLimiterContract {
         assertThat(consume(key, 11).consumed()).isFalse();
 
         assertThat(get(limiter.available(key, TEN_PER_SECOND))).isEqualTo(10);
+    }
+
+    /**
+     * An attacker sends from 20,000 distinct sender addresses against a per-sender rule: every one would be a bucket
+     * of its own. The count never goes above the bound, and the flood fills it.
+     */
+    @Test
+    void aFloodOfDistinctSendersKeepsTheBucketCountAtTheBound() throws Exception {
+        int maxBuckets = 2_710;
+        try (Bounded bounded = newBoundedLimiter(newClock(), maxBuckets)) {
+            long most = flood(bounded, "per-sender|" + UUID.randomUUID() + "|", 20_000, () -> {});
+
+            assertThat(most).as("buckets held at any time").isLessThanOrEqualTo(maxBuckets);
+            assertThat(bounded.buckets()).as("buckets held after the flood")
+                    .isBetween(maxBuckets * 9L / 10, (long) maxBuckets);
+        }
+    }
+
+    /** A sender's bucket: 10 messages, then one every 6 minutes. */
+    protected static final BucketSpec PER_SENDER = new BucketSpec(10, 10, Duration.ofHours(1), BucketSync.EXACT);
+
+    /**
+     * Takes a token for each of {@code senders} new random senders under {@code rule}, a hundred at a time, running
+     * {@code between} after each hundred; returns the most buckets held after any hundred.
+     */
+    protected static long flood(Bounded bounded, String rule, int senders, Runnable between) {
+        long most = 0;
+        List<CompletableFuture<Probe>> batch = new ArrayList<>();
+        for (int i = 0; i < senders; i++) {
+            batch.add(bounded.limiter().tryConsume(rule + "x@" + UUID.randomUUID() + ".example", PER_SENDER, 1));
+            if (batch.size() == 100) {
+                batch.forEach(RateLimiterContract::get);
+                batch.clear();
+                between.run();
+                most = Math.max(most, bounded.buckets());
+            }
+        }
+        return most;
     }
 
     private Probe consume(String bucket, long tokens) {

@@ -22,7 +22,7 @@ record OutboundContext(ListenerConfig listener, SmtpConfig smtp, EgressPool pool
 
     SessionSettings settings() {
         return new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),
-                tls != null);
+                smtp.maxTransactions(), tls != null);
     }
 
     SmtpTimeouts timeouts() {

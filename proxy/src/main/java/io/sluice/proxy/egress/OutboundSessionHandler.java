@@ -504,9 +504,7 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         clientTimeout.cancel();
-        if (limits != null) {
-            limits.close();
-        }
+        ClientFrames.connectionClosed(framer, limits);
         if (session != null && !closed) {
             closed = true;
             session.onClientGone();

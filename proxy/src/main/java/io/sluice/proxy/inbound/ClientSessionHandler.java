@@ -474,9 +474,7 @@ final class ClientSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         clientTimeout.cancel();
-        if (limits != null) {
-            limits.close();
-        }
+        ClientFrames.connectionClosed(framer, limits);
         if (session != null && !closed) {
             closed = true;
             releaseBackend();

@@ -19,7 +19,7 @@ record InboundContext(ListenerConfig listener, SmtpConfig smtp, BackendConnector
 
     SessionSettings settings() {
         return new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),
-                tls != null);
+                smtp.maxTransactions(), tls != null);
     }
 
     SmtpTimeouts timeouts() {

@@ -39,6 +39,7 @@ public final class SmtpSession {
     private String helo;
     private boolean esmtp;
     private int errors;
+    private int mailCommands;
 
     // The command waiting for the backend's reply or the policy's answer, if any.
     private Pending pending = Pending.NONE;
@@ -183,6 +184,11 @@ public final class SmtpSession {
     }
 
     private Step mail(SmtpCommand command) {
+        // Every MAIL counts, refused ones too: each may cost a policy decision and a bucket of an attacker-chosen key.
+        if (++mailCommands > settings.maxTransactions()) {
+            abortTransaction("aborted", 0);
+            return close(SmtpReply.TOO_MANY_TRANSACTIONS);
+        }
         if (state == State.GREETED) {
             return error(SmtpReply.SEND_HELO_FIRST);
         }

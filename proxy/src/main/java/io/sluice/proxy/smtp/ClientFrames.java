@@ -41,4 +41,20 @@ public final class ClientFrames {
         }
         throw new IllegalArgumentException("unknown frame: " + frame);
     }
+
+    /**
+     * The client's connection closed (or was closed): the content of a message cut off in the middle was read all
+     * the same, so byte limits are settled to it, and the session's slots are given back.
+     *
+     * @param limits the session's limits, or null when the session never got that far
+     */
+    public static void connectionClosed(SmtpFrameDecoder framer, SessionLimits limits) {
+        if (limits == null) {
+            return;
+        }
+        if (framer != null && framer.framingData()) {
+            limits.dataEnd(framer.dataOctets());
+        }
+        limits.close();
+    }
 }

@@ -80,6 +80,11 @@ public final class SmtpFrameDecoder extends ByteToMessageDecoder {
         return mode == Mode.DATA;
     }
 
+    /** Content octets read so far of the message being framed. */
+    public long dataOctets() {
+        return size;
+    }
+
     /**
      * Drops every byte received but not yet framed. After STARTTLS they were sent in clear before the
      * handshake and must not be acted on (CVE-2011-0411).

@@ -25,6 +25,7 @@ public record SmtpReply(int code, List<String> lines) {
     public static final SmtpReply TOO_MANY_RECIPIENTS = of(452, "4.5.3", "Too many recipients");
     public static final SmtpReply TALKING_BEFORE_GREETING = of(554, "5.5.0", "Protocol error: talking before the greeting");
     public static final SmtpReply TOO_MANY_ERRORS = of(421, "4.7.0", "Too many errors, closing connection");
+    public static final SmtpReply TOO_MANY_TRANSACTIONS = of(421, "4.7.0", "Too many transactions, closing connection");
     // RFC 3463 X.3.2: system not accepting network messages.
     public static final SmtpReply SHUTTING_DOWN = of(421, "4.3.2", "Service shutting down, try again later");
     public static final SmtpReply TIMEOUT = of(421, "4.4.2", "Timeout exceeded, closing connection");

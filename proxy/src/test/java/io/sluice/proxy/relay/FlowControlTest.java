@@ -22,6 +22,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Flow control end to end on one node whose limits live in its embedded Hazelcast member: real clients see
@@ -89,6 +91,54 @@ class FlowControlTest {
         assertThat(second.sent()).as("no RCPT after the refused MAIL").noneMatch(line -> line.startsWith("RCPT"));
         assertThat(sink.awaitMessages(before + 1, WAIT)).hasSize(before + 1);
         assertThat(sink.messages().get(before).headers("Subject")).containsExactly("admitted");
+    }
+
+    /**
+     * A client that declares a small SIZE (or none) and sends a large message gains nothing: a bytes rule takes the
+     * declared size at MAIL and the rest of the real size at the end of the data, so the sender's next MAIL is
+     * refused as if it had told the truth.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {" SIZE=100", ""})
+    void bytesAreChargedByTheRealSizeWhenTheDeclaredSizeLies(String sizeParameter) throws Exception {
+        String rule = sizeParameter.isEmpty() ? "bytes-undeclared" : "bytes-understated";
+        use(policy(limit(rule, RuleKey.SENDER, Counted.BYTES, perHour(20_000), 20_000, Rules.BUSY)));
+        // 50,000 octets of content, more than the bucket holds.
+        String content = ("x".repeat(998) + "\r\n").repeat(50);
+        try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            client.greetedAndIntroduced();
+            assertThat(client.command("MAIL FROM:<liar@sender.example>" + sizeParameter)).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            assertThat(client.command(content + ".")).startsWith("250 ");
+
+            // Had only the declared size been taken, 19,900 octets would be left.
+            assertThat(client.command("MAIL FROM:<liar@sender.example> SIZE=1000"))
+                    .isEqualTo("451 4.7.1 Busy, try again later");
+            assertThat(client.command("MAIL FROM:<other@sender.example> SIZE=1000")).startsWith("250 ");
+        }
+    }
+
+    /** Content sent and then cut off by the client's close is charged too: hanging up before the dot buys nothing. */
+    @Test
+    void bytesOfAMessageCutOffByTheClientAreChargedToo() throws Exception {
+        use(policy(limit("bytes-cut-off", RuleKey.SENDER, Counted.BYTES, perHour(20_000), 20_000, Rules.BUSY)));
+        try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            client.greetedAndIntroduced();
+            assertThat(client.command("MAIL FROM:<cutoff@sender.example> SIZE=100")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            client.send(("x".repeat(998) + "\r\n").repeat(50));
+        }
+
+        // Once the close is read, 50,000 octets are owed; until then a one-octet MAIL takes next to nothing.
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                client.greetedAndIntroduced();
+                assertThat(client.command("MAIL FROM:<cutoff@sender.example> SIZE=1"))
+                        .isEqualTo("451 4.7.1 Busy, try again later");
+            }
+        });
     }
 
     @Test

@@ -116,6 +116,13 @@ final class RawSmtpClient implements AutoCloseable {
         return reply();
     }
 
+    /** Reads the greeting and says EHLO, checking both replies. */
+    RawSmtpClient greetedAndIntroduced() throws IOException {
+        assertThat(reply()).startsWith("220 ");
+        assertThat(command("EHLO client.example")).startsWith("250 ");
+        return this;
+    }
+
     /** Says EHLO and opens a transaction with one recipient, checking each reply on the way. */
     RawSmtpClient openTransaction() throws IOException {
         assertThat(command("EHLO client.example")).startsWith("250 ");

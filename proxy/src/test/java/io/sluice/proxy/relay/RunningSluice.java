@@ -65,6 +65,7 @@ final class RunningSluice implements AutoCloseable {
         private Duration backendTimeout = Duration.ofMinutes(5);
         private Duration commandTimeout = Duration.ofMinutes(5);
         private long maxMessageSize = 10 * 1024 * 1024;
+        private int maxTransactions = SmtpConfig.DEFAULT_MAX_TRANSACTIONS;
         private boolean xclient = true;
         private BackendTls backendTls = BackendTls.NONE;
         private Duration healthCheckInterval = Duration.ofSeconds(1);
@@ -106,6 +107,11 @@ final class RunningSluice implements AutoCloseable {
 
         Builder maxMessageSize(long value) {
             maxMessageSize = value;
+            return this;
+        }
+
+        Builder maxTransactions(int value) {
+            maxTransactions = value;
             return this;
         }
 
@@ -153,7 +159,8 @@ final class RunningSluice implements AutoCloseable {
         RunningSluice start() throws Exception {
             SmtpTimeouts timeouts = new SmtpTimeouts(commandTimeout, backendTimeout, backendTimeout, backendTimeout,
                     backendTimeout, backendTimeout);
-            SmtpConfig smtp = new SmtpConfig("mx.sluice.test", maxMessageSize, 1000, 20, bareLineEndings, timeouts);
+            SmtpConfig smtp = new SmtpConfig("mx.sluice.test", maxMessageSize, 1000, 20, maxTransactions,
+                    bareLineEndings, timeouts);
             List<HostPort> servers = java.util.Arrays.stream(backendPorts)
                     .mapToObj(port -> new HostPort("127.0.0.1", port)).toList();
             BackendPoolConfig pool = new BackendPoolConfig("mta", servers, xclient, backendTls,

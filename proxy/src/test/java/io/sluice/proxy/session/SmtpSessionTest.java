@@ -397,6 +397,26 @@ class SmtpSessionTest {
     }
 
     @Test
+    void transactionLimitCountsEveryMailAndClosesTheSessionOverIt() {
+        session = new SmtpSession(new SessionSettings("proxy.example", 10_000, 3, 20, 4, true), () -> 0L);
+        introduced();
+        // Malformed, refused by the policy, refused by the backend, accepted: each one counts.
+        assertThat(replyTo("MAIL FROM:<a@example.org> SIZE=many").code()).isEqualTo(555);
+        SmtpReply busy = SmtpReply.of(451, "4.7.1", "Busy");
+        assertThat(session.onCommandLine(MAIL.getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
+        assertThat(session.onLimited(busy)).isEqualTo(new Step.Reply(busy));
+        assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
+        session.onBackendReply(SmtpReply.of(550, "5.7.1", "Sender refused"));
+        assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
+        session.onBackendReply(OK);
+
+        // The fifth, in the middle of the open transaction, which goes with the session.
+        assertThat(send("MAIL FROM:<b@example.org>")).isEqualTo(new Step.Close(SmtpReply.TOO_MANY_TRANSACTIONS));
+        assertThat(finished().outcome()).isEqualTo("aborted");
+        assertThat(session.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
     void errorLimitCountsEveryKindOfError() {
         introduced();
         send("EXPN list");

@@ -1,0 +1,115 @@
+package io.sluice.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.sluice.config.TlsConfig;
+import io.sluice.proxy.peers.OpenSslSuites;
+import io.sluice.testing.TestPorts;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The listeners' TLS policy holds with either provider: BoringSSL (tcnative) and the JDK's TLS, which Sluice falls
+ * back to where tcnative does not load. openssl as the client offers every suite it knows against a bare TLS server.
+ */
+class TlsContextsTest {
+
+    private static SelfSignedCertificate rsa;
+    private static SelfSignedCertificate ecdsa;
+    private static EventLoopGroup group;
+
+    @BeforeAll
+    static void start() throws Exception {
+        rsa = new SelfSignedCertificate("mx.sluice.test");
+        ecdsa = new SelfSignedCertificate("mx.sluice.test", "EC", 256);
+        group = new NioEventLoopGroup(1);
+    }
+
+    @AfterAll
+    static void stop() {
+        group.shutdownGracefully();
+        rsa.delete();
+        ecdsa.delete();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"OPENSSL, RSA", "OPENSSL, ECDSA", "JDK, RSA", "JDK, ECDSA"})
+    void tls12AgreesOnForwardSecretAeadSuitesOnly(SslProvider provider, String keyType) throws Exception {
+        assumeProvider(provider);
+        List<OpenSslSuites.Suite> suites = OpenSslSuites.tls12();
+        SelfSignedCertificate key = keyType.equals("RSA") ? rsa : ecdsa;
+        int port = TestPorts.freeOnLoopback();
+        Channel server = listen(TlsContexts.server(new TlsConfig(key.certificate().toPath(),
+                key.privateKey().toPath()), provider), port);
+        try {
+            Set<String> agreed = OpenSslSuites.negotiatedTls12(connect(port), suites);
+
+            Set<String> expected = OpenSslSuites.expected(suites, keyType);
+            assertThat(expected).as("ECDHE-%s AEAD suites openssl knows", keyType).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(agreed).containsExactlyInAnyOrderElementsOf(expected);
+        } finally {
+            server.close().sync();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SslProvider.class, names = {"OPENSSL", "JDK"})
+    void tls13IsSpokenAndTls11AndBelowAreRefused(SslProvider provider) throws Exception {
+        assumeProvider(provider);
+        int port = TestPorts.freeOnLoopback();
+        Channel server = listen(TlsContexts.server(new TlsConfig(rsa.certificate().toPath(),
+                rsa.privateKey().toPath()), provider), port);
+        try {
+            assertThat(OpenSslSuites.negotiatedTls13(connect(port)))
+                    .containsExactlyInAnyOrderElementsOf(OpenSslSuites.TLS13);
+            assertThat(OpenSslSuites.beforeTls12(connect(port))).allSatisfy(refused ->
+                    assertThat(refused.output()).as(refused.output()).contains("alert protocol version"));
+        } finally {
+            server.close().sync();
+        }
+    }
+
+    private static void assumeProvider(SslProvider provider) {
+        assumeTrue(provider != SslProvider.OPENSSL || OpenSsl.isAvailable(), "netty-tcnative does not load here");
+    }
+
+    private static Channel listen(SslContext context, int port) throws InterruptedException {
+        return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline().addLast(context.newHandler(channel.alloc()), new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable refused) {
+                                // The refused handshakes this test is about.
+                                ctx.close();
+                            }
+                        });
+                    }
+                })
+                .bind("127.0.0.1", port).sync().channel();
+    }
+
+    private static List<String> connect(int port) {
+        return List.of("-connect", "127.0.0.1:" + port, "-servername", "mx.sluice.test");
+    }
+}
