@@ -20,9 +20,11 @@ record OutboundContext(ListenerConfig listener, SmtpConfig smtp, EgressPool pool
                        DestinationScreen destinations, RemoteConnector connector, SslContext tls, PolicyEngine policy,
                        TransactionMeters meters) {
 
+    // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a 421 in the
+    // middle of their connection reuse would only defer a message to their next queue run.
     SessionSettings settings() {
         return new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),
-                smtp.maxTransactions(), tls != null);
+                Integer.MAX_VALUE, tls != null);
     }
 
     SmtpTimeouts timeouts() {

@@ -131,6 +131,7 @@ class ClusterIntrusionTest {
         config.getNetworkConfig().addAddress("127.0.0.1:" + port);
         config.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(5_000);
         config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.logging.type", "slf4j");
         return config;
     }
 
