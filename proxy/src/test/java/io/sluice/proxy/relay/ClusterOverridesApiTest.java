@@ -110,8 +110,8 @@ class ClusterOverridesApiTest {
         return RunningSluice.relayingTo(sink.port())
                 .policy(ONE_CONNECTION)
                 .drain(new DrainConfig(Duration.ofSeconds(5), Duration.ofSeconds(1)))
-                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER).withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
-                        .withName(name))
+                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER)
+                        .withMembers(ClusterConfig.Mode.EMBEDDED, member, members).withName(name))
                 .admin(AdminConfig.DEFAULT.withBind(new HostPort("127.0.0.1", 0)).withTokenFile(tokens))
                 .start();
     }

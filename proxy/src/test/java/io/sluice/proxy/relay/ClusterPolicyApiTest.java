@@ -3,6 +3,9 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.sluice.config.AdminConfig;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
@@ -19,8 +22,12 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
-/** A policy PUT through one node's admin API is in force on the other node of the cluster. */
+/**
+ * A policy PUT through one node's admin API is in force on the other node of the cluster, and each node's audit says
+ * so with the same SHA-256: the API's line with who made it, the other node's as taken from the cluster.
+ */
 class ClusterPolicyApiTest {
 
     private static final String SECRET = "operator-secret-0123456789";
@@ -32,6 +39,10 @@ class ClusterPolicyApiTest {
                 new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
         String name = "policy-api-" + UUID.randomUUID();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        Logger auditLogger = (Logger) LoggerFactory.getLogger("io.sluice.audit");
+        ListAppender<ILoggingEvent> audit = new ListAppender<>();
+        audit.start();
+        auditLogger.addAppender(audit);
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
              RunningSluice one = node(sink, tokens, name, members.get(0), members);
              RunningSluice two = node(sink, tokens, name, members.get(1), members)) {
@@ -58,14 +69,23 @@ class ClusterPolicyApiTest {
             try (RawSmtpClient second = new RawSmtpClient("127.0.0.31", one.port())) {
                 assertThat(second.reply()).as("the bucket is shared too").startsWith("421 4.7.0 ");
             }
+            List<String> lines = audit.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+            String replaced = lines.stream().filter(line -> line.startsWith("policy replaced actor=operator"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no API audit line in " + lines));
+            String digest = replaced.replaceAll(".*policy_sha256=([0-9a-f]{64}).*", "$1");
+            assertThat(lines).as("the other node's audit of what it took from the cluster")
+                    .contains("policy applied action=policy.apply policy_version=2 policy_sha256=" + digest
+                            + " source=cluster");
+        } finally {
+            auditLogger.detachAppender(audit);
         }
     }
 
     private static RunningSluice node(SmtpSinkProcess sink, Path tokens, String name, HostPort member,
                                       List<HostPort> members) throws Exception {
         return RunningSluice.relayingTo(sink.port())
-                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER).withMembers(ClusterConfig.Mode.EMBEDDED, member, members)
-                        .withName(name))
+                .cluster(ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER)
+                        .withMembers(ClusterConfig.Mode.EMBEDDED, member, members).withName(name))
                 .admin(AdminConfig.DEFAULT.withBind(new HostPort("127.0.0.1", 0)).withTokenFile(tokens))
                 .start();
     }

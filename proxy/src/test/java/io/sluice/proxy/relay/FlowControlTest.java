@@ -16,7 +16,6 @@ import io.sluice.config.RuleKey;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
 import io.sluice.testing.TestPorts;
-import io.sluice.testing.TestSecrets;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -40,7 +39,7 @@ class FlowControlTest {
     @BeforeAll
     static void start() throws Exception {
         sink = SmtpSinkProcess.start();
-        ClusterConfig cluster = ClusterConfig.EMBEDDED_DEFAULT.withSecret(TestSecrets.CLUSTER).withMembers(ClusterConfig.Mode.EMBEDDED,
+        ClusterConfig cluster = ClusterConfig.EMBEDDED_DEFAULT.withMembers(ClusterConfig.Mode.EMBEDDED,
                 new HostPort("127.0.0.1", TestPorts.freeOnLoopback()), List.of());
         sluice = RunningSluice.relayingTo(sink.port()).cluster(cluster).start();
     }
