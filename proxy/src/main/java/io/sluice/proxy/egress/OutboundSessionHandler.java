@@ -206,6 +206,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
         } else if (step instanceof Step.Introduce introduce) {
             // HELO/EHLO resets any transaction (RFC 5321 §4.1.4); the remote learns our own name, never this one.
             limits.helo(introduce.helo());
+            // Logged before its destination and source are forgotten.
+            logFinishedTransaction();
             endTransaction();
             run(session.onIntroduced(localEhlo));
         } else if (step instanceof Step.OpenBackend) {
@@ -231,6 +233,11 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
         } else if (step instanceof Step.Close close) {
             close(close.reply());
         }
+        logFinishedTransaction();
+    }
+
+    /** Logs the transaction the last event finished, if any, and ends it here too. */
+    private void logFinishedTransaction() {
         session.takeFinishedTransaction().ifPresent(transaction -> {
             logTransaction(transaction);
             endTransaction();
@@ -258,10 +265,8 @@ final class OutboundSessionHandler extends ChannelInboundHandlerAdapter {
                     remote.request("DATA", context.timeouts().backendDataInit()).whenComplete(guarded(this::remoteAnswered));
                 }
             }
-            case "RSET" -> {
-                endTransaction();
-                run(session.onBackendReply(SmtpReply.OK));
-            }
+            // The session finishes the transaction, which is logged with its destination, then ended here.
+            case "RSET" -> run(session.onBackendReply(SmtpReply.OK));
             default -> throw new IllegalStateException("not a command for the next hop: " + verb);
         }
     }

@@ -31,6 +31,14 @@ public final class SmtpSession {
     private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
     private static final Pattern SIZE_VALUE = Pattern.compile("\\d{1,20}");
 
+    // How a transaction ended (Transaction#outcome; docs/metrics.md lists them for the meters).
+    private static final String DELIVERED = "delivered";
+    private static final String REJECTED = "rejected";
+    private static final String FAILED = "failed";
+    private static final String RESET = "reset";
+    private static final String QUIT = "quit";
+    private static final String ABORTED = "aborted";
+
     private final SessionSettings settings;
     private final LongSupplier nanoTime;
     private State state = State.CONNECTING;
@@ -126,13 +134,13 @@ public final class SmtpSession {
     }
 
     public Step onTimeout() {
-        abortTransaction("aborted", 0);
+        endTransaction(ABORTED);
         return close(SmtpReply.TIMEOUT);
     }
 
     /** The client closed the connection. */
     public void onClientGone() {
-        abortTransaction("aborted", 0);
+        endTransaction(ABORTED);
         state = State.CLOSED;
     }
 
@@ -176,7 +184,7 @@ public final class SmtpSession {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: " + command.verb() + " hostname"));
         }
         // RFC 5321 §4.1.4: HELO/EHLO resets any transaction, as RSET would.
-        abortTransaction("aborted", 0);
+        endTransaction(RESET);
         helo = domain;
         esmtp = extended;
         pending = Pending.INTRODUCE;
@@ -186,7 +194,7 @@ public final class SmtpSession {
     private Step mail(SmtpCommand command) {
         // Every MAIL counts, refused ones too: each may cost a policy decision and a bucket of an attacker-chosen key.
         if (++mailCommands > settings.maxTransactions()) {
-            abortTransaction("aborted", 0);
+            endTransaction(ABORTED);
             return close(SmtpReply.TOO_MANY_TRANSACTIONS);
         }
         if (state == State.GREETED) {
@@ -304,7 +312,7 @@ public final class SmtpSession {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: DATA"));
         }
         if (backendLost) {
-            finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
+            finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
             return reply(SmtpReply.BACKEND_LOST);
         }
         if (state == State.MAIL) {
@@ -326,7 +334,7 @@ public final class SmtpSession {
             return new Step.Forward("RSET", BackendStage.COMMAND);
         }
         // Nothing to reset at a backend that lost the transaction already.
-        resetTransaction();
+        endTransaction(RESET);
         return reply(SmtpReply.OK);
     }
 
@@ -334,7 +342,7 @@ public final class SmtpSession {
         if (command.hasArgument()) {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: QUIT"));
         }
-        abortTransaction("aborted", 0);
+        endTransaction(QUIT);
         return close(SmtpReply.BYE);
     }
 
@@ -458,12 +466,12 @@ public final class SmtpSession {
                 }
                 if (reply.isPositive()) {
                     // Any other yes to DATA is a confused backend: the client would send its content as commands.
-                    resetTransaction();
+                    finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
                     return new Step.AbortData(SmtpReply.BACKEND_LOST);
                 }
             }
-            case RSET -> resetTransaction();
-            case END_OF_DATA -> finishTransaction(reply.code() == 250 ? "delivered" : "rejected", reply.code());
+            case RSET -> endTransaction(RESET);
+            case END_OF_DATA -> finishTransaction(reply.code() == 250 ? DELIVERED : REJECTED, reply.code());
             case NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT ->
                     throw new IllegalStateException("no command awaits a backend reply: " + reply);
         }
@@ -474,7 +482,7 @@ public final class SmtpSession {
     public Step onDataEnd(DataOutcome outcome, long size) {
         dataSize = size;
         if (backendLost) {
-            finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
+            finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
             return reply(SmtpReply.BACKEND_LOST);
         }
         SmtpReply refusal = switch (outcome) {
@@ -484,7 +492,7 @@ public final class SmtpSession {
             case TOO_BIG -> SmtpReply.MESSAGE_TOO_BIG;
         };
         if (refusal != null) {
-            finishTransaction("rejected", refusal.code());
+            finishTransaction(REJECTED, refusal.code());
             return new Step.AbortData(refusal);
         }
         pending = Pending.END_OF_DATA;
@@ -503,7 +511,7 @@ public final class SmtpSession {
                 return close(SmtpReply.BACKEND_UNAVAILABLE);
             }
             case END_OF_DATA -> {
-                finishTransaction("failed", SmtpReply.BACKEND_LOST.code());
+                finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
                 return reply(SmtpReply.BACKEND_LOST);
             }
             case RCPT -> {
@@ -511,8 +519,18 @@ public final class SmtpSession {
                 backendLost = true;
                 return reply(SmtpReply.BACKEND_LOST);
             }
-            case MAIL, DATA, RSET -> {
+            case MAIL -> {
+                // No transaction yet: it opens with the backend's yes to MAIL.
                 resetTransaction();
+                return reply(SmtpReply.BACKEND_LOST);
+            }
+            case DATA -> {
+                finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
+                return reply(SmtpReply.BACKEND_LOST);
+            }
+            case RSET -> {
+                // The client ended the transaction; only the backend's half of the reset went unanswered.
+                endTransaction(RESET);
                 return reply(SmtpReply.BACKEND_LOST);
             }
             case ADMIT_MAIL, ADMIT_RCPT -> {
@@ -542,7 +560,7 @@ public final class SmtpSession {
     private Step error(SmtpReply reply) {
         // RFC 5321 §4.5.3.2 leaves the limit to the server; Postfix's hard error limit works the same way.
         if (++errors >= settings.maxErrors()) {
-            abortTransaction("aborted", 0);
+            endTransaction(ABORTED);
             return close(SmtpReply.TOO_MANY_ERRORS);
         }
         return reply(reply);
@@ -554,9 +572,13 @@ public final class SmtpSession {
         return new Step.Close(reply);
     }
 
-    private void abortTransaction(String outcome, int reply) {
+    /**
+     * Ends the open transaction, if any, with no reply to a message: a transaction opens when the backend accepts
+     * MAIL, and every one that opens is finished (logged and counted) exactly once, however it ends.
+     */
+    private void endTransaction(String outcome) {
         if (state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA) {
-            finishTransaction(outcome, reply);
+            finishTransaction(outcome, 0);
         }
         resetTransaction();
     }

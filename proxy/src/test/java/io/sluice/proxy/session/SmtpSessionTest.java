@@ -453,27 +453,91 @@ class SmtpSessionTest {
         mailAccepted();
 
         assertThat(send("RSET")).isEqualTo(new Step.Forward("RSET", BackendStage.COMMAND));
+        assertThat(session.takeFinishedTransaction()).as("not before the backend has reset its half").isEmpty();
         assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
         assertThat(session.state()).isEqualTo(State.READY);
         assertThat(session.inTransaction()).isFalse();
+        assertThat(session.takeFinishedTransaction()).contains(new Transaction("example.org", 0, 0, "reset", 0, 0));
+        assertThat(session.takeFinishedTransaction()).isEmpty();
+    }
+
+    /** What Postfix does when every recipient is refused: RSET, and the next message on the same connection. */
+    @Test
+    void everyTransactionEndedByRsetAfterARefusedRecipientIsFinishedOnce() {
+        introduced();
+        List<Transaction> transactions = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
+            session.onBackendReply(OK);
+            if (i % 2 == 0) {
+                assertThat(send(RCPT)).isInstanceOf(Step.Forward.class);
+                assertThat(replied(session.onBackendReply(SmtpReply.of(550, "5.7.1", "Relaying denied"))).code())
+                        .isEqualTo(550);
+            } else {
+                assertThat(session.onCommandLine(RCPT.getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
+                session.onLimited(SmtpReply.of(450, "4.7.1", "Slow down"));
+            }
+            assertThat(send("RSET")).isInstanceOf(Step.Forward.class);
+            session.onBackendReply(OK);
+            session.takeFinishedTransaction().ifPresent(transactions::add);
+        }
+
+        assertThat(transactions).hasSize(10).allSatisfy(transaction ->
+                assertThat(transaction).isEqualTo(new Transaction("example.org", 0, 0, "reset", 0, 0)));
     }
 
     @Test
-    void ehloInATransactionAbortsIt() {
+    void rsetWithoutAnOpenTransactionFinishesNone() {
+        introduced();
+        assertThat(replyTo("RSET")).isEqualTo(SmtpReply.OK);
+        // A MAIL refused, by the backend or by the policy, opens no transaction.
+        send(MAIL);
+        session.onBackendReply(SmtpReply.of(550, "5.1.8", "Sender refused"));
+        assertThat(replyTo("RSET")).isEqualTo(SmtpReply.OK);
+        assertThat(session.onCommandLine(MAIL.getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
+        session.onLimited(SmtpReply.of(451, "4.7.1", "Busy"));
+        assertThat(replyTo("RSET")).isEqualTo(SmtpReply.OK);
+
+        assertThat(session.takeFinishedTransaction()).isEmpty();
+    }
+
+    @Test
+    void sessionWithoutATransactionFinishesNone() {
+        introduced();
+        send("EHLO client.example");
+        session.onIntroduced(ehlo());
+        assertThat(send("QUIT")).isEqualTo(new Step.Close(SmtpReply.BYE));
+        session.onClientGone();
+
+        assertThat(session.takeFinishedTransaction()).isEmpty();
+    }
+
+    @Test
+    void ehloInATransactionResetsIt() {
         mailAccepted();
 
         assertThat(send("EHLO client.example")).isInstanceOf(Step.Introduce.class);
         assertThat(session.inTransaction()).isFalse();
-        assertThat(finished().outcome()).isEqualTo("aborted");
+        assertThat(finished().outcome()).isEqualTo("reset");
     }
 
     @Test
-    void quitClosesAndAbortsTheTransaction() {
+    void quitClosesAndEndsTheTransaction() {
         mailAccepted();
+        rcptAccepted();
 
         assertThat(send("QUIT")).isEqualTo(new Step.Close(SmtpReply.BYE));
-        assertThat(finished().outcome()).isEqualTo("aborted");
+        assertThat(session.takeFinishedTransaction()).contains(new Transaction("example.org", 1, 0, "quit", 0, 0));
         assertThat(session.state()).isEqualTo(State.CLOSED);
+    }
+
+    @Test
+    void clientGoneAbortsTheTransaction() {
+        mailAccepted();
+
+        session.onClientGone();
+
+        assertThat(finished().outcome()).isEqualTo("aborted");
     }
 
     @Test
@@ -491,6 +555,7 @@ class SmtpSessionTest {
 
         assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(session.state()).isEqualTo(State.READY);
+        assertThat(session.takeFinishedTransaction()).as("no transaction was open yet").isEmpty();
     }
 
     @Test
@@ -515,7 +580,39 @@ class SmtpSessionTest {
 
         assertThat(send(RCPT)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(send("RSET")).as("nothing left to reset at the backend").isEqualTo(new Step.Reply(SmtpReply.OK));
+        assertThat(finished().outcome()).isEqualTo("reset");
         assertThat(send(MAIL)).as("a new transaction").isInstanceOf(Step.Forward.class);
+    }
+
+    @Test
+    void backendLostAwaitingTheReplyToRsetStillEndsTheTransaction() {
+        mailAccepted();
+        send("RSET");
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(finished().outcome()).isEqualTo("reset");
+        assertThat(session.state()).isEqualTo(State.READY);
+    }
+
+    @Test
+    void backendLostAwaitingTheReplyToDataFailsTheTransaction() {
+        mailAccepted();
+        rcptAccepted();
+        send("DATA");
+
+        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.takeFinishedTransaction())
+                .contains(new Transaction("example.org", 1, 0, "failed", SmtpReply.BACKEND_LOST.code(), 0));
+    }
+
+    @Test
+    void backendSayingYesToDataWithoutGoAheadFailsTheTransaction() {
+        mailAccepted();
+        rcptAccepted();
+        send("DATA");
+
+        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.AbortData(SmtpReply.BACKEND_LOST));
+        assertThat(finished().outcome()).isEqualTo("failed");
     }
 
     @Test
