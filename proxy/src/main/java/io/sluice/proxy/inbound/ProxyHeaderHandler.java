@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.config.Cidr;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Accepts a PROXY protocol header (decoded by Netty's {@code HAProxyMessageDecoder} just before this
  * handler) only from trusted load balancers, and announces the real client address. A connection from
- * elsewhere, or without a valid header in time, is closed without a banner.
+ * elsewhere, or without a valid header in time, or with a malformed one, is closed without a banner.
  */
 final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
@@ -26,6 +27,7 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxyProtocolConfig config;
     private ScheduledFuture<?> timeout;
+    private InetSocketAddress peer;
 
     ProxyHeaderHandler(ProxyProtocolConfig config) {
         this.config = config;
@@ -33,7 +35,7 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
+        peer = (InetSocketAddress) ctx.channel().remoteAddress();
         if (!isTrusted(peer.getAddress())) {
             log.debug("PROXY header refused from untrusted {}", peer.getAddress().getHostAddress());
             ctx.close();
@@ -87,6 +89,18 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
         } catch (java.net.UnknownHostException e) {
             return peer;
         }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof HAProxyProtocolException)) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        // The decoder has closed the connection already: a malformed header is the sender's fault, not an
+        // operator's, so no stack trace and no WARN.
+        log.info("bad PROXY header from {}: {}", peer.getAddress().getHostAddress(), cause.getMessage());
+        ctx.close();
     }
 
     @Override

@@ -2,6 +2,10 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.sluice.config.Cidr;
 import io.sluice.config.ProxyProtocolConfig;
 import io.sluice.proxy.peers.PostfixInstance;
@@ -13,6 +17,7 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** PROXY protocol v1 and v2 on an inbound listener, from trusted balancers only. */
 class ProxyProtocolTest {
@@ -51,19 +56,27 @@ class ProxyProtocolTest {
         }
     }
 
-    @Test
-    void missingHeaderIsClosedWithoutBanner() throws Exception {
+    /** Even a command too short for the decoder to judge is not left waiting for the header timeout. */
+    @ParameterizedTest
+    @ValueSource(strings = {"EHLO client.example\r\n", "EHLO x\r\n"})
+    void missingHeaderIsClosedWithoutBannerAtOnce(String command) throws Exception {
+        ProxyProtocolConfig patient = new ProxyProtocolConfig(List.of(Cidr.parse("127.0.0.0/8")), Duration.ofMinutes(1));
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
-             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).proxyProtocol(TRUST_LOOPBACK).start();
+             RunningSluice sluice = RunningSluice.relayingTo(sink.port()).proxyProtocol(patient).start();
              RawSmtpClient client = new RawSmtpClient(sluice.port())) {
-            client.send("EHLO client.example\r\n");
+            client.send(command);
 
+            // Within the client's 15 s read timeout, so well before the header timeout of a minute.
             assertThat(client.closedWithoutReply()).isTrue();
         }
     }
 
     @Test
-    void oversizedV1HeaderIsClosedWithoutBanner() throws Exception {
+    void oversizedV1HeaderIsClosedWithoutBannerOrWarning() throws Exception {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.addAppender(logged);
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
              RunningSluice sluice = RunningSluice.relayingTo(sink.port()).proxyProtocol(TRUST_LOOPBACK).start();
              RawSmtpClient client = new RawSmtpClient(sluice.port())) {
@@ -71,7 +84,14 @@ class ProxyProtocolTest {
             client.send("PROXY TCP4 192.0.2.7 127.0.0.1 40000 25" + " ".repeat(100) + "\r\n");
 
             assertThat(client.closedWithoutReply()).isTrue();
+            // Logged before the close, on the connection's event loop.
+            assertThat(logged.list).anyMatch(event -> event.getFormattedMessage().startsWith("bad PROXY header"));
+        } finally {
+            root.detachAppender(logged);
         }
+        assertThat(logged.list).as("a client's malformed header is no operator's problem")
+                .noneMatch(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
+                .noneMatch(event -> event.getThrowableProxy() != null);
     }
 
     @Test
