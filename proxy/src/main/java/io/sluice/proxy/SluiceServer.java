@@ -15,6 +15,7 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.cluster.ClusterOverrideStore;
 import io.sluice.policy.cluster.ClusterPolicyStore;
+import io.sluice.policy.cluster.ClusterSuspensionStore;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.cluster.NodeDirectory;
 import io.sluice.policy.eval.LocalPolicyStore;
@@ -119,7 +120,8 @@ public final class SluiceServer implements AutoCloseable {
                 .orElseGet(() -> NodeDirectory.alone(card));
         EgressPools pools = new EgressPools(config.egress(), registry);
         // With a cluster, a source suspended on any node is suspended on all of them.
-        SourceSuspensions suspensions = limits.node().map(node -> SourceSuspensions.in(node, pools))
+        SourceSuspensions suspensions = limits.node()
+                .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
                 .orElseGet(() -> SourceSuspensions.alone(pools));
         // One loop per core: more only adds context switches, every session is non-blocking.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");

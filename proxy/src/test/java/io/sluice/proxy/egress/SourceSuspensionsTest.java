@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.util.NetUtil;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
+import io.sluice.policy.cluster.ClusterSuspensionStore;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.proxy.admin.AdminHttpTestAccess;
 import io.sluice.testing.TestPorts;
@@ -66,6 +67,6 @@ class SourceSuspensionsTest {
                 .withMembers(ClusterConfig.Mode.EMBEDDED, member, members).withName(name), new SimpleMeterRegistry());
         stores.add(store);
         EgressPools pools = new EgressPools(AdminHttpTestAccess.EGRESS, new SimpleMeterRegistry());
-        return new Node(pools, SourceSuspensions.in(store.node().orElseThrow(), pools));
+        return new Node(pools, SourceSuspensions.over(new ClusterSuspensionStore(store.node().orElseThrow()), pools));
     }
 }

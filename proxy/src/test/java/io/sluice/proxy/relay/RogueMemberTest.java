@@ -14,6 +14,7 @@ import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.cluster.ClusterOverrideStore;
 import io.sluice.policy.cluster.ClusterPolicyStore;
 import io.sluice.policy.cluster.ClusterSeal.Kind;
+import io.sluice.policy.cluster.ClusterSuspensionStore;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.cluster.NodeDirectory;
 import io.sluice.policy.eval.PolicyEngine;
@@ -66,7 +67,7 @@ class RogueMemberTest {
         ClusterPolicyStore policies = new ClusterPolicyStore(node, engine, Set.of("mx"), new SimpleMeterRegistry());
         ClusterOverrideStore overrides = new ClusterOverrideStore(node, engine, Clock.systemUTC());
         EgressPools pools = new EgressPools(AdminHttpTestAccess.EGRESS, new SimpleMeterRegistry());
-        SourceSuspensions.in(node, pools);
+        SourceSuspensions.over(new ClusterSuspensionStore(node), pools);
         NodeDirectory directory = NodeDirectory.in(node, () -> Map.of("phase", "serving"));
 
         rogue = ClusterNode.start(config(name, members.get(1), members, TestSecrets.OTHER));

@@ -1,0 +1,75 @@
+package io.sluice.policy.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.hazelcast.map.IMap;
+import io.sluice.policy.cluster.ClusterSeal.Kind;
+import io.sluice.policy.suspension.SuspensionStore;
+import io.sluice.policy.suspension.SuspensionStoreContract;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract on a one-member cluster, and what a writer without the cluster secret does to the map: the same map
+ * a member without the secret reaches (see the proxy's RogueMemberTest for a real second member).
+ */
+class ClusterSuspensionStoreTest extends SuspensionStoreContract {
+
+    private static final Duration SETTLE = Duration.ofSeconds(10);
+
+    private static ClusterNode node;
+
+    @BeforeAll
+    static void startMember() {
+        node = ClusterNode.start(TestClusters.standalone(TestClusters.clusterName(ClusterSuspensionStoreTest.class),
+                Duration.ofMinutes(5)));
+    }
+
+    @AfterAll
+    static void stopMember() {
+        node.close();
+    }
+
+    @Override
+    protected SuspensionStore newStore() {
+        return new ClusterSuspensionStore(node);
+    }
+
+    @Test
+    void aStoreOpenedLaterTakesTheClustersSuspensions() {
+        store.set(source, true).join();
+
+        assertThat(new ClusterSuspensionStore(node).suspended()).as("a node that joins").contains(source);
+    }
+
+    @Test
+    void anUnsignedSuspensionSuspendsNothingAndIsTakenOut() {
+        long forged = node.seal().forgedCount(Kind.SUSPENSION);
+        IMap<String, Object> map = node.hazelcast().getMap(ClusterSuspensionStore.MAP);
+
+        map.set(source.key(), node.seal().sign(Kind.SUSPENSION, source.key() + "x"));
+
+        await().atMost(SETTLE).until(() -> node.seal().forgedCount(Kind.SUSPENSION) > forged
+                && !map.containsKey(source.key()));
+        assertThat(store.suspended()).doesNotContain(source);
+        assertThat(told).isEmpty();
+    }
+
+    @Test
+    void anUnsignedValueOverASuspensionIsSignedAgain() {
+        store.set(source, true).join();
+        long forged = node.seal().forgedCount(Kind.SUSPENSION);
+        IMap<String, Object> map = node.hazelcast().getMap(ClusterSuspensionStore.MAP);
+
+        map.set(source.key(), Boolean.FALSE);
+
+        await().atMost(SETTLE).until(() -> node.seal().forgedCount(Kind.SUSPENSION) > forged
+                && map.get(source.key()) instanceof String signature
+                && node.seal().verify(signature, Kind.SUSPENSION, source.key()));
+        assertThat(store.suspended()).contains(source);
+        assertThat(told).containsExactly(new Change(source, true));
+    }
+}

@@ -1,0 +1,9 @@
+package io.sluice.policy.suspension;
+
+class LocalSuspensionStoreTest extends SuspensionStoreContract {
+
+    @Override
+    protected SuspensionStore newStore() {
+        return new LocalSuspensionStore();
+    }
+}
