@@ -134,7 +134,6 @@ public final class SmtpSession {
     }
 
     public Step onTimeout() {
-        endTransaction(ABORTED);
         return close(SmtpReply.TIMEOUT);
     }
 
@@ -194,7 +193,6 @@ public final class SmtpSession {
     private Step mail(SmtpCommand command) {
         // Every MAIL counts, refused ones too: each may cost a policy decision and a bucket of an attacker-chosen key.
         if (++mailCommands > settings.maxTransactions()) {
-            endTransaction(ABORTED);
             return close(SmtpReply.TOO_MANY_TRANSACTIONS);
         }
         if (state == State.GREETED) {
@@ -560,13 +558,17 @@ public final class SmtpSession {
     private Step error(SmtpReply reply) {
         // RFC 5321 §4.5.3.2 leaves the limit to the server; Postfix's hard error limit works the same way.
         if (++errors >= settings.maxErrors()) {
-            endTransaction(ABORTED);
             return close(SmtpReply.TOO_MANY_ERRORS);
         }
         return reply(reply);
     }
 
     private Step close(SmtpReply reply) {
+        // However we end the session (a timeout, an error limit, a 421 from the policy, no backend), a transaction
+        // still open ends with it, as aborted. QUIT finished its own already (the state is READY): never twice.
+        if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
+            finishTransaction(ABORTED, 0);
+        }
         state = State.CLOSED;
         pending = Pending.NONE;
         return new Step.Close(reply);

@@ -5,7 +5,7 @@ package io.sluice.proxy.session;
  *
  * @param outcome delivered, rejected (the next hop or we said no), failed (a fault), reset (by RSET, or HELO/EHLO),
  *                quit (QUIT before the message was done), aborted (the connection ended: closed by the client, timed
- *                out, or closed by us for too many errors or transactions)
+ *                out, or closed by us: too many errors or transactions, a 421 from the policy, no next hop reachable)
  * @param reply the reply code the client got for the message (0 when it got none)
  */
 public record Transaction(String senderDomain, int recipients, long size, String outcome, int reply,

@@ -54,11 +54,7 @@ class SmtpSessionPropertiesTest {
     void randomConversationsStayWithinTheProtocol(@ForAll("choices") List<Integer> choices) {
         Conversation conversation = new Conversation();
         try {
-            for (int choice : choices) {
-                if (!conversation.step(choice)) {
-                    break;
-                }
-            }
+            conversation.run(choices);
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\nafter:\n" + String.join("\n", conversation.trace), e);
         }
@@ -67,6 +63,25 @@ class SmtpSessionPropertiesTest {
             Statistics.label(milestone.name()).collect(conversation.reached.contains(milestone));
             Statistics.label(milestone.name()).coverage(coverage -> coverage.check(true).percentage(p -> p >= 1));
         }
+    }
+
+    @Property(tries = 3000)
+    @NightlyTries
+    void everyTransactionOpenedIsFinishedExactlyOnce(@ForAll("choices") List<Integer> choices) {
+        Conversation conversation = new Conversation();
+        try {
+            conversation.run(choices);
+            // However it went, the connection ends: as the handlers do when the channel closes.
+            conversation.connectionClosed();
+            assertThat(conversation.transactionOpen).as("a transaction opened and never finished").isFalse();
+            assertThat(conversation.finishedTransactions).as("transactions finished")
+                    .isEqualTo(conversation.openedTransactions);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nafter:\n" + String.join("\n", conversation.trace), e);
+        }
+        // Enough conversations must open a transaction for the property to mean something.
+        Statistics.label("opened a transaction").collect(conversation.openedTransactions > 0);
+        Statistics.label("opened a transaction").coverage(coverage -> coverage.check(true).percentage(p -> p >= 20));
     }
 
     @Property
@@ -136,14 +151,31 @@ class SmtpSessionPropertiesTest {
         // What the client was told: its MAIL was accepted, and nothing it heard since ended the transaction.
         private boolean clientInTransaction;
 
+        // The transactions the backend's yes to MAIL opened, and those the session reported finished; the one open
+        // now, if any; and how the last event ends an open transaction, where the model knows.
+        private int openedTransactions;
+        private int finishedTransactions;
+        private boolean transactionOpen;
+        private String endsAs;
+
         Conversation() {
             assertThat(session.onConnected()).isEqualTo(new Step.OpenBackend());
             assertThat(session.onBackendReady(BackendCapabilities.NONE)).isInstanceOfSatisfying(Step.Reply.class,
                     greeting -> assertThat(greeting.reply().code()).isEqualTo(220));
         }
 
+        /** Takes the events the choices pick, until the session is over. */
+        void run(List<Integer> choices) {
+            for (int choice : choices) {
+                if (!step(choice)) {
+                    return;
+                }
+            }
+        }
+
         /** Takes one event that can happen now; false once the session is over. */
         boolean step(int choice) {
+            endsAs = null;
             switch (turn) {
                 case CLIENT -> client(choice);
                 case INTRODUCTION -> introduction(choice);
@@ -160,7 +192,32 @@ class SmtpSessionPropertiesTest {
                 }
                 case OVER -> { }
             }
+            // What the handlers do after every event: a transaction the event finished is logged and counted.
+            takeFinished();
             return turn != Turn.OVER;
+        }
+
+        /** The client's connection ended, whoever ended it. */
+        void connectionClosed() {
+            trace.add("connection closed");
+            endsAs = "aborted";
+            session.onClientGone();
+            takeFinished();
+        }
+
+        /** The transaction the last event finished, checked against the transactions the backend opened. */
+        private Optional<Transaction> takeFinished() {
+            Optional<Transaction> finished = session.takeFinishedTransaction();
+            finished.ifPresent(transaction -> {
+                trace.add("   finished: " + transaction.outcome());
+                assertThat(transactionOpen).as("finished a transaction that was not open: %s", transaction).isTrue();
+                if (endsAs != null) {
+                    assertThat(transaction.outcome()).as("outcome").isEqualTo(endsAs);
+                }
+                transactionOpen = false;
+                finishedTransactions++;
+            });
+            return finished;
         }
 
         // Each side follows the protocol half of the time, so that conversations get as far as a delivery.
@@ -181,10 +238,12 @@ class SmtpSessionPropertiesTest {
                 backendLost();
             } else if (percent < 99) {
                 trace.add("client timeout");
+                endsAs = "aborted";
                 assertThat(session.onTimeout()).isEqualTo(new Step.Close(SmtpReply.TIMEOUT));
                 turn = Turn.OVER;
             } else {
                 trace.add("client gone");
+                endsAs = "aborted";
                 session.onClientGone();
                 assertThat(session.inTransaction()).isFalse();
                 turn = Turn.OVER;
@@ -196,6 +255,15 @@ class SmtpSessionPropertiesTest {
             Step step = session.onCommandLine(line.getBytes(UTF_8));
             trace.add("   -> " + step);
             String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
+            endsAs = switch (verb) {
+                case "QUIT" -> "quit";
+                // RFC 5321 §4.1.1.5 and §4.1.4: RSET, HELO and EHLO end the transaction.
+                case "RSET", "HELO", "EHLO" -> "reset";
+                default -> null;
+            };
+            if (step instanceof Step.Close close && !close.reply().equals(SmtpReply.BYE)) {
+                endsAs = "aborted";
+            }
             if (step instanceof Step.Forward forward) {
                 forwarded(verb, line, forward);
             } else if (step instanceof Step.Admit admit) {
@@ -375,6 +443,7 @@ class SmtpSessionPropertiesTest {
             SmtpReply reply = percent < 50 ? BACKEND_REPLIES.get(asked == Asked.DATA ? 2 : 0)
                     : BACKEND_REPLIES.get(choice / 100 % BACKEND_REPLIES.size());
             trace.add("B: " + reply + " to " + asked);
+            endsAs = asked == Asked.RSET ? "reset" : null;
             Step step = session.onBackendReply(reply);
             trace.add("   -> " + step);
             turn = Turn.CLIENT;
@@ -396,12 +465,17 @@ class SmtpSessionPropertiesTest {
                 case MAIL -> {
                     mailAccepted = reply.isPositive();
                     clientInTransaction = reply.isPositive();
+                    if (reply.isPositive()) {
+                        assertThat(transactionOpen).as("a transaction opened inside another").isFalse();
+                        transactionOpen = true;
+                        openedTransactions++;
+                    }
                 }
                 case RCPT -> recipientsAccepted += reply.isPositive() ? 1 : 0;
                 case DATA -> clientInTransaction = false;
                 case RSET -> transactionOver();
                 case END_OF_DATA -> {
-                    Transaction finished = session.takeFinishedTransaction().orElseThrow();
+                    Transaction finished = takeFinished().orElseThrow();
                     assertThat(finished.reply()).isEqualTo(reply.code());
                     assertThat(finished.outcome()).isEqualTo(reply.code() == 250 ? "delivered" : "rejected");
                     if (reply.code() == 250) {
@@ -422,7 +496,7 @@ class SmtpSessionPropertiesTest {
             trace.add("C: <message> " + outcome);
             Step step = session.onDataEnd(outcome, 100);
             trace.add("   -> " + step);
-            Optional<Transaction> finished = session.takeFinishedTransaction();
+            Optional<Transaction> finished = takeFinished();
             if (lostDuringData) {
                 // Never a 250 the backend did not give.
                 assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
@@ -457,7 +531,7 @@ class SmtpSessionPropertiesTest {
                 case BACKEND -> {
                     assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
                     if (asked == Asked.END_OF_DATA) {
-                        assertThat(session.takeFinishedTransaction().orElseThrow().outcome()).isEqualTo("failed");
+                        assertThat(takeFinished().orElseThrow().outcome()).isEqualTo("failed");
                     }
                     if (asked != Asked.RCPT) {
                         clientInTransaction = false;

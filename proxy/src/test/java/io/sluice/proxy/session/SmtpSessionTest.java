@@ -541,6 +541,27 @@ class SmtpSessionTest {
     }
 
     @Test
+    void aClosingRefusalFromThePolicyAbortsTheTransaction() {
+        mailAccepted();
+        rcptAccepted();
+        SmtpReply busy = SmtpReply.of(421, "4.7.0", "Too busy");
+        assertThat(session.onCommandLine("RCPT TO:<c@example.net>".getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
+
+        assertThat(session.onLimited(busy)).isEqualTo(new Step.Close(busy));
+
+        assertThat(session.takeFinishedTransaction()).contains(new Transaction("example.org", 1, 0, "aborted", 0, 0));
+    }
+
+    @Test
+    void noBackendForAnOpenTransactionAbortsIt() {
+        mailAccepted();
+
+        assertThat(session.onBackendUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+
+        assertThat(finished().outcome()).isEqualTo("aborted");
+    }
+
+    @Test
     void backendLostDuringTheIntroductionClosesTheSession() {
         greeted();
         send("EHLO client.example");
