@@ -1,6 +1,6 @@
 package io.sluice.proxy.egress;
 
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.MailPath;
 import io.sluice.proxy.smtp.PathParser;
 import java.util.Map;

@@ -7,7 +7,7 @@ import io.netty.handler.ssl.SslContext;
 import io.sluice.config.EgressTls;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,6 +1,6 @@
 package io.sluice.proxy.inbound;
 
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.time.Duration;

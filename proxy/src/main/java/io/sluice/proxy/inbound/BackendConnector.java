@@ -9,7 +9,7 @@ import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;

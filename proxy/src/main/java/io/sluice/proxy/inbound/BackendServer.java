@@ -1,7 +1,7 @@
 package io.sluice.proxy.inbound;
 
 import io.sluice.config.HostPort;
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 

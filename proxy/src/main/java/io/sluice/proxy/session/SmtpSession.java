@@ -1,6 +1,7 @@
 package io.sluice.proxy.session;
 
 import io.sluice.proxy.session.Step.BackendStage;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.CommandParser;
 import io.sluice.proxy.smtp.MailPath;
 import io.sluice.proxy.smtp.PathParser;

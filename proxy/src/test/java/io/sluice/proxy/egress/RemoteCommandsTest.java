@@ -2,7 +2,7 @@ package io.sluice.proxy.egress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.List;
 import org.junit.jupiter.api.Test;

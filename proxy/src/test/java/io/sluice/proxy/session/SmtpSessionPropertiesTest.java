@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.proxy.NightlyTries;
 import io.sluice.proxy.session.Step.BackendStage;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.RandomDistribution;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random conversations between a client, the session and a backend, checked against a model of what the

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.proxy.session.SmtpSession.State;
 import io.sluice.proxy.session.Step.BackendStage;
+import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.ArrayList;

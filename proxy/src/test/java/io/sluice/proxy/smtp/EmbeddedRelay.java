@@ -16,7 +16,7 @@ import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.eval.SessionLimits;
-import io.sluice.proxy.session.BackendCapabilities;
+import io.sluice.proxy.session.ClientFrames;
 import io.sluice.proxy.session.SessionSettings;
 import io.sluice.proxy.session.SmtpSession;
 import io.sluice.proxy.session.Step;

@@ -1,6 +1,5 @@
-package io.sluice.proxy.session;
+package io.sluice.proxy.smtp;
 
-import io.sluice.proxy.smtp.SmtpReply;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;

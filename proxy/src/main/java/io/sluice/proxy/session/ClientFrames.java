@@ -1,8 +1,9 @@
-package io.sluice.proxy.smtp;
+package io.sluice.proxy.session;
 
 import io.sluice.policy.eval.SessionLimits;
-import io.sluice.proxy.session.SmtpSession;
-import io.sluice.proxy.session.Step;
+import io.sluice.proxy.smtp.SmtpClientConnection;
+import io.sluice.proxy.smtp.SmtpFrame;
+import io.sluice.proxy.smtp.SmtpFrameDecoder;
 
 /** Turns what the framer read from a client into session events, the same for every kind of listener. */
 public final class ClientFrames {

@@ -1,8 +1,7 @@
-package io.sluice.proxy.session;
+package io.sluice.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.proxy.smtp.SmtpReply;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
