@@ -69,16 +69,23 @@ class ClusterPolicyApiTest {
             try (RawSmtpClient second = new RawSmtpClient("127.0.0.31", one.port())) {
                 assertThat(second.reply()).as("the bucket is shared too").startsWith("421 4.7.0 ");
             }
-            List<String> lines = audit.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+            // The other node writes its audit line on a Hazelcast thread, just after putting the policy in force.
+            await("the other node's audit of what it took from the cluster").atMost(Duration.ofSeconds(10))
+                    .until(() -> auditLines(audit).stream().anyMatch(line -> line.startsWith("policy applied")));
+            List<String> lines = auditLines(audit);
             String replaced = lines.stream().filter(line -> line.startsWith("policy replaced actor=operator"))
                     .findFirst().orElseThrow(() -> new AssertionError("no API audit line in " + lines));
             String digest = replaced.replaceAll(".*policy_sha256=([0-9a-f]{64}).*", "$1");
-            assertThat(lines).as("the other node's audit of what it took from the cluster")
+            assertThat(lines).as("the same digest on both nodes")
                     .contains("policy applied action=policy.apply policy_version=2 policy_sha256=" + digest
                             + " source=cluster");
         } finally {
             auditLogger.detachAppender(audit);
         }
+    }
+
+    private static List<String> auditLines(ListAppender<ILoggingEvent> audit) {
+        return LogEvents.in(audit).stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     private static RunningSluice node(SmtpSinkProcess sink, Path tokens, String name, HostPort member,
