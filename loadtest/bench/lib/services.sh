@@ -170,13 +170,10 @@ SLUICE_LIMITS_POLICY='policy:
     - { name: bench-sessions-per-ip, key: client-ip, max: 100000 }'
 
 start_sluice() {
-    local config="$WORKDIR/sluice.yaml" cluster
-    case $SLUICE_CLUSTER_MODE in
-        embedded) cluster="{ mode: embedded, bind: \"$HOST:$SLUICE_CLUSTER_PORT\" }" ;;
-        local) cluster="{ mode: local }" ;;
-        *) die "SLUICE_CLUSTER_MODE=$SLUICE_CLUSTER_MODE (expected: embedded or local)" ;;
-    esac
-    [[ $SLUICE_LIMITS == [01] ]] || die "SLUICE_LIMITS=$SLUICE_LIMITS (expected: 1 for limits on, 0 for none)"
+    local config="$WORKDIR/sluice.yaml" cluster="{ mode: local }"
+    if [[ $SLUICE_CLUSTER_MODE == embedded ]]; then
+        cluster="{ mode: embedded, bind: \"$HOST:$SLUICE_CLUSTER_PORT\" }"
+    fi
     cat >"$config" <<EOF
 smtp: { hostname: bench.local }
 listeners:
@@ -241,7 +238,8 @@ EOF
     wait_ready nginx "$NGINX_PORT" "$LAST_PID"
 }
 
-# Checks TARGETS (split into the array targets): known names, direct among them, the programs they need.
+# Checks TARGETS (split into the array targets): known names, direct among them, the programs they need, and
+# Sluice's settings.
 check_targets() {
     local target
     read -r -a targets <<<"$TARGETS"
@@ -252,6 +250,11 @@ check_targets() {
         esac
     done
     [[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
+    if [[ " ${targets[*]} " == *" sluice "* ]]; then
+        [[ $SLUICE_LIMITS == [01] ]] || die "SLUICE_LIMITS=$SLUICE_LIMITS (expected: 1 for limits on, 0 for none)"
+        [[ $SLUICE_CLUSTER_MODE == embedded || $SLUICE_CLUSTER_MODE == local ]] ||
+            die "SLUICE_CLUSTER_MODE=$SLUICE_CLUSTER_MODE (expected: embedded or local)"
+    fi
     [[ -x $SMTP_SINK ]] || die "$SMTP_SINK not found (install Postfix, which ships smtp-sink and smtp-source)"
     if [[ " ${targets[*]} " == *" haproxy "* ]]; then
         command -v "$HAPROXY" >/dev/null 2>&1 || die "$HAPROXY not found (install HAProxy or drop haproxy from TARGETS)"
