@@ -1,8 +1,8 @@
 # Shared by the benchmark scripts beside this file: starting the services under test, waiting for them,
 # stopping everything on exit, and timing smtp-source runs. The caller sets BENCH (its name, for messages),
 # HOST, STARTUP_TIMEOUT, KEEP_WORKDIR, BASE_PORT, SESSIONS, SIZE, SOURCE_OPTS, ROUND_TIMEOUT, REPO_ROOT,
-# SLUICE_CMD, SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX and the *_PORT variables of the services it starts, and
-# defines log and die.
+# SLUICE_CMD, SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX, SLUICE_LIMITS, SLUICE_CLUSTER_MODE and the *_PORT variables
+# of the services it starts, and defines log and die.
 
 # --- processes and cleanup -------------------------------------------------------------------------------------
 
@@ -160,15 +160,33 @@ EOF
     wait_ready haproxy "$HAPROXY_PORT" "$LAST_PID"
 }
 
+# The rules Sluice evaluates with SLUICE_LIMITS=1: a message rate per client address and a concurrency rule per
+# client address, both far above anything smtp-source reaches on one machine, so that every message pays for the
+# decisions and none is refused (a refusal fails the round).
+SLUICE_LIMITS_POLICY='policy:
+  limits:
+    - { name: bench-messages-per-ip, key: client-ip, counts: messages, rate: 1000000/1s }
+  concurrency:
+    - { name: bench-sessions-per-ip, key: client-ip, max: 100000 }'
+
 start_sluice() {
-    local config="$WORKDIR/sluice.yaml"
+    local config="$WORKDIR/sluice.yaml" cluster="{ mode: local }"
+    if [[ $SLUICE_CLUSTER_MODE == embedded ]]; then
+        cluster="{ mode: embedded, bind: \"$HOST:$SLUICE_CLUSTER_PORT\" }"
+    fi
     cat >"$config" <<EOF
 smtp: { hostname: bench.local }
 listeners:
   - { name: mx, role: inbound, bind: "$HOST:$SLUICE_PORT", backend-pool: mta }
 backends:
   mta: { servers: ["$HOST:$SINK_PORT"], xclient: false }
+cluster: $cluster
+admin: { bind: "$HOST:$SLUICE_ADMIN_PORT" }
+drain: { announce: 0s, timeout: 5s }
 EOF
+    if [[ $SLUICE_LIMITS == 1 ]]; then
+        printf '%s\n' "$SLUICE_LIMITS_POLICY" >>"$config"
+    fi
     local -a command
     read -r -a command <<<"$SLUICE_CMD"
     # Started from the repository root, as ./sluice expects.
@@ -220,7 +238,8 @@ EOF
     wait_ready nginx "$NGINX_PORT" "$LAST_PID"
 }
 
-# Checks TARGETS (split into the array targets): known names, direct among them, the programs they need.
+# Checks TARGETS (split into the array targets): known names, direct among them, the programs they need, and
+# Sluice's settings.
 check_targets() {
     local target
     read -r -a targets <<<"$TARGETS"
@@ -231,6 +250,11 @@ check_targets() {
         esac
     done
     [[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
+    if [[ " ${targets[*]} " == *" sluice "* ]]; then
+        [[ $SLUICE_LIMITS == [01] ]] || die "SLUICE_LIMITS=$SLUICE_LIMITS (expected: 1 for limits on, 0 for none)"
+        [[ $SLUICE_CLUSTER_MODE == embedded || $SLUICE_CLUSTER_MODE == local ]] ||
+            die "SLUICE_CLUSTER_MODE=$SLUICE_CLUSTER_MODE (expected: embedded or local)"
+    fi
     [[ -x $SMTP_SINK ]] || die "$SMTP_SINK not found (install Postfix, which ships smtp-sink and smtp-source)"
     if [[ " ${targets[*]} " == *" haproxy "* ]]; then
         command -v "$HAPROXY" >/dev/null 2>&1 || die "$HAPROXY not found (install HAProxy or drop haproxy from TARGETS)"
@@ -241,14 +265,17 @@ check_targets() {
     fi
 }
 
-# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next four.
+# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next six. Sluice's admin listener
+# and cluster member get ports of their own, so that a benchmark never meets another Sluice on the defaults.
 assign_ports() {
-    choose_ports 5
+    choose_ports 7
     SINK_PORT=${PORTS[0]}
     HAPROXY_PORT=${PORTS[1]}
     SLUICE_PORT=${PORTS[2]}
     NGINX_PORT=${PORTS[3]}
     NGINX_AUTH_PORT=${PORTS[4]}
+    SLUICE_ADMIN_PORT=${PORTS[5]}
+    SLUICE_CLUSTER_PORT=${PORTS[6]}
 }
 
 # Starts smtp-sink and every relay among the targets, each answering before this returns.
@@ -275,21 +302,22 @@ port_of() {
 
 # --- measuring -------------------------------------------------------------------------------------------------
 
-# Sends COUNT messages to TARGET and sets ELAPSED to the seconds taken, CPU_RELAY to the CPU seconds the relay
-# used meanwhile (empty for direct) and CPU_SINK to the sink's; any smtp-source complaint fails the run.
-# smtp-source runs in the background so that a signal reaches the traps at once, not after the round.
+# Sends COUNT messages of SIZE bytes (default: $SIZE) to TARGET with smtp-source's OPTIONS (default: $SOURCE_OPTS)
+# and sets ELAPSED to the seconds taken, CPU_RELAY to the CPU seconds the relay used meanwhile (empty for direct)
+# and CPU_SINK to the sink's; any smtp-source complaint fails the run. smtp-source runs in the background so that
+# a signal reaches the traps at once, not after the round.
 send() {
-    local target=$1 count=$2 label=$3 port output start_ns end_ns status
+    local target=$1 count=$2 label=$3 size=${4:-$SIZE} source_options=${5-$SOURCE_OPTS} port output start_ns end_ns status
     port=$(port_of "$target")
     output="$WORKDIR/smtp-source-$label.log"
     local -a extra
-    read -r -a extra <<<"$SOURCE_OPTS"
+    read -r -a extra <<<"$source_options"
     local relay_sid=${SESSION_OF[$target]:-} relay_before= sink_before
     [[ -z $relay_sid ]] || relay_before=$(cpu_seconds "$relay_sid")
     sink_before=$(cpu_seconds "${SESSION_OF[sink]}")
     start_ns=$(date +%s%N)
     status=0
-    timeout "$ROUND_TIMEOUT" "$SMTP_SOURCE" -s "$SESSIONS" -m "$count" -l "$SIZE" "${extra[@]}" \
+    timeout "$ROUND_TIMEOUT" "$SMTP_SOURCE" -s "$SESSIONS" -m "$count" -l "$size" "${extra[@]}" \
         "$HOST:$port" >"$output" 2>&1 </dev/null &
     SOURCE_PID=$!
     wait "$SOURCE_PID" || status=$?
