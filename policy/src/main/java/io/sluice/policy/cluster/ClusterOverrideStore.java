@@ -2,13 +2,7 @@ package io.sluice.policy.cluster;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryEvictedListener;
-import com.hazelcast.map.listener.EntryExpiredListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.sluice.config.OverrideSpec;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.override.LimitOverride;
@@ -45,7 +39,7 @@ public final class ClusterOverrideStore implements OverrideStore {
         this.seal = cluster.seal();
         this.inForce = new OverridesInForce(engine, clock);
         this.clock = clock;
-        map.addEntryListener(new Listener(), true);
+        map.addEntryListener(new EntryChanges<ClusterOverride>(this::changed, inForce::remove, () -> { }), true);
         map.forEach(this::changed);
         if (!inForce.list().isEmpty()) {
             log.info("overrides in force, from the cluster", kv("overrides", inForce.list().size()));
@@ -93,36 +87,5 @@ public final class ClusterOverrideStore implements OverrideStore {
                     }
                 },
                 () -> map.removeAsync(key));
-    }
-
-    /** Every change of the map, on every node (its own included: putting or removing twice changes nothing). */
-    private final class Listener implements EntryAddedListener<String, ClusterOverride>,
-            EntryUpdatedListener<String, ClusterOverride>, EntryRemovedListener<String, ClusterOverride>,
-            EntryExpiredListener<String, ClusterOverride>, EntryEvictedListener<String, ClusterOverride> {
-
-        @Override
-        public void entryAdded(EntryEvent<String, ClusterOverride> event) {
-            changed(event.getKey(), event.getValue());
-        }
-
-        @Override
-        public void entryUpdated(EntryEvent<String, ClusterOverride> event) {
-            changed(event.getKey(), event.getValue());
-        }
-
-        @Override
-        public void entryRemoved(EntryEvent<String, ClusterOverride> event) {
-            inForce.remove(event.getKey());
-        }
-
-        @Override
-        public void entryExpired(EntryEvent<String, ClusterOverride> event) {
-            inForce.remove(event.getKey());
-        }
-
-        @Override
-        public void entryEvicted(EntryEvent<String, ClusterOverride> event) {
-            inForce.remove(event.getKey());
-        }
     }
 }

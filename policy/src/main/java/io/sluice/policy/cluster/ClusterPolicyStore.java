@@ -2,13 +2,7 @@ package io.sluice.policy.cluster;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
-import com.hazelcast.map.MapEvent;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
-import com.hazelcast.map.listener.MapClearedListener;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.ConfigException;
@@ -65,7 +59,8 @@ public final class ClusterPolicyStore implements PolicyStore {
         PolicyConfig file = engine.policy().config();
         this.current = new VersionedPolicy(1, file);
         this.currentEntry = ClusterPolicy.signed(seal, 1, PolicyDocument.json(file));
-        map.addEntryListener(new Listener(), true);
+        map.addEntryListener(new EntryChanges<ClusterPolicy>((key, value) -> changed(value), key -> removed("removed"),
+                () -> removed("map cleared")), true);
         ClusterPolicy existing = map.putIfAbsent(KEY, currentEntry);
         if (existing == null) {
             log.info("policy in force, from the configuration file", kv("policy_version", 1),
@@ -155,6 +150,12 @@ public final class ClusterPolicyStore implements PolicyStore {
         }
     }
 
+    /** Nothing of Sluice removes the policy: whoever did is no node of this cluster. */
+    private void removed(String how) {
+        seal.forged(Kind.POLICY, KEY, how + " from the cluster");
+        writeBack(null);
+    }
+
     /**
      * Replaces the entry with this node's policy if it is still {@code found} (null: absent). Every node tries; the
      * first wins and the others find the entry changed. Nodes that run the same (latest) version write the same.
@@ -170,33 +171,5 @@ public final class ClusterPolicyStore implements PolicyStore {
                         log.info("policy in force written back to the cluster", kv("policy_version", mine.version()));
                     }
                 });
-    }
-
-    private final class Listener implements EntryAddedListener<String, ClusterPolicy>,
-            EntryUpdatedListener<String, ClusterPolicy>, EntryRemovedListener<String, ClusterPolicy>,
-            MapClearedListener {
-
-        @Override
-        public void entryAdded(EntryEvent<String, ClusterPolicy> event) {
-            changed(event.getValue());
-        }
-
-        @Override
-        public void entryUpdated(EntryEvent<String, ClusterPolicy> event) {
-            changed(event.getValue());
-        }
-
-        @Override
-        public void entryRemoved(EntryEvent<String, ClusterPolicy> event) {
-            // Nothing of Sluice removes the policy.
-            seal.forged(Kind.POLICY, KEY, "removed from the cluster");
-            writeBack(null);
-        }
-
-        @Override
-        public void mapCleared(MapEvent event) {
-            seal.forged(Kind.POLICY, KEY, "map cleared");
-            writeBack(null);
-        }
     }
 }

@@ -1,10 +1,6 @@
 package io.sluice.policy.cluster;
 
-import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
 import io.sluice.policy.cluster.ClusterSeal.Kind;
 import io.sluice.policy.suspension.LocalSuspensionStore;
 import io.sluice.policy.suspension.SuspendedSource;
@@ -33,7 +29,8 @@ public final class ClusterSuspensionStore implements SuspensionStore {
     public ClusterSuspensionStore(ClusterNode cluster) {
         this.map = cluster.hazelcast().getMap(MAP);
         this.seal = cluster.seal();
-        map.addEntryListener(new Listener(), true);
+        map.addEntryListener(new EntryChanges<Object>(this::changed,
+                key -> SuspendedSource.fromKey(key).ifPresent(source -> inForce.set(source, false)), () -> { }), true);
         map.forEach(this::changed);
     }
 
@@ -69,26 +66,6 @@ public final class ClusterSuspensionStore implements SuspensionStore {
             map.putAsync(key, seal.sign(Kind.SUSPENSION, key));
         } else {
             map.removeAsync(key);
-        }
-    }
-
-    /** Every change of the map, on every node (its own included: applying twice changes nothing). */
-    private final class Listener implements EntryAddedListener<String, Object>, EntryUpdatedListener<String, Object>,
-            EntryRemovedListener<String, Object> {
-
-        @Override
-        public void entryAdded(EntryEvent<String, Object> event) {
-            changed(event.getKey(), event.getValue());
-        }
-
-        @Override
-        public void entryUpdated(EntryEvent<String, Object> event) {
-            changed(event.getKey(), event.getValue());
-        }
-
-        @Override
-        public void entryRemoved(EntryEvent<String, Object> event) {
-            SuspendedSource.fromKey(event.getKey()).ifPresent(source -> inForce.set(source, false));
         }
     }
 }

@@ -3,12 +3,7 @@ package io.sluice.policy.cluster;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryExpiredListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +65,7 @@ public final class NodeDirectory implements AutoCloseable {
         });
         NodeDirectory directory = new NodeDirectory(cluster.nodeId(), Optional.of(cluster.seal()), card,
                 Optional.of(map), Optional.of(publisher));
-        map.addEntryListener(directory.new Listener(), true);
+        map.addEntryListener(new EntryChanges<String>(directory::remember, directory.others::remove, () -> { }), true);
         map.forEach(directory::remember);
         publisher.scheduleWithFixedDelay(directory::publish, 0, PUBLISH_MILLIS, TimeUnit.MILLISECONDS);
         return directory;
@@ -132,29 +127,5 @@ public final class NodeDirectory implements AutoCloseable {
                 log.debug("removing this node's card failed: {}", e.toString());
             }
         });
-    }
-
-    private final class Listener implements EntryAddedListener<String, String>, EntryUpdatedListener<String, String>,
-            EntryRemovedListener<String, String>, EntryExpiredListener<String, String> {
-
-        @Override
-        public void entryAdded(EntryEvent<String, String> event) {
-            remember(event.getKey(), event.getValue());
-        }
-
-        @Override
-        public void entryUpdated(EntryEvent<String, String> event) {
-            remember(event.getKey(), event.getValue());
-        }
-
-        @Override
-        public void entryRemoved(EntryEvent<String, String> event) {
-            others.remove(event.getKey());
-        }
-
-        @Override
-        public void entryExpired(EntryEvent<String, String> event) {
-            others.remove(event.getKey());
-        }
     }
 }
