@@ -22,12 +22,6 @@ final class AdminBinder {
         return size;
     });
     private static final Conversion<Integer> CONNECTIONS = Conversion.integerBetween(1, AdminConfig.MAX_CONNECTIONS);
-    private static final Conversion<String> ENV_NAME = new Conversion<>(AdminConfig.ENV_NAME_EXPECTED, text -> {
-        if (!AdminConfig.isEnvName(text)) {
-            throw Conversion.invalid(text, AdminConfig.ENV_NAME_EXPECTED);
-        }
-        return text;
-    });
 
     private final Problems problems;
     private final Conversion<Path> readableFile;
@@ -61,7 +55,7 @@ final class AdminBinder {
 
         HostPort bind = bindValue.optional(Conversion.HOST_PORT, AdminConfig.DEFAULT.bind());
         Path tokenFile = tokenFileValue.optional(readableFile, null);
-        String tokenEnv = tokenEnvValue.optional(ENV_NAME, null);
+        String tokenEnv = tokenEnvValue.optional(Conversion.ENV_NAME, null);
         Boolean openHealth = openHealthValue.optional(Conversion.BOOLEAN, AdminConfig.DEFAULT.openHealth());
         Boolean openMetrics = openMetricsValue.optional(Conversion.BOOLEAN, AdminConfig.DEFAULT.openMetrics());
         Long maxBodySize = maxBodySizeValue.optional(BODY_SIZE, AdminConfig.DEFAULT.maxBodySize());

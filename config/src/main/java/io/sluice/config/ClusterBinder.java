@@ -24,12 +24,6 @@ final class ClusterBinder {
     private static final Conversion<Integer> MAX_BUCKETS = Conversion.integerAtLeast(1_000, "");
     private static final String MEMBERS_EXPECTED = "a list of host:port";
 
-    private static final Conversion<String> ENV_NAME = new Conversion<>(AdminConfig.ENV_NAME_EXPECTED, text -> {
-        if (!AdminConfig.isEnvName(text)) {
-            throw Conversion.invalid(text, AdminConfig.ENV_NAME_EXPECTED);
-        }
-        return text;
-    });
 
     private final Problems problems;
     private final Conversion<Path> readableFile;
@@ -107,7 +101,7 @@ final class ClusterBinder {
     /** The secret from its file or variable (not both); null when either is given but unusable. */
     private Optional<ClusterSecret> secret(Value fileValue, Value envValue) {
         Path file = fileValue.optional(readableFile, null);
-        String variable = envValue.optional(ENV_NAME, null);
+        String variable = envValue.optional(Conversion.ENV_NAME, null);
         if (file != null && variable != null) {
             envValue.invalid("no secret-env when secret-file is given: one secret, one place");
             return null;

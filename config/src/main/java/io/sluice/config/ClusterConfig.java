@@ -23,7 +23,8 @@ import java.util.Optional;
  * @param publicAddress the address other members reach this member at, when it is not {@code bind} (a NAT or a
  *     forwarder in between; embedded mode)
  * @param secret signs the control data the nodes exchange; required wherever another process can take part
- *     (see {@link #needsSecret()}), optional for a single member, which then makes one of its own
+ *     (tcp-ip or kubernetes discovery, client mode, a client port), optional for a single member, which then
+ *     makes one of its own
  * @param clientPort the port, on the member's address, where it accepts Hazelcast clients (other Sluice nodes in
  *     client mode); none by default, so that nothing but a member can talk to it (embedded mode)
  * @param maxBuckets the most rate buckets kept, least recently used first to go: in this process, and in the
@@ -134,18 +135,14 @@ public record ClusterConfig(Mode mode, String name, HostPort bind, Discovery dis
     }
 
     /** Why a secret is needed, for error messages. */
-    public static final String SECRET_EXPECTED = "a secret shared by every node, since other processes take part"
+    private static final String SECRET_EXPECTED = "a secret shared by every node, since other processes take part"
             + " (tcp-ip or kubernetes discovery, client mode, or a client port)";
 
     /**
      * Whether other processes take part in this cluster, so that what they write must be signed with a shared
-     * secret: other members (tcp-ip or kubernetes discovery), the members a client talks to, or clients.
+     * secret: other members (tcp-ip or kubernetes discovery), the members a client talks to, or clients. Static:
+     * the compact constructor asks before the fields are assigned.
      */
-    public boolean needsSecret() {
-        return needsSecret(mode, discovery, clientPort);
-    }
-
-    // Static: the compact constructor calls it before the fields are assigned.
     private static boolean needsSecret(Mode mode, Discovery discovery, Optional<Integer> clientPort) {
         return mode == Mode.CLIENT || (mode == Mode.EMBEDDED
                 && (discovery != Discovery.NONE || clientPort.isPresent()));

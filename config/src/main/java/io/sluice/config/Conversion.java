@@ -32,6 +32,13 @@ record Conversion<T>(String expected, Function<String, T> parse) {
     });
 
     // RFC 5321 §4.1.2: the greeting and EHLO reply carry a domain, which follows host name syntax.
+    /** The name of an environment variable that holds a secret (admin tokens, the cluster secret). */
+    static final Conversion<String> ENV_NAME = new Conversion<>(AdminConfig.ENV_NAME_EXPECTED, text -> {
+        if (!AdminConfig.isEnvName(text)) {
+            throw invalid(text, AdminConfig.ENV_NAME_EXPECTED);
+        }
+        return text;
+    });
     static final Conversion<String> HOST_NAME = new Conversion<>("a host name such as mx.example.net", text -> {
         if (!Addresses.isHostName(text)) {
             throw invalid(text, "a host name such as mx.example.net");
