@@ -33,6 +33,8 @@ class ClusterOverrideStoreTest {
 
     private static final PolicyConfig POLICY = new PolicyConfig(List.of(LimitRule.of("per-ip", RuleKey.CLIENT_IP,
             Counted.CONNECTIONS, new Rate(30, Duration.ofMinutes(1)), 60)), List.of());
+    /** The life of the override that must expire during the test. */
+    private static final Duration BRIEF = Duration.ofSeconds(6);
 
     private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -60,10 +62,12 @@ class ClusterOverrideStoreTest {
         LimitOverride lasting = nodes.get(0).overrides().add(new OverrideSpec("per-ip", partner, 3,
                 clock.instant().plus(Duration.ofHours(1)), "partner"), "alice").join();
         LimitOverride brief = nodes.get(1).overrides().add(new OverrideSpec("per-ip", RuleMatch.NONE, 2,
-                clock.instant().plus(Duration.ofSeconds(2)), "brief"), "bob").join();
+                clock.instant().plus(BRIEF), "brief"), "bob").join();
 
-        await("both on every node").atMost(Duration.ofSeconds(1)).until(() -> nodes.stream()
-                .allMatch(node -> node.engine().policy().overrides().size() == 2));
+        // Both must be seen everywhere before the brief one expires; how long the adds took on a busy machine
+        // comes out of that time, not out of a fixed budget that the brief one's life could undercut.
+        await("both on every node").atMost(Duration.between(clock.instant(), brief.spec().expires()))
+                .until(() -> nodes.stream().allMatch(node -> node.engine().policy().overrides().size() == 2));
         assertThat(nodes.get(2).overrides().list()).containsExactly(lasting, brief);
 
         Node joining = node(configs.get(0).withMembers(ClusterConfig.Mode.EMBEDDED,
@@ -72,7 +76,7 @@ class ClusterOverrideStoreTest {
         assertThat(joining.overrides().list()).as("a node that joins takes them").contains(lasting);
 
         assertThat(nodes.get(2).overrides().remove(lasting.id()).join()).isTrue();
-        await("removed from every node").atMost(Duration.ofSeconds(1)).until(() -> nodes.stream()
+        await("removed from every node").atMost(Duration.ofSeconds(10)).until(() -> nodes.stream()
                 .noneMatch(node -> node.engine().policy().overrides().contains(lasting)));
         await("expired everywhere").atMost(Duration.ofSeconds(15)).until(() -> nodes.stream()
                 .allMatch(node -> node.overrides().list().isEmpty() && node.engine().policy().overrides().isEmpty()));

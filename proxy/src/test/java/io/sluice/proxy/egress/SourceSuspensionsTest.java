@@ -50,13 +50,13 @@ class SourceSuspensionsTest {
 
         assertThat(one.suspensions().set("normal", SOURCE, true).join()).isTrue();
         assertThat(one.suspended()).as("in force here at once").isTrue();
-        await("on the other node").atMost(Duration.ofSeconds(1)).until(two::suspended);
+        await("on the other node").atMost(Duration.ofSeconds(10)).until(two::suspended);
 
         Node joining = node(name, new HostPort("127.0.0.1", TestPorts.freeOnLoopback()), members);
         assertThat(joining.suspended()).as("a node that joins takes the cluster's suspensions").isTrue();
 
         assertThat(two.suspensions().set("normal", SOURCE, false).join()).isTrue();
-        await("resumed everywhere").atMost(Duration.ofSeconds(1))
+        await("resumed everywhere").atMost(Duration.ofSeconds(10))
                 .until(() -> !one.suspended() && !two.suspended() && !joining.suspended());
         assertThat(one.suspensions().set("normal", NetUtil.createInetAddressFromIpAddressString("127.0.0.99"), true)
                 .join()).as("not a source of the pool").isFalse();

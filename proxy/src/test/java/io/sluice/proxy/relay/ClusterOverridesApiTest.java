@@ -58,10 +58,10 @@ class ClusterOverridesApiTest {
 
             HttpResponse<String> added = send(HttpRequest.newBuilder(one.admin("/api/v1/overrides"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"rule\": \"one-connection\", \"match\":"
-                            + " {\"client-net\": [\"" + CLIENT + "/32\"]}, \"factor\": 3, \"for\": \"4s\"}")));
+                            + " {\"client-net\": [\"" + CLIENT + "/32\"]}, \"factor\": 3, \"for\": \"8s\"}")));
             assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
             long start = System.nanoTime();
-            await("in force on the other node").atMost(Duration.ofSeconds(1))
+            await("in force on the other node").atMost(Duration.ofSeconds(5))
                     .until(() -> two.server().overrides().list().size() == 1);
             System.out.printf("override in force on the other node after %.1f ms%n",
                     (System.nanoTime() - start) / 1e6);

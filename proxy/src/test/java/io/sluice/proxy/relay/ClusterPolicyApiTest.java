@@ -57,7 +57,7 @@ class ClusterPolicyApiTest {
                             """)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
 
-            await("version 2 on the other node").atMost(Duration.ofSeconds(1))
+            await("version 2 on the other node").atMost(Duration.ofSeconds(10))
                     .until(() -> two.server().policyStore().current().version() == 2);
             HttpResponse<String> read = http.send(HttpRequest.newBuilder(two.admin("/api/v1/policy"))
                     .header("Authorization", "Bearer " + SECRET).build(), HttpResponse.BodyHandlers.ofString());
