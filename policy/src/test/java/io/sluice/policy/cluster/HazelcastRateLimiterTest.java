@@ -87,7 +87,7 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     }
 
     // Primaries and backups the member holds.
-    private static long held(ClusterNode member) {
+    static long held(ClusterNode member) {
         LocalMapStats stats = member.hazelcast().getMap(HazelcastRateLimiter.MAP).getLocalMapStats();
         return stats.getOwnedEntryCount() + stats.getBackupEntryCount();
     }
@@ -113,9 +113,7 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     // A member of its own: the map's bound is part of the member's configuration.
     @Override
     protected Bounded newBoundedLimiter(ManualClock clock, int maxBuckets) {
-        ClusterNode member = ClusterNode.start(TestClusters.standalone(
-                TestClusters.clusterName(HazelcastRateLimiterTest.class), Duration.ofSeconds(30))
-                .withMaxBuckets(maxBuckets));
+        ClusterNode member = TestClusters.boundedMember(HazelcastRateLimiterTest.class, maxBuckets);
         return new Bounded(new HazelcastRateLimiter(member, Optional.of(clock)), () -> held(member), member::close);
     }
 }
