@@ -109,7 +109,12 @@ public final class FallbackRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<Long> available(String key, BucketSpec spec) {
-        return health.call(() -> cluster.available(key, spec), () -> local.available(key, share(spec)));
+        return health.call(() -> cluster.available(key, spec), () -> switch (onUnavailable) {
+            case LOCAL_FALLBACK -> local.available(key, share(spec));
+            // What the next request meets: a full bucket, or an empty one.
+            case FAIL_OPEN -> CompletableFuture.completedFuture(spec.capacity());
+            case FAIL_CLOSED -> CompletableFuture.completedFuture(0L);
+        });
     }
 
     @Override

@@ -5,7 +5,6 @@ import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
 import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -30,29 +29,20 @@ class FallbackRateLimiterFlappingTest extends RateLimiterContract {
     /** A fallback limiter, its cluster failing before one call and recovering before the next. */
     private static final class Flapping extends ForwardingRateLimiter {
 
-        private final FakeCluster cluster;
-        private final ClusterHealth health;
+        private final ClusterFlaps flaps;
 
         Flapping(FakeCluster cluster, LocalRateLimiter local) {
-            this(cluster, local, new ClusterHealth(Duration.ofSeconds(10), 1));
+            this(cluster, local, new ClusterFlaps(cluster::fail, cluster::answer));
         }
 
-        private Flapping(FakeCluster cluster, LocalRateLimiter local, ClusterHealth health) {
-            super(new FallbackRateLimiter(cluster, local, health, OnUnavailable.LOCAL_FALLBACK));
-            this.cluster = cluster;
-            this.health = health;
+        private Flapping(FakeCluster cluster, LocalRateLimiter local, ClusterFlaps flaps) {
+            super(new FallbackRateLimiter(cluster, local, flaps.health, OnUnavailable.LOCAL_FALLBACK));
+            this.flaps = flaps;
         }
 
         @Override
         <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> call) {
-            if (health.degraded()) {
-                cluster.answer();
-                health.probe(() -> CompletableFuture.completedFuture(0));
-            } else {
-                // The call itself finds the cluster failing and starts the episode.
-                cluster.fail();
-            }
-            return call.get();
+            return flaps.next(call);
         }
     }
 }

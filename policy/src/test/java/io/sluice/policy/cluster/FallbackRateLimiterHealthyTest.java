@@ -1,7 +1,5 @@
 package io.sluice.policy.cluster;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.sluice.config.ClusterConfig.OnUnavailable;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
@@ -9,9 +7,7 @@ import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The fallback limiter while the cluster answers: a Hazelcast member's buckets, with the local share mirroring
@@ -19,30 +15,16 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class FallbackRateLimiterHealthyTest extends RateLimiterContract {
 
-    private static ClusterNode node;
-    private ClusterHealth health;
+    @RegisterExtension
+    static final StandaloneMember MEMBER = new StandaloneMember(Duration.ofSeconds(30));
 
-    @BeforeAll
-    static void startMember() {
-        node = ClusterNode.start(TestClusters.standalone(
-                TestClusters.clusterName(FallbackRateLimiterHealthyTest.class), Duration.ofSeconds(30)));
-    }
-
-    @AfterAll
-    static void stopMember() {
-        node.close();
-    }
-
-    @AfterEach
-    void stayedHealthy() {
-        assertThat(health.episodes()).as("fallback episodes").isZero();
-    }
+    @RegisterExtension
+    final UnsweptHealth unswept = new UnsweptHealth();
 
     @Override
     protected RateLimiter newLimiter(ManualClock clock) {
-        health = new ClusterHealth(Duration.ofSeconds(10), 1);
-        return new FallbackRateLimiter(new HazelcastRateLimiter(node, Optional.of(clock)), new LocalRateLimiter(clock),
-                health, OnUnavailable.LOCAL_FALLBACK);
+        return new FallbackRateLimiter(new HazelcastRateLimiter(MEMBER.node(), Optional.of(clock)),
+                new LocalRateLimiter(clock), unswept.health(), OnUnavailable.LOCAL_FALLBACK);
     }
 
     @Override
@@ -56,7 +38,7 @@ class FallbackRateLimiterHealthyTest extends RateLimiterContract {
         ClusterNode member = TestClusters.boundedMember(FallbackRateLimiterHealthyTest.class, maxBuckets);
         LocalRateLimiter local = new LocalRateLimiter(clock, maxBuckets);
         RateLimiter limiter = new FallbackRateLimiter(new HazelcastRateLimiter(member, Optional.of(clock)), local,
-                new ClusterHealth(Duration.ofSeconds(10), 1), OnUnavailable.LOCAL_FALLBACK);
+                unswept.health(), OnUnavailable.LOCAL_FALLBACK);
         return new Bounded(limiter, () -> Math.max(HazelcastRateLimiterTest.held(member), local.size()), member::close);
     }
 }

@@ -216,6 +216,7 @@ class FallbackTest {
             assertThat(get(limiter.tryConsume("k", one, 1)).consumed()).isTrue();
         }
         assertThat(health.degraded()).isTrue();
+        assertThat(get(limiter.available("k", one))).as("what the next request meets").isEqualTo(1);
         assertThat(local.size()).as("nothing counted").isZero();
     }
 
@@ -229,6 +230,7 @@ class FallbackTest {
         assertThat(refused.consumed()).isFalse();
         assertThat(refused.nanosToWait()).isEqualTo(Duration.ofSeconds(1).toNanos() / 30);
         assertThat(get(limiter.tryConsume("other", SPEC, 1)).consumed()).isFalse();
+        assertThat(get(limiter.available("k", SPEC))).as("what the next request meets").isZero();
     }
 
     @Test
@@ -333,6 +335,42 @@ class FallbackTest {
         assertThat(get(leases.acquire("few", 2))).as("never below one").isPresent();
         assertThat(get(leases.held("k"))).isEqualTo(2);
         assertThat(clusterLeases.pending).hasSize(1);
+    }
+
+    @Test
+    void anEpisodeCountsTheSlotsThisNodeHoldsFromTheCluster() {
+        health.membersChanged(3);
+        FakeClusterLeases clusterLeases = new FakeClusterLeases();
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+                OnUnavailable.LOCAL_FALLBACK);
+        Lease first = get(leases.acquire("k", 6)).orElseThrow();
+        get(leases.acquire("k", 6)).orElseThrow();
+
+        clusterLeases.fail();
+
+        assertThat(get(leases.acquire("k", 6))).as("the two of this node's third are held").isEmpty();
+        assertThat(get(leases.held("k"))).isEqualTo(2);
+        first.release();
+        assertThat(get(leases.acquire("k", 6))).as("the slot given back").isPresent();
+    }
+
+    @Test
+    void slotsGrantedDuringAnEpisodeAreCountedByTheClusterWhenItAnswersAgain() {
+        FakeClusterLeases clusterLeases = new FakeClusterLeases();
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+                OnUnavailable.LOCAL_FALLBACK);
+        clusterLeases.fail();
+        Lease local = get(leases.acquire("k", 2)).orElseThrow();
+        assertThat(health.degraded()).isTrue();
+
+        clusterLeases.answer();
+        health.probe(() -> CompletableFuture.completedFuture(0));
+
+        assertThat(get(clusterLeases.held("k"))).as("the episode's slot, told").isEqualTo(1);
+        assertThat(get(leases.acquire("k", 2))).isPresent();
+        assertThat(get(leases.acquire("k", 2))).as("the episode's slot and the one just granted").isEmpty();
+        local.release();
+        assertThat(get(clusterLeases.held("k"))).as("the episode's slot given back to the cluster").isEqualTo(1);
     }
 
     @Test
