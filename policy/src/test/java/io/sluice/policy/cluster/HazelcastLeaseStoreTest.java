@@ -6,9 +6,8 @@ import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LeaseStoreContract;
 import io.sluice.policy.ratelimit.ManualClock;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class HazelcastLeaseStoreTest extends LeaseStoreContract {
 
@@ -16,21 +15,12 @@ class HazelcastLeaseStoreTest extends LeaseStoreContract {
     // so it is far longer than any test.
     private static final Duration TTL = Duration.ofMinutes(5);
 
-    private static ClusterNode node;
-
-    @BeforeAll
-    static void startMember() {
-        node = ClusterNode.start(TestClusters.standalone(TestClusters.clusterName(HazelcastLeaseStoreTest.class), TTL));
-    }
-
-    @AfterAll
-    static void stopMember() {
-        node.close();
-    }
+    @RegisterExtension
+    static final StandaloneMember MEMBER = new StandaloneMember(TTL);
 
     @Override
     protected LeaseStore newStore(ManualClock clock) {
-        return new HazelcastLeaseStore(node, TTL, clock);
+        return new HazelcastLeaseStore(MEMBER.node(), TTL, clock);
     }
 
     @Test
