@@ -81,6 +81,11 @@ final class BackendHop implements NextHop {
     public CompletableFuture<SmtpReply> forward(Request request) {
         Duration timeout = request instanceof Request.Data
                 ? context.timeouts().backendDataInit() : context.timeouts().backendCommand();
+        BackendConnection current = backend.get();
+        if (introducing == null && current != null) {
+            // The common case, with nothing to wait for first: no stage of futures per command.
+            return lostIfFailed(current.request(request, timeout));
+        }
         return lostIfFailed(afterIntroduction()
                 .thenCompose(ignored -> introducedConnection())
                 .thenCompose(connection -> connection.request(request, timeout)));

@@ -208,7 +208,7 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
             } else {
                 whenDecided(limits.rcpt(admit.address()), this::decided);
             }
-        }, error -> run(session.onLimited(SmtpReply.BACKEND_LOST)));
+        }, error -> run(session.onLimited(SmtpReply.NEXT_HOP_LOST)));
     }
 
     private void decided(Decision decision) {

@@ -117,7 +117,7 @@ public final class SmtpSession {
 
     /** No next hop could be reached or introduced: the client must not be left with a silent drop. */
     public Step onNextHopUnavailable() {
-        return close(SmtpReply.BACKEND_UNAVAILABLE);
+        return close(SmtpReply.NEXT_HOP_UNAVAILABLE);
     }
 
     /** The policy refused the connection before the greeting. */
@@ -252,7 +252,7 @@ public final class SmtpSession {
         }
         if (transaction.nextHopLost()) {
             // Not the 503 of a missing MAIL: the client would bounce the recipient for a fault of ours.
-            return reply(SmtpReply.BACKEND_LOST);
+            return reply(SmtpReply.NEXT_HOP_LOST);
         }
         if (transaction.recipients() >= settings.maxRecipients()) {
             // RFC 5321 §4.5.3.1.10: 452, so the client tries the rest later.
@@ -276,7 +276,7 @@ public final class SmtpSession {
         if (admitted == Pending.ADMIT_RCPT && transaction.nextHopLost()) {
             pending = Pending.NONE;
             held = null;
-            return reply(SmtpReply.BACKEND_LOST);
+            return reply(SmtpReply.NEXT_HOP_LOST);
         }
         pending = admitted == Pending.ADMIT_MAIL ? Pending.MAIL : Pending.RCPT;
         return new Step.Forward(held);
@@ -299,8 +299,8 @@ public final class SmtpSession {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: DATA"));
         }
         if (transaction.nextHopLost()) {
-            finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
-            return reply(SmtpReply.BACKEND_LOST);
+            finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+            return reply(SmtpReply.NEXT_HOP_LOST);
         }
         if (state == State.MAIL) {
             return error(SmtpReply.of(554, "5.5.1", "No valid recipients"));
@@ -451,8 +451,8 @@ public final class SmtpSession {
                 }
                 if (reply.isPositive()) {
                     // Any other yes to DATA is a confused next hop: the client would send its content as commands.
-                    finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
-                    return new Step.AbortData(SmtpReply.BACKEND_LOST);
+                    finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+                    return new Step.AbortData(SmtpReply.NEXT_HOP_LOST);
                 }
             }
             case RSET -> endTransaction(RESET);
@@ -467,8 +467,8 @@ public final class SmtpSession {
     public Step onDataEnd(DataOutcome outcome, long size) {
         transaction = transaction.withSize(size);
         if (transaction.nextHopLost()) {
-            finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
-            return reply(SmtpReply.BACKEND_LOST);
+            finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+            return reply(SmtpReply.NEXT_HOP_LOST);
         }
         SmtpReply refusal = switch (outcome) {
             case COMPLETE -> null;
@@ -499,29 +499,29 @@ public final class SmtpSession {
         }
         switch (lost) {
             case INTRODUCE -> {
-                return close(SmtpReply.BACKEND_UNAVAILABLE);
+                return close(SmtpReply.NEXT_HOP_UNAVAILABLE);
             }
             case END_OF_DATA -> {
-                finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
-                return reply(SmtpReply.BACKEND_LOST);
+                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+                return reply(SmtpReply.NEXT_HOP_LOST);
             }
             case RCPT -> {
                 // The client may go on with more recipients in the transaction it still holds.
                 transaction = transaction.lost();
-                return reply(SmtpReply.BACKEND_LOST);
+                return reply(SmtpReply.NEXT_HOP_LOST);
             }
             case MAIL -> {
                 // No transaction yet: it opens with the next hop's yes to MAIL.
-                return reply(SmtpReply.BACKEND_LOST);
+                return reply(SmtpReply.NEXT_HOP_LOST);
             }
             case DATA -> {
-                finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
-                return reply(SmtpReply.BACKEND_LOST);
+                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+                return reply(SmtpReply.NEXT_HOP_LOST);
             }
             case RSET -> {
                 // The client ended the transaction; only the next hop's half of the reset went unanswered.
                 endTransaction(RESET);
-                return reply(SmtpReply.BACKEND_LOST);
+                return reply(SmtpReply.NEXT_HOP_LOST);
             }
             case ADMIT_MAIL, ADMIT_RCPT -> {
                 // The policy still owes its answer; the command learns of the loss once admitted.

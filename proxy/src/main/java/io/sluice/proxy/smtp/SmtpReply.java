@@ -29,8 +29,8 @@ public record SmtpReply(int code, List<String> lines) {
     // RFC 3463 X.3.2: system not accepting network messages.
     public static final SmtpReply SHUTTING_DOWN = of(421, "4.3.2", "Service shutting down, try again later");
     public static final SmtpReply TIMEOUT = of(421, "4.4.2", "Timeout exceeded, closing connection");
-    public static final SmtpReply BACKEND_UNAVAILABLE = of(421, "4.4.1", "Service temporarily unavailable, try again later");
-    public static final SmtpReply BACKEND_LOST = of(451, "4.4.2", "Connection to the next hop lost, message not accepted; try again later");
+    public static final SmtpReply NEXT_HOP_UNAVAILABLE = of(421, "4.4.1", "Service temporarily unavailable, try again later");
+    public static final SmtpReply NEXT_HOP_LOST = of(451, "4.4.2", "Connection to the next hop lost, message not accepted; try again later");
     public static final SmtpReply BARE_LINE_ENDING =
             of(550, "5.5.2", "Message rejected: bare CR or LF in message content (RFC 5321 §2.3.8)");
     public static final SmtpReply TEXT_LINE_TOO_LONG =

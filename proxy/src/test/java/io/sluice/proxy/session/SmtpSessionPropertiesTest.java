@@ -370,7 +370,7 @@ class SmtpSessionPropertiesTest {
                 } else {
                     // A recipient whose backend was lost while the policy decided.
                     assertThat(verb).isEqualTo("RCPT");
-                    assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+                    assertThat(step).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
                     turn = Turn.CLIENT;
                 }
             } else if (percent < 90) {
@@ -454,7 +454,7 @@ class SmtpSessionPropertiesTest {
             }
             if (asked == Asked.DATA && reply.isPositive()) {
                 // A yes to DATA that is not 354 would make the client send its content as commands.
-                assertThat(step).isEqualTo(new Step.AbortData(SmtpReply.BACKEND_LOST));
+                assertThat(step).isEqualTo(new Step.AbortData(SmtpReply.NEXT_HOP_LOST));
                 transactionOver();
                 return;
             }
@@ -498,7 +498,7 @@ class SmtpSessionPropertiesTest {
             Optional<FinishedTransaction> finished = takeFinished();
             if (lostDuringData) {
                 // Never a 250 the backend did not give.
-                assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+                assertThat(step).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
                 assertThat(finished.orElseThrow().outcome()).isEqualTo("failed");
                 transactionOver();
                 turn = Turn.CLIENT;
@@ -524,11 +524,11 @@ class SmtpSessionPropertiesTest {
             trace.add("   -> " + step);
             switch (turn) {
                 case INTRODUCTION -> {
-                    assertThat(step).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+                    assertThat(step).isEqualTo(new Step.Close(SmtpReply.NEXT_HOP_UNAVAILABLE));
                     turn = Turn.OVER;
                 }
                 case BACKEND -> {
-                    assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+                    assertThat(step).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
                     if (asked == Asked.END_OF_DATA) {
                         assertThat(takeFinished().orElseThrow().outcome()).isEqualTo("failed");
                     }
@@ -551,7 +551,7 @@ class SmtpSessionPropertiesTest {
 
         private void backendUnavailable() {
             trace.add("no backend reachable");
-            assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+            assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.NEXT_HOP_UNAVAILABLE));
             turn = Turn.OVER;
         }
 

@@ -201,7 +201,7 @@ class SmtpSessionTest {
 
         session.onCommandLine(RCPT.getBytes(UTF_8));
         assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
-        assertThat(session.onAdmitted()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onAdmitted()).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
     }
 
     @Test
@@ -302,9 +302,9 @@ class SmtpSessionTest {
         receivingData();
         session.onDataEnd(DataOutcome.COMPLETE, 10);
 
-        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
-        assertThat(SmtpReply.BACKEND_LOST.code()).isEqualTo(451);
-        assertThat(SmtpReply.BACKEND_LOST.lines().get(0)).startsWith("4.4.2 ");
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
+        assertThat(SmtpReply.NEXT_HOP_LOST.code()).isEqualTo(451);
+        assertThat(SmtpReply.NEXT_HOP_LOST.lines().get(0)).startsWith("4.4.2 ");
         assertThat(finished().outcome()).isEqualTo("failed");
     }
 
@@ -315,7 +315,7 @@ class SmtpSessionTest {
         assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
         assertThat(session.state()).as("the content is still read to its end").isEqualTo(State.DATA);
 
-        assertThat(session.onDataEnd(DataOutcome.COMPLETE, 10)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onDataEnd(DataOutcome.COMPLETE, 10)).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         assertThat(session.state()).isEqualTo(State.READY);
         assertThat(finished().outcome()).isEqualTo("failed");
     }
@@ -557,7 +557,7 @@ class SmtpSessionTest {
     void noBackendForAnOpenTransactionAbortsIt() {
         mailAccepted();
 
-        assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+        assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.NEXT_HOP_UNAVAILABLE));
 
         assertThat(finished().outcome()).isEqualTo("aborted");
     }
@@ -567,7 +567,7 @@ class SmtpSessionTest {
         greeted();
         send("EHLO client.example");
 
-        assertThat(session.onNextHopLost()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Close(SmtpReply.NEXT_HOP_UNAVAILABLE));
     }
 
     @Test
@@ -575,7 +575,7 @@ class SmtpSessionTest {
         introduced();
         send(MAIL);
 
-        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         assertThat(session.state()).isEqualTo(State.READY);
         assertThat(session.takeFinishedTransaction()).as("no transaction was open yet").isEmpty();
     }
@@ -586,10 +586,10 @@ class SmtpSessionTest {
         rcptAccepted();
         send("RCPT TO:<c@example.net>");
 
-        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         // Pipelined after it: a 503 would make the client bounce these recipients for a fault of ours.
-        assertThat(send("RCPT TO:<d@example.net>")).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
-        assertThat(send("DATA")).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(send("RCPT TO:<d@example.net>")).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
+        assertThat(send("DATA")).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         assertThat(finished().outcome()).isEqualTo("failed");
         assertThat(send(MAIL)).as("the next transaction").isInstanceOf(Step.Forward.class);
     }
@@ -600,7 +600,7 @@ class SmtpSessionTest {
 
         assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
 
-        assertThat(send(RCPT)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(send(RCPT)).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         assertThat(send("RSET")).as("nothing left to reset at the backend").isEqualTo(new Step.Reply(SmtpReply.OK));
         assertThat(finished().outcome()).isEqualTo("reset");
         assertThat(send(MAIL)).as("a new transaction").isInstanceOf(Step.Forward.class);
@@ -611,7 +611,7 @@ class SmtpSessionTest {
         mailAccepted();
         send("RSET");
 
-        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         assertThat(finished().outcome()).isEqualTo("reset");
         assertThat(session.state()).isEqualTo(State.READY);
     }
@@ -622,9 +622,9 @@ class SmtpSessionTest {
         rcptAccepted();
         send("DATA");
 
-        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.NEXT_HOP_LOST));
         assertThat(session.takeFinishedTransaction())
-                .contains(new FinishedTransaction("example.org", 1, 0, "failed", SmtpReply.BACKEND_LOST.code(), 0));
+                .contains(new FinishedTransaction("example.org", 1, 0, "failed", SmtpReply.NEXT_HOP_LOST.code(), 0));
     }
 
     @Test
@@ -633,7 +633,7 @@ class SmtpSessionTest {
         rcptAccepted();
         send("DATA");
 
-        assertThat(session.onNextHopReply(OK)).isEqualTo(new Step.AbortData(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopReply(OK)).isEqualTo(new Step.AbortData(SmtpReply.NEXT_HOP_LOST));
         assertThat(finished().outcome()).isEqualTo("failed");
     }
 
@@ -656,7 +656,7 @@ class SmtpSessionTest {
     @Test
     void earlyTalkAndUnreachableBackendClose() {
         assertThat(session.onEarlyTalk()).isEqualTo(new Step.Close(SmtpReply.TALKING_BEFORE_GREETING));
-        assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+        assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.NEXT_HOP_UNAVAILABLE));
     }
 
     @Test

@@ -65,8 +65,8 @@ class SmtpReplyTest {
     @Test
     void classOfTheReply() {
         assertThat(new SmtpReply(354, List.of("go")).isPositive()).isTrue();
-        assertThat(SmtpReply.BACKEND_LOST.isTransientFailure()).isTrue();
-        assertThat(SmtpReply.BACKEND_LOST.isPermanentFailure()).isFalse();
+        assertThat(SmtpReply.NEXT_HOP_LOST.isTransientFailure()).isTrue();
+        assertThat(SmtpReply.NEXT_HOP_LOST.isPermanentFailure()).isFalse();
         assertThat(SmtpReply.BARE_LINE_ENDING.isPermanentFailure()).isTrue();
     }
 }
