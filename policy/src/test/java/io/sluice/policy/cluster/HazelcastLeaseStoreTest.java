@@ -2,10 +2,15 @@ package io.sluice.policy.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.hazelcast.spi.impl.operationexecutor.impl.PartitionOperationThread;
+
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LeaseStoreContract;
 import io.sluice.policy.ratelimit.ManualClock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +36,20 @@ class HazelcastLeaseStoreTest extends LeaseStoreContract {
     @Override
     protected LeaseStore newStore(ManualClock clock) {
         return new HazelcastLeaseStore(node, TTL, clock);
+    }
+
+    @Test
+    void answersContinueOnThePartitionThreadThatRanTheRequest() {
+        // Not on the common pool: one hand-over less for every session slot (ClusterAnswers). A request answered
+        // before its callback is attached runs the callback on this thread instead; none goes to the pool.
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            threads.add(get(store.acquire(key, 100).thenApply(lease -> Thread.currentThread())));
+        }
+
+        assertThat(threads).noneMatch(thread -> thread instanceof ForkJoinWorkerThread)
+                .anyMatch(thread -> thread instanceof PartitionOperationThread);
+        assertThat(get(store.held(key))).isEqualTo(20);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.map.LocalMapStats;
+import com.hazelcast.spi.impl.operationexecutor.impl.PartitionOperationThread;
 import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.policy.ratelimit.BucketSpec;
@@ -11,9 +12,11 @@ import io.sluice.policy.ratelimit.ManualClock;
 import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +53,22 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
 
         // Never more than a second's refill; a delaying copy may hold back a token it has not synchronized yet.
         assertThat(admitted(limiter, key, spec, 15)).as("a second's refill").isBetween(9L, 10L);
+    }
+
+    @Test
+    void answersForAKeyOfThisMemberContinueOnThePartitionThreadThatRanTheRequest() {
+        RateLimiter limiter = newLimiter(newClock());
+        BucketSpec spec = new BucketSpec(100, 100, Duration.ofSeconds(1), BucketSync.EXACT);
+        String key = "thread-" + UUID.randomUUID();
+
+        // Not on the common pool: one hand-over less for every decision (ClusterAnswers). A request answered before
+        // its callback is attached runs the callback on this thread instead; none goes to the pool either way.
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            threads.add(get(limiter.tryConsume(key, spec, 1).thenApply(probe -> Thread.currentThread())));
+        }
+        assertThat(threads).noneMatch(thread -> thread instanceof ForkJoinWorkerThread)
+                .anyMatch(thread -> thread instanceof PartitionOperationThread);
     }
 
     /**
