@@ -32,7 +32,7 @@ import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
-import io.sluice.proxy.session.TransactionMeters;
+import io.sluice.proxy.relay.TransactionMeters;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,7 +85,8 @@ public final class SluiceServer implements AutoCloseable {
         this.admin = admin;
         this.inbound = inbound;
         this.outbound = outbound;
-        DrainController controller = new DrainController(drain, state, List.of(inbound, outbound), this::close);
+        DrainController controller = new DrainController(drain, state,
+                List.of(inbound.listeners(), outbound.listeners()), this::close);
         state.drainWith(controller::start);
         Gauge.builder("sluice.sessions.active", state, NodeState::sessions)
                 .description("client sessions open now").register(registry);
@@ -143,7 +144,8 @@ public final class SluiceServer implements AutoCloseable {
                 inbound.close();
                 throw e;
             }
-            state.countSessionsWith(() -> inbound.openSessions() + outbound.openSessions());
+            state.countSessionsWith(() -> inbound.listeners().openSessions()
+                    + outbound.listeners().openSessions());
             SluiceServer server = new SluiceServer(workers, registry, limits, policy, policies, overrides,
                     nodes, state, admin, inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
@@ -175,8 +177,8 @@ public final class SluiceServer implements AutoCloseable {
 
     /** The bound address of each listener by name. */
     public Map<String, InetSocketAddress> addresses() {
-        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>(inbound.addresses());
-        addresses.putAll(outbound.addresses());
+        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>(inbound.listeners().addresses());
+        addresses.putAll(outbound.listeners().addresses());
         return addresses;
     }
 

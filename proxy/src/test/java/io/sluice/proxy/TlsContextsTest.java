@@ -1,6 +1,5 @@
 package io.sluice.proxy;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.bootstrap.ServerBootstrap;
@@ -15,14 +14,13 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.handler.ssl.util.SelfSignedCertificate;
-import io.sluice.config.TlsConfig;
 import io.sluice.proxy.peers.OpenSslSuites;
+import io.sluice.proxy.peers.ServerKeys;
 import io.sluice.testing.TestPorts;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -33,39 +31,29 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class TlsContextsTest {
 
-    private static SelfSignedCertificate rsa;
-    private static SelfSignedCertificate ecdsa;
+    @RegisterExtension
+    static final ServerKeys KEYS = new ServerKeys();
+
     private static EventLoopGroup group;
 
     @BeforeAll
-    static void start() throws Exception {
-        rsa = new SelfSignedCertificate("mx.sluice.test");
-        ecdsa = new SelfSignedCertificate("mx.sluice.test", "EC", 256);
+    static void start() {
         group = new NioEventLoopGroup(1);
     }
 
     @AfterAll
     static void stop() {
         group.shutdownGracefully();
-        rsa.delete();
-        ecdsa.delete();
     }
 
     @ParameterizedTest
     @CsvSource({"OPENSSL, RSA", "OPENSSL, ECDSA", "JDK, RSA", "JDK, ECDSA"})
     void tls12AgreesOnForwardSecretAeadSuitesOnly(SslProvider provider, String keyType) throws Exception {
         assumeProvider(provider);
-        List<OpenSslSuites.Suite> suites = OpenSslSuites.tls12();
-        SelfSignedCertificate key = keyType.equals("RSA") ? rsa : ecdsa;
         int port = TestPorts.freeOnLoopback();
-        Channel server = listen(TlsContexts.server(new TlsConfig(key.certificate().toPath(),
-                key.privateKey().toPath()), provider), port);
+        Channel server = listen(TlsContexts.server(KEYS.tls(keyType), provider), port);
         try {
-            Set<String> agreed = OpenSslSuites.negotiatedTls12(connect(port), suites);
-
-            Set<String> expected = OpenSslSuites.expected(suites, keyType);
-            assertThat(expected).as("ECDHE-%s AEAD suites openssl knows", keyType).hasSizeGreaterThanOrEqualTo(3);
-            assertThat(agreed).containsExactlyInAnyOrderElementsOf(expected);
+            OpenSslSuites.assertTls12ForwardSecretAeadOnly(connect(port), keyType);
         } finally {
             server.close().sync();
         }
@@ -76,13 +64,9 @@ class TlsContextsTest {
     void tls13IsSpokenAndTls11AndBelowAreRefused(SslProvider provider) throws Exception {
         assumeProvider(provider);
         int port = TestPorts.freeOnLoopback();
-        Channel server = listen(TlsContexts.server(new TlsConfig(rsa.certificate().toPath(),
-                rsa.privateKey().toPath()), provider), port);
+        Channel server = listen(TlsContexts.server(KEYS.tls("RSA"), provider), port);
         try {
-            assertThat(OpenSslSuites.negotiatedTls13(connect(port)))
-                    .containsExactlyInAnyOrderElementsOf(OpenSslSuites.TLS13);
-            assertThat(OpenSslSuites.beforeTls12(connect(port))).allSatisfy(refused ->
-                    assertThat(refused.output()).as(refused.output()).contains("alert protocol version"));
+            OpenSslSuites.assertTls13AndNothingBelowTls12(connect(port));
         } finally {
             server.close().sync();
         }

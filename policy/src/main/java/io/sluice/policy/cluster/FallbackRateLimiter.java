@@ -6,6 +6,7 @@ import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,7 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * its deadline (a starved CPU, a long GC) would admit a fresh burst at every switch. So both ways are accounted:
  * what the cluster grants this node is also taken from its local share (never below zero), so an episode starts
  * from what this node has left rather than a full bucket; and what the share grants during an episode is owed to
- * the cluster and charged to its buckets when the episode ends.
+ * the cluster and charged to its buckets when the episode ends. The charge is at most what the share still lacks
+ * then: the rate refilled the rest in the cluster's bucket as in the share, and charging every grant of a long episode
+ * would leave the cluster a debt as long as the episode. Refunds and resets made during an episode reach the cluster
+ * when it ends too.
  */
 public final class FallbackRateLimiter implements RateLimiter {
 
@@ -32,6 +36,8 @@ public final class FallbackRateLimiter implements RateLimiter {
     private final ClusterHealth health;
     private final OnUnavailable onUnavailable;
     private final Map<String, Debt> owed = new ConcurrentHashMap<>();
+    // Keys reset during the episode, bounded like the debts.
+    private final Set<String> resets = ConcurrentHashMap.newKeySet();
 
     /** Tokens a key's cluster bucket is owed for what the local share granted. */
     private record Debt(BucketSpec spec, AtomicLong tokens) {}
@@ -103,26 +109,56 @@ public final class FallbackRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<Long> available(String key, BucketSpec spec) {
-        return health.call(() -> cluster.available(key, spec), () -> local.available(key, share(spec)));
+        return health.call(() -> cluster.available(key, spec), () -> switch (onUnavailable) {
+            case LOCAL_FALLBACK -> local.available(key, share(spec));
+            // What the next request meets: a full bucket, or an empty one.
+            case FAIL_OPEN -> CompletableFuture.completedFuture(spec.capacity());
+            case FAIL_CLOSED -> CompletableFuture.completedFuture(0L);
+        });
     }
 
     @Override
     public CompletableFuture<Void> reset(String key) {
         local.reset(key);
         owed.remove(key);
-        return health.call(() -> cluster.reset(key), () -> DONE);
+        return health.call(() -> cluster.reset(key), () -> {
+            if (mirrored() && resets.size() < MAX_DEBTS) {
+                resets.add(key);
+            }
+            return DONE;
+        });
     }
 
-    /** Charges the cluster's buckets with what the local shares granted during the episode that just ended. */
+    /** Settles with the cluster's buckets what the local shares did during the episode that just ended. */
     private void settle() {
-        owed.forEach((key, debt) -> {
-            if (owed.remove(key, debt)) {
-                long tokens = debt.tokens().get();
-                if (tokens > 0) {
-                    cluster.charge(key, debt.spec(), tokens);
-                }
+        resets.forEach(key -> {
+            if (resets.remove(key)) {
+                // What the share granted since the reset is owed to the bucket as the reset leaves it.
+                Debt debt = owed.remove(key);
+                cluster.reset(key).thenRun(() -> pay(key, debt));
             }
         });
+        owed.forEach((key, debt) -> {
+            if (owed.remove(key, debt)) {
+                pay(key, debt);
+            }
+        });
+    }
+
+    private void pay(String key, Debt debt) {
+        if (debt == null) {
+            return;
+        }
+        long tokens = debt.tokens().get();
+        if (tokens > 0) {
+            long charged = Math.min(tokens, local.missing(key));
+            if (charged > 0) {
+                cluster.charge(key, debt.spec(), charged);
+            }
+        } else if (tokens < 0) {
+            // Given back during the episode, for tokens the cluster had granted.
+            cluster.refund(key, debt.spec(), -tokens);
+        }
     }
 
     private boolean mirrored() {

@@ -18,15 +18,21 @@ public final class LocalLeaseStore implements LeaseStore {
             granted[0] = current < max;
             return granted[0] ? current + 1 : count;
         });
-        if (!granted[0]) {
-            return CompletableFuture.completedFuture(Optional.empty());
-        }
-        Lease lease = Lease.releasedBy(() -> counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1));
-        return CompletableFuture.completedFuture(Optional.of(lease));
+        return CompletableFuture.completedFuture(granted[0] ? Optional.of(slotOf(key)) : Optional.empty());
+    }
+
+    /** A slot of the key counted whatever the maximum: one this node holds by the grant of another store. */
+    public Lease hold(String key) {
+        counts.merge(key, 1, Integer::sum);
+        return slotOf(key);
     }
 
     @Override
     public CompletableFuture<Integer> held(String key) {
         return CompletableFuture.completedFuture(counts.getOrDefault(key, 0));
+    }
+
+    private Lease slotOf(String key) {
+        return Lease.releasedBy(() -> counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1));
     }
 }

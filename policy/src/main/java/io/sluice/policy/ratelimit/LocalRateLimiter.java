@@ -74,6 +74,15 @@ public final class LocalRateLimiter implements RateLimiter {
         bucket(key, spec).tryConsumeAsMuchAsPossible(tokens);
     }
 
+    /** Tokens the key's bucket lacks to be full, its debt included; zero when no bucket is held for the key. */
+    public long missing(String key) {
+        Entry entry;
+        synchronized (buckets) {
+            entry = buckets.get(key);
+        }
+        return entry == null ? 0 : Math.max(0, entry.spec().capacity() - entry.bucket().getAvailableTokens());
+    }
+
     @Override
     public CompletableFuture<Long> available(String key, BucketSpec spec) {
         return CompletableFuture.completedFuture(bucket(key, spec).getAvailableTokens());

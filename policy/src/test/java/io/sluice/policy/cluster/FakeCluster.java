@@ -1,10 +1,7 @@
 package io.sluice.policy.cluster;
 
-import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
-import io.sluice.policy.ratelimit.Probe;
-import io.sluice.policy.ratelimit.RateLimiter;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,17 +11,16 @@ import java.util.function.Supplier;
  * A cluster limiter that answers, stalls (its answers come only when the test says, if ever), fails, or throws,
  * as the test says.
  */
-final class FakeCluster implements RateLimiter {
+final class FakeCluster extends ForwardingRateLimiter {
 
     private enum Mode { ANSWER, STALL, FAIL, THROW }
 
-    private final LocalRateLimiter buckets;
     private final List<Runnable> stalled = new CopyOnWriteArrayList<>();
     private volatile Mode mode = Mode.ANSWER;
     private volatile int calls;
 
     FakeCluster(ManualClock clock) {
-        buckets = new LocalRateLimiter(clock);
+        super(new LocalRateLimiter(clock));
     }
 
     void answer() {
@@ -54,31 +50,7 @@ final class FakeCluster implements RateLimiter {
     }
 
     @Override
-    public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
-        return call(() -> buckets.tryConsume(key, spec, tokens));
-    }
-
-    @Override
-    public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
-        return call(() -> buckets.refund(key, spec, tokens));
-    }
-
-    @Override
-    public CompletableFuture<Void> charge(String key, BucketSpec spec, long tokens) {
-        return call(() -> buckets.charge(key, spec, tokens));
-    }
-
-    @Override
-    public CompletableFuture<Long> available(String key, BucketSpec spec) {
-        return call(() -> buckets.available(key, spec));
-    }
-
-    @Override
-    public CompletableFuture<Void> reset(String key) {
-        return call(() -> buckets.reset(key));
-    }
-
-    private <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> answer) {
+    <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> answer) {
         calls++;
         return switch (mode) {
             case ANSWER -> answer.get();

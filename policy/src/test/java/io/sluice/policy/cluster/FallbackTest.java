@@ -35,8 +35,9 @@ class FallbackTest {
 
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor();
     private final ClusterHealth health = sweptHealth(1);
-    private final FakeCluster cluster = new FakeCluster(ManualClock.monotonic());
-    private final LocalRateLimiter local = new LocalRateLimiter(ManualClock.monotonic());
+    private final ManualClock clock = ManualClock.monotonic();
+    private final FakeCluster cluster = new FakeCluster(clock);
+    private final LocalRateLimiter local = new LocalRateLimiter(clock);
 
     @AfterEach
     void stopSweeping() {
@@ -144,19 +145,51 @@ class FallbackTest {
         get(limiter.refund("k", SPEC, 1));
         get(limiter.tryConsume("other", SPEC, 2));
 
-        cluster.answer();
-        health.probe(() -> cluster.available("sluice-probe", SPEC));
-        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+        recover();
 
         assertThat(get(cluster.available("k", SPEC))).as("30 less 4 + 3 - 1").isEqualTo(24);
         assertThat(get(cluster.available("other", SPEC))).isEqualTo(28);
 
         cluster.fail();
         get(limiter.tryConsume("k", SPEC, 1));
-        cluster.answer();
-        health.probe(() -> cluster.available("sluice-probe", SPEC));
-        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+        recover();
         assertThat(get(cluster.available("k", SPEC))).as("each debt is charged once").isEqualTo(23);
+    }
+
+    /**
+     * What an episode's share granted is charged only as far as the share is still short of full: the rate refilled
+     * the rest meanwhile, in the cluster's bucket as in the share. A minute of fallback at the share's full rate
+     * must not leave the cluster's bucket a minute of debt to pay back, refusing every node.
+     */
+    @Test
+    void aLongEpisodeIsChargedWhatTheShareStillLacksNotAllItGranted() {
+        RateLimiter limiter = limiterOfOneNodeInThree();
+        cluster.fail();
+        long granted = 0;
+        for (int second = 0; second < 60; second++) {
+            clock.advance(Duration.ofSeconds(1));
+            granted += get(limiter.tryConsume("k", SPEC, 10)).consumed() ? 10 : 0;
+        }
+        assertThat(granted).as("the share's rate for a minute").isEqualTo(600);
+
+        recover();
+
+        assertThat(get(cluster.available("k", SPEC))).as("30 less the share's last second, not less 600")
+                .isEqualTo(20);
+    }
+
+    @Test
+    void aResetDuringAnEpisodeReachesTheClusterWhenItAnswersAgain() {
+        RateLimiter limiter = limiterOfOneNodeInThree();
+        get(limiter.tryConsume("k", SPEC, 30));
+        cluster.fail();
+        get(limiter.reset("k"));
+        get(limiter.tryConsume("k", SPEC, 2));
+
+        recover();
+
+        assertThat(get(cluster.available("k", SPEC))).as("full again, less what the share granted since the reset")
+                .isEqualTo(28);
     }
 
     @Test
@@ -167,9 +200,7 @@ class FallbackTest {
                 .isEqualTo(Probe.consumed(6));
 
         cluster.answerStalled();
-        cluster.answer();
-        health.probe(() -> cluster.available("sluice-probe", SPEC));
-        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+        recover();
 
         assertThat(get(cluster.available("k", SPEC))).as("the late grant, and no debt on top").isEqualTo(26);
         assertThat(get(local.available("k", SPEC.shareOf(3)))).as("the share's own grant only").isEqualTo(6);
@@ -185,6 +216,7 @@ class FallbackTest {
             assertThat(get(limiter.tryConsume("k", one, 1)).consumed()).isTrue();
         }
         assertThat(health.degraded()).isTrue();
+        assertThat(get(limiter.available("k", one))).as("what the next request meets").isEqualTo(1);
         assertThat(local.size()).as("nothing counted").isZero();
     }
 
@@ -198,6 +230,7 @@ class FallbackTest {
         assertThat(refused.consumed()).isFalse();
         assertThat(refused.nanosToWait()).isEqualTo(Duration.ofSeconds(1).toNanos() / 30);
         assertThat(get(limiter.tryConsume("other", SPEC, 1)).consumed()).isFalse();
+        assertThat(get(limiter.available("k", SPEC))).as("what the next request meets").isZero();
     }
 
     @Test
@@ -216,9 +249,7 @@ class FallbackTest {
         health.probe(() -> CompletableFuture.failedFuture(new IllegalStateException("still down")));
         assertThat(health.degraded()).as("the probe failed").isTrue();
 
-        cluster.answer();
-        health.probe(() -> cluster.available("sluice-probe", SPEC));
-        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
+        recover();
 
         int before = cluster.calls();
         assertThat(get(limiter.tryConsume("k", SPEC, 1)))
@@ -307,6 +338,42 @@ class FallbackTest {
     }
 
     @Test
+    void anEpisodeCountsTheSlotsThisNodeHoldsFromTheCluster() {
+        health.membersChanged(3);
+        FakeClusterLeases clusterLeases = new FakeClusterLeases();
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+                OnUnavailable.LOCAL_FALLBACK);
+        Lease first = get(leases.acquire("k", 6)).orElseThrow();
+        get(leases.acquire("k", 6)).orElseThrow();
+
+        clusterLeases.fail();
+
+        assertThat(get(leases.acquire("k", 6))).as("the two of this node's third are held").isEmpty();
+        assertThat(get(leases.held("k"))).isEqualTo(2);
+        first.release();
+        assertThat(get(leases.acquire("k", 6))).as("the slot given back").isPresent();
+    }
+
+    @Test
+    void slotsGrantedDuringAnEpisodeAreCountedByTheClusterWhenItAnswersAgain() {
+        FakeClusterLeases clusterLeases = new FakeClusterLeases();
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+                OnUnavailable.LOCAL_FALLBACK);
+        clusterLeases.fail();
+        Lease local = get(leases.acquire("k", 2)).orElseThrow();
+        assertThat(health.degraded()).isTrue();
+
+        clusterLeases.answer();
+        health.probe(() -> CompletableFuture.completedFuture(0));
+
+        assertThat(get(clusterLeases.held("k"))).as("the episode's slot, told").isEqualTo(1);
+        assertThat(get(leases.acquire("k", 2))).isPresent();
+        assertThat(get(leases.acquire("k", 2))).as("the episode's slot and the one just granted").isEmpty();
+        local.release();
+        assertThat(get(clusterLeases.held("k"))).as("the episode's slot given back to the cluster").isEqualTo(1);
+    }
+
+    @Test
     void failOpenAndFailClosedLeases() {
         FakeLeases clusterLeases = new FakeLeases();
         LeaseStore open = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health, OnUnavailable.FAIL_OPEN);
@@ -318,6 +385,13 @@ class FallbackTest {
         assertThat(get(open.acquire("k", 1))).as("not counted").isPresent();
         granted.orElseThrow().release();
         assertThat(get(closed.acquire("k", 100))).isEmpty();
+    }
+
+    /** The cluster answers again, and a probe ends the episode. */
+    private void recover() {
+        cluster.answer();
+        health.probe(() -> cluster.available("sluice-probe", SPEC));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !health.degraded());
     }
 
     private static <T> T get(CompletableFuture<T> answer) {

@@ -11,9 +11,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ForkJoinWorkerThread;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class HazelcastLeaseStoreTest extends LeaseStoreContract {
 
@@ -21,21 +20,12 @@ class HazelcastLeaseStoreTest extends LeaseStoreContract {
     // so it is far longer than any test.
     private static final Duration TTL = Duration.ofMinutes(5);
 
-    private static ClusterNode node;
-
-    @BeforeAll
-    static void startMember() {
-        node = ClusterNode.start(TestClusters.standalone(TestClusters.clusterName(HazelcastLeaseStoreTest.class), TTL));
-    }
-
-    @AfterAll
-    static void stopMember() {
-        node.close();
-    }
+    @RegisterExtension
+    static final StandaloneMember MEMBER = new StandaloneMember(TTL);
 
     @Override
     protected LeaseStore newStore(ManualClock clock) {
-        return new HazelcastLeaseStore(node, TTL, clock);
+        return new HazelcastLeaseStore(MEMBER.node(), TTL, clock);
     }
 
     @Test

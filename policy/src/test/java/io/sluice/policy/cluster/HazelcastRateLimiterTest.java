@@ -17,26 +17,15 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ForkJoinWorkerThread;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class HazelcastRateLimiterTest extends RateLimiterContract {
 
-    private static ClusterNode node;
-
-    @BeforeAll
-    static void startMember() {
-        node = ClusterNode.start(TestClusters.standalone(TestClusters.clusterName(HazelcastRateLimiterTest.class),
-                Duration.ofSeconds(30)));
-    }
-
-    @AfterAll
-    static void stopMember() {
-        node.close();
-    }
+    @RegisterExtension
+    static final StandaloneMember MEMBER = new StandaloneMember(Duration.ofSeconds(30));
 
     // One node alone gains nothing from an optimization: its local copy of the bucket is the whole truth.
     @ParameterizedTest
@@ -106,7 +95,7 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     }
 
     // Primaries and backups the member holds.
-    private static long held(ClusterNode member) {
+    static long held(ClusterNode member) {
         LocalMapStats stats = member.hazelcast().getMap(HazelcastRateLimiter.MAP).getLocalMapStats();
         return stats.getOwnedEntryCount() + stats.getBackupEntryCount();
     }
@@ -121,7 +110,7 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
 
     @Override
     protected RateLimiter newLimiter(ManualClock clock) {
-        return new HazelcastRateLimiter(node, Optional.of(clock));
+        return new HazelcastRateLimiter(MEMBER.node(), Optional.of(clock));
     }
 
     @Override
@@ -132,9 +121,7 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     // A member of its own: the map's bound is part of the member's configuration.
     @Override
     protected Bounded newBoundedLimiter(ManualClock clock, int maxBuckets) {
-        ClusterNode member = ClusterNode.start(TestClusters.standalone(
-                TestClusters.clusterName(HazelcastRateLimiterTest.class), Duration.ofSeconds(30))
-                .withMaxBuckets(maxBuckets));
+        ClusterNode member = TestClusters.boundedMember(HazelcastRateLimiterTest.class, maxBuckets);
         return new Bounded(new HazelcastRateLimiter(member, Optional.of(clock)), () -> held(member), member::close);
     }
 }

@@ -33,6 +33,11 @@ final class TestClusters {
                 Duration.ofSeconds(5), 1, leaseTtl);
     }
 
+    /** One member on its own whose bucket map holds at most {@code maxBuckets}, the bound being the member's. */
+    static ClusterNode boundedMember(Class<?> testClass, int maxBuckets) {
+        return ClusterNode.start(standalone(clusterName(testClass), Duration.ofSeconds(30)).withMaxBuckets(maxBuckets));
+    }
+
     /** One member that also accepts Hazelcast clients, on a port of their own. */
     static ClusterConfig acceptingClients(String name, Duration leaseTtl) {
         HostPort bind = new HostPort(LOOPBACK, TestPorts.freeOnLoopback());

@@ -14,11 +14,6 @@ class LocalRateLimiterTest extends RateLimiterContract {
     }
 
     @Override
-    protected ManualClock newClock() {
-        return ManualClock.monotonic();
-    }
-
-    @Override
     protected Bounded newBoundedLimiter(ManualClock clock, int maxBuckets) {
         LocalRateLimiter limiter = new LocalRateLimiter(clock, maxBuckets);
         return new Bounded(limiter, limiter::size, () -> {});

@@ -15,7 +15,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
+import io.sluice.proxy.ConnectionErrors;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Optional;
@@ -120,12 +120,6 @@ final class AdminHttpHandler extends SimpleChannelInboundHandler<Object> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            // Resets and broken pipes are everyday network weather, not an operator's problem.
-            log.debug("admin connection error: {}", cause.toString());
-        } else {
-            log.warn("unexpected error on an admin connection", cause);
-        }
-        ctx.close();
+        ConnectionErrors.close(ctx, cause, log, "admin");
     }
 }

@@ -4,37 +4,33 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslContext;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
-import io.sluice.proxy.ListeningSocket;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.lifecycle.ClientSessions;
-import io.sluice.proxy.lifecycle.Drainable;
-import io.sluice.proxy.session.TransactionMeters;
+import io.sluice.proxy.relay.ListenerContext;
+import io.sluice.proxy.relay.RelayListeners;
+import io.sluice.proxy.relay.TransactionMeters;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The outbound relay: the egress pools, the MX resolver, and the outbound listeners delivering through them. */
-public final class OutboundService implements Drainable, AutoCloseable {
+public final class OutboundService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(OutboundService.class);
 
     private final EgressPools pools;
-    private final Map<String, ListeningSocket> listeners = new LinkedHashMap<>();
-    private final ClientSessions clients = new ClientSessions("outbound-clients");
+    private final RelayListeners listeners;
 
-    private OutboundService(EgressPools pools) {
+    private OutboundService(EgressPools pools, RelayListeners listeners) {
         this.pools = pools;
+        this.listeners = listeners;
     }
 
     /**
@@ -46,7 +42,7 @@ public final class OutboundService implements Drainable, AutoCloseable {
                                         TransactionMeters meters, Transport transport, EventLoopGroup workers,
                                         MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
-        OutboundService service = new OutboundService(pools);
+        OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers));
         List<ListenerConfig> outbound = new ArrayList<>();
         for (ListenerConfig listener : config.listeners()) {
             if (listener.role() == ListenerRole.OUTBOUND) {
@@ -58,23 +54,23 @@ public final class OutboundService implements Drainable, AutoCloseable {
         }
         MxResolver resolver = MxResolver.create(egress.dns(), registry);
         DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
-        RemoteConnector connector = new RemoteConnector(service.pools, destinations, transport,
+        RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
                 TlsContexts.verifyingClient());
         try {
             for (ListenerConfig listener : outbound) {
-                SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
-                EgressPool pool = service.pools.pool(listener.egressPool()).orElseThrow();
-                meters.listener(listener.name());
+                // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a
+                // 421 in the middle of their connection reuse would only defer a message to their next queue run.
+                ListenerContext context = ListenerContext.of(listener, config.smtp(), Integer.MAX_VALUE, policy, meters);
+                EgressPool pool = pools.pool(listener.egressPool()).orElseThrow();
                 pool.sources().forEach(source -> meters.source(pool.name(), source.toString()));
-                OutboundContext context = new OutboundContext(listener, config.smtp(), pool, resolver, destinations,
-                        connector, serverTls, policy, meters);
-                ListeningSocket socket = ListeningSocket.bind(transport, workers, listener.bind(),
-                        new OutboundChannelInitializer(context, service.clients));
-                service.listeners.put(listener.name(), socket);
+                OutboundContext hops = new OutboundContext(listener, config.smtp(), pool, resolver, destinations,
+                        connector, meters);
+                InetSocketAddress bound = service.listeners.bind(listener.bind(), context,
+                        config.smtp().bareLineEndings(), new MxHops(hops), pipeline -> { });
                 log.info("listening", kv("listener", listener.name()), kv("role", "outbound"),
-                        kv("address", socket.localAddress().toString()), kv("egress_pool", pool.name()),
-                        kv("sources", pool.sources().toString()), kv("starttls", serverTls != null));
+                        kv("address", bound.toString()), kv("egress_pool", pool.name()),
+                        kv("sources", pool.sources().toString()), kv("starttls", context.tls() != null));
             }
         } catch (Exception e) {
             service.close();
@@ -88,35 +84,13 @@ public final class OutboundService implements Drainable, AutoCloseable {
         return pools;
     }
 
-    /** The bound address of each outbound listener by name. */
-    public Map<String, InetSocketAddress> addresses() {
-        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
-        listeners.forEach((name, socket) -> addresses.put(name, socket.localAddress()));
-        return addresses;
-    }
-
-    @Override
-    public void stopAccepting() {
-        listeners.values().forEach(ListeningSocket::close);
-    }
-
-    @Override
-    public void sayGoodbye() {
-        clients.sayGoodbye();
-    }
-
-    @Override
-    public int openSessions() {
-        return clients.size();
-    }
-
-    @Override
-    public void closeAll() {
-        clients.closeAll();
+    /** The listeners and their client sessions, for the drain and for their bound addresses. */
+    public RelayListeners listeners() {
+        return listeners;
     }
 
     @Override
     public void close() {
-        stopAccepting();
+        listeners.close();
     }
 }

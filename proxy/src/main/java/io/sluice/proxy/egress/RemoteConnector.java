@@ -7,7 +7,8 @@ import io.netty.handler.ssl.SslContext;
 import io.sluice.config.EgressTls;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.smtp.BackendCapabilities;
+import io.sluice.proxy.smtp.Request;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -123,7 +124,7 @@ final class RemoteConnector {
 
     private CompletableFuture<RemoteConnection> startTls(RemoteConnection connection, boolean verify) {
         SslContext context = verify ? verifiedTls : opportunisticTls;
-        return connection.request("STARTTLS", timeouts.backendCommand())
+        return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(context, connection.host().name(), remotePort, verify))
                 .thenCompose(ignored -> {
@@ -134,10 +135,10 @@ final class RemoteConnector {
     }
 
     private CompletableFuture<RemoteConnection> ehlo(RemoteConnection connection) {
-        return connection.request("EHLO " + connection.source().helo(), timeouts.backendCommand())
+        return connection.request(new Request.Ehlo(connection.source().helo()), timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
                 .thenApply(reply -> {
-                    connection.capabilities(BackendCapabilities.fromEhlo(reply));
+                    connection.capabilities(ServerCapabilities.fromEhlo(reply));
                     return connection;
                 });
     }

@@ -1,6 +1,7 @@
 package io.sluice.proxy.inbound;
 
-import io.sluice.proxy.smtp.BackendCapabilities;
+import io.sluice.proxy.smtp.Request;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.time.Duration;
@@ -30,7 +31,7 @@ final class BackendConnection extends SmtpClientConnection {
 
     /** Records what the backend said in an EHLO reply, also as the server's last known capabilities. */
     @Override
-    public void capabilities(BackendCapabilities capabilities) {
+    public void capabilities(ServerCapabilities capabilities) {
         super.capabilities(capabilities);
         server.lastCapabilities(capabilities);
     }
@@ -69,13 +70,15 @@ final class BackendConnection extends SmtpClientConnection {
     }
 
     @Override
-    protected void answered(String verb, SmtpReply reply) {
-        switch (verb) {
-            case "MAIL" -> inTransaction |= reply.isPositive();
+    protected void answered(Request request, SmtpReply reply) {
+        if (request instanceof Request.Mail) {
+            inTransaction |= reply.isPositive();
+        } else if (request instanceof Request.EndOfData) {
             // The final reply ends the transaction whatever it says (RFC 5321 §4.1.1.4).
-            case "." -> inTransaction = false;
-            case "RSET", "EHLO", "HELO", "XCLIENT" -> inTransaction &= !reply.isPositive();
-            default -> { }
+            inTransaction = false;
+        } else if (request instanceof Request.Rset || request instanceof Request.Ehlo
+                || request instanceof Request.Xclient) {
+            inTransaction &= !reply.isPositive();
         }
     }
 }

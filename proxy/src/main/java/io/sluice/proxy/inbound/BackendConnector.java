@@ -9,7 +9,8 @@ import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.smtp.BackendCapabilities;
+import io.sluice.proxy.smtp.Request;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -131,7 +132,7 @@ final class BackendConnector {
                         slots.release();
                         if (server.markHealthy(false)) {
                             log.warn("backend {} of pool {} failed, trying the next: {}", server, pool.config().name(),
-                                    rootMessage(error));
+                                    SmtpClientConnection.rootMessage(error));
                         }
                         tryServer(attempt, index + 1, busy, error);
                     });
@@ -153,7 +154,7 @@ final class BackendConnector {
                     if (tls != null) {
                         return ehlo(connection).thenCompose(this::startTls);
                     }
-                    BackendCapabilities known = connection.server().lastCapabilities();
+                    ServerCapabilities known = connection.server().lastCapabilities();
                     if (known == null && xclient) {
                         return ehlo(connection);
                     }
@@ -166,7 +167,7 @@ final class BackendConnector {
 
     private CompletableFuture<BackendConnection> startTls(BackendConnection connection) {
         HostPort address = connection.server().address();
-        return connection.request("STARTTLS", timeouts.backendCommand())
+        return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port(), false))
                 // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
@@ -174,15 +175,11 @@ final class BackendConnector {
     }
 
     private CompletableFuture<BackendConnection> ehlo(BackendConnection connection) {
-        return connection.request("EHLO " + hostname, timeouts.backendCommand())
+        return connection.request(new Request.Ehlo(hostname), timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
                 .thenApply(reply -> {
-                    connection.capabilities(BackendCapabilities.fromEhlo(reply));
+                    connection.capabilities(ServerCapabilities.fromEhlo(reply));
                     return connection;
                 });
-    }
-
-    static String rootMessage(Throwable error) {
-        return SmtpClientConnection.rootMessage(error);
     }
 }

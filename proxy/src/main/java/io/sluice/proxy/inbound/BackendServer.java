@@ -1,7 +1,7 @@
 package io.sluice.proxy.inbound;
 
 import io.sluice.config.HostPort;
-import io.sluice.proxy.smtp.BackendCapabilities;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -15,7 +15,7 @@ final class BackendServer {
     private final AtomicInteger activeSessions = new AtomicInteger();
     private final AtomicBoolean healthy = new AtomicBoolean(true);
     // What the server said in its last EHLO reply; null until it said anything.
-    private volatile BackendCapabilities lastCapabilities;
+    private volatile ServerCapabilities lastCapabilities;
 
     BackendServer(String pool, HostPort address) {
         this.address = address;
@@ -45,11 +45,11 @@ final class BackendServer {
     }
 
     /** The capabilities of this server's last EHLO reply, or null when none was seen yet. */
-    BackendCapabilities lastCapabilities() {
+    ServerCapabilities lastCapabilities() {
         return lastCapabilities;
     }
 
-    void lastCapabilities(BackendCapabilities capabilities) {
+    void lastCapabilities(ServerCapabilities capabilities) {
         lastCapabilities = capabilities;
     }
 

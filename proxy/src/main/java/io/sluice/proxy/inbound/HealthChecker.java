@@ -2,6 +2,7 @@ package io.sluice.proxy.inbound;
 
 import io.netty.channel.EventLoop;
 import io.sluice.config.HealthCheckConfig;
+import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -49,7 +50,7 @@ final class HealthChecker implements AutoCloseable {
                             log.info("backend {} of pool {} is healthy again", server, pool);
                         } else {
                             log.warn("backend {} of pool {} failed its health check: {}", server, pool,
-                                    error != null ? BackendConnector.rootMessage(error) : greeting);
+                                    error != null ? SmtpClientConnection.rootMessage(error) : greeting);
                         }
                     }
                 });

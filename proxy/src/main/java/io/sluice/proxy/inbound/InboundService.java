@@ -2,6 +2,7 @@ package io.sluice.proxy.inbound;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import io.sluice.config.BackendPoolConfig;
@@ -11,27 +12,27 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
-import io.sluice.proxy.lifecycle.ClientSessions;
-import io.sluice.proxy.lifecycle.Drainable;
-import io.sluice.proxy.session.TransactionMeters;
+import io.sluice.proxy.relay.ListenerContext;
+import io.sluice.proxy.relay.RelayListeners;
+import io.sluice.proxy.relay.TransactionMeters;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The MX front-end: the backend pools with their health checks, and the inbound listeners relaying to them. */
-public final class InboundService implements Drainable, AutoCloseable {
+public final class InboundService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(InboundService.class);
 
-    private final List<InboundListener> listeners;
+    private final RelayListeners listeners;
     private final List<HealthChecker> healthCheckers;
-    private final ClientSessions clients = new ClientSessions("clients");
 
-    private InboundService(List<InboundListener> listeners, List<HealthChecker> healthCheckers) {
+    private InboundService(RelayListeners listeners, List<HealthChecker> healthCheckers) {
         this.listeners = listeners;
         this.healthCheckers = healthCheckers;
     }
@@ -50,25 +51,26 @@ public final class InboundService implements Drainable, AutoCloseable {
             checker.start();
             healthCheckers.add(checker);
         }
-        List<InboundListener> listeners = new ArrayList<>();
-        InboundService service = new InboundService(listeners, healthCheckers);
+        InboundService service = new InboundService(new RelayListeners("clients", transport, workers), healthCheckers);
         try {
             for (ListenerConfig listener : config.listeners()) {
                 if (listener.role() != ListenerRole.INBOUND) {
                     continue;
                 }
-                SslContext serverTls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
-                InboundListener bound = InboundListener.bind(listener, config.smtp(),
-                        connectors.get(listener.backendPool()), serverTls, policy, meters, service.clients,
-                        transport, workers);
-                listeners.add(bound);
+                ListenerContext context = ListenerContext.of(listener, config.smtp(),
+                        config.smtp().maxTransactions(), policy, meters);
+                InboundContext hops = new InboundContext(connectors.get(listener.backendPool()),
+                        config.smtp().timeouts());
+                Consumer<ChannelPipeline> front = pipeline -> listener.proxyProtocol()
+                        .ifPresent(proxy -> ProxyHeaderHandler.install(pipeline, proxy));
+                InetSocketAddress bound = service.listeners.bind(listener.bind(), context,
+                        config.smtp().bareLineEndings(), session -> new BackendHop(hops, session), front);
                 log.info("listening", kv("listener", listener.name()),
                         kv("role", "inbound"),
-                        kv("address", bound.localAddress().toString()),
+                        kv("address", bound.toString()),
                         kv("backend_pool", listener.backendPool()),
-                        kv("starttls", serverTls != null),
-                        kv("proxy_protocol",
-                                listener.proxyProtocol().isPresent()));
+                        kv("starttls", context.tls() != null),
+                        kv("proxy_protocol", context.proxyProtocol()));
             }
         } catch (Exception e) {
             service.close();
@@ -77,36 +79,14 @@ public final class InboundService implements Drainable, AutoCloseable {
         return service;
     }
 
-    /** The bound address of each listener by name (the real port when the configuration asked for port 0). */
-    public Map<String, InetSocketAddress> addresses() {
-        Map<String, InetSocketAddress> addresses = new LinkedHashMap<>();
-        listeners.forEach(listener -> addresses.put(listener.name(), listener.localAddress()));
-        return addresses;
-    }
-
-    @Override
-    public void stopAccepting() {
-        listeners.forEach(InboundListener::close);
-    }
-
-    @Override
-    public void sayGoodbye() {
-        clients.sayGoodbye();
-    }
-
-    @Override
-    public int openSessions() {
-        return clients.size();
-    }
-
-    @Override
-    public void closeAll() {
-        clients.closeAll();
+    /** The listeners and their client sessions, for the drain and for their bound addresses. */
+    public RelayListeners listeners() {
+        return listeners;
     }
 
     @Override
     public void close() {
-        listeners.forEach(InboundListener::close);
+        listeners.close();
         healthCheckers.forEach(HealthChecker::close);
     }
 }

@@ -2,13 +2,16 @@ package io.sluice.proxy.inbound;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolException;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.sluice.config.Cidr;
 import io.sluice.config.ProxyProtocolConfig;
+import io.sluice.proxy.relay.ClientAddress;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ScheduledFuture;
@@ -24,6 +27,8 @@ import org.slf4j.LoggerFactory;
 final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyHeaderHandler.class);
+    // Room for the TLVs a balancer adds (F5 and HAProxy send a few), far short of the 64 KiB v2 maximum.
+    private static final int MAX_PROXY_TLV_SIZE = 4096;
 
     private final ProxyProtocolConfig config;
     private ScheduledFuture<?> timeout;
@@ -31,6 +36,16 @@ final class ProxyHeaderHandler extends ChannelInboundHandlerAdapter {
 
     ProxyHeaderHandler(ProxyProtocolConfig config) {
         this.config = config;
+    }
+
+    /**
+     * Adds the handlers that read a PROXY header, {@code proxy-signature}, {@code proxy-decoder} and
+     * {@code proxy-header}; they fire a {@link ClientAddress} once it is read, and all leave the pipeline then.
+     */
+    static void install(ChannelPipeline pipeline, ProxyProtocolConfig proxy) {
+        pipeline.addLast("proxy-signature", new ProxySignature())
+                .addLast("proxy-decoder", new HAProxyMessageDecoder(MAX_PROXY_TLV_SIZE))
+                .addLast("proxy-header", new ProxyHeaderHandler(proxy));
     }
 
     @Override

@@ -1,10 +1,10 @@
 package io.sluice.proxy.session;
 
-import io.sluice.proxy.session.Step.BackendStage;
-import io.sluice.proxy.smtp.BackendCapabilities;
 import io.sluice.proxy.smtp.CommandParser;
 import io.sluice.proxy.smtp.MailPath;
 import io.sluice.proxy.smtp.PathParser;
+import io.sluice.proxy.smtp.Request;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpCommand;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
 /**
  * The SMTP server-side state machine of one relayed session, free of any transport: each event returns the
  * {@link Step} the transport takes next. Commands are answered one at a time, in order, which is what
- * RFC 2920 asks of a pipelining server; the backend is the authority on everything it is asked.
+ * RFC 2920 asks of a pipelining server; the next hop (a backend, or a remote mail exchanger) is the authority on
+ * everything it is asked. The connection's state (HELO, TLS, errors, the command awaiting an answer) is kept apart
+ * from the transaction's, a {@link Transaction} value replaced whole.
  */
 public final class SmtpSession {
 
@@ -43,27 +45,20 @@ public final class SmtpSession {
     private final SessionSettings settings;
     private final LongSupplier nanoTime;
     private State state = State.CONNECTING;
-    private BackendCapabilities backend = BackendCapabilities.NONE;
+    private ServerCapabilities nextHop = ServerCapabilities.NONE;
     private boolean tlsActive;
     private String helo;
     private boolean esmtp;
     private int errors;
     private int mailCommands;
 
-    // The command waiting for the backend's reply or the policy's answer, if any.
+    // The command waiting for the next hop's reply or the policy's answer, if any.
     private Pending pending = Pending.NONE;
-    // The MAIL or RCPT line held back while the policy decides.
-    private String admitting;
+    // The MAIL or RCPT held back while the policy decides, then sent: the MAIL's sender opens the transaction.
+    private Request held;
 
-    // The current transaction.
-    private MailPath sender;
-    private boolean utf8Transaction;
-    private int recipients;
-    private long transactionStart;
-    // The backend lost its half of the transaction; the client, still holding its half, gets a tempfail.
-    private boolean backendLost;
-    private long dataSize;
-    private Transaction finished;
+    private Transaction transaction = Transaction.NONE;
+    private FinishedTransaction finished;
 
     private enum Pending { NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT, MAIL, RCPT, DATA, RSET, END_OF_DATA }
 
@@ -91,7 +86,7 @@ public final class SmtpSession {
 
     /**
      * Whether the session waits for the client's next command outside a transaction, with nothing asked of the
-     * backend or the policy: the moment a draining node may end it.
+     * next hop or the policy: the moment a draining node may end it.
      */
     public boolean idle() {
         return (state == State.GREETED || state == State.READY) && pending == Pending.NONE;
@@ -103,25 +98,25 @@ public final class SmtpSession {
     }
 
     /** The transaction that the last event finished, once. */
-    public Optional<Transaction> takeFinishedTransaction() {
-        Transaction result = finished;
+    public Optional<FinishedTransaction> takeFinishedTransaction() {
+        FinishedTransaction result = finished;
         finished = null;
         return Optional.ofNullable(result);
     }
 
     public Step onConnected() {
-        return new Step.OpenBackend();
+        return new Step.OpenNextHop();
     }
 
-    public Step onBackendReady(BackendCapabilities capabilities) {
-        backend = capabilities;
+    public Step onNextHopReady(ServerCapabilities capabilities) {
+        nextHop = capabilities;
         state = State.GREETED;
         // No enhanced code in the greeting: ENHANCEDSTATUSCODES is only negotiated by EHLO (RFC 2034 §3).
         return reply(new SmtpReply(220, List.of(settings.hostname() + " ESMTP")));
     }
 
-    /** No backend could be reached or introduced: the client must not be left with a silent drop. */
-    public Step onBackendUnavailable() {
+    /** No next hop could be reached or introduced: the client must not be left with a silent drop. */
+    public Step onNextHopUnavailable() {
         return close(SmtpReply.BACKEND_UNAVAILABLE);
     }
 
@@ -213,10 +208,8 @@ public final class SmtpSession {
                 return error(refused.get());
             }
         }
-        sender = path;
-        utf8Transaction = path.parameters().containsKey("SMTPUTF8");
         pending = Pending.ADMIT_MAIL;
-        admitting = command.line();
+        held = new Request.Mail(path);
         String size = path.parameters().get("SIZE");
         return new Step.Admit(Step.AdmitStage.MAIL, path.address(), size == null ? 0 : declaredSize(size));
     }
@@ -229,10 +222,10 @@ public final class SmtpSession {
         }
         boolean known = switch (name) {
             case "SIZE" -> sizeValue;
-            case "BODY" -> value.equalsIgnoreCase("7BIT") || (value.equalsIgnoreCase("8BITMIME") && backend.eightBitMime());
-            case "SMTPUTF8" -> value.isEmpty() && backend.smtpUtf8();
-            case "RET" -> backend.dsn() && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"));
-            case "ENVID" -> backend.dsn() && !value.isEmpty();
+            case "BODY" -> value.equalsIgnoreCase("7BIT") || (value.equalsIgnoreCase("8BITMIME") && nextHop.eightBitMime());
+            case "SMTPUTF8" -> value.isEmpty() && nextHop.smtpUtf8();
+            case "RET" -> nextHop.dsn() && (value.equalsIgnoreCase("FULL") || value.equalsIgnoreCase("HDRS"));
+            case "ENVID" -> nextHop.dsn() && !value.isEmpty();
             default -> false;
         };
         return known ? Optional.empty()
@@ -247,26 +240,26 @@ public final class SmtpSession {
         if (state != State.MAIL && state != State.RCPT) {
             return error(SmtpReply.NEED_MAIL);
         }
-        PathParser.Result parsed = PathParser.parseRcptTo(command.argument(), utf8Transaction);
+        PathParser.Result parsed = PathParser.parseRcptTo(command.argument(), transaction.utf8());
         if (!parsed.isOk()) {
             return error(parsed.error());
         }
         for (String name : parsed.path().parameters().keySet()) {
-            boolean known = backend.dsn() && (name.equals("NOTIFY") || name.equals("ORCPT"));
+            boolean known = nextHop.dsn() && (name.equals("NOTIFY") || name.equals("ORCPT"));
             if (!known) {
                 return error(SmtpReply.of(555, "5.5.4", "Unsupported parameter: " + name));
             }
         }
-        if (backendLost) {
+        if (transaction.nextHopLost()) {
             // Not the 503 of a missing MAIL: the client would bounce the recipient for a fault of ours.
             return reply(SmtpReply.BACKEND_LOST);
         }
-        if (recipients >= settings.maxRecipients()) {
+        if (transaction.recipients() >= settings.maxRecipients()) {
             // RFC 5321 §4.5.3.1.10: 452, so the client tries the rest later.
             return reply(SmtpReply.TOO_MANY_RECIPIENTS);
         }
         pending = Pending.ADMIT_RCPT;
-        admitting = command.line();
+        held = new Request.Rcpt(parsed.path());
         return new Step.Admit(Step.AdmitStage.RCPT, parsed.path().address(), 0);
     }
 
@@ -277,17 +270,16 @@ public final class SmtpSession {
         return pending;
     }
 
-    /** The policy let the MAIL or RCPT command through: it goes to the backend. */
+    /** The policy let the MAIL or RCPT command through: it goes to the next hop. */
     public Step onAdmitted() {
         Pending admitted = awaitingPolicy();
-        String line = admitting;
-        admitting = null;
-        if (admitted == Pending.ADMIT_RCPT && backendLost) {
+        if (admitted == Pending.ADMIT_RCPT && transaction.nextHopLost()) {
             pending = Pending.NONE;
+            held = null;
             return reply(SmtpReply.BACKEND_LOST);
         }
         pending = admitted == Pending.ADMIT_MAIL ? Pending.MAIL : Pending.RCPT;
-        return new Step.Forward(line, BackendStage.COMMAND);
+        return new Step.Forward(held);
     }
 
     /**
@@ -295,13 +287,9 @@ public final class SmtpSession {
      * later), and the connection is closed after a 421. A refused recipient leaves the transaction as it was.
      */
     public Step onLimited(SmtpReply reply) {
-        Pending refused = awaitingPolicy();
+        awaitingPolicy();
         pending = Pending.NONE;
-        admitting = null;
-        if (refused == Pending.ADMIT_MAIL) {
-            sender = null;
-            utf8Transaction = false;
-        }
+        held = null;
         // RFC 5321 §3.8: 421 means the server is closing the connection.
         return reply.code() == 421 ? close(reply) : reply(reply);
     }
@@ -310,7 +298,7 @@ public final class SmtpSession {
         if (command.hasArgument()) {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: DATA"));
         }
-        if (backendLost) {
+        if (transaction.nextHopLost()) {
             finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
             return reply(SmtpReply.BACKEND_LOST);
         }
@@ -321,18 +309,18 @@ public final class SmtpSession {
             return error(SmtpReply.NEED_RCPT);
         }
         pending = Pending.DATA;
-        return new Step.Forward("DATA", BackendStage.DATA_INIT);
+        return new Step.Forward(Request.DATA);
     }
 
     private Step rset(SmtpCommand command) {
         if (command.hasArgument()) {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: RSET"));
         }
-        if ((state == State.MAIL || state == State.RCPT) && !backendLost) {
+        if ((state == State.MAIL || state == State.RCPT) && !transaction.nextHopLost()) {
             pending = Pending.RSET;
-            return new Step.Forward("RSET", BackendStage.COMMAND);
+            return new Step.Forward(Request.RSET);
         }
-        // Nothing to reset at a backend that lost the transaction already.
+        // Nothing to reset at a next hop that lost the transaction already.
         endTransaction(RESET);
         return reply(SmtpReply.OK);
     }
@@ -366,25 +354,25 @@ public final class SmtpSession {
     }
 
     /**
-     * The backend has been told who the client is and has answered the client's HELO/EHLO; a refusal
+     * The next hop has been told who the client is and has answered the client's HELO/EHLO; a refusal
      * (say, of an invalid HELO name) is the client's answer too.
      */
-    public Step onIntroduced(SmtpReply backendEhlo) {
+    public Step onIntroduced(SmtpReply ehlo) {
         pending = Pending.NONE;
-        if (!backendEhlo.isPositive()) {
+        if (!ehlo.isPositive()) {
             // Back to before HELO: without a name, a replacement backend could not be introduced (no XCLIENT).
             helo = null;
             state = State.GREETED;
-            return reply(backendEhlo.withEnhancedCodes());
+            return reply(ehlo.withEnhancedCodes());
         }
-        return introduced(BackendCapabilities.fromEhlo(backendEhlo));
+        return introduced(ServerCapabilities.fromEhlo(ehlo));
     }
 
     /**
      * The client is answered at once from {@code known}: what a kept backend connection answered the previous
      * client's HELO/EHLO. The backend's answer to this client's follows ({@link #onIntroductionRefused}).
      */
-    public Step onIntroducedAs(BackendCapabilities known) {
+    public Step onIntroducedAs(ServerCapabilities known) {
         pending = Pending.NONE;
         return introduced(known);
     }
@@ -394,13 +382,14 @@ public final class SmtpSession {
      * waited for the backend's answer gets the refusal, and the client is back to before HELO, as after a
      * refused HELO. Servers that check HELO only at MAIL or RCPT (Postfix by default) answer the same way.
      */
-    public Step onIntroductionRefused(SmtpReply backendEhlo) {
-        resetTransaction();
-        return onIntroduced(backendEhlo);
+    public Step onIntroductionRefused(SmtpReply ehlo) {
+        // The command that waited was MAIL at the earliest: no transaction had opened.
+        held = null;
+        return onIntroduced(ehlo);
     }
 
-    private Step introduced(BackendCapabilities capabilities) {
-        backend = capabilities;
+    private Step introduced(ServerCapabilities capabilities) {
+        nextHop = capabilities;
         state = State.READY;
         if (!esmtp) {
             return reply(new SmtpReply(250, List.of(settings.hostname())));
@@ -413,15 +402,15 @@ public final class SmtpSession {
         lines.add(settings.hostname());
         lines.add("PIPELINING");
         lines.add("SIZE " + maxMessageSize());
-        if (backend.eightBitMime()) {
+        if (nextHop.eightBitMime()) {
             lines.add("8BITMIME");
         }
         // Every reply we send carries an enhanced code; relayed ones get a generic code where missing.
         lines.add("ENHANCEDSTATUSCODES");
-        if (backend.smtpUtf8()) {
+        if (nextHop.smtpUtf8()) {
             lines.add("SMTPUTF8");
         }
-        if (backend.dsn()) {
+        if (nextHop.dsn()) {
             lines.add("DSN");
         }
         if (settings.tlsOffered() && !tlsActive) {
@@ -431,40 +420,37 @@ public final class SmtpSession {
     }
 
     private long maxMessageSize() {
-        long backendLimit = backend.maxMessageSize();
-        return backendLimit > 0 ? Math.min(backendLimit, settings.maxMessageSize()) : settings.maxMessageSize();
+        long hopLimit = nextHop.maxMessageSize();
+        return hopLimit > 0 ? Math.min(hopLimit, settings.maxMessageSize()) : settings.maxMessageSize();
     }
 
-    /** The backend answered the forwarded command. */
-    public Step onBackendReply(SmtpReply reply) {
+    /** The next hop answered the forwarded command. */
+    public Step onNextHopReply(SmtpReply reply) {
         Pending answered = pending;
         pending = Pending.NONE;
+        Request sent = held;
+        held = null;
         SmtpReply relayed = reply.withEnhancedCodes();
         switch (answered) {
             case MAIL -> {
                 if (reply.isPositive()) {
                     state = State.MAIL;
-                    recipients = 0;
-                    transactionStart = nanoTime.getAsLong();
-                } else {
-                    sender = null;
+                    transaction = Transaction.opened(((Request.Mail) sent).sender(), nanoTime.getAsLong());
                 }
             }
             case RCPT -> {
                 if (reply.isPositive()) {
-                    recipients++;
+                    transaction = transaction.withRecipient();
                     state = State.RCPT;
                 }
             }
             case DATA -> {
                 if (reply.code() == 354) {
                     state = State.DATA;
-                    backendLost = false;
-                    dataSize = 0;
                     return new Step.ReceiveData(reply, maxMessageSize());
                 }
                 if (reply.isPositive()) {
-                    // Any other yes to DATA is a confused backend: the client would send its content as commands.
+                    // Any other yes to DATA is a confused next hop: the client would send its content as commands.
                     finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
                     return new Step.AbortData(SmtpReply.BACKEND_LOST);
                 }
@@ -472,15 +458,15 @@ public final class SmtpSession {
             case RSET -> endTransaction(RESET);
             case END_OF_DATA -> finishTransaction(reply.code() == 250 ? DELIVERED : REJECTED, reply.code());
             case NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT ->
-                    throw new IllegalStateException("no command awaits a backend reply: " + reply);
+                    throw new IllegalStateException("no command awaits a reply of the next hop: " + reply);
         }
         return reply(relayed);
     }
 
     /** The end-of-data line arrived; {@code outcome} says whether the content may be delivered. */
     public Step onDataEnd(DataOutcome outcome, long size) {
-        dataSize = size;
-        if (backendLost) {
+        transaction = transaction.withSize(size);
+        if (transaction.nextHopLost()) {
             finishTransaction(FAILED, SmtpReply.BACKEND_LOST.code());
             return reply(SmtpReply.BACKEND_LOST);
         }
@@ -499,12 +485,18 @@ public final class SmtpSession {
     }
 
     /**
-     * The backend connection closed or timed out. Whatever it was asked is answered with a tempfail: the
-     * client keeps the message (never a 250 the backend did not give).
+     * The next hop's connection closed or timed out. Whatever it was asked is answered with a tempfail: the
+     * client keeps the message (never a 250 the next hop did not give).
      */
-    public Step onBackendLost() {
+    public Step onNextHopLost() {
+        if (state == State.CONNECTING) {
+            return onNextHopUnavailable();
+        }
         Pending lost = pending;
         pending = Pending.NONE;
+        if (lost != Pending.ADMIT_MAIL && lost != Pending.ADMIT_RCPT) {
+            held = null;
+        }
         switch (lost) {
             case INTRODUCE -> {
                 return close(SmtpReply.BACKEND_UNAVAILABLE);
@@ -515,12 +507,11 @@ public final class SmtpSession {
             }
             case RCPT -> {
                 // The client may go on with more recipients in the transaction it still holds.
-                backendLost = true;
+                transaction = transaction.lost();
                 return reply(SmtpReply.BACKEND_LOST);
             }
             case MAIL -> {
-                // No transaction yet: it opens with the backend's yes to MAIL.
-                resetTransaction();
+                // No transaction yet: it opens with the next hop's yes to MAIL.
                 return reply(SmtpReply.BACKEND_LOST);
             }
             case DATA -> {
@@ -528,7 +519,7 @@ public final class SmtpSession {
                 return reply(SmtpReply.BACKEND_LOST);
             }
             case RSET -> {
-                // The client ended the transaction; only the backend's half of the reset went unanswered.
+                // The client ended the transaction; only the next hop's half of the reset went unanswered.
                 endTransaction(RESET);
                 return reply(SmtpReply.BACKEND_LOST);
             }
@@ -536,7 +527,7 @@ public final class SmtpSession {
                 // The policy still owes its answer; the command learns of the loss once admitted.
                 pending = lost;
                 if (state == State.MAIL || state == State.RCPT) {
-                    backendLost = true;
+                    transaction = transaction.lost();
                 }
                 return new Step.None();
             }
@@ -544,7 +535,7 @@ public final class SmtpSession {
                 if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
                     // The client hears about it at its next RCPT or DATA, or after its final dot (data
                     // goes on being read).
-                    backendLost = true;
+                    transaction = transaction.lost();
                 }
                 return new Step.None();
             }
@@ -565,39 +556,30 @@ public final class SmtpSession {
     }
 
     private Step close(SmtpReply reply) {
-        // However we end the session (a timeout, an error limit, a 421 from the policy, no backend), a transaction
+        // However we end the session (a timeout, an error limit, a 421 from the policy, no next hop), a transaction
         // still open ends with it, as aborted. QUIT finished its own already (the state is READY): never twice.
         if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
             finishTransaction(ABORTED, 0);
         }
         state = State.CLOSED;
         pending = Pending.NONE;
+        held = null;
         return new Step.Close(reply);
     }
 
     /**
-     * Ends the open transaction, if any, with no reply to a message: a transaction opens when the backend accepts
+     * Ends the open transaction, if any, with no reply to a message: a transaction opens when the next hop accepts
      * MAIL, and every one that opens is finished (logged and counted) exactly once, however it ends.
      */
     private void endTransaction(String outcome) {
         if (state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA) {
             finishTransaction(outcome, 0);
         }
-        resetTransaction();
     }
 
     private void finishTransaction(String outcome, int reply) {
-        long millis = (nanoTime.getAsLong() - transactionStart) / 1_000_000;
-        finished = new Transaction(sender == null ? "" : sender.domain(), recipients, dataSize, outcome, reply, millis);
-        resetTransaction();
-    }
-
-    private void resetTransaction() {
-        sender = null;
-        utf8Transaction = false;
-        recipients = 0;
-        dataSize = 0;
-        backendLost = false;
+        finished = transaction.finish(outcome, reply, nanoTime.getAsLong());
+        transaction = Transaction.NONE;
         if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
             state = State.READY;
         }

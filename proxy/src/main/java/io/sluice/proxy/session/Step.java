@@ -1,12 +1,13 @@
 package io.sluice.proxy.session;
 
+import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.SmtpReply;
 
 /** What the transport must do next after a session event; the session itself never touches the network. */
 public sealed interface Step {
 
-    /** Connect to a backend and read its greeting and EHLO reply, then call {@code onBackendReady}. */
-    record OpenBackend() implements Step {}
+    /** Make the next hop ready for the session, then call {@code onNextHopReady}. */
+    record OpenNextHop() implements Step {}
 
     /** Send the reply, then read the next command. */
     record Reply(SmtpReply reply) implements Step {}
@@ -14,19 +15,22 @@ public sealed interface Step {
     /** Send the reply and close the connection. */
     record Close(SmtpReply reply) implements Step {}
 
-    /** Tell the backend who the client is (XCLIENT where offered) and repeat its HELO/EHLO, then call {@code onIntroduced}. */
+    /**
+     * Tell the next hop who the client is and give it the client's HELO/EHLO, then call {@code onIntroduced} (or
+     * {@code onIntroducedAs}).
+     */
     record Introduce(String helo, boolean esmtp) implements Step {}
 
-    /** Send the command line to the backend (introducing the client first if the backend is new). */
-    record Forward(String line, BackendStage stage) implements Step {}
+    /** Send the request to the next hop, then call {@code onNextHopReply} with its answer. */
+    record Forward(Request request) implements Step {}
 
     /** Send the reply (354), then frame message content. */
     record ReceiveData(SmtpReply reply, long maxMessageSize) implements Step {}
 
-    /** End the message at the backend with the end-of-data line and wait for its final reply. */
+    /** End the message at the next hop with the end-of-data line and wait for its final reply. */
     record EndData() implements Step {}
 
-    /** Drop the backend connection without ending the message (so it is never delivered), then reply. */
+    /** Drop the next hop's connection without ending the message (so it is never delivered), then reply. */
     record AbortData(SmtpReply reply) implements Step {}
 
     /** Send the reply (220), discard anything pipelined after STARTTLS, and start the TLS handshake. */
@@ -46,7 +50,4 @@ public sealed interface Step {
 
     /** The commands the policy is asked about (the connection itself is asked before the session starts). */
     enum AdmitStage { MAIL, RCPT }
-
-    /** Which RFC 5321 §4.5.3.2 timeout applies while waiting for the backend. */
-    enum BackendStage { COMMAND, DATA_INIT, DATA_TERMINATION }
 }

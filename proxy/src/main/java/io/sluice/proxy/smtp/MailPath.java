@@ -1,6 +1,10 @@
 package io.sluice.proxy.smtp;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The path of a MAIL or RCPT command with its ESMTP parameters.
@@ -11,7 +15,18 @@ import java.util.Map;
 public record MailPath(String address, Map<String, String> parameters) {
 
     public MailPath {
-        parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
+        parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+    }
+
+    /** The same path with only the parameters whose name {@code keep} accepts, in their order. */
+    public MailPath keeping(Predicate<String> keep) {
+        Map<String, String> kept = new LinkedHashMap<>();
+        parameters.forEach((name, value) -> {
+            if (keep.test(name)) {
+                kept.put(name, value);
+            }
+        });
+        return kept.size() == parameters.size() ? this : new MailPath(address, kept);
     }
 
     public boolean isNull() {
@@ -21,6 +36,6 @@ public record MailPath(String address, Map<String, String> parameters) {
     /** The domain part, lower-cased; "" for the null path and for {@code <postmaster>}. */
     public String domain() {
         int at = address.lastIndexOf('@');
-        return at < 0 ? "" : address.substring(at + 1).toLowerCase(java.util.Locale.ROOT);
+        return at < 0 ? "" : address.substring(at + 1).toLowerCase(Locale.ROOT);
     }
 }

@@ -2,7 +2,6 @@ package io.sluice.proxy.smtp;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -18,7 +17,6 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
@@ -48,11 +46,11 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     private Deadline blockedTimeout;
     private Duration pendingTimeout;
     private boolean closedByUs;
-    // The verb of the pending request, for subclasses that follow the peer's transaction state.
-    private String pendingVerb = "";
+    // The pending request, for subclasses that follow the peer's transaction state.
+    private Request pendingRequest;
     // Between the peer's 354 and our end-of-data line: anything sent now would be message content.
     private boolean inMessage;
-    private BackendCapabilities capabilities = BackendCapabilities.NONE;
+    private ServerCapabilities capabilities = ServerCapabilities.NONE;
     private Runnable onLost = () -> { };
     private Consumer<Boolean> onWritabilityChanged = writable -> { };
 
@@ -62,12 +60,12 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         this.dataBlockTimeout = dataBlockTimeout;
     }
 
-    public BackendCapabilities capabilities() {
+    public ServerCapabilities capabilities() {
         return capabilities;
     }
 
     /** Records what the server said in an EHLO reply. */
-    public void capabilities(BackendCapabilities capabilities) {
+    public void capabilities(ServerCapabilities capabilities) {
         this.capabilities = capabilities;
     }
 
@@ -113,14 +111,11 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         return expectReply(timeout);
     }
 
-    /** Sends one command line and waits for its reply. */
-    public CompletableFuture<SmtpReply> request(String line, Duration timeout) {
+    /** Sends one command and waits for its reply. */
+    public CompletableFuture<SmtpReply> request(Request request, Duration timeout) {
         CompletableFuture<SmtpReply> reply = expectReply(timeout);
-        int space = line.indexOf(' ');
-        pendingVerb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
-        ByteBuf out = channel.alloc().ioBuffer(ByteBufUtil.utf8Bytes(line) + 2);
-        ByteBufUtil.writeUtf8(out, line);
-        channel.writeAndFlush(out.writeByte('\r').writeByte('\n'));
+        pendingRequest = request;
+        channel.writeAndFlush(request.encode(channel.alloc()));
         return reply;
     }
 
@@ -140,7 +135,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     public CompletableFuture<SmtpReply> endData(Duration timeout) {
         inMessage = false;
         CompletableFuture<SmtpReply> reply = expectReply(timeout);
-        pendingVerb = ".";
+        pendingRequest = Request.END_OF_DATA;
         channel.writeAndFlush(END_OF_DATA.duplicate());
         return reply;
     }
@@ -209,7 +204,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
             channel.close();
             return;
         }
-        request("QUIT", timeout).whenComplete((reply, error) -> channel.close());
+        request(Request.QUIT, timeout).whenComplete((reply, error) -> channel.close());
     }
 
     private CompletableFuture<SmtpReply> expectReply(Duration timeout) {
@@ -239,14 +234,14 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         pending = null;
         replyTimeout.disarm();
         inMessage = reply.code() == 354;
-        String verb = pendingVerb;
-        pendingVerb = "";
-        answered(verb, reply);
+        Request request = pendingRequest;
+        pendingRequest = null;
+        answered(request, reply);
         answered.complete(reply);
     }
 
-    /** The server answered the request of this verb ({@code .} for the end of data); for subclasses to follow. */
-    protected void answered(String verb, SmtpReply reply) {
+    /** The server answered the request; for subclasses that follow its state. */
+    protected void answered(Request request, SmtpReply reply) {
     }
 
     @Override

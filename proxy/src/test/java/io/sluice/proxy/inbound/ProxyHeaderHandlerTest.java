@@ -15,6 +15,7 @@ import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.sluice.config.Cidr;
 import io.sluice.config.ProxyProtocolConfig;
+import io.sluice.proxy.relay.ClientAddress;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -259,7 +260,7 @@ class ProxyHeaderHandlerTest {
             // The header timeout runs on the channel's clock, which only the test moves.
             channel.freezeTime();
             Peer peer = new Peer(channel);
-            InboundChannelInitializer.addProxyHeader(channel.pipeline(), config);
+            ProxyHeaderHandler.install(channel.pipeline(), config);
             channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                 @Override
                 public void userEventTriggered(ChannelHandlerContext ctx, Object event) {

@@ -1,5 +1,7 @@
 package io.sluice.proxy.peers;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +32,31 @@ public final class OpenSslSuites {
 
     private OpenSslSuites() {}
 
+    /**
+     * Holds the server to TLS 1.2 with forward-secret AEAD suites only: offered every suite openssl knows, one at a
+     * time, it agrees on each ECDHE AEAD suite its key of {@code keyType} ("RSA" or "ECDSA") signs for, and on no
+     * other.
+     *
+     * @param connect the {@code s_client} arguments that reach the server, such as {@code -connect} and
+     *     {@code -starttls smtp}
+     */
+    public static void assertTls12ForwardSecretAeadOnly(List<String> connect, String keyType)
+            throws InterruptedException {
+        List<Suite> suites = tls12();
+        Set<String> agreed = negotiatedTls12(connect, suites);
+
+        Set<String> expected = expected(suites, keyType);
+        assertThat(expected).as("ECDHE-%s AEAD suites openssl knows", keyType).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(agreed).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    /** Holds the server to TLS 1.3 with each of its default suites, and to a protocol alert for TLS 1.1 and 1.0. */
+    public static void assertTls13AndNothingBelowTls12(List<String> connect) {
+        assertThat(negotiatedTls13(connect)).containsExactlyInAnyOrderElementsOf(TLS13);
+        assertThat(beforeTls12(connect)).allSatisfy(refused ->
+                assertThat(refused.output()).as(refused.output()).contains("alert protocol version"));
+    }
+
     /** One suite as {@code openssl ciphers -v} describes it. */
     public record Suite(String name, String keyExchange, String authentication, String encryption, String mac) {
 
@@ -46,7 +73,7 @@ public final class OpenSslSuites {
     }
 
     /** Every TLS 1.2 suite openssl can offer, weak ones included (security level 0). */
-    public static List<Suite> tls12() {
+    private static List<Suite> tls12() {
         ExternalTool.Finished listed = ExternalTool.run(HANDSHAKE_TIMEOUT, ExternalTool.requireTool("openssl"),
                 List.of("ciphers", "-v", "-s", "-tls1_2", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"));
         if (listed.exitCode() != 0) {
@@ -74,7 +101,7 @@ public final class OpenSslSuites {
      * @param connect the {@code s_client} arguments that reach the server, such as {@code -connect} and
      *     {@code -starttls smtp}
      */
-    public static Set<String> negotiatedTls12(List<String> connect, List<Suite> offered) throws InterruptedException {
+    private static Set<String> negotiatedTls12(List<String> connect, List<Suite> offered) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL_HANDSHAKES);
         try {
             List<Future<String>> answers = new ArrayList<>();
@@ -98,11 +125,11 @@ public final class OpenSslSuites {
     }
 
     /** Each TLS 1.3 suite openssl offers by default, offered alone; a server should agree on all of them. */
-    public static final List<String> TLS13 =
+    private static final List<String> TLS13 =
             List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
 
     /** The suites of {@link #TLS13} that a TLS 1.3 handshake with the server agrees on, each offered alone. */
-    public static Set<String> negotiatedTls13(List<String> connect) {
+    private static Set<String> negotiatedTls13(List<String> connect) {
         return TLS13.stream()
                 .map(suite -> negotiated(handshake(connect, "-tls1_3", "-ciphersuites", suite), "TLSv1.3", suite))
                 .filter(Objects::nonNull).collect(Collectors.toSet());
@@ -112,7 +139,7 @@ public final class OpenSslSuites {
      * Handshakes offering TLS 1.1 and TLS 1.0 alone, at security level 0 so that a refusal is the server's; a server
      * that refuses them answers with a protocol version alert.
      */
-    public static List<ExternalTool.Finished> beforeTls12(List<String> connect) {
+    private static List<ExternalTool.Finished> beforeTls12(List<String> connect) {
         return Stream.of("-tls1_1", "-tls1").map(old -> handshake(connect, old, "-cipher", "ALL:@SECLEVEL=0")).toList();
     }
 
@@ -122,7 +149,7 @@ public final class OpenSslSuites {
     }
 
     /** One {@code s_client} handshake; its output says what was negotiated ("New, TLSv1.2, Cipher is ..."). */
-    public static ExternalTool.Finished handshake(List<String> connect, String... options) {
+    private static ExternalTool.Finished handshake(List<String> connect, String... options) {
         List<String> args = new ArrayList<>(List.of("s_client"));
         args.addAll(connect);
         args.addAll(List.of(options));
@@ -130,7 +157,7 @@ public final class OpenSslSuites {
     }
 
     /** The names of {@code suites} that a server with a key of {@code keyType} should agree on. */
-    public static Set<String> expected(List<Suite> suites, String keyType) {
+    private static Set<String> expected(List<Suite> suites, String keyType) {
         return suites.stream().filter(suite -> suite.ecdheAead() && suite.signedBy(keyType.toUpperCase(Locale.ROOT)))
                 .map(Suite::name).collect(Collectors.toSet());
     }

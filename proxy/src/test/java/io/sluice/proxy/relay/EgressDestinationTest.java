@@ -5,17 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.config.Cidr;
 import io.sluice.config.EgressDestinations;
 import io.sluice.proxy.egress.ConnectionTrap;
-import io.sluice.proxy.egress.TestDnsServer;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
-import io.sluice.testing.TestPorts;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,24 +19,10 @@ import org.junit.jupiter.api.Test;
  * loopback, the unspecified address, RFC 1918, the cloud metadata address, IPv4-mapped loopback, IPv6 loopback.
  * Sluice refuses each with {@code 550 5.4.4} and connects to none; listeners wait on the loopback ones to prove it.
  */
-class EgressDestinationTest {
+class EgressDestinationTest extends MxFixture {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final byte[] MAPPED_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 127, 0, 0, 1};
-
-    private TestDnsServer dns;
-    private int mxPort;
-
-    @BeforeEach
-    void startDns() {
-        dns = TestDnsServer.start();
-        mxPort = TestPorts.freeOnEveryAddress();
-    }
-
-    @AfterEach
-    void stopDns() {
-        dns.close();
-    }
 
     @Test
     void everyForbiddenClassIsRefusedWith550AndNothingConnects() throws Exception {

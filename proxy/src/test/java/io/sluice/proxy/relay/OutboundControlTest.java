@@ -11,37 +11,25 @@ import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey;
 import io.sluice.config.RuleMatch;
 import io.sluice.proxy.egress.EgressPool;
-import io.sluice.proxy.egress.TestDnsServer;
 import io.sluice.proxy.peers.SmtpSinkProcess;
-import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** What operators steer on the outbound relay: per-destination limits, suspended sources, the drain. */
-class OutboundControlTest {
+class OutboundControlTest extends MxFixture {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private TestDnsServer dns;
-    private int mxPort;
-
     @BeforeEach
-    void startDns() {
-        mxPort = TestPorts.freeOnEveryAddress();
-        dns = TestDnsServer.start().mx("a.test", 300, 10, "mx.a.test").address("mx.a.test", 300, "127.0.0.2")
+    void zone() {
+        dns.mx("a.test", 300, 10, "mx.a.test").address("mx.a.test", 300, "127.0.0.2")
                 .mx("b.test", 300, 10, "mx.b.test").address("mx.b.test", 300, "127.0.0.2");
-    }
-
-    @AfterEach
-    void stopDns() {
-        dns.close();
     }
 
     private static LimitRule limit(String name, RuleKey key) {

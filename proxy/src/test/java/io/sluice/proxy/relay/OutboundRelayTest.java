@@ -4,37 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.sluice.config.TlsConfig;
-import io.sluice.proxy.egress.TestDnsServer;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
-import io.sluice.testing.TestPorts;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The outbound relay end to end over loopback: MX records from a DNS server in this JVM point at smtp-sink
  * instances on 127.0.0.2 and up, all on one port; the sinks record the address each message came from.
  */
-class OutboundRelayTest {
+class OutboundRelayTest extends MxFixture {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-
-    private TestDnsServer dns;
-    private int mxPort;
-
-    @BeforeEach
-    void startDns() {
-        dns = TestDnsServer.start();
-        mxPort = TestPorts.freeOnEveryAddress();
-    }
-
-    @AfterEach
-    void stopDns() {
-        dns.close();
-    }
 
     private SwaksRun send(int port, String to, String subject, String... extra) {
         List<String> args = new java.util.ArrayList<>(List.of("--to", to, "--header", "Subject: " + subject));

@@ -1,11 +1,11 @@
 package io.sluice.proxy.session;
 
+import static io.sluice.proxy.session.ForwardedSteps.forwarded;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.proxy.NightlyTries;
-import io.sluice.proxy.session.Step.BackendStage;
-import io.sluice.proxy.smtp.BackendCapabilities;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.ArrayList;
@@ -91,7 +91,7 @@ class SmtpSessionPropertiesTest {
                                     @ForAll("errorsAndGoodCommands") List<String> lines) {
         SmtpSession session = new SmtpSession(new SessionSettings("proxy.example", 10_000, 3, maxErrors, false), () -> 0L);
         session.onConnected();
-        session.onBackendReady(BackendCapabilities.NONE);
+        session.onNextHopReady(ServerCapabilities.NONE);
         int errors = 0;
         for (String line : lines) {
             Step step = session.onCommandLine(line.getBytes(UTF_8));
@@ -144,7 +144,7 @@ class SmtpSessionPropertiesTest {
 
         // What the backend agreed to: the client's HELO, and in the transaction it holds, MAIL and RCPTs.
         private boolean heloAccepted;
-        private BackendCapabilities capabilities = BackendCapabilities.NONE;
+        private ServerCapabilities capabilities = ServerCapabilities.NONE;
         private boolean mailAccepted;
         private int recipientsAccepted;
         private boolean lostDuringData;
@@ -160,8 +160,8 @@ class SmtpSessionPropertiesTest {
         private String endsAs;
 
         Conversation() {
-            assertThat(session.onConnected()).isEqualTo(new Step.OpenBackend());
-            assertThat(session.onBackendReady(BackendCapabilities.NONE)).isInstanceOfSatisfying(Step.Reply.class,
+            assertThat(session.onConnected()).isEqualTo(new Step.OpenNextHop());
+            assertThat(session.onNextHopReady(ServerCapabilities.NONE)).isInstanceOfSatisfying(Step.Reply.class,
                     greeting -> assertThat(greeting.reply().code()).isEqualTo(220));
         }
 
@@ -207,8 +207,8 @@ class SmtpSessionPropertiesTest {
         }
 
         /** The transaction the last event finished, checked against the transactions the backend opened. */
-        private Optional<Transaction> takeFinished() {
-            Optional<Transaction> finished = session.takeFinishedTransaction();
+        private Optional<FinishedTransaction> takeFinished() {
+            Optional<FinishedTransaction> finished = session.takeFinishedTransaction();
             finished.ifPresent(transaction -> {
                 trace.add("   finished: " + transaction.outcome());
                 assertThat(transactionOpen).as("finished a transaction that was not open: %s", transaction).isTrue();
@@ -266,7 +266,7 @@ class SmtpSessionPropertiesTest {
                 endsAs = "aborted";
             }
             if (step instanceof Step.Forward forward) {
-                forwarded(verb, line, forward);
+                checkForwarded(verb, line, forward);
             } else if (step instanceof Step.Admit admit) {
                 assertThat(verb).isIn("MAIL", "RCPT");
                 assertThat(admit.stage().name()).isEqualTo(verb);
@@ -318,12 +318,11 @@ class SmtpSessionPropertiesTest {
             }
         }
 
-        private void forwarded(String verb, String line, Step.Forward forward) {
+        private void checkForwarded(String verb, String line, Step.Forward forward) {
             switch (verb) {
                 case "MAIL" -> {
                     assertThat(heloAccepted).as("MAIL without an accepted HELO").isTrue();
                     assertThat(mailAccepted).as("MAIL in the backend's open transaction").isFalse();
-                    assertThat(forward.stage()).isEqualTo(BackendStage.COMMAND);
                     if (line.contains("BODY=8BITMIME")) {
                         assertThat(capabilities.eightBitMime()).as("8BITMIME offered").isTrue();
                     }
@@ -338,7 +337,6 @@ class SmtpSessionPropertiesTest {
                 case "RCPT" -> {
                     assertThat(mailAccepted).as("RCPT before the backend accepted MAIL").isTrue();
                     assertThat(recipientsAccepted).as("recipients").isLessThan(SETTINGS.maxRecipients());
-                    assertThat(forward.stage()).isEqualTo(BackendStage.COMMAND);
                     if (line.contains("NOTIFY=")) {
                         assertThat(capabilities.dsn()).as("DSN offered").isTrue();
                     }
@@ -346,16 +344,16 @@ class SmtpSessionPropertiesTest {
                 }
                 case "DATA" -> {
                     assertThat(mailAccepted && recipientsAccepted > 0).as("DATA without MAIL and RCPT accepted").isTrue();
-                    assertThat(forward).isEqualTo(new Step.Forward("DATA", BackendStage.DATA_INIT));
+                    assertThat(forward).isEqualTo(forwarded("DATA"));
                     asked = Asked.DATA;
                 }
                 case "RSET" -> {
-                    assertThat(forward).isEqualTo(new Step.Forward("RSET", BackendStage.COMMAND));
+                    assertThat(forward).isEqualTo(forwarded("RSET"));
                     asked = Asked.RSET;
                 }
                 default -> throw new AssertionError("forwarded " + line);
             }
-            assertThat(forward.line()).isEqualTo(verb.equals("DATA") || verb.equals("RSET") ? verb : line);
+            assertThat(forward).as("the command as parsed, never a line").isEqualTo(forwarded(line));
             turn = Turn.BACKEND;
         }
 
@@ -368,7 +366,7 @@ class SmtpSessionPropertiesTest {
                 Step step = session.onAdmitted();
                 trace.add("   -> " + step);
                 if (step instanceof Step.Forward forward) {
-                    forwarded(verb, admitting, forward);
+                    checkForwarded(verb, admitting, forward);
                 } else {
                     // A recipient whose backend was lost while the policy decided.
                     assertThat(verb).isEqualTo("RCPT");
@@ -401,7 +399,7 @@ class SmtpSessionPropertiesTest {
                 SmtpReply ehlo = backendEhlo(choice / 100);
                 trace.add("B: " + ehlo);
                 Step step = session.onIntroduced(ehlo);
-                capabilities = BackendCapabilities.fromEhlo(ehlo);
+                capabilities = ServerCapabilities.fromEhlo(ehlo);
                 heloAccepted = true;
                 assertThat(step).isInstanceOf(Step.Reply.class);
                 assertOurEhlo(((Step.Reply) step).reply());
@@ -445,7 +443,7 @@ class SmtpSessionPropertiesTest {
                     : BACKEND_REPLIES.get(choice / 100 % BACKEND_REPLIES.size());
             trace.add("B: " + reply + " to " + asked);
             endsAs = asked == Asked.RSET ? "reset" : null;
-            Step step = session.onBackendReply(reply);
+            Step step = session.onNextHopReply(reply);
             trace.add("   -> " + step);
             turn = Turn.CLIENT;
             if (asked == Asked.DATA && reply.code() == 354) {
@@ -476,7 +474,7 @@ class SmtpSessionPropertiesTest {
                 case DATA -> clientInTransaction = false;
                 case RSET -> transactionOver();
                 case END_OF_DATA -> {
-                    Transaction finished = takeFinished().orElseThrow();
+                    FinishedTransaction finished = takeFinished().orElseThrow();
                     assertThat(finished.reply()).isEqualTo(reply.code());
                     assertThat(finished.outcome()).isEqualTo(reply.code() == 250 ? "delivered" : "rejected");
                     if (reply.code() == 250) {
@@ -497,7 +495,7 @@ class SmtpSessionPropertiesTest {
             trace.add("C: <message> " + outcome);
             Step step = session.onDataEnd(outcome, 100);
             trace.add("   -> " + step);
-            Optional<Transaction> finished = takeFinished();
+            Optional<FinishedTransaction> finished = takeFinished();
             if (lostDuringData) {
                 // Never a 250 the backend did not give.
                 assertThat(step).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
@@ -522,7 +520,7 @@ class SmtpSessionPropertiesTest {
             if (clientInTransaction) {
                 reached.add(Milestone.LOST_IN_TRANSACTION);
             }
-            Step step = session.onBackendLost();
+            Step step = session.onNextHopLost();
             trace.add("   -> " + step);
             switch (turn) {
                 case INTRODUCTION -> {
@@ -553,7 +551,7 @@ class SmtpSessionPropertiesTest {
 
         private void backendUnavailable() {
             trace.add("no backend reachable");
-            assertThat(session.onBackendUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+            assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
             turn = Turn.OVER;
         }
 

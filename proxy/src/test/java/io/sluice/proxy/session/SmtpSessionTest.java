@@ -1,11 +1,11 @@
 package io.sluice.proxy.session;
 
+import static io.sluice.proxy.session.ForwardedSteps.forwarded;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.proxy.session.SmtpSession.State;
-import io.sluice.proxy.session.Step.BackendStage;
-import io.sluice.proxy.smtp.BackendCapabilities;
+import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.ArrayList;
@@ -27,11 +27,11 @@ class SmtpSessionTest {
 
     @Test
     void greetsOnceTheBackendIsReady() {
-        assertThat(session.onConnected()).isEqualTo(new Step.OpenBackend());
+        assertThat(session.onConnected()).isEqualTo(new Step.OpenNextHop());
         assertThat(session.state()).isEqualTo(State.CONNECTING);
 
         // No enhanced code: ENHANCEDSTATUSCODES is not negotiated before EHLO (RFC 2034 §3).
-        assertThat(session.onBackendReady(BackendCapabilities.NONE))
+        assertThat(session.onNextHopReady(ServerCapabilities.NONE))
                 .isEqualTo(new Step.Reply(new SmtpReply(220, List.of("proxy.example ESMTP"))));
         assertThat(session.state()).isEqualTo(State.GREETED);
     }
@@ -107,7 +107,7 @@ class SmtpSessionTest {
         greeted();
         assertThat(send("EHLO client.example")).isInstanceOf(Step.Introduce.class);
 
-        BackendCapabilities known = BackendCapabilities.fromEhlo(ehlo("SIZE 5000", "8BITMIME"));
+        ServerCapabilities known = ServerCapabilities.fromEhlo(ehlo("SIZE 5000", "8BITMIME"));
         assertThat(replied(session.onIntroducedAs(known)).lines())
                 .containsExactly("proxy.example", "PIPELINING", "SIZE 5000", "8BITMIME", "ENHANCEDSTATUSCODES",
                         "STARTTLS");
@@ -119,7 +119,7 @@ class SmtpSessionTest {
     void ehloTheBackendRefusesAfterAnEarlyAnswerRefusesTheCommandThatWaitedAndLeavesTheClientWithoutOne() {
         greeted();
         send("EHLO client.example");
-        session.onIntroducedAs(BackendCapabilities.fromEhlo(ehlo("PIPELINING")));
+        session.onIntroducedAs(ServerCapabilities.fromEhlo(ehlo("PIPELINING")));
         assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
 
         SmtpReply refusal = new SmtpReply(550, List.of("5.7.1 <client.example>: Helo command rejected"));
@@ -154,8 +154,8 @@ class SmtpSessionTest {
 
         assertThat(session.onCommandLine((MAIL + " SIZE=100").getBytes(UTF_8)))
                 .isEqualTo(new Step.Admit(Step.AdmitStage.MAIL, "a@example.org", 100));
-        assertThat(session.onAdmitted()).isEqualTo(new Step.Forward(MAIL + " SIZE=100", BackendStage.COMMAND));
-        session.onBackendReply(OK);
+        assertThat(session.onAdmitted()).isEqualTo(forwarded(MAIL + " SIZE=100"));
+        session.onNextHopReply(OK);
         assertThat(session.onCommandLine(RCPT.getBytes(UTF_8)))
                 .isEqualTo(new Step.Admit(Step.AdmitStage.RCPT, "b@example.net", 0));
     }
@@ -181,7 +181,7 @@ class SmtpSessionTest {
         session.onCommandLine(RCPT.getBytes(UTF_8));
         assertThat(session.onLimited(later)).isEqualTo(new Step.Reply(later));
         assertThat(session.state()).isEqualTo(State.MAIL);
-        assertThat(send(RCPT)).isEqualTo(new Step.Forward(RCPT, BackendStage.COMMAND));
+        assertThat(send(RCPT)).isEqualTo(forwarded(RCPT));
     }
 
     @Test
@@ -200,7 +200,7 @@ class SmtpSessionTest {
         mailAccepted();
 
         session.onCommandLine(RCPT.getBytes(UTF_8));
-        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
         assertThat(session.onAdmitted()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
     }
 
@@ -216,14 +216,14 @@ class SmtpSessionTest {
     void transactionCommandsAreForwardedOneByOne() {
         introduced();
 
-        assertThat(send(MAIL + " SIZE=100")).isEqualTo(new Step.Forward(MAIL + " SIZE=100", BackendStage.COMMAND));
-        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
+        assertThat(send(MAIL + " SIZE=100")).isEqualTo(forwarded(MAIL + " SIZE=100"));
+        assertThat(session.onNextHopReply(OK)).isEqualTo(new Step.Reply(OK));
         assertThat(session.state()).isEqualTo(State.MAIL);
-        assertThat(send(RCPT)).isEqualTo(new Step.Forward(RCPT, BackendStage.COMMAND));
-        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
+        assertThat(send(RCPT)).isEqualTo(forwarded(RCPT));
+        assertThat(session.onNextHopReply(OK)).isEqualTo(new Step.Reply(OK));
         assertThat(session.state()).isEqualTo(State.RCPT);
-        assertThat(send("DATA")).isEqualTo(new Step.Forward("DATA", BackendStage.DATA_INIT));
-        assertThat(session.onBackendReply(GO_AHEAD)).isEqualTo(new Step.ReceiveData(GO_AHEAD, 10_000));
+        assertThat(send("DATA")).isEqualTo(forwarded("DATA"));
+        assertThat(session.onNextHopReply(GO_AHEAD)).isEqualTo(new Step.ReceiveData(GO_AHEAD, 10_000));
         assertThat(session.state()).isEqualTo(State.DATA);
     }
 
@@ -232,7 +232,7 @@ class SmtpSessionTest {
         introduced();
         send(MAIL);
 
-        assertThat(session.onBackendReply(new SmtpReply(550, List.of("sender refused"))))
+        assertThat(session.onNextHopReply(new SmtpReply(550, List.of("sender refused"))))
                 .isEqualTo(new Step.Reply(new SmtpReply(550, List.of("5.0.0 sender refused"))));
         assertThat(session.state()).isEqualTo(State.READY);
         assertThat(replyTo(RCPT)).isEqualTo(SmtpReply.NEED_MAIL);
@@ -279,10 +279,10 @@ class SmtpSessionTest {
 
         assertThat(session.onDataEnd(DataOutcome.COMPLETE, 1234)).isEqualTo(new Step.EndData());
         SmtpReply queued = new SmtpReply(250, List.of("2.0.0 Ok: queued as 4F"));
-        assertThat(session.onBackendReply(queued)).isEqualTo(new Step.Reply(queued));
+        assertThat(session.onNextHopReply(queued)).isEqualTo(new Step.Reply(queued));
 
         assertThat(session.state()).isEqualTo(State.READY);
-        Transaction transaction = finished();
+        FinishedTransaction transaction = finished();
         assertThat(transaction.outcome()).isEqualTo("delivered");
         assertThat(transaction.size()).isEqualTo(1234);
     }
@@ -292,7 +292,7 @@ class SmtpSessionTest {
         receivingData();
         session.onDataEnd(DataOutcome.COMPLETE, 10);
 
-        assertThat(replied(session.onBackendReply(new SmtpReply(554, List.of("5.7.1 spam"))))).satisfies(reply ->
+        assertThat(replied(session.onNextHopReply(new SmtpReply(554, List.of("5.7.1 spam"))))).satisfies(reply ->
                 assertThat(reply.code()).isEqualTo(554));
         assertThat(finished().outcome()).isEqualTo("rejected");
     }
@@ -302,7 +302,7 @@ class SmtpSessionTest {
         receivingData();
         session.onDataEnd(DataOutcome.COMPLETE, 10);
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(SmtpReply.BACKEND_LOST.code()).isEqualTo(451);
         assertThat(SmtpReply.BACKEND_LOST.lines().get(0)).startsWith("4.4.2 ");
         assertThat(finished().outcome()).isEqualTo("failed");
@@ -312,7 +312,7 @@ class SmtpSessionTest {
     void backendLostDuringDataIsToldAfterTheFinalDot() {
         receivingData();
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
         assertThat(session.state()).as("the content is still read to its end").isEqualTo(State.DATA);
 
         assertThat(session.onDataEnd(DataOutcome.COMPLETE, 10)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
@@ -354,7 +354,7 @@ class SmtpSessionTest {
     void recipientRefusedByTheBackendDoesNotCountTowardsTheLimit() {
         mailAccepted();
         send(RCPT);
-        session.onBackendReply(new SmtpReply(550, List.of("5.1.1 unknown")));
+        session.onNextHopReply(new SmtpReply(550, List.of("5.1.1 unknown")));
         for (int i = 0; i < SETTINGS.maxRecipients(); i++) {
             rcptAccepted();
         }
@@ -407,9 +407,9 @@ class SmtpSessionTest {
         assertThat(session.onCommandLine(MAIL.getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
         assertThat(session.onLimited(busy)).isEqualTo(new Step.Reply(busy));
         assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
-        session.onBackendReply(SmtpReply.of(550, "5.7.1", "Sender refused"));
+        session.onNextHopReply(SmtpReply.of(550, "5.7.1", "Sender refused"));
         assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
-        session.onBackendReply(OK);
+        session.onNextHopReply(OK);
 
         // The fifth, in the middle of the open transaction, which goes with the session.
         assertThat(send("MAIL FROM:<b@example.org>")).isEqualTo(new Step.Close(SmtpReply.TOO_MANY_TRANSACTIONS));
@@ -453,12 +453,12 @@ class SmtpSessionTest {
     void rsetInATransactionIsForwardedAndEndsIt() {
         mailAccepted();
 
-        assertThat(send("RSET")).isEqualTo(new Step.Forward("RSET", BackendStage.COMMAND));
+        assertThat(send("RSET")).isEqualTo(forwarded("RSET"));
         assertThat(session.takeFinishedTransaction()).as("not before the backend has reset its half").isEmpty();
-        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.Reply(OK));
+        assertThat(session.onNextHopReply(OK)).isEqualTo(new Step.Reply(OK));
         assertThat(session.state()).isEqualTo(State.READY);
         assertThat(session.inTransaction()).isFalse();
-        assertThat(session.takeFinishedTransaction()).contains(new Transaction("example.org", 0, 0, "reset", 0, 0));
+        assertThat(session.takeFinishedTransaction()).contains(new FinishedTransaction("example.org", 0, 0, "reset", 0, 0));
         assertThat(session.takeFinishedTransaction()).isEmpty();
     }
 
@@ -466,25 +466,25 @@ class SmtpSessionTest {
     @Test
     void everyTransactionEndedByRsetAfterARefusedRecipientIsFinishedOnce() {
         introduced();
-        List<Transaction> transactions = new ArrayList<>();
+        List<FinishedTransaction> transactions = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
-            session.onBackendReply(OK);
+            session.onNextHopReply(OK);
             if (i % 2 == 0) {
                 assertThat(send(RCPT)).isInstanceOf(Step.Forward.class);
-                assertThat(replied(session.onBackendReply(SmtpReply.of(550, "5.7.1", "Relaying denied"))).code())
+                assertThat(replied(session.onNextHopReply(SmtpReply.of(550, "5.7.1", "Relaying denied"))).code())
                         .isEqualTo(550);
             } else {
                 assertThat(session.onCommandLine(RCPT.getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
                 session.onLimited(SmtpReply.of(450, "4.7.1", "Slow down"));
             }
             assertThat(send("RSET")).isInstanceOf(Step.Forward.class);
-            session.onBackendReply(OK);
+            session.onNextHopReply(OK);
             session.takeFinishedTransaction().ifPresent(transactions::add);
         }
 
         assertThat(transactions).hasSize(10).allSatisfy(transaction ->
-                assertThat(transaction).isEqualTo(new Transaction("example.org", 0, 0, "reset", 0, 0)));
+                assertThat(transaction).isEqualTo(new FinishedTransaction("example.org", 0, 0, "reset", 0, 0)));
     }
 
     @Test
@@ -493,7 +493,7 @@ class SmtpSessionTest {
         assertThat(replyTo("RSET")).isEqualTo(SmtpReply.OK);
         // A MAIL refused, by the backend or by the policy, opens no transaction.
         send(MAIL);
-        session.onBackendReply(SmtpReply.of(550, "5.1.8", "Sender refused"));
+        session.onNextHopReply(SmtpReply.of(550, "5.1.8", "Sender refused"));
         assertThat(replyTo("RSET")).isEqualTo(SmtpReply.OK);
         assertThat(session.onCommandLine(MAIL.getBytes(UTF_8))).isInstanceOf(Step.Admit.class);
         session.onLimited(SmtpReply.of(451, "4.7.1", "Busy"));
@@ -528,7 +528,7 @@ class SmtpSessionTest {
         rcptAccepted();
 
         assertThat(send("QUIT")).isEqualTo(new Step.Close(SmtpReply.BYE));
-        assertThat(session.takeFinishedTransaction()).contains(new Transaction("example.org", 1, 0, "quit", 0, 0));
+        assertThat(session.takeFinishedTransaction()).contains(new FinishedTransaction("example.org", 1, 0, "quit", 0, 0));
         assertThat(session.state()).isEqualTo(State.CLOSED);
     }
 
@@ -550,14 +550,14 @@ class SmtpSessionTest {
 
         assertThat(session.onLimited(busy)).isEqualTo(new Step.Close(busy));
 
-        assertThat(session.takeFinishedTransaction()).contains(new Transaction("example.org", 1, 0, "aborted", 0, 0));
+        assertThat(session.takeFinishedTransaction()).contains(new FinishedTransaction("example.org", 1, 0, "aborted", 0, 0));
     }
 
     @Test
     void noBackendForAnOpenTransactionAbortsIt() {
         mailAccepted();
 
-        assertThat(session.onBackendUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+        assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
 
         assertThat(finished().outcome()).isEqualTo("aborted");
     }
@@ -567,7 +567,7 @@ class SmtpSessionTest {
         greeted();
         send("EHLO client.example");
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
     }
 
     @Test
@@ -575,7 +575,7 @@ class SmtpSessionTest {
         introduced();
         send(MAIL);
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(session.state()).isEqualTo(State.READY);
         assertThat(session.takeFinishedTransaction()).as("no transaction was open yet").isEmpty();
     }
@@ -586,7 +586,7 @@ class SmtpSessionTest {
         rcptAccepted();
         send("RCPT TO:<c@example.net>");
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         // Pipelined after it: a 503 would make the client bounce these recipients for a fault of ours.
         assertThat(send("RCPT TO:<d@example.net>")).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(send("DATA")).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
@@ -598,7 +598,7 @@ class SmtpSessionTest {
     void backendLostBetweenCommandsDefersTheTransaction() {
         mailAccepted();
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
 
         assertThat(send(RCPT)).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(send("RSET")).as("nothing left to reset at the backend").isEqualTo(new Step.Reply(SmtpReply.OK));
@@ -611,7 +611,7 @@ class SmtpSessionTest {
         mailAccepted();
         send("RSET");
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(finished().outcome()).isEqualTo("reset");
         assertThat(session.state()).isEqualTo(State.READY);
     }
@@ -622,9 +622,9 @@ class SmtpSessionTest {
         rcptAccepted();
         send("DATA");
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.Reply(SmtpReply.BACKEND_LOST));
         assertThat(session.takeFinishedTransaction())
-                .contains(new Transaction("example.org", 1, 0, "failed", SmtpReply.BACKEND_LOST.code(), 0));
+                .contains(new FinishedTransaction("example.org", 1, 0, "failed", SmtpReply.BACKEND_LOST.code(), 0));
     }
 
     @Test
@@ -633,7 +633,7 @@ class SmtpSessionTest {
         rcptAccepted();
         send("DATA");
 
-        assertThat(session.onBackendReply(OK)).isEqualTo(new Step.AbortData(SmtpReply.BACKEND_LOST));
+        assertThat(session.onNextHopReply(OK)).isEqualTo(new Step.AbortData(SmtpReply.BACKEND_LOST));
         assertThat(finished().outcome()).isEqualTo("failed");
     }
 
@@ -641,7 +641,7 @@ class SmtpSessionTest {
     void backendLostOutsideATransactionIsNothingToTell() {
         introduced();
 
-        assertThat(session.onBackendLost()).isEqualTo(new Step.None());
+        assertThat(session.onNextHopLost()).isEqualTo(new Step.None());
         assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
     }
 
@@ -656,7 +656,7 @@ class SmtpSessionTest {
     @Test
     void earlyTalkAndUnreachableBackendClose() {
         assertThat(session.onEarlyTalk()).isEqualTo(new Step.Close(SmtpReply.TALKING_BEFORE_GREETING));
-        assertThat(session.onBackendUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
+        assertThat(session.onNextHopUnavailable()).isEqualTo(new Step.Close(SmtpReply.BACKEND_UNAVAILABLE));
     }
 
     @Test
@@ -666,10 +666,10 @@ class SmtpSessionTest {
         receivingData();
         session.onDataEnd(DataOutcome.COMPLETE, 42);
         now[0] = 7_000_000;
-        session.onBackendReply(OK);
+        session.onNextHopReply(OK);
 
         assertThat(session.takeFinishedTransaction())
-                .contains(new Transaction("example.org", 1, 42, "delivered", 250, 7));
+                .contains(new FinishedTransaction("example.org", 1, 42, "delivered", 250, 7));
         assertThat(session.takeFinishedTransaction()).isEmpty();
     }
 
@@ -688,13 +688,13 @@ class SmtpSessionTest {
         return ((Step.Reply) step).reply();
     }
 
-    private Transaction finished() {
+    private FinishedTransaction finished() {
         return session.takeFinishedTransaction().orElseThrow();
     }
 
     private void greeted() {
         session.onConnected();
-        session.onBackendReady(BackendCapabilities.NONE);
+        session.onNextHopReady(ServerCapabilities.NONE);
     }
 
     /** Greeted and introduced with a backend offering the keywords; returns our EHLO reply. */
@@ -707,19 +707,19 @@ class SmtpSessionTest {
     private void mailAccepted() {
         introduced();
         assertThat(send(MAIL)).isInstanceOf(Step.Forward.class);
-        session.onBackendReply(OK);
+        session.onNextHopReply(OK);
     }
 
     private void rcptAccepted() {
         assertThat(send(RCPT)).isInstanceOf(Step.Forward.class);
-        session.onBackendReply(OK);
+        session.onNextHopReply(OK);
     }
 
     private void receivingData() {
         mailAccepted();
         rcptAccepted();
         send("DATA");
-        assertThat(session.onBackendReply(GO_AHEAD)).isInstanceOf(Step.ReceiveData.class);
+        assertThat(session.onNextHopReply(GO_AHEAD)).isInstanceOf(Step.ReceiveData.class);
     }
 
     static SmtpReply ehlo(String... keywords) {

@@ -6,47 +6,69 @@ import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.sluice.config.BareLineEndings;
 import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.PolicyEngine;
-import io.sluice.policy.eval.SessionLimits;
-import io.sluice.proxy.session.ClientFrames;
+import io.sluice.proxy.relay.ClientAddress;
+import io.sluice.proxy.relay.ListenerContext;
+import io.sluice.proxy.relay.NextHop;
+import io.sluice.proxy.relay.SessionDriver;
+import io.sluice.proxy.relay.TransactionMeters;
+import io.sluice.proxy.session.FinishedTransaction;
 import io.sluice.proxy.session.SessionSettings;
-import io.sluice.proxy.session.SmtpSession;
-import io.sluice.proxy.session.Step;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
+import net.logstash.logback.argument.StructuredArgument;
 
 /**
  * The server side of a relayed session in {@link EmbeddedChannel}s: the client's bytes go through the real
- * {@link SmtpFrameDecoder}, {@link ClientFrames} and {@link SmtpSession}, whose steps are carried out as the
- * inbound session handler does, against {@link ScriptedBackend}s that answer at once. The policy admits
- * everything; STARTTLS is answered and the handshake taken as done. Records each frame that needs an answer
- * with the reply it got.
+ * {@link SmtpFrameDecoder} and the production {@link SessionDriver}, whose next hop talks to
+ * {@link ScriptedBackend}s that answer at once. The policy admits everything; STARTTLS is a real handshake with
+ * an in-memory TLS client, which then carries the rest of the client's reads. Records each frame that needs an
+ * answer with the reply it got.
  */
 final class EmbeddedRelay {
 
     static final SessionSettings SETTINGS = new SessionSettings("proxy.example", 1_000_000, 100, 20, true);
 
     private static final Duration WAIT = Duration.ofMinutes(5);
-    private static final PolicyEngine POLICY;
+    private static final InetSocketAddress CLIENT = new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000);
+    private static final ListenerContext CONTEXT;
+    private static final SslContext CLIENT_TLS;
 
     static {
         LimitStore store = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
-        POLICY = new PolicyEngine(PolicyConfig.EMPTY, store.limiter(), store.leases(), new SimpleMeterRegistry());
+        PolicyEngine policy = new PolicyEngine(PolicyConfig.EMPTY, store.limiter(), store.leases(),
+                new SimpleMeterRegistry());
+        try {
+            SelfSignedCertificate certificate = new SelfSignedCertificate("proxy.example", "EC", 256);
+            SslContext serverTls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey())
+                    .build();
+            CLIENT_TLS = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+            CONTEXT = new ListenerContext("mx", true, SETTINGS, WAIT, serverTls, policy,
+                    new TransactionMeters(new SimpleMeterRegistry()));
+        } catch (CertificateException | SSLException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /**
@@ -58,40 +80,36 @@ final class EmbeddedRelay {
     /**
      * What one session came to.
      *
-     * @param wire every octet sent to the client
+     * @param wire every octet of reply sent to the client (before TLS protected it)
      * @param greeting the first reply
      * @param unanswered the frame still waiting for its answer when the client left, or null
      * @param closedBySession whether the session closed the connection (after the last answer)
-     * @param stateAtTheEnd the session's state after the last read, before the client left
      * @param backends what each backend connection received, oldest first
      */
     record Outcome(byte[] wire, SmtpReply greeting, List<Answer> answers, String unanswered, boolean closedBySession,
-                   SmtpSession.State stateAtTheEnd, List<Received> backends) {}
+                   List<Received> backends) {}
 
     /** What one backend connection received: every octet, the command lines, the messages. */
     record Received(String octets, List<String> commands, List<String> messages) {}
 
     private final UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false);
-    private final SmtpFrameDecoder framer;
-    private final SmtpSession session = new SmtpSession(SETTINGS, () -> 0L);
-    private final SessionLimits limits = POLICY.openSession("mx", InetAddress.getLoopbackAddress());
-    private final EmbeddedChannel client;
+    private final EmbeddedChannel server;
     private final List<ScriptedBackend> backends = new ArrayList<>();
     private final List<Answer> answers = new ArrayList<>();
-    private final List<Throwable> failures = new ArrayList<>();
     private final ByteArrayOutputStream wire = new ByteArrayOutputStream();
-    private ChannelHandlerContext ctx;
-    private ScriptedBackend backend;
+    // The client's end of the TLS session, once STARTTLS has started it; or null.
+    private EmbeddedChannel tlsClient;
     private SmtpReply greeting;
     private String asked;
-    private boolean closed;
+    private boolean closedBySession;
     private boolean leaving;
 
     private EmbeddedRelay(BareLineEndings bareLineEndings) {
-        framer = new SmtpFrameDecoder(bareLineEndings);
-        // Registering makes the channel active: the session opens its backend and greets.
-        client = new EmbeddedChannel(framer, new Handler());
-        client.config().setAllocator(alloc);
+        server = new EmbeddedChannel(new SmtpFrameDecoder(bareLineEndings), new Recorder(),
+                new SessionDriver(CONTEXT, session -> new ScriptedHop()));
+        server.config().setAllocator(alloc);
+        // As a PROXY header would tell it: the session starts, opens its next hop and greets.
+        server.pipeline().fireUserEventTriggered(new ClientAddress(CLIENT));
         pump();
     }
 
@@ -99,38 +117,44 @@ final class EmbeddedRelay {
     static Outcome run(BareLineEndings bareLineEndings, List<byte[]> reads) {
         EmbeddedRelay relay = new EmbeddedRelay(bareLineEndings);
         for (byte[] read : reads) {
-            if (!relay.client.isOpen()) {
+            if (!relay.server.isOpen()) {
                 break;
             }
-            relay.client.writeInbound(relay.alloc.buffer(read.length).writeBytes(read));
+            relay.receive(read);
             relay.pump();
         }
         return relay.finish();
     }
 
-    private Outcome finish() {
-        SmtpSession.State beforeLeaving = session.state();
-        leaving = true;
-        client.close();
-        limits.close();
-        if (!closed) {
-            session.onClientGone();
-            session.takeFinishedTransaction();
+    private void receive(byte[] read) {
+        if (tlsClient == null) {
+            server.writeInbound(alloc.buffer(read.length).writeBytes(read));
+        } else {
+            tlsClient.writeOutbound(alloc.buffer(read.length).writeBytes(read));
         }
-        takeWire();
-        client.checkException();
-        assertThat(failures).as("failures in backend callbacks").isEmpty();
+    }
+
+    private Outcome finish() {
+        leaving = true;
+        server.close();
+        pump();
+        server.checkException();
         List<Received> received = new ArrayList<>();
         for (ScriptedBackend each : backends) {
             each.close();
             received.add(new Received(new String(each.received(), StandardCharsets.ISO_8859_1), each.commands(),
                     each.messages()));
         }
+        if (tlsClient != null) {
+            tlsClient.finishAndReleaseAll();
+        }
+        server.finishAndReleaseAll();
         assertThat(alloc.metric().usedHeapMemory()).as("bytes of buffers never released").isZero();
-        return new Outcome(wire.toByteArray(), greeting, List.copyOf(answers), asked, closed, beforeLeaving, received);
+        return new Outcome(wire.toByteArray(), greeting, List.copyOf(answers), asked, closedBySession,
+                List.copyOf(received));
     }
 
-    /** Lets the backends answer until none has anything left to answer. */
+    /** Lets the backends answer and the TLS peers talk until nobody has anything left to say. */
     private void pump() {
         boolean any = true;
         while (any) {
@@ -138,110 +162,45 @@ final class EmbeddedRelay {
             for (ScriptedBackend each : List.copyOf(backends)) {
                 any |= each.pump();
             }
-            client.runPendingTasks();
-        }
-        takeWire();
-    }
-
-    private void takeWire() {
-        for (Object written; (written = client.readOutbound()) != null; ) {
-            ByteBuf bytes = (ByteBuf) written;
-            wire.writeBytes(ByteBufUtil.getBytes(bytes));
-            bytes.release();
-        }
-    }
-
-    /** Carries out one step of the session, as the inbound session handler does. */
-    private void run(Step step) {
-        if (closed) {
-            return;
-        }
-        if (step instanceof Step.Reply reply) {
-            write(reply.reply());
-            framer.expectCommand();
-        } else if (step instanceof Step.Forward forward) {
-            withBackend(true, connection -> then(connection.request(forward.line(), WAIT),
-                    reply -> run(session.onBackendReply(reply))));
-        } else if (step instanceof Step.ReceiveData receive) {
-            write(receive.reply());
-            framer.expectData(receive.maxMessageSize());
-        } else if (step instanceof Step.EndData) {
-            if (backend == null) {
-                run(session.onBackendLost());
-            } else {
-                then(backend.connection().endData(WAIT), reply -> run(session.onBackendReply(reply)));
-            }
-        } else if (step instanceof Step.Admit) {
-            run(session.onAdmitted());
-        } else if (step instanceof Step.Introduce introduce) {
-            limits.helo(introduce.helo());
-            withBackend(false, connection -> then(connection.request("EHLO " + session.helo(), WAIT), reply -> {
-                connection.capabilities(BackendCapabilities.fromEhlo(reply));
-                run(session.onIntroduced(reply));
-            }));
-        } else if (step instanceof Step.OpenBackend) {
-            withBackend(false, connection -> run(session.onBackendReady(connection.capabilities())));
-        } else if (step instanceof Step.AbortData abort) {
-            backend.connection().abort();
-            backend = null;
-            run(new Step.Reply(abort.reply()));
-        } else if (step instanceof Step.StartTls startTls) {
-            framer.discardBuffered();
-            write(startTls.reply());
-            session.onTlsStarted();
-            framer.expectCommand();
-        } else if (step instanceof Step.Close close) {
-            closed = true;
-            write(close.reply());
-            ctx.close();
-            if (backend != null) {
-                backend.connection().abort();
-            }
-        } else {
-            assertThat(step).as("a step with nothing to do").isInstanceOf(Step.None.class);
-        }
-        session.takeFinishedTransaction();
-    }
-
-    /** The session's backend, a new one (introduced first where asked and the client said HELO) if it was dropped. */
-    private void withBackend(boolean introduceFirst, Consumer<SmtpClientConnection> action) {
-        if (backend != null) {
-            action.accept(backend.connection());
-            return;
-        }
-        backend = new ScriptedBackend(alloc);
-        backends.add(backend);
-        SmtpClientConnection connection = backend.connection();
-        if (introduceFirst && session.helo() != null) {
-            then(connection.request("EHLO " + session.helo(), WAIT), reply -> action.accept(connection));
-        } else {
-            action.accept(connection);
-        }
-    }
-
-    /** Continues with the backend's reply; a failure is kept for the outcome (a callback's exception is lost). */
-    private void then(CompletableFuture<SmtpReply> reply, Consumer<SmtpReply> next) {
-        reply.whenComplete((answer, error) -> {
-            try {
-                if (error != null) {
-                    throw new AssertionError("the backend failed", error);
+            server.runPendingTasks();
+            if (tlsClient == null && server.pipeline().get("tls") != null) {
+                // The 220 went out in clear, recorded already; everything after it is TLS.
+                for (Object written; (written = server.readOutbound()) != null; ) {
+                    ((ByteBuf) written).release();
                 }
-                next.accept(answer);
-            } catch (Throwable t) {
-                failures.add(t);
+                tlsClient = new EmbeddedChannel(CLIENT_TLS.newHandler(alloc));
+                any = true;
             }
-        });
+            any |= carry();
+        }
     }
 
-    private void write(SmtpReply reply) {
-        if (greeting == null) {
-            greeting = reply;
-        } else {
-            assertThat(asked).as("a frame waiting for the reply %s", reply).isNotNull();
-            answers.add(new Answer(asked, reply));
-            asked = null;
+    /** Carries the TLS records between the server and the client's end; plain replies are recorded already. */
+    private boolean carry() {
+        boolean any = false;
+        for (Object written; (written = server.readOutbound()) != null; ) {
+            any = true;
+            if (tlsClient != null && tlsClient.isOpen()) {
+                tlsClient.writeInbound(written);
+            } else {
+                ((ByteBuf) written).release();
+            }
         }
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(reply.encode()));
+        if (tlsClient == null) {
+            return any;
+        }
+        for (Object decrypted; (decrypted = tlsClient.readInbound()) != null; ) {
+            ((ByteBuf) decrypted).release();
+        }
+        for (Object record; (record = tlsClient.readOutbound()) != null; ) {
+            any = true;
+            if (server.isOpen()) {
+                server.writeInbound(record);
+            } else {
+                ((ByteBuf) record).release();
+            }
+        }
+        return any;
     }
 
     private static String nameOf(SmtpFrame frame) {
@@ -254,44 +213,136 @@ final class EmbeddedRelay {
                 : frame instanceof SmtpFrame.DataEnd ? "<end of data>" : "<early>";
     }
 
-    /** The session handler's part: frames in, steps out. */
-    private final class Handler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void handlerAdded(ChannelHandlerContext context) {
-            ctx = context;
+    /** One reply as written: its lines, each {@code code-text} or {@code code text}. */
+    private static SmtpReply decode(byte[] octets) {
+        String[] lines = new String(octets, StandardCharsets.UTF_8).split("\r\n");
+        List<String> texts = new ArrayList<>();
+        for (String line : lines) {
+            texts.add(line.substring(4));
         }
+        return new SmtpReply(Integer.parseInt(lines[0].substring(0, 3)), texts);
+    }
 
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            run(session.onConnected());
-            ctx.fireChannelActive();
-        }
-
+    /** Between the framer and the session: pairs each frame that needs an answer with the reply it gets. */
+    private final class Recorder extends ChannelDuplexHandler {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            SmtpFrame frame = (SmtpFrame) msg;
-            if (closed || leaving) {
-                if (frame instanceof SmtpFrame.DataContent content) {
-                    content.content().release();
-                }
-                return;
-            }
-            if (!(frame instanceof SmtpFrame.DataContent)) {
+            if (!closedBySession && !leaving && msg instanceof SmtpFrame frame
+                    && !(frame instanceof SmtpFrame.DataContent)) {
                 assertThat(asked).as("a frame before the answer to the previous one").isNull();
                 asked = nameOf(frame);
             }
-            Step step = ClientFrames.dispatch(frame, session, limits, backend == null ? null : backend.connection());
-            if (step != null) {
-                run(step);
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            byte[] octets = ByteBufUtil.getBytes((ByteBuf) msg);
+            wire.writeBytes(octets);
+            SmtpReply reply = decode(octets);
+            if (greeting == null) {
+                greeting = reply;
+            } else {
+                assertThat(asked).as("a frame waiting for the reply %s", reply).isNotNull();
+                answers.add(new Answer(asked, reply));
+                asked = null;
+            }
+            ctx.write(msg, promise);
+        }
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            closedBySession |= !leaving;
+            ctx.close(promise);
+        }
+    }
+
+    /**
+     * The session's next hop, a {@link ScriptedBackend}: EHLO gives it the client's name, a lost (dropped)
+     * connection is replaced by a new one, introduced first, before the next command.
+     */
+    private final class ScriptedHop implements NextHop {
+
+        private ScriptedBackend backend;
+        private String helo;
+
+        @Override
+        public CompletableFuture<ServerCapabilities> open() {
+            return CompletableFuture.completedFuture(connection().capabilities());
+        }
+
+        @Override
+        public CompletableFuture<Introduction> introduce(String helo, boolean esmtp) {
+            this.helo = helo;
+            SmtpClientConnection connection = connection();
+            return ehlo(connection).thenApply(Introduction.Answered::new);
+        }
+
+        @Override
+        public CompletableFuture<SmtpReply> forward(Request request) {
+            if (backend != null) {
+                return backend.connection().request(request, WAIT);
+            }
+            SmtpClientConnection connection = connection();
+            return ehlo(connection).thenCompose(ignored -> connection.request(request, WAIT));
+        }
+
+        private CompletableFuture<SmtpReply> ehlo(SmtpClientConnection connection) {
+            return connection.request(new Request.Ehlo(helo), WAIT).thenApply(reply -> {
+                connection.capabilities(ServerCapabilities.fromEhlo(reply));
+                return reply;
+            });
+        }
+
+        private SmtpClientConnection connection() {
+            if (backend == null) {
+                backend = new ScriptedBackend(alloc);
+                backends.add(backend);
+            }
+            return backend.connection();
+        }
+
+        @Override
+        public void writeContent(ByteBuf content) {
+            if (backend != null) {
+                backend.connection().writeContent(content);
+            } else {
+                content.release();
             }
         }
 
         @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
+        public void flush() {
             if (backend != null) {
                 backend.connection().flush();
             }
-            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public CompletableFuture<SmtpReply> endData() {
+            return backend.connection().endData(WAIT);
+        }
+
+        @Override
+        public void abandon() {
+            backend.connection().abort();
+            backend = null;
+        }
+
+        @Override
+        public List<StructuredArgument> logFields() {
+            return List.of();
+        }
+
+        @Override
+        public void transactionFinished(FinishedTransaction transaction) {
+        }
+
+        @Override
+        public void close() {
+            if (backend != null) {
+                backend.connection().abort();
+            }
         }
     }
 }

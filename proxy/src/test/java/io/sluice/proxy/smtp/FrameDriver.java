@@ -157,7 +157,7 @@ final class FrameDriver {
                 if (verb.equals("DATA")) {
                     decoder.expectData(maxMessageSize);
                 } else if (verb.equals("STARTTLS")) {
-                    // What ClientSessionHandler does before the handshake; the handshake is not simulated.
+                    // What the session driver does before the handshake; the handshake is not simulated.
                     decoder.discardBuffered();
                     decoder.expectCommand();
                 } else {

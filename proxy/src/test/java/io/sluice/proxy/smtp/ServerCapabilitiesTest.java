@@ -9,28 +9,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class BackendCapabilitiesTest {
+class ServerCapabilitiesTest {
 
     @Test
     void readsTheKeywordsCaseInsensitively() {
-        BackendCapabilities capabilities = BackendCapabilities.fromEhlo(ehlo("pipelining", "SIZE 35882577",
+        ServerCapabilities capabilities = ServerCapabilities.fromEhlo(ehlo("pipelining", "SIZE 35882577",
                 "8bitmime", "SMTPUTF8", "DSN", "StartTLS", "XCLIENT NAME addr PORT", "ENHANCEDSTATUSCODES"));
 
-        assertThat(capabilities).isEqualTo(new BackendCapabilities(true, 35_882_577, true, true, true, true,
+        assertThat(capabilities).isEqualTo(new ServerCapabilities(true, 35_882_577, true, true, true, true,
                 Set.of("NAME", "ADDR", "PORT")));
         assertThat(capabilities.offersXclient()).isTrue();
     }
 
     @Test
     void firstLineIsTheGreetingNotAKeyword() {
-        assertThat(BackendCapabilities.fromEhlo(new SmtpReply(250, List.of("PIPELINING"))).pipelining()).isFalse();
+        assertThat(ServerCapabilities.fromEhlo(new SmtpReply(250, List.of("PIPELINING"))).pipelining()).isFalse();
     }
 
     @Test
     void nothingAdvertisedIsNothingOffered() {
-        BackendCapabilities capabilities = BackendCapabilities.fromEhlo(ehlo());
+        ServerCapabilities capabilities = ServerCapabilities.fromEhlo(ehlo());
 
-        assertThat(capabilities).isEqualTo(BackendCapabilities.NONE);
+        assertThat(capabilities).isEqualTo(ServerCapabilities.NONE);
         assertThat(capabilities.maxMessageSize()).as("SIZE not advertised").isEqualTo(-1);
         assertThat(capabilities.offersXclient()).isFalse();
     }
@@ -39,7 +39,7 @@ class BackendCapabilitiesTest {
     @CsvSource({"SIZE 1000, 1000", "SIZE, 0", "SIZE 0, 0", "SIZE -5, 0", "SIZE lots, 0",
             "SIZE 99999999999999999999, 0", "'  size   42  ', 42"})
     void sizeLimit(String line, long limit) {
-        assertThat(BackendCapabilities.fromEhlo(ehlo(line)).maxMessageSize()).isEqualTo(limit);
+        assertThat(ServerCapabilities.fromEhlo(ehlo(line)).maxMessageSize()).isEqualTo(limit);
     }
 
     private static SmtpReply ehlo(String... keywords) {

@@ -1,8 +1,9 @@
-package io.sluice.proxy.session;
+package io.sluice.proxy.relay;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.proxy.session.FinishedTransaction;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,13 +36,13 @@ public final class TransactionMeters {
     }
 
     /** One finished transaction of a listener. */
-    public void finished(String listener, Transaction transaction) {
+    public void finished(String listener, FinishedTransaction transaction) {
         transactions(listener, transaction.outcome(), transaction.reply()).increment();
         duration(listener).record(Duration.ofMillis(transaction.durationMillis()));
     }
 
     /** One finished outbound transaction, by the pool and source it left from (empty before one was chosen). */
-    public void delivered(String pool, String source, Transaction transaction) {
+    public void delivered(String pool, String source, FinishedTransaction transaction) {
         deliveries(pool, source, transaction.outcome()).increment();
     }
 

@@ -1,6 +1,6 @@
-package io.sluice.proxy.inbound;
+package io.sluice.proxy.relay;
 
 import java.net.InetSocketAddress;
 
 /** Pipeline event: the client's address is known (from a trusted PROXY protocol header); the session may start. */
-record ClientAddress(InetSocketAddress address) {}
+public record ClientAddress(InetSocketAddress address) {}

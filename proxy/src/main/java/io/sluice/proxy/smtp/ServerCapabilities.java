@@ -10,33 +10,33 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * What a backend said it supports in its EHLO reply, so the client is offered only what the backend
- * path can honour.
+ * What a server (a backend or a remote mail exchanger) said it supports in its EHLO reply, so the client is offered
+ * only what the path behind Sluice can honour.
  *
  * @param maxMessageSize the SIZE limit, 0 when SIZE was advertised without a limit, -1 when not advertised
- * @param xclient the XCLIENT attributes the backend accepts; empty when it does not offer XCLIENT
+ * @param xclient the XCLIENT attributes the server accepts; empty when it does not offer XCLIENT
  */
-public record BackendCapabilities(boolean pipelining, long maxMessageSize, boolean eightBitMime, boolean smtpUtf8,
+public record ServerCapabilities(boolean pipelining, long maxMessageSize, boolean eightBitMime, boolean smtpUtf8,
                                   boolean dsn, boolean startTls, Set<String> xclient) {
 
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
-    // A backend answers every session's EHLO with the same lines: each distinct reply is parsed once.
+    // A server answers every session's EHLO with the same lines: each distinct reply is parsed once.
     private static final int MAX_REMEMBERED = 64;
-    private static final Map<List<String>, BackendCapabilities> PARSED = new ConcurrentHashMap<>();
+    private static final Map<List<String>, ServerCapabilities> PARSED = new ConcurrentHashMap<>();
 
-    public static final BackendCapabilities NONE = new BackendCapabilities(false, -1, false, false, false, false, Set.of());
+    public static final ServerCapabilities NONE = new ServerCapabilities(false, -1, false, false, false, false, Set.of());
 
-    public BackendCapabilities {
+    public ServerCapabilities {
         xclient = Set.copyOf(xclient);
     }
 
     /** Reads the keywords of an EHLO reply (RFC 5321 §4.1.1.1: the first line is the greeting). */
-    public static BackendCapabilities fromEhlo(SmtpReply ehlo) {
-        BackendCapabilities known = PARSED.get(ehlo.lines());
+    public static ServerCapabilities fromEhlo(SmtpReply ehlo) {
+        ServerCapabilities known = PARSED.get(ehlo.lines());
         if (known != null) {
             return known;
         }
-        BackendCapabilities parsed = parse(ehlo);
+        ServerCapabilities parsed = parse(ehlo);
         if (PARSED.size() >= MAX_REMEMBERED) {
             PARSED.clear();
         }
@@ -44,7 +44,7 @@ public record BackendCapabilities(boolean pipelining, long maxMessageSize, boole
         return parsed;
     }
 
-    private static BackendCapabilities parse(SmtpReply ehlo) {
+    private static ServerCapabilities parse(SmtpReply ehlo) {
         boolean pipelining = false;
         long size = -1;
         boolean eightBitMime = false;
@@ -67,7 +67,7 @@ public record BackendCapabilities(boolean pipelining, long maxMessageSize, boole
                 default -> { }
             }
         }
-        return new BackendCapabilities(pipelining, size, eightBitMime, smtpUtf8, dsn, startTls, xclient);
+        return new ServerCapabilities(pipelining, size, eightBitMime, smtpUtf8, dsn, startTls, xclient);
     }
 
     private static long parseSize(String word) {

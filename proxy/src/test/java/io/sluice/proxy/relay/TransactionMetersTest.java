@@ -1,8 +1,9 @@
-package io.sluice.proxy.session;
+package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.proxy.session.FinishedTransaction;
 import org.junit.jupiter.api.Test;
 
 /** Transactions are counted by listener, outcome and reply class, outbound ones by pool and source too. */
@@ -18,10 +19,10 @@ class TransactionMetersTest {
         assertThat(count("mx", "delivered", "2xx")).isZero();
         assertThat(registry.get("sluice.egress.transactions").tag("source", "127.0.0.10").counter().count()).isZero();
 
-        meters.finished("mx", new Transaction("example.org", 1, 100, "delivered", 250, 12));
-        meters.finished("mx", new Transaction("example.org", 1, 100, "failed", 451, 30_000));
-        meters.finished("mx", new Transaction("example.org", 1, 0, "aborted", 0, 5));
-        meters.delivered("normal", "127.0.0.10", new Transaction("example.org", 1, 100, "rejected", 550, 20));
+        meters.finished("mx", new FinishedTransaction("example.org", 1, 100, "delivered", 250, 12));
+        meters.finished("mx", new FinishedTransaction("example.org", 1, 100, "failed", 451, 30_000));
+        meters.finished("mx", new FinishedTransaction("example.org", 1, 0, "aborted", 0, 5));
+        meters.delivered("normal", "127.0.0.10", new FinishedTransaction("example.org", 1, 100, "rejected", 550, 20));
 
         assertThat(count("mx", "delivered", "2xx")).isEqualTo(1);
         assertThat(count("mx", "failed", "4xx")).isEqualTo(1);

@@ -1,0 +1,293 @@
+package io.sluice.proxy.egress;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.netty.buffer.ByteBuf;
+import io.sluice.proxy.relay.HopConnection;
+import io.sluice.proxy.relay.HopSession;
+import io.sluice.proxy.relay.NextHop;
+import io.sluice.proxy.session.FinishedTransaction;
+import io.sluice.proxy.smtp.MailPath;
+import io.sluice.proxy.smtp.Request;
+import io.sluice.proxy.smtp.ServerCapabilities;
+import io.sluice.proxy.smtp.SmtpClientConnection;
+import io.sluice.proxy.smtp.SmtpReply;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import net.logstash.logback.argument.StructuredArgument;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The next hop of an outbound session: the remote mail exchanger of the transaction's recipient domain. Sluice
+ * answers the greeting, EHLO and MAIL itself; at the first recipient it resolves the domain's MX, screens out
+ * forbidden destinations and chooses a source of the listener's egress pool; at the first admitted recipient it
+ * connects from that source and gives the remote the MAIL. From then on the remote's replies are the MTA's. One
+ * destination domain per transaction; every failure is a temporary one, so the message stays in the MTA's queue.
+ */
+final class MxHop implements NextHop {
+
+    private static final Logger log = LoggerFactory.getLogger(MxHop.class);
+
+    static final SmtpReply RELAYING_DENIED = SmtpReply.of(550, "5.7.1", "Relaying denied");
+    static final SmtpReply ADDRESS_LITERAL = SmtpReply.of(550, "5.7.1", "Relaying to address literals denied");
+    // RFC 5321 §4.5.3.1.10: 452 makes the client send the rest later, in another transaction.
+    static final SmtpReply ONE_DOMAIN = SmtpReply.of(452, "4.5.3",
+            "One destination domain per transaction; send this recipient in another");
+    // X.4.4: unable to route.
+    static final SmtpReply NO_SOURCE = SmtpReply.of(451, "4.4.4",
+            "No source address can reach the recipient domain's mail exchangers now; try again later");
+    // X.4.1: no answer from host.
+    static final SmtpReply UNREACHABLE = SmtpReply.of(451, "4.4.1",
+            "No mail exchanger of the recipient domain answered; try again later");
+    // X.3.5: system incorrectly configured.
+    static final SmtpReply POOL_VIOLATION = SmtpReply.of(451, "4.3.5",
+            "Delivery refused: source address of another egress pool; try again later");
+    private static final SmtpReply MAIL_ACCEPTED = SmtpReply.of(250, "2.1.0", "Ok");
+
+    private final OutboundContext context;
+    private final HopSession session;
+    private final HopConnection<RemoteConnection> remote;
+
+    // The transaction: its sender, held until a remote is connected; its one destination and how it is reached.
+    private MailPath sender;
+    private String domain;
+    private MxAnswer.Found mx;
+    private SourceAddress source;
+    // Why every further recipient of the transaction is refused the same way (DNS or no mail exchanger answered).
+    private SmtpReply refusal;
+    // For the transaction's log line.
+    private String lastRemote = "";
+    private String lastRemoteReply = "";
+
+    MxHop(OutboundContext context, HopSession session) {
+        this.context = context;
+        this.session = session;
+        this.remote = new HopConnection<>(session.events());
+    }
+
+    /** Nothing to open yet: the destination is known only at the first recipient. */
+    @Override
+    public CompletableFuture<ServerCapabilities> open() {
+        return CompletableFuture.completedFuture(context.offered());
+    }
+
+    /** The remote learns our own name, never the client's. */
+    @Override
+    public CompletableFuture<Introduction> introduce(String helo, boolean esmtp) {
+        return CompletableFuture.completedFuture(new Introduction.Answered(context.localEhlo()));
+    }
+
+    /** Is the recipient one Sluice relays, and where would it go: resolved, screened and given a source. */
+    @Override
+    public CompletableFuture<Optional<SmtpReply>> route(String recipient) {
+        if (!context.allows(session.client().address().getAddress())) {
+            return refused(RELAYING_DENIED);
+        }
+        int at = recipient.lastIndexOf('@');
+        String recipientDomain = at < 0 ? "" : recipient.substring(at + 1).toLowerCase(Locale.ROOT);
+        if (recipientDomain.isEmpty() || recipientDomain.startsWith("[")) {
+            // A literal (or <postmaster>) names no MX to resolve; relaying there would bypass the pools' routing.
+            return refused(ADDRESS_LITERAL);
+        }
+        if (domain != null && !domain.equals(recipientDomain)) {
+            return refused(ONE_DOMAIN);
+        }
+        if (refusal != null) {
+            return refused(refusal);
+        }
+        if (domain != null) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        domain = recipientDomain;
+        return context.resolver().resolve(recipientDomain)
+                .thenApplyAsync(answer -> Optional.ofNullable(resolved(answer)), session.loop());
+    }
+
+    private static CompletableFuture<Optional<SmtpReply>> refused(SmtpReply reply) {
+        return CompletableFuture.completedFuture(Optional.of(reply));
+    }
+
+    /** Where the transaction goes, or the refusal of every recipient of it. */
+    private SmtpReply resolved(MxAnswer answer) {
+        if (answer instanceof MxAnswer.Failed failed) {
+            log.info("no mail exchanger", kv("session", session.client().sessionId()), kv("destination_domain", domain),
+                    kv("dns", failed.failure().tag()), kv("detail", failed.detail()));
+            refusal = failed.failure().reply();
+            return refusal;
+        }
+        Optional<MxAnswer.Found> permitted = context.destinations().screen(domain, (MxAnswer.Found) answer);
+        if (permitted.isEmpty()) {
+            refusal = DestinationScreen.refusal((MxAnswer.Found) answer);
+            return refusal;
+        }
+        mx = permitted.get();
+        Optional<SourceAddress> chosen = context.pool().select(domain, candidate ->
+                mx.hosts().stream().anyMatch(host -> host.addresses().stream().anyMatch(candidate::reaches)));
+        if (chosen.isEmpty()) {
+            refusal = NO_SOURCE;
+            return refusal;
+        }
+        source = chosen.get();
+        session.limits().egress(context.pool().name(), source.toString());
+        return null;
+    }
+
+    @Override
+    public CompletableFuture<SmtpReply> forward(Request request) {
+        if (request instanceof Request.Mail mail) {
+            endTransaction();
+            sender = mail.sender();
+            return CompletableFuture.completedFuture(MAIL_ACCEPTED);
+        }
+        if (request instanceof Request.Rcpt rcpt) {
+            return deliverRecipient(rcpt.recipient());
+        }
+        if (request instanceof Request.Data) {
+            return remote.get() == null ? lost()
+                    : answered(remote.get().request(Request.DATA, context.timeouts().backendDataInit()));
+        }
+        if (request instanceof Request.Rset) {
+            // The session finishes the transaction, logged with its destination, then ended here.
+            return CompletableFuture.completedFuture(SmtpReply.OK);
+        }
+        throw new IllegalArgumentException("not a request for the next hop: " + request);
+    }
+
+    /** The admitted recipient goes to the remote, which is connected (and given the MAIL) first if need be. */
+    private CompletableFuture<SmtpReply> deliverRecipient(MailPath recipient) {
+        if (refusal != null) {
+            return CompletableFuture.completedFuture(refusal);
+        }
+        if (remote.get() != null) {
+            return recipient(remote.get(), recipient);
+        }
+        List<MxHost> hosts = mx.ordered(ThreadLocalRandom.current());
+        return context.connector().open(session.loop(), context.pool(), source, hosts)
+                .handle((connection, error) -> {
+                    if (remote.isClosed()) {
+                        if (connection != null) {
+                            connection.quit(context.timeouts().backendCommand());
+                        }
+                        return CompletableFuture.<SmtpReply>failedFuture(new IOException("the session closed"));
+                    }
+                    if (error != null) {
+                        refusal = error instanceof RemoteConnector.PoolViolationException ? POOL_VIOLATION
+                                : error instanceof RemoteConnector.DestinationRefusedException
+                                ? DestinationScreen.FORBIDDEN : UNREACHABLE;
+                        log.info("no mail exchanger reachable", kv("session", session.client().sessionId()),
+                                kv("destination_domain", domain), kv("pool", context.pool().name()),
+                                kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
+                        return CompletableFuture.completedFuture(refusal);
+                    }
+                    remote.adopt(connection);
+                    lastRemote = connection.toString();
+                    return answered(connection.request(new Request.Mail(RemoteCommands.sender(sender,
+                                    connection.capabilities())), context.timeouts().backendCommand()))
+                            .thenCompose(reply -> senderAnswered(connection, recipient, reply));
+                })
+                .thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<SmtpReply> senderAnswered(RemoteConnection connection, MailPath recipient,
+                                                        SmtpReply reply) {
+        if (connection != remote.get()) {
+            return lost();
+        }
+        if (!reply.isPositive()) {
+            // The remote refuses the sender: every recipient of this transaction gets its answer.
+            refusal = reply;
+            remote.drop();
+            return CompletableFuture.completedFuture(reply);
+        }
+        return recipient(connection, recipient);
+    }
+
+    private CompletableFuture<SmtpReply> recipient(RemoteConnection connection, MailPath recipient) {
+        return answered(connection.request(new Request.Rcpt(RemoteCommands.recipient(recipient,
+                connection.capabilities())), context.timeouts().backendCommand()));
+    }
+
+    @Override
+    public void writeContent(ByteBuf content) {
+        remote.writeContent(content);
+    }
+
+    @Override
+    public void flush() {
+        remote.flush();
+    }
+
+    @Override
+    public CompletableFuture<SmtpReply> endData() {
+        return remote.get() == null ? lost()
+                : answered(remote.get().endData(context.timeouts().backendDataTermination()));
+    }
+
+    @Override
+    public void abandon() {
+        remote.drop();
+    }
+
+    @Override
+    public List<StructuredArgument> logFields() {
+        return List.of(kv("destination_domain", domain == null ? "" : domain), kv("pool", context.pool().name()),
+                kv("source", source == null ? "" : source.toString()), kv("mx_host", lastRemote),
+                kv("remote_reply", lastRemoteReply));
+    }
+
+    @Override
+    public void transactionFinished(FinishedTransaction transaction) {
+        context.meters().delivered(context.pool().name(), source == null ? "" : source.toString(), transaction);
+        endTransaction();
+        lastRemote = "";
+        lastRemoteReply = "";
+    }
+
+    @Override
+    public void close() {
+        RemoteConnection last = remote.close();
+        if (last != null) {
+            last.quit(context.timeouts().backendCommand());
+        }
+    }
+
+    /**
+     * The remote's reply as the MTA gets it: a remote's 421 closes the remote's connection, not ours, so the MTA gets
+     * a 451 and the session goes on. A lost remote is logged and dropped.
+     */
+    private CompletableFuture<SmtpReply> answered(CompletableFuture<SmtpReply> reply) {
+        return reply.handle((answer, error) -> {
+            if (error != null) {
+                log.info("remote lost", kv("session", session.client().sessionId()), kv("mx", lastRemote),
+                        kv("error", SmtpClientConnection.rootMessage(error)));
+                remote.drop();
+                return CompletableFuture.<SmtpReply>failedFuture(error);
+            }
+            lastRemoteReply = answer.toString();
+            return CompletableFuture.completedFuture(answer.code() == 421 ? new SmtpReply(451, answer.lines()) : answer);
+        }).thenCompose(Function.identity());
+    }
+
+    private static CompletableFuture<SmtpReply> lost() {
+        return CompletableFuture.failedFuture(new IOException("no remote connection"));
+    }
+
+    /** The transaction is over: the remote gets its QUIT and the next transaction starts afresh. */
+    private void endTransaction() {
+        RemoteConnection done = remote.detach();
+        if (done != null) {
+            done.quit(context.timeouts().backendCommand());
+        }
+        sender = null;
+        domain = null;
+        mx = null;
+        source = null;
+        refusal = null;
+    }
+}

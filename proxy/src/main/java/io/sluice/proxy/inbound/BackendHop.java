@@ -1,0 +1,280 @@
+package io.sluice.proxy.inbound;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.netty.buffer.ByteBuf;
+import io.sluice.proxy.relay.HopConnection;
+import io.sluice.proxy.relay.HopSession;
+import io.sluice.proxy.relay.NextHop;
+import io.sluice.proxy.session.FinishedTransaction;
+import io.sluice.proxy.smtp.Request;
+import io.sluice.proxy.smtp.ServerCapabilities;
+import io.sluice.proxy.smtp.SmtpClientConnection;
+import io.sluice.proxy.smtp.SmtpReply;
+import io.sluice.proxy.smtp.Xtext;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import net.logstash.logback.argument.StructuredArgument;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The next hop of an inbound session: a backend of the listener's pool, taken from the kept connections where
+ * there is one. The backend learns who the client is by XCLIENT (where offered and enabled) and hears the client's
+ * HELO/EHLO; a connection lost between commands is replaced, and the client introduced to the new one, before the
+ * next command.
+ */
+final class BackendHop implements NextHop {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendHop.class);
+
+    private final InboundContext context;
+    private final HopSession session;
+    private final HopConnection<BackendConnection> backend;
+    // The backend's answer to a client answered early on a kept connection, still to come; or null.
+    private CompletableFuture<SmtpReply> introducing;
+    private BackendConnection introducingOn;
+    // The connection that was told who this client is; a kept connection still knows the previous client.
+    private BackendConnection xclientSentTo;
+    private String helo;
+    private boolean esmtp;
+    private String lastServer = "";
+
+    BackendHop(InboundContext context, HopSession session) {
+        this.context = context;
+        this.session = session;
+        this.backend = new HopConnection<>(session.events());
+    }
+
+    @Override
+    public CompletableFuture<ServerCapabilities> open() {
+        return connect().thenApply(SmtpClientConnection::capabilities);
+    }
+
+    /**
+     * Answers the client's HELO/EHLO. A kept connection that has answered an EHLO before is not waited for: the
+     * client gets that answer at once, which saves every session on a kept connection a round trip to the backend
+     * (two with XCLIENT), and the next request waits for the backend's answer to this client (RFC 2920: nothing
+     * follows EHLO before its reply). Otherwise the backend's answer is the client's.
+     */
+    @Override
+    public CompletableFuture<Introduction> introduce(String helo, boolean esmtp) {
+        this.helo = helo;
+        this.esmtp = esmtp;
+        BackendConnection kept = backend.get();
+        if (kept != null && kept.reused() && kept.capabilities() != ServerCapabilities.NONE) {
+            introducingOn = kept;
+            introducing = introduceTo(kept);
+            return CompletableFuture.completedFuture(new Introduction.Known(kept.capabilities()));
+        }
+        return lostIfFailed(current().thenCompose(this::introduceReplacingStale).thenApply(Introduction.Answered::new));
+    }
+
+    @Override
+    public CompletableFuture<SmtpReply> forward(Request request) {
+        Duration timeout = request instanceof Request.Data
+                ? context.timeouts().backendDataInit() : context.timeouts().backendCommand();
+        return lostIfFailed(afterIntroduction()
+                .thenCompose(ignored -> introducedConnection())
+                .thenCompose(connection -> connection.request(request, timeout)));
+    }
+
+    @Override
+    public void writeContent(ByteBuf content) {
+        backend.writeContent(content);
+    }
+
+    @Override
+    public void flush() {
+        backend.flush();
+    }
+
+    @Override
+    public CompletableFuture<SmtpReply> endData() {
+        if (backend.get() == null) {
+            return CompletableFuture.failedFuture(new IOException("no backend connection for the end of data"));
+        }
+        return lostIfFailed(backend.get().endData(context.timeouts().backendDataTermination()));
+    }
+
+    @Override
+    public void abandon() {
+        backend.drop();
+    }
+
+    @Override
+    public List<StructuredArgument> logFields() {
+        return List.of(kv("next_hop", lastServer));
+    }
+
+    @Override
+    public void transactionFinished(FinishedTransaction transaction) {
+        // The backend follows its own transaction state (BackendConnection); nothing is kept here per transaction.
+    }
+
+    @Override
+    public void close() {
+        BackendConnection last = backend.close();
+        if (last != null) {
+            context.connector().release(last);
+        }
+    }
+
+    /** The session's connection, or a new one if there is none yet or it was lost. */
+    private CompletableFuture<BackendConnection> current() {
+        return backend.get() != null ? CompletableFuture.completedFuture(backend.get()) : connect();
+    }
+
+    /**
+     * The session's connection; a new one, if it was lost, is introduced to first (where the client has said
+     * HELO/EHLO), so that the backend knows the client before its command.
+     */
+    private CompletableFuture<BackendConnection> introducedConnection() {
+        if (backend.get() != null) {
+            return CompletableFuture.completedFuture(backend.get());
+        }
+        return connect().thenCompose(connection -> helo == null ? CompletableFuture.completedFuture(connection)
+                : introduceReplacingStale(connection).handle((reply, failure) -> {
+                    if (failure != null || !reply.isPositive()) {
+                        backend.drop();
+                        throw new CompletionException(new Unavailable(
+                                "the replacement backend did not take the client's introduction", failure));
+                    }
+                    // The connection introduced, which a stale kept one may have been swapped for.
+                    return backend.get();
+                }));
+    }
+
+    /** A connection from the pool, adopted by the session; fails with {@link Busy} or {@link Unavailable}. */
+    private CompletableFuture<BackendConnection> connect() {
+        return context.connector().open(session.loop(), session.limits()).handle((connection, error) -> {
+            if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                if (cause instanceof BackendConnector.BackendsBusy busy) {
+                    throw new CompletionException(new Busy(busy.getMessage(), busy.refusal()));
+                }
+                log.warn("no backend reachable", kv("session", session.client().sessionId()),
+                        kv("pool", context.connector().pool().config().name()),
+                        kv("error", SmtpClientConnection.rootMessage(error)));
+                throw new CompletionException(new Unavailable("no backend reachable", cause));
+            }
+            if (backend.isClosed()) {
+                context.connector().release(connection);
+                throw new CompletionException(new IOException("the session closed meanwhile"));
+            }
+            backend.adopt(connection);
+            lastServer = connection.server().toString();
+            return connection;
+        });
+    }
+
+    /** Completes once the backend has answered an early introduction; fails with {@link Refused} if it refused it. */
+    private CompletableFuture<Void> afterIntroduction() {
+        CompletableFuture<SmtpReply> early = introducing;
+        if (early == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        BackendConnection on = introducingOn;
+        introducing = null;
+        introducingOn = null;
+        return early.handle((reply, error) -> {
+            if (error != null) {
+                // The kept connection went stale meanwhile: the request goes to a new one, introduced first.
+                if (backend.get() == on) {
+                    backend.drop();
+                }
+                return null;
+            }
+            if (!reply.isPositive()) {
+                throw new CompletionException(new Refused(reply));
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Introduces the client (see {@link #introduceTo}); a kept connection that the backend closed meanwhile is
+     * dropped and the introduction made on another, so a client never pays for a stale connection.
+     */
+    private CompletableFuture<SmtpReply> introduceReplacingStale(BackendConnection connection) {
+        return introduceTo(connection).handle((reply, error) -> {
+            if (error != null && connection.reused() && !backend.isClosed()) {
+                backend.drop();
+                return connect().thenCompose(this::introduceReplacingStale);
+            }
+            return error != null ? CompletableFuture.<SmtpReply>failedFuture(error)
+                    : CompletableFuture.completedFuture(reply);
+        }).thenCompose(Function.identity());
+    }
+
+    /**
+     * Tells the backend who the client really is with XCLIENT (once per connection, where offered and enabled),
+     * then repeats the client's HELO/EHLO; completes with the backend's EHLO reply.
+     */
+    private CompletableFuture<SmtpReply> introduceTo(BackendConnection connection) {
+        Duration timeout = context.timeouts().backendCommand();
+        CompletableFuture<Void> identified = CompletableFuture.completedFuture(null);
+        if (context.xclientEnabled() && connection.capabilities().offersXclient() && xclientSentTo != connection) {
+            xclientSentTo = connection;
+            identified = connection.request(xclient(connection.capabilities()), timeout).thenAccept(reply -> {
+                // Postfix answers a successful XCLIENT with a new 220 greeting; smtp-sink with 250.
+                if (reply.code() / 100 != 2) {
+                    // What we knew of the server is stale: the next connection asks again.
+                    connection.server().lastCapabilities(null);
+                    log.warn("backend refused XCLIENT; check its authorized XCLIENT hosts",
+                            kv("backend", connection.server().toString()), kv("reply", reply.toString()));
+                    throw new IllegalStateException(connection.server() + " refused XCLIENT: " + reply);
+                }
+            });
+        }
+        return identified.thenCompose(ignored -> connection.request(new Request.Ehlo(helo), timeout))
+                .thenApply(reply -> {
+                    if (reply.isPositive()) {
+                        connection.capabilities(ServerCapabilities.fromEhlo(reply));
+                    }
+                    return reply;
+                });
+    }
+
+    private Request.Xclient xclient(ServerCapabilities capabilities) {
+        InetSocketAddress address = session.client().address();
+        String ip = session.client().ip();
+        List<String> attributes = new ArrayList<>();
+        addAttribute(attributes, capabilities, "ADDR", address.getAddress() instanceof Inet6Address ? "IPV6:" + ip : ip);
+        addAttribute(attributes, capabilities, "PORT", Integer.toString(address.getPort()));
+        // No reverse lookups here: the backend may do its own.
+        addAttribute(attributes, capabilities, "NAME", "[UNAVAILABLE]");
+        addAttribute(attributes, capabilities, "HELO", helo);
+        addAttribute(attributes, capabilities, "PROTO", esmtp ? "ESMTP" : "SMTP");
+        return new Request.Xclient(attributes);
+    }
+
+    private static void addAttribute(List<String> attributes, ServerCapabilities capabilities, String name,
+                                     String value) {
+        if (capabilities.xclient().contains(name)) {
+            attributes.add(name + "=" + Xtext.encode(value));
+        }
+    }
+
+    /** A failure of the backend (not one of the kinds the session tells apart) is logged, and the connection dropped. */
+    private <T> CompletableFuture<T> lostIfFailed(CompletableFuture<T> answer) {
+        return answer.whenComplete((value, error) -> {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause == null || cause instanceof Busy || cause instanceof Unavailable || cause instanceof Refused
+                    || backend.isClosed()) {
+                return;
+            }
+            log.info("backend lost", kv("session", session.client().sessionId()), kv("backend", lastServer),
+                    kv("error", SmtpClientConnection.rootMessage(cause)));
+            backend.drop();
+        });
+    }
+}
