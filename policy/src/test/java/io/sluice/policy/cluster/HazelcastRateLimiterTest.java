@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.map.LocalMapStats;
-import com.hazelcast.spi.impl.operationexecutor.impl.PartitionOperationThread;
 import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.policy.ratelimit.BucketSpec;
@@ -45,19 +44,19 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     }
 
     @Test
-    void answersForAKeyOfThisMemberContinueOnThePartitionThreadThatRanTheRequest() {
+    void answersContinueWhereTheyCompleteNotOnTheCommonPool() {
         RateLimiter limiter = newLimiter(newClock());
         BucketSpec spec = new BucketSpec(100, 100, Duration.ofSeconds(1), BucketSync.EXACT);
         String key = "thread-" + UUID.randomUUID();
 
-        // Not on the common pool: one hand-over less for every decision (ClusterAnswers). A request answered before
-        // its callback is attached runs the callback on this thread instead; none goes to the pool either way.
+        // One hand-over less for every decision (ClusterAnswers): the partition thread that answered runs the later
+        // stages, or this thread when the answer was in first. On Hazelcast's own futures every stage, this test's
+        // too, would be a task on the common pool.
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             threads.add(get(limiter.tryConsume(key, spec, 1).thenApply(probe -> Thread.currentThread())));
         }
-        assertThat(threads).noneMatch(thread -> thread instanceof ForkJoinWorkerThread)
-                .anyMatch(thread -> thread instanceof PartitionOperationThread);
+        assertThat(threads).noneMatch(thread -> thread instanceof ForkJoinWorkerThread);
     }
 
     /**
