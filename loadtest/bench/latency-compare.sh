@@ -25,8 +25,10 @@
 #   SLUICE_LIMITS=1                         1: Sluice evaluates a rate and a concurrency rule per client address
 #                                           (never refusing); 0: no policy
 #   SLUICE_CLUSTER_MODE=embedded            Sluice's cluster.mode: embedded (a Hazelcast member) or local
-#   STARTUP_TIMEOUT=120  BASE_PORT=random in 20000-31000 (7 ports)  KEEP_WORKDIR=0
+#   STARTUP_TIMEOUT=120  BASE_PORT=random in 20000-31000 (10 ports)  KEEP_WORKDIR=0
 #   SLUICE_CMD="./sluice run --config"      (from the repository root)
+#   BASELINE_CMD=                           with baseline among TARGETS: another Sluice build, same configuration,
+#                                           e.g. "java -jar OLD.jar run --config", to compare two builds in one run
 #   SMTP_SINK, HAPROXY, NGINX               the programs (default: /usr/sbin/smtp-sink, haproxy, nginx)
 # MODE=load only:
 #   CONCURRENCY=20                          sessions open at once while measuring the peak
@@ -36,7 +38,8 @@
 #   LOAD_CMD="./sluice load"                the generator, from the repository root
 # MODE=sequential only:
 #   SEQUENTIAL_SESSIONS=200                 measured sessions per target and round
-#   SEQUENTIAL_WARMUP=2000                  unmeasured sessions per target before round 1
+#   SEQUENTIAL_WARMUP=5000                  unmeasured sessions per target before round 1 (Sluice's JIT needs
+#                                           about 3000 sessions to settle)
 #   PYTHON=python3                          runs the client
 set -euo pipefail
 
@@ -65,7 +68,7 @@ HAPROXY=${HAPROXY:-haproxy}
 SLUICE_LIMITS=${SLUICE_LIMITS:-1}
 SLUICE_CLUSTER_MODE=${SLUICE_CLUSTER_MODE:-embedded}
 SEQUENTIAL_SESSIONS=${SEQUENTIAL_SESSIONS:-200}
-SEQUENTIAL_WARMUP=${SEQUENTIAL_WARMUP:-2000}
+SEQUENTIAL_WARMUP=${SEQUENTIAL_WARMUP:-5000}
 PYTHON=${PYTHON:-python3}
 # The services' own settings, as the shared library reads them.
 SESSIONS=$CONCURRENCY
@@ -209,13 +212,17 @@ run_sequential() {
         fi
     done
 
-    if [[ -n ${median50[sluice]:-} && -n ${median50[haproxy]:-} ]]; then
+    if [[ -n ${median50[haproxy]:-} && ( -n ${median50[sluice]:-} || -n ${median50[baseline]:-} ) ]]; then
         limit50=$(awk -v h="${added50[haproxy]}" 'BEGIN { printf "%.3f", 1.5 * h }')
         limit99=$(awk -v h="${added99[haproxy]}" 'BEGIN { printf "%.3f", (h > 1 ? h : 1) }')
-        printf '\ntarget added p50: sluice %s ms <= 1.5 x haproxy %s ms = %s ms: %s\n' "${added50[sluice]}" \
-            "${added50[haproxy]}" "$limit50" "$(verdict "${added50[sluice]}" "$limit50")"
-        printf 'target added p99: sluice %s ms <= max(1 ms, haproxy %s ms) = %s ms: %s\n' "${added99[sluice]}" \
-            "${added99[haproxy]}" "$limit99" "$(verdict "${added99[sluice]}" "$limit99")"
+        printf '\n'
+        for target in sluice baseline; do
+            [[ -n ${median50[$target]:-} ]] || continue
+            printf 'target added p50: %s %s ms <= 1.5 x haproxy %s ms = %s ms: %s\n' "$target" "${added50[$target]}" \
+                "${added50[haproxy]}" "$limit50" "$(verdict "${added50[$target]}" "$limit50")"
+            printf 'target added p99: %s %s ms <= max(1 ms, haproxy %s ms) = %s ms: %s\n' "$target" \
+                "${added99[$target]}" "${added99[haproxy]}" "$limit99" "$(verdict "${added99[$target]}" "$limit99")"
+        done
     else
         log "latency-compare: the targets compare sluice with haproxy; measure both to check them"
     fi

@@ -15,7 +15,9 @@
 #   LARGE_MESSAGES=MESSAGES/5                smtp-source -m for each measured round of large
 #   LARGE_SIZE=100000                        smtp-source -l for large
 #   ROUNDS=3                                 rounds; each round runs every shape on every target, in TARGETS order
-#   TARGETS="direct haproxy sluice"          which columns to measure (also: nginx); direct is always needed
+#   TARGETS="direct haproxy sluice"          which columns to measure (also: nginx, baseline); direct is always needed
+#   BASELINE_CMD=                            the baseline column: another Sluice build with the same configuration,
+#                                            e.g. "java -jar OLD.jar run --config", to compare two builds in one run
 #   WARMUP_MESSAGES=the shape's messages     sent once per target and shape before round 1, not measured; 0 = none
 #   SOURCE_OPTS=""                           extra smtp-source options for every shape, e.g. "-r 5"
 #   SLUICE_LIMITS=1                          1: Sluice evaluates a rate and a concurrency rule per client address
@@ -24,7 +26,8 @@
 #   ROUND_TIMEOUT=300                        seconds one smtp-source run may take before the benchmark fails
 #   STARTUP_TIMEOUT=120                      seconds a service may take to answer with its 220 greeting
 #   BASE_PORT=random in 20000-31000          the sink, HAProxy, Sluice, nginx, its auth service, Sluice's admin
-#                                            listener and cluster member listen on BASE_PORT, +1, ... +6
+#                                            listener and cluster member, the baseline's listener, admin listener
+#                                            and cluster member listen on BASE_PORT, +1, ... +9
 #   SLUICE_CMD="./sluice run --config"       how Sluice is started, from the repository root; the config follows
 #   KEEP_WORKDIR=0                           1 keeps configs and logs (they are always kept on failure)
 #   SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX   the programs (default: /usr/sbin/smtp-source, /usr/sbin/smtp-sink,
@@ -225,5 +228,9 @@ for shape in "${shapes[@]}"; do
         summary+=" $relay=${ratios[$shape/$relay]:-n/a}"
     done
     summary+=" sluice/haproxy=$(quotient "${medians[$shape/haproxy]:-}" "${medians[$shape/sluice]:-}")"
+    if [[ -n ${ratios[$shape/baseline]:-} ]]; then
+        summary+=" baseline=${ratios[$shape/baseline]} baseline/haproxy=$(quotient "${medians[$shape/haproxy]:-}" \
+            "${medians[$shape/baseline]}") sluice/baseline=$(quotient "${medians[$shape/baseline]}" "${medians[$shape/sluice]:-}")"
+    fi
     echo "$summary"
 done

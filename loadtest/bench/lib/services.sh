@@ -1,7 +1,7 @@
 # Shared by the benchmark scripts beside this file: starting the services under test, waiting for them,
 # stopping everything on exit, and timing smtp-source runs. The caller sets BENCH (its name, for messages),
 # HOST, STARTUP_TIMEOUT, KEEP_WORKDIR, BASE_PORT, SESSIONS, SIZE, SOURCE_OPTS, ROUND_TIMEOUT, REPO_ROOT,
-# SLUICE_CMD, SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX, SLUICE_LIMITS, SLUICE_CLUSTER_MODE and the *_PORT variables
+# SLUICE_CMD, BASELINE_CMD, SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX, SLUICE_LIMITS, SLUICE_CLUSTER_MODE and the *_PORT variables
 # of the services it starts, and defines log and die.
 
 # --- processes and cleanup -------------------------------------------------------------------------------------
@@ -10,7 +10,7 @@ WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/$BENCH.XXXXXX")
 FAILED=0
 SOURCE_PID= # the running smtp-source's timeout wrapper, if any
 STARTED=() # process ids; each is the leader of its own process group (setsid), so its children go with it
-declare -A SESSION_OF # service name (sink, haproxy, sluice, nginx) -> the session id of its processes
+declare -A SESSION_OF # service name (sink, haproxy, sluice, baseline, nginx) -> the session id of its processes
 
 cleanup() {
     local status=$? pid waited
@@ -169,34 +169,38 @@ SLUICE_LIMITS_POLICY='policy:
   concurrency:
     - { name: bench-sessions-per-ip, key: client-ip, max: 100000 }'
 
+# Starts a Sluice as NAME (sluice, or baseline: another build to compare with, BASELINE_CMD) with the generated
+# configuration on its own listener, admin and cluster ports.
 start_sluice() {
-    local config="$WORKDIR/sluice.yaml" cluster="{ mode: local }"
+    local name=${1:-sluice} port=${2:-$SLUICE_PORT} admin_port=${3:-$SLUICE_ADMIN_PORT}
+    local cluster_port=${4:-$SLUICE_CLUSTER_PORT} sluice_cmd=${5:-$SLUICE_CMD}
+    local config="$WORKDIR/$name.yaml" cluster="{ mode: local }"
     if [[ $SLUICE_CLUSTER_MODE == embedded ]]; then
-        cluster="{ mode: embedded, bind: \"$HOST:$SLUICE_CLUSTER_PORT\" }"
+        cluster="{ mode: embedded, bind: \"$HOST:$cluster_port\" }"
     fi
     # The reuse shape sends every message of a session on one connection (20,000 / 20 sessions), past the
     # inbound default of 1000 transactions per session that a real sender meets.
     cat >"$config" <<EOF
 smtp: { hostname: bench.local, max-transactions: 1000000 }
 listeners:
-  - { name: mx, role: inbound, bind: "$HOST:$SLUICE_PORT", backend-pool: mta }
+  - { name: mx, role: inbound, bind: "$HOST:$port", backend-pool: mta }
 backends:
   mta: { servers: ["$HOST:$SINK_PORT"], xclient: false }
 cluster: $cluster
-admin: { bind: "$HOST:$SLUICE_ADMIN_PORT" }
+admin: { bind: "$HOST:$admin_port" }
 drain: { announce: 0s, timeout: 5s }
 EOF
     if [[ $SLUICE_LIMITS == 1 ]]; then
         printf '%s\n' "$SLUICE_LIMITS_POLICY" >>"$config"
     fi
     local -a command
-    read -r -a command <<<"$SLUICE_CMD"
+    read -r -a command <<<"$sluice_cmd"
     # Started from the repository root, as ./sluice expects.
     cd "$REPO_ROOT"
-    start sluice "${command[@]}" "$config"
-    SESSION_OF[sluice]=$LAST_PID
+    start "$name" "${command[@]}" "$config"
+    SESSION_OF[$name]=$LAST_PID
     cd - >/dev/null
-    wait_ready sluice "$SLUICE_PORT" "$LAST_PID" "run with TARGETS=\"direct haproxy\" until Sluice works"
+    wait_ready "$name" "$port" "$LAST_PID" "run with TARGETS=\"direct haproxy\" until Sluice works"
 }
 
 # nginx's mail proxy asks an auth_http service which backend to use; its own http module answers.
@@ -247,12 +251,15 @@ check_targets() {
     read -r -a targets <<<"$TARGETS"
     for target in "${targets[@]}"; do
         case $target in
-            direct | haproxy | nginx | sluice) ;;
-            *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice)" ;;
+            direct | haproxy | nginx | sluice | baseline) ;;
+            *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice, baseline)" ;;
         esac
     done
     [[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
-    if [[ " ${targets[*]} " == *" sluice "* ]]; then
+    if [[ " ${targets[*]} " == *" baseline "* && -z ${BASELINE_CMD:-} ]]; then
+        die "TARGETS has baseline: set BASELINE_CMD to the other build's command, e.g. \"java -jar OLD.jar run --config\""
+    fi
+    if [[ " ${targets[*]} " == *" sluice "* || " ${targets[*]} " == *" baseline "* ]]; then
         [[ $SLUICE_LIMITS == [01] ]] || die "SLUICE_LIMITS=$SLUICE_LIMITS (expected: 1 for limits on, 0 for none)"
         [[ $SLUICE_CLUSTER_MODE == embedded || $SLUICE_CLUSTER_MODE == local ]] ||
             die "SLUICE_CLUSTER_MODE=$SLUICE_CLUSTER_MODE (expected: embedded or local)"
@@ -267,10 +274,11 @@ check_targets() {
     fi
 }
 
-# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next six. Sluice's admin listener
-# and cluster member get ports of their own, so that a benchmark never meets another Sluice on the defaults.
+# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next nine. Sluice's admin listener
+# and cluster member get ports of their own, so that a benchmark never meets another Sluice on the defaults; so do
+# the baseline's.
 assign_ports() {
-    choose_ports 7
+    choose_ports 10
     SINK_PORT=${PORTS[0]}
     HAPROXY_PORT=${PORTS[1]}
     SLUICE_PORT=${PORTS[2]}
@@ -278,6 +286,9 @@ assign_ports() {
     NGINX_AUTH_PORT=${PORTS[4]}
     SLUICE_ADMIN_PORT=${PORTS[5]}
     SLUICE_CLUSTER_PORT=${PORTS[6]}
+    BASELINE_PORT=${PORTS[7]}
+    BASELINE_ADMIN_PORT=${PORTS[8]}
+    BASELINE_CLUSTER_PORT=${PORTS[9]}
 }
 
 # Starts smtp-sink and every relay among the targets, each answering before this returns.
@@ -289,6 +300,7 @@ start_targets() {
             haproxy) start_haproxy ;;
             nginx) start_nginx ;;
             sluice) start_sluice ;;
+            baseline) start_sluice baseline "$BASELINE_PORT" "$BASELINE_ADMIN_PORT" "$BASELINE_CLUSTER_PORT" "$BASELINE_CMD" ;;
         esac
     done
 }
@@ -299,6 +311,7 @@ port_of() {
         haproxy) echo "$HAPROXY_PORT" ;;
         nginx) echo "$NGINX_PORT" ;;
         sluice) echo "$SLUICE_PORT" ;;
+        baseline) echo "$BASELINE_PORT" ;;
     esac
 }
 

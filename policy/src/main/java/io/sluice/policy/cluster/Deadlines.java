@@ -48,12 +48,17 @@ final class Deadlines {
     void sweep() {
         long now = nanoClock.getAsLong();
         for (Pending next = pending.peek(); next != null; next = pending.peek()) {
-            if (!next.answer().isDone() && next.expiresAtNanos() - now > 0) {
+            boolean answered = next.answer().isDone();
+            if (!answered && next.expiresAtNanos() - now > 0) {
                 return;
             }
             pending.poll();
-            next.answer().completeExceptionally(new TimeoutException("no answer within "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+            if (!answered) {
+                // Only a request still waiting gets the exception: building one (its stack trace) for every
+                // answered request cost more than the decision's own bookkeeping.
+                next.answer().completeExceptionally(new TimeoutException("no answer within "
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+            }
         }
     }
 

@@ -37,8 +37,7 @@ public final class HazelcastLeaseStore implements LeaseStore {
     public CompletableFuture<Optional<Lease>> acquire(String key, int max) {
         // Counted before the answer, so a renewal racing with this request cannot drop the slot.
         mine.merge(key, 1, Integer::sum);
-        return map.submitToKey(key, new LeaseUpdate(Kind.ACQUIRE, node, max, now(), ttlMillis))
-                .toCompletableFuture()
+        return ClusterAnswers.plain(map.submitToKey(key, new LeaseUpdate(Kind.ACQUIRE, node, max, now(), ttlMillis)))
                 .handle((granted, error) -> {
                     if (error != null || !granted) {
                         forget(key);

@@ -5,6 +5,7 @@ import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.AsyncProxyManager;
+import io.github.bucket4j.distributed.proxy.ClientSideConfig;
 import io.github.bucket4j.distributed.proxy.RemoteAsyncBucketBuilder;
 import io.github.bucket4j.distributed.proxy.optimization.DelayParameters;
 import io.github.bucket4j.distributed.proxy.optimization.NopeOptimizationListener;
@@ -13,7 +14,6 @@ import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.distributed.proxy.optimization.PredictionParameters;
 import io.github.bucket4j.distributed.proxy.optimization.delay.DelayOptimization;
 import io.github.bucket4j.distributed.proxy.optimization.predictive.PredictiveOptimization;
-import io.github.bucket4j.grid.hazelcast.Bucket4jHazelcast;
 import io.sluice.config.BucketSync;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.Probe;
@@ -48,10 +48,12 @@ public final class HazelcastRateLimiter implements RateLimiter {
      */
     public HazelcastRateLimiter(ClusterNode cluster, Optional<TimeMeter> clock) {
         IMap<String, byte[]> map = cluster.hazelcast().getMap(MAP);
-        var builder = Bucket4jHazelcast.entryProcessorBasedBuilder(map)
-                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_REFILL));
-        clock.ifPresent(builder::clientClock);
-        this.proxies = builder.build().asAsync();
+        ClientSideConfig config = ClientSideConfig.getDefault().withExpirationAfterWriteStrategy(
+                ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_REFILL));
+        if (clock.isPresent()) {
+            config = config.withClientClock(clock.get());
+        }
+        this.proxies = new ClusterAnswers.BucketProxies(map, config).asAsync();
         this.optimizationClock = clock.orElse(TimeMeter.SYSTEM_MILLISECONDS);
     }
 

@@ -6,6 +6,9 @@ import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LeaseStoreContract;
 import io.sluice.policy.ratelimit.ManualClock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,6 +24,20 @@ class HazelcastLeaseStoreTest extends LeaseStoreContract {
     @Override
     protected LeaseStore newStore(ManualClock clock) {
         return new HazelcastLeaseStore(MEMBER.node(), TTL, clock);
+    }
+
+    @Test
+    void answersContinueWhereTheyCompleteNotOnTheCommonPool() {
+        // One hand-over less for every session slot (ClusterAnswers): the partition thread that answered runs the
+        // later stages, or this thread when the answer was in first. On Hazelcast's own futures every stage, this
+        // test's too, would be a task on the common pool.
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            threads.add(get(store.acquire(key, 100).thenApply(lease -> Thread.currentThread())));
+        }
+
+        assertThat(threads).noneMatch(thread -> thread instanceof ForkJoinWorkerThread);
+        assertThat(get(store.held(key))).isEqualTo(20);
     }
 
     @Test

@@ -11,9 +11,11 @@ import io.sluice.policy.ratelimit.ManualClock;
 import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +41,22 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
 
         // Never more than a second's refill; a delaying copy may hold back a token it has not synchronized yet.
         assertThat(admitted(limiter, key, spec, 15)).as("a second's refill").isBetween(9L, 10L);
+    }
+
+    @Test
+    void answersContinueWhereTheyCompleteNotOnTheCommonPool() {
+        RateLimiter limiter = newLimiter(newClock());
+        BucketSpec spec = new BucketSpec(100, 100, Duration.ofSeconds(1), BucketSync.EXACT);
+        String key = "thread-" + UUID.randomUUID();
+
+        // One hand-over less for every decision (ClusterAnswers): the partition thread that answered runs the later
+        // stages, or this thread when the answer was in first. On Hazelcast's own futures every stage, this test's
+        // too, would be a task on the common pool.
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            threads.add(get(limiter.tryConsume(key, spec, 1).thenApply(probe -> Thread.currentThread())));
+        }
+        assertThat(threads).noneMatch(thread -> thread instanceof ForkJoinWorkerThread);
     }
 
     /**
