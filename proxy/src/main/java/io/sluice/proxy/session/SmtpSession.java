@@ -501,7 +501,7 @@ public final class SmtpSession {
             case INTRODUCE -> {
                 return close(SmtpReply.NEXT_HOP_UNAVAILABLE);
             }
-            case END_OF_DATA -> {
+            case DATA, END_OF_DATA -> {
                 finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
                 return reply(SmtpReply.NEXT_HOP_LOST);
             }
@@ -512,10 +512,6 @@ public final class SmtpSession {
             }
             case MAIL -> {
                 // No transaction yet: it opens with the next hop's yes to MAIL.
-                return reply(SmtpReply.NEXT_HOP_LOST);
-            }
-            case DATA -> {
-                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
                 return reply(SmtpReply.NEXT_HOP_LOST);
             }
             case RSET -> {

@@ -14,35 +14,80 @@ import java.util.Map;
 public sealed interface Request {
 
     /** {@code MAIL FROM:<sender> params}. */
-    record Mail(MailPath sender) implements Request {}
+    record Mail(MailPath sender) implements Request {
+        @Override
+        public String line() {
+            return withPath("MAIL FROM:<", sender);
+        }
+    }
 
     /** {@code RCPT TO:<recipient> params}. */
-    record Rcpt(MailPath recipient) implements Request {}
+    record Rcpt(MailPath recipient) implements Request {
+        @Override
+        public String line() {
+            return withPath("RCPT TO:<", recipient);
+        }
+    }
 
     /** {@code DATA}. */
-    record Data() implements Request {}
+    record Data() implements Request {
+        @Override
+        public String line() {
+            return "DATA";
+        }
+    }
 
     /** {@code RSET}. */
-    record Rset() implements Request {}
+    record Rset() implements Request {
+        @Override
+        public String line() {
+            return "RSET";
+        }
+    }
 
     /** {@code EHLO domain}. */
-    record Ehlo(String domain) implements Request {}
+    record Ehlo(String domain) implements Request {
+        @Override
+        public String line() {
+            return "EHLO " + domain;
+        }
+    }
 
     /** {@code XCLIENT} with its attributes, each {@code NAME=xtext} (Postfix's XCLIENT_README). */
     record Xclient(List<String> attributes) implements Request {
         public Xclient {
             attributes = List.copyOf(attributes);
         }
+
+        @Override
+        public String line() {
+            return "XCLIENT " + String.join(" ", attributes);
+        }
     }
 
     /** The end-of-data line that ends message content ({@link SmtpClientConnection#endData} sends it). */
-    record EndOfData() implements Request {}
+    record EndOfData() implements Request {
+        @Override
+        public String line() {
+            return ".";
+        }
+    }
 
     /** {@code STARTTLS}. */
-    record StartTls() implements Request {}
+    record StartTls() implements Request {
+        @Override
+        public String line() {
+            return "STARTTLS";
+        }
+    }
 
     /** {@code QUIT}. */
-    record Quit() implements Request {}
+    record Quit() implements Request {
+        @Override
+        public String line() {
+            return "QUIT";
+        }
+    }
 
     Data DATA = new Data();
     Rset RSET = new Rset();
@@ -59,22 +104,7 @@ public sealed interface Request {
     }
 
     /** The command line, without CRLF. */
-    default String line() {
-        if (this instanceof Mail mail) {
-            return withPath("MAIL FROM:<", mail.sender());
-        }
-        if (this instanceof Rcpt rcpt) {
-            return withPath("RCPT TO:<", rcpt.recipient());
-        }
-        if (this instanceof Ehlo ehlo) {
-            return "EHLO " + ehlo.domain();
-        }
-        if (this instanceof Xclient xclient) {
-            return "XCLIENT " + String.join(" ", xclient.attributes());
-        }
-        return this instanceof Data ? "DATA" : this instanceof Rset ? "RSET" : this instanceof StartTls ? "STARTTLS"
-                : this instanceof EndOfData ? "." : "QUIT";
-    }
+    String line();
 
     private static String withPath(String start, MailPath path) {
         StringBuilder line = new StringBuilder(start.length() + path.address().length() + 32).append(start)
