@@ -46,6 +46,8 @@ final class BackendHop implements NextHop {
     private String helo;
     private boolean esmtp;
     private String lastServer = "";
+    // A request forwarded after the early introduction's answer or a replacement connection, not yet sent.
+    private CompletableFuture<SmtpReply> waitingToBeSent = CompletableFuture.completedFuture(null);
 
     BackendHop(InboundContext context, HopSession session) {
         this.context = context;
@@ -86,9 +88,18 @@ final class BackendHop implements NextHop {
             // The common case, with nothing to wait for first: no stage of futures per command.
             return lostIfFailed(current.request(request, timeout));
         }
-        return lostIfFailed(afterIntroduction()
+        waitingToBeSent = lostIfFailed(afterIntroduction()
                 .thenCompose(ignored -> introducedConnection())
                 .thenCompose(connection -> connection.request(request, timeout)));
+        return waitingToBeSent;
+    }
+
+    /** Where the backend offered PIPELINING, and no request waits to be sent before the next. */
+    @Override
+    public boolean pipelines() {
+        BackendConnection current = backend.get();
+        return current != null && current.capabilities().pipelining() && introducing == null
+                && waitingToBeSent.isDone();
     }
 
     @Override

@@ -34,8 +34,19 @@ public interface NextHop {
         return CompletableFuture.completedFuture(Optional.empty());
     }
 
-    /** Sends MAIL, RCPT, DATA or RSET; the reply the client gets. */
+    /**
+     * Sends MAIL, RCPT, DATA or RSET; the reply the client gets. Answers come in the order the requests were
+     * forwarded. Another request may be forwarded before the answer to a MAIL or RCPT only while {@link #pipelines}.
+     */
     CompletableFuture<SmtpReply> forward(Request request);
+
+    /**
+     * Whether the request just forwarded, if it lets a group go on (RFC 2920), may be followed by the next before its
+     * answer: the next hop offered PIPELINING and nothing is held back in front of it.
+     */
+    default boolean pipelines() {
+        return false;
+    }
 
     /** Queues a run of message content (ownership passes); {@link #flush} sends what is queued. */
     void writeContent(ByteBuf content);

@@ -169,6 +169,13 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
             armIdleTimer();
         } else if (step instanceof Step.Forward forward) {
             answer(hop.forward(forward.request()), session::onNextHopReply);
+            if (hop.pipelines() && session.takesCommandsAhead()) {
+                // RFC 2920: what the client pipelined after this request goes out before its reply comes back.
+                framer.expectCommand();
+            }
+        } else if (step instanceof Step.Relay relay) {
+            write(relay.reply());
+            run(relay.then());
         } else if (step instanceof Step.ReceiveData receive) {
             write(receive.reply());
             framer.expectData(receive.maxMessageSize());

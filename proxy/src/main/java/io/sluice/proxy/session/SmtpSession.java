@@ -8,8 +8,11 @@ import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpCommand;
 import io.sluice.proxy.smtp.SmtpFrame.DataOutcome;
 import io.sluice.proxy.smtp.SmtpReply;
+import io.sluice.proxy.smtp.Verb;
 import java.math.BigInteger;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,10 +22,13 @@ import java.util.regex.Pattern;
 
 /**
  * The SMTP server-side state machine of one relayed session, free of any transport: each event returns the
- * {@link Step} the transport takes next. Commands are answered one at a time, in order, which is what
- * RFC 2920 asks of a pipelining server; the next hop (a backend, or a remote mail exchanger) is the authority on
- * everything it is asked. The connection's state (HELO, TLS, errors, the command awaiting an answer) is kept apart
- * from the transaction's, a {@link Transaction} value replaced whole.
+ * {@link Step} the transport takes next. Commands are answered in order, which is what RFC 2920 asks of a
+ * pipelining server; the next hop (a backend, or a remote mail exchanger) is the authority on everything it is
+ * asked. Where the client pipelines and the next hop takes pipelining, the recipients and DATA that follow a MAIL or
+ * RCPT are forwarded before its reply, as the client sent them, so a command group costs one round trip to the next
+ * hop instead of one per command; a later command answered here, or one that depends on the earlier replies, waits
+ * for them. The connection's state (HELO, TLS, errors, the commands awaiting an answer) is kept apart from the
+ * transaction's, a {@link Transaction} value replaced whole.
  */
 public final class SmtpSession {
 
@@ -52,15 +58,22 @@ public final class SmtpSession {
     private int errors;
     private int mailCommands;
 
-    // The command waiting for the next hop's reply or the policy's answer, if any.
+    // The command waiting for the next hop's introduction or the policy's answer, if any.
     private Pending pending = Pending.NONE;
-    // The MAIL or RCPT held back while the policy decides, then sent: the MAIL's sender opens the transaction.
+    // The MAIL or RCPT held back while the policy decides, then forwarded.
     private Request held;
+    // The requests forwarded to the next hop and not yet answered, oldest first: a MAIL's sender opens the
+    // transaction when its reply comes.
+    private final Deque<Request> forwarded = new ArrayDeque<>(4);
+    // A command pipelined after requests the next hop has yet to answer, and answered here (its reply), or needing
+    // their outcome first (the command): it waits for them, so the client's replies keep its commands' order.
+    private SmtpReply deferredReply;
+    private byte[] deferredLine;
 
     private Transaction transaction = Transaction.NONE;
     private FinishedTransaction finished;
 
-    private enum Pending { NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT, MAIL, RCPT, DATA, RSET, END_OF_DATA }
+    private enum Pending { NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT }
 
     public SmtpSession(SessionSettings settings, LongSupplier nanoTime) {
         this.settings = settings;
@@ -81,7 +94,7 @@ public final class SmtpSession {
 
     /** Whether a mail transaction is under way (drain lets these finish). */
     public boolean inTransaction() {
-        return state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA;
+        return opened() || awaitsFinalReply();
     }
 
     /**
@@ -89,7 +102,19 @@ public final class SmtpSession {
      * next hop or the policy: the moment a draining node may end it.
      */
     public boolean idle() {
-        return (state == State.GREETED || state == State.READY) && pending == Pending.NONE;
+        return (state == State.GREETED || state == State.READY) && pending == Pending.NONE && forwarded.isEmpty()
+                && deferredLine == null && deferredReply == null;
+    }
+
+    /**
+     * Whether the client's next command may be taken before the next hop answers what was forwarded: the last
+     * request forwarded lets a pipelined group go on (MAIL or RCPT), and nothing else is under way. The transport
+     * asks only where the next hop takes pipelining.
+     */
+    public boolean takesCommandsAhead() {
+        Request last = forwarded.peekLast();
+        return (last instanceof Request.Mail || last instanceof Request.Rcpt) && pending == Pending.NONE
+                && deferredLine == null && deferredReply == null && state != State.CLOSED;
     }
 
     /** The node is draining and the session is idle: goodbye, and the client tries again elsewhere. */
@@ -140,12 +165,15 @@ public final class SmtpSession {
     }
 
     public Step onCommandTooLong() {
-        return error(SmtpReply.LINE_TOO_LONG);
+        return inOrder(error(SmtpReply.LINE_TOO_LONG));
     }
 
     public Step onCommandLine(byte[] line) {
         if (state == State.CLOSED) {
             return new Step.None();
+        }
+        if (!forwarded.isEmpty()) {
+            return aheadOfReplies(line);
         }
         Optional<SmtpCommand> parsed = CommandParser.parse(line);
         if (parsed.isEmpty()) {
@@ -168,6 +196,32 @@ public final class SmtpSession {
             case EXPN, AUTH, BDAT, ETRN, TURN, XCLIENT -> error(SmtpReply.NOT_IMPLEMENTED);
             case UNKNOWN -> error(SmtpReply.SYNTAX_ERROR);
         };
+    }
+
+    /**
+     * A command the client pipelined after requests the next hop has yet to answer. A recipient goes on at once, and
+     * so does DATA after one (the next hop's replies to them say what became of the transaction); anything else waits
+     * for those replies, as does a reply given here.
+     */
+    private Step aheadOfReplies(byte[] line) {
+        Optional<SmtpCommand> parsed = CommandParser.parse(line);
+        Verb verb = parsed.map(SmtpCommand::verb).orElse(null);
+        boolean recipientForwarded = forwarded.stream().anyMatch(Request.Rcpt.class::isInstance);
+        if (verb == Verb.RCPT
+                || (verb == Verb.DATA && recipientForwarded && !transaction.nextHopLost())) {
+            return inOrder(verb == Verb.RCPT ? rcpt(parsed.get()) : data(parsed.get()));
+        }
+        deferredLine = line;
+        return new Step.None();
+    }
+
+    /** A reply given here waits for the replies to the requests forwarded before it. */
+    private Step inOrder(Step step) {
+        if (step instanceof Step.Reply reply && !forwarded.isEmpty()) {
+            deferredReply = reply.reply();
+            return new Step.None();
+        }
+        return step;
     }
 
     private Step hello(SmtpCommand command, boolean extended) {
@@ -237,10 +291,13 @@ public final class SmtpSession {
     }
 
     private Step rcpt(SmtpCommand command) {
-        if (state != State.MAIL && state != State.RCPT) {
+        Request.Mail mailForwarded = mailForwarded();
+        if (state != State.MAIL && state != State.RCPT && mailForwarded == null) {
             return error(SmtpReply.NEED_MAIL);
         }
-        PathParser.Result parsed = PathParser.parseRcptTo(command.argument(), transaction.utf8());
+        boolean utf8 = transaction.utf8()
+                || (mailForwarded != null && mailForwarded.sender().parameters().containsKey("SMTPUTF8"));
+        PathParser.Result parsed = PathParser.parseRcptTo(command.argument(), utf8);
         if (!parsed.isOk()) {
             return error(parsed.error());
         }
@@ -254,13 +311,24 @@ public final class SmtpSession {
             // Not the 503 of a missing MAIL: the client would bounce the recipient for a fault of ours.
             return reply(SmtpReply.NEXT_HOP_LOST);
         }
-        if (transaction.recipients() >= settings.maxRecipients()) {
+        long recipientsForwarded = forwarded.stream().filter(Request.Rcpt.class::isInstance).count();
+        if (transaction.recipients() + recipientsForwarded >= settings.maxRecipients()) {
             // RFC 5321 §4.5.3.1.10: 452, so the client tries the rest later.
             return reply(SmtpReply.TOO_MANY_RECIPIENTS);
         }
         pending = Pending.ADMIT_RCPT;
         held = new Request.Rcpt(parsed.path());
         return new Step.Admit(Step.AdmitStage.RCPT, parsed.path().address(), 0);
+    }
+
+    /** The MAIL forwarded and not yet answered, whose yes would open the transaction; or null. */
+    private Request.Mail mailForwarded() {
+        for (Request request : forwarded) {
+            if (request instanceof Request.Mail mail) {
+                return mail;
+            }
+        }
+        return null;
     }
 
     private Pending awaitingPolicy() {
@@ -273,13 +341,18 @@ public final class SmtpSession {
     /** The policy let the MAIL or RCPT command through: it goes to the next hop. */
     public Step onAdmitted() {
         Pending admitted = awaitingPolicy();
+        Request request = held;
+        pending = Pending.NONE;
+        held = null;
         if (admitted == Pending.ADMIT_RCPT && transaction.nextHopLost()) {
-            pending = Pending.NONE;
-            held = null;
-            return reply(SmtpReply.NEXT_HOP_LOST);
+            return inOrder(reply(SmtpReply.NEXT_HOP_LOST));
         }
-        pending = admitted == Pending.ADMIT_MAIL ? Pending.MAIL : Pending.RCPT;
-        return new Step.Forward(held);
+        return forward(request);
+    }
+
+    private Step forward(Request request) {
+        forwarded.addLast(request);
+        return new Step.Forward(request);
     }
 
     /**
@@ -291,7 +364,7 @@ public final class SmtpSession {
         pending = Pending.NONE;
         held = null;
         // RFC 5321 §3.8: 421 means the server is closing the connection.
-        return reply.code() == 421 ? close(reply) : reply(reply);
+        return reply.code() == 421 ? close(reply) : inOrder(reply(reply));
     }
 
     private Step data(SmtpCommand command) {
@@ -302,14 +375,14 @@ public final class SmtpSession {
             finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
             return reply(SmtpReply.NEXT_HOP_LOST);
         }
-        if (state == State.MAIL) {
+        boolean recipients = state == State.RCPT || forwarded.stream().anyMatch(Request.Rcpt.class::isInstance);
+        if (!recipients && state == State.MAIL) {
             return error(SmtpReply.of(554, "5.5.1", "No valid recipients"));
         }
-        if (state != State.RCPT) {
+        if (!recipients) {
             return error(SmtpReply.NEED_RCPT);
         }
-        pending = Pending.DATA;
-        return new Step.Forward(Request.DATA);
+        return forward(Request.DATA);
     }
 
     private Step rset(SmtpCommand command) {
@@ -317,8 +390,7 @@ public final class SmtpSession {
             return error(SmtpReply.of(501, "5.5.4", "Syntax: RSET"));
         }
         if ((state == State.MAIL || state == State.RCPT) && !transaction.nextHopLost()) {
-            pending = Pending.RSET;
-            return new Step.Forward(Request.RSET);
+            return forward(Request.RSET);
         }
         // Nothing to reset at a next hop that lost the transaction already.
         endTransaction(RESET);
@@ -385,6 +457,7 @@ public final class SmtpSession {
     public Step onIntroductionRefused(SmtpReply ehlo) {
         // The command that waited was MAIL at the earliest: no transaction had opened.
         held = null;
+        forwarded.clear();
         return onIntroduced(ehlo);
     }
 
@@ -424,43 +497,61 @@ public final class SmtpSession {
         return hopLimit > 0 ? Math.min(hopLimit, settings.maxMessageSize()) : settings.maxMessageSize();
     }
 
-    /** The next hop answered the forwarded command. */
+    /** The next hop answered the oldest request forwarded. */
     public Step onNextHopReply(SmtpReply reply) {
-        Pending answered = pending;
-        pending = Pending.NONE;
-        Request sent = held;
-        held = null;
-        SmtpReply relayed = reply.withEnhancedCodes();
-        switch (answered) {
-            case MAIL -> {
-                if (reply.isPositive()) {
-                    state = State.MAIL;
-                    transaction = Transaction.opened(((Request.Mail) sent).sender(), nanoTime.getAsLong());
-                }
-            }
-            case RCPT -> {
-                if (reply.isPositive()) {
-                    transaction = transaction.withRecipient();
-                    state = State.RCPT;
-                }
-            }
-            case DATA -> {
-                if (reply.code() == 354) {
-                    state = State.DATA;
-                    return new Step.ReceiveData(reply, maxMessageSize());
-                }
-                if (reply.isPositive()) {
-                    // Any other yes to DATA is a confused next hop: the client would send its content as commands.
-                    finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
-                    return new Step.AbortData(SmtpReply.NEXT_HOP_LOST);
-                }
-            }
-            case RSET -> endTransaction(RESET);
-            case END_OF_DATA -> finishTransaction(reply.code() == 250 ? DELIVERED : REJECTED, reply.code());
-            case NONE, INTRODUCE, ADMIT_MAIL, ADMIT_RCPT ->
-                    throw new IllegalStateException("no command awaits a reply of the next hop: " + reply);
+        Request answered = forwarded.pollFirst();
+        if (answered == null) {
+            throw new IllegalStateException("no command awaits a reply of the next hop: " + reply);
         }
-        return reply(relayed);
+        SmtpReply relayed = reply.withEnhancedCodes();
+        if (answered instanceof Request.Mail mail) {
+            if (reply.isPositive()) {
+                state = State.MAIL;
+                transaction = Transaction.opened(mail.sender(), nanoTime.getAsLong());
+            }
+        } else if (answered instanceof Request.Rcpt) {
+            // A yes after a refused MAIL would be a confused next hop: no transaction to add the recipient to.
+            if (reply.isPositive() && opened()) {
+                transaction = transaction.withRecipient();
+                state = State.RCPT;
+            }
+        } else if (answered instanceof Request.Data) {
+            if (reply.code() == 354 && opened()) {
+                state = State.DATA;
+                return new Step.ReceiveData(reply, maxMessageSize());
+            }
+            if (reply.isPositive()) {
+                // Any other yes to DATA is a confused next hop: the client would send its content as commands.
+                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+                return new Step.AbortData(SmtpReply.NEXT_HOP_LOST);
+            }
+        } else if (answered instanceof Request.Rset) {
+            endTransaction(RESET);
+        } else if (answered instanceof Request.EndOfData) {
+            finishTransaction(reply.code() == 250 ? DELIVERED : REJECTED, reply.code());
+        }
+        return answeredInOrder(relayed);
+    }
+
+    /**
+     * The reply to the oldest request forwarded, for the client: on its own while later commands are under way,
+     * then what waited for it, once nothing forwarded is left unanswered.
+     */
+    private Step answeredInOrder(SmtpReply reply) {
+        if (!forwarded.isEmpty() || pending != Pending.NONE) {
+            return new Step.Relay(reply, new Step.None());
+        }
+        if (deferredReply != null) {
+            SmtpReply next = deferredReply;
+            deferredReply = null;
+            return new Step.Relay(reply, reply(next));
+        }
+        if (deferredLine != null) {
+            byte[] next = deferredLine;
+            deferredLine = null;
+            return new Step.Relay(reply, onCommandLine(next));
+        }
+        return reply(reply);
     }
 
     /** The end-of-data line arrived; {@code outcome} says whether the content may be delivered. */
@@ -480,7 +571,7 @@ public final class SmtpSession {
             finishTransaction(REJECTED, refusal.code());
             return new Step.AbortData(refusal);
         }
-        pending = Pending.END_OF_DATA;
+        forwarded.addLast(Request.END_OF_DATA);
         return new Step.EndData();
     }
 
@@ -492,51 +583,33 @@ public final class SmtpSession {
         if (state == State.CONNECTING) {
             return onNextHopUnavailable();
         }
-        Pending lost = pending;
-        pending = Pending.NONE;
-        if (lost != Pending.ADMIT_MAIL && lost != Pending.ADMIT_RCPT) {
-            held = null;
+        if (pending == Pending.INTRODUCE) {
+            return close(SmtpReply.NEXT_HOP_UNAVAILABLE);
         }
-        switch (lost) {
-            case INTRODUCE -> {
-                return close(SmtpReply.NEXT_HOP_UNAVAILABLE);
-            }
-            case DATA, END_OF_DATA -> {
-                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
-                return reply(SmtpReply.NEXT_HOP_LOST);
-            }
-            case RCPT -> {
-                // The client may go on with more recipients in the transaction it still holds.
+        Request lost = forwarded.pollFirst();
+        if (lost == null) {
+            // Nothing was asked of the next hop: the client hears about it at its next RCPT or DATA, or after its
+            // final dot (data goes on being read). A command at the policy learns of the loss once admitted.
+            if (opened()) {
                 transaction = transaction.lost();
-                return reply(SmtpReply.NEXT_HOP_LOST);
             }
-            case MAIL -> {
-                // No transaction yet: it opens with the next hop's yes to MAIL.
-                return reply(SmtpReply.NEXT_HOP_LOST);
-            }
-            case RSET -> {
-                // The client ended the transaction; only the next hop's half of the reset went unanswered.
-                endTransaction(RESET);
-                return reply(SmtpReply.NEXT_HOP_LOST);
-            }
-            case ADMIT_MAIL, ADMIT_RCPT -> {
-                // The policy still owes its answer; the command learns of the loss once admitted.
-                pending = lost;
-                if (state == State.MAIL || state == State.RCPT) {
-                    transaction = transaction.lost();
-                }
-                return new Step.None();
-            }
-            case NONE -> {
-                if (state == State.MAIL || state == State.RCPT || state == State.DATA) {
-                    // The client hears about it at its next RCPT or DATA, or after its final dot (data
-                    // goes on being read).
-                    transaction = transaction.lost();
-                }
-                return new Step.None();
-            }
+            return new Step.None();
         }
-        throw new IllegalStateException("unreachable: " + lost);
+        if (lost instanceof Request.Data || lost instanceof Request.EndOfData) {
+            if (opened()) {
+                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+            }
+        } else if (lost instanceof Request.Rcpt) {
+            // The client may go on with more recipients in the transaction it still holds.
+            if (opened()) {
+                transaction = transaction.lost();
+            }
+        } else if (lost instanceof Request.Rset) {
+            // The client ended the transaction; only the next hop's half of the reset went unanswered.
+            endTransaction(RESET);
+        }
+        // A lost MAIL opened no transaction: that takes the next hop's yes.
+        return answeredInOrder(SmtpReply.NEXT_HOP_LOST);
     }
 
     private Step reply(SmtpReply reply) {
@@ -560,6 +633,9 @@ public final class SmtpSession {
         state = State.CLOSED;
         pending = Pending.NONE;
         held = null;
+        forwarded.clear();
+        deferredReply = null;
+        deferredLine = null;
         return new Step.Close(reply);
     }
 
@@ -568,9 +644,18 @@ public final class SmtpSession {
      * MAIL, and every one that opens is finished (logged and counted) exactly once, however it ends.
      */
     private void endTransaction(String outcome) {
-        if (state == State.MAIL || state == State.RCPT || state == State.DATA || pending == Pending.END_OF_DATA) {
+        if (opened() || awaitsFinalReply()) {
             finishTransaction(outcome, 0);
         }
+    }
+
+    /** The next hop accepted MAIL, and the transaction has not ended since. */
+    private boolean opened() {
+        return state == State.MAIL || state == State.RCPT || state == State.DATA;
+    }
+
+    private boolean awaitsFinalReply() {
+        return forwarded.peekLast() instanceof Request.EndOfData;
     }
 
     private void finishTransaction(String outcome, int reply) {
@@ -583,6 +668,7 @@ public final class SmtpSession {
 
     @Override
     public String toString() {
-        return "SmtpSession[" + state.name().toLowerCase(Locale.ROOT) + ", pending " + pending + "]";
+        return "SmtpSession[" + state.name().toLowerCase(Locale.ROOT) + ", pending " + pending + ", forwarded "
+                + forwarded.size() + "]";
     }
 }

@@ -21,8 +21,15 @@ public sealed interface Step {
      */
     record Introduce(String helo, boolean esmtp) implements Step {}
 
-    /** Send the request to the next hop, then call {@code onNextHopReply} with its answer. */
+    /**
+     * Send the request to the next hop, then call {@code onNextHopReply} with its answer (or {@code onNextHopLost}).
+     * Where the next hop takes pipelining and the session {@code takesCommandsAhead}, read the client's next command
+     * meanwhile.
+     */
     record Forward(Request request) implements Step {}
+
+    /** Send the reply to a command the client pipelined before the one under way, then take the next step. */
+    record Relay(SmtpReply reply, Step then) implements Step {}
 
     /** Send the reply (354), then frame message content. */
     record ReceiveData(SmtpReply reply, long maxMessageSize) implements Step {}

@@ -13,8 +13,14 @@ import java.util.Map;
  */
 public sealed interface Request {
 
+    /**
+     * A command that RFC 2920 §3.1 lets a group of pipelined commands go on after: the next may be sent before its
+     * reply, where the server offers PIPELINING. Every other command ends a group.
+     */
+    sealed interface Groupable extends Request {}
+
     /** {@code MAIL FROM:<sender> params}. */
-    record Mail(MailPath sender) implements Request {
+    record Mail(MailPath sender) implements Groupable {
         @Override
         public String line() {
             return withPath("MAIL FROM:<", sender);
@@ -22,7 +28,7 @@ public sealed interface Request {
     }
 
     /** {@code RCPT TO:<recipient> params}. */
-    record Rcpt(MailPath recipient) implements Request {
+    record Rcpt(MailPath recipient) implements Groupable {
         @Override
         public String line() {
             return withPath("RCPT TO:<", recipient);
@@ -38,7 +44,7 @@ public sealed interface Request {
     }
 
     /** {@code RSET}. */
-    record Rset() implements Request {
+    record Rset() implements Groupable {
         @Override
         public String line() {
             return "RSET";

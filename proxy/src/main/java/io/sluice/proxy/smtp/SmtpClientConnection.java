@@ -17,16 +17,19 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The client side of one SMTP connection, to a backend or a remote MX: one request at a time, each reply awaited
- * with its RFC 5321 §4.5.3.2 timeout, message content streamed with backpressure. Runs on one event loop (that of
- * the client session it serves), so nothing here is shared between threads. Sits after a {@link SmtpReplyDecoder}
- * named {@value #DECODER}.
+ * The client side of one SMTP connection, to a backend or a remote MX: requests answered in the order sent (more
+ * than one outstanding only where the server offers PIPELINING, RFC 2920), each reply awaited with its RFC 5321
+ * §4.5.3.2 timeout from when the reply before it came, message content streamed with backpressure. Runs on one
+ * event loop (that of the client session it serves), so nothing here is shared between threads. Sits after a
+ * {@link SmtpReplyDecoder} named {@value #DECODER}.
  */
 public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply> {
 
@@ -39,15 +42,13 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     private final Object peer;
     private final Duration dataBlockTimeout;
     private Channel channel;
-    private CompletableFuture<SmtpReply> pending;
-    // RFC 5321 §4.5.3.2: how long the pending request may wait for its reply.
+    // The requests sent and not yet answered, oldest first; the server answers them in this order.
+    private final Deque<Awaited> awaited = new ArrayDeque<>(4);
+    // RFC 5321 §4.5.3.2: how long the oldest request may wait for its reply.
     private Deadline replyTimeout;
     // RFC 5321 §4.5.3.2.5: how long content may sit unsent because the peer does not take it.
     private Deadline blockedTimeout;
-    private Duration pendingTimeout;
     private boolean closedByUs;
-    // The pending request, for subclasses that follow the peer's transaction state.
-    private Request pendingRequest;
     // Between the peer's 354 and our end-of-data line: anything sent now would be message content.
     private boolean inMessage;
     private ServerCapabilities capabilities = ServerCapabilities.NONE;
@@ -71,7 +72,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
 
     /** Open, with no request pending and no message under way. */
     protected boolean isQuiet() {
-        return channel.isActive() && !closedByUs && pending == null && !inMessage;
+        return channel.isActive() && !closedByUs && awaited.isEmpty() && !inMessage;
     }
 
     /** Called when the server goes away while nothing was asked of it. */
@@ -99,7 +100,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         replyTimeout = new Deadline(channel.eventLoop(), () -> {
-            fail(new ReplyTimeoutException(peer, pendingTimeout));
+            fail(new ReplyTimeoutException(peer, awaited.peekFirst().timeout()));
             abort();
         });
         // Nothing awaits a reply while content flows: closing without closedByUs reports the loss (onLost).
@@ -108,13 +109,15 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
 
     /** Waits for a reply without sending anything (the greeting). */
     public CompletableFuture<SmtpReply> awaitReply(Duration timeout) {
-        return expectReply(timeout);
+        return expectReply(null, timeout);
     }
 
-    /** Sends one command and waits for its reply. */
+    /**
+     * Sends one command and waits for its reply. Another may follow before the reply only where the server offers
+     * PIPELINING, and only a command RFC 2920 lets a group go on after (not EHLO, DATA, STARTTLS or QUIT).
+     */
     public CompletableFuture<SmtpReply> request(Request request, Duration timeout) {
-        CompletableFuture<SmtpReply> reply = expectReply(timeout);
-        pendingRequest = request;
+        CompletableFuture<SmtpReply> reply = expectReply(request, timeout);
         channel.writeAndFlush(request.encode(channel.alloc()));
         return reply;
     }
@@ -134,8 +137,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     /** Ends the message with the end-of-data line and waits for the final reply. */
     public CompletableFuture<SmtpReply> endData(Duration timeout) {
         inMessage = false;
-        CompletableFuture<SmtpReply> reply = expectReply(timeout);
-        pendingRequest = Request.END_OF_DATA;
+        CompletableFuture<SmtpReply> reply = expectReply(Request.END_OF_DATA, timeout);
         channel.writeAndFlush(END_OF_DATA.duplicate());
         return reply;
     }
@@ -200,44 +202,48 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     /** Says goodbye politely when idle; closes at once otherwise, which abandons a message under way. */
     public void quit(Duration timeout) {
         closedByUs = true;
-        if (pending != null || inMessage || !channel.isActive()) {
+        if (!awaited.isEmpty() || inMessage || !channel.isActive()) {
             channel.close();
             return;
         }
         request(Request.QUIT, timeout).whenComplete((reply, error) -> channel.close());
     }
 
-    private CompletableFuture<SmtpReply> expectReply(Duration timeout) {
-        if (pending != null) {
-            throw new IllegalStateException("a request to " + peer + " is already pending");
+    private CompletableFuture<SmtpReply> expectReply(Request request, Duration timeout) {
+        Awaited last = awaited.peekLast();
+        if (last != null && !(capabilities.pipelining() && last.request() instanceof Request.Groupable)) {
+            throw new IllegalStateException("a request to " + peer + " awaits its reply, and "
+                    + (last.request() == null ? "the greeting" : last.request().line()) + " ends a group");
         }
         CompletableFuture<SmtpReply> reply = new CompletableFuture<>();
         if (!channel.isActive()) {
             reply.completeExceptionally(new IOException("connection to " + peer + " is closed"));
             return reply;
         }
-        pending = reply;
-        pendingTimeout = timeout;
-        replyTimeout.arm(timeout);
+        awaited.addLast(new Awaited(request, reply, timeout));
+        if (last == null) {
+            replyTimeout.arm(timeout);
+        }
         return reply;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, SmtpReply reply) {
-        if (pending == null) {
+        Awaited answered = awaited.pollFirst();
+        if (answered == null) {
             // An answer nobody asked for: response injection or a confused server. Trust nothing more from it.
             fail(new IOException(peer + " sent an unsolicited reply: " + reply));
             abort();
             return;
         }
-        CompletableFuture<SmtpReply> answered = pending;
-        pending = null;
         replyTimeout.disarm();
+        Awaited next = awaited.peekFirst();
+        if (next != null) {
+            replyTimeout.arm(next.timeout());
+        }
         inMessage = reply.code() == 354;
-        Request request = pendingRequest;
-        pendingRequest = null;
-        answered(request, reply);
-        answered.complete(reply);
+        answered(answered.request(), reply);
+        answered.reply().complete(reply);
     }
 
     /** The server answered the request; for subclasses that follow its state. */
@@ -260,7 +266,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     public void channelInactive(ChannelHandlerContext ctx) {
         replyTimeout.cancel();
         blockedTimeout.cancel();
-        if (pending != null) {
+        if (!awaited.isEmpty()) {
             fail(new IOException("connection to " + peer + " closed"));
         } else if (!closedByUs) {
             onLost.run();
@@ -273,14 +279,17 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         ctx.close();
     }
 
+    /** Fails every request awaiting its reply, oldest first: none of them will be answered now. */
     private void fail(Throwable cause) {
-        if (pending != null) {
-            CompletableFuture<SmtpReply> failed = pending;
-            pending = null;
-            replyTimeout.disarm();
-            failed.completeExceptionally(cause);
+        replyTimeout.disarm();
+        Awaited failed;
+        while ((failed = awaited.pollFirst()) != null) {
+            failed.reply().completeExceptionally(cause);
         }
     }
+
+    /** A request sent (null for the greeting) and the reply it waits for. */
+    private record Awaited(Request request, CompletableFuture<SmtpReply> reply, Duration timeout) {}
 
     @Override
     public String toString() {

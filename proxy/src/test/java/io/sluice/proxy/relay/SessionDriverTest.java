@@ -2,6 +2,7 @@ package io.sluice.proxy.relay;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -29,10 +30,13 @@ import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -272,6 +276,81 @@ class SessionDriverTest {
                 .isEqualTo("451 4.4.2 Connection to the next hop lost, message not accepted; try again later\r\n");
     }
 
+    @Test
+    void aPipelinedGroupGoesToANextHopThatPipelinesBeforeItsRepliesAndTheRepliesKeepTheirOrder() {
+        greetedWithAnswersHeld(true);
+
+        relay.send("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example>\r\nDATA\r\n");
+
+        assertThat(relay.hop.requests).as("the whole group, before any reply")
+                .containsExactly("MAIL FROM:<a@x.example>", "RCPT TO:<b@y.example>", "RCPT TO:<c@y.example>", "DATA");
+        assertThat(relay.replies()).isEmpty();
+        relay.hop.answerHeld(SmtpReply.of(250, "2.1.0", "Ok"));
+        relay.hop.answerHeld(SmtpReply.of(250, "2.1.5", "Ok"));
+        relay.hop.answerHeld(SmtpReply.of(550, "5.1.1", "No such user"));
+        relay.hop.answerHeld(SmtpReply.START_MAIL_INPUT);
+        relay.channel.runPendingTasks();
+        assertThat(relay.replies()).isEqualTo("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 No such user\r\n"
+                + "354 End data with <CR><LF>.<CR><LF>\r\n");
+
+        relay.send("Subject: one of two\r\n.\r\n");
+        assertThat(relay.replies()).isEqualTo("250 2.0.0 queued\r\n");
+        assertThat(relay.hop.finished).extracting(FinishedTransaction::outcome, FinishedTransaction::recipients)
+                .containsExactly(tuple("delivered", 1));
+    }
+
+    @Test
+    void aCommandAnsweredHereOrNeedingTheEarlierRepliesWaitsForThem() {
+        greetedWithAnswersHeld(true);
+
+        relay.send("MAIL FROM:<a@x.example>\r\nRCPT TO:<broken\r\nNOOP\r\nRSET\r\n");
+
+        assertThat(relay.hop.requests).containsExactly("MAIL FROM:<a@x.example>");
+        assertThat(relay.replies()).as("nothing overtakes the MAIL's reply").isEmpty();
+        relay.hop.answerHeld(SmtpReply.of(250, "2.1.0", "Ok"));
+        relay.channel.runPendingTasks();
+        assertThat(relay.replies()).startsWith("250 2.1.0 Ok\r\n501 ").endsWith("250 2.0.0 Ok\r\n");
+        assertThat(relay.hop.requests).as("RSET went only after the NOOP was answered")
+                .containsExactly("MAIL FROM:<a@x.example>", "RSET");
+    }
+
+    @Test
+    void aNextHopLostWithAGroupUnderWayAnswersEachCommandAndOpensNoTransaction() {
+        greetedWithAnswersHeld(true);
+        relay.send("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nDATA\r\n");
+        assertThat(relay.hop.requests).hasSize(3);
+
+        relay.hop.loseHeld();
+        relay.channel.runPendingTasks();
+
+        String lost = new String(SmtpReply.NEXT_HOP_LOST.encode(), ISO_8859_1);
+        assertThat(relay.replies()).isEqualTo(lost.repeat(3));
+        assertThat(relay.hop.finished).as("no MAIL was accepted: no transaction to log").isEmpty();
+        relay.send("QUIT\r\n");
+        assertThat(relay.replies()).isEqualTo("221 2.0.0 Bye\r\n");
+    }
+
+    @Test
+    void aNextHopThatDoesNotPipelineGetsOneCommandAtATime() {
+        greetedWithAnswersHeld(false);
+
+        relay.send("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\n");
+
+        assertThat(relay.hop.requests).containsExactly("MAIL FROM:<a@x.example>");
+        relay.hop.answerHeld(SmtpReply.of(250, "2.1.0", "Ok"));
+        relay.channel.runPendingTasks();
+        assertThat(relay.hop.requests).containsExactly("MAIL FROM:<a@x.example>", "RCPT TO:<b@y.example>");
+    }
+
+    /** The client said EHLO to a next hop that holds its answers back, and pipelines if {@code pipelining}. */
+    private void greetedWithAnswersHeld(boolean pipelining) {
+        relay.hop.pipelining = pipelining;
+        relay.hop.holdRequests = true;
+        relay.open(null, PolicyConfig.EMPTY);
+        relay.send("EHLO client.example\r\n");
+        relay.replies();
+    }
+
     private Harness harness(FakeHop hop) {
         Harness harness = new Harness(hop);
         harnesses.add(harness);
@@ -362,7 +441,9 @@ class SessionDriverTest {
         CompletableFuture<Introduction> introduction = CompletableFuture.completedFuture(new Introduction.Answered(EHLO));
         CompletableFuture<Optional<SmtpReply>> route = CompletableFuture.completedFuture(Optional.empty());
         Exception failRequests;
-        CompletableFuture<SmtpReply> held;
+        // The answers held back, oldest first.
+        final Deque<CompletableFuture<SmtpReply>> held = new ArrayDeque<>();
+        boolean pipelining;
         int closed;
 
         @Override
@@ -389,15 +470,28 @@ class SessionDriverTest {
             }
             requests.add(request.line());
             if (holdRequests) {
-                held = new CompletableFuture<>();
-                return held;
+                CompletableFuture<SmtpReply> answer = new CompletableFuture<>();
+                held.addLast(answer);
+                return answer;
             }
             return CompletableFuture.completedFuture(request instanceof Request.Data ? SmtpReply.START_MAIL_INPUT
                     : SmtpReply.OK);
         }
 
         void answerHeld(SmtpReply reply) {
-            held.complete(reply);
+            held.pollFirst().complete(reply);
+        }
+
+        /** The connection went: every answer held back fails, oldest first, as a real connection's would. */
+        void loseHeld() {
+            for (CompletableFuture<SmtpReply> answer; (answer = held.pollFirst()) != null; ) {
+                answer.completeExceptionally(new IOException("connection to the next hop closed"));
+            }
+        }
+
+        @Override
+        public boolean pipelines() {
+            return pipelining;
         }
 
         @Override

@@ -32,7 +32,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -100,7 +102,8 @@ final class EmbeddedRelay {
     // The client's end of the TLS session, once STARTTLS has started it; or null.
     private EmbeddedChannel tlsClient;
     private SmtpReply greeting;
-    private String asked;
+    // The frames taken and not yet answered, oldest first: more than one while pipelined commands await the backend.
+    private final Deque<String> asked = new ArrayDeque<>();
     private boolean closedBySession;
     private boolean leaving;
 
@@ -150,7 +153,7 @@ final class EmbeddedRelay {
         }
         server.finishAndReleaseAll();
         assertThat(alloc.metric().usedHeapMemory()).as("bytes of buffers never released").isZero();
-        return new Outcome(wire.toByteArray(), greeting, List.copyOf(answers), asked, closedBySession,
+        return new Outcome(wire.toByteArray(), greeting, List.copyOf(answers), asked.peekFirst(), closedBySession,
                 List.copyOf(received));
     }
 
@@ -229,8 +232,9 @@ final class EmbeddedRelay {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (!closedBySession && !leaving && msg instanceof SmtpFrame frame
                     && !(frame instanceof SmtpFrame.DataContent)) {
-                assertThat(asked).as("a frame before the answer to the previous one").isNull();
-                asked = nameOf(frame);
+                assertThat(asked).as("a frame taken while one that needs the earlier replies waits")
+                        .allMatch(waiting -> waiting.equals("MAIL") || waiting.equals("RCPT"));
+                asked.addLast(nameOf(frame));
             }
             ctx.fireChannelRead(msg);
         }
@@ -243,9 +247,8 @@ final class EmbeddedRelay {
             if (greeting == null) {
                 greeting = reply;
             } else {
-                assertThat(asked).as("a frame waiting for the reply %s", reply).isNotNull();
-                answers.add(new Answer(asked, reply));
-                asked = null;
+                assertThat(asked).as("a frame waiting for the reply %s", reply).isNotEmpty();
+                answers.add(new Answer(asked.pollFirst(), reply));
             }
             ctx.write(msg, promise);
         }
@@ -285,6 +288,11 @@ final class EmbeddedRelay {
             }
             SmtpClientConnection connection = connection();
             return ehlo(connection).thenCompose(ignored -> connection.request(request, WAIT));
+        }
+
+        @Override
+        public boolean pipelines() {
+            return backend != null && backend.connection().capabilities().pipelining();
         }
 
         private CompletableFuture<SmtpReply> ehlo(SmtpClientConnection connection) {
