@@ -4,6 +4,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.sluice.config.BareLineEndings;
 import io.sluice.config.HostPort;
 import io.sluice.proxy.ListeningSocket;
@@ -56,6 +57,9 @@ public final class RelayListeners implements Drainable, AutoCloseable {
                 clients.add(channel);
                 ChannelPipeline pipeline = channel.pipeline();
                 front.accept(pipeline);
+                // Replies written while the next hop's reads are handled (a pipelined group's, say) leave in one write.
+                pipeline.addLast("flushes", new FlushConsolidationHandler(
+                        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
                 pipeline.addLast("framer", new SmtpFrameDecoder(bareLineEndings));
                 pipeline.addLast("session", new SessionDriver(context, hops));
             }

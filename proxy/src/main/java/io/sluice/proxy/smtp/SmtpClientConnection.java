@@ -11,6 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
@@ -312,6 +313,9 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
+                                // The requests a client's read makes (a pipelined group) leave in one write.
+                                .addLast("flushes", new FlushConsolidationHandler(
+                                        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true))
                                 .addLast(DECODER, new SmtpReplyDecoder())
                                 .addLast("client", connection);
                     }

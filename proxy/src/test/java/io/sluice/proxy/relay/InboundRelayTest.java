@@ -34,6 +34,32 @@ class InboundRelayTest {
     }
 
     @Test
+    void aGroupTheClientPipelinedReachesTheBackendWholeBeforeAnyReply() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent().answeringWholeGroups();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).start()) {
+            SwaksRun run = SwaksRun.send(sluice.port(), "--pipeline", "--to", "one@example.test,two@example.test");
+
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(backend.messages()).hasSize(1);
+            assertThat(backend.groupsCutShort()).as("MAIL or RCPT answered before the group was whole").isZero();
+            assertThat(backend.wholeGroups()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotPipelineIsRelayedOneCommandAtATime() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent().answeringWholeGroups();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).start()) {
+            SwaksRun run = SwaksRun.send(sluice.port(), "--to", "one@example.test");
+
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(backend.messages()).hasSize(1);
+            assertThat(backend.groupsCutShort()).as("the MAIL and the RCPT each waited for a reply, as the client did")
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
     void everyMessageFromSmtpSourceIsCounted() throws Exception {
         try (SmtpSinkProcess sink = SmtpSinkProcess.start();
              RunningSluice sluice = RunningSluice.relayingTo(sink.port()).start()) {

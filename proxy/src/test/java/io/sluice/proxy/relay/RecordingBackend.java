@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * and smtp-sink stores content without its CRs. Each connection is served on a thread of its own; everything
  * else is the least a client needs (greeting, EHLO, MAIL, RCPT, DATA, QUIT). Where asked, it refuses one HELO
  * name, holds its answer to the EHLO of one until released, or closes the connection at the first EHLO of one.
+ * Where asked, it answers a pipelined group only once it has all of it (a probe of the client's pipelining, not
+ * something a real server does): MAIL and RCPT are answered when DATA arrives, or when nothing more came for a while.
  */
 final class RecordingBackend implements AutoCloseable {
 
@@ -37,6 +40,9 @@ final class RecordingBackend implements AutoCloseable {
     private volatile String refusedHelo = "";
     private volatile String heldHelo = "";
     private volatile String droppingHelo = "";
+    private volatile boolean answeringWholeGroups;
+    private final AtomicInteger wholeGroups = new AtomicInteger();
+    private final AtomicInteger groupsCutShort = new AtomicInteger();
 
     private RecordingBackend(int bytesPerTick, long tickMillis, boolean keepContent) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -74,6 +80,22 @@ final class RecordingBackend implements AutoCloseable {
     RecordingBackend droppingFirstEhloOf(String name) {
         droppingHelo = name;
         return this;
+    }
+
+    /** Holds the answers to MAIL and RCPT until DATA arrives, or until nothing more came for two seconds. */
+    RecordingBackend answeringWholeGroups() {
+        answeringWholeGroups = true;
+        return this;
+    }
+
+    /** Groups whose MAIL, RCPT and DATA all arrived before any of them was answered. */
+    int wholeGroups() {
+        return wholeGroups.get();
+    }
+
+    /** Groups whose MAIL or RCPT had to be answered before DATA came: the client waited for a reply. */
+    int groupsCutShort() {
+        return groupsCutShort.get();
     }
 
     void releaseHeldEhlo() {
@@ -129,8 +151,18 @@ final class RecordingBackend implements AutoCloseable {
         OutputStream out = socket.getOutputStream();
         reply(out, "220 slow.test ESMTP");
         boolean carriedMail = false;
+        StringBuilder held = new StringBuilder();
         while (true) {
-            String line = readLine(in);
+            String line;
+            try {
+                socket.setSoTimeout(held.length() > 0 ? 2000 : 0);
+                line = readLine(in);
+            } catch (SocketTimeoutException e) {
+                groupsCutShort.incrementAndGet();
+                reply(out, held.substring(0, held.length() - 2));
+                held.setLength(0);
+                continue;
+            }
             if (line == null) {
                 return;
             }
@@ -149,8 +181,19 @@ final class RecordingBackend implements AutoCloseable {
                     }
                     ehlo(out, name);
                 }
+                case "MAIL", "RCPT" -> {
+                    if (answeringWholeGroups) {
+                        held.append("250 2.0.0 Ok\r\n");
+                    } else {
+                        reply(out, "250 2.0.0 Ok");
+                    }
+                }
                 case "DATA" -> {
-                    reply(out, "354 go ahead");
+                    if (held.length() > 0) {
+                        wholeGroups.incrementAndGet();
+                    }
+                    reply(out, held + "354 go ahead");
+                    held.setLength(0);
                     readContent(in);
                     reply(out, "250 2.0.0 Ok: stored");
                 }
