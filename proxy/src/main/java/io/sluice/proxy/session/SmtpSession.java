@@ -521,8 +521,11 @@ public final class SmtpSession {
                 return new Step.ReceiveData(reply, maxMessageSize());
             }
             if (reply.isPositive()) {
-                // Any other yes to DATA is a confused next hop: the client would send its content as commands.
-                finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+                // Any other yes to DATA, or a go-ahead without a transaction, is a confused next hop: the client
+                // would send its content as commands.
+                if (opened()) {
+                    finishTransaction(FAILED, SmtpReply.NEXT_HOP_LOST.code());
+                }
                 return new Step.AbortData(SmtpReply.NEXT_HOP_LOST);
             }
         } else if (answered instanceof Request.Rset) {
