@@ -96,6 +96,6 @@ public record LimitRule(String name, Set<String> listeners, RuleKey key, NetPref
     /** A rule with every optional part at its default, for code and tests that build policies by hand. */
     public static LimitRule of(String name, RuleKey key, Counted counts, Rate rate, long burst) {
         return new LimitRule(name, Set.of(), key, NetPrefixes.DEFAULT, counts, rate, burst, Optional.empty(),
-                Exceeded.REFUSE, Duration.ZERO, false, RuleMatch.NONE, RuleMatch.NONE, BucketSync.EXACT);
+                Exceeded.REFUSE, Duration.ZERO, false, RuleMatch.NONE, RuleMatch.NONE, BucketSync.AUTO);
     }
 }

@@ -244,7 +244,7 @@ final class PolicyBinder {
 
     private BucketSync sync(Value value) {
         if (!value.isMapping()) {
-            BucketSync.Mode mode = value.optional(SYNC, BucketSync.Mode.EXACT);
+            BucketSync.Mode mode = value.optional(SYNC, BucketSync.Mode.AUTO);
             return mode == null ? null : sync(value, mode, DEFAULT_MAX_UNSYNCED_TOKENS, DEFAULT_MAX_UNSYNCED_TIME);
         }
         Section section = value.section();
@@ -255,7 +255,7 @@ final class PolicyBinder {
         BucketSync.Mode mode = modeValue.required(SYNC_MODE);
         Long tokens = tokensValue.optional(POSITIVE_LONG, DEFAULT_MAX_UNSYNCED_TOKENS);
         Duration time = timeValue.optional(Conversion.DURATION, DEFAULT_MAX_UNSYNCED_TIME);
-        if (mode == BucketSync.Mode.EXACT || mode == BucketSync.Mode.BATCHING) {
+        if (mode != null && !takesSettings(mode)) {
             String expected = " unless mode is delaying or predicting, which spend tokens before synchronizing";
             if (tokensValue.isPresent()) {
                 tokensValue.invalid("no max-unsynced-tokens" + expected);
@@ -268,11 +268,16 @@ final class PolicyBinder {
     }
 
     private BucketSync sync(Value value, BucketSync.Mode mode, Long tokens, Duration time) {
-        if (mode == BucketSync.Mode.EXACT || mode == BucketSync.Mode.BATCHING) {
-            // Neither spends tokens unsynchronized; the same values as EXACT keep equal settings equal.
+        if (!takesSettings(mode)) {
+            // Exact and batching spend no tokens unsynchronized, auto takes its own from the capacity; the same
+            // values as EXACT keep equal settings equal.
             return new BucketSync(mode, BucketSync.EXACT.maxUnsyncedTokens(), BucketSync.EXACT.maxUnsyncedTime());
         }
         return problems.construct(value.path(), value.line(), () -> new BucketSync(mode, tokens, time));
+    }
+
+    private static boolean takesSettings(BucketSync.Mode mode) {
+        return mode == BucketSync.Mode.DELAYING || mode == BucketSync.Mode.PREDICTING;
     }
 
     /**

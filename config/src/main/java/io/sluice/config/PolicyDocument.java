@@ -136,9 +136,10 @@ public final class PolicyDocument {
         }
     }
 
-    // Exact and batching have no settings; the others are written whole, so that reading them back needs no default.
+    // Exact, batching and auto have no settings; the others are written whole, so that reading them back needs no
+    // default.
     private static Object sync(BucketSync sync) {
-        if (sync.mode() == BucketSync.Mode.EXACT || sync.mode() == BucketSync.Mode.BATCHING) {
+        if (sync.mode() != BucketSync.Mode.DELAYING && sync.mode() != BucketSync.Mode.PREDICTING) {
             return sync.mode().yamlName();
         }
         Map<String, Object> map = new LinkedHashMap<>();

@@ -140,6 +140,53 @@ class PolicyBindingTest {
     }
 
     @Test
+    void syncIsAutoUnlessTheRuleSaysOtherwise() throws ConfigException {
+        PolicyConfig policy = policy("""
+                policy:
+                  limits:
+                    - {name: a, key: global, counts: messages, rate: 100/1m}
+                    - {name: b, key: global, counts: messages, rate: 1000000/1s, sync: auto}
+                    - {name: c, key: global, counts: messages, rate: 1000000/1s, sync: {mode: auto}}
+                    - {name: d, key: global, counts: messages, rate: 1000000/1s, sync: exact}
+                """);
+
+        assertThat(policy.limits()).extracting(LimitRule::sync).containsExactly(
+                BucketSync.AUTO, BucketSync.AUTO, BucketSync.AUTO, BucketSync.EXACT);
+        assertThat(LimitRule.of("x", RuleKey.GLOBAL, Counted.MESSAGES, new Rate(1, Duration.ofSeconds(1)), 1).sync())
+                .as("the default of rules built in code too").isEqualTo(BucketSync.AUTO);
+    }
+
+    @Test
+    void autoSyncIsExactForSmallBucketsAndDelaysByAThousandthOfTheCapacityOtherwise() {
+        assertThat(BucketSync.AUTO.forCapacity(100)).as("100/min stays exact").isEqualTo(BucketSync.EXACT);
+        assertThat(BucketSync.AUTO.forCapacity(999)).isEqualTo(BucketSync.EXACT);
+        assertThat(BucketSync.AUTO.forCapacity(1_000))
+                .isEqualTo(new BucketSync(BucketSync.Mode.DELAYING, 1, Duration.ofMillis(100)));
+        assertThat(BucketSync.AUTO.forCapacity(1_000_000))
+                .isEqualTo(new BucketSync(BucketSync.Mode.DELAYING, 1_000, Duration.ofMillis(100)));
+        BucketSync delaying = new BucketSync(BucketSync.Mode.DELAYING, 5, Duration.ofMillis(250));
+        assertThat(delaying.forCapacity(1_000_000)).as("an explicit mode is what it says").isEqualTo(delaying);
+        assertThat(BucketSync.EXACT.forCapacity(1_000_000)).isEqualTo(BucketSync.EXACT);
+    }
+
+    @Test
+    void autoSyncTakesNoSettings() {
+        ConfigException e = errors("""
+                policy:
+                  limits:
+                    - name: big
+                      key: global
+                      counts: messages
+                      rate: 1000000/1s
+                      sync: { mode: auto, max-unsynced-tokens: 5 }
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(7, "policy.limits[0].sync.max-unsynced-tokens", "\"5\" (expected: no max-unsynced-tokens"
+                        + " unless mode is delaying or predicting, which spend tokens before synchronizing)"));
+    }
+
+    @Test
     void messagesNameThePathAndLine() {
         ConfigException e = errors("""
                 policy:
@@ -235,7 +282,7 @@ class PolicyBindingTest {
                 tuple(15, "policy.limits[0].except.recipient-domain", "\"example.com\" (expected: a list of at least"
                         + " one domain such as example.com, or .example.com for any subdomain of it)"),
                 tuple(16, "policy.limits[0].sync.mode",
-                        "\"fast\" (expected: one of: exact, batching, delaying, predicting)"),
+                        "\"fast\" (expected: one of: exact, batching, delaying, predicting, auto)"),
                 tuple(16, "policy.limits[0].sync.max-unsynced-tokens", "\"0\" (expected: an integer >= 1)"),
                 tuple(16, "policy.limits[0].sync.max-unsynced-time",
                         "\"0s\" (expected: a positive duration such as 500ms, 10s, 5m, 1h or 2d)"),
@@ -251,7 +298,7 @@ class PolicyBindingTest {
                         "\"5\" (expected: the name of a listener: mx, relay)"),
                 tuple(20, "policy.limits[1].rate", "\"10/s/s\" (expected: a rate such as 500/1s or 30/1m)"),
                 tuple(21, "policy.limits[1].sync", "a list (expected: one of: exact, batching, delaying, predicting,"
-                        + " or a mapping of mode, max-unsynced-tokens and max-unsynced-time)"),
+                        + " auto, or a mapping of mode, max-unsynced-tokens and max-unsynced-time)"),
                 tuple(22, "policy.limits[2]", "\"just-a-name\" (expected: a mapping)"),
                 tuple(25, "policy.concurrency[0].key",
                         "\"sender\" (expected: one of: global, listener, client-ip, client-net, backend-server)"),

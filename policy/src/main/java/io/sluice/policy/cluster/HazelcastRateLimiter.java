@@ -86,7 +86,8 @@ public final class HazelcastRateLimiter implements RateLimiter {
     }
 
     private AsyncBucketProxy bucket(String key, BucketSpec spec) {
-        if (spec.sync().mode() == BucketSync.Mode.EXACT) {
+        BucketSync sync = spec.sync().forCapacity(spec.capacity());
+        if (sync.mode() == BucketSync.Mode.EXACT) {
             // Without an optimization a proxy holds no state: a new one per request is cheap.
             return proxies.builder().build(key, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
         }
@@ -95,7 +96,7 @@ public final class HazelcastRateLimiter implements RateLimiter {
         }
         return optimized.computeIfAbsent(key, k -> {
             RemoteAsyncBucketBuilder<String> builder =
-                    proxies.builder().withOptimization(optimization(spec.sync(), optimizationClock));
+                    proxies.builder().withOptimization(optimization(sync, optimizationClock));
             return builder.build(k, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
         });
     }
@@ -108,7 +109,7 @@ public final class HazelcastRateLimiter implements RateLimiter {
             case DELAYING -> new DelayOptimization(delay, NopeOptimizationListener.INSTANCE, clock);
             case PREDICTING -> new PredictiveOptimization(PredictionParameters.createDefault(delay), delay,
                     NopeOptimizationListener.INSTANCE, clock);
-            case EXACT -> throw new IllegalArgumentException("exact sync has no optimization");
+            case EXACT, AUTO -> throw new IllegalArgumentException(sync.mode().yamlName() + " sync has no optimization");
         };
     }
 }
