@@ -113,6 +113,29 @@ class ValuesSchemaTest {
                         .containsExactly(null, Map.of("app", "postfix"), null));
     }
 
+    @ParameterizedTest(name = "sync: {0}")
+    @CsvSource(delimiter = '|', value = {
+        "auto                                                   | true",
+        "exact                                                  | true",
+        "{mode: delaying, max-unsynced-tokens: 50}              | true",
+        "{mode: auto}                                           | true",
+        "sometimes                                              | false",
+        "{mode: sometimes}                                      | false",
+    })
+    void aRuleSyncIsItsModeAloneOrAMapping(String sync, boolean valid) throws IOException {
+        Path values = Files.writeString(dir.resolve("sync.yaml"), """
+                inbound:
+                  policy:
+                    limits:
+                      - {name: messages, key: global, counts: messages, rate: 500/1s, sync: %s}
+                """.formatted(sync));
+        if (valid) {
+            assertThat(Chart.template(values, Map.of())).contains("sync:");
+        } else {
+            assertRefusedBySchema(() -> Chart.template(values, Map.of()), "sync");
+        }
+    }
+
     @Test
     void tlsNeedsACertificate() {
         assertThatThrownBy(() -> Chart.template(null, Map.of("inbound.tls.enabled", true)))
