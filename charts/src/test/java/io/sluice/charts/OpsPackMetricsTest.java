@@ -61,7 +61,7 @@ class OpsPackMetricsTest {
                   pools:
                     normal: {sources: [{address: 127.0.0.10, helo: out.example.net}]}
                 backends:
-                  mta: {servers: ["127.0.0.1:9"], health-check: {interval: 1h}}
+                  mta: {servers: ["127.0.0.1:9"], health-check: {interval: 1h}, admission: {mode: shadow}}
                 cluster: {mode: embedded, bind: "127.0.0.1:%d", discovery: none}
                 policy:
                   limits:

@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param connectTimeout how long a TCP connect to one server may take
  * @param healthCheck how often and how patiently servers are probed
  * @param reuse whether and how long connections are kept for later client sessions
+ * @param admission how many transactions may be in flight to the pool, adapted to how its backends answer
  */
 public record BackendPoolConfig(String name, List<HostPort> servers, boolean xclient, BackendTls tls,
-                                Duration connectTimeout, HealthCheckConfig healthCheck, ConnectionReuseConfig reuse) {
+                                Duration connectTimeout, HealthCheckConfig healthCheck, ConnectionReuseConfig reuse,
+                                AdmissionConfig admission) {
 
     public BackendPoolConfig {
         Objects.requireNonNull(name, "name");
@@ -28,5 +30,12 @@ public record BackendPoolConfig(String name, List<HostPort> servers, boolean xcl
         SmtpTimeouts.requirePositive(connectTimeout, "connectTimeout");
         Objects.requireNonNull(healthCheck, "healthCheck");
         Objects.requireNonNull(reuse, "reuse");
+        Objects.requireNonNull(admission, "admission");
+    }
+
+    /** A pool without adaptive admission. */
+    public BackendPoolConfig(String name, List<HostPort> servers, boolean xclient, BackendTls tls,
+                             Duration connectTimeout, HealthCheckConfig healthCheck, ConnectionReuseConfig reuse) {
+        this(name, servers, xclient, tls, connectTimeout, healthCheck, reuse, AdmissionConfig.OFF);
     }
 }

@@ -200,9 +200,36 @@ final class ConfigBinder {
         Duration connectTimeout = section.get("connect-timeout").optional(Conversion.DURATION, Duration.ofSeconds(5));
         HealthCheckConfig healthCheck = healthCheck(section.get("health-check").section());
         ConnectionReuseConfig reuse = reuse(section.get("reuse").section());
+        AdmissionConfig admission = admission(section.get("admission"));
         section.rejectUnknownKeys();
         return problems.construct(() -> new BackendPoolConfig(
-                name, servers, xclient, tls, connectTimeout, healthCheck, reuse));
+                name, servers, xclient, tls, connectTimeout, healthCheck, reuse, admission));
+    }
+
+    private AdmissionConfig admission(Value value) {
+        Section section = value.section();
+        AdmissionConfig defaults = AdmissionConfig.OFF;
+        AdmissionMode mode = section.get("mode").optional(Conversion.oneOf(AdmissionMode.class), defaults.mode());
+        Integer min = section.get("min-inflight").optional(POSITIVE, defaults.minInflight());
+        Value maxValue = section.get("max-inflight");
+        Integer max = maxValue.optional(POSITIVE, defaults.maxInflight());
+        Value initialValue = section.get("initial-inflight");
+        // Unless given, the limit starts at its default, kept between the bounds given.
+        Integer initial = initialValue.optional(POSITIVE, min == null || max == null ? null
+                : Math.max(min, Math.min(max, defaults.initialInflight())));
+        Value replyValue = section.get("reply");
+        RuleReply reply = replyValue.optional(Conversion.REPLY, defaults.reply());
+        section.rejectUnknownKeys();
+        if (min != null && max != null && max < min) {
+            maxValue.invalid("an integer >= min-inflight, " + min);
+        } else if (min != null && max != null && initial != null && (initial < min || initial > max)) {
+            initialValue.invalid("an integer between min-inflight and max-inflight, " + min + "-" + max);
+        }
+        if (reply != null && reply.code() / 100 != 4) {
+            replyValue.invalid("a 4xx reply, so that the client retries, such as 451 4.3.2 Busy, try again later");
+        }
+        return problems.construct(value.path(), value.line(),
+                () -> new AdmissionConfig(mode, min, max, initial, reply));
     }
 
     private ConnectionReuseConfig reuse(Section section) {

@@ -138,7 +138,8 @@ class ConfigValidationTest {
                         + " backend-command, backend-data-init, backend-data-block, backend-data-termination)"),
                 tuple(10, "listeners[0].proxy-protocol.timout", "unknown key (expected one of: trusted, timeout)"),
                 tuple(15, "backends.mta.retries",
-                        "unknown key (expected one of: servers, xclient, tls, connect-timeout, health-check, reuse)"));
+                        "unknown key (expected one of: servers, xclient, tls, connect-timeout, health-check, reuse,"
+                                + " admission)"));
     }
 
     @Test

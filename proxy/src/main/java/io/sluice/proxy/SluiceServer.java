@@ -29,6 +29,7 @@ import io.sluice.proxy.admin.AdminServices;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.OutboundService;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
@@ -125,6 +126,7 @@ public final class SluiceServer implements AutoCloseable {
                 .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
                 .orElseGet(() -> SourceSuspensions.alone(pools));
         // One loop per core: more only adds context switches, every session is non-blocking.
+        Admissions admissions = Admissions.of(config.backends(), registry);
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         Optional<AdminServer> admin = Optional.empty();
         try {
@@ -132,11 +134,11 @@ public final class SluiceServer implements AutoCloseable {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
-                        suspensions);
+                        suspensions, admissions::report);
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
-            InboundService inbound = InboundService.start(config, policy, meters, transport, workers);
+            InboundService inbound = InboundService.start(config, policy, meters, admissions, transport, workers);
             OutboundService outbound;
             try {
                 outbound = OutboundService.start(config, pools, policy, meters, transport, workers, registry);

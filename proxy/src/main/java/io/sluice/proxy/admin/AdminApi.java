@@ -44,7 +44,8 @@ final class AdminApi {
         new OverrideEndpoints(services.overrides(), services.policies(), services.clock()).addTo(routes);
         new InspectEndpoints(services.inspector(), services.listenerNames()).addTo(routes);
         new EgressEndpoints(services.pools(), services.suspensions()).addTo(routes);
-        routes.add("/api/v1/cluster", false, "GET", AdminScope.READ, this::cluster)
+        routes.add("/api/v1/admission", false, "GET", AdminScope.READ, this::admission)
+                .add("/api/v1/cluster", false, "GET", AdminScope.READ, this::cluster)
                 .add("/api/v1/cluster/drain", false, "POST", AdminScope.DRAIN, this::drain);
     }
 
@@ -159,6 +160,11 @@ final class AdminApi {
 
     private CompletableFuture<AdminResponse> metrics(AdminRequest request, String actor) {
         return done(AdminResponse.text(200, METRICS_TYPE, services.metrics().get()));
+    }
+
+    /** Each backend pool's adaptive admission on this node: each node keeps its own. */
+    private CompletableFuture<AdminResponse> admission(AdminRequest request, String actor) {
+        return done(AdminResponse.json(200, Map.of("pools", services.admission().get())));
     }
 
     private CompletableFuture<AdminResponse> cluster(AdminRequest request, String actor) {

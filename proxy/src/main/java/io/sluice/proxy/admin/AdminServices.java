@@ -9,6 +9,7 @@ import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Clock;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -25,13 +26,22 @@ import java.util.function.Supplier;
  * @param clock the time overrides start and expire by
  * @param pools the egress pools and their sources
  * @param suspensions suspends and resumes egress sources, on every node
+ * @param admission where each backend pool's adaptive admission stands on this node, by pool
  */
 public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                      Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
-                     Clock clock, EgressPools pools, SourceSuspensions suspensions) {
+                     Clock clock, EgressPools pools, SourceSuspensions suspensions,
+                     Supplier<Map<String, Object>> admission) {
 
     public AdminServices {
         // In the configuration's order, which is the order errors list them in.
         listenerNames = Collections.unmodifiableSet(new LinkedHashSet<>(listenerNames));
+    }
+
+    /** Without backend pools to report the admission of. */
+    public AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
+                         Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
+                         Clock clock, EgressPools pools, SourceSuspensions suspensions) {
+        this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions, Map::of);
     }
 }

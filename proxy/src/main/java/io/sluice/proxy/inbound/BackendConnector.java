@@ -36,9 +36,12 @@ final class BackendConnector {
     private final SslContext tls;
     private final boolean xclient;
     private final IdleBackendConnections idle;
+    private final Admission admission;
 
-    BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls) {
+    BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls,
+                     Admission admission) {
         this.pool = pool;
+        this.admission = admission;
         this.transport = transport;
         this.hostname = hostname;
         this.timeouts = timeouts;
@@ -49,6 +52,11 @@ final class BackendConnector {
 
     BackendPool pool() {
         return pool;
+    }
+
+    /** The pool's in-flight limit on this node. */
+    Admission admission() {
+        return admission;
     }
 
     /**
@@ -130,6 +138,10 @@ final class BackendConnector {
                             return;
                         }
                         slots.release();
+                        if (admission.enabled()) {
+                            // A backend that cannot take a connection or greet one is pushing back.
+                            admission.dropped();
+                        }
                         if (server.markHealthy(false)) {
                             log.warn("backend {} of pool {} failed, trying the next: {}", server, pool.config().name(),
                                     SmtpClientConnection.rootMessage(error));
@@ -144,7 +156,7 @@ final class BackendConnector {
         HostPort address = server.address();
         return SmtpClientConnection.connect(loop, transport.socketChannelClass(),
                 InetSocketAddress.createUnresolved(address.host(), address.port()), null,
-                pool.config().connectTimeout(), new BackendConnection(server, timeouts.backendDataBlock()));
+                pool.config().connectTimeout(), new BackendConnection(server, timeouts.backendDataBlock(), admission));
     }
 
     private CompletableFuture<BackendConnection> handshake(BackendConnection connection) {

@@ -38,6 +38,11 @@ final class BackendHop implements NextHop {
     private final InboundContext context;
     private final HopSession session;
     private final HopConnection<BackendConnection> backend;
+    private final Admission admission;
+    // The session holds a place in the pool's in-flight count: from its MAIL sent to the transaction's end.
+    private boolean inFlight;
+    // Counts the places taken, so that the late end of one transaction never gives back the next one's place.
+    private int admitted;
     // The backend's answer to a client answered early on a kept connection, still to come; or null.
     private CompletableFuture<SmtpReply> introducing;
     private BackendConnection introducingOn;
@@ -52,7 +57,9 @@ final class BackendHop implements NextHop {
     BackendHop(InboundContext context, HopSession session) {
         this.context = context;
         this.session = session;
-        this.backend = new HopConnection<>(session.events());
+        this.admission = context.connector().admission();
+        this.backend = new HopConnection<>(admission.enabled() ? new ReleasingOnLoss(session.events())
+                : session.events());
     }
 
     @Override
@@ -68,6 +75,8 @@ final class BackendHop implements NextHop {
      */
     @Override
     public CompletableFuture<Introduction> introduce(String helo, boolean esmtp) {
+        // RFC 5321 §4.1.4: HELO/EHLO ends a transaction under way, as RSET would.
+        release();
         this.helo = helo;
         this.esmtp = esmtp;
         BackendConnection kept = backend.get();
@@ -79,8 +88,37 @@ final class BackendHop implements NextHop {
         return lostIfFailed(current().thenCompose(this::introduceReplacingStale).thenApply(Introduction.Answered::new));
     }
 
+    /**
+     * Sends the request. Where the pool's admission is on, a MAIL takes a place in its in-flight count first; in
+     * adaptive mode, over the limit, it is answered with the pool's reply without reaching a backend, which the
+     * session relays as any refused MAIL. The place is given back once when the transaction ends: a refused or lost
+     * MAIL, the final reply, RSET, HELO/EHLO, the message abandoned, or the loss or close of either connection.
+     */
     @Override
     public CompletableFuture<SmtpReply> forward(Request request) {
+        if (!admission.enabled()) {
+            return send(request);
+        }
+        if (request instanceof Request.Mail) {
+            release();
+            if (!admission.tryAcquire()) {
+                return CompletableFuture.completedFuture(admission.refusal());
+            }
+            inFlight = true;
+            int transaction = ++admitted;
+            return send(request).whenComplete((reply, error) -> {
+                if (error != null || !reply.isPositive()) {
+                    release(transaction);
+                }
+            });
+        }
+        if (request instanceof Request.Rset) {
+            return endingTransaction(send(request));
+        }
+        return send(request);
+    }
+
+    private CompletableFuture<SmtpReply> send(Request request) {
         Duration timeout = request instanceof Request.Data
                 ? context.timeouts().backendDataInit() : context.timeouts().backendCommand();
         BackendConnection current = backend.get();
@@ -117,12 +155,15 @@ final class BackendHop implements NextHop {
         if (backend.get() == null) {
             return CompletableFuture.failedFuture(new IOException("no backend connection for the end of data"));
         }
-        return lostIfFailed(backend.get().endData(context.timeouts().backendDataTermination()));
+        CompletableFuture<SmtpReply> answer = lostIfFailed(
+                backend.get().endData(context.timeouts().backendDataTermination()));
+        return admission.enabled() ? endingTransaction(answer) : answer;
     }
 
     @Override
     public void abandon() {
         backend.drop();
+        release();
     }
 
     @Override
@@ -137,9 +178,51 @@ final class BackendHop implements NextHop {
 
     @Override
     public void close() {
+        release();
         BackendConnection last = backend.close();
         if (last != null) {
             context.connector().release(last);
+        }
+    }
+
+    /** The answer ends the transaction under way, whatever it says or if it never comes. */
+    private CompletableFuture<SmtpReply> endingTransaction(CompletableFuture<SmtpReply> answer) {
+        int transaction = admitted;
+        return answer.whenComplete((reply, error) -> release(transaction));
+    }
+
+    /** The transaction under way, if it holds a place, gives it back. */
+    private void release() {
+        if (inFlight) {
+            inFlight = false;
+            admission.release();
+        }
+    }
+
+    /** The transaction {@code transaction} gives back its place, if it holds it still. */
+    private void release(int transaction) {
+        if (transaction == admitted) {
+            release();
+        }
+    }
+
+    /** The session's events, and a connection lost between requests gives back the transaction's place. */
+    private final class ReleasingOnLoss implements HopSession.Events {
+        private final HopSession.Events events;
+
+        ReleasingOnLoss(HopSession.Events events) {
+            this.events = events;
+        }
+
+        @Override
+        public void lost() {
+            release();
+            events.lost();
+        }
+
+        @Override
+        public void writable(boolean writable) {
+            events.writable(writable);
         }
     }
 
@@ -291,6 +374,13 @@ final class BackendHop implements NextHop {
             log.info("backend lost", kv("session", session.client().sessionId()), kv("backend", lastServer),
                     kv("error", SmtpClientConnection.rootMessage(cause)));
             backend.drop();
+            if (admission.enabled()) {
+                // A backend that does not answer in time is pushing back; one that closed may just be restarting.
+                if (cause instanceof SmtpClientConnection.ReplyTimeoutException) {
+                    admission.dropped();
+                }
+                release();
+            }
         });
     }
 }

@@ -38,14 +38,15 @@ public final class InboundService implements AutoCloseable {
     }
 
     public static InboundService start(SluiceConfig config, PolicyEngine policy, TransactionMeters meters,
-                                       Transport transport, EventLoopGroup workers)
+                                       Admissions admissions, Transport transport, EventLoopGroup workers)
             throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
         List<HealthChecker> healthCheckers = new ArrayList<>();
         for (BackendPoolConfig poolConfig : config.backends().values()) {
             BackendConnector connector = new BackendConnector(new BackendPool(poolConfig), transport,
-                    config.smtp().hostname(), config.smtp().timeouts(), backendTls);
+                    config.smtp().hostname(), config.smtp().timeouts(), backendTls,
+                    admissions.pool(poolConfig.name()));
             connectors.put(poolConfig.name(), connector);
             HealthChecker checker = new HealthChecker(connector, workers.next());
             checker.start();

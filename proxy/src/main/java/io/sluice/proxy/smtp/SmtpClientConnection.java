@@ -221,7 +221,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
             reply.completeExceptionally(new IOException("connection to " + peer + " is closed"));
             return reply;
         }
-        awaited.addLast(new Awaited(request, reply, timeout));
+        awaited.addLast(new Awaited(request, reply, timeout, timesReplies() ? System.nanoTime() : 0));
         if (last == null) {
             replyTimeout.arm(timeout);
         }
@@ -243,12 +243,21 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
             replyTimeout.arm(next.timeout());
         }
         inMessage = reply.code() == 354;
-        answered(answered.request(), reply);
+        answered(answered.request(), reply, timesReplies() ? System.nanoTime() - answered.sentNanos() : 0);
         answered.reply().complete(reply);
     }
 
-    /** The server answered the request; for subclasses that follow its state. */
-    protected void answered(Request request, SmtpReply reply) {
+    /**
+     * The server answered the request; for subclasses that follow its state.
+     *
+     * @param latencyNanos from the request written to its reply, where {@link #timesReplies}; 0 otherwise
+     */
+    protected void answered(Request request, SmtpReply reply, long latencyNanos) {
+    }
+
+    /** Whether {@link #answered} is told how long each reply took: for subclasses that react to it. */
+    protected boolean timesReplies() {
+        return false;
     }
 
     @Override
@@ -289,8 +298,8 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         }
     }
 
-    /** A request sent (null for the greeting) and the reply it waits for. */
-    private record Awaited(Request request, CompletableFuture<SmtpReply> reply, Duration timeout) {}
+    /** A request sent (null for the greeting), the reply it waits for, and when it was sent (where timed). */
+    private record Awaited(Request request, CompletableFuture<SmtpReply> reply, Duration timeout, long sentNanos) {}
 
     @Override
     public String toString() {

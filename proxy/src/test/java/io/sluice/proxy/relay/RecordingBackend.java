@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * name, holds its answer to the EHLO of one until released, or closes the connection at the first EHLO of one.
  * Where asked, it answers a pipelined group only once it has all of it (a probe of the client's pipelining, not
  * something a real server does): MAIL and RCPT are answered when DATA arrives, or when nothing more came for a while.
+ * Where asked, it takes a set time to answer the final dot (a loaded backend), refuses MAIL with a given reply, or
+ * closes the connection instead of answering the final dot; it counts the transactions it has open at once.
  */
 final class RecordingBackend implements AutoCloseable {
 
@@ -43,6 +45,11 @@ final class RecordingBackend implements AutoCloseable {
     private volatile boolean answeringWholeGroups;
     private final AtomicInteger wholeGroups = new AtomicInteger();
     private final AtomicInteger groupsCutShort = new AtomicInteger();
+    private volatile long finalReplyDelayMillis;
+    private volatile String mailReply = "";
+    private volatile boolean droppingAtEndOfData;
+    private final AtomicInteger openTransactions = new AtomicInteger();
+    private final AtomicInteger mostOpenTransactions = new AtomicInteger();
 
     private RecordingBackend(int bytesPerTick, long tickMillis, boolean keepContent) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -98,6 +105,34 @@ final class RecordingBackend implements AutoCloseable {
         return groupsCutShort.get();
     }
 
+    /** Takes this long to answer each final dot, as a backend whose queue grows does; 0 answers at once. */
+    RecordingBackend delayingFinalReply(long millis) {
+        finalReplyDelayMillis = millis;
+        return this;
+    }
+
+    /** Answers every MAIL with this reply (empty: 250). */
+    RecordingBackend refusingMail(String reply) {
+        mailReply = reply;
+        return this;
+    }
+
+    /** Closes the connection at the end of each message, without an answer. */
+    RecordingBackend droppingAtEndOfData(boolean value) {
+        droppingAtEndOfData = value;
+        return this;
+    }
+
+    /** The most transactions (MAIL accepted, final dot not answered yet) it had open at once since the last reset. */
+    int mostOpenTransactions() {
+        return mostOpenTransactions.get();
+    }
+
+    /** Starts counting {@link #mostOpenTransactions} from the transactions open now. */
+    void resetMostOpenTransactions() {
+        mostOpenTransactions.set(openTransactions.get());
+    }
+
     void releaseHeldEhlo() {
         heldEhloReleased.countDown();
     }
@@ -139,14 +174,19 @@ final class RecordingBackend implements AutoCloseable {
     }
 
     private void serve(Socket socket) {
+        boolean[] open = new boolean[1];
         try (socket) {
-            session(socket);
+            session(socket, open);
         } catch (IOException | InterruptedException e) {
             // The session ends.
+        } finally {
+            if (open[0]) {
+                openTransactions.decrementAndGet();
+            }
         }
     }
 
-    private void session(Socket socket) throws IOException, InterruptedException {
+    private void session(Socket socket, boolean[] open) throws IOException, InterruptedException {
         InputStream in = socket.getInputStream();
         OutputStream out = socket.getOutputStream();
         reply(out, "220 slow.test ESMTP");
@@ -182,6 +222,14 @@ final class RecordingBackend implements AutoCloseable {
                     ehlo(out, name);
                 }
                 case "MAIL", "RCPT" -> {
+                    if (verb.equals("MAIL") && !mailReply.isEmpty()) {
+                        reply(out, mailReply);
+                        continue;
+                    }
+                    if (verb.equals("MAIL") && !open[0]) {
+                        open[0] = true;
+                        mostOpenTransactions.accumulateAndGet(openTransactions.incrementAndGet(), Math::max);
+                    }
                     if (answeringWholeGroups) {
                         held.append("250 2.0.0 Ok\r\n");
                     } else {
@@ -195,7 +243,26 @@ final class RecordingBackend implements AutoCloseable {
                     reply(out, held + "354 go ahead");
                     held.setLength(0);
                     readContent(in);
+                    if (droppingAtEndOfData) {
+                        return;
+                    }
+                    // A loaded backend's queue, not a wait for another thread.
+                    long delay = finalReplyDelayMillis;
+                    if (delay > 0) {
+                        Thread.sleep(delay);
+                    }
+                    if (open[0]) {
+                        open[0] = false;
+                        openTransactions.decrementAndGet();
+                    }
                     reply(out, "250 2.0.0 Ok: stored");
+                }
+                case "RSET" -> {
+                    if (open[0]) {
+                        open[0] = false;
+                        openTransactions.decrementAndGet();
+                    }
+                    reply(out, "250 2.0.0 Ok");
                 }
                 case "QUIT" -> {
                     reply(out, "221 2.0.0 Bye");

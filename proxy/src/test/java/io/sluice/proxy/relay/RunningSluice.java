@@ -1,6 +1,7 @@
 package io.sluice.proxy.relay;
 
 import io.sluice.config.AdminConfig;
+import io.sluice.config.AdmissionConfig;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.BackendTls;
 import io.sluice.config.BareLineEndings;
@@ -74,6 +75,7 @@ final class RunningSluice implements AutoCloseable {
         private PolicyConfig policy = PolicyConfig.EMPTY;
         private DrainConfig drain = DrainConfig.DEFAULT;
         private Optional<AdminConfig> admin = Optional.empty();
+        private AdmissionConfig admission = AdmissionConfig.OFF;
 
         private Builder(int[] backendPorts) {
             this.backendPorts = backendPorts;
@@ -151,6 +153,11 @@ final class RunningSluice implements AutoCloseable {
             return this;
         }
 
+        Builder admission(AdmissionConfig value) {
+            admission = value;
+            return this;
+        }
+
         Builder xclient(boolean value) {
             xclient = value;
             return this;
@@ -164,7 +171,8 @@ final class RunningSluice implements AutoCloseable {
             List<HostPort> servers = java.util.Arrays.stream(backendPorts)
                     .mapToObj(port -> new HostPort("127.0.0.1", port)).toList();
             BackendPoolConfig pool = new BackendPoolConfig("mta", servers, xclient, backendTls,
-                    Duration.ofSeconds(2), new HealthCheckConfig(healthCheckInterval, Duration.ofSeconds(1)), reuse);
+                    Duration.ofSeconds(2), new HealthCheckConfig(healthCheckInterval, Duration.ofSeconds(1)), reuse,
+                    admission);
             ListenerConfig listener = new ListenerConfig("mx", ListenerRole.INBOUND, new HostPort("127.0.0.1", 0),
                     "mta", proxyProtocol, tls);
             return new RunningSluice(SluiceServer.start(

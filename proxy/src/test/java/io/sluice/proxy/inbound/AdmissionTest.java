@@ -1,0 +1,124 @@
+package io.sluice.proxy.inbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.AdmissionConfig;
+import io.sluice.config.AdmissionMode;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The in-flight count and limit of one pool: what adaptive refuses, what shadow only counts, what off costs. */
+class AdmissionTest {
+
+    private static final long MS = 1_000_000L;
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final AtomicLong clock = new AtomicLong();
+
+    private Admission admission(AdmissionMode mode, int min, int max, int initial) {
+        return new Admission("mta", new AdmissionConfig(mode, min, max, initial, AdmissionConfig.DEFAULT_REPLY),
+                registry, clock::get);
+    }
+
+    @Test
+    void adaptiveRefusesOverTheLimitAndCountsIt() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 10, 2);
+
+        assertThat(admission.tryAcquire()).isTrue();
+        assertThat(admission.tryAcquire()).isTrue();
+        assertThat(admission.tryAcquire()).isFalse();
+        assertThat(admission.inflight()).isEqualTo(2);
+        assertThat(admission.refused()).isEqualTo(1);
+        assertThat(admission.refusal().toString()).contains("451", "4.3.2 Busy, try again later");
+        assertThat(registry.get("sluice.admission.refused").tag("pool", "mta").tag("mode", "adaptive").counter()
+                .count()).isEqualTo(1);
+
+        admission.release();
+        assertThat(admission.tryAcquire()).isTrue();
+        assertThat(admission.inflight()).isEqualTo(2);
+    }
+
+    @Test
+    void shadowRefusesNothingAndCountsWhatAdaptiveWould() {
+        Admission admission = admission(AdmissionMode.SHADOW, 1, 10, 2);
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(admission.tryAcquire()).isTrue();
+        }
+        assertThat(admission.inflight()).isEqualTo(5);
+        assertThat(admission.refused()).isEqualTo(3);
+        assertThat(registry.get("sluice.admission.refused").tag("mode", "shadow").counter().count()).isEqualTo(3);
+        for (int i = 0; i < 5; i++) {
+            admission.release();
+        }
+        assertThat(admission.inflight()).isZero();
+        assertThat(registry.get("sluice.admission.inflight").gauge().value()).isZero();
+    }
+
+    @Test
+    void offIsOneSharedInstanceWithNothingRegistered() {
+        Admission first = Admission.of("a", AdmissionConfig.OFF, registry);
+        Admission second = Admission.of("b", AdmissionConfig.OFF, registry);
+
+        assertThat(first).isSameAs(second);
+        assertThat(first.enabled()).isFalse();
+        assertThat(registry.getMeters()).isEmpty();
+    }
+
+    @Test
+    void dropsBringTheLimitDownToItsMinimum() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 3, 50, 30);
+        // A drop before any transaction completed teaches nothing: there is no baseline to compare with.
+        admission.dropped();
+        assertThat(admission.limit()).isEqualTo(30);
+        for (int i = 0; i < 20; i++) {
+            sample(admission, 30, 10 * MS);
+        }
+        for (int i = 0; i < 200; i++) {
+            admission.dropped();
+        }
+        assertThat(admission.limit()).isEqualTo(3);
+        assertThat(admission.drops()).isEqualTo(201);
+    }
+
+    /**
+     * The law follows a backend whose capacity steps down and up again under a sustained overload: a backend with
+     * {@code capacity} workers answers a transaction in 10 ms while the limit is within them, and queues beyond.
+     * With Vegas and a rare re-learning of its baseline, the limit stays between the capacity (nothing idle) and
+     * twice it (latency at most doubled) in each plateau. Gradient2 drifts to its maximum (its baseline follows the
+     * queueing), AIMD holds latency at its fixed timeout whatever the backend's own, and Vegas with its default
+     * re-learning rate (30 x) drifts to 4-11 x the capacity in the low plateau.
+     */
+    @Test
+    void theLimitFollowsABackendWhoseCapacityStepsDownAndUp() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 2, 200, 20);
+        for (int capacity : new int[] {50, 12, 50}) {
+            int lowest = Integer.MAX_VALUE;
+            int highest = 0;
+            for (int i = 0; i < 8000; i++) {
+                int inflight = admission.limit();
+                sample(admission, inflight, (long) (10 * MS * Math.max(1.0, inflight / (double) capacity)));
+                if (i >= 4000) {
+                    lowest = Math.min(lowest, admission.limit());
+                    highest = Math.max(highest, admission.limit());
+                }
+            }
+            assertThat(lowest).as("least limit, capacity %d", capacity).isGreaterThanOrEqualTo(capacity);
+            assertThat(highest).as("greatest limit, capacity %d", capacity).isLessThanOrEqualTo(2 * capacity);
+        }
+    }
+
+    /** One transaction completing with {@code inflight} in flight, the backend having taken {@code nanos}. */
+    private void sample(Admission admission, int inflight, long nanos) {
+        int taken = 0;
+        while (taken < inflight && admission.tryAcquire()) {
+            taken++;
+        }
+        clock.addAndGet(nanos / Math.max(1, inflight));
+        admission.completed(nanos);
+        for (int i = 0; i < taken; i++) {
+            admission.release();
+        }
+    }
+}

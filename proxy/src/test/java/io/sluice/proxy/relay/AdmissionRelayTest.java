@@ -1,0 +1,208 @@
+package io.sluice.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.config.AdmissionConfig;
+import io.sluice.config.AdmissionMode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A backend pool's adaptive admission over loopback: every way a transaction ends gives its place back once, and the
+ * limit falls when the backend slows down (MAILs over it get 451 4.3.2 and never reach the backend), then rises again
+ * when the backend recovers.
+ */
+@Timeout(180)
+class AdmissionRelayTest {
+
+    private static final AdmissionConfig ADAPTIVE = new AdmissionConfig(AdmissionMode.ADAPTIVE, 2, 16, 10,
+            AdmissionConfig.DEFAULT_REPLY);
+    // Vegas moves the limit only while at least half of it is in use: the clients outnumber half its maximum.
+    private static final int CLIENTS = 12;
+
+    @Test
+    void everyEndingOfATransactionGivesItsPlaceBackOnce() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).admission(ADAPTIVE).start()) {
+            MeterRegistry registry = sluice.server().registry();
+
+            // Delivered: the final reply.
+            endsWith(sluice, registry, client -> {
+                assertThat(client.command("DATA")).startsWith("354 ");
+                assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("250 ");
+            });
+            // RSET, EHLO and QUIT in the middle of a transaction.
+            endsWith(sluice, registry, client -> assertThat(client.command("RSET")).startsWith("250 "));
+            endsWith(sluice, registry, client -> assertThat(client.command("EHLO again.example")).startsWith("250 "));
+            endsWith(sluice, registry, client -> assertThat(client.command("QUIT")).startsWith("221 "));
+            // The client leaves in the middle of its message.
+            endsWith(sluice, registry, client -> {
+                assertThat(client.command("DATA")).startsWith("354 ");
+                client.send("Subject: cut\r\n\r\npart of a");
+                client.close();
+            });
+            // The backend is lost at the end of the message.
+            backend.droppingAtEndOfData(true);
+            endsWith(sluice, registry, client -> {
+                assertThat(client.command("DATA")).startsWith("354 ");
+                assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("451 4.4.2");
+            });
+            backend.droppingAtEndOfData(false);
+
+            // A MAIL the backend refuses opens no transaction, and its place is given back before the client hears.
+            backend.refusingMail("452 4.3.1 Insufficient system storage");
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                client.greetedAndIntroduced();
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("452 4.3.1");
+                assertThat(inflight(registry)).isZero();
+            }
+            backend.refusingMail("");
+
+            // After all of those, a new transaction counts one: none was given back twice.
+            try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+                client.greetedAndIntroduced();
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+                assertThat(inflight(registry)).isEqualTo(1);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> inflight(registry) == 0);
+        }
+    }
+
+    @Test
+    void theLimitFallsWithASlowBackendAndRisesWhenItRecovers() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).admission(ADAPTIVE).start()) {
+            MeterRegistry registry = sluice.server().registry();
+            // A backend answering in 20 ms, as an MTA that writes its queue file does: loopback's jitter, small
+            // beside it, is not taken for queueing.
+            backend.delayingFinalReply(20);
+            try (Load load = new Load(sluice.port(), CLIENTS)) {
+                // The law learns the backend's unloaded time.
+                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> load.delivered.get() >= 300);
+                assertThat(limit(registry)).as("limit with a fast backend").isGreaterThanOrEqualTo(8);
+
+                // The backend's queue grows: its final replies take 250 ms.
+                backend.delayingFinalReply(250);
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> limit(registry) <= 3);
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> load.refused.get() >= 20);
+                assertThat(load.refusals).allMatch(reply -> reply.startsWith("451 4.3.2 Busy, try again later"));
+                // Over the limit nothing reaches the backend: it never has more transactions open than the limit.
+                backend.resetMostOpenTransactions();
+                int refusedBefore = load.refused.get();
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> load.refused.get() >= refusedBefore + 50);
+                assertThat(limit(registry)).isLessThanOrEqualTo(3);
+                assertThat(backend.mostOpenTransactions()).isBetween(1, 3);
+                assertThat(refusedCount(registry)).isGreaterThanOrEqualTo(load.refused.get() - 8);
+
+                // The backend recovers: the limit rises again, and MAILs pass.
+                backend.delayingFinalReply(20);
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> limit(registry) >= 8);
+                int deliveredBefore = load.delivered.get();
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> load.delivered.get() >= deliveredBefore + 100);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> inflight(registry) == 0);
+        }
+    }
+
+    private interface Ending {
+        void end(RawSmtpClient client) throws IOException;
+    }
+
+    /** Opens a transaction (one place taken), ends it as given, and waits for the place to be given back. */
+    private static void endsWith(RunningSluice sluice, MeterRegistry registry, Ending ending) throws IOException {
+        try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            assertThat(client.reply()).startsWith("220 ");
+            client.openTransaction();
+            assertThat(inflight(registry)).isEqualTo(1);
+            ending.end(client);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> inflight(registry) <= 0);
+            assertThat(inflight(registry)).isZero();
+        }
+    }
+
+    private static double inflight(MeterRegistry registry) {
+        return registry.get("sluice.admission.inflight").tag("pool", "mta").gauge().value();
+    }
+
+    private static double limit(MeterRegistry registry) {
+        return registry.get("sluice.admission.limit").tag("pool", "mta").gauge().value();
+    }
+
+    private static double refusedCount(MeterRegistry registry) {
+        return registry.get("sluice.admission.refused").tag("pool", "mta").tag("mode", "adaptive").counter().count();
+    }
+
+    /** Clients sending one message per session, each on a thread of its own, until closed. */
+    private static final class Load implements AutoCloseable {
+        private final ExecutorService clients;
+        private final List<Future<?>> running = new ArrayList<>();
+        private final AtomicBoolean stopped = new AtomicBoolean();
+        final AtomicInteger delivered = new AtomicInteger();
+        final AtomicInteger refused = new AtomicInteger();
+        final List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Load(int port, int clientCount) {
+            clients = Executors.newFixedThreadPool(clientCount);
+            for (int i = 0; i < clientCount; i++) {
+                running.add(clients.submit(() -> {
+                    // Bounded: a test that stops early never leaves clients running for long.
+                    for (int n = 0; n < 2_000 && !stopped.get(); n++) {
+                        send(port);
+                    }
+                    return null;
+                }));
+            }
+        }
+
+        /** One session of up to 50 transactions; a refused one is tried again in it after a while, as MTAs do. */
+        private void send(int port) throws IOException {
+            try (RawSmtpClient client = new RawSmtpClient(port)) {
+                assertThat(client.reply()).startsWith("220 ");
+                assertThat(client.command("EHLO client.example")).startsWith("250 ");
+                for (int i = 0; i < 50 && !stopped.get(); i++) {
+                    String mail = client.command("MAIL FROM:<a@example.org>");
+                    if (!mail.startsWith("250 ")) {
+                        refused.incrementAndGet();
+                        if (refusals.size() < 1000) {
+                            refusals.add(mail);
+                        }
+                        // The sender's retry interval, scaled down: pacing of the load, not a wait for an event.
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                        continue;
+                    }
+                    assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+                    assertThat(client.command("DATA")).startsWith("354 ");
+                    assertThat(client.command("Subject: load\r\n\r\nbody\r\n.")).startsWith("250 ");
+                    delivered.incrementAndGet();
+                }
+                client.command("QUIT");
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            stopped.set(true);
+            clients.shutdown();
+            assertThat(clients.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+            for (Future<?> client : running) {
+                // A client's failed assertion fails the test.
+                client.get();
+            }
+        }
+    }
+}
