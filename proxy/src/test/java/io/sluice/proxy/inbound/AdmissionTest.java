@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.AdmissionConfig;
 import io.sluice.config.AdmissionMode;
+import io.sluice.config.HostPort;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +66,23 @@ class AdmissionTest {
         assertThat(first).isSameAs(second);
         assertThat(first.enabled()).isFalse();
         assertThat(registry.getMeters()).isEmpty();
+    }
+
+    /**
+     * Off costs a transaction nothing: a backend connection of a pool whose admission is off asks for no timestamps,
+     * and one whose admission is on does (read with BackendHop: off forwards without a future or a count added).
+     */
+    @Test
+    void offTimesNoReplyOfTheBackends() {
+        BackendServer server = new BackendServer("mta", new HostPort("127.0.0.1", 2525));
+
+        BackendConnection off = new BackendConnection(server, Duration.ofSeconds(1),
+                Admission.of("mta", AdmissionConfig.OFF, registry));
+        BackendConnection shadow = new BackendConnection(server, Duration.ofSeconds(1),
+                admission(AdmissionMode.SHADOW, 1, 10, 2));
+
+        assertThat(off.timesReplies()).isFalse();
+        assertThat(shadow.timesReplies()).isTrue();
     }
 
     @Test
