@@ -48,6 +48,12 @@ final class Admission {
     private static final IntUnaryOperator ALPHA = limit -> Math.max(1, limit / 10);
     private static final IntUnaryOperator BETA = limit -> Math.max(2, limit / 5);
 
+    // Vegas moves the limit on every sample, by up to beta at once: at a few transactions per node that swung each
+    // node's limit by half of it between one transaction and the next, and the sum of three nodes' from half to three
+    // times what their shared backend takes (AdmissionConvergenceTest). A fifth of each step follows the same
+    // equilibrium within a few dozen transactions.
+    static final double SMOOTHING = 0.2;
+
     private static final Admission OFF = new Admission();
 
     private final String pool;
@@ -86,6 +92,7 @@ final class Admission {
                 .probeMultiplier(PROBE_MULTIPLIER)
                 .alphaFunction(ALPHA)
                 .betaFunction(BETA)
+                .smoothing(SMOOTHING)
                 .build();
         this.nanoTime = nanoTime;
         this.refused = Counter.builder("sluice.admission.refused")
