@@ -40,7 +40,8 @@ final class Admission {
     // Vegas re-learns its baseline from one sample every 500-1000 x limit transactions (jittered): rarely enough
     // that a backend queueing for minutes is not taken for its new normal, often enough to follow a backend that
     // became slower for good within minutes. The library's default (30 x) let the limit drift to 4-5x the
-    // backends' capacity under a sustained overload (AdmissionLawTest).
+    // backends' capacity under a sustained overload
+    // (AdmissionTest.theLimitFollowsABackendWhoseCapacityStepsDownAndUp).
     static final int PROBE_MULTIPLIER = 1000;
     // Vegas grows the limit while fewer than alpha transactions queue at the backends, and shrinks it beyond beta.
     // The library's log10 thresholds allow 6 queued at any limit, which at a sick pool's few transactions is 2-4x its
