@@ -81,9 +81,10 @@ class AdmissionRelayTest {
             // beside it, is not taken for queueing.
             backend.delayingFinalReply(20);
             try (AdmissionLoad load = new AdmissionLoad(sluice.port(), CLIENTS)) {
-                // The law learns the backend's unloaded time.
-                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> load.delivered.get() >= 300);
-                assertThat(limit(registry)).as("limit with a fast backend").isGreaterThanOrEqualTo(8);
+                // The law learns the backend's unloaded time, and lets the limit rise. The limit moves by a step at
+                // each transaction: what is asserted is that it gets there, not where it stands at one instant.
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> load.delivered.get() >= 300 && limit(registry) >= 8);
 
                 // The backend's queue grows: its final replies take 250 ms.
                 backend.delayingFinalReply(250);
