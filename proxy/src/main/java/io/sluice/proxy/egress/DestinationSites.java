@@ -1,6 +1,7 @@
 package io.sluice.proxy.egress;
 
 import io.sluice.config.EgressSite;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
@@ -40,6 +41,16 @@ final class DestinationSites {
             names.add(host.name().toLowerCase(Locale.ROOT));
         }
         return String.join(",", names);
+    }
+
+    /** Every meter tag a site may get: the configured sites' names, and {@value #OTHER}. */
+    List<String> tags() {
+        List<String> tags = new ArrayList<>();
+        for (EgressSite site : sites) {
+            tags.add(site.name());
+        }
+        tags.add(OTHER);
+        return tags;
     }
 
     /** The site's meter tag: its name if configured, {@value #OTHER} otherwise. */

@@ -68,6 +68,11 @@ final class RemoteConnector {
         this.remotePort = remotePort;
         this.opportunisticTls = opportunisticTls;
         this.verifiedTls = verifiedTls;
+        // Every site's series from the start, so that a rate over them is defined before the first delivery.
+        for (String tag : sites.tags()) {
+            counter(opened, "sluice.egress.connections.opened", "opened", tag);
+            counter(reused, "sluice.egress.connections.reused", "reused for another transaction", tag);
+        }
     }
 
     /** The destination sites by MX host suffix. */
