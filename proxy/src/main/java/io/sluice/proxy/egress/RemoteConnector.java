@@ -102,8 +102,12 @@ final class RemoteConnector {
         return null;
     }
 
-    /** Whether a connection made before meets the TLS the pool asks of a delivery now. */
-    private static boolean acceptable(RemoteConnection connection, EgressTls tls) {
+    /**
+     * Whether a connection made before meets the TLS the pool asks of a delivery now. A source belongs to one pool
+     * and a pool's TLS setting is fixed at start, so today this only repeats the handshake's own rule; it holds
+     * should either change while connections are kept.
+     */
+    static boolean acceptable(RemoteConnection connection, EgressTls tls) {
         return switch (tls) {
             case NONE -> true;
             case OPPORTUNISTIC -> connection.tls() || !connection.capabilities().startTls();

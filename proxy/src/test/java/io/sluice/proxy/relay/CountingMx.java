@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A remote MX for outbound tests that counts at the receiver what the relay does to it: the connections it accepted,
  * those open now and the most open at once, and the messages it took (by their Subject), with the connection each
  * came on. Where asked, it holds the final reply of each message until {@link #release} gives it a permit, so that
- * deliveries overlap. Each connection is served on a thread of its own; it offers PIPELINING and answers RSET.
+ * deliveries overlap. Each connection is served on a thread of its own; it offers PIPELINING and answers RSET (with a
+ * reply of the test's where asked).
  */
 final class CountingMx implements AutoCloseable {
 
@@ -35,6 +36,8 @@ final class CountingMx implements AutoCloseable {
     private final List<String> subjects = new CopyOnWriteArrayList<>();
     private final List<Integer> connectionOfMessage = new CopyOnWriteArrayList<>();
     private volatile Semaphore finalReplies;
+    // What RSET is answered; null hangs up instead.
+    private volatile String resetReply = "250 2.0.0 Ok";
     private volatile boolean closed;
 
     private CountingMx(String address, int port) throws IOException {
@@ -54,6 +57,19 @@ final class CountingMx implements AutoCloseable {
     CountingMx holdingFinalReplies() {
         finalReplies = new Semaphore(0);
         return this;
+    }
+
+    /** Answers every RSET with {@code reply} instead of 250, and hangs up on it where {@code reply} is null. */
+    CountingMx answeringResetWith(String reply) {
+        resetReply = reply;
+        return this;
+    }
+
+    /** Closes every connection open now, as a receiver does to connections idle too long. */
+    void hangUpAll() throws IOException {
+        for (Socket socket : sockets) {
+            socket.close();
+        }
     }
 
     /** Lets {@code count} held final replies go. */
@@ -111,6 +127,7 @@ final class CountingMx implements AutoCloseable {
     }
 
     private void session(Socket socket, int number) {
+        boolean counted = true;
         try (socket) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
                     StandardCharsets.US_ASCII));
@@ -131,8 +148,17 @@ final class CountingMx implements AutoCloseable {
                     case "RCPT" -> write(out, inTransaction ? "250 2.1.5 Ok" : "503 5.5.1 MAIL first");
                     case "RSET" -> {
                         resets.incrementAndGet();
-                        inTransaction = false;
-                        write(out, "250 2.0.0 Ok");
+                        String reply = resetReply;
+                        if (reply == null) {
+                            return;
+                        }
+                        inTransaction &= !reply.startsWith("2");
+                        write(out, reply);
+                        if (reply.startsWith("421")) {
+                            // RFC 5321 §3.8: a server that says 421 closes the connection.
+                            out.flush();
+                            return;
+                        }
                     }
                     case "DATA" -> {
                         write(out, "354 End data with <CR><LF>.<CR><LF>");
@@ -155,6 +181,9 @@ final class CountingMx implements AutoCloseable {
                         out.flush();
                     }
                     case "QUIT" -> {
+                        // Over for the receiver once it answers QUIT, before the client closes: counted so.
+                        counted = false;
+                        open.decrementAndGet();
                         write(out, "221 2.0.0 Bye");
                         out.flush();
                         return;
@@ -165,7 +194,9 @@ final class CountingMx implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             // The relay closed the connection: counted below like any other end.
         } finally {
-            open.decrementAndGet();
+            if (counted) {
+                open.decrementAndGet();
+            }
             sockets.remove(socket);
         }
     }
