@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * destination domain per transaction; every failure is a temporary one, so the message stays in the MTA's queue.
  * The destination's site (by its MX hosts) is known from the first recipient on: a connection kept from an earlier
  * transaction from the same source to one of the domain's MX hosts is reset and used where there is one; a new one
- * first takes the slots of the destination-site and source-site rules. After the transaction the connection is
- * kept for the next, of any session on the same event loop.
+ * first takes the slots of the destination-site and source-site rules, shedding connections kept idle to the site
+ * where none is free. After the transaction the connection is kept for the next, of any session on the same event
+ * loop.
  */
 final class MxHop implements NextHop {
 
@@ -217,23 +218,51 @@ final class MxHop implements NextHop {
      * (held until it closes, kept idle or not); refused with the rule's reply otherwise.
      */
     private CompletableFuture<SmtpReply> connect(List<MxHost> hosts, MailPath recipient) {
+        return slots(true).thenCompose(slots -> slots == null ? CompletableFuture.completedFuture(refusal)
+                : opened(context.connector().open(session.loop(), context.pool(), source, hosts, site, slots),
+                        recipient));
+    }
+
+    /**
+     * The slots of the destination-site and source-site rules for a new connection, or null (and the refusal set)
+     * when a rule has none free. Connections kept idle to the site hold slots too, and each is reachable only from
+     * the event loop it is kept on; where there are some, they are shed (every loop closes its own) and the slots
+     * asked for once more, so that a delivery is not refused for slots this node's idle connections hold. Once: a
+     * slot freed so may go to another session first, and then this one is refused as before.
+     */
+    private CompletableFuture<HeldLeases> slots(boolean mayShed) {
         HeldLeases slots = new HeldLeases();
         CompletableFuture<Decision> asked = session.limits().remote(slots);
         // A cluster answers on its own thread; the connection is made and adopted on the session's loop.
         return (asked.isDone() ? asked : asked.thenApplyAsync(decision -> decision, session.loop()))
                 .thenCompose(decision -> {
-                    if (!decision.admitted()) {
-                        slots.release();
-                        RuleReply reply = decision.reply();
-                        refusal = SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
-                        log.info("destination site busy", kv("session", session.client().sessionId()),
-                                kv("destination_domain", domain), kv("site", site), kv("pool", context.pool().name()),
-                                kv("source", source.toString()), kv("rule", decision.rule().orElse("")));
-                        return CompletableFuture.completedFuture(refusal);
+                    if (decision.admitted()) {
+                        return CompletableFuture.completedFuture(slots);
                     }
-                    return opened(context.connector().open(session.loop(), context.pool(), source, hosts, site,
-                            slots), recipient);
+                    slots.release();
+                    if (mayShed) {
+                        String busy = site;
+                        return context.connector().shed(session.loop(), busy).thenComposeAsync(shed -> {
+                            if (shed == 0) {
+                                return CompletableFuture.completedFuture(busy(decision));
+                            }
+                            log.debug("idle connections shed for a slot", kv("session", session.client().sessionId()),
+                                    kv("site", busy), kv("connections", shed));
+                            return slots(false);
+                        }, session.loop());
+                    }
+                    return CompletableFuture.completedFuture(busy(decision));
                 });
+    }
+
+    /** The transaction gets the rule's refusal at every recipient; null, for {@link #slots}. */
+    private HeldLeases busy(Decision decision) {
+        RuleReply reply = decision.reply();
+        refusal = SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
+        log.info("destination site busy", kv("session", session.client().sessionId()),
+                kv("destination_domain", domain), kv("site", site), kv("pool", context.pool().name()),
+                kv("source", source.toString()), kv("rule", decision.rule().orElse("")));
+        return null;
     }
 
     private CompletableFuture<SmtpReply> opened(CompletableFuture<RemoteConnection> opening, MailPath recipient) {

@@ -115,6 +115,18 @@ final class RemoteConnector {
         };
     }
 
+    /**
+     * Says goodbye to every connection kept idle to the site, on every event loop of {@code loop}'s group (each loop
+     * closes its own), so that the slots they hold go to a new connection that needs one; completes once they are
+     * closed, with how many there were.
+     */
+    CompletableFuture<Integer> shed(EventLoop loop, String site) {
+        if (!idle.config().enabled()) {
+            return CompletableFuture.completedFuture(0);
+        }
+        return idle.shedEverywhere(loop.parent(), connection -> connection.site().equals(site));
+    }
+
     /** The transaction is over: the connection is kept for the next one to its site, or told goodbye. */
     void release(RemoteConnection connection) {
         idle.offer(connection.key(), connection);

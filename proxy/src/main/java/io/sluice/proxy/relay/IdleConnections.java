@@ -1,19 +1,28 @@
 package io.sluice.proxy.relay;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Predicate;
 
 /**
  * Connections to next hops kept between transactions or sessions, by a key of the caller's (a backend pool; a source
  * address and MX host). A connection lives on one event loop, so each loop keeps its own, and nothing is shared
  * between threads; the most recently used connection of a key goes out first, so the rest age out when traffic
- * drops. At most {@link ConnectionReuseConfig#maxIdle()} are kept per loop, whatever their keys.
+ * drops. At most {@link ConnectionReuseConfig#maxIdle()} are kept per loop, whatever their keys. An idle connection
+ * may hold slots of concurrency rules that a session on another loop needs: {@link #shedEverywhere} has every loop
+ * close those it keeps of a kind.
  */
 public final class IdleConnections<K, C extends SmtpClientConnection> {
 
@@ -80,6 +89,58 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
                 connection.quit(quitTimeout);
             }
         }, () -> kept.remove(key, connection));
+    }
+
+    /**
+     * Says goodbye to every idle connection kept on the calling event loop that {@code which} selects; completes,
+     * once they are all closed, with how many there were.
+     */
+    public CompletableFuture<Integer> shed(Predicate<C> which) {
+        Kept<K, C> kept = idle.get();
+        List<C> shed = new ArrayList<>();
+        for (Iterator<ArrayDeque<C>> keys = kept.byKey.values().iterator(); keys.hasNext(); ) {
+            ArrayDeque<C> connections = keys.next();
+            for (Iterator<C> each = connections.iterator(); each.hasNext(); ) {
+                C connection = each.next();
+                if (which.test(connection)) {
+                    each.remove();
+                    kept.count--;
+                    shed.add(connection);
+                }
+            }
+            if (connections.isEmpty()) {
+                keys.remove();
+            }
+        }
+        CompletableFuture<?>[] closed = new CompletableFuture<?>[shed.size()];
+        for (int i = 0; i < closed.length; i++) {
+            C connection = shed.get(i);
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            connection.closeFuture().addListener(ignored -> done.complete(null));
+            closed[i] = done;
+            connection.leaveIdle();
+            connection.quit(quitTimeout);
+        }
+        return CompletableFuture.allOf(closed).thenApply(ignored -> closed.length);
+    }
+
+    /**
+     * {@link #shed} on every event loop of the group, each by a task on its own loop (the only thread that may touch
+     * its connections); completes once all are closed, with how many there were in all.
+     */
+    public CompletableFuture<Integer> shedEverywhere(EventLoopGroup group, Predicate<C> which) {
+        List<CompletableFuture<Integer>> loops = new ArrayList<>();
+        for (EventExecutor loop : group) {
+            CompletableFuture<Integer> shed = new CompletableFuture<>();
+            loops.add(shed);
+            try {
+                loop.execute(() -> shed(which).whenComplete((count, error) -> shed.complete(error == null ? count : 0)));
+            } catch (RejectedExecutionException shuttingDown) {
+                shed.complete(0);
+            }
+        }
+        return CompletableFuture.allOf(loops.toArray(CompletableFuture<?>[]::new))
+                .thenApply(ignored -> loops.stream().mapToInt(CompletableFuture::join).sum());
     }
 
     /** The connections kept on one event loop. */

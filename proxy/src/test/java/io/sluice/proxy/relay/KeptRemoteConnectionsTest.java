@@ -2,12 +2,14 @@ package io.sluice.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,8 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Connections to remote MX hosts kept between transactions, where they fail: a kept connection in doubt (its RSET not
  * answered 250, or the receiver gone) is dropped and the transaction goes over a new one, and the MTA gets only the
- * replies of its own transaction. One source and a source-site limit of one connection, so that a new connection
- * needs the slot the dropped one held.
+ * replies of its own transaction. A connection kept idle on one event loop does not keep a session on another from
+ * the site. One source and a source-site limit of one connection, so that a new connection needs the slot the
+ * dropped or idle one held.
  */
 class KeptRemoteConnectionsTest extends MxFixture {
 
@@ -65,6 +68,45 @@ class KeptRemoteConnectionsTest extends MxFixture {
             assertThat(mx.subjects()).containsExactly("first", "second");
             assertThat(mx.connectionsAccepted()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void aSessionOnAnotherEventLoopIsNotRefusedWhileTheSitesOnlySlotSitsIdle() throws Exception {
+        // Sluice runs one event loop per core, and kept connections are per loop.
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs two event loops");
+        try (CountingMx mx = receiver();
+             RunningOutbound sluice = start();
+             RawSmtpClient first = new RawSmtpClient(sluice.port())) {
+            first.greetedAndIntroduced();
+            assertDelivered(first, "first");
+            // The connection is now kept idle on the first session's loop, with the site's one slot. Which loop a
+            // new session gets is the kernel's choice (one listening socket per loop): sessions come until one is
+            // on another loop, which shows in that it could not take the kept connection.
+            boolean elsewhere = false;
+            List<String> subjects = new ArrayList<>(List.of("first"));
+            for (int i = 0; i < 40 && !elsewhere; i++) {
+                try (RawSmtpClient next = new RawSmtpClient(sluice.port())) {
+                    next.greetedAndIntroduced();
+                    double reusedBefore = reused(sluice);
+                    assertDelivered(next, "next-" + i);
+                    subjects.add("next-" + i);
+                    elsewhere = reused(sluice) == reusedBefore;
+                    assertThat(next.command("QUIT")).startsWith("221 ");
+                }
+            }
+
+            assertThat(elsewhere).as("a session on another loop than the kept connection's").isTrue();
+            // The kept connection was closed for the slot, and the receiver never had two open at once.
+            assertThat(mx.connectionsAccepted()).isEqualTo(2);
+            assertThat(mx.mostConnectionsOpen()).isEqualTo(1);
+            assertThat(mx.subjects()).isEqualTo(subjects);
+            await().atMost(WAIT).until(() -> mx.connectionsOpen() == 1);
+        }
+    }
+
+    private static double reused(RunningOutbound sluice) {
+        return sluice.server().registry().get("sluice.egress.connections.reused").tag("site", "other").counter()
+                .count();
     }
 
     @BeforeEach
