@@ -34,6 +34,10 @@ public record RetryPriority(boolean enabled, double reservedShare, Duration mark
      */
     public static final RetryPriority DEFAULT = new RetryPriority(true, 0.3, Duration.ofHours(4), 16, 1_000_000, 0.01);
 
+    /** No marks and no reserve: every sender is a first-time one, and may take a whole limit. */
+    public static final RetryPriority OFF = new RetryPriority(false, DEFAULT.reservedShare, DEFAULT.markTtl,
+            DEFAULT.generations, DEFAULT.capacity, DEFAULT.falsePositiveRate);
+
     public RetryPriority {
         Objects.requireNonNull(markTtl, "markTtl");
         if (!(reservedShare >= 0 && reservedShare <= MAX_SHARE)) {
@@ -63,6 +67,11 @@ public record RetryPriority(boolean enabled, double reservedShare, Duration mark
 
     /** The tokens of a bucket of {@code capacity} a first-time arrival may not take: the share, rounded down. */
     public long reservedTokens(long bucketCapacity) {
-        return enabled ? (long) Math.floor(bucketCapacity * reservedShare) : 0;
+        return enabled ? wholeShare(bucketCapacity, reservedShare) : 0;
+    }
+
+    /** {@code share} of {@code amount}, rounded down; a product a rounding error short of a whole counts as it. */
+    public static long wholeShare(long amount, double share) {
+        return (long) Math.floor(amount * share + 1e-9);
     }
 }
