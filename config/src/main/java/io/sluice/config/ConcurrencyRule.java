@@ -10,8 +10,9 @@ import java.util.Set;
  *
  * @param name unique among all rules
  * @param listeners the listeners the rule applies to; empty means every listener
- * @param key global, listener, client-ip, client-net, or backend-server: at most {@code max} connections from
- *     Sluice to each backend server, held while open (kept idle for reuse too)
+ * @param key global, listener, client-ip, client-net; or backend-server, destination-site or source-site: at most
+ *     {@code max} connections from Sluice to each backend server, destination site or pair of source and site, held
+ *     while open (kept idle for reuse too)
  * @param prefixes network sizes, for the {@code client-net} key
  * @param max most sessions at once per key value
  * @param reply the reply to a session over the limit; empty means {@code 421 4.7.0}
@@ -26,9 +27,9 @@ public record ConcurrencyRule(String name, Set<String> listeners, RuleKey key, N
         Objects.requireNonNull(name, "name");
         listeners = Set.copyOf(listeners);
         Objects.requireNonNull(key, "key");
-        if (key.knownFrom() != RuleKey.Stage.CONNECT) {
-            throw new IllegalArgumentException("key: " + key.yamlName()
-                    + " (expected: global, listener, client-ip, client-net or backend-server)");
+        if (key.knownFrom() != RuleKey.Stage.CONNECT && !key.countsConnections()) {
+            throw new IllegalArgumentException("key: " + key.yamlName() + " (expected: global, listener, client-ip,"
+                    + " client-net, backend-server, destination-site or source-site)");
         }
         Objects.requireNonNull(prefixes, "prefixes");
         if (max < 1) {
@@ -40,8 +41,8 @@ public record ConcurrencyRule(String name, Set<String> listeners, RuleKey key, N
         if (match.knownFrom() != RuleKey.Stage.CONNECT || except.knownFrom() != RuleKey.Stage.CONNECT) {
             throw new IllegalArgumentException("match: (expected: only client-net conditions)");
         }
-        if (key == RuleKey.BACKEND_SERVER && !(match.isEmpty() && except.isEmpty())) {
-            throw new IllegalArgumentException("match: (expected: none for a backend-server rule)");
+        if (key.countsConnections() && !(match.isEmpty() && except.isEmpty())) {
+            throw new IllegalArgumentException("match: (expected: none for a " + key.yamlName() + " rule)");
         }
     }
 

@@ -233,9 +233,14 @@ final class ConfigBinder {
     }
 
     private ConnectionReuseConfig reuse(Section section) {
-        Integer maxIdle = section.get("max-idle").optional(NON_NEGATIVE, 16);
         // Well below the 300 s a Postfix smtpd waits for a command, so idle connections are ours to close.
-        Duration idleTimeout = section.get("idle-timeout").optional(Conversion.DURATION, Duration.ofSeconds(10));
+        return reuse(problems, section, Duration.ofSeconds(10));
+    }
+
+    /** A {@code reuse} section, of a backend pool or of the egress, each with its own default idle time. */
+    static ConnectionReuseConfig reuse(Problems problems, Section section, Duration defaultIdleTimeout) {
+        Integer maxIdle = section.get("max-idle").optional(NON_NEGATIVE, 16);
+        Duration idleTimeout = section.get("idle-timeout").optional(Conversion.DURATION, defaultIdleTimeout);
         Integer maxUses = section.get("max-uses").optional(POSITIVE, 100);
         section.rejectUnknownKeys();
         return problems.construct(() -> new ConnectionReuseConfig(maxIdle, idleTimeout, maxUses));

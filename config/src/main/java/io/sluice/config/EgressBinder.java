@@ -30,6 +30,15 @@ final class EgressBinder {
     private static final Conversion<Integer> POSITIVE = Conversion.integerAtLeast(1, "");
     private static final Conversion<Integer> NON_NEGATIVE = Conversion.integerAtLeast(0, "");
     private static final Conversion<Integer> PORT = Conversion.integerBetween(1, 65535);
+    private static final String SUFFIXES_EXPECTED =
+            "a list of at least one MX host suffix such as .google.com, or a host name";
+    private static final Conversion<String> MX_SUFFIX = new Conversion<>(SUFFIXES_EXPECTED, text -> {
+        String host = text.startsWith(".") ? text.substring(1) : text;
+        if (!Addresses.isHostName(host)) {
+            throw Conversion.invalid(text, SUFFIXES_EXPECTED);
+        }
+        return text;
+    });
 
     private final Problems problems;
     // Each source address and where it was first seen, to report the second place.
@@ -49,6 +58,8 @@ final class EgressBinder {
         Value remotePortValue = section.get("remote-port");
         Value allowedValue = section.get("allowed-destinations");
         Value deniedValue = section.get("denied-destinations");
+        Value sitesValue = section.get("sites");
+        Value reuseValue = section.get("reuse");
         section.rejectUnknownKeys();
 
         DnsConfig dns = dns(dnsValue.section());
@@ -57,8 +68,37 @@ final class EgressBinder {
         Duration connectTimeout = connectTimeoutValue.optional(Conversion.DURATION, EgressConfig.NONE.connectTimeout());
         Integer remotePort = remotePortValue.optional(PORT, 25);
         EgressDestinations destinations = destinations(allowedValue, deniedValue);
+        List<EgressSite> sites = sites(sitesValue);
+        // Postfix keeps an unused connection 2 s (smtp_connection_cache_time_limit); receivers close theirs later.
+        ConnectionReuseConfig reuse = ConfigBinder.reuse(problems, reuseValue.section(),
+                EgressConfig.DEFAULT_REUSE.idleTimeout());
         return problems.construct(value.path(), value.line(),
-                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations));
+                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse));
+    }
+
+    private List<EgressSite> sites(Value value) {
+        List<EgressSite> sites = new ArrayList<>();
+        Map<String, Value> names = new LinkedHashMap<>();
+        for (Value item : value.optionalList("a list of {name, mx-suffixes}")) {
+            Section section = item.section();
+            Value nameValue = section.get("name");
+            String name = nameValue.required(Conversion.NAME_TEXT);
+            List<String> suffixes = new ArrayList<>();
+            for (Value suffix : section.get("mx-suffixes").nonEmptyList(SUFFIXES_EXPECTED)) {
+                String text = suffix.required(MX_SUFFIX);
+                suffixes.add(text);
+            }
+            section.rejectUnknownKeys();
+            if (name != null) {
+                Value first = names.putIfAbsent(name, nameValue);
+                if (first != null) {
+                    nameValue.invalid("a name no other site has; " + first.path() + " is also "
+                            + Conversion.quote(name));
+                }
+            }
+            sites.add(problems.construct(item.path(), item.line(), () -> new EgressSite(name, suffixes)));
+        }
+        return sites;
     }
 
     private EgressDestinations destinations(Value allowedValue, Value deniedValue) {

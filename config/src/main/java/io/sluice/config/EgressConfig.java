@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -16,9 +17,16 @@ import java.util.Objects;
  * @param connectTimeout how long a TCP connect to one MX address may take
  * @param remotePort the port remote MX hosts listen on: 25, other values for tests only
  * @param destinations the networks delivered to or not besides the built-in rule
+ * @param sites the destination sites by MX host suffix, the first to match winning; a destination none matches
+ *     is a site of its own, named by its sorted MX hosts
+ * @param reuse how connections to remote MX hosts are kept for the next transaction to the same site
  */
 public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
-                           int remotePort, EgressDestinations destinations) {
+                           int remotePort, EgressDestinations destinations, List<EgressSite> sites,
+                           ConnectionReuseConfig reuse) {
+
+    /** Connections to remote MX hosts kept per event loop, for how long and for how many transactions. */
+    public static final ConnectionReuseConfig DEFAULT_REUSE = new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100);
 
     /** No egress pools: a configuration without outbound listeners. */
     public static final EgressConfig NONE = new EgressConfig(DnsConfig.DEFAULT, Map.of(), Duration.ofSeconds(30), 25,
@@ -27,6 +35,11 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
     public EgressConfig {
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(destinations, "destinations");
+        sites = List.copyOf(sites);
+        Objects.requireNonNull(reuse, "reuse");
+        if (sites.stream().map(EgressSite::name).distinct().count() != sites.size()) {
+            throw new IllegalArgumentException("sites: " + sites + " (expected: each name once)");
+        }
         pools = Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         SmtpTimeouts.requirePositive(connectTimeout, "connectTimeout");
         if (remotePort < 1 || remotePort > 65535) {
@@ -44,5 +57,11 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
                 }
             }
         });
+    }
+
+    /** No sites (every destination a site of its own) and the default connection reuse. */
+    public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
+                        EgressDestinations destinations) {
+        this(dns, pools, connectTimeout, remotePort, destinations, List.of(), DEFAULT_REUSE);
     }
 }

@@ -27,7 +27,8 @@ final class PolicyBinder {
     private static final Conversion<String> LISTENER = Conversion.text("the name of a listener");
     private static final Conversion<RuleKey> KEY =
             Conversion.oneOf(Arrays.stream(RuleKey.values()).filter(RuleKey::countsRates).toList());
-    private static final Conversion<RuleKey> CONCURRENCY_KEY = Conversion.oneOf(keysKnownBy(RuleKey.Stage.CONNECT));
+    private static final Conversion<RuleKey> CONCURRENCY_KEY = Conversion.oneOf(Arrays.stream(RuleKey.values())
+            .filter(key -> key.knownFrom() == RuleKey.Stage.CONNECT || key.countsConnections()).toList());
     private static final Conversion<Counted> COUNTED = Conversion.oneOf(Counted.class);
     private static final Conversion<LimitRule.Exceeded> EXCEEDED = Conversion.oneOf(LimitRule.Exceeded.class);
     private static final Conversion<BucketSync.Mode> SYNC_MODE = Conversion.oneOf(BucketSync.Mode.class);
@@ -198,16 +199,24 @@ final class PolicyBinder {
         // A session is admitted or not before its greeting, so only what is known at connect can decide.
         String rule = "a concurrency rule";
         requireKnownBy(RuleKey.Stage.CONNECT, rule, null, keyValue, match, except);
-        if (key == RuleKey.BACKEND_SERVER) {
-            // It counts Sluice's connections to a backend, whoever the client is.
+        if (key != null && key.countsConnections()) {
+            // It counts Sluice's connections to a server, whoever the client is.
             for (Value conditions : List.of(matchValue, exceptValue)) {
                 if (conditions.isPresent()) {
-                    conditions.invalid("no conditions for a backend-server rule, which counts connections to each"
-                            + " backend whoever the client");
+                    conditions.invalid("no conditions for a " + key.yamlName() + " rule, which counts connections"
+                            + " whoever the client");
                 }
             }
         }
-        checkConnectReply(reply, replyValue, rule);
+        if (key == RuleKey.DESTINATION_SITE || key == RuleKey.SOURCE_SITE) {
+            // Refused at the recipient, so that the MTA keeps the message and its connection.
+            if (reply != null && (reply.code() < 450 || reply.code() > 452)) {
+                replyValue.invalid("a 450, 451 or 452 reply for a " + key.yamlName() + " rule, which answers a"
+                        + " recipient");
+            }
+        } else {
+            checkConnectReply(reply, replyValue, rule);
+        }
         return problems.construct(value.path(), value.line(), () -> new ConcurrencyRule(name, listeners, key,
                 prefixes, max, Optional.ofNullable(reply), shadow, match.match(), except.match()));
     }

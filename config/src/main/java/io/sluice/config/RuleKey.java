@@ -26,7 +26,14 @@ public enum RuleKey {
      * Inbound: the backend server a connection goes to, as {@code pool/host:port}. Only concurrency rules count
      * per backend server: a slot is held while Sluice has a connection open to it.
      */
-    BACKEND_SERVER(Stage.CONNECT);
+    BACKEND_SERVER(Stage.CONNECT),
+    /**
+     * Outbound: the destination site, the receivers a message goes to (by MX host suffix, see
+     * {@link EgressSite}). A concurrency rule counts Sluice's connections open to the site, kept idle ones too.
+     */
+    DESTINATION_SITE(Stage.RCPT),
+    /** Outbound: the pair of the source address and the destination site; concurrency as for the site. */
+    SOURCE_SITE(Stage.RCPT);
 
     /** The session stages in order; a fact known at one stage stays known at every later one. */
     public enum Stage {
@@ -57,6 +64,14 @@ public enum RuleKey {
     /** Whether rate limits may count per this key; a backend server is chosen per connection, not per request. */
     public boolean countsRates() {
         return this != BACKEND_SERVER;
+    }
+
+    /**
+     * Whether a concurrency rule on this key counts Sluice's own connections to a server (held while open, kept
+     * idle ones too) rather than client sessions.
+     */
+    public boolean countsConnections() {
+        return this == BACKEND_SERVER || this == DESTINATION_SITE || this == SOURCE_SITE;
     }
 
     /** The name used in YAML, such as {@code client-net}. */

@@ -12,6 +12,16 @@ import org.junit.jupiter.api.Test;
 
 class EgressBindingTest {
 
+    // An outbound listener and its pool, the first six lines: the keys tested follow from line 7 on.
+    private static final String ONE_POOL = """
+            listeners:
+              - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: p,
+                 allowed-clients: ["10.0.0.0/8"]}
+            egress:
+              pools:
+                p: {sources: [{address: 127.0.0.10, helo: out.example.net}]}
+            """;
+
     @Test
     void theOutboundExampleLoads() throws Exception {
         SluiceConfig config = ConfigLoader.load(Path.of("examples", "outbound.yaml"));
@@ -52,7 +62,50 @@ class EgressBindingTest {
         assertThat(egress.pools().get("p").selection()).isEqualTo(EgressSelection.ROUND_ROBIN);
         assertThat(egress.pools().get("p").tls()).isEqualTo(EgressTls.OPPORTUNISTIC);
         assertThat(egress.destinations()).isEqualTo(EgressDestinations.DEFAULT);
+        assertThat(egress.sites()).isEmpty();
+        assertThat(egress.reuse()).isEqualTo(new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100));
         assertThat(config.backends()).isEmpty();
+    }
+
+    @Test
+    void sitesAndReuseBind() throws Exception {
+        SluiceConfig config = ConfigLoader.parse(ONE_POOL + """
+                  sites:
+                    - {name: google, mx-suffixes: [".google.com", ".GoogleMail.com"]}
+                    - {name: one-host, mx-suffixes: [mx.example.org]}
+                  reuse: {max-idle: 4, idle-timeout: 2s, max-uses: 10}
+                """, "sites.yaml");
+
+        EgressConfig egress = config.egress();
+        assertThat(egress.sites()).containsExactly(new EgressSite("google", List.of(".google.com", ".googlemail.com")),
+                new EgressSite("one-host", List.of("mx.example.org")));
+        assertThat(egress.sites().get(0).matches("alt1.aspmx.l.google.com")).isTrue();
+        assertThat(egress.sites().get(0).matches("google.com")).isFalse();
+        assertThat(egress.sites().get(1).matches("mx.example.org")).isTrue();
+        assertThat(egress.sites().get(1).matches("a.mx.example.org")).isFalse();
+        assertThat(egress.reuse()).isEqualTo(new ConnectionReuseConfig(4, Duration.ofSeconds(2), 10));
+    }
+
+    @Test
+    void siteAndReuseMistakesAreReportedWithPathAndLine() {
+        ConfigException e = errors(ONE_POOL + """
+                  sites:
+                    - {name: google, mx-suffixes: [".google.com"]}
+                    - {name: google, mx-suffixes: ["not a host"]}
+                    - {name: empty, mx-suffixes: [], weight: 2}
+                  reuse: {max-idle: -1, max-uses: 0}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(9, "egress.sites[1].mx-suffixes[0]", "\"not a host\" (expected: a list of at least one MX host"
+                        + " suffix such as .google.com, or a host name)"),
+                tuple(9, "egress.sites[1].name", "\"google\" (expected: a name no other site has; egress.sites[0].name"
+                        + " is also \"google\")"),
+                tuple(10, "egress.sites[2].mx-suffixes", "an empty list (expected: a list of at least one MX host suffix such as"
+                        + " .google.com, or a host name)"),
+                tuple(10, "egress.sites[2].weight", "unknown key (expected one of: name, mx-suffixes)"),
+                tuple(11, "egress.reuse.max-idle", "\"-1\" (expected: an integer >= 0)"),
+                tuple(11, "egress.reuse.max-uses", "\"0\" (expected: an integer >= 1)"));
     }
 
     @Test

@@ -257,7 +257,7 @@ class PolicyBindingTest {
                         "\"mx\" (expected: a list of listener names; left out, the rule applies to all)"),
                 tuple(5, "policy.limits[0].key", "\"client-address\" (expected: one of: global, listener, client-ip,"
                         + " client-net, helo, sender, sender-domain, recipient, recipient-domain, destination-domain,"
-                        + " egress-pool, egress-source)"),
+                        + " egress-pool, egress-source, destination-site, source-site)"),
                 tuple(6, "policy.limits[0].prefixes.ipv4", "\"33\" (expected: an integer 0-32)"),
                 tuple(6, "policy.limits[0].prefixes.ipv6", "\"-1\" (expected: an integer 0-128)"),
                 tuple(6, "policy.limits[0].prefixes.ipv5", "unknown key (expected one of: ipv4, ipv6)"),
@@ -290,7 +290,7 @@ class PolicyBindingTest {
                         + " counts, rate, burst, reply, exceeded, tarpit, shadow, match, except, sync)"),
                 tuple(18, "policy.limits[1].key", "missing (expected: one of: global, listener, client-ip,"
                         + " client-net, helo, sender, sender-domain, recipient, recipient-domain, destination-domain,"
-                        + " egress-pool, egress-source)"),
+                        + " egress-pool, egress-source, destination-site, source-site)"),
                 tuple(18, "policy.limits[1].counts",
                         "missing (expected: one of: connections, messages, recipients, bytes)"),
                 tuple(19, "policy.limits[1].listeners[1]", "\"relay\" (expected: a listener not already listed)"),
@@ -301,7 +301,8 @@ class PolicyBindingTest {
                         + " auto, or a mapping of mode, max-unsynced-tokens and max-unsynced-time)"),
                 tuple(22, "policy.limits[2]", "\"just-a-name\" (expected: a mapping)"),
                 tuple(25, "policy.concurrency[0].key",
-                        "\"sender\" (expected: one of: global, listener, client-ip, client-net, backend-server)"),
+                        "\"sender\" (expected: one of: global, listener, client-ip, client-net, backend-server,"
+                                + " destination-site, source-site)"),
                 tuple(26, "policy.concurrency[0].max", "\"0\" (expected: an integer >= 1)"),
                 tuple(27, "policy.concurrency[0].sync", "unknown key (expected one of: name, listeners, key,"
                         + " prefixes, max, reply, shadow, match, except)"),
@@ -441,9 +442,42 @@ class PolicyBindingTest {
         assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
                 tuple(3, "policy.limits[0].key", "\"backend-server\" (expected: one of: global, listener, client-ip,"
                         + " client-net, helo, sender, sender-domain, recipient, recipient-domain, destination-domain,"
-                        + " egress-pool, egress-source)"),
+                        + " egress-pool, egress-source, destination-site, source-site)"),
                 tuple(8, "policy.concurrency[0].match", "a mapping (expected: no conditions for a backend-server"
-                        + " rule, which counts connections to each backend whoever the client)"));
+                        + " rule, which counts connections whoever the client)"));
+    }
+
+    @Test
+    void siteKeysCountRatesAndConnectionsAndAnswerRecipients() throws ConfigException {
+        PolicyConfig policy = policy("""
+                policy:
+                  limits:
+                    - { name: site-rate, key: destination-site, counts: messages, rate: 100/1m }
+                  concurrency:
+                    - { name: per-source-site, key: source-site, max: 5, listeners: [relay] }
+                    - { name: per-site, key: destination-site, max: 20, reply: "451 4.4.5 Busy" }
+                """);
+        assertThat(policy.limits()).singleElement().satisfies(rule -> {
+            assertThat(rule.key()).isEqualTo(RuleKey.DESTINATION_SITE);
+            assertThat(rule.stage()).isEqualTo(RuleKey.Stage.RCPT);
+        });
+        assertThat(policy.concurrency()).extracting(ConcurrencyRule::key, ConcurrencyRule::max)
+                .containsExactly(tuple(RuleKey.SOURCE_SITE, 5), tuple(RuleKey.DESTINATION_SITE, 20));
+
+        ConfigException e = errors("""
+                policy:
+                  concurrency:
+                    - name: per-site
+                      key: destination-site
+                      max: 5
+                      reply: "421 4.7.0 Go away"
+                      match: { client-net: ["10.0.0.0/8"] }
+                """);
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(6, "policy.concurrency[0].reply", "\"421 4.7.0 Go away\" (expected: a 450, 451 or 452 reply"
+                        + " for a destination-site rule, which answers a recipient)"),
+                tuple(7, "policy.concurrency[0].match", "a mapping (expected: no conditions for a destination-site"
+                        + " rule, which counts connections whoever the client)"));
     }
 
     @Test

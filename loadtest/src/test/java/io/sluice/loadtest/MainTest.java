@@ -53,6 +53,30 @@ class MainTest {
     }
 
     @Test
+    void sinkNamesAWrongCapacity() {
+        assertThat(run("sink", "--listen", "127.0.0.1:0", "--capacity", "300/s,100/s")).isEqualTo(2);
+        assertThat(err.toString()).contains(
+                "--capacity: \"100/s\" (expected: an offset for every step after the first, e.g. 100/s@30s)");
+    }
+
+    @Test
+    void sinkNeedsAServiceTimeWithWorkers() {
+        assertThat(run("sink", "--listen", "127.0.0.1:0", "--workers", "4")).isEqualTo(2);
+        assertThat(err.toString()).contains("--workers: 4 (expected: with --service-time DURATION)");
+    }
+
+    @Test
+    void loadNamesAWrongRetryAndNetworkMix() {
+        assertThat(run("load", "--target", "127.0.0.1:1", "--schedule", "1/s:1s", "--retry", "5m,x")).isEqualTo(2);
+        assertThat(err.toString()).contains("--retry: \"x\" (expected: waits > 0");
+        assertThat(run("load", "--target", "127.0.0.1:1", "--schedule", "1/s:1s", "--networks", "a:1:50%"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--networks: \"a:1:50%\" (expected: shares that add up to 100%, not 50%)");
+        assertThat(run("load", "--target", "127.0.0.1:1", "--schedule", "1/s:1s", "--time-scale", "60")).isEqualTo(2);
+        assertThat(err.toString()).contains("--time-scale: 60.0 (expected: with --retry)");
+    }
+
+    @Test
     void withoutASubcommandItSaysWhatIsMissing() {
         assertThat(run()).isEqualTo(2);
         assertThat(err.toString()).contains("Missing required subcommand").contains("sink", "load", "demo");

@@ -131,7 +131,7 @@ public final class SluiceServer implements AutoCloseable {
                 .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
                 .orElseGet(() -> SourceSuspensions.alone(pools));
         // One loop per core: more only adds context switches, every session is non-blocking.
-        Admissions admissions = Admissions.of(config.backends(), registry);
+        Admissions admissions = Admissions.of(config.backends(), config.listeners(), registry);
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         Optional<AdminServer> admin = Optional.empty();
         try {
@@ -139,7 +139,7 @@ public final class SluiceServer implements AutoCloseable {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
-                        suspensions, admissions::report);
+                        suspensions, admissions);
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);

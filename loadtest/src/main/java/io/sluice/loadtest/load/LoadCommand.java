@@ -81,6 +81,22 @@ public final class LoadCommand implements Callable<Integer> {
             description = "round-robin or random (default: ${DEFAULT-VALUE}); for --sources and --proxy-clients.")
     private String sourcePick;
 
+    @Option(names = "--networks", paramLabel = "NAME:COUNT:SHARE%,...",
+            description = "Sessions from client networks, e.g. heavy:1:80%,small:50:20% (one network sending 80%,"
+                    + " fifty sharing 20%); group g's network n binds to 127.(16+g).n.0/24. Instead of --sources.")
+    private String networks;
+
+    @Option(names = "--retry", paramLabel = "WAIT,...",
+            description = "Keep a message deferred with a 4xx (at connect, MAIL, RCPT, DATA or after the final dot)"
+                    + " and retry it after each wait in turn, e.g. 5m,10m,20m; deferred at the last retry, it is"
+                    + " given up (a bounce). Default: no retries.")
+    private String retry;
+
+    @Option(names = "--time-scale", paramLabel = "FACTOR", defaultValue = "1",
+            description = "Run the retry waits this much faster, e.g. 60: a minute of them passes in a second"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private double timeScale;
+
     @Option(names = "--proxy-protocol", paramLabel = "VERSION",
             description = "Send a PROXY protocol header first: v1 or v2.")
     private String proxyProtocol;
@@ -215,7 +231,34 @@ public final class LoadCommand implements Callable<Integer> {
                 };
                 header = Optional.of(new LoadPlan.ProxyHeader(version, AddressRange.parse(proxyClients, pick)));
             }
+            Optional<RetrySchedule> retries = Optional.empty();
+            if (!(timeScale > 0 && timeScale <= RetrySchedule.MAX_TIME_SCALE)) {
+                throw new IllegalArgumentException("--time-scale: " + timeScale + " (expected: > 0 and <= "
+                        + (long) RetrySchedule.MAX_TIME_SCALE + ")");
+            }
+            if (retry != null) {
+                try {
+                    retries = Optional.of(RetrySchedule.parse(retry, timeScale));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--retry: " + e.getMessage());
+                }
+            } else if (timeScale != 1) {
+                throw new IllegalArgumentException("--time-scale: " + timeScale + " (expected: with --retry)");
+            }
+            Optional<NetworkMix> mix = Optional.empty();
+            if (networks != null) {
+                if (sources != null) {
+                    throw new IllegalArgumentException("--networks: \"" + networks
+                            + "\" (expected: either --networks or --sources)");
+                }
+                try {
+                    mix = Optional.of(NetworkMix.parse(networks));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--networks: " + e.getMessage());
+                }
+            }
             return plan.withMessages(messages, recipients, SizeDistribution.parse(size))
+                    .withSenders(retries, mix)
                     .withAddresses(Optional.ofNullable(sources).map(s -> AddressRange.parse(s, pick)), header)
                     .withBounds(maxSessions, grace, replyTimeout)
                     .withNames(helo, senderDomain, recipientDomain)

@@ -30,6 +30,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,6 +63,9 @@ public final class LoadGenerator {
     private final AtomicInteger nextSeq = new AtomicInteger();
     private final AtomicLong sessionsStarted = new AtomicLong();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final Deliveries deliveries;
+    /** Set at the deadline: retries that come due after it stay queued. */
+    private volatile boolean stopping;
 
     private volatile long startNanos;
     private volatile long endNanos;
@@ -75,9 +80,14 @@ public final class LoadGenerator {
         this.backend = backend;
         this.onSecond = onSecond;
         this.messages = new MessageFactory(run, plan.senderDomain());
+        this.deliveries = new Deliveries(plan.retry(), plan.networks());
     }
 
-    /** Runs the plan to its end; bounded by the plan's duration plus grace and by its session count. */
+    /**
+     * Runs the plan to its end; bounded by the plan's duration, the real span of its retries and its grace, and by
+     * its session count (each retry is a session of one kept message, at most as many per message as the schedule
+     * has waits).
+     */
     public LoadResult run() throws InterruptedException {
         int threads = plan.threads() == 0 ? Runtime.getRuntime().availableProcessors() : plan.threads();
         boolean epoll = Epoll.isAvailable();
@@ -93,7 +103,7 @@ public final class LoadGenerator {
         Instant startedAt = Instant.now();
         startNanos = System.nanoTime();
         endNanos = startNanos + plan.duration().toNanos();
-        long deadline = endNanos + plan.grace().toNanos();
+        long deadline = endNanos + plan.tail().toNanos();
         Thread sampling = new Thread(sampler::loop, "load-sampler");
         sampling.setDaemon(true);
         sampling.start();
@@ -106,9 +116,10 @@ public final class LoadGenerator {
                     startNext();
                 }
             }
-            while (System.nanoTime() - deadline < 0 && open() > 0) {
+            while (System.nanoTime() - deadline < 0 && (open() > 0 || deliveries.queued() > 0)) {
                 LockSupport.parkNanos(10_000_000);
             }
+            stopping = true;
             cut = open();
             if (cut > 0) {
                 cutAll();
@@ -123,7 +134,7 @@ public final class LoadGenerator {
         Optional<Long> received = backend.map(b -> b.received() - sampler.backendAtStart);
         return new LoadResult(run, plan, startedAt, Duration.ofNanos(elapsed), stats.counts(), sampler.rows,
                 latency, StageLatency.of(null, sampler.transactions), keyed(stats.replies()), keyed(stats.examples()),
-                received, backend.flatMap(b -> b.check(run, stats.admitted())), cut);
+                received, backend.flatMap(b -> b.check(run, stats.admitted())), cut, deliveries.result());
     }
 
     private long open() {
@@ -160,16 +171,57 @@ public final class LoadGenerator {
         if (sessionsStarted.incrementAndGet() > plan.maxSessions()) {
             return false;
         }
+        NetworkMix.Network network = plan.networks().map(NetworkMix::next).orElse(null);
+        int index = network == null ? -1 : network.index();
         stats.sessionStarted(plan.messagesPerSession());
-        SessionScript script = new SessionScript(plan.messagesPerSession(), plan.recipientsPerMessage(), plan.helo(),
-                plan.recipientDomain(), new ScriptMessages(), stats::messageEnded);
+        deliveries.offered(index, plan.messagesPerSession());
         // Closed loop: each session's end starts the next, from a fresh task so failures cannot recurse.
         Runnable onEnd = plan.schedule().isPresent() ? () -> { }
                 : () -> bootstrap.config().group().next().execute(this::startNext);
+        connect(plan.messagesPerSession(), new ScriptMessages(-1), network,
+                (seq, outcome) -> messageEnded(seq, outcome, index, 0, -1), onEnd);
+        return true;
+    }
+
+    /** A message was deferred {@code retries} times: its sender tries it once more, alone in a new session. */
+    private void retry(int seq, int network, int retries, long firstDeferral) {
+        if (stopping) {
+            return; // still queued at the deadline
+        }
+        deliveries.dequeued();
+        stats.sessionStarted(0);
+        NetworkMix.Network from = network < 0 ? null : plan.networks().orElseThrow().networks().get(network);
+        connect(1, new ScriptMessages(seq), from,
+                (s, outcome) -> messageEnded(s, outcome, network, retries, firstDeferral), () -> { });
+    }
+
+    /** One attempt at a message ended: counted, and queued for a retry if its sender would retry it. */
+    private void messageEnded(int seq, MessageOutcome outcome, int network, int retries, long firstDeferral) {
+        stats.messageEnded(seq, outcome);
+        long now = System.nanoTime();
+        if (!deliveries.ended(network, retries, firstDeferral < 0 ? -1 : now - firstDeferral, outcome)) {
+            return;
+        }
+        long first = firstDeferral < 0 ? now : firstDeferral;
+        int next = retries + 1;
+        try {
+            bootstrap.config().group().schedule(() -> retry(seq, network, next, first),
+                    plan.retry().orElseThrow().realWaitNanos(next), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // The run is over and its event loops are shutting down: the message stays queued.
+        }
+    }
+
+    /** Opens one session carrying {@code messages} messages, from {@code network}'s addresses if there is one. */
+    private void connect(int messageCount, SessionScript.Messages source, NetworkMix.Network network,
+            SessionScript.Listener listener, Runnable onEnd) {
+        SessionScript script = new SessionScript(messageCount, plan.recipientsPerMessage(), plan.helo(),
+                plan.recipientDomain(), source, listener);
         long connectStartedAt = System.nanoTime();
-        InetSocketAddress local = plan.sources().map(range -> new InetSocketAddress(range.next(), 0)).orElse(null);
+        InetSocketAddress local = network != null ? new InetSocketAddress(network.addresses().next(), 0)
+                : plan.sources().map(range -> new InetSocketAddress(range.next(), 0)).orElse(null);
         SessionHandler handler = new SessionHandler(script, stats, plan.replyTimeout().toNanos(), plan.idle().toNanos(),
-                proxyHeader(), connectStartedAt, onEnd);
+                proxyHeader(network == null ? null : local.getAddress()), connectStartedAt, onEnd);
         ChannelFuture connect = bootstrap.clone().handler(handler).connect(plan.target(), local);
         channels.add(connect.channel());
         connect.addListener(f -> {
@@ -179,15 +231,17 @@ public final class LoadGenerator {
                 onEnd.run();
             }
         });
-        return true;
     }
 
-    private HAProxyMessage proxyHeader() {
+    /** The PROXY header to send first, if any; it names {@code client}, or else one of the plan's clients. */
+    private HAProxyMessage proxyHeader(InetAddress client) {
         if (plan.proxyHeader().isEmpty()) {
             return null;
         }
         LoadPlan.ProxyHeader header = plan.proxyHeader().get();
-        InetAddress client = header.clients().next();
+        if (client == null) {
+            client = header.clients().next();
+        }
         boolean v4 = client instanceof Inet4Address;
         // The header names both ends in one family; a server address of the other family becomes loopback.
         InetAddress server = plan.target().getAddress();
@@ -218,16 +272,27 @@ public final class LoadGenerator {
         return keyed;
     }
 
-    /** Numbers messages across the run and builds them with a size drawn from the plan. */
+    /**
+     * Numbers messages across the run and builds them with a size drawn from the plan; or, for a retry, gives the
+     * one kept message its number again, so that the sink's ledger sees the same message.
+     */
     private final class ScriptMessages implements SessionScript.Messages {
+        private final int kept;
+
+        /** @param kept the number of the message a retry carries, or -1 for new messages */
+        ScriptMessages(int kept) {
+            this.kept = kept;
+        }
+
         @Override
         public int nextSeq() {
-            return nextSeq.getAndIncrement();
+            return kept >= 0 ? kept : nextSeq.getAndIncrement();
         }
 
         @Override
         public byte[] content(int seq, String recipient) {
-            return messages.content(seq, plan.sizes().sample(ThreadLocalRandom.current()), recipient);
+            // The size comes from the message's number, so that a retry sends the same content.
+            return messages.content(seq, plan.sizes().sample(new SplittableRandom(seq)), recipient);
         }
 
         @Override

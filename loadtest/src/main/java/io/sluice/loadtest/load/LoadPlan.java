@@ -12,6 +12,8 @@ import java.util.Optional;
  * @param grace       how long sessions still open at the end of the arrivals may take before they are cut
  * @param replyTimeout longest wait for any one reply, the greeting included
  * @param idle         how long each session stays idle after EHLO before its first message (0: not at all)
+ * @param retry        when senders retry a deferred message, if they do
+ * @param networks     the client networks sessions come from, each from its own loopback addresses, if several
  */
 public record LoadPlan(
         InetSocketAddress target,
@@ -30,7 +32,9 @@ public record LoadPlan(
         String helo,
         String senderDomain,
         String recipientDomain,
-        int threads) {
+        int threads,
+        Optional<RetrySchedule> retry,
+        Optional<NetworkMix> networks) {
 
     /** Sessions at most, so a mistyped rate cannot run away. */
     public static final long DEFAULT_MAX_SESSIONS = 10_000_000;
@@ -64,6 +68,8 @@ public record LoadPlan(
         require(!replyTimeout.isNegative() && !replyTimeout.isZero(), "replyTimeout", replyTimeout, "> 0");
         require(!idle.isNegative(), "idle", idle, ">= 0");
         require(threads >= 0, "threads", threads, ">= 0");
+        require(networks.isEmpty() || sources.isEmpty(), "sources", sources.map(Object::toString).orElse(""),
+                "none with networks, whose own addresses sessions bind to");
     }
 
     /** Open loop at {@code schedule}, one message of 2 kB to one recipient per session, defaults elsewhere. */
@@ -80,42 +86,55 @@ public record LoadPlan(
             Duration duration) {
         return new LoadPlan(target, schedule, concurrency, duration, 1, 1, SizeDistribution.fixed(2000),
                 Optional.empty(), Optional.empty(), DEFAULT_MAX_SESSIONS, Duration.ofSeconds(10),
-                Duration.ofSeconds(30), Duration.ZERO, "load.sluice.test", "sender.sluice.test", "rcpt.sluice.test", 0);
+                Duration.ofSeconds(30), Duration.ZERO, "load.sluice.test", "sender.sluice.test", "rcpt.sluice.test", 0,
+                Optional.empty(), Optional.empty());
     }
 
     public LoadPlan withMessages(int perSession, int recipientsPerMessage, SizeDistribution sizes) {
         return new LoadPlan(target, schedule, concurrency, duration, perSession, recipientsPerMessage, sizes, sources,
-                proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads);
+                proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain, threads, retry, networks);
     }
 
     public LoadPlan withAddresses(Optional<AddressRange> sources, Optional<ProxyHeader> proxyHeader) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
                 sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
-                threads);
+                threads, retry, networks);
     }
 
     public LoadPlan withBounds(long maxSessions, Duration grace, Duration replyTimeout) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
                 sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
-                threads);
+                threads, retry, networks);
     }
 
     public LoadPlan withIdle(Duration idle) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
                 sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
-                threads);
+                threads, retry, networks);
     }
 
     public LoadPlan withNames(String helo, String senderDomain, String recipientDomain) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
                 sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
-                threads);
+                threads, retry, networks);
     }
 
     public LoadPlan withThreads(int threads) {
         return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
                 sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
-                threads);
+                threads, retry, networks);
+    }
+
+    /** Senders that retry deferred messages on {@code retry}, and sessions from {@code networks}. */
+    public LoadPlan withSenders(Optional<RetrySchedule> retry, Optional<NetworkMix> networks) {
+        return new LoadPlan(target, schedule, concurrency, duration, messagesPerSession, recipientsPerMessage, sizes,
+                sources, proxyHeader, maxSessions, grace, replyTimeout, idle, helo, senderDomain, recipientDomain,
+                threads, retry, networks);
+    }
+
+    /** How long past the arrivals the run may go on: retries' real span, then the grace. */
+    public Duration tail() {
+        return retry.map(RetrySchedule::realSpan).orElse(Duration.ZERO).plus(grace);
     }
 
     /**
@@ -126,7 +145,7 @@ public record LoadPlan(
         Optional<Schedule> constant = schedule.map(s -> Schedule.constant(s.peakRate(), length));
         return new LoadPlan(target, constant, concurrency, length, messagesPerSession, recipientsPerMessage, sizes,
                 sources, proxyHeader, maxSessions, Duration.ofSeconds(2), replyTimeout, idle, helo, senderDomain,
-                recipientDomain, threads);
+                recipientDomain, threads, retry, networks);
     }
 
     /** {@code open loop 200/s:10s} or {@code closed loop 50 sessions for 30s}. */

@@ -19,11 +19,20 @@ import java.util.Optional;
  * @param examples    the first text of each refusal or failure, by the same keys
  * @param backend     messages the backend received during the run, if it was watched
  * @param cut         sessions still open at the deadline, closed without a verdict
+ * @param deliveries  messages across their retries, and per client network
  */
 public record LoadResult(String run, LoadPlan plan, Instant startedAt, Duration elapsed, Counts totals,
         List<Second> seconds, List<StageLatency> latency, StageLatency transaction, Map<String, Long> replies,
         Map<String, String> examples,
-        Optional<Long> backend, Optional<CheckSummary> check, long cut) {
+        Optional<Long> backend, Optional<CheckSummary> check, long cut, DeliveryResult deliveries) {
+
+    /** A run without retries or networks. */
+    public LoadResult(String run, LoadPlan plan, Instant startedAt, Duration elapsed, Counts totals,
+            List<Second> seconds, List<StageLatency> latency, StageLatency transaction, Map<String, Long> replies,
+            Map<String, String> examples, Optional<Long> backend, Optional<CheckSummary> check, long cut) {
+        this(run, plan, startedAt, elapsed, totals, seconds, latency, transaction, replies, examples, backend, check,
+                cut, DeliveryResult.NONE);
+    }
 
     /** Messages by outcome, in the order tables show them, with the backend's count if it was watched. */
     public Map<String, Long> messageRows() {

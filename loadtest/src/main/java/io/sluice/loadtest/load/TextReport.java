@@ -46,6 +46,7 @@ public final class TextReport {
             out.append(String.format(Locale.ROOT, "  %-22s %9d%s%n", e.getKey(), e.getValue(),
                     example == null ? "" : "  " + example));
         }
+        deliveries(out, result.deliveries());
         result.check().ifPresent(c -> out.append(String.format(Locale.ROOT,
                 "%ncheck: %s; %d admitted, %d received, %d lost, %d duplicated, %d corrupt, %d received unconfirmed%n",
                 c.clean() ? "clean" : "FAILED", c.admitted(), c.received(), c.lost(), c.duplicates(), c.corrupt(),
@@ -53,4 +54,35 @@ public final class TextReport {
         return out.toString();
     }
 
+    /** Retried messages and client networks, if the run had them. */
+    static void deliveries(StringBuilder out, DeliveryResult d) {
+        d.retry().ifPresent(retry -> {
+            out.append(String.format(Locale.ROOT, "%nsenders retried on %s: %d accepted at the first attempt",
+                    retry, d.firstAttempt()));
+            long[] after = d.afterRetries();
+            for (int n = 1; n < after.length; n++) {
+                out.append(String.format(Locale.ROOT, ", %d after %d %s", after[n], n, n == 1 ? "retry" : "retries"));
+            }
+            out.append(String.format(Locale.ROOT, "; %d given up, %d still queued at the end%n", d.givenUp(),
+                    d.stillQueued()));
+            delay(out, "first deferral to acceptance", d.toAcceptance());
+            delay(out, "first deferral to giving up", d.toGiveUp());
+        });
+        if (!d.networks().isEmpty()) {
+            out.append(String.format(Locale.ROOT, "%n%-14s %-16s %9s %9s %9s %9s%n", "network", "addresses", "offered",
+                    "accepted", "deferred", "given up"));
+            for (DeliveryResult.NetworkCounts n : d.networks()) {
+                out.append(String.format(Locale.ROOT, "%-14s %-16s %9d %9d %9d %9d%n", n.name(), n.addresses(),
+                        n.offered(), n.accepted(), n.deferred(), n.givenUp()));
+            }
+        }
+    }
+
+    private static void delay(StringBuilder out, String what, DeliveryResult.Delay delay) {
+        if (delay.count() > 0) {
+            out.append(String.format(Locale.ROOT,
+                    "  %s (schedule time): %d messages, p50 %.0fs p95 %.0fs p99 %.0fs max %.0fs%n", what,
+                    delay.count(), delay.p50(), delay.p95(), delay.p99(), delay.max()));
+        }
+    }
 }

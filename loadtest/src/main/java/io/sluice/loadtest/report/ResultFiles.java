@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sluice.loadtest.cli.HostPorts;
 import io.sluice.loadtest.load.Counts;
+import io.sluice.loadtest.load.DeliveryResult;
 import io.sluice.loadtest.load.LoadPlan;
 import io.sluice.loadtest.load.LoadResult;
 import io.sluice.loadtest.load.Second;
@@ -79,6 +80,8 @@ public final class ResultFiles {
         planJson.put("sizes", plan.sizes().toString());
         planJson.put("sources", plan.sources().map(Object::toString).orElse(null));
         planJson.put("proxy_protocol", plan.proxyHeader().map(h -> "v" + h.version() + " " + h.clients()).orElse(null));
+        planJson.put("retry", plan.retry().map(Object::toString).orElse(null));
+        planJson.put("networks", plan.networks().map(Object::toString).orElse(null));
         planJson.put("max_sessions", plan.maxSessions());
         planJson.put("grace_seconds", plan.grace().toMillis() / 1000.0);
         planJson.put("reply_timeout_seconds", plan.replyTimeout().toMillis() / 1000.0);
@@ -115,6 +118,21 @@ public final class ResultFiles {
         }
         json.put("latency_ms", latency);
         json.put("check", result.check().orElse(null));
+        DeliveryResult d = result.deliveries();
+        if (d.retry().isPresent()) {
+            Map<String, Object> retries = new LinkedHashMap<>();
+            retries.put("schedule", d.retry().get());
+            retries.put("first_attempt", d.firstAttempt());
+            retries.put("after_retries", java.util.Arrays.stream(d.afterRetries()).skip(1).boxed().toList());
+            retries.put("given_up", d.givenUp());
+            retries.put("still_queued", d.stillQueued());
+            retries.put("first_deferral_to_acceptance_seconds", d.toAcceptance());
+            retries.put("first_deferral_to_give_up_seconds", d.toGiveUp());
+            json.put("retries", retries);
+        }
+        if (!d.networks().isEmpty()) {
+            json.put("networks", d.networks());
+        }
         json.putAll(extra);
         return json;
     }

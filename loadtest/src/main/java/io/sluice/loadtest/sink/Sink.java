@@ -23,6 +23,11 @@ public final class Sink implements Backend, AutoCloseable {
         return new Sink(SinkServer.start(listen, "sink.sluice.test", 0));
     }
 
+    /** A sink that takes messages no faster than {@code service} allows, its schedule starting now. */
+    public static Sink start(InetSocketAddress listen, ServiceModel service) throws IOException {
+        return new Sink(SinkServer.start(listen, "sink.sluice.test", 0, FaultPlan.NONE, service));
+    }
+
     /** A sink on a free loopback port. */
     public static Sink onLoopback() throws IOException {
         return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -45,6 +50,11 @@ public final class Sink implements Backend, AutoCloseable {
     /** Accepted messages by the peer address that sent them. */
     public Map<String, Long> messagesByPeer() {
         return server.stats().messagesByPeer();
+    }
+
+    /** The most final dots that waited for their turn at once. */
+    public int waitingPeak() {
+        return server.stats().waitingPeak();
     }
 
     @Override

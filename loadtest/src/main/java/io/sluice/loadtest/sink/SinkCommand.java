@@ -26,6 +26,8 @@ import picocli.CommandLine.Spec;
         description = "Accept SMTP mail, count messages, recipients and bytes, and discard it.%n"
                 + "Verifies the load generator's X-Sluice-Check header (loss, duplicates, corruption), counts"
                 + " messages per peer address, and injects faults on demand.%n"
+                + "With --capacity or --workers it takes messages no faster than a backend of that capacity: the reply"
+                + " to each final dot waits its turn, so overload shows as the latency of that reply.%n"
                 + "Prints progress to stderr and a summary on SIGTERM/SIGINT.",
         sortOptions = false)
 public final class SinkCommand implements Callable<Integer> {
@@ -53,6 +55,20 @@ public final class SinkCommand implements Callable<Integer> {
                     + " E.g. --fault dot:451:every=10 --fault rcpt:delay=200ms --fault dot:disconnect.")
     private List<Fault> faults = new ArrayList<>();
 
+    @Option(names = "--capacity", paramLabel = "RATE[,RATE@OFFSET...]",
+            description = "Accept at most RATE messages per second; the reply to a final dot waits its turn. Steps"
+                    + " from an offset since the start: 300/s,100/s@30s,300/s@60s (default: no limit).")
+    private String capacity;
+
+    @Option(names = "--workers", paramLabel = "N",
+            description = "With --service-time: N messages in service at once, the rest wait (instead of"
+                    + " --capacity).")
+    private Integer workers;
+
+    @Option(names = "--service-time", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "With --workers: how long each message takes in service, e.g. 20ms.")
+    private Duration serviceTime;
+
     @Option(names = "--slow-read", paramLabel = "BYTES_PER_SECOND", defaultValue = "0",
             description = "Read each connection at most this fast, e.g. 10000; 0 for no limit (default).")
     private long slowRead;
@@ -68,6 +84,41 @@ public final class SinkCommand implements Callable<Integer> {
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     private boolean help;
+
+    /** The service model the options describe; an error names the option and its value. */
+    private ServiceModel serviceModel() {
+        if (capacity != null && (workers != null || serviceTime != null)) {
+            throw new ParameterException(spec.commandLine(),
+                    "--capacity: \"" + capacity + "\" (expected: either --capacity or --workers with --service-time)");
+        }
+        if (capacity != null) {
+            try {
+                return ServiceModel.capacity(CapacitySchedule.parse(capacity));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--capacity: " + e.getMessage());
+            }
+        }
+        if (workers == null && serviceTime == null) {
+            return ServiceModel.unlimited();
+        }
+        if (workers == null) {
+            throw new ParameterException(spec.commandLine(), "--service-time: " + serviceTime.toMillis()
+                    + "ms (expected: with --workers N)");
+        }
+        if (serviceTime == null) {
+            throw new ParameterException(spec.commandLine(), "--workers: " + workers
+                    + " (expected: with --service-time DURATION)");
+        }
+        if (workers < 1 || workers > ServiceModel.MAX_WORKERS) {
+            throw new ParameterException(spec.commandLine(), "--workers: " + workers + " (expected: 1-"
+                    + ServiceModel.MAX_WORKERS + ")");
+        }
+        if (serviceTime.isZero() || serviceTime.compareTo(ServiceModel.MAX_SERVICE_TIME) > 0) {
+            throw new ParameterException(spec.commandLine(), "--service-time: " + serviceTime.toMillis()
+                    + "ms (expected: > 0 and <= 1h)");
+        }
+        return ServiceModel.workers(workers, serviceTime);
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -87,18 +138,19 @@ public final class SinkCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--" + e.getMessage());
         }
+        ServiceModel service = serviceModel();
         PrintWriter err = spec.commandLine().getErr();
         SinkServer server;
         try {
-            server = SinkServer.start(listen, hostname, threads, plan);
+            server = SinkServer.start(listen, hostname, threads, plan, service);
         } catch (IOException e) {
             err.println("sink: " + e.getMessage());
             err.flush();
             return 1;
         }
         SinkStats.Snapshot start = server.stats().snapshot(System.nanoTime());
-        err.printf("sink: listening on %s (%s), hostname %s, faults: %s%n",
-                HostPorts.format(server.localAddress()), server.transport(), hostname, plan);
+        err.printf("sink: listening on %s (%s), hostname %s, service: %s, faults: %s%n",
+                HostPorts.format(server.localAddress()), server.transport(), hostname, service, plan);
         err.flush();
         SinkRateLog rates = new SinkRateLog(server.stats());
 
@@ -113,7 +165,7 @@ public final class SinkCommand implements Callable<Integer> {
             long period = reportInterval.toNanos();
             reporter.scheduleAtFixedRate(() -> {
                 SinkStats.Snapshot now = server.stats().snapshot(System.nanoTime());
-                err.println(SinkReport.progress(start, previous[0], now));
+                err.println(SinkReport.progress(start, previous[0], now, rates.takeSinceProgress()));
                 err.flush();
                 previous[0] = now;
             }, period, period, TimeUnit.NANOSECONDS);
@@ -125,10 +177,11 @@ public final class SinkCommand implements Callable<Integer> {
             server.close();
             err.println(SinkReport.summary(start, server.stats().snapshot(System.nanoTime())));
             err.println(SinkReport.checks(server.stats()));
+            err.println(SinkReport.latency(server.stats(), service));
             if (out != null) {
                 try {
                     rates.sample();
-                    SinkReport.write(out, start, server.stats(), rates);
+                    SinkReport.write(out, start, server.stats(), rates, service);
                     err.println("sink: results in " + out);
                 } catch (IOException e) {
                     err.println("sink: cannot write results to " + out + ": " + e.getMessage());

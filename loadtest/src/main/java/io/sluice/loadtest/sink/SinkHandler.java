@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * {@link EndOfDataScanner} and {@link MessageChecker}, and queues replies so that each read batch is answered
  * with one flush. Faults the session asks for are applied here: a delayed reply pauses reading until it is sent,
  * a disconnect closes without a reply, slow reads pause reading after every read for as long as the configured
- * rate needs.
+ * rate needs. The reply to an accepted message's final dot waits for its turn in the {@link ServiceModel}, the same
+ * way: reading pauses until it is sent, so a connection has at most one such reply waiting.
  *
  * <p>Nothing of a message is kept: every inbound buffer is released before {@code channelRead} returns, so memory
  * per connection is one bounded line buffer whatever the message size (plus, only while a delayed reply waits,
@@ -39,6 +41,7 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
     private final SinkSession session;
     private final SinkStats stats;
     private final FaultPlan faults;
+    private final ServiceModel service;
     private final EndOfDataScanner data = new EndOfDataScanner();
     private final MessageChecker checker = new MessageChecker();
 
@@ -58,11 +61,18 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
     private ByteBuf pending;
     /** Replies of the current read, written once at its end. */
     private ByteBuf out;
+    /** The reply to a final dot waiting for its turn, cancelled if the connection closes first. */
+    private ScheduledFuture<?> waitingReply;
 
     SinkHandler(SinkReplies replies, SinkStats stats, FaultPlan faults) {
+        this(replies, stats, faults, ServiceModel.unlimited());
+    }
+
+    SinkHandler(SinkReplies replies, SinkStats stats, FaultPlan faults, ServiceModel service) {
         this.session = new SinkSession(replies, stats, faults);
         this.stats = stats;
         this.faults = faults;
+        this.service = service;
     }
 
     @Override
@@ -71,7 +81,7 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
             session.peer(remote.getAddress().getHostAddress());
         }
-        answer(ctx, session.greeting(), 0);
+        answer(ctx, session.greeting());
         flushOut(ctx);
         ctx.flush();
         ctx.fireChannelActive();
@@ -79,6 +89,10 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (waitingReply != null && waitingReply.cancel(false)) {
+            waitingReply = null;
+            stats.waitingEnded(); // the client gave up: the message is not accepted
+        }
         stats.sessionClosed();
         ctx.fireChannelInactive();
     }
@@ -181,23 +195,27 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
                 Reply refused = session.onMessageEnd(data.bodyBytes(), checker);
                 data.reset();
                 checker.reset();
-                answer(ctx, refused, session.lastQueueId());
+                if (refused == null) {
+                    acceptInTurn(ctx);
+                } else {
+                    answer(ctx, refused);
+                }
             } else if (frameLine(in)) {
                 Reply reply = lineOverflow ? session.onLineTooLong() : session.onCommand(line, lineLength - 2);
                 lineLength = 0;
                 lineOverflow = false;
                 lastWasCr = false;
-                answer(ctx, reply, 0);
+                answer(ctx, reply);
             }
         }
     }
 
     /**
-     * Queues {@code reply} (null: the end-of-data reply with {@code queueId}) and takes on its effect; a reply
-     * with a fault's delay is sent on its own once the delay is over, and nothing is processed until then.
+     * Queues {@code reply} and takes on its effect; a reply with a fault's delay is sent on its own once the delay
+     * is over, and nothing is processed until then.
      */
-    private void answer(ChannelHandlerContext ctx, Reply reply, long queueId) {
-        Reply.Effect effect = reply == null ? Reply.Effect.NONE : reply.effect();
+    private void answer(ChannelHandlerContext ctx, Reply reply) {
+        Reply.Effect effect = reply.effect();
         long delay = session.takeDelayNanos();
         if (effect == Reply.Effect.DISCONNECT) {
             closing = true;
@@ -207,14 +225,14 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
             inData = true;
         }
         if (delay <= 0) {
-            encode(out(ctx), reply, queueId);
+            encode(out(ctx), reply, 0);
             closing |= effect == Reply.Effect.CLOSE;
             return;
         }
         paused = true;
         updateAutoRead(ctx);
         ByteBuf delayed = ctx.alloc().ioBuffer(64);
-        encode(delayed, reply, queueId);
+        encode(delayed, reply, 0);
         ctx.executor().schedule(() -> {
             if (!ctx.channel().isActive()) {
                 delayed.release();
@@ -228,6 +246,37 @@ final class SinkHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(delayed, ctx.voidPromise());
             resume(ctx);
         }, delay, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Answers the message whose data just ended when the service model gives it its turn (and a fault's delay, if
+     * any, is over): at once if it is free, else later, with reading paused until then.
+     */
+    private void acceptInTurn(ChannelHandlerContext ctx) {
+        long arrival = System.nanoTime();
+        long delay = session.takeDelayNanos();
+        long at = Math.max(service.replyAt(arrival), arrival + delay);
+        if (at - arrival <= 0) {
+            encode(out(ctx), null, session.accept());
+            stats.dotAnswered(service.plateauAt(arrival), System.nanoTime() - arrival);
+            return;
+        }
+        paused = true;
+        updateAutoRead(ctx);
+        stats.waitingStarted();
+        waitingReply = ctx.executor().schedule(() -> {
+            waitingReply = null;
+            stats.waitingEnded();
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            ByteBuf reply = ctx.alloc().ioBuffer(64);
+            encode(reply, null, session.accept());
+            long sent = System.nanoTime();
+            stats.dotAnswered(service.plateauAt(sent), sent - arrival);
+            ctx.writeAndFlush(reply, ctx.voidPromise());
+            resume(ctx);
+        }, at - arrival, TimeUnit.NANOSECONDS);
     }
 
     /** After a delayed reply: processes what arrived meanwhile, then reads again. */

@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.HdrHistogram.Histogram;
 
 /** The sink's human-readable lines: periodic progress and the final summary. */
 final class SinkReport {
@@ -33,6 +36,55 @@ final class SinkReport {
                 now.faults());
     }
 
+    /**
+     * One progress line with the latency of the replies to final dots since the previous line ({@code dotLatency},
+     * in microseconds) and the final dots waiting for their turn now.
+     */
+    static String progress(SinkStats.Snapshot start, SinkStats.Snapshot previous, SinkStats.Snapshot now,
+            Histogram dotLatency) {
+        return progress(start, previous, now) + String.format(Locale.ROOT, " dot p50=%.1fms p99=%.1fms waiting=%d",
+                millis(dotLatency, 50), millis(dotLatency, 99), now.waiting());
+    }
+
+    /** The latency of the replies to final dots in each plateau of the service model, one line each. */
+    static String latency(SinkStats stats, ServiceModel service) {
+        StringBuilder text = new StringBuilder();
+        text.append(String.format(Locale.ROOT, "sink final-dot latency (%s), most waiting at once %d:", service,
+                stats.waitingPeak()));
+        for (Map<String, Object> plateau : plateaus(stats, service)) {
+            text.append(String.format(Locale.ROOT,
+                    "%n  %-24s messages=%d (%.1f/s) p50=%.1fms p99=%.1fms max=%.1fms", plateau.get("plateau"),
+                    plateau.get("messages"), plateau.get("accepted_per_second"), plateau.get("p50_ms"),
+                    plateau.get("p99_ms"), plateau.get("max_ms")));
+        }
+        return text.toString();
+    }
+
+    /** Per plateau: its label, start, the messages accepted in it and their final-dot latency. */
+    static List<Map<String, Object>> plateaus(SinkStats stats, ServiceModel service) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        List<String> labels = service.plateaus();
+        List<Histogram> latency = stats.dotLatencyByPlateau();
+        for (int i = 0; i < labels.size(); i++) {
+            Histogram h = latency.get(i);
+            Map<String, Object> plateau = new LinkedHashMap<>();
+            plateau.put("plateau", labels.get(i));
+            plateau.put("from_seconds", service.plateauStart(i) / NANOS_PER_SECOND);
+            plateau.put("messages", h.getTotalCount());
+            // Over the part of the plateau between the first and the last acceptance: the sink's accepted rate.
+            long from = Math.max(service.origin() + service.plateauStart(i), stats.firstAccepted());
+            long to = i + 1 < labels.size() ? Math.min(service.origin() + service.plateauStart(i + 1),
+                    stats.lastAccepted()) : stats.lastAccepted();
+            plateau.put("accepted_per_second", h.getTotalCount() == 0 || to - from <= 0 ? 0.0
+                    : h.getTotalCount() / ((to - from) / NANOS_PER_SECOND));
+            plateau.put("p50_ms", millis(h, 50));
+            plateau.put("p99_ms", millis(h, 99));
+            plateau.put("max_ms", h.getTotalCount() == 0 ? 0.0 : h.getMaxValue() / 1000.0);
+            list.add(plateau);
+        }
+        return list;
+    }
+
     /** The summary printed once at shutdown; bytes are exact so scripts can compare them. */
     static String summary(SinkStats.Snapshot start, SinkStats.Snapshot end) {
         double uptime = Math.max(1, end.nanoTime() - start.nanoTime()) / NANOS_PER_SECOND;
@@ -56,7 +108,8 @@ final class SinkReport {
     }
 
     /** {@code sink.json} and {@code sink-rate.csv} in {@code dir}. */
-    static void write(Path dir, SinkStats.Snapshot start, SinkStats stats, SinkRateLog rates) throws IOException {
+    static void write(Path dir, SinkStats.Snapshot start, SinkStats stats, SinkRateLog rates, ServiceModel service)
+            throws IOException {
         Files.createDirectories(dir);
         SinkStats.Snapshot end = stats.snapshot(System.nanoTime());
         long[] totals = stats.ledger().totals();
@@ -71,14 +124,22 @@ final class SinkReport {
         json.put("duplicates", totals[1]);
         json.put("corrupt", totals[2]);
         json.put("unchecked", stats.ledger().unchecked());
+        json.put("service", service.toString());
+        json.put("waiting_peak", stats.waitingPeak());
+        json.put("final_dot_latency", plateaus(stats, service));
         json.put("messages_by_peer", stats.messagesByPeer());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("sink.json").toFile(),
                 json);
-        StringBuilder csv = new StringBuilder("elapsed_ms,messages\n");
-        for (long[] row : rates.rows()) {
-            csv.append(row[0]).append(',').append(row[1]).append('\n');
+        StringBuilder csv = new StringBuilder("elapsed_ms,messages,dot_p50_ms,dot_p99_ms,dot_max_ms,waiting\n");
+        for (SinkRateLog.Row row : rates.rows()) {
+            csv.append(String.format(Locale.ROOT, "%d,%d,%.3f,%.3f,%.3f,%d%n", row.elapsedMillis(), row.messages(),
+                    row.p50Micros() / 1000.0, row.p99Micros() / 1000.0, row.maxMicros() / 1000.0, row.waiting()));
         }
         Files.writeString(dir.resolve("sink-rate.csv"), csv);
+    }
+
+    private static double millis(Histogram micros, double percentile) {
+        return micros.getTotalCount() == 0 ? 0 : micros.getValueAtPercentile(percentile) / 1000.0;
     }
 
     /** Decimal (SI) units, as network throughput is usually quoted. */

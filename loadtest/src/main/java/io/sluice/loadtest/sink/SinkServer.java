@@ -28,15 +28,17 @@ final class SinkServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Channel channel;
     private final SinkStats stats;
+    private final ServiceModel service;
     private final String transport;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SinkServer(EventLoopGroup boss, EventLoopGroup workers, Channel channel, SinkStats stats,
-            String transport) {
+            ServiceModel service, String transport) {
         this.boss = boss;
         this.workers = workers;
         this.channel = channel;
         this.stats = stats;
+        this.service = service;
         this.transport = transport;
     }
 
@@ -52,12 +54,21 @@ final class SinkServer implements AutoCloseable {
     /** Binds and starts serving, injecting {@code faults}. */
     static SinkServer start(InetSocketAddress listen, String hostname, int threads, FaultPlan faults)
             throws IOException {
+        return start(listen, hostname, threads, faults, ServiceModel.unlimited());
+    }
+
+    /**
+     * Binds and starts serving, injecting {@code faults} and answering final dots in turn by {@code service}, whose
+     * schedule starts now. A service model belongs to one server.
+     */
+    static SinkServer start(InetSocketAddress listen, String hostname, int threads, FaultPlan faults,
+            ServiceModel service) throws IOException {
         if (threads < 0) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: >= 0)");
         }
         int workerThreads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         SinkReplies replies = new SinkReplies(hostname);
-        SinkStats stats = new SinkStats();
+        SinkStats stats = new SinkStats(service.plateaus().size());
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup boss = epoll
                 ? new EpollEventLoopGroup(1, new DefaultThreadFactory("sink-accept"))
@@ -77,7 +88,7 @@ final class SinkServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast("sink", new SinkHandler(replies, stats, faults));
+                        ch.pipeline().addLast("sink", new SinkHandler(replies, stats, faults, service));
                     }
                 })
                 .bind(listen)
@@ -88,7 +99,8 @@ final class SinkServer implements AutoCloseable {
             Throwable cause = bound.cause();
             throw new IOException("cannot listen on " + HostPorts.format(listen) + ": " + cause.getMessage(), cause);
         }
-        return new SinkServer(boss, workers, bound.channel(), stats, epoll ? "epoll" : "nio");
+        service.begin(System.nanoTime());
+        return new SinkServer(boss, workers, bound.channel(), stats, service, epoll ? "epoll" : "nio");
     }
 
     InetSocketAddress localAddress() {
@@ -97,6 +109,10 @@ final class SinkServer implements AutoCloseable {
 
     SinkStats stats() {
         return stats;
+    }
+
+    ServiceModel service() {
+        return service;
     }
 
     /** {@code epoll} or {@code nio}. */

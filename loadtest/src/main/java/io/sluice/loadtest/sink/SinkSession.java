@@ -1,5 +1,8 @@
 package io.sluice.loadtest.sink;
 
+import io.sluice.loadtest.check.CheckHeader;
+import java.util.Optional;
+
 /**
  * The sink's SMTP state machine for one connection: it turns command lines into replies and counts accepted
  * messages. It knows nothing about the transport; framing and end-of-data detection happen before it.
@@ -26,6 +29,8 @@ final class SinkSession {
     /** A delay a fault put on the reply just returned, for the transport to apply. */
     private long delayNanos;
     private long lastQueueId;
+    /** A message whose data ended and whose reply waits for its turn; at most one per connection. */
+    private Ended ended;
 
     /** Connection state survives RSET; the transaction state below does not (RFC 5321 §4.1.1.5). */
     private boolean inTransaction;
@@ -104,8 +109,8 @@ final class SinkSession {
     }
 
     /**
-     * The message whose data just ended: accepted (null; its queue id is then {@link #lastQueueId}) and entered in
-     * the ledger by its check header, or refused by a fault (that fault's reply). Either way the transaction ends.
+     * The message whose data just ended: to be accepted (null; {@link #accept} then counts it when its reply goes
+     * out), or refused by a fault (that fault's reply). Either way the transaction ends.
      */
     Reply onMessageEnd(long bodyBytes, MessageChecker checker) {
         if (!inTransaction || recipients == 0) {
@@ -113,10 +118,29 @@ final class SinkSession {
         }
         Reply fault = fault(Fault.Stage.DOT);
         if (fault == null) {
-            lastQueueId = stats.messageAccepted(recipients, bodyBytes, peer, checker.check(), checker.bodySha256());
+            ended = new Ended(recipients, bodyBytes, checker.check(), checker.bodySha256());
         }
         resetTransaction();
         return fault;
+    }
+
+    /**
+     * Accepts the message {@link #onMessageEnd} last let through: counts it and enters it in the ledger by its
+     * check header, as its reply goes out. Its queue id is then {@link #lastQueueId}.
+     */
+    long accept() {
+        Ended message = ended;
+        if (message == null) {
+            throw new IllegalStateException("no message waits to be accepted");
+        }
+        ended = null;
+        lastQueueId = stats.messageAccepted(message.recipients(), message.bodyBytes(), peer, message.check(),
+                message.bodySha256());
+        return lastQueueId;
+    }
+
+    /** What is counted of a message between the end of its data and its acceptance. */
+    private record Ended(int recipients, long bodyBytes, Optional<CheckHeader> check, byte[] bodySha256) {
     }
 
     long lastQueueId() {

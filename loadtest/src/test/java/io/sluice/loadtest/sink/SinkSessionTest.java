@@ -42,6 +42,8 @@ class SinkSessionTest {
         assertThat(data.effect()).isEqualTo(Reply.Effect.START_DATA);
 
         assertThat(session.onMessageEnd(1234, new MessageChecker())).isNull();
+        assertThat(stats.snapshot(0).messages()).isZero();
+        assertThat(session.accept()).isEqualTo(1);
         assertThat(session.lastQueueId()).isEqualTo(1);
         assertThat(session.inTransaction()).isFalse();
         SinkStats.Snapshot counted = stats.snapshot(0);

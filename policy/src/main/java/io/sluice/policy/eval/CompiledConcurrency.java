@@ -1,7 +1,6 @@
 package io.sluice.policy.eval;
 
 import io.sluice.config.ConcurrencyRule;
-import io.sluice.config.RuleKey;
 import io.sluice.config.RuleReply;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
@@ -18,8 +17,11 @@ public final class CompiledConcurrency {
     CompiledConcurrency(ConcurrencyRule rule, List<LimitOverride> overrides) {
         this.rule = rule;
         this.overrides = List.copyOf(overrides);
-        this.reply = rule.reply().orElse(rule.key() == RuleKey.BACKEND_SERVER
-                ? DefaultReplies.BACKENDS_BUSY : DefaultReplies.TOO_MANY_SESSIONS);
+        this.reply = rule.reply().orElse(switch (rule.key()) {
+            case BACKEND_SERVER -> DefaultReplies.BACKENDS_BUSY;
+            case DESTINATION_SITE, SOURCE_SITE -> DefaultReplies.SITE_BUSY;
+            default -> DefaultReplies.TOO_MANY_SESSIONS;
+        });
     }
 
     public ConcurrencyRule rule() {

@@ -26,7 +26,8 @@ public final class CompiledPolicy {
     private final Clock clock;
     private final Map<Stage, List<CompiledLimit>> limitsByStage = new EnumMap<>(Stage.class);
     private final List<CompiledConcurrency> concurrency = new ArrayList<>();
-    // Rules on Sluice's connections to backends, asked when one is opened rather than when a client connects.
+    // Rules on Sluice's connections to backends and remote sites, asked when one is opened rather than when a client
+    // connects.
     private final List<CompiledConcurrency> backendConcurrency = new ArrayList<>();
 
     public CompiledPolicy(PolicyConfig config) {
@@ -45,7 +46,7 @@ public final class CompiledPolicy {
             limitsByStage.get(rule.stage()).add(new CompiledLimit(rule, overridesOf(rule.name())));
         }
         for (ConcurrencyRule rule : config.concurrency()) {
-            (rule.key() == RuleKey.BACKEND_SERVER ? backendConcurrency : concurrency)
+            (rule.key().countsConnections() ? backendConcurrency : concurrency)
                     .add(new CompiledConcurrency(rule, overridesOf(rule.name())));
         }
     }
@@ -120,8 +121,9 @@ public final class CompiledPolicy {
     }
 
     /**
-     * The slots a new connection to a backend server costs: one under each backend-server rule that applies to
-     * the listener. {@code facts} name the server ({@link Facts#withBackendServer}).
+     * The slots a new connection to a backend server or a remote site costs: one under each rule counting
+     * connections that applies to the listener and whose key the facts name ({@link Facts#withBackendServer},
+     * {@link Facts#withEgress(String, String, String)}).
      */
     public Plan backendPlan(Facts facts) {
         if (backendConcurrency.isEmpty()) {

@@ -14,6 +14,10 @@ final class DefaultReplies {
             new RuleReply(421, "4.7.0", "Too many concurrent sessions, try again later");
     // X.3.2: the system is not accepting messages now; the backends are at the connections they may take.
     static final RuleReply BACKENDS_BUSY = new RuleReply(421, "4.3.2", "Backends busy, try again later");
+    // X.4.5: mail system congestion; Sluice has the connections to the destination site it may open. At RCPT, so the
+    // MTA keeps the message for later.
+    static final RuleReply SITE_BUSY =
+            new RuleReply(451, "4.4.5", "Too many connections to the destination, try again later");
     // X.7.1: delivery not authorized now; the transaction is refused, the connection stays.
     static final RuleReply RATE_EXCEEDED = new RuleReply(451, "4.7.1", "Rate limit exceeded, try again later");
     // RFC 5321 §4.5.3.1.10: 452 for recipients over a limit, so the client sends the rest in a later transaction.

@@ -32,6 +32,8 @@ final class Keys {
             case EGRESS_POOL -> facts.egressPool();
             case EGRESS_SOURCE -> facts.egressSource();
             case BACKEND_SERVER -> facts.backendServer();
+            case DESTINATION_SITE -> facts.destinationSite();
+            case SOURCE_SITE -> facts.sourceSite();
         };
     }
 

@@ -83,9 +83,9 @@ public final class SessionLimits {
         }
     }
 
-    /** Outbound: the egress pool and source address chosen for the transaction, for the keys that name them. */
-    public void egress(String pool, String source) {
-        facts = facts.withEgress(pool, source);
+    /** Outbound: the egress pool, source address and destination site of the transaction, for the keys naming them. */
+    public void egress(String pool, String source, String site) {
+        facts = facts.withEgress(pool, source, site);
     }
 
     /** A RCPT command: recipient rates, and message rates by recipient-side keys (once per key and transaction). */
@@ -122,6 +122,16 @@ public final class SessionLimits {
      */
     public CompletableFuture<Decision> backend(String server, HeldLeases slots) {
         Plan plan = engine.policy().backendPlan(facts.withBackendServer(server));
+        return plan.isEmpty() ? PolicyEngine.ADMITTED : engine.decide(plan, slots);
+    }
+
+    /**
+     * Outbound: before Sluice opens a connection to the transaction's destination site ({@link #egress}), the slots
+     * of the destination-site and source-site rules, won into {@code slots}, which the caller gives back when that
+     * connection closes (it may outlive the session, kept for reuse).
+     */
+    public CompletableFuture<Decision> remote(HeldLeases slots) {
+        Plan plan = engine.policy().backendPlan(facts);
         return plan.isEmpty() ? PolicyEngine.ADMITTED : engine.decide(plan, slots);
     }
 

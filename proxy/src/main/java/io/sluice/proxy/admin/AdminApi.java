@@ -42,7 +42,7 @@ final class AdminApi {
                 .add("/metrics", openMetrics, "GET", AdminScope.READ, this::metrics);
         new PolicyEndpoints(services.policies(), services.listenerNames()).addTo(routes);
         new OverrideEndpoints(services.overrides(), services.policies(), services.clock()).addTo(routes);
-        new InspectEndpoints(services.inspector(), services.listenerNames()).addTo(routes);
+        new InspectEndpoints(services.inspector(), services.listenerNames(), services.admissions()).addTo(routes);
         new EgressEndpoints(services.pools(), services.suspensions()).addTo(routes);
         routes.add("/api/v1/admission", false, "GET", AdminScope.READ, this::admission)
                 .add("/api/v1/cluster", false, "GET", AdminScope.READ, this::cluster)
@@ -164,7 +164,7 @@ final class AdminApi {
 
     /** Each backend pool's adaptive admission on this node: each node keeps its own. */
     private CompletableFuture<AdminResponse> admission(AdminRequest request, String actor) {
-        return done(AdminResponse.json(200, Map.of("pools", services.admission().get())));
+        return done(AdminResponse.json(200, Map.of("pools", services.admissions().report())));
     }
 
     private CompletableFuture<AdminResponse> cluster(AdminRequest request, String actor) {

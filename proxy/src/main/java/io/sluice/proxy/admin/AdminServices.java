@@ -5,11 +5,11 @@ import io.sluice.policy.eval.PolicyStore;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Clock;
 import java.util.Collections;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -26,12 +26,12 @@ import java.util.function.Supplier;
  * @param clock the time overrides start and expire by
  * @param pools the egress pools and their sources
  * @param suspensions suspends and resumes egress sources, on every node
- * @param admission where each backend pool's adaptive admission stands on this node, by pool
+ * @param admissions where each backend pool's adaptive admission stands on this node
  */
 public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                      Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
                      Clock clock, EgressPools pools, SourceSuspensions suspensions,
-                     Supplier<Map<String, Object>> admission) {
+                     Admissions admissions) {
 
     public AdminServices {
         // In the configuration's order, which is the order errors list them in.
@@ -42,6 +42,7 @@ public record AdminServices(NodeState state, PolicyStore policies, OverrideStore
     public AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                          Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
                          Clock clock, EgressPools pools, SourceSuspensions suspensions) {
-        this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions, Map::of);
+        this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions,
+                Admissions.none());
     }
 }

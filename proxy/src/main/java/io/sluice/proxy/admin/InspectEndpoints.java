@@ -15,6 +15,7 @@ import io.sluice.policy.eval.RuleState;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
+import io.sluice.proxy.inbound.Admissions;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Looking into the live policy: one key's bucket (or slots) of a rule, a reset of a bucket, and what a hypothetical
- * session would be told. The facts of a bucket come as query parameters ({@code listener}, {@code client-ip},
+ * session would be told, by the rules and, on an inbound listener, by its backend pool's admission. The facts of a bucket come as query parameters ({@code listener}, {@code client-ip},
  * {@code helo}, {@code sender}, {@code recipient}, {@code size}, {@code backend-server}), those of an explanation as a JSON body; the rule
  * computes its key from them as it does for a real session.
  */
@@ -43,10 +44,12 @@ final class InspectEndpoints {
 
     private final PolicyInspector inspector;
     private final Set<String> listenerNames;
+    private final Admissions admissions;
 
-    InspectEndpoints(PolicyInspector inspector, Set<String> listenerNames) {
+    InspectEndpoints(PolicyInspector inspector, Set<String> listenerNames, Admissions admissions) {
         this.inspector = inspector;
         this.listenerNames = new TreeSet<>(listenerNames);
+        this.admissions = admissions;
     }
 
     void addTo(Routes routes) {
@@ -143,8 +146,13 @@ final class InspectEndpoints {
             return AdminApi.done(invalid(errors));
         }
         Facts connect = Facts.connect(listener, client);
-        return inspector.explain(connect, helo, sender, size, recipients)
-                .thenApply(explanation -> AdminResponse.json(200, view(explanation)));
+        return inspector.explain(connect, helo, sender, size, recipients).thenApply(explanation -> {
+            Map<String, Object> view = view(explanation);
+            // Beside the rules, not in their outcome: the pool's admission decides at MAIL after them, and its state
+            // is this node's of this instant.
+            admissions.explain(listener).ifPresent(admission -> view.put("admission", admission));
+            return AdminResponse.json(200, view);
+        });
     }
 
     /** A value read from a request, or the 400 that says why it could not be. */

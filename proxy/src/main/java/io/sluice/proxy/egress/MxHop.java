@@ -3,6 +3,9 @@ package io.sluice.proxy.egress;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.netty.buffer.ByteBuf;
+import io.sluice.config.RuleReply;
+import io.sluice.policy.eval.HeldLeases;
+import io.sluice.policy.model.Decision;
 import io.sluice.proxy.relay.HopConnection;
 import io.sluice.proxy.relay.HopSession;
 import io.sluice.proxy.relay.NextHop;
@@ -13,6 +16,7 @@ import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -29,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * forbidden destinations and chooses a source of the listener's egress pool; at the first admitted recipient it
  * connects from that source and gives the remote the MAIL. From then on the remote's replies are the MTA's. One
  * destination domain per transaction; every failure is a temporary one, so the message stays in the MTA's queue.
+ * The destination's site (by its MX hosts) is known from the first recipient on: a connection kept from an earlier
+ * transaction from the same source to one of the domain's MX hosts is reset and used where there is one; a new one
+ * first takes the slots of the destination-site and source-site rules. After the transaction the connection is
+ * kept for the next, of any session on the same event loop.
  */
 final class MxHop implements NextHop {
 
@@ -59,6 +67,7 @@ final class MxHop implements NextHop {
     private String domain;
     private MxAnswer.Found mx;
     private SourceAddress source;
+    private String site;
     // Why every further recipient of the transaction is refused the same way (DNS or no mail exchanger answered).
     private SmtpReply refusal;
     // For the transaction's log line.
@@ -134,7 +143,8 @@ final class MxHop implements NextHop {
             return refusal;
         }
         source = chosen.get();
-        session.limits().egress(context.pool().name(), source.toString());
+        site = context.connector().sites().of(mx);
+        session.limits().egress(context.pool().name(), source.toString(), site);
         return null;
     }
 
@@ -168,11 +178,70 @@ final class MxHop implements NextHop {
             return recipient(remote.get(), recipient);
         }
         List<MxHost> hosts = mx.ordered(ThreadLocalRandom.current());
-        return context.connector().open(session.loop(), context.pool(), source, hosts)
+        RemoteConnection kept = context.connector().kept(context.pool(), source, hosts);
+        return kept != null ? deliverOnKept(kept, hosts, recipient) : connect(hosts, recipient);
+    }
+
+    /**
+     * The transaction goes to a connection kept from an earlier one, reset first (RSET, with the MAIL in the same
+     * write where the remote pipelines, RFC 2920); on any doubt (no 250, a timeout, a loss) it is dropped and a new
+     * connection made instead.
+     */
+    private CompletableFuture<SmtpReply> deliverOnKept(RemoteConnection kept, List<MxHost> hosts, MailPath recipient) {
+        Duration timeout = context.timeouts().backendCommand();
+        CompletableFuture<SmtpReply> reset = kept.request(Request.RSET, timeout);
+        CompletableFuture<SmtpReply> pipelinedMail = kept.capabilities().pipelining()
+                ? kept.request(mailFor(kept), timeout) : null;
+        return reset.handle((reply, error) -> {
+            if (remote.isClosed()) {
+                kept.abort();
+                return CompletableFuture.<SmtpReply>failedFuture(new IOException("the session closed"));
+            }
+            if (error != null || reply.code() != 250) {
+                log.debug("kept connection dropped", kv("session", session.client().sessionId()),
+                        kv("mx", kept.toString()), kv("reset", error != null
+                                ? SmtpClientConnection.rootMessage(error) : reply.toString()));
+                kept.abort();
+                return connect(hosts, recipient);
+            }
+            remote.adopt(kept);
+            lastRemote = kept.toString();
+            CompletableFuture<SmtpReply> mail = pipelinedMail != null ? pipelinedMail
+                    : kept.request(mailFor(kept), timeout);
+            return answered(mail).thenCompose(answer -> senderAnswered(kept, recipient, answer));
+        }).thenCompose(Function.identity());
+    }
+
+    /**
+     * A new connection to the destination, once the destination-site and source-site rules give it their slots
+     * (held until it closes, kept idle or not); refused with the rule's reply otherwise.
+     */
+    private CompletableFuture<SmtpReply> connect(List<MxHost> hosts, MailPath recipient) {
+        HeldLeases slots = new HeldLeases();
+        CompletableFuture<Decision> asked = session.limits().remote(slots);
+        // A cluster answers on its own thread; the connection is made and adopted on the session's loop.
+        return (asked.isDone() ? asked : asked.thenApplyAsync(decision -> decision, session.loop()))
+                .thenCompose(decision -> {
+                    if (!decision.admitted()) {
+                        slots.release();
+                        RuleReply reply = decision.reply();
+                        refusal = SmtpReply.of(reply.code(), reply.enhancedCode(), reply.text());
+                        log.info("destination site busy", kv("session", session.client().sessionId()),
+                                kv("destination_domain", domain), kv("site", site), kv("pool", context.pool().name()),
+                                kv("source", source.toString()), kv("rule", decision.rule().orElse("")));
+                        return CompletableFuture.completedFuture(refusal);
+                    }
+                    return opened(context.connector().open(session.loop(), context.pool(), source, hosts, site,
+                            slots), recipient);
+                });
+    }
+
+    private CompletableFuture<SmtpReply> opened(CompletableFuture<RemoteConnection> opening, MailPath recipient) {
+        return opening
                 .handle((connection, error) -> {
                     if (remote.isClosed()) {
                         if (connection != null) {
-                            connection.quit(context.timeouts().backendCommand());
+                            context.connector().release(connection);
                         }
                         return CompletableFuture.<SmtpReply>failedFuture(new IOException("the session closed"));
                     }
@@ -187,11 +256,14 @@ final class MxHop implements NextHop {
                     }
                     remote.adopt(connection);
                     lastRemote = connection.toString();
-                    return answered(connection.request(new Request.Mail(RemoteCommands.sender(sender,
-                                    connection.capabilities())), context.timeouts().backendCommand()))
+                    return answered(connection.request(mailFor(connection), context.timeouts().backendCommand()))
                             .thenCompose(reply -> senderAnswered(connection, recipient, reply));
                 })
                 .thenCompose(Function.identity());
+    }
+
+    private Request.Mail mailFor(RemoteConnection connection) {
+        return new Request.Mail(RemoteCommands.sender(sender, connection.capabilities()));
     }
 
     private CompletableFuture<SmtpReply> senderAnswered(RemoteConnection connection, MailPath recipient,
@@ -236,7 +308,8 @@ final class MxHop implements NextHop {
 
     @Override
     public List<StructuredArgument> logFields() {
-        return List.of(kv("destination_domain", domain == null ? "" : domain), kv("pool", context.pool().name()),
+        return List.of(kv("destination_domain", domain == null ? "" : domain), kv("site", site == null ? "" : site),
+                kv("pool", context.pool().name()),
                 kv("source", source == null ? "" : source.toString()), kv("mx_host", lastRemote),
                 kv("remote_reply", lastRemoteReply));
     }
@@ -249,17 +322,19 @@ final class MxHop implements NextHop {
         lastRemoteReply = "";
     }
 
+    /** The session is over: its connection is kept for another session's transaction to the site, where it may be. */
     @Override
     public void close() {
         RemoteConnection last = remote.close();
         if (last != null) {
-            last.quit(context.timeouts().backendCommand());
+            context.connector().release(last);
         }
     }
 
     /**
      * The remote's reply as the MTA gets it: a remote's 421 closes the remote's connection, not ours, so the MTA gets
-     * a 451 and the session goes on. A lost remote is logged and dropped.
+     * a 451 and the session goes on. A lost remote is logged and dropped. Every reply of the remote passes here,
+     * with the transaction's source and site known.
      */
     private CompletableFuture<SmtpReply> answered(CompletableFuture<SmtpReply> reply) {
         return reply.handle((answer, error) -> {
@@ -278,16 +353,20 @@ final class MxHop implements NextHop {
         return CompletableFuture.failedFuture(new IOException("no remote connection"));
     }
 
-    /** The transaction is over: the remote gets its QUIT and the next transaction starts afresh. */
+    /**
+     * The transaction is over: the remote's connection is kept for the next transaction to its site where its state
+     * is clean (or gets its QUIT), and the next transaction starts afresh.
+     */
     private void endTransaction() {
         RemoteConnection done = remote.detach();
         if (done != null) {
-            done.quit(context.timeouts().backendCommand());
+            context.connector().release(done);
         }
         sender = null;
         domain = null;
         mx = null;
         source = null;
+        site = null;
         refusal = null;
     }
 }

@@ -56,7 +56,7 @@ public final class OutboundService implements AutoCloseable {
         DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
         RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
-                TlsContexts.verifyingClient());
+                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()), registry);
         try {
             for (ListenerConfig listener : outbound) {
                 // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a

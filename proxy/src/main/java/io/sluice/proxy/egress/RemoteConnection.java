@@ -4,19 +4,25 @@ import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.net.InetAddress;
 import java.time.Duration;
 
-/** One SMTP connection to a remote mail exchanger, from a source address of an egress pool. */
+/**
+ * One SMTP connection to a remote mail exchanger, from a source address of an egress pool, to one destination site;
+ * it may be kept for the next transaction to the site once the remote's transaction is over.
+ */
 final class RemoteConnection extends SmtpClientConnection {
 
     private final MxHost host;
     private final InetAddress address;
     private final SourceAddress source;
+    private final String site;
     private boolean tls;
+    private boolean verified;
 
-    RemoteConnection(MxHost host, InetAddress address, SourceAddress source, Duration dataBlockTimeout) {
+    RemoteConnection(MxHost host, InetAddress address, SourceAddress source, String site, Duration dataBlockTimeout) {
         super(host.name() + "[" + address.getHostAddress() + "]", dataBlockTimeout);
         this.host = host;
         this.address = address;
         this.source = source;
+        this.site = site;
     }
 
     MxHost host() {
@@ -31,11 +37,30 @@ final class RemoteConnection extends SmtpClientConnection {
         return source;
     }
 
+    /** The destination site the connection was opened to, whose slots it holds while open. */
+    String site() {
+        return site;
+    }
+
+    /** Where it is kept between transactions: per source address and MX host. */
+    Key key() {
+        return new Key(source, host.name());
+    }
+
     boolean tls() {
         return tls;
     }
 
-    void tlsStarted() {
-        tls = true;
+    /** Whether the remote's certificate was verified for its host name. */
+    boolean verified() {
+        return verified;
     }
+
+    void tlsStarted(boolean verifiedHost) {
+        tls = true;
+        verified = verifiedHost;
+    }
+
+    /** The source address and MX host a kept connection is found by. */
+    record Key(SourceAddress source, String host) {}
 }

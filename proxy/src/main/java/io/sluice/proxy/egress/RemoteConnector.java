@@ -2,11 +2,16 @@ package io.sluice.proxy.egress;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslContext;
+import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.EgressTls;
 import io.sluice.config.SmtpTimeouts;
+import io.sluice.policy.eval.HeldLeases;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
@@ -16,14 +21,18 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Opens a ready connection to a destination's mail exchanger: tries the hosts in the order given and each host's
  * addresses of the source's family, binding the source address and never connecting to a forbidden destination,
- * then reads the greeting, says EHLO with the source's name and upgrades with STARTTLS as the pool says.
+ * then reads the greeting, says EHLO with the source's name and upgrades with STARTTLS as the pool says. Keeps
+ * connections between transactions (per source address and MX host, on each event loop), as Postfix's connection
+ * cache does, and counts per site the connections opened and reused.
  */
 final class RemoteConnector {
 
@@ -39,9 +48,18 @@ final class RemoteConnector {
     private final int remotePort;
     private final SslContext opportunisticTls;
     private final SslContext verifiedTls;
+    private final IdleConnections<RemoteConnection.Key, RemoteConnection> idle;
+    private final DestinationSites sites;
+    private final MeterRegistry registry;
+    private final Map<String, Counter> opened = new ConcurrentHashMap<>();
+    private final Map<String, Counter> reused = new ConcurrentHashMap<>();
 
     RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
-                    Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls) {
+                    Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
+                    ConnectionReuseConfig reuse, DestinationSites sites, MeterRegistry registry) {
+        this.idle = new IdleConnections<>(reuse, timeouts.backendCommand());
+        this.sites = sites;
+        this.registry = registry;
         this.pools = pools;
         this.destinations = destinations;
         this.transport = transport;
@@ -50,17 +68,71 @@ final class RemoteConnector {
         this.remotePort = remotePort;
         this.opportunisticTls = opportunisticTls;
         this.verifiedTls = verifiedTls;
+        // Every site's series from the start, so that a rate over them is defined before the first delivery.
+        for (String tag : sites.tags()) {
+            counter(opened, "sluice.egress.connections.opened", "opened", tag);
+            counter(reused, "sluice.egress.connections.reused", "reused for another transaction", tag);
+        }
+    }
+
+    /** The destination sites by MX host suffix. */
+    DestinationSites sites() {
+        return sites;
     }
 
     /**
-     * A greeted connection to one of the hosts, from {@code source} of the pool; fails with the last host's
+     * A connection kept on the calling event loop from {@code source} to one of the hosts (the first of them with
+     * one), which the pool's TLS setting accepts still and the destination screen permits; or null. The caller
+     * resets it (RSET) before its transaction, and drops it on any doubt.
+     */
+    RemoteConnection kept(EgressPool pool, SourceAddress source, List<MxHost> hosts) {
+        if (!idle.config().enabled()) {
+            return null;
+        }
+        for (MxHost host : hosts) {
+            RemoteConnection connection = idle.take(new RemoteConnection.Key(source, host.name()),
+                    candidate -> acceptable(candidate, pool.config().tls())
+                            && destinations.permits(candidate.host(), candidate.address()));
+            if (connection != null) {
+                counter(reused, "sluice.egress.connections.reused", "reused for another transaction",
+                        connection.site()).increment();
+                return connection;
+            }
+        }
+        return null;
+    }
+
+    /** Whether a connection made before meets the TLS the pool asks of a delivery now. */
+    private static boolean acceptable(RemoteConnection connection, EgressTls tls) {
+        return switch (tls) {
+            case NONE -> true;
+            case OPPORTUNISTIC -> connection.tls() || !connection.capabilities().startTls();
+            case REQUIRED -> connection.tls() && connection.verified();
+        };
+    }
+
+    /** The transaction is over: the connection is kept for the next one to its site, or told goodbye. */
+    void release(RemoteConnection connection) {
+        idle.offer(connection.key(), connection);
+    }
+
+    private Counter counter(Map<String, Counter> counters, String name, String what, String site) {
+        return counters.computeIfAbsent(sites.tag(site), tag -> Counter.builder(name).tag("site", tag)
+                .description("Connections to remote mail exchangers " + what + ", by destination site")
+                .register(registry));
+    }
+
+    /**
+     * A greeted connection to one of the hosts, from {@code source} of the pool, to {@code site}, holding
+     * {@code slots} (the destination-site and source-site rules') until it closes; fails with the last host's
      * reason when none answers as it should, or at once if the source is not the pool's.
      */
     CompletableFuture<RemoteConnection> open(EventLoop loop, EgressPool pool, SourceAddress source,
-                                             List<MxHost> hosts) {
+                                             List<MxHost> hosts, String site, HeldLeases slots) {
         // The invariant, checked where it matters: right before the socket binds the source.
         if (!pools.mayBind(pool.name(), source)) {
             log.error("refused to bind a source of another pool", kv("pool", pool.name()), kv("source", source));
+            slots.release();
             return CompletableFuture.failedFuture(new PoolViolationException(pool.name(), source));
         }
         List<Attempt> attempts = new ArrayList<>();
@@ -72,14 +144,22 @@ final class RemoteConnector {
             }
         }
         CompletableFuture<RemoteConnection> result = new CompletableFuture<>();
-        attempt(loop, pool, source, attempts, 0, null, result);
-        return result;
+        attempt(loop, pool, source, site, attempts, 0, null, result);
+        return result.whenComplete((connection, error) -> {
+            if (error != null) {
+                slots.release();
+                return;
+            }
+            connection.countUse();
+            connection.closeFuture().addListener(closed -> slots.release());
+            counter(opened, "sluice.egress.connections.opened", "opened", site).increment();
+        });
     }
 
     private record Attempt(MxHost host, InetAddress address) {}
 
-    private void attempt(EventLoop loop, EgressPool pool, SourceAddress source, List<Attempt> attempts, int index,
-                         Throwable lastError, CompletableFuture<RemoteConnection> result) {
+    private void attempt(EventLoop loop, EgressPool pool, SourceAddress source, String site, List<Attempt> attempts,
+                         int index, Throwable lastError, CompletableFuture<RemoteConnection> result) {
         if (index == attempts.size()) {
             result.completeExceptionally(lastError != null ? lastError
                     : new IOException("no mail exchanger address reachable from " + source));
@@ -88,12 +168,12 @@ final class RemoteConnector {
         Attempt attempt = attempts.get(index);
         // The invariant, checked where it matters: right before the connect, whatever list of hosts came in.
         if (!destinations.permits(attempt.host(), attempt.address())) {
-            attempt(loop, pool, source, attempts, index + 1,
+            attempt(loop, pool, source, site, attempts, index + 1,
                     new DestinationRefusedException(attempt.host(), attempt.address()), result);
             return;
         }
         RemoteConnection connection =
-                new RemoteConnection(attempt.host(), attempt.address(), source, timeouts.backendDataBlock());
+                new RemoteConnection(attempt.host(), attempt.address(), source, site, timeouts.backendDataBlock());
         SmtpClientConnection.connect(loop, transport.socketChannelClass(),
                         new InetSocketAddress(attempt.address(), remotePort), new InetSocketAddress(source.address(), 0),
                         connectTimeout, connection)
@@ -105,7 +185,7 @@ final class RemoteConnector {
                     }
                     log.debug("mail exchanger failed, trying the next", kv("mx", connection.toString()),
                             kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
-                    attempt(loop, pool, source, attempts, index + 1, error, result);
+                    attempt(loop, pool, source, site, attempts, index + 1, error, result);
                 });
     }
 
@@ -128,7 +208,7 @@ final class RemoteConnector {
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(context, connection.host().name(), remotePort, verify))
                 .thenCompose(ignored -> {
-                    connection.tlsStarted();
+                    connection.tlsStarted(verify);
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                     return ehlo(connection);
                 });

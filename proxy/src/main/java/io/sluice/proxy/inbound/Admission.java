@@ -41,13 +41,20 @@ final class Admission {
     // Vegas re-learns its baseline from one sample every 500-1000 x limit transactions (jittered): rarely enough
     // that a backend queueing for minutes is not taken for its new normal, often enough to follow a backend that
     // became slower for good within minutes. The library's default (30 x) let the limit drift to 4-5x the
-    // backends' capacity under a sustained overload (AdmissionLawTest).
+    // backends' capacity under a sustained overload
+    // (AdmissionTest.theLimitFollowsABackendWhoseCapacityStepsDownAndUp).
     static final int PROBE_MULTIPLIER = 1000;
     // Vegas grows the limit while fewer than alpha transactions queue at the backends, and shrinks it beyond beta.
     // The library's log10 thresholds allow 6 queued at any limit, which at a sick pool's few transactions is 2-4x its
     // latency; a share of the limit keeps the queue to a tenth or a fifth of what is in flight.
     private static final IntUnaryOperator ALPHA = limit -> Math.max(1, limit / 10);
     private static final IntUnaryOperator BETA = limit -> Math.max(2, limit / 5);
+
+    // Vegas moves the limit on every sample, by up to beta at once: at a few transactions per node that swung each
+    // node's limit by half of it between one transaction and the next, and the sum of three nodes' from half to three
+    // times what their shared backend takes (AdmissionConvergenceTest). A fifth of each step follows the same
+    // equilibrium within a few dozen transactions.
+    static final double SMOOTHING = 0.2;
 
     private static final Admission OFF = new Admission();
 
@@ -87,6 +94,7 @@ final class Admission {
                 .probeMultiplier(PROBE_MULTIPLIER)
                 .alphaFunction(ALPHA)
                 .betaFunction(BETA)
+                .smoothing(SMOOTHING)
                 .build();
         this.nanoTime = nanoTime;
         this.refused = Counter.builder("sluice.admission.refused")

@@ -2,26 +2,45 @@ package io.sluice.proxy.inbound;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sluice.config.AdmissionMode;
 import io.sluice.config.BackendPoolConfig;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.ListenerRole;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** The adaptive admission of every backend pool on this node: made before the pools, read by the admin API. */
 public final class Admissions {
 
-    private final Map<String, Admission> pools;
+    private static final Admissions NONE = new Admissions(Map.of(), Map.of());
 
-    private Admissions(Map<String, Admission> pools) {
+    private final Map<String, Admission> pools;
+    // The pool each inbound listener relays to.
+    private final Map<String, String> poolOfListener;
+
+    private Admissions(Map<String, Admission> pools, Map<String, String> poolOfListener) {
         this.pools = pools;
+        this.poolOfListener = poolOfListener;
     }
 
     /** One per pool, in configuration order; a pool whose admission is off registers no meter. */
-    public static Admissions of(Map<String, BackendPoolConfig> backends, MeterRegistry registry) {
+    public static Admissions of(Map<String, BackendPoolConfig> backends, List<ListenerConfig> listeners,
+                                MeterRegistry registry) {
         Map<String, Admission> pools = new LinkedHashMap<>();
         backends.values().forEach(pool -> pools.put(pool.name(), Admission.of(pool.name(), pool.admission(), registry)));
-        return new Admissions(pools);
+        Map<String, String> poolOfListener = new LinkedHashMap<>();
+        listeners.stream().filter(listener -> listener.role() == ListenerRole.INBOUND)
+                .forEach(listener -> poolOfListener.put(listener.name(), listener.backendPool()));
+        return new Admissions(pools, poolOfListener);
+    }
+
+    /** No backend pools: a node that only relays outbound. */
+    public static Admissions none() {
+        return NONE;
     }
 
     Admission pool(String name) {
@@ -58,5 +77,37 @@ public final class Admissions {
             report.put(name, pool);
         });
         return report;
+    }
+
+    /**
+     * Whether the admission of the pool an inbound listener relays to would admit a MAIL now, and why: the pool, its
+     * mode, and where it is not off its limit, the transactions in flight, whether they are at the limit (over which
+     * shadow only counts), and the reply a refused MAIL gets. Empty for a listener that is not inbound. Only a look:
+     * by the time a MAIL comes, transactions may have ended or begun.
+     */
+    public Optional<Map<String, Object>> explain(String listener) {
+        String name = poolOfListener.get(listener);
+        Admission admission = name == null ? null : pools.get(name);
+        if (admission == null) {
+            return Optional.empty();
+        }
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("pool", name);
+        view.put("mode", admission.mode().name().toLowerCase(Locale.ROOT));
+        boolean admits = true;
+        if (admission.enabled()) {
+            int limit = admission.limit();
+            int inflight = admission.inflight();
+            boolean atLimit = inflight >= limit;
+            admits = !atLimit || admission.mode() != AdmissionMode.ADAPTIVE;
+            view.put("limit", limit);
+            view.put("inflight", inflight);
+            view.put("at-limit", atLimit);
+        }
+        view.put("admits", admits);
+        if (!admits) {
+            view.put("reply", admission.refusal().toString());
+        }
+        return Optional.of(view);
     }
 }

@@ -5,8 +5,6 @@ import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One SMTP connection to a backend of a pool, which may be kept between client sessions: it follows the backend's
@@ -19,10 +17,6 @@ final class BackendConnection extends SmtpClientConnection {
     // The longest wait for a reply to a recipient and the wait for the reply to DATA, in the transaction under way.
     private long recipientsNanos;
     private long dataNanos;
-    // The backend accepted MAIL and has not finished or reset the transaction since.
-    private boolean inTransaction;
-    private int uses;
-    private ScheduledFuture<?> idleTimeout;
 
     BackendConnection(BackendServer server, Duration dataBlockTimeout, Admission admission) {
         super(server, dataBlockTimeout);
@@ -41,50 +35,8 @@ final class BackendConnection extends SmtpClientConnection {
         server.lastCapabilities(capabilities);
     }
 
-    /** Counts one more client session served by this connection. */
-    void countUse() {
-        uses++;
-    }
-
-    int uses() {
-        return uses;
-    }
-
-    /** Whether an earlier client session used this connection already. */
-    boolean reused() {
-        return uses > 1;
-    }
-
-    /** Open, and with nothing of a client session left in it: no request, message or transaction. */
-    boolean isReusable() {
-        return isQuiet() && !inTransaction;
-    }
-
-    /** Parks the connection: it expires after {@code timeout}, and {@code lost} runs if the backend closes it. */
-    void enterIdle(Duration timeout, Runnable expired, Runnable lost) {
-        onLost(lost);
-        onWritabilityChanged(writable -> { });
-        idleTimeout = channel().eventLoop().schedule(expired, timeout.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    void leaveIdle() {
-        if (idleTimeout != null) {
-            idleTimeout.cancel(false);
-            idleTimeout = null;
-        }
-    }
-
     @Override
     protected void answered(Request request, SmtpReply reply, long latencyNanos) {
-        if (request instanceof Request.Mail) {
-            inTransaction |= reply.isPositive();
-        } else if (request instanceof Request.EndOfData) {
-            // The final reply ends the transaction whatever it says (RFC 5321 §4.1.1.4).
-            inTransaction = false;
-        } else if (request instanceof Request.Rset || request instanceof Request.Ehlo
-                || request instanceof Request.Xclient) {
-            inTransaction &= !reply.isPositive();
-        }
         if (admission.enabled()) {
             signal(request, reply, latencyNanos);
         }

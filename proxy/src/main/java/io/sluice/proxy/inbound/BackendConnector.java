@@ -9,6 +9,7 @@ import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpClientConnection;
@@ -35,7 +36,8 @@ final class BackendConnector {
     private final SmtpTimeouts timeouts;
     private final SslContext tls;
     private final boolean xclient;
-    private final IdleBackendConnections idle;
+    // Kept between client sessions: any connection of the pool serves any session.
+    private final IdleConnections<BackendPool, BackendConnection> idle;
     private final Admission admission;
 
     BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls,
@@ -47,7 +49,7 @@ final class BackendConnector {
         this.timeouts = timeouts;
         this.tls = pool.config().tls() == BackendTls.STARTTLS ? tls : null;
         this.xclient = pool.config().xclient();
-        this.idle = new IdleBackendConnections(pool.config().reuse(), timeouts.backendCommand());
+        this.idle = new IdleConnections<>(pool.config().reuse(), timeouts.backendCommand());
     }
 
     BackendPool pool() {
@@ -66,9 +68,8 @@ final class BackendConnector {
      * with {@link BackendsBusy}. It completes on {@code loop}.
      */
     CompletableFuture<BackendConnection> open(EventLoop loop, SessionLimits limits) {
-        BackendConnection kept = idle.take();
+        BackendConnection kept = idle.take(pool, connection -> connection.server().isHealthy());
         if (kept != null) {
-            kept.countUse();
             return CompletableFuture.completedFuture(kept);
         }
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
@@ -81,7 +82,7 @@ final class BackendConnector {
 
     /** The client session is done with the connection: keep it for another, or say goodbye. */
     void release(BackendConnection connection) {
-        idle.offer(connection);
+        idle.offer(pool, connection);
     }
 
     /** One search for a connection: the servers to try in order, and where the answer goes. */

@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -55,6 +57,11 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     private ServerCapabilities capabilities = ServerCapabilities.NONE;
     private Runnable onLost = () -> { };
     private Consumer<Boolean> onWritabilityChanged = writable -> { };
+    // The uses (client sessions or transactions) this connection served, and its expiry while kept idle.
+    private int uses;
+    private ScheduledFuture<?> idleTimeout;
+    // The server accepted MAIL and has not finished or reset the transaction since.
+    private boolean inTransaction;
 
     /** @param peer names the server in messages, such as {@code 127.0.0.1:2526} */
     public SmtpClientConnection(Object peer, Duration dataBlockTimeout) {
@@ -74,6 +81,39 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     /** Open, with no request pending and no message under way. */
     protected boolean isQuiet() {
         return channel.isActive() && !closedByUs && awaited.isEmpty() && !inMessage;
+    }
+
+    /** Whether the connection may be kept for another use: open, and with no request, message or transaction. */
+    public boolean isReusable() {
+        return isQuiet() && !inTransaction;
+    }
+
+    /** Counts one more use (a client session or a transaction) served by this connection. */
+    public void countUse() {
+        uses++;
+    }
+
+    public int uses() {
+        return uses;
+    }
+
+    /** Whether an earlier use had this connection already. */
+    public boolean reused() {
+        return uses > 1;
+    }
+
+    /** Parks the connection: it expires after {@code timeout}, and {@code lost} runs if the server closes it. */
+    public void enterIdle(Duration timeout, Runnable expired, Runnable lost) {
+        onLost(lost);
+        onWritabilityChanged(writable -> { });
+        idleTimeout = channel.eventLoop().schedule(expired, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public void leaveIdle() {
+        if (idleTimeout != null) {
+            idleTimeout.cancel(false);
+            idleTimeout = null;
+        }
     }
 
     /** Called when the server goes away while nothing was asked of it. */
@@ -243,8 +283,21 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
             replyTimeout.arm(next.timeout());
         }
         inMessage = reply.code() == 354;
+        followTransaction(answered.request(), reply);
         answered(answered.request(), reply, timesReplies() ? System.nanoTime() - answered.sentNanos() : 0);
         answered.reply().complete(reply);
+    }
+
+    private void followTransaction(Request request, SmtpReply reply) {
+        if (request instanceof Request.Mail) {
+            inTransaction |= reply.isPositive();
+        } else if (request instanceof Request.EndOfData) {
+            // The final reply ends the transaction whatever it says (RFC 5321 §4.1.1.4).
+            inTransaction = false;
+        } else if (request instanceof Request.Rset || request instanceof Request.Ehlo
+                || request instanceof Request.Xclient) {
+            inTransaction &= !reply.isPositive();
+        }
     }
 
     /**

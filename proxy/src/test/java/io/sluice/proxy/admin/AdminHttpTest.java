@@ -34,6 +34,7 @@ import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.proxy.admin.AdminChannel.Response;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,10 +115,16 @@ class AdminHttpTest {
     /** The admin API's services on one local engine, with the overrides and inspector of that engine. */
     static AdminServices services(NodeState state, PolicyEngine engine, PolicyStore store, Set<String> listeners,
                                   Supplier<String> metrics, Supplier<ClusterStatus> cluster) {
+        return services(state, engine, store, listeners, metrics, cluster, Admissions.none());
+    }
+
+    /** The same, with the backend pools' admission given. */
+    static AdminServices services(NodeState state, PolicyEngine engine, PolicyStore store, Set<String> listeners,
+                                  Supplier<String> metrics, Supplier<ClusterStatus> cluster, Admissions admissions) {
         EgressPools pools = new EgressPools(EGRESS, new SimpleMeterRegistry());
         return new AdminServices(state, store, new LocalOverrideStore(engine, engine.clock()),
                 new PolicyInspector(engine), listeners, metrics, cluster, engine.clock(), pools,
-                SourceSuspensions.alone(pools));
+                SourceSuspensions.alone(pools), admissions);
     }
 
     private AdminChannel connect() {

@@ -7,24 +7,40 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.AdminToken;
+import io.sluice.config.AdmissionConfig;
+import io.sluice.config.AdmissionMode;
+import io.sluice.config.BackendPoolConfig;
+import io.sluice.config.BackendTls;
+import io.sluice.config.Cidr;
+import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.HealthCheckConfig;
+import io.sluice.config.HostPort;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.ListenerRole;
 import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The OpenAPI document shipped in the jar describes the routes the API has, no more and no fewer. */
 class OpenApiDocumentTest {
 
+    private static final String READER = "reader-secret-0123456789";
+    private static final String AS_READER = "Authorization: Bearer " + READER + "\r\n";
     private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head",
             "patch", "trace");
 
@@ -78,6 +94,67 @@ class OpenApiDocumentTest {
         });
     }
 
+    /**
+     * What explain and the admission endpoint answer is what their schemas say: every field they send is a documented
+     * property, and every required property is sent; for a pool in each mode, and an inbound and an outbound listener.
+     */
+    @Test
+    void theAdmissionAnswersAreTheFieldsTheirSchemasDocument() throws Exception {
+        JsonNode schemas = document().get("components").get("schemas");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Map<String, BackendPoolConfig> backends = new LinkedHashMap<>();
+        List<ListenerConfig> listeners = new ArrayList<>();
+        for (AdmissionMode mode : AdmissionMode.values()) {
+            String name = mode.name().toLowerCase(Locale.ROOT);
+            backends.put(name, new BackendPoolConfig(name, List.of(new HostPort("127.0.0.1", 2525)), true,
+                    BackendTls.NONE, Duration.ofSeconds(1), new HealthCheckConfig(Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                    ConnectionReuseConfig.DISABLED,
+                    new AdmissionConfig(mode, 1, 1, 1, AdmissionConfig.DEFAULT_REPLY)));
+            listeners.add(new ListenerConfig("mx-" + name, ListenerRole.INBOUND, new HostPort("127.0.0.1", 0), name,
+                    Optional.empty(), Optional.empty()));
+        }
+        listeners.add(ListenerConfig.outbound("relay", new HostPort("127.0.0.1", 0), "normal",
+                List.of(Cidr.parse("10.0.0.0/8"))));
+        Set<String> listenerNames = new LinkedHashSet<>();
+        listeners.forEach(listener -> listenerNames.add(listener.name()));
+        PolicyEngine engine = engine(registry);
+        AdminChannel admin = new AdminChannel(api(AdminHttpTest.services(new NodeState(), engine,
+                new LocalPolicyStore(engine, registry), listenerNames, () -> "", () -> new ClusterStatus("local", List.of(), false, 0, List.of()),
+                Admissions.of(backends, listeners, registry))), 4096);
+        try {
+            JsonNode pools = admin.exchange(AdminChannel.request("GET", "/api/v1/admission", AS_READER, "")).json()
+                    .get("pools");
+            assertThat(pools.size()).isEqualTo(3);
+            pools.forEach(pool -> assertDocumented(schemas.get("Admission"), pool));
+            for (String listener : listenerNames) {
+                AdminChannel.Response explained = admin.exchange(AdminChannel.request("POST", "/api/v1/explain",
+                        AS_READER, "{\"listener\": \"" + listener + "\", \"client-ip\": \"198.51.100.7\","
+                                + " \"recipients\": [\"x@to.example\"]}"));
+                assertThat(explained.status()).as(explained.body()).isEqualTo(200);
+                assertDocumented(schemas.get("Explanation"), explained.json());
+                JsonNode admission = explained.json().get("admission");
+                if (listener.equals("relay")) {
+                    assertThat(admission).as("an outbound listener has no pool").isNull();
+                } else {
+                    assertDocumented(schemas.get("ExplainedAdmission"), admission);
+                }
+            }
+        } finally {
+            admin.close();
+        }
+    }
+
+    private static void assertDocumented(JsonNode schema, JsonNode answer) {
+        Set<String> properties = new LinkedHashSet<>();
+        schema.get("properties").fieldNames().forEachRemaining(properties::add);
+        Set<String> sent = new LinkedHashSet<>();
+        answer.fieldNames().forEachRemaining(sent::add);
+        List<String> required = new ArrayList<>();
+        schema.path("required").forEach(name -> required.add(name.asText()));
+        assertThat(properties).as("documented properties of %s", answer).containsAll(sent);
+        assertThat(sent).as("fields sent").containsAll(required);
+    }
+
     private static void collect(JsonNode node, List<String> references) {
         if (node.has("$ref")) {
             references.add(node.get("$ref").asText());
@@ -94,10 +171,17 @@ class OpenApiDocumentTest {
 
     private static AdminApi api() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        PolicyEngine engine = engine(registry);
+        return api(AdminHttpTest.services(new NodeState(), engine, new LocalPolicyStore(engine, registry), Set.of(),
+                () -> "", () -> new ClusterStatus("local", List.of(), false, 0, List.of())));
+    }
+
+    private static AdminApi api(AdminServices services) {
+        return new AdminApi(new Authenticator(List.of(new AdminToken("reader", READER))), true, true, services);
+    }
+
+    private static PolicyEngine engine(SimpleMeterRegistry registry) {
         LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
-        PolicyEngine engine = new PolicyEngine(PolicyConfig.EMPTY, limits.limiter(), limits.leases(), registry);
-        return new AdminApi(new Authenticator(List.of()), true, true, AdminHttpTest.services(new NodeState(), engine,
-                new LocalPolicyStore(engine, registry), Set.of(), () -> "",
-                () -> new ClusterStatus("local", List.of(), false, 0, List.of())));
+        return new PolicyEngine(PolicyConfig.EMPTY, limits.limiter(), limits.leases(), registry);
     }
 }

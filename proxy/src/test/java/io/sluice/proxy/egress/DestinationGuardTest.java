@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.sluice.config.Cidr;
+import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.EgressDestinations;
@@ -13,6 +14,7 @@ import io.sluice.config.EgressSelection;
 import io.sluice.config.EgressSource;
 import io.sluice.config.EgressTls;
 import io.sluice.config.SmtpTimeouts;
+import io.sluice.policy.eval.HeldLeases;
 import io.sluice.proxy.Transport;
 import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
@@ -51,9 +53,10 @@ class DestinationGuardTest {
                 Duration.ofSeconds(2), port, destinations), registry);
         Duration wait = Duration.ofSeconds(2);
         RemoteConnector connector = new RemoteConnector(pools, new DestinationScreen(destinations, registry),
-                Transport.best(), new SmtpTimeouts(wait, wait, wait, wait, wait, wait), wait, port, null, null);
+                Transport.best(), new SmtpTimeouts(wait, wait, wait, wait, wait, wait), wait, port, null, null,
+                ConnectionReuseConfig.DISABLED, new DestinationSites(List.of()), registry);
         EgressPool pool = pools.pool("normal").orElseThrow();
-        return connector.open(loops.next(), pool, pool.sources().get(0), List.of(hosts));
+        return connector.open(loops.next(), pool, pool.sources().get(0), List.of(hosts), "test", new HeldLeases());
     }
 
     private double refused(String reason) {

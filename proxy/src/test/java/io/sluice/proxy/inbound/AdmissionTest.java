@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.AdmissionConfig;
 import io.sluice.config.AdmissionMode;
+import io.sluice.config.HostPort;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +84,23 @@ class AdmissionTest {
         assertThat(registry.getMeters()).isEmpty();
     }
 
+    /**
+     * Off costs a transaction nothing: a backend connection of a pool whose admission is off asks for no timestamps,
+     * and one whose admission is on does (read with BackendHop: off forwards without a future or a count added).
+     */
+    @Test
+    void offTimesNoReplyOfTheBackends() {
+        BackendServer server = new BackendServer("mta", new HostPort("127.0.0.1", 2525));
+
+        BackendConnection off = new BackendConnection(server, Duration.ofSeconds(1),
+                Admission.of("mta", AdmissionConfig.OFF, registry));
+        BackendConnection shadow = new BackendConnection(server, Duration.ofSeconds(1),
+                admission(AdmissionMode.SHADOW, 1, 10, 2));
+
+        assertThat(off.timesReplies()).isFalse();
+        assertThat(shadow.timesReplies()).isTrue();
+    }
+
     @Test
     void dropsBringTheLimitDownToItsMinimum() {
         Admission admission = admission(AdmissionMode.ADAPTIVE, 3, 50, 30);
@@ -91,11 +110,13 @@ class AdmissionTest {
         for (int i = 0; i < 20; i++) {
             sample(admission, 30, 10 * MS);
         }
-        for (int i = 0; i < 200; i++) {
+        // Each drop takes a fifth of a step (SMOOTHING): from the maximum, 50, to 3 in under 250 drops, some seconds
+        // of a pool whose backends answer every transaction with a 4xx.
+        for (int i = 0; i < 250; i++) {
             admission.dropped();
         }
         assertThat(admission.limit()).isEqualTo(3);
-        assertThat(admission.drops()).isEqualTo(201);
+        assertThat(admission.drops()).isEqualTo(251);
     }
 
     /**

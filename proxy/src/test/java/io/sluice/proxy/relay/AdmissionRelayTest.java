@@ -7,15 +7,6 @@ import io.sluice.config.AdmissionConfig;
 import io.sluice.config.AdmissionMode;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -89,10 +80,11 @@ class AdmissionRelayTest {
             // A backend answering in 20 ms, as an MTA that writes its queue file does: loopback's jitter, small
             // beside it, is not taken for queueing.
             backend.delayingFinalReply(20);
-            try (Load load = new Load(sluice.port(), CLIENTS)) {
-                // The law learns the backend's unloaded time.
-                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> load.delivered.get() >= 300);
-                assertThat(limit(registry)).as("limit with a fast backend").isGreaterThanOrEqualTo(8);
+            try (AdmissionLoad load = new AdmissionLoad(sluice.port(), CLIENTS)) {
+                // The law learns the backend's unloaded time, and lets the limit rise. The limit moves by a step at
+                // each transaction: what is asserted is that it gets there, not where it stands at one instant.
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> load.delivered.get() >= 300 && limit(registry) >= 8);
 
                 // The backend's queue grows: its final replies take 250 ms.
                 backend.delayingFinalReply(250);
@@ -145,64 +137,5 @@ class AdmissionRelayTest {
 
     private static double refusedCount(MeterRegistry registry) {
         return registry.get("sluice.admission.refused").tag("pool", "mta").tag("mode", "adaptive").counter().count();
-    }
-
-    /** Clients sending one message per session, each on a thread of its own, until closed. */
-    private static final class Load implements AutoCloseable {
-        private final ExecutorService clients;
-        private final List<Future<?>> running = new ArrayList<>();
-        private final AtomicBoolean stopped = new AtomicBoolean();
-        final AtomicInteger delivered = new AtomicInteger();
-        final AtomicInteger refused = new AtomicInteger();
-        final List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-        Load(int port, int clientCount) {
-            clients = Executors.newFixedThreadPool(clientCount);
-            for (int i = 0; i < clientCount; i++) {
-                running.add(clients.submit(() -> {
-                    // Bounded: a test that stops early never leaves clients running for long.
-                    for (int n = 0; n < 2_000 && !stopped.get(); n++) {
-                        send(port);
-                    }
-                    return null;
-                }));
-            }
-        }
-
-        /** One session of up to 50 transactions; a refused one is tried again in it after a while, as MTAs do. */
-        private void send(int port) throws IOException {
-            try (RawSmtpClient client = new RawSmtpClient(port)) {
-                assertThat(client.reply()).startsWith("220 ");
-                assertThat(client.command("EHLO client.example")).startsWith("250 ");
-                for (int i = 0; i < 50 && !stopped.get(); i++) {
-                    String mail = client.command("MAIL FROM:<a@example.org>");
-                    if (!mail.startsWith("250 ")) {
-                        refused.incrementAndGet();
-                        if (refusals.size() < 1000) {
-                            refusals.add(mail);
-                        }
-                        // The sender's retry interval, scaled down: pacing of the load, not a wait for an event.
-                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-                        continue;
-                    }
-                    assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
-                    assertThat(client.command("DATA")).startsWith("354 ");
-                    assertThat(client.command("Subject: load\r\n\r\nbody\r\n.")).startsWith("250 ");
-                    delivered.incrementAndGet();
-                }
-                client.command("QUIT");
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            stopped.set(true);
-            clients.shutdown();
-            assertThat(clients.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-            for (Future<?> client : running) {
-                // A client's failed assertion fails the test.
-                client.get();
-            }
-        }
     }
 }

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -26,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * something a real server does): MAIL and RCPT are answered when DATA arrives, or when nothing more came for a while.
  * Where asked, it takes a set time to answer the final dot (a loaded backend), refuses MAIL with a given reply, or
  * closes the connection instead of answering the final dot; it counts the transactions it has open at once.
+ * Where asked, it has a capacity: a fixed number of workers serve final dots, each in a set time, and the others
+ * wait their turn in arrival order, so the reply to the final dot takes longer as more transactions are offered.
  */
 final class RecordingBackend implements AutoCloseable {
 
@@ -50,6 +53,9 @@ final class RecordingBackend implements AutoCloseable {
     private volatile boolean droppingAtEndOfData;
     private final AtomicInteger openTransactions = new AtomicInteger();
     private final AtomicInteger mostOpenTransactions = new AtomicInteger();
+    private volatile Semaphore workers;
+    private volatile long serviceMillis;
+    private final AtomicLong busyNanos = new AtomicLong();
 
     private RecordingBackend(int bytesPerTick, long tickMillis, boolean keepContent) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -109,6 +115,21 @@ final class RecordingBackend implements AutoCloseable {
     RecordingBackend delayingFinalReply(long millis) {
         finalReplyDelayMillis = millis;
         return this;
+    }
+
+    /**
+     * Serves at most {@code count} final dots at once, each in {@code millis}, the others waiting in arrival order:
+     * a backend that takes {@code count} transactions per {@code millis}, whose latency grows with its queue.
+     */
+    RecordingBackend servingAtOnce(int count, long millis) {
+        serviceMillis = millis;
+        workers = new Semaphore(count, true);
+        return this;
+    }
+
+    /** The time its workers ({@link #servingAtOnce}) spent serving final dots, summed over them. */
+    long busyNanos() {
+        return busyNanos.get();
     }
 
     /** Answers every MAIL with this reply (empty: 250). */
@@ -251,6 +272,7 @@ final class RecordingBackend implements AutoCloseable {
                     if (delay > 0) {
                         Thread.sleep(delay);
                     }
+                    serveInTurn();
                     if (open[0]) {
                         open[0] = false;
                         openTransactions.decrementAndGet();
@@ -270,6 +292,23 @@ final class RecordingBackend implements AutoCloseable {
                 }
                 default -> reply(out, "250 2.0.0 Ok");
             }
+        }
+    }
+
+    /** One final dot through the workers, where the backend has a capacity: its turn in the queue, then its service. */
+    private void serveInTurn() throws InterruptedException {
+        Semaphore queue = workers;
+        if (queue == null) {
+            return;
+        }
+        queue.acquire();
+        try {
+            long start = System.nanoTime();
+            // The worker's service time: the backend's capacity, not a wait for another thread.
+            Thread.sleep(serviceMillis);
+            busyNanos.addAndGet(System.nanoTime() - start);
+        } finally {
+            queue.release();
         }
     }
 

@@ -3,12 +3,14 @@ package io.sluice.proxy.relay;
 import io.sluice.config.BareLineEndings;
 import io.sluice.config.Cidr;
 import io.sluice.config.ClusterConfig;
+import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.EgressDestinations;
 import io.sluice.config.EgressPoolConfig;
 import io.sluice.config.EgressSelection;
+import io.sluice.config.EgressSite;
 import io.sluice.config.EgressSource;
 import io.sluice.config.EgressTls;
 import io.sluice.config.HostPort;
@@ -91,6 +93,8 @@ final class RunningOutbound implements AutoCloseable {
         private Optional<TlsConfig> listenerTls = Optional.empty();
         private EgressDestinations destinations = LOOPBACK_ALLOWED;
         private String normalSources = NORMAL_SOURCES;
+        private List<EgressSite> sites = List.of();
+        private ConnectionReuseConfig reuse = EgressConfig.DEFAULT_REUSE;
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -136,6 +140,18 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** Destination sites by MX host suffix; none by default. */
+        Builder sites(List<EgressSite> value) {
+            sites = value;
+            return this;
+        }
+
+        /** How connections to remote MX hosts are kept; {@link EgressConfig#DEFAULT_REUSE} by default. */
+        Builder reuse(ConnectionReuseConfig value) {
+            reuse = value;
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -164,7 +180,8 @@ final class RunningOutbound implements AutoCloseable {
             DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns)), remoteTimeout.compareTo(
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
                     Duration.ofHours(1), Duration.ofMinutes(5));
-            EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations);
+            EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
+                    sites, reuse);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
                     ClusterConfig.STANDALONE, policy, Optional.empty(), drain, egress)));
         }

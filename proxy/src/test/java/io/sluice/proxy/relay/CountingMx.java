@@ -1,0 +1,193 @@
+package io.sluice.proxy.relay;
+
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A remote MX for outbound tests that counts at the receiver what the relay does to it: the connections it accepted,
+ * those open now and the most open at once, and the messages it took (by their Subject), with the connection each
+ * came on. Where asked, it holds the final reply of each message until {@link #release} gives it a permit, so that
+ * deliveries overlap. Each connection is served on a thread of its own; it offers PIPELINING and answers RSET.
+ */
+final class CountingMx implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final Thread thread;
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger mostOpen = new AtomicInteger();
+    private final AtomicInteger resets = new AtomicInteger();
+    private final List<String> subjects = new CopyOnWriteArrayList<>();
+    private final List<Integer> connectionOfMessage = new CopyOnWriteArrayList<>();
+    private volatile Semaphore finalReplies;
+    private volatile boolean closed;
+
+    private CountingMx(String address, int port) throws IOException {
+        server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new InetSocketAddress(InetAddress.getByName(address), port), 200);
+        thread = new Thread(this::serve, "counting-mx-" + address);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    static CountingMx startAt(String address, int port) throws IOException {
+        return new CountingMx(address, port);
+    }
+
+    /** Holds every final reply until a permit is {@link #release}d for it. */
+    CountingMx holdingFinalReplies() {
+        finalReplies = new Semaphore(0);
+        return this;
+    }
+
+    /** Lets {@code count} held final replies go. */
+    void release(int count) {
+        finalReplies.release(count);
+    }
+
+    /** Final replies waiting for a permit now. */
+    int heldFinalReplies() {
+        Semaphore held = finalReplies;
+        return held == null ? 0 : held.getQueueLength();
+    }
+
+    int connectionsAccepted() {
+        return accepted.get();
+    }
+
+    int connectionsOpen() {
+        return open.get();
+    }
+
+    /** The most connections it had open at once. */
+    int mostConnectionsOpen() {
+        return mostOpen.get();
+    }
+
+    int resets() {
+        return resets.get();
+    }
+
+    /** The Subject of each message taken, in the order taken. */
+    List<String> subjects() {
+        return new ArrayList<>(subjects);
+    }
+
+    /** How many distinct connections the messages taken came on. */
+    long connectionsWithMessages() {
+        return connectionOfMessage.stream().distinct().count();
+    }
+
+    private void serve() {
+        while (!closed) {
+            try {
+                Socket socket = server.accept();
+                int number = accepted.incrementAndGet();
+                mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                sockets.add(socket);
+                Thread connection = new Thread(() -> session(socket, number), "counting-mx-connection");
+                connection.setDaemon(true);
+                connection.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void session(Socket socket, int number) {
+        try (socket) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            // Replies to a pipelined group leave together once its last command is read, as Postfix's smtpd sends them.
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream());
+            write(out, "220 mx.counting.test ESMTP");
+            out.flush();
+            boolean inTransaction = false;
+            for (String line = read(in, out); line != null; line = read(in, out)) {
+                String verb = line.length() < 4 ? line.toUpperCase() : line.substring(0, 4).toUpperCase();
+                switch (verb) {
+                    case "EHLO" -> write(out, "250-mx.counting.test\r\n250-PIPELINING\r\n250 8BITMIME");
+                    case "HELO", "NOOP" -> write(out, "250 Ok");
+                    case "MAIL" -> {
+                        inTransaction = true;
+                        write(out, "250 2.1.0 Ok");
+                    }
+                    case "RCPT" -> write(out, inTransaction ? "250 2.1.5 Ok" : "503 5.5.1 MAIL first");
+                    case "RSET" -> {
+                        resets.incrementAndGet();
+                        inTransaction = false;
+                        write(out, "250 2.0.0 Ok");
+                    }
+                    case "DATA" -> {
+                        write(out, "354 End data with <CR><LF>.<CR><LF>");
+                        out.flush();
+                        String subject = "";
+                        for (String content = in.readLine(); content != null && !content.equals(".");
+                                content = in.readLine()) {
+                            if (subject.isEmpty() && content.startsWith("Subject: ")) {
+                                subject = content.substring("Subject: ".length());
+                            }
+                        }
+                        Semaphore held = finalReplies;
+                        if (held != null && !held.tryAcquire(60, TimeUnit.SECONDS)) {
+                            return;
+                        }
+                        subjects.add(subject);
+                        connectionOfMessage.add(number);
+                        inTransaction = false;
+                        write(out, "250 2.0.0 Ok: queued");
+                        out.flush();
+                    }
+                    case "QUIT" -> {
+                        write(out, "221 2.0.0 Bye");
+                        out.flush();
+                        return;
+                    }
+                    default -> write(out, "502 5.5.2 Command not recognized");
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // The relay closed the connection: counted below like any other end.
+        } finally {
+            open.decrementAndGet();
+            sockets.remove(socket);
+        }
+    }
+
+    private static void write(OutputStream out, String reply) throws IOException {
+        out.write((reply + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The next command line, once the replies to those before it are sent if nothing more has come yet. */
+    private static String read(BufferedReader in, OutputStream out) throws IOException {
+        if (!in.ready()) {
+            out.flush();
+        }
+        return in.readLine();
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        for (Socket socket : sockets) {
+            socket.close();
+        }
+    }
+}
