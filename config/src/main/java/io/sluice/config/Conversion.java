@@ -113,6 +113,12 @@ record Conversion<T>(String expected, Function<String, T> parse) {
         return new Conversion<>(expected, text -> decimal(text, min, Long.MAX_VALUE, expected));
     }
 
+    /** A decimal integer from {@code min} to {@code max}, for counts such as a filter's capacity. */
+    static Conversion<Long> longBetween(long min, long max) {
+        String expected = "an integer " + min + "-" + max;
+        return new Conversion<>(expected, text -> decimal(text, min, max, expected));
+    }
+
     private static long decimal(String text, long min, long max, String expected) {
         if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw invalid(text, expected);

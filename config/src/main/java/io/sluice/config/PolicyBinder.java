@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,6 +42,14 @@ final class PolicyBinder {
     private static final String DOMAINS_EXPECTED =
             "a list of at least one domain such as example.com, or .example.com for any subdomain of it";
 
+    private static final Conversion<Double> SHARE = decimal(0, true, RetryPriority.MAX_SHARE, true,
+            "a decimal from 0 to " + RetryPriority.MAX_SHARE + ", such as 0.3");
+    private static final Conversion<Double> FALSE_POSITIVE_RATE = decimal(0, false, 0.5, false,
+            "a decimal above 0 and below 0.5, such as 0.01");
+    private static final Conversion<Integer> GENERATIONS = Conversion.integerBetween(2, RetryPriority.MAX_GENERATIONS);
+    private static final Conversion<Long> CAPACITY =
+            Conversion.longBetween(RetryPriority.MIN_CAPACITY, RetryPriority.MAX_CAPACITY);
+
     private static final long DEFAULT_MAX_UNSYNCED_TOKENS = 10;
     private static final Duration DEFAULT_MAX_UNSYNCED_TIME = Duration.ofMillis(100);
 
@@ -59,6 +68,7 @@ final class PolicyBinder {
         Section section = value.section();
         Value limitsValue = section.get("limits");
         Value concurrencyValue = section.get("concurrency");
+        Value retryValue = section.get("retry-priority");
         section.rejectUnknownKeys();
 
         List<LimitRule> limits = new ArrayList<>();
@@ -69,7 +79,48 @@ final class PolicyBinder {
         for (Value item : concurrencyValue.optionalList("a list of concurrency rules")) {
             concurrency.add(concurrency(item));
         }
-        return problems.construct(value.path(), value.line(), () -> new PolicyConfig(limits, concurrency));
+        RetryPriority retry = retryValue.isPresent() ? retryPriority(retryValue) : RetryPriority.DEFAULT;
+        return problems.construct(value.path(), value.line(), () -> new PolicyConfig(limits, concurrency, retry));
+    }
+
+    private RetryPriority retryPriority(Value value) {
+        Section section = value.section();
+        RetryPriority defaults = RetryPriority.DEFAULT;
+        Boolean enabled = section.get("enabled").optional(Conversion.BOOLEAN, defaults.enabled());
+        Double share = section.get("reserved-share").optional(SHARE, defaults.reservedShare());
+        Value ttlValue = section.get("mark-ttl");
+        Duration ttl = ttlValue.optional(Conversion.DURATION, defaults.markTtl());
+        Integer generations = section.get("generations").optional(GENERATIONS, defaults.generations());
+        Long capacity = section.get("capacity").optional(CAPACITY, defaults.capacity());
+        Double rate = section.get("false-positive-rate").optional(FALSE_POSITIVE_RATE, defaults.falsePositiveRate());
+        section.rejectUnknownKeys();
+        if (ttl != null && generations != null
+                && ttl.dividedBy(generations).compareTo(RetryPriority.MIN_GENERATION) < 0) {
+            ttlValue.invalid("a duration of at least one second per generation (" + generations + "s)");
+            return null;
+        }
+        return problems.construct(value.path(), value.line(),
+                () -> new RetryPriority(enabled, share, ttl, generations, capacity, rate));
+    }
+
+    /** A decimal from {@code min} to {@code max}; {@code inclusiveMin} says whether {@code min} itself is. */
+    private static Conversion<Double> decimal(double min, boolean inclusiveMin, double max, boolean inclusiveMax,
+                                              String expected) {
+        return new Conversion<>(expected, text -> {
+            BigDecimal number;
+            try {
+                number = new BigDecimal(text);
+            } catch (NumberFormatException e) {
+                throw Conversion.invalid(text, expected);
+            }
+            double value = number.doubleValue();
+            boolean aboveMin = inclusiveMin ? value >= min : value > min;
+            boolean belowMax = inclusiveMax ? value <= max : value < max;
+            if (!aboveMin || !belowMax) {
+                throw Conversion.invalid(text, expected);
+            }
+            return value;
+        });
     }
 
     private LimitRule limit(Value value) {

@@ -57,6 +57,9 @@ public final class PolicyDocument {
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("limits", policy.limits().stream().map(PolicyDocument::limit).toList());
         document.put("concurrency", policy.concurrency().stream().map(PolicyDocument::concurrency).toList());
+        if (!policy.retryPriority().equals(RetryPriority.DEFAULT)) {
+            document.put("retry-priority", retryPriority(policy.retryPriority()));
+        }
         return document;
     }
 
@@ -76,6 +79,18 @@ public final class PolicyDocument {
         putConditions(map, "match", rule.match());
         putConditions(map, "except", rule.except());
         map.put("sync", sync(rule.sync()));
+        return map;
+    }
+
+    // Written whole, so that reading it back needs no default.
+    private static Map<String, Object> retryPriority(RetryPriority retry) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("enabled", retry.enabled());
+        map.put("reserved-share", retry.reservedShare());
+        map.put("mark-ttl", duration(retry.markTtl()));
+        map.put("generations", retry.generations());
+        map.put("capacity", retry.capacity());
+        map.put("false-positive-rate", retry.falsePositiveRate());
         return map;
     }
 

@@ -306,7 +306,7 @@ class PolicyBindingTest {
                 tuple(26, "policy.concurrency[0].max", "\"0\" (expected: an integer >= 1)"),
                 tuple(27, "policy.concurrency[0].sync", "unknown key (expected one of: name, listeners, key,"
                         + " prefixes, max, reply, shadow, match, except)"),
-                tuple(28, "policy.quotas", "unknown key (expected one of: limits, concurrency)"));
+                tuple(28, "policy.quotas", "unknown key (expected one of: limits, concurrency, retry-priority)"));
     }
 
     @Test
@@ -548,7 +548,7 @@ class PolicyBindingTest {
                 admin: limits[0].rate: "500" (expected: a rate such as 500/1s or 30/1m) at line 2
                 admin: concurrency[0].name: "per-ip" (expected: a name no other rule has; limits[0].name is also \
                 "per-ip") at line 4
-                admin: policy: unknown key (expected one of: limits, concurrency) at line 5""");
+                admin: policy: unknown key (expected one of: limits, concurrency, retry-priority) at line 5""");
         assertThat(empty.getMessage())
                 .isEqualTo("admin: empty document (expected: a mapping with limits and concurrency)");
         assertThat(list.getMessage()).isEqualTo("admin: an empty list (expected: a mapping) at line 1");

@@ -18,6 +18,17 @@ public enum PolicyMeters {
     CLUSTER_FORGED("sluice.cluster.forged"),
     /** Gauge of the Hazelcast members this node sees. */
     CLUSTER_MEMBERS("sluice.cluster.members"),
+    /** Counter of transactions of returning deferred senders admitted: their first recipient accepted. */
+    RETRY_ADMITTED("sluice.retry.admitted"),
+    /** Counter of deferrals (a limit's 4xx at MAIL or RCPT) that left a mark on the client's network and sender. */
+    RETRY_DEFERRALS("sluice.retry.deferrals"),
+    /**
+     * Timer, with percentile histogram, from a returning sender's first deferral to its admission; the first deferral
+     * is known as the start of its generation, so each value is up to one generation long too long.
+     */
+    RETRY_DELAY("sluice.retry.delay"),
+    /** Gauge of the bytes the marks of deferred senders take on this node. */
+    RETRY_MARKS_MEMORY("sluice.retry.marks.memory"),
     /** Gauge of the version of the policy in force on this node: 1 for the configuration file's. */
     POLICY_VERSION("sluice.policy.version");
 

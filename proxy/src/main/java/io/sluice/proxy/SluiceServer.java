@@ -35,6 +35,7 @@ import io.sluice.proxy.lifecycle.DrainController;
 import io.sluice.proxy.lifecycle.NodeState;
 import io.sluice.proxy.relay.TransactionMeters;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +109,11 @@ public final class SluiceServer implements AutoCloseable {
         gc.bindTo(registry);
         // Joins the cluster before listening: a node must not admit anything on limits of its own.
         LimitStore limits = LimitStore.open(config.cluster(), registry);
-        PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry);
+        // Marks of deferred senders: their shape is the start's; a policy change turns priority on or off, or
+        // changes the reserved share, but keeps the marks.
+        Clock clock = Clock.systemUTC();
+        PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry, clock,
+                limits.deferredSenders(config.policy().retryPriority(), clock));
         // With a cluster, a policy change made on any node is in force on all of them.
         PolicyStore policies = limits.node().isPresent()
                 ? new ClusterPolicyStore(limits.node().get(), policy, config.listenerNames(), registry)

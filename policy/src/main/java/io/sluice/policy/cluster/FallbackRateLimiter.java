@@ -71,12 +71,26 @@ public final class FallbackRateLimiter implements RateLimiter {
                     owe(key, spec, tokens);
                     answeredLocally.set(true);
                 }
-                return probe;
+                return asWhole(probe, spec);
             });
-            case FAIL_OPEN -> CompletableFuture.completedFuture(Probe.consumed(0));
+            // What is left is told as of a full bucket: a reserved share is never hit while nothing is counted.
+            case FAIL_OPEN -> CompletableFuture.completedFuture(Probe.consumed(spec.capacity()));
             case FAIL_CLOSED -> CompletableFuture.completedFuture(
                     new Probe(false, 0, spec.refillPeriod().toNanos() / spec.refillTokens()));
         });
+    }
+
+    /**
+     * The share's answer with what is left scaled to the whole bucket, as the cluster's answer tells it: a reserved
+     * share of the bucket is then the same share of the share.
+     */
+    private Probe asWhole(Probe probe, BucketSpec spec) {
+        long shareCapacity = share(spec).capacity();
+        if (shareCapacity == spec.capacity()) {
+            return probe;
+        }
+        long remaining = (long) ((double) probe.remaining() * spec.capacity() / shareCapacity);
+        return new Probe(probe.consumed(), remaining, probe.nanosToWait());
     }
 
     @Override

@@ -8,12 +8,16 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
+import io.sluice.config.RetryPriority;
 import io.sluice.policy.PolicyMeters;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.RateLimiter;
+import io.sluice.policy.retry.DeferredSenders;
+import io.sluice.policy.retry.LocalDeferredSenders;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -150,6 +154,17 @@ public final class LimitStore implements AutoCloseable {
 
     public Optional<ClusterNode> node() {
         return node;
+    }
+
+    /**
+     * Where deferred senders are remembered, as this store's mode has it: across the cluster, exchanged on the
+     * housekeeping thread every {@link ClusterDeferredSenders#TURN_MILLIS}, or on this node alone.
+     */
+    public DeferredSenders deferredSenders(RetryPriority config, Clock clock) {
+        if (node.isPresent() && housekeeping != null) {
+            return new ClusterDeferredSenders(node.get(), config, clock, housekeeping);
+        }
+        return new LocalDeferredSenders(config, clock);
     }
 
     public Optional<ClusterHealth> health() {

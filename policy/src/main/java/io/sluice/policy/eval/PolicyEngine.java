@@ -15,6 +15,9 @@ import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
+import io.sluice.policy.retry.DeferredSenders;
+import io.sluice.policy.retry.LocalDeferredSenders;
+import io.micrometer.core.instrument.Gauge;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.util.EnumMap;
@@ -47,19 +50,49 @@ public final class PolicyEngine {
     private final MeterRegistry registry;
     private final Map<Stage, Timer> latency = new EnumMap<>(Stage.class);
     private final Map<String, RuleCounters> decisions = new ConcurrentHashMap<>();
+    private final DeferredSenders marks;
+    private final Counter retryAdmitted;
+    private final Counter retryDeferrals;
+    private final Timer retryDelay;
 
     public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry) {
         this(config, limiter, leases, registry, Clock.systemUTC());
     }
 
-    /** @param clock the time overrides expire by */
+    /** @param clock the time overrides expire by, and marks of deferred senders (kept on this node alone) */
     public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry,
                         Clock clock) {
+        this(config, limiter, leases, registry, clock, new LocalDeferredSenders(config.retryPriority(), clock));
+    }
+
+    /**
+     * @param clock the time overrides expire by, and the time of marks
+     * @param marks where deferred senders are remembered
+     */
+    public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry,
+                        Clock clock, DeferredSenders marks) {
         this.clock = clock;
         this.policy = new AtomicReference<>(new CompiledPolicy(config, List.of(), clock));
         this.limiter = limiter;
         this.leases = leases;
         this.registry = registry;
+        this.marks = marks;
+        this.retryAdmitted = Counter.builder(PolicyMeters.RETRY_ADMITTED.meterName())
+                .description("transactions of returning deferred senders admitted (their first recipient accepted)")
+                .register(registry);
+        this.retryDeferrals = Counter.builder(PolicyMeters.RETRY_DEFERRALS.meterName())
+                .description("4xx at MAIL or RCPT that left a mark on the client's network and sender")
+                .register(registry);
+        this.retryDelay = Timer.builder(PolicyMeters.RETRY_DELAY.meterName())
+                .description("from a returning sender's first deferral (the start of its generation) to its admission")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofSeconds(1))
+                .maximumExpectedValue(config.retryPriority().markTtl())
+                .register(registry);
+        Gauge.builder(PolicyMeters.RETRY_MARKS_MEMORY.meterName(), marks, DeferredSenders::memoryBytes)
+                .description("bytes the marks of deferred senders take on this node; at most one filter per generation")
+                .baseUnit("bytes")
+                .register(registry);
         for (Stage stage : Stage.values()) {
             latency.put(stage, Timer.builder(PolicyMeters.DECISION_LATENCY.meterName())
                     .description("time to decide one request against every rule of its stage")
@@ -101,8 +134,35 @@ public final class PolicyEngine {
         return new SessionLimits(this, Facts.connect(listener, clientIp));
     }
 
-    /** Decides one request; the leases it wins go to {@code holder}, or are released if it refuses. */
+    /** Where deferred senders are remembered. */
+    public DeferredSenders marks() {
+        return marks;
+    }
+
+    /** A transaction was deferred (a 4xx at MAIL or RCPT): its client network and sender are marked. */
+    void deferred(long markKey) {
+        if (marks.mark(markKey)) {
+            retryDeferrals.increment();
+        }
+    }
+
+    /** A returning sender, first deferred at {@code firstDeferredMillis}, was admitted. */
+    void returningAdmitted(long firstDeferredMillis) {
+        retryAdmitted.increment();
+        retryDelay.record(Math.max(0, clock.millis() - firstDeferredMillis), TimeUnit.MILLISECONDS);
+    }
+
+    /** Decides one request of a first-time sender. */
     CompletableFuture<Decision> decide(Plan plan, LeaseHolder holder) {
+        return decide(plan, holder, false);
+    }
+
+    /**
+     * Decides one request; the leases it wins go to {@code holder}, or are released if it refuses.
+     *
+     * @param returning whether the request's sender was deferred before: it may take the reserved share of a bucket
+     */
+    CompletableFuture<Decision> decide(Plan plan, LeaseHolder holder, boolean returning) {
         long start = registry.config().clock().monotonicTime();
         int charges = plan.charges().size();
         int holds = plan.holds().size();
@@ -121,18 +181,19 @@ public final class PolicyEngine {
         if (allDone) {
             // The local limiter answers at once: no need for a dependent future.
             try {
-                return CompletableFuture.completedFuture(combine(plan, answers, holder, start));
+                return CompletableFuture.completedFuture(combine(plan, answers, holder, start, returning));
             } catch (RuntimeException e) {
                 return CompletableFuture.completedFuture(failed(e, answers, charges));
             }
         }
         return CompletableFuture.allOf(answers)
-                .thenApply(ignored -> combine(plan, answers, holder, start))
+                .thenApply(ignored -> combine(plan, answers, holder, start, returning))
                 .exceptionally(error -> failed(error, answers, charges));
     }
 
     @SuppressWarnings("unchecked")
-    private Decision combine(Plan plan, CompletableFuture<?>[] answers, LeaseHolder holder, long start) {
+    private Decision combine(Plan plan, CompletableFuture<?>[] answers, LeaseHolder holder, long start,
+                             boolean returning) {
         int charges = plan.charges().size();
         Probe[] probes = new Probe[charges];
         for (int i = 0; i < charges; i++) {
@@ -142,7 +203,11 @@ public final class PolicyEngine {
         for (int i = 0; i < won.length; i++) {
             won[i] = ((Optional<Lease>) answers[charges + i].join()).orElse(null);
         }
-        Decision decision = Verdicts.decide(plan, probes, won);
+        // What a first-time sender took from a bucket's reserved share counts as refused; the tokens go back below.
+        // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
+        Probe[] answered = returning || plan.stage() == Stage.CONNECT ? probes
+                : Verdicts.withReserve(plan, probes, policy.get().config().retryPriority());
+        Decision decision = Verdicts.decide(plan, answered, won);
         if (decision.admitted()) {
             for (Lease lease : won) {
                 if (lease != null) {
@@ -152,7 +217,7 @@ public final class PolicyEngine {
         } else {
             giveBack(plan, probes, won);
         }
-        count(plan, probes, won);
+        count(plan, answered, won);
         latency.get(plan.stage()).record(registry.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
         return decision;
     }

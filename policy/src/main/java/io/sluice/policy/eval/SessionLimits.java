@@ -1,9 +1,11 @@
 package io.sluice.policy.eval;
 
 import io.sluice.config.Counted;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
+import io.sluice.policy.retry.MarkKey;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,6 +25,11 @@ public final class SessionLimits {
     // This transaction: buckets charged once per transaction, and byte charges to settle after the data.
     private final Set<String> chargedOnce = new HashSet<>();
     private final List<Plan.Charge> byteCharges = new ArrayList<>();
+    // This transaction's mark (client network and sender), and when its sender was first deferred (-1: never, or
+    // retry priority off), decided at MAIL.
+    private long markKey;
+    private long firstDeferred = -1;
+    private boolean returningCounted;
 
     SessionLimits(PolicyEngine engine, Facts facts) {
         this.engine = engine;
@@ -43,11 +50,37 @@ public final class SessionLimits {
         facts = facts.withHelo(name);
     }
 
-    /** A MAIL command: message and byte rates. Starts a new transaction. */
+    /**
+     * A MAIL command: message and byte rates. Starts a new transaction, whose sender is returning if a mark of an
+     * earlier deferral is found for its client network and address; a 4xx leaves a mark.
+     */
     public CompletableFuture<Decision> mail(String sender, long declaredSize) {
         endTransaction();
         facts = facts.withSender(sender, declaredSize);
-        return decide(Stage.MAIL);
+        markKey = MarkKey.of(facts.clientIp(), sender);
+        firstDeferred = retryPriority().enabled() ? engine.marks().firstDeferred(markKey) : -1;
+        return markingDeferrals(decide(Stage.MAIL), false);
+    }
+
+    /** Whether this transaction's sender was deferred before (decided at MAIL): it may take the reserved shares. */
+    public boolean returning() {
+        return firstDeferred >= 0;
+    }
+
+    /**
+     * The share of a limit this transaction may not take, such as a backend pool's adaptive in-flight limit: the
+     * policy's reserved share for a first-time sender, nothing for a returning one or with retry priority off.
+     */
+    public double reservedShare() {
+        RetryPriority retry = retryPriority();
+        return retry.enabled() && !returning() ? retry.reservedShare() : 0;
+    }
+
+    /** A limit outside the policy (a backend pool's admission) deferred this transaction at MAIL: it leaves a mark. */
+    public void deferred() {
+        if (facts.sender() != null && retryPriority().enabled()) {
+            engine.deferred(markKey);
+        }
     }
 
     /** Outbound: the egress pool, source address and destination site of the transaction, for the keys naming them. */
@@ -58,7 +91,7 @@ public final class SessionLimits {
     /** A RCPT command: recipient rates, and message rates by recipient-side keys (once per key and transaction). */
     public CompletableFuture<Decision> rcpt(String recipient) {
         facts = facts.withRecipient(recipient);
-        return decide(Stage.RCPT);
+        return markingDeferrals(decide(Stage.RCPT), true);
     }
 
     /** The message data ended with {@code size} octets: byte limits are settled to the real size. */
@@ -73,6 +106,8 @@ public final class SessionLimits {
     public void endTransaction() {
         chargedOnce.clear();
         byteCharges.clear();
+        firstDeferred = -1;
+        returningCounted = false;
     }
 
     /** The session ended: its slots are given back. */
@@ -100,6 +135,40 @@ public final class SessionLimits {
         return plan.isEmpty() ? PolicyEngine.ADMITTED : engine.decide(plan, slots);
     }
 
+    private RetryPriority retryPriority() {
+        return engine.policy().config().retryPriority();
+    }
+
+    /**
+     * A 4xx leaves a mark; at the first recipient admitted, a returning sender counts as admitted, with its delay
+     * since the first deferral.
+     */
+    private CompletableFuture<Decision> markingDeferrals(CompletableFuture<Decision> decided, boolean recipient) {
+        if (!retryPriority().enabled()) {
+            return decided;
+        }
+        if (decided.isDone() && !decided.isCompletedExceptionally()) {
+            // The common case, decided at once: no dependent future.
+            followUp(decided.join(), recipient);
+            return decided;
+        }
+        return decided.thenApply(decision -> {
+            followUp(decision, recipient);
+            return decision;
+        });
+    }
+
+    private void followUp(Decision decision, boolean recipient) {
+        if (!decision.admitted()) {
+            if (decision.reply().code() / 100 == 4) {
+                engine.deferred(markKey);
+            }
+        } else if (recipient && returning() && !returningCounted) {
+            returningCounted = true;
+            engine.returningAdmitted(firstDeferred);
+        }
+    }
+
     private CompletableFuture<Decision> decide(Stage stage) {
         Plan plan = engine.policy().plan(stage, facts);
         if (plan.isEmpty()) {
@@ -109,7 +178,7 @@ public final class SessionLimits {
         if (once.isEmpty()) {
             return PolicyEngine.ADMITTED;
         }
-        return engine.decide(once, leases).thenApply(decision -> {
+        return engine.decide(once, leases, returning()).thenApply(decision -> {
             if (decision.admitted()) {
                 remember(once);
             }

@@ -1,6 +1,7 @@
 package io.sluice.policy.eval;
 
 import io.sluice.config.LimitRule.Exceeded;
+import io.sluice.config.RetryPriority;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
@@ -10,6 +11,38 @@ import java.time.Duration;
 final class Verdicts {
 
     private Verdicts() {
+    }
+
+    /**
+     * The buckets' answers as a first-time sender gets them: where an enforcing rule that refuses gave tokens that
+     * leave its bucket with fewer than its reserved share ({@link RetryPriority#reservedTokens}), the answer is a
+     * refusal, with the time until the bucket is back above the reserve as its retry hint. The same array when no
+     * answer changes.
+     */
+    static Probe[] withReserve(Plan plan, Probe[] probes, RetryPriority retry) {
+        if (!retry.enabled()) {
+            return probes;
+        }
+        Probe[] answered = probes;
+        for (int i = 0; i < probes.length; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            if (inReserve(probes[i], charge, retry)) {
+                if (answered == probes) {
+                    answered = probes.clone();
+                }
+                long missing = retry.reservedTokens(charge.spec().capacity()) - probes[i].remaining();
+                long nanosPerToken = charge.spec().refillPeriod().toNanos() / charge.spec().refillTokens();
+                answered[i] = new Probe(false, probes[i].remaining(), nanosPerToken * missing);
+            }
+        }
+        return answered;
+    }
+
+    /** Whether a first-time sender took tokens from the reserved share of an enforcing, refusing rule's bucket. */
+    static boolean inReserve(Probe probe, Plan.Charge charge, RetryPriority retry) {
+        CompiledLimit limit = charge.limit();
+        return probe.consumed() && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
+                && probe.remaining() < retry.reservedTokens(charge.spec().capacity());
     }
 
     /**

@@ -6,9 +6,11 @@ import io.sluice.config.ClusterConfig.OnUnavailable;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
+import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,6 +60,14 @@ class FallbackRateLimiterDegradedTest extends RateLimiterContract {
         @Override
         BucketSpec spec(BucketSpec share) {
             return share.scaled(NODES);
+        }
+
+        // The limiter tells what is left as of the cluster-wide bucket (the share's scaled up); the contract's bucket
+        // is the share.
+        @Override
+        public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
+            return super.tryConsume(key, spec, tokens).thenApply(probe ->
+                    new Probe(probe.consumed(), probe.remaining() / NODES, probe.nanosToWait()));
         }
     }
 }

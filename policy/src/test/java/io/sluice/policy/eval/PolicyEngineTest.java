@@ -12,6 +12,7 @@ import io.sluice.config.Counted;
 import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.Rate;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.RuleKey;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.config.RuleReply;
@@ -166,8 +167,10 @@ class PolicyEngineTest {
 
     @Test
     void declaredSizeIsChargedAtMailAndSettledToTheRealSizeAfterTheData() {
-        PolicyEngine engine = engine(List.of(limit("bytes", RuleKey.SENDER, Counted.BYTES,
-                new Rate(1_000, Duration.ofSeconds(1)), 10_000)), List.of());
+        // Without retry priority: the whole bucket is this one sender's (RetryPriorityTest has the reserved share).
+        PolicyEngine engine = new PolicyEngine(new PolicyConfig(List.of(limit("bytes", RuleKey.SENDER, Counted.BYTES,
+                new Rate(1_000, Duration.ofSeconds(1)), 10_000)), List.of(), RetryPriority.OFF), store.limiter(),
+                store.leases(), registry);
         CompiledLimit bytes = engine.policy().limits().get(0);
         SessionLimits session = connected(engine, "198.51.100.7");
 

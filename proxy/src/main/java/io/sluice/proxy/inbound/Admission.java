@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.config.AdmissionConfig;
 import io.sluice.config.AdmissionMode;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.RuleReply;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.util.Locale;
@@ -176,9 +177,17 @@ final class Admission {
      * it through; every place taken is given back by one {@link #release}.
      */
     boolean tryAcquire() {
+        return tryAcquire(0);
+    }
+
+    /**
+     * Takes a place for a new transaction that may not take the last {@code reservedShare} of the limit (a first-time
+     * sender; a returning one has 0): admitted while fewer than {@code limit x (1 - reservedShare)} are in flight.
+     */
+    boolean tryAcquire(double reservedShare) {
         while (true) {
             int now = inflight.get();
-            if (now >= limit()) {
+            if (over(now, limit(), reservedShare)) {
                 refused.increment();
                 if (mode == AdmissionMode.ADAPTIVE) {
                     return false;
@@ -192,6 +201,15 @@ final class Admission {
 
     void release() {
         inflight.decrementAndGet();
+    }
+
+    /**
+     * Whether one more transaction is too many with {@code inflight} under {@code limit} less its reserved share:
+     * in flight &lt; limit x (1 - share), counted in whole places (the share's places rounded down, as the policy's
+     * reserved tokens are) so that 10 x 0.7 is 7 and not a rounding error above it.
+     */
+    static boolean over(int inflight, int limit, double reservedShare) {
+        return inflight >= limit - RetryPriority.wholeShare(limit, reservedShare);
     }
 
     /** A backend answered one stage of a transaction in {@code nanos}. */

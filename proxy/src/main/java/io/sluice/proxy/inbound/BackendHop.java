@@ -101,7 +101,10 @@ final class BackendHop implements NextHop {
         }
         if (request instanceof Request.Mail) {
             release();
-            if (!admission.tryAcquire()) {
+            // A sender deferred before may take the share of the limit kept for returning senders; a refusal is a
+            // deferral, which the sender's next try finds.
+            if (!admission.tryAcquire(session.limits().reservedShare())) {
+                session.limits().deferred();
                 return CompletableFuture.completedFuture(admission.refusal());
             }
             inFlight = true;

@@ -42,6 +42,22 @@ class AdmissionTest {
     }
 
     @Test
+    void firstTimeSendersLeaveTheReservedShareOfTheLimitToReturningOnes() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 100, 10);
+
+        for (int i = 0; i < 7; i++) {
+            assertThat(admission.tryAcquire(0.3)).as("first-time %d of 10 x 0.7", i + 1).isTrue();
+        }
+        assertThat(admission.tryAcquire(0.3)).as("first-time, in the reserve").isFalse();
+        for (int i = 0; i < 3; i++) {
+            assertThat(admission.tryAcquire(0)).as("returning, up to the limit").isTrue();
+        }
+        assertThat(admission.tryAcquire(0)).as("returning, over the limit").isFalse();
+        assertThat(admission.inflight()).isEqualTo(10);
+        assertThat(admission.refused()).isEqualTo(2);
+    }
+
+    @Test
     void shadowRefusesNothingAndCountsWhatAdaptiveWould() {
         Admission admission = admission(AdmissionMode.SHADOW, 1, 10, 2);
 

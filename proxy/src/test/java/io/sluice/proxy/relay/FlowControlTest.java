@@ -13,6 +13,7 @@ import io.sluice.config.Counted;
 import io.sluice.config.HostPort;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey;
+import io.sluice.policy.PolicyMeters;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
 import io.sluice.testing.TestPorts;
@@ -32,6 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FlowControlTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String RETRY_BUSY = "451 4.7.1 Busy, try again later";
 
     private static SmtpSinkProcess sink;
     private static RunningSluice sluice;
@@ -207,5 +209,56 @@ class FlowControlTest {
                 .tags("rule", "would-limit", "outcome", "shadow_refused").counter();
         assertThat(shadowRefused).isNotNull();
         assertThat(shadowRefused.count()).isEqualTo(1.0);
+    }
+
+    /**
+     * Retry priority under a tight global message limit (10 an hour, burst 10) with the default reserved share (3 of
+     * the 10): first-time senders take 7, then are refused at MAIL; a sender refused once comes back from another
+     * address of its /24 and is admitted, and its message reaches the backend; another first-time sender after it
+     * is still refused.
+     */
+    @Test
+    void aSenderDeferredOnceIsAdmittedOnRetryWhileFirstTimeSendersAreRefused() throws Exception {
+        use(policy(limit("friday-retry", RuleKey.GLOBAL, Counted.MESSAGES, perHour(10), 10, Rules.BUSY)));
+        double deferrals = counter(PolicyMeters.RETRY_DEFERRALS);
+        double admitted = counter(PolicyMeters.RETRY_ADMITTED);
+        long delays = sluice.server().registry().timer(PolicyMeters.RETRY_DELAY.meterName()).count();
+        for (int i = 1; i <= 7; i++) {
+            assertThat(mail("127.0.1." + i, "first" + i + "@sender.example")).as("first-time sender %d", i)
+                    .startsWith("250 ");
+        }
+        assertThat(mail("127.0.2.5", "late@sender.example")).as("first-time, at the reserve").isEqualTo(RETRY_BUSY);
+        assertThat(mail("127.0.3.5", "fresh@sender.example")).as("first-time, at the reserve").isEqualTo(RETRY_BUSY);
+        assertThat(counter(PolicyMeters.RETRY_DEFERRALS) - deferrals).isEqualTo(2);
+        int before = sink.messages().size();
+
+        // The sending MTA retries from another address of the same /24, as a pool of outbound servers does.
+        try (RawSmtpClient retry = new RawSmtpClient("127.0.2.9", sluice.port())) {
+            retry.greetedAndIntroduced();
+            assertThat(retry.command("MAIL FROM:<Late@Sender.example>")).startsWith("250 ");
+            assertThat(retry.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+            assertThat(retry.command("DATA")).startsWith("354 ");
+            assertThat(retry.command("Subject: retried\r\n\r\nbody\r\n.")).startsWith("250 ");
+        }
+
+        assertThat(sink.awaitMessages(before + 1, WAIT)).hasSize(before + 1);
+        assertThat(sink.messages().get(before).headers("Subject")).containsExactly("retried");
+        assertThat(counter(PolicyMeters.RETRY_ADMITTED) - admitted).isEqualTo(1);
+        assertThat(sluice.server().registry().timer(PolicyMeters.RETRY_DELAY.meterName()).count() - delays).isEqualTo(1);
+        assertThat(mail("127.0.4.5", "another@sender.example")).as("first-time, after the retry").isEqualTo(RETRY_BUSY);
+    }
+
+    /** A MAIL from {@code sender} on a connection from {@code client}: the reply. */
+    private static String mail(String client, String sender) throws Exception {
+        try (RawSmtpClient smtp = new RawSmtpClient(client, sluice.port())) {
+            smtp.greetedAndIntroduced();
+            String reply = smtp.command("MAIL FROM:<" + sender + ">");
+            smtp.command("QUIT");
+            return reply;
+        }
+    }
+
+    private static double counter(PolicyMeters meter) {
+        return sluice.server().registry().counter(meter.meterName()).count();
     }
 }
