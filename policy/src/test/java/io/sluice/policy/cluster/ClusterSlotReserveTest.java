@@ -61,7 +61,6 @@ class ClusterSlotReserveTest {
         AtomicInteger holding = new AtomicInteger();
         AtomicInteger mostHeld = new AtomicInteger();
         AtomicLong granted = new AtomicLong();
-        AtomicLong refused = new AtomicLong();
         ExecutorService threads = Executors.newFixedThreadPool(3 * THREADS_PER_NODE);
         List<Future<?>> workers = new ArrayList<>();
         for (int t = 0; t < 3 * THREADS_PER_NODE; t++) {
@@ -81,8 +80,6 @@ class ClusterSlotReserveTest {
                             mostHeld.accumulateAndGet(holding.incrementAndGet(), Math::max);
                             granted.incrementAndGet();
                             mine.add(lease.get());
-                        } else {
-                            refused.incrementAndGet();
                         }
                     } else {
                         holding.decrementAndGet();
@@ -102,9 +99,9 @@ class ClusterSlotReserveTest {
         threads.shutdown();
 
         assertThat(mostHeld.get()).as("leases held at once").isLessThanOrEqualTo(MAX);
-        assertThat(mostHeld.get()).as("the limit was reached").isEqualTo(MAX);
-        assertThat(refused.get()).as("some sessions found it full").isPositive();
-        assertThat(granted.get()).isGreaterThan(MAX);
+        // How close the walk came to the maximum depends on how the threads were scheduled; the fill below shows
+        // that the maximum is reached and held on every node, whatever the scheduling.
+        assertThat(granted.get()).as("sessions served").isGreaterThan(MAX);
 
         for (int renewal = 0; renewal < 2; renewal++) {
             stores.forEach(HazelcastLeaseStore::renew);
@@ -117,6 +114,17 @@ class ClusterSlotReserveTest {
             assertThat(get(store.held(key))).isZero();
             assertThat(store.keys()).doesNotContain(key);
         }
+
+        // With nothing held, one node's sessions take the whole maximum, and then no node grants one more.
+        List<Lease> filling = new ArrayList<>();
+        for (int i = 0; i < MAX; i++) {
+            filling.add(get(stores.get(0).acquire(key, MAX))
+                    .orElseThrow(() -> new AssertionError("refused under the maximum")));
+        }
+        for (HazelcastLeaseStore store : stores) {
+            assertThat(get(store.acquire(key, MAX))).as("a slot over the maximum").isEmpty();
+        }
+        filling.forEach(Lease::release);
     }
 
     private static <T> T get(CompletableFuture<T> answer) {
