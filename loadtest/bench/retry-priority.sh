@@ -19,6 +19,7 @@
 #   TAIL_RATE=10   TAIL_SECONDS=60    after it: sessions/s and the length (retries drain in it)
 #   RETRY=5m,10m,15m  TIME_SCALE=30   the senders' waits after a deferral (give up after the last, at 30 min)
 #   RESERVED_SHARE=                   priority's reserved-share (default: Sluice's, 0.3)
+#   SYNC=auto                         the rule's sync (Sluice's default; exact for a bucket this small), or exact, batching, predicting
 #   MODES="priority lottery"          which runs, in this order
 #   STARTUP_TIMEOUT=120  BASE_PORT=random  KEEP_WORKDIR=0
 #   SLUICE_CMD="./sluice run --config"  SINK_CMD="./sluice sink"  LOAD_CMD="./sluice load"   (from the repository root)
@@ -32,6 +33,7 @@ TAIL_SECONDS=${TAIL_SECONDS:-60}
 RETRY=${RETRY:-5m,10m,15m}
 TIME_SCALE=${TIME_SCALE:-30}
 RESERVED_SHARE=${RESERVED_SHARE:-}
+SYNC=${SYNC:-auto}
 MODES=${MODES:-priority lottery}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
 BASE_PORT=${BASE_PORT:-}
@@ -53,6 +55,7 @@ die() {
 for name in LIMIT BURST_RATE BURST_SECONDS TAIL_RATE TAIL_SECONDS TIME_SCALE STARTUP_TIMEOUT; do
     [[ ${!name} =~ ^[0-9]+$ ]] || die "$name=${!name} (expected: a whole number)"
 done
+[[ $SYNC =~ ^(exact|batching|auto|predicting)$ ]] || die "SYNC=$SYNC (expected: exact, batching, auto or predicting)"
 [[ -z $RESERVED_SHARE || $RESERVED_SHARE =~ ^0(\.[0-9]+)?$ ]] || die "RESERVED_SHARE=$RESERVED_SHARE (expected: 0-0.9)"
 ((BURST_RATE > LIMIT)) || die "BURST_RATE=$BURST_RATE (expected: above LIMIT=$LIMIT, or nothing is deferred)"
 read -r -a modes <<<"$MODES"
@@ -107,7 +110,7 @@ drain: { announce: 0s, timeout: 5s }
 policy:
   retry-priority: { enabled: $enabled${RESERVED_SHARE:+, reserved-share: $RESERVED_SHARE} }
   limits:
-    - { name: friday, key: global, counts: messages, rate: $LIMIT/1s, burst: $LIMIT, sync: batching,
+    - { name: friday, key: global, counts: messages, rate: $LIMIT/1s, burst: $LIMIT, sync: $SYNC,
         reply: "451 4.7.1 Friday limit reached, try again later" }
 EOF
     start_from_root "$mode-sluice" "$SLUICE_CMD" "$WORKDIR/$mode/sluice.yaml"
@@ -140,7 +143,7 @@ figures() {
 }
 
 log "retry-priority: limit $LIMIT/s, burst ${BURST_RATE}/s x ${BURST_SECONDS}s, tail ${TAIL_RATE}/s x" \
-    "${TAIL_SECONDS}s, retries $RETRY at x$TIME_SCALE, modes \"${modes[*]}\", cores $(nproc)," \
+    "${TAIL_SECONDS}s, retries $RETRY at x$TIME_SCALE, sync $SYNC, modes \"${modes[*]}\", cores $(nproc)," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in "${modes[@]}"; do
     run_mode "$mode"
