@@ -70,8 +70,9 @@ public record Explanation(List<Step> steps, Outcome outcome) {
      * Where a request stands in its key's fair share of a rule's bucket, in the current window on this node.
      *
      * @param key the key the bucket is shared across, such as {@code 198.51.100.0/24}
-     * @param allowance the tokens the key may take in this window on this node while the bucket is tight; empty when
-     *     the key is not capped (its demand was within the water level, or it is new)
+     * @param allowance the tokens the key may take in this window on this node while the bucket is tight, paced over
+     *     the window (by a tenth of the window, a tenth of it); empty when the key is not capped (its demand was within
+     *     the water level, or it is new)
      * @param taken the tokens the key took in this window on this node
      * @param overShare whether the request is refused for fairness: the key is past its allowance and the bucket is
      *     tight, though the bucket has tokens for it

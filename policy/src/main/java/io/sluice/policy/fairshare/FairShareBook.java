@@ -65,11 +65,18 @@ public final class FairShareBook {
         current.keys().update(key);
     }
 
-    /** The key's allowance on this node in the window of {@code epochMillis}; null when it is not capped. */
+    /**
+     * The key's standing on this node at {@code epochMillis}: its allowance in the window, and the part of it due by
+     * then; null when it is not capped.
+     */
     public synchronized Share share(long key, long epochMillis) {
         roll(epochMillis);
         Allowance allowance = capped.get(key);
-        return allowance == null ? null : new Share(allowance.tokens, allowance.taken, level);
+        if (allowance == null) {
+            return null;
+        }
+        double elapsed = (double) (Math.floorMod(epochMillis, WINDOW_MILLIS) + 1) / WINDOW_MILLIS;
+        return new Share(allowance.tokens, allowance.tokens * elapsed, allowance.taken, level);
     }
 
     /** A request of {@code key} took {@code tokens} at {@code epochMillis}: counted if the key is capped. */
@@ -189,16 +196,19 @@ public final class FairShareBook {
     }
 
     /**
-     * A capped key's standing in the current window on this node.
+     * A capped key's standing in the current window on this node. Its allowance is paced over the window: a burst of
+     * its requests (a stalled event loop, a backlog let go) cannot take the window's allowance at once and leave the
+     * bucket empty when the other keys' requests come.
      *
      * @param allowance the tokens it may take here in this window
+     * @param paced the part of the allowance due by now: the allowance times the part of the window gone
      * @param taken the tokens it took here in this window
      * @param level the water level across the cluster, in tokens per window
      */
-    public record Share(double allowance, long taken, double level) {
-        /** Whether {@code tokens} more would take the key past its allowance. */
+    public record Share(double allowance, double paced, long taken, double level) {
+        /** Whether {@code tokens} more would take the key past the part of its allowance due by now. */
         public boolean over(long tokens) {
-            return taken + tokens > allowance;
+            return taken + tokens > paced;
         }
     }
 

@@ -26,8 +26,13 @@ class FairShareBookTest {
         assertThat(heavy.level()).isCloseTo(10, within(1e-9));
         assertThat(book.share(small(7), START + 1_000)).isNull();
 
-        book.taken(HEAVY, 10, START + 1_500);
-        assertThat(book.share(HEAVY, START + 1_500).over(1)).isTrue();
+        // The allowance is paced over the window: a tenth of it every tenth of a second.
+        assertThat(book.share(HEAVY, START + 1_000).over(1)).as("nothing due yet").isTrue();
+        book.taken(HEAVY, 2, START + 1_200);
+        assertThat(book.share(HEAVY, START + 1_200).over(1)).as("2 due, 2 taken").isTrue();
+        assertThat(book.share(HEAVY, START + 1_300).over(1)).as("3 due, 2 taken").isFalse();
+        book.taken(HEAVY, 8, START + 1_300);
+        assertThat(book.share(HEAVY, START + 1_999).over(1)).as("the window's 10 taken").isTrue();
         assertThat(book.share(HEAVY, START + 2_000)).as("a quiet window caps nobody").isNull();
     }
 
