@@ -139,4 +139,13 @@ class MainTest {
         assertThat(run("demo", "--proxy-jar", dir.resolve("missing.jar").toString())).isEqualTo(2);
         assertThat(err.toString()).contains("missing.jar not found");
     }
+
+    @Test
+    void demoNamesAnUnknownScenarioAndABadStep() {
+        assertThat(run("demo", "--scenario", "monday")).isEqualTo(2);
+        assertThat(err.toString()).contains("\"monday\" (expected: friday or adaptive)");
+
+        assertThat(run("demo", "--scenario", "adaptive", "--high", "20", "--low", "20")).isEqualTo(2);
+        assertThat(err.toString()).contains("--high 20, --low 20 (expected: high > low >= 1)");
+    }
 }

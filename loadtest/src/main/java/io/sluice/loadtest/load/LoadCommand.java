@@ -89,7 +89,8 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--retry", paramLabel = "WAIT,...",
             description = "Keep a message deferred with a 4xx (at connect, MAIL, RCPT, DATA or after the final dot)"
                     + " and retry it after each wait in turn, e.g. 5m,10m,20m; deferred at the last retry, it is"
-                    + " given up (a bounce). Default: no retries.")
+                    + " given up (a bounce). Each message then has a sender of its own (load-RUN-SEQ@domain),"
+                    + " the same at every attempt. Default: no retries.")
     private String retry;
 
     @Option(names = "--time-scale", paramLabel = "FACTOR", defaultValue = "1",

@@ -79,7 +79,9 @@ public final class LoadGenerator {
         this.plan = plan;
         this.backend = backend;
         this.onSecond = onSecond;
-        this.messages = new MessageFactory(run, plan.senderDomain());
+        // A receiver that remembers whom it deferred (Sluice's retry priority) keys on the sender: retrying
+        // senders are many, one per message here.
+        this.messages = new MessageFactory(run, plan.senderDomain(), plan.retry().isPresent());
         this.deliveries = new Deliveries(plan.retry(), plan.networks());
     }
 
@@ -296,8 +298,8 @@ public final class LoadGenerator {
         }
 
         @Override
-        public String sender() {
-            return messages.sender();
+        public String sender(int seq) {
+            return messages.sender(seq);
         }
     }
 

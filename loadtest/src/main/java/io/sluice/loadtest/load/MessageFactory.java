@@ -21,20 +21,26 @@ final class MessageFactory {
 
     private final String run;
     private final String senderDomain;
+    private final boolean senderPerMessage;
     private final Map<Long, Body> bodies = new ConcurrentHashMap<>();
 
     /** A body and its hash. */
     private record Body(byte[] octets, byte[] sha256) {
     }
 
-    MessageFactory(String run, String senderDomain) {
+    /**
+     * @param senderPerMessage each message from a sender of its own, as the messages a receiver defers come from
+     *                         many senders; otherwise every message from one
+     */
+    MessageFactory(String run, String senderDomain, boolean senderPerMessage) {
         this.run = run;
         this.senderDomain = senderDomain;
+        this.senderPerMessage = senderPerMessage;
     }
 
-    /** The reverse path of every message. */
-    String sender() {
-        return "load-" + run + "@" + senderDomain;
+    /** The reverse path of message {@code seq}: the same for a message's every attempt. */
+    String sender(int seq) {
+        return "load-" + run + (senderPerMessage ? "-" + seq : "") + "@" + senderDomain;
     }
 
     /** The DATA content of message {@code seq}, with its terminating {@code .CRLF}, ready for the wire. */
@@ -42,7 +48,7 @@ final class MessageFactory {
         Body body = body(bodySize);
         String messageId = run + "." + seq;
         byte[] headers = ("Message-ID: <" + messageId + "@loadtest.sluice.test>\r\n"
-                + "From: <" + sender() + ">\r\n"
+                + "From: <" + sender(seq) + ">\r\n"
                 + "To: <" + recipient + ">\r\n"
                 + "Subject: Sluice load test " + messageId + "\r\n")
                 .getBytes(StandardCharsets.US_ASCII);

@@ -26,7 +26,8 @@ final class SessionScript {
         /** The DATA content of message {@code seq}, terminator included. */
         byte[] content(int seq, String recipient);
 
-        String sender();
+        /** The reverse path of message {@code seq}. */
+        String sender(int seq);
     }
 
     /** What to do after a reply: send {@code command} (if not null), then close if {@code close}. */
@@ -150,7 +151,7 @@ final class SessionScript {
         seq = source.nextSeq();
         rcptSent = 0;
         rcptAccepted = 0;
-        return send(Stage.MAIL, "MAIL FROM:<" + source.sender() + ">");
+        return send(Stage.MAIL, "MAIL FROM:<" + source.sender(seq) + ">");
     }
 
     private Action rcpt() {

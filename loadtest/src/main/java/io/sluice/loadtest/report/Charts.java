@@ -130,13 +130,13 @@ final class Charts {
         return kept;
     }
 
-    private static XYSeries line(XYChart chart, String name, double[] x, double[] y) {
+    static XYSeries line(XYChart chart, String name, double[] x, double[] y) {
         XYSeries series = chart.addSeries(name, x, y);
         series.setMarker(SeriesMarkers.NONE);
         return series;
     }
 
-    private static void style(Styler styler) {
+    static void style(Styler styler) {
         styler.setLegendPosition(Styler.LegendPosition.InsideNE);
         styler.setChartBackgroundColor(java.awt.Color.WHITE);
         styler.setAntiAlias(true);

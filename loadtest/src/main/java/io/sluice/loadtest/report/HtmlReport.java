@@ -11,6 +11,12 @@ import java.util.Map;
 /** The report page: key figures, the charts embedded as PNG data, replies and latency tables. No external links. */
 final class HtmlReport {
 
+    /** The pages' style sheet: tables of figures, charts at full width, notes in bold. */
+    static final String STYLE = "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:"
+            + "collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right}"
+            + "th:first-child,td:first-child{text-align:left}img{max-width:100%;display:block;"
+            + "margin:1em 0}.note{font-size:1.1em;font-weight:bold}</style>\n";
+
     private HtmlReport() {
     }
 
@@ -23,10 +29,7 @@ final class HtmlReport {
         double seconds = result.elapsed().toNanos() / 1e9;
         html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n")
                 .append("<title>Sluice load test ").append(escape(result.run())).append("</title>\n")
-                .append("<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
-                        + "margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right}"
-                        + "th:first-child,td:first-child{text-align:left}img{max-width:100%;display:block;"
-                        + "margin:1em 0}.note{font-size:1.1em;font-weight:bold}</style>\n</head><body>\n");
+                .append(STYLE).append("</head><body>\n");
         html.append("<h1>Sluice load test</h1>\n<p>Run <code>").append(escape(result.run())).append("</code>, ")
                 .append(escape(result.plan().arrivals())).append(", against <code>")
                 .append(escape(HostPorts.format(result.plan().target()))).append("</code>, started ")
@@ -46,9 +49,7 @@ final class HtmlReport {
         if (charts.isEmpty()) {
             html.append("<p>Charts could not be drawn on this machine (see the command's output).</p>\n");
         }
-        charts.forEach((title, png) -> html.append("<h2>").append(escape(title)).append("</h2>\n<img alt=\"")
-                .append(escape(title)).append("\" src=\"data:image/png;base64,")
-                .append(Base64.getEncoder().encodeToString(png)).append("\">\n"));
+        appendCharts(html, charts);
         html.append("<h2>Reply latency by stage (ms)</h2>\n<table><tr><th>stage</th><th>replies</th><th>p50</th>"
                 + "<th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n");
         for (StageLatency l : result.latencyTable()) {
@@ -64,6 +65,13 @@ final class HtmlReport {
                 .append(escape(result.examples().getOrDefault(key, ""))).append("</td></tr>\n"));
         html.append("</table>\n</body></html>\n");
         return html.toString();
+    }
+
+    /** Each chart under its title, as PNG data in the page. */
+    static void appendCharts(StringBuilder html, Map<String, byte[]> charts) {
+        charts.forEach((title, png) -> html.append("<h2>").append(escape(title)).append("</h2>\n<img alt=\"")
+                .append(escape(title)).append("\" src=\"data:image/png;base64,")
+                .append(Base64.getEncoder().encodeToString(png)).append("\">\n"));
     }
 
     static String escape(String text) {

@@ -30,19 +30,13 @@ public final class Report {
     public static Path write(Path dir, LoadResult result, OptionalDouble limit, Map<String, Object> extra,
             List<String> notes) throws IOException {
         ResultFiles.write(dir, result, extra);
-        Map<String, byte[]> charts = new LinkedHashMap<>();
-        try {
-            charts.put("Offered, admitted, refused and backend-received rate", Charts.rates(result, limit));
-            charts.put("Reply latency percentiles by stage", Charts.latency(result));
-            charts.put("Reply latency over time", Charts.latencyOverTime(result));
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError) {
-                throw e;
-            }
-            // A JDK without fonts or AWT cannot draw ("no fonts found" is an Error); the numbers still count.
-            System.err.println("report: charts not drawn: " + e);
-            charts.clear();
-        }
+        Map<String, byte[]> charts = drawn(() -> {
+            Map<String, byte[]> drawn = new LinkedHashMap<>();
+            drawn.put("Offered, admitted, refused and backend-received rate", Charts.rates(result, limit));
+            drawn.put("Reply latency percentiles by stage", Charts.latency(result));
+            drawn.put("Reply latency over time", Charts.latencyOverTime(result));
+            return drawn;
+        });
         String[] files = {RATES_PNG, LATENCY_PNG, LATENCY_TIME_PNG};
         int i = 0;
         for (byte[] png : charts.values()) {
@@ -51,5 +45,25 @@ public final class Report {
         Path html = dir.resolve(HTML);
         Files.writeString(html, HtmlReport.render(result, charts, notes), StandardCharsets.UTF_8);
         return html;
+    }
+
+    /** Draws charts, titled, in order. */
+    @FunctionalInterface
+    public interface ChartDrawing {
+        Map<String, byte[]> draw() throws IOException;
+    }
+
+    /** The charts drawn, or none where this JDK cannot draw (no fonts or AWT); the numbers still count. */
+    static Map<String, byte[]> drawn(ChartDrawing drawing) throws IOException {
+        try {
+            return drawing.draw();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+            // "no fonts found" is an Error
+            System.err.println("report: charts not drawn: " + e);
+            return new LinkedHashMap<>();
+        }
     }
 }

@@ -5,7 +5,9 @@ import io.sluice.loadtest.load.Backend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,9 +15,11 @@ import java.util.Optional;
 public final class Sink implements Backend, AutoCloseable {
 
     private final SinkServer server;
+    private SinkRateLog seconds;
 
     private Sink(SinkServer server) {
         this.server = server;
+        this.seconds = new SinkRateLog(server.stats());
     }
 
     /** A sink without faults on {@code listen} (port 0 for any free port). */
@@ -26,6 +30,17 @@ public final class Sink implements Backend, AutoCloseable {
     /** A sink that takes messages no faster than {@code service} allows, its schedule starting now. */
     public static Sink start(InetSocketAddress listen, ServiceModel service) throws IOException {
         return new Sink(SinkServer.start(listen, "sink.sluice.test", 0, FaultPlan.NONE, service));
+    }
+
+    /**
+     * A backend of finite capacity on a free loopback port: messages no faster than {@code capacity}, and none
+     * answered sooner than {@code serviceTime} after its final dot, so that its unloaded latency is a backend's, not
+     * zero. The capacity's steps count from {@link #beginSchedule}.
+     */
+    public static Sink withCapacity(CapacitySchedule capacity, Duration serviceTime) throws IOException {
+        FaultPlan serviceDelay = new FaultPlan(List.of(Fault.parse("dot:delay=" + serviceTime.toMillis() + "ms")), 0);
+        return new Sink(SinkServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                "sink.sluice.test", 0, serviceDelay, ServiceModel.capacity(capacity)));
     }
 
     /** A sink on a free loopback port. */
@@ -50,6 +65,17 @@ public final class Sink implements Backend, AutoCloseable {
     /** Accepted messages by the peer address that sent them. */
     public Map<String, Long> messagesByPeer() {
         return server.stats().messagesByPeer();
+    }
+
+    /** Starts the capacity's schedule, and the seconds {@link #sampleSecond} reports, again from now. */
+    public synchronized void beginSchedule() {
+        server.service().begin(System.nanoTime());
+        seconds = new SinkRateLog(server.stats());
+    }
+
+    /** The messages accepted since the last call (or {@link #beginSchedule}), and their final-dot latency. */
+    public synchronized SinkRateLog.Row sampleSecond() {
+        return seconds.sample();
     }
 
     /** The most final dots that waited for their turn at once. */

@@ -25,7 +25,7 @@ class SessionScriptTest {
             }
 
             @Override
-            public String sender() {
+            public String sender(int seq) {
                 return "a@sender.test";
             }
         }, (n, outcome) -> ended.add(n + " " + outcome));
