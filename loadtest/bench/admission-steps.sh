@@ -129,18 +129,6 @@ od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$WORKDIR/cluster-secret" # 48 char
 # Milliseconds since the epoch.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# Starts a program from the repository root as NAME, with the given command line (a string, split on spaces)
-# and arguments.
-start_from_root() {
-    local name=$1 command_line=$2
-    shift 2
-    local -a command
-    read -r -a command <<<"$command_line"
-    cd "$REPO_ROOT"
-    start "$name" "${command[@]}" "$@"
-    cd - >/dev/null
-}
-
 # Waits until PORT accepts connections while PID lives.
 wait_listening() {
     local name=$1 port=$2 pid=$3 deadline=$((SECONDS + STARTUP_TIMEOUT))
@@ -152,20 +140,6 @@ wait_listening() {
         ((SECONDS < deadline)) || die "$name did not listen on $HOST:$port within ${STARTUP_TIMEOUT}s"
         sleep 0.2
     done
-}
-
-# Stops a process group started with start and waits for it to end (at most 30 s): the sink writes its results then.
-stop_group() {
-    local pid=$1 waited=0
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && ((waited < 300)); do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
 }
 
 # Writes node I's configuration for MODE into $WORKDIR/RUN/node-I.yaml.

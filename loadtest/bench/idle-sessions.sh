@@ -56,17 +56,6 @@ BENCH=idle-sessions
 # shellcheck source=lib/services.sh
 source "$REPO_ROOT/loadtest/bench/lib/services.sh"
 
-# Runs a command line given as one string, from the repository root, in its own process group.
-start_from_root() {
-    local name=$1 line=$2
-    shift 2
-    local -a command
-    read -r -a command <<<"$line"
-    cd "$REPO_ROOT"
-    start "$name" "${command[@]}" "$@"
-    cd - >/dev/null
-}
-
 # The session count in Sluice's liveness answer, e.g. {"live": true, "phase": "serving", "sessions": 3}.
 open_sessions() {
     curl -s --max-time 5 "http://$HOST:$ADMIN_PORT/healthz/live" | sed -n 's/.*"sessions" *: *\([0-9]*\).*/\1/p'

@@ -77,17 +77,6 @@ BENCH="retry-priority"
 # shellcheck source=lib/services.sh
 source "$REPO_ROOT/loadtest/bench/lib/services.sh"
 
-# Starts a program from the repository root as NAME; its process id is in LAST_PID.
-start_from_root() {
-    local name=$1 command_line=$2
-    shift 2
-    local -a command
-    read -r -a command <<<"$command_line"
-    cd "$REPO_ROOT"
-    start "$name" "${command[@]}" "$@"
-    cd - >/dev/null
-}
-
 # One run of MODE: its sink, its Sluice, the burst; the generator's results go to $WORKDIR/MODE/load.
 run_mode() {
     local mode=$1 enabled=true sink_pid sluice_pid status=0

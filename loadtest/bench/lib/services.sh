@@ -53,6 +53,32 @@ start() {
     LAST_PID=$!
 }
 
+# Starts a program from the repository root as NAME, with the given command line (a string, split on spaces)
+# and arguments.
+start_from_root() {
+    local name=$1 command_line=$2
+    shift 2
+    local -a command
+    read -r -a command <<<"$command_line"
+    cd "$REPO_ROOT"
+    start "$name" "${command[@]}" "$@"
+    cd - >/dev/null
+}
+
+# Stops a process group started with start and waits for it to end (at most 30 s): the sink writes its results then.
+stop_group() {
+    local pid=$1 waited=0
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && ((waited < 300)); do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
 port_in_use() {
     if command -v ss >/dev/null 2>&1; then
         [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]

@@ -23,10 +23,21 @@ import java.util.Set;
  * @param match conditions for the rule to apply
  * @param except exemptions: the rule does not apply where these hold
  * @param sync how closely the cluster-wide bucket is kept in step
+ * @param fairShare what a global rule's bucket is shared fairly across ({@code client-net}, of {@link #prefixes()}):
+ *     while the bucket is tight, a key over its max-min fair share of the rate gets the rule's reply; empty for none
  */
 public record LimitRule(String name, Set<String> listeners, RuleKey key, NetPrefixes prefixes, Counted counts,
                         Rate rate, long burst, Optional<RuleReply> reply, Exceeded exceeded, Duration tarpit,
-                        boolean shadow, RuleMatch match, RuleMatch except, BucketSync sync) {
+                        boolean shadow, RuleMatch match, RuleMatch except, BucketSync sync,
+                        Optional<RuleKey> fairShare) {
+
+    /** A rule without fair sharing. */
+    public LimitRule(String name, Set<String> listeners, RuleKey key, NetPrefixes prefixes, Counted counts,
+                     Rate rate, long burst, Optional<RuleReply> reply, Exceeded exceeded, Duration tarpit,
+                     boolean shadow, RuleMatch match, RuleMatch except, BucketSync sync) {
+        this(name, listeners, key, prefixes, counts, rate, burst, reply, exceeded, tarpit, shadow, match, except, sync,
+                Optional.empty());
+    }
 
     /** What a rule does with a command over its limit. */
     public enum Exceeded {
@@ -61,6 +72,13 @@ public record LimitRule(String name, Set<String> listeners, RuleKey key, NetPref
         Objects.requireNonNull(match, "match");
         Objects.requireNonNull(except, "except");
         Objects.requireNonNull(sync, "sync");
+        Objects.requireNonNull(fairShare, "fairShare");
+        if (fairShare.isPresent() && fairShare.get() != RuleKey.CLIENT_NET) {
+            throw new IllegalArgumentException("fair-share: " + fairShare.get().yamlName() + " (expected: client-net)");
+        }
+        if (fairShare.isPresent() && key != RuleKey.GLOBAL) {
+            throw new IllegalArgumentException("fair-share: client-net (expected: only on a rule whose key is global)");
+        }
         if (counts == Counted.CONNECTIONS && key.knownFrom() != RuleKey.Stage.CONNECT) {
             throw new IllegalArgumentException("key: " + key.yamlName()
                     + " (expected: global, listener, client-ip or client-net for a rule counting connections)");

@@ -29,6 +29,7 @@ final class PolicyBinder {
             Conversion.oneOf(Arrays.stream(RuleKey.values()).filter(RuleKey::countsRates).toList());
     private static final Conversion<RuleKey> CONCURRENCY_KEY = Conversion.oneOf(Arrays.stream(RuleKey.values())
             .filter(key -> key.knownFrom() == RuleKey.Stage.CONNECT || key.countsConnections()).toList());
+    private static final Conversion<RuleKey> FAIR_SHARE = Conversion.oneOf(List.of(RuleKey.CLIENT_NET));
     private static final Conversion<Counted> COUNTED = Conversion.oneOf(Counted.class);
     private static final Conversion<LimitRule.Exceeded> EXCEEDED = Conversion.oneOf(LimitRule.Exceeded.class);
     private static final Conversion<BucketSync.Mode> SYNC_MODE = Conversion.oneOf(BucketSync.Mode.class);
@@ -139,12 +140,20 @@ final class PolicyBinder {
         Value matchValue = section.get("match");
         Value exceptValue = section.get("except");
         Value syncValue = section.get("sync");
+        Value fairShareValue = section.get("fair-share");
         section.rejectUnknownKeys();
 
         String name = name(nameValue);
         Set<String> listeners = listeners(listenersValue);
         RuleKey key = keyValue.required(KEY);
-        NetPrefixes prefixes = prefixes(prefixesValue, key);
+        RuleKey fairShare = fairShareValue.optional(FAIR_SHARE, null);
+        if (fairShare != null && key != null && key != RuleKey.GLOBAL) {
+            // A rule keyed otherwise has a bucket per key already: there is no one budget to share.
+            fairShareValue.invalid("no fair-share unless key is global, whose one bucket it shares across client"
+                    + " networks");
+        }
+        // Fair shares are per client network, of the sizes prefixes give.
+        NetPrefixes prefixes = prefixes(prefixesValue, fairShare != null ? fairShare : key);
         Counted counts = countsValue.required(COUNTED);
         Rate rate = rateValue.required(Conversion.RATE);
         // A full bucket lets one period's worth through at once, and no more.
@@ -170,7 +179,7 @@ final class PolicyBinder {
         }
         return problems.construct(value.path(), value.line(), () -> new LimitRule(name, listeners, key, prefixes,
                 counts, rate, burst, Optional.ofNullable(reply), exceeded, tarpit, shadow, match.match(),
-                except.match(), sync));
+                except.match(), sync, Optional.ofNullable(fairShare)));
     }
 
     private ConcurrencyRule concurrency(Value value) {
@@ -253,7 +262,7 @@ final class PolicyBinder {
 
     private NetPrefixes prefixes(Value value, RuleKey key) {
         if (value.isPresent() && key != null && key != RuleKey.CLIENT_NET) {
-            value.invalid("no prefixes unless key is client-net");
+            value.invalid("no prefixes unless key or fair-share is client-net");
         }
         Section section = value.section();
         Integer ipv4 = section.get("ipv4").optional(IPV4_PREFIX, NetPrefixes.DEFAULT.ipv4());

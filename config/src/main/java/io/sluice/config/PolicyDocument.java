@@ -68,7 +68,7 @@ public final class PolicyDocument {
         map.put("name", rule.name());
         putListeners(map, rule.listeners());
         map.put("key", rule.key().yamlName());
-        putPrefixes(map, rule.key(), rule.prefixes());
+        putPrefixes(map, rule.fairShare().orElse(rule.key()), rule.prefixes());
         map.put("counts", rule.counts().yamlName());
         map.put("rate", rule.rate().toString());
         map.put("burst", rule.burst());
@@ -79,6 +79,7 @@ public final class PolicyDocument {
         putConditions(map, "match", rule.match());
         putConditions(map, "except", rule.except());
         map.put("sync", sync(rule.sync()));
+        rule.fairShare().ifPresent(key -> map.put("fair-share", key.yamlName()));
         return map;
     }
 
@@ -115,7 +116,7 @@ public final class PolicyDocument {
         }
     }
 
-    // The binder refuses prefixes for any key but client-net.
+    // The binder refuses prefixes unless the key (or a limit's fair-share) is client-net.
     private static void putPrefixes(Map<String, Object> map, RuleKey key, NetPrefixes prefixes) {
         if (key == RuleKey.CLIENT_NET) {
             Map<String, Object> sizes = new LinkedHashMap<>();

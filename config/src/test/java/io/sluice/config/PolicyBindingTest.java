@@ -287,7 +287,7 @@ class PolicyBindingTest {
                 tuple(16, "policy.limits[0].sync.max-unsynced-time",
                         "\"0s\" (expected: a positive duration such as 500ms, 10s, 5m, 1h or 2d)"),
                 tuple(17, "policy.limits[0].limit", "unknown key (expected one of: name, listeners, key, prefixes,"
-                        + " counts, rate, burst, reply, exceeded, tarpit, shadow, match, except, sync)"),
+                        + " counts, rate, burst, reply, exceeded, tarpit, shadow, match, except, sync, fair-share)"),
                 tuple(18, "policy.limits[1].key", "missing (expected: one of: global, listener, client-ip,"
                         + " client-net, helo, sender, sender-domain, recipient, recipient-domain, destination-domain,"
                         + " egress-pool, egress-source, destination-site, source-site)"),
@@ -403,7 +403,7 @@ class PolicyBindingTest {
                         "missing (expected: a duration above 0s, such as 2s, when exceeded is delay)"),
                 tuple(25, "policy.limits[3].tarpit",
                         "\"0s\" (expected: a duration above 0s, such as 2s, when exceeded is delay)"),
-                tuple(28, "policy.limits[4].prefixes", "a mapping (expected: no prefixes unless key is client-net)"),
+                tuple(28, "policy.limits[4].prefixes", "a mapping (expected: no prefixes unless key or fair-share is client-net)"),
                 tuple(35, "policy.limits[5].sync.max-unsynced-tokens", "\"5\" (expected: no max-unsynced-tokens"
                         + unsynced),
                 tuple(35, "policy.limits[5].sync.max-unsynced-time", "\"1s\" (expected: no max-unsynced-time"
@@ -568,6 +568,38 @@ class PolicyBindingTest {
                 tuple(1, "smtp.max-errors"),
                 tuple(2, "cluster.decision-timeout"),
                 tuple(5, "policy.limits[0].rate"));
+    }
+
+    @Test
+    void fairShareIsPerClientNetworkOfTheRulesPrefixesOnAGlobalRuleOnly() throws ConfigException {
+        PolicyConfig policy = policy("""
+                policy:
+                  limits:
+                    - {name: friday, key: global, fair-share: client-net, prefixes: {ipv4: 16}, counts: messages,
+                       rate: 500/1s}
+                    - {name: plain, key: global, counts: messages, rate: 500/1s}
+                """);
+        assertThat(policy.limits()).extracting(LimitRule::fairShare)
+                .containsExactly(Optional.of(RuleKey.CLIENT_NET), Optional.empty());
+        assertThat(policy.limits().get(0).prefixes()).isEqualTo(new NetPrefixes(16, NetPrefixes.DEFAULT.ipv6()));
+
+        ConfigException e = errors("""
+                policy:
+                  limits:
+                    - name: per-ip
+                      key: client-ip
+                      counts: messages
+                      rate: 10/1s
+                      fair-share: client-net
+                    - {name: per-helo, key: global, counts: messages, rate: 10/1s, fair-share: helo}
+                    - {name: unshared, key: global, counts: messages, rate: 10/1s, prefixes: {ipv4: 16}}
+                """);
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(7, "policy.limits[0].fair-share", "\"client-net\" (expected: no fair-share unless key is"
+                        + " global, whose one bucket it shares across client networks)"),
+                tuple(8, "policy.limits[1].fair-share", "\"helo\" (expected: one of: client-net)"),
+                tuple(9, "policy.limits[2].prefixes", "a mapping (expected: no prefixes unless key or fair-share is"
+                        + " client-net)"));
     }
 
     private static PolicyConfig policy(String yaml) throws ConfigException {

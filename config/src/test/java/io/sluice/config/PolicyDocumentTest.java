@@ -54,6 +54,12 @@ class PolicyDocumentTest {
                     counts: bytes
                     rate: 1000000/1h
                     sync: batching
+                  - name: friday
+                    key: global
+                    fair-share: client-net
+                    prefixes: { ipv4: 16, ipv6: 32 }
+                    counts: messages
+                    rate: 500/1s
                 concurrency:
                   - name: sessions-per-net
                     listeners: [relay]

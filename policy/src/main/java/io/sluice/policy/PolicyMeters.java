@@ -12,7 +12,7 @@ public enum PolicyMeters {
     /** Counter of fallback episodes since start. */
     CLUSTER_FALLBACK_EPISODES("sluice.cluster.fallback.episodes"),
     /**
-     * Counter of cluster entries (tag {@code kind}: policy, override, suspension, node-card) that were not signed with
+     * Counter of cluster entries (tag {@code kind}: policy, override, suspension, node-card, fair-share) that were not signed with
      * the cluster secret, or were removed where nothing of Sluice removes, and so were not applied.
      */
     CLUSTER_FORGED("sluice.cluster.forged"),
@@ -29,6 +29,11 @@ public enum PolicyMeters {
     RETRY_DELAY("sluice.retry.delay"),
     /** Gauge of the bytes the marks of deferred senders take on this node. */
     RETRY_MARKS_MEMORY("sluice.retry.marks.memory"),
+    /**
+     * Counter of requests refused for being over their client network's fair share of a tight bucket (by a shadow
+     * rule: counted only); tag {@code rule}. They are among the rule's {@code refused} decisions too.
+     */
+    FAIR_SHARE_REFUSED("sluice.limit.fairshare.refused"),
     /** Gauge of the version of the policy in force on this node: 1 for the configuration file's. */
     POLICY_VERSION("sluice.policy.version");
 

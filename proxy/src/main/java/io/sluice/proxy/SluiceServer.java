@@ -113,7 +113,7 @@ public final class SluiceServer implements AutoCloseable {
         // changes the reserved share, but keeps the marks.
         Clock clock = Clock.systemUTC();
         PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry, clock,
-                limits.deferredSenders(config.policy().retryPriority(), clock));
+                limits.deferredSenders(config.policy().retryPriority(), clock), limits.fairShares(clock));
         // With a cluster, a policy change made on any node is in force on all of them.
         PolicyStore policies = limits.node().isPresent()
                 ? new ClusterPolicyStore(limits.node().get(), policy, config.listenerNames(), registry)

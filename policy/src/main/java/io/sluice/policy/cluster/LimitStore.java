@@ -10,6 +10,8 @@ import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.RetryPriority;
 import io.sluice.policy.PolicyMeters;
+import io.sluice.policy.fairshare.FairShares;
+import io.sluice.policy.fairshare.LocalFairShares;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
@@ -165,6 +167,17 @@ public final class LimitStore implements AutoCloseable {
             return new ClusterDeferredSenders(node.get(), config, clock, housekeeping);
         }
         return new LocalDeferredSenders(config, clock);
+    }
+
+    /**
+     * Where fair shares are kept, as this store's mode has it: from every node's demand, exchanged on the housekeeping
+     * thread once a window, or from this node's alone.
+     */
+    public FairShares fairShares(Clock clock) {
+        if (node.isPresent() && housekeeping != null) {
+            return new ClusterFairShares(node.get(), clock, housekeeping);
+        }
+        return new LocalFairShares(clock);
     }
 
     public Optional<ClusterHealth> health() {

@@ -56,7 +56,8 @@ public final class CompiledLimit {
             return null;
         }
         Shape in = shapeFor(facts, epochMillis);
-        return new Plan.Charge(this, in.spec(), in.keyPrefix() + value, tokens(facts), in.override());
+        String shareKey = rule.fairShare().map(key -> Keys.value(key, rule.prefixes(), facts)).orElse(null);
+        return new Plan.Charge(this, in.spec(), in.keyPrefix() + value, tokens(facts), in.override(), shareKey);
     }
 
     private Shape shapeFor(Facts facts, long epochMillis) {

@@ -4,6 +4,7 @@ import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.model.Decision;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * What the live policy would do with a hypothetical session, step by step, without taking a token or a slot.
@@ -53,8 +54,29 @@ public record Explanation(List<Step> steps, Outcome outcome) {
      * @param enough whether the request fits
      * @param shadow whether the rule only counts
      * @param override the id of the override in force for this key
+     * @param fairShare for a rule sharing its bucket fairly, the request's standing in its fair share
      */
     public record RuleCheck(String rule, String key, long cost, long available, boolean enough, boolean shadow,
-                            Optional<String> override) {
+                            Optional<String> override, Optional<FairShareCheck> fairShare) {
+
+        /** A check of a rule without fair sharing. */
+        public RuleCheck(String rule, String key, long cost, long available, boolean enough, boolean shadow,
+                         Optional<String> override) {
+            this(rule, key, cost, available, enough, shadow, override, Optional.empty());
+        }
+    }
+
+    /**
+     * Where a request stands in its key's fair share of a rule's bucket, in the current window on this node.
+     *
+     * @param key the key the bucket is shared across, such as {@code 198.51.100.0/24}
+     * @param allowance the tokens the key may take in this window on this node while the bucket is tight, paced over
+     *     the window (by a tenth of the window, a tenth of it); empty when the key is not capped (its demand was within
+     *     the water level, or it is new)
+     * @param taken the tokens the key took in this window on this node
+     * @param overShare whether the request is refused for fairness: the key is past its allowance and the bucket is
+     *     tight, though the bucket has tokens for it
+     */
+    public record FairShareCheck(String key, OptionalDouble allowance, long taken, boolean overShare) {
     }
 }

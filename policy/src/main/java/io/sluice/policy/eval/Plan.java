@@ -24,8 +24,21 @@ public record Plan(Stage stage, List<Charge> charges, List<Hold> holds) {
      *
      * @param spec the bucket's shape: the rule's, or an override's
      * @param override the override in force for this bucket; null if none
+     * @param shareKey the key the rule shares its bucket fairly across, such as the client's network; null if none
      */
-    public record Charge(CompiledLimit limit, BucketSpec spec, String bucketKey, long tokens, LimitOverride override) {}
+    public record Charge(CompiledLimit limit, BucketSpec spec, String bucketKey, long tokens, LimitOverride override,
+                         String shareKey) {
+
+        /** A charge of a rule without fair sharing. */
+        public Charge(CompiledLimit limit, BucketSpec spec, String bucketKey, long tokens, LimitOverride override) {
+            this(limit, spec, bucketKey, tokens, override, null);
+        }
+
+        /** The bucket's refill rate, which fair shares divide. */
+        public double tokensPerMilli() {
+            return spec.refillTokens() * 1e6 / spec.refillPeriod().toNanos();
+        }
+    }
 
     /**
      * A slot to hold under one concurrency rule.

@@ -8,6 +8,9 @@ import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.PolicyMeters;
+import io.sluice.policy.fairshare.FairShareBook;
+import io.sluice.policy.fairshare.FairShares;
+import io.sluice.policy.fairshare.LocalFairShares;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
@@ -54,6 +57,8 @@ public final class PolicyEngine {
     private final Counter retryAdmitted;
     private final Counter retryDeferrals;
     private final Timer retryDelay;
+    private final FairShares shares;
+    private final Map<String, Counter> fairShareRefusals = new ConcurrentHashMap<>();
 
     public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry) {
         this(config, limiter, leases, registry, Clock.systemUTC());
@@ -71,7 +76,18 @@ public final class PolicyEngine {
      */
     public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry,
                         Clock clock, DeferredSenders marks) {
+        this(config, limiter, leases, registry, clock, marks, new LocalFairShares(clock));
+    }
+
+    /**
+     * @param clock the time overrides expire by, the time of marks and the windows of fair shares
+     * @param marks where deferred senders are remembered
+     * @param shares where the demand and fair shares of fair-share rules are kept
+     */
+    public PolicyEngine(PolicyConfig config, RateLimiter limiter, LeaseStore leases, MeterRegistry registry,
+                        Clock clock, DeferredSenders marks, FairShares shares) {
         this.clock = clock;
+        this.shares = shares;
         this.policy = new AtomicReference<>(new CompiledPolicy(config, List.of(), clock));
         this.limiter = limiter;
         this.leases = leases;
@@ -137,6 +153,11 @@ public final class PolicyEngine {
     /** Where deferred senders are remembered. */
     public DeferredSenders marks() {
         return marks;
+    }
+
+    /** Where the demand and fair shares of fair-share rules are kept. */
+    public FairShares fairShares() {
+        return shares;
     }
 
     /** A transaction was deferred (a 4xx at MAIL or RCPT): its client network and sender are marked. */
@@ -207,6 +228,7 @@ public final class PolicyEngine {
         // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
         Probe[] answered = returning || plan.stage() == Stage.CONNECT ? probes
                 : Verdicts.withReserve(plan, probes, policy.get().config().retryPriority());
+        answered = withFairShares(plan, answered);
         Decision decision = Verdicts.decide(plan, answered, won);
         if (decision.admitted()) {
             for (Lease lease : won) {
@@ -214,12 +236,63 @@ public final class PolicyEngine {
                     holder.hold(lease);
                 }
             }
+            tookFairShares(plan, answered);
         } else {
             giveBack(plan, probes, won);
         }
         count(plan, answered, won);
         latency.get(plan.stage()).record(registry.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
         return decision;
+    }
+
+    /**
+     * Counts the demand of every fair-share charge, and answers a request over its key's fair share of a tight bucket
+     * as a refusal ({@link Verdicts#overShare}), with the end of the window as its retry hint; the tokens go back with
+     * the refusal. The same array when no answer changes.
+     */
+    private Probe[] withFairShares(Plan plan, Probe[] probes) {
+        Probe[] answered = probes;
+        long now = -1;
+        for (int i = 0; i < probes.length; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            if (charge.shareKey() == null) {
+                continue;
+            }
+            now = now < 0 ? clock.millis() : now;
+            FairShareBook book = shares.book(charge.bucketKey(), charge.tokensPerMilli());
+            long key = FairShareBook.keyOf(charge.shareKey());
+            book.offered(key, charge.tokens(), now);
+            if (Verdicts.overShare(answered[i], charge, book.share(key, now))) {
+                if (answered == probes) {
+                    answered = probes.clone();
+                }
+                answered[i] = new Probe(false, probes[i].remaining(),
+                        TimeUnit.MILLISECONDS.toNanos(FairShareBook.millisLeft(now)));
+                fairShareRefusals(charge.limit().rule().name()).increment();
+            }
+        }
+        return answered;
+    }
+
+    /** An admitted request's tokens count against the fair shares of its keys. */
+    private void tookFairShares(Plan plan, Probe[] answered) {
+        for (int i = 0; i < answered.length; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            if (charge.shareKey() != null && answered[i].consumed()) {
+                shares.book(charge.bucketKey(), charge.tokensPerMilli())
+                        .taken(FairShareBook.keyOf(charge.shareKey()), charge.tokens(), clock.millis());
+            }
+        }
+    }
+
+    private Counter fairShareRefusals(String rule) {
+        Counter counter = fairShareRefusals.get(rule);
+        return counter != null ? counter : fairShareRefusals.computeIfAbsent(rule, name ->
+                Counter.builder(PolicyMeters.FAIR_SHARE_REFUSED.meterName())
+                        .description("requests refused (or, by a shadow rule, counted) for being over their client"
+                                + " network's fair share of a tight bucket")
+                        .tag("rule", name)
+                        .register(registry));
     }
 
     // The limiters answer failures of the cluster themselves; anything else is a bug, and mail goes on.

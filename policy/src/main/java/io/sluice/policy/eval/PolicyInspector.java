@@ -3,6 +3,7 @@ package io.sluice.policy.eval;
 import io.sluice.config.RuleKey;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.config.RuleMatch;
+import io.sluice.policy.fairshare.FairShareBook;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
@@ -14,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -182,8 +184,22 @@ public final class PolicyInspector {
                 long left = available.get(i).join() - taken.getOrDefault(charge.bucketKey(), 0L);
                 boolean enough = left >= charge.tokens();
                 probes[i] = new Probe(enough, enough ? left - charge.tokens() : left, 0);
+                Optional<Explanation.FairShareCheck> fairShare = Optional.empty();
+                if (charge.shareKey() != null) {
+                    FairShareBook.Share share = engine.fairShares().book(charge.bucketKey(), charge.tokensPerMilli())
+                            .share(FairShareBook.keyOf(charge.shareKey()), now);
+                    boolean over = Verdicts.overShare(probes[i], charge, share);
+                    if (over) {
+                        enough = false;
+                        probes[i] = new Probe(false, left, 0);
+                    }
+                    fairShare = Optional.of(new Explanation.FairShareCheck(charge.shareKey(),
+                            share == null ? OptionalDouble.empty() : OptionalDouble.of(share.allowance()),
+                            share == null ? 0 : share.taken(), over));
+                }
                 checks.add(new Explanation.RuleCheck(charge.limit().rule().name(), keyOf(charge.limit(), facts),
-                        charge.tokens(), left, enough, charge.limit().rule().shadow(), id(charge.override())));
+                        charge.tokens(), left, enough, charge.limit().rule().shadow(), id(charge.override()),
+                        fairShare));
             }
             Decision decision = Verdicts.decide(plan, probes, won);
             if (decision.admitted()) {

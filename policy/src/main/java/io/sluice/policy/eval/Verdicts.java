@@ -2,6 +2,7 @@ package io.sluice.policy.eval;
 
 import io.sluice.config.LimitRule.Exceeded;
 import io.sluice.config.RetryPriority;
+import io.sluice.policy.fairshare.FairShareBook;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
@@ -44,6 +45,25 @@ final class Verdicts {
         return probe.consumed() && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
                 && probe.remaining() < retry.reservedTokens(charge.spec().capacity());
     }
+
+    /**
+     * Whether a request that got tokens from a fair-share rule's bucket is refused for its key's fair share: its key
+     * is capped this window and past its allowance with these tokens, and the bucket is tight, left with less than
+     * {@link #SPARE_SHARE} of its capacity. Above that the bucket has tokens to spare and anyone may take them, so a
+     * rule under its limit refuses nobody for fairness.
+     *
+     * @param share the key's standing this window; null when it is not capped
+     */
+    static boolean overShare(Probe probe, Plan.Charge charge, FairShareBook.Share share) {
+        return probe.consumed() && share != null && share.over(charge.tokens())
+                && probe.remaining() < RetryPriority.wholeShare(charge.spec().capacity(), SPARE_SHARE);
+    }
+
+    /**
+     * The share of a fair-share rule's bucket a key over its fair share may not take: the keys under their shares
+     * find tokens there, however fast the heavy ones ask.
+     */
+    static final double SPARE_SHARE = 0.5;
 
     /**
      * The first enforcing rule that refused decides (file order, concurrency first); shadow rules never do.

@@ -278,6 +278,14 @@ final class InspectEndpoints {
             rule.put("enough", check.enough());
             rule.put("shadow", check.shadow());
             rule.put("override", check.override().orElse(null));
+            check.fairShare().ifPresent(share -> {
+                Map<String, Object> fair = new LinkedHashMap<>();
+                fair.put("key", share.key());
+                fair.put("allowance", share.allowance().isPresent() ? share.allowance().getAsDouble() : null);
+                fair.put("taken", share.taken());
+                fair.put("over-share", share.overShare());
+                rule.put("fair-share", fair);
+            });
             return rule;
         }).toList());
         return view;

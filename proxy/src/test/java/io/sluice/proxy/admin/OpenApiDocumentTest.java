@@ -14,11 +14,15 @@ import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.BackendTls;
 import io.sluice.config.Cidr;
 import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.Counted;
 import io.sluice.config.HealthCheckConfig;
 import io.sluice.config.HostPort;
+import io.sluice.config.LimitRule;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.PolicyConfig;
+import io.sluice.config.Rate;
+import io.sluice.config.RuleKey;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
@@ -139,6 +143,39 @@ class OpenApiDocumentTest {
                     assertDocumented(schemas.get("ExplainedAdmission"), admission);
                 }
             }
+        } finally {
+            admin.close();
+        }
+    }
+
+    /** A rule with fair-share shows the request's standing in its network's share, as the schema says. */
+    @Test
+    void explainsAFairShareCheckAsItsSchemaDocuments() throws Exception {
+        JsonNode check = document().get("components").get("schemas").get("Explanation").get("properties")
+                .get("steps").get("items").get("properties").get("rules").get("items");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        LimitRule plain = LimitRule.of("friday", RuleKey.GLOBAL, Counted.MESSAGES,
+                new Rate(500, Duration.ofSeconds(1)), 500);
+        LimitRule fair = new LimitRule(plain.name(), plain.listeners(), plain.key(), plain.prefixes(), plain.counts(),
+                plain.rate(), plain.burst(), plain.reply(), plain.exceeded(), plain.tarpit(), plain.shadow(),
+                plain.match(), plain.except(), plain.sync(), Optional.of(RuleKey.CLIENT_NET));
+        LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
+        PolicyEngine engine = new PolicyEngine(new PolicyConfig(List.of(fair), List.of()), limits.limiter(),
+                limits.leases(), registry);
+        AdminChannel admin = new AdminChannel(api(AdminHttpTest.services(new NodeState(), engine,
+                new LocalPolicyStore(engine, registry), Set.of("mx"), () -> "",
+                () -> new ClusterStatus("local", List.of(), false, 0, List.of()))), 4096);
+        try {
+            AdminChannel.Response explained = admin.exchange(AdminChannel.request("POST", "/api/v1/explain",
+                    AS_READER, "{\"listener\": \"mx\", \"client-ip\": \"198.51.100.7\","
+                            + " \"recipients\": [\"x@to.example\"]}"));
+            assertThat(explained.status()).as(explained.body()).isEqualTo(200);
+            JsonNode rule = explained.json().get("steps").get(0).get("rules").get(0);
+            assertDocumented(check, rule);
+            assertDocumented(check.get("properties").get("fair-share"), rule.get("fair-share"));
+            assertThat(rule.get("fair-share").get("key").asText()).isEqualTo("198.51.100.0/24");
+            assertThat(rule.get("fair-share").get("allowance").isNull()).as("a network not capped").isTrue();
+            assertThat(rule.get("fair-share").get("over-share").asBoolean()).isFalse();
         } finally {
             admin.close();
         }

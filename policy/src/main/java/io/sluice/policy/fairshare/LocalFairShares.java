@@ -1,0 +1,19 @@
+package io.sluice.policy.fairshare;
+
+import java.time.Clock;
+import java.util.List;
+
+/** The fair shares of this node alone: the demand it sees is all there is. */
+public final class LocalFairShares implements FairShares {
+
+    private final ShareBooks books;
+
+    public LocalFairShares(Clock clock) {
+        this.books = new ShareBooks(clock, bucketKey -> List::of);
+    }
+
+    @Override
+    public FairShareBook book(String bucketKey, double tokensPerMilli) {
+        return books.book(bucketKey, tokensPerMilli);
+    }
+}
