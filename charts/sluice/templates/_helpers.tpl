@@ -25,8 +25,36 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/* registry/repository:tag@digest; the schema requires registry and repository. */}}
 {{- define "sluice.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- $image := .Values.image }}
+{{- printf "%s/%s:%s" (trimSuffix "/" $image.registry) (trimPrefix "/" $image.repository) (default .Chart.AppVersion $image.tag) }}
+{{- with $image.digest }}@{{ . }}{{ end }}
+{{- end }}
+
+{{- define "sluice.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "sluice.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+A workload's pod template settings from the chart-wide defaults, its tier's and (egress) its pool's: maps merged,
+the later winning; anything else the last one set.
+*/}}
+{{- define "sluice.placement" -}}
+{{- $out := dict }}
+{{- range $key := list "podAnnotations" "podLabels" "nodeSelector" }}
+{{- $merged := dict }}
+{{- range $source := $.sources }}{{ $merged = mergeOverwrite $merged (deepCopy (index $source $key | default dict)) }}{{ end }}
+{{- $_ := set $out $key $merged }}
+{{- end }}
+{{- range $key := list "antiAffinity" "topologySpreadConstraints" "priorityClassName" "tolerations" }}
+{{- range $source := $.sources }}{{ with index $source $key }}{{ $_ := set $out $key . }}{{ end }}{{ end }}
+{{- end }}
+{{- toJson $out }}
 {{- end }}
 
 {{/* The workloads: the inbound tier, then one per egress pool, each a dict the templates loop over. */}}
@@ -35,16 +63,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $fullname := include "sluice.fullname" . }}
 {{- $list := list }}
 {{- if .Values.inbound.enabled }}
+{{- $in := .Values.inbound }}
+{{- $minReady := $in.minReadySeconds | toString | default (toString .Values.bigip.memberReadyDelaySeconds) }}
 {{- $list = append $list (dict "name" (printf "%s-inbound" $fullname) "tier" "inbound" "pool" ""
-    "replicas" .Values.inbound.replicas "preStopSeconds" .Values.inbound.preStopSeconds
-    "resources" .Values.inbound.resources "podDisruptionBudget" .Values.inbound.podDisruptionBudget
-    "autoscaling" .Values.inbound.autoscaling "port" .Values.inbound.port "portName" "smtp") }}
+    "replicas" $in.replicas "preStopSeconds" $in.preStopSeconds "minReadySeconds" (atoi $minReady)
+    "resources" $in.resources "podDisruptionBudget" $in.podDisruptionBudget
+    "autoscaling" $in.autoscaling "port" $in.port "portName" "smtp"
+    "placement" (include "sluice.placement" (dict "sources" (list .Values $in)) | fromJson)) }}
 {{- end }}
 {{- range $pool, $spec := .Values.egress.pools }}
+{{- $eg := $root.Values.egress }}
 {{- $list = append $list (dict "name" (printf "%s-egress-%s" $fullname $pool) "tier" "egress" "pool" $pool
-    "replicas" (default 2 $spec.replicas) "preStopSeconds" $root.Values.egress.preStopSeconds
-    "resources" $root.Values.egress.resources "podDisruptionBudget" $root.Values.egress.podDisruptionBudget
-    "autoscaling" (dict "enabled" false) "port" $root.Values.egress.port "portName" "relay" "ipPool" $spec.ipPool) }}
+    "replicas" (default 2 $spec.replicas) "preStopSeconds" $eg.preStopSeconds "minReadySeconds" $eg.minReadySeconds
+    "resources" $eg.resources "podDisruptionBudget" $eg.podDisruptionBudget
+    "autoscaling" (dict "enabled" false) "port" $eg.port "portName" "relay" "ipPool" $spec.ipPool
+    "placement" (include "sluice.placement" (dict "sources" (list $root.Values $eg $spec)) | fromJson)) }}
 {{- end }}
 {{- toJson (dict "items" $list) }}
 {{- end }}

@@ -10,8 +10,10 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -22,6 +24,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,6 +32,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The chart as Helm renders it, parsed into the Kubernetes object model strictly: a field the model does not know
@@ -38,19 +42,26 @@ final class Chart {
 
     static final Path DIR = Path.of("sluice").toAbsolutePath();
     static final Path PRODUCTION = DIR.resolve("examples/production.yaml");
+    /** The image every install must name, since the chart has none to default to. */
+    static final Path IMAGE = Path.of("src/test/resources/image.yaml").toAbsolutePath();
     static final String RELEASE = "mx";
     static final String NAMESPACE = "mail";
+    /** The oldest Kubernetes the chart supports (Chart.yaml's kubeVersion). */
+    static final String KUBE_VERSION = "v1.25.0";
+    static final String OPERATOR_API = "monitoring.coreos.com/v1";
 
-    private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
-            "Deployment", Deployment.class,
-            "Service", Service.class,
-            "ConfigMap", ConfigMap.class,
-            "Secret", Secret.class,
-            "PodDisruptionBudget", PodDisruptionBudget.class,
-            "HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
-            "NetworkPolicy", NetworkPolicy.class,
-            "ServiceMonitor", ServiceMonitor.class,
-            "PrometheusRule", PrometheusRule.class);
+    private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.ofEntries(
+            Map.entry("Pod", Pod.class),
+            Map.entry("ServiceAccount", ServiceAccount.class),
+            Map.entry("Deployment", Deployment.class),
+            Map.entry("Service", Service.class),
+            Map.entry("ConfigMap", ConfigMap.class),
+            Map.entry("Secret", Secret.class),
+            Map.entry("PodDisruptionBudget", PodDisruptionBudget.class),
+            Map.entry("HorizontalPodAutoscaler", HorizontalPodAutoscaler.class),
+            Map.entry("NetworkPolicy", NetworkPolicy.class),
+            Map.entry("ServiceMonitor", ServiceMonitor.class),
+            Map.entry("PrometheusRule", PrometheusRule.class));
     private static final ObjectMapper YAML = new YAMLMapper();
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -73,13 +84,29 @@ final class Chart {
         return render(null, Map.of());
     }
 
+    /** The production example where the Prometheus Operator serves its API, as where it is meant to run. */
     static Chart production() {
-        return render(PRODUCTION, Map.of());
+        return render(PRODUCTION, Map.of("extraApiVersions[0]", OPERATOR_API));
     }
 
-    /** Helm's output as text; throws with Helm's message when the values or templates are wrong. */
+    /**
+     * Helm's output as text, for an install that names its image; throws with Helm's message when the values or
+     * templates are wrong.
+     */
     static String template(Path valuesFile, Map<String, Object> sets) {
-        TemplateCommand command = new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE);
+        return template(DIR, KUBE_VERSION, IMAGE, valuesFile, sets);
+    }
+
+    /**
+     * Helm's output for the chart in {@code chart} on that Kubernetes version, with each values file given (null:
+     * none) and then the sets.
+     */
+    static String template(Path chart, String kubeVersion, Path imageFile, Path valuesFile, Map<String, Object> sets) {
+        TemplateCommand command = new Helm(chart).template().withName(RELEASE).withNamespace(NAMESPACE)
+                .withKubeVersion(kubeVersion);
+        if (imageFile != null) {
+            command = command.withValuesFile(imageFile);
+        }
         if (valuesFile != null) {
             command = command.withValuesFile(valuesFile);
         }
@@ -156,6 +183,24 @@ final class Chart {
             }
             walk(child, path + "." + getter.getName().substring(3), seen);
         }
+    }
+
+    /** A copy of the chart in {@code dir}, to change a file of it before rendering or linting. */
+    static Path copy(Path dir) {
+        Path chart = dir.resolve("sluice");
+        try (Stream<Path> files = Files.walk(DIR)) {
+            Files.createDirectories(dir);
+            files.forEach(file -> {
+                try {
+                    Files.copy(file, chart.resolve(DIR.relativize(file).toString()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return chart;
     }
 
     List<HasMetadata> objects() {

@@ -9,36 +9,49 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code helm lint --strict} on the chart with its own values, and with the production example's. */
+/**
+ * {@code helm lint --strict} on the chart with its own values plus the image an install must name, and with the
+ * production example's.
+ */
 class ChartLintTest {
 
     private static final ObjectMapper YAML = new YAMLMapper();
 
     @Test
-    void lintsWithoutWarnings() {
-        assertClean(new Helm(Chart.DIR).lint().strict().call());
+    void lintsWithoutWarnings(@TempDir Path dir) throws IOException {
+        assertClean(new Helm(withValues(dir, Chart.IMAGE)).lint().strict().call());
+    }
+
+    @Test
+    void lintsWithTheProductionValuesWithoutWarnings(@TempDir Path dir) throws IOException {
+        assertClean(new Helm(withValues(dir, Chart.PRODUCTION)).lint().strict().call());
+    }
+
+    /** Without an image the chart's own values do not pass: the schema asks for one, as at install. */
+    @Test
+    void theChartsOwnValuesLackOnlyTheImage() {
+        LintResult result = new Helm(Chart.DIR).lint().strict().call();
+
+        assertThat(result.isFailed()).isTrue();
+        assertThat(String.join("\n", result.getMessages())).contains("image").contains("registry")
+                .contains("repository");
     }
 
     /**
-     * Helm's lint takes no values file here, so a copy of the chart gets the production values merged into its
-     * own, as {@code helm install -f} merges them.
+     * Helm's lint takes no values file here, so a copy of the chart gets the values merged into its own, as
+     * {@code helm install -f} merges them.
      */
-    @Test
-    void lintsWithTheProductionValuesWithoutWarnings(@TempDir Path dir) throws IOException {
-        Path chart = dir.resolve("sluice");
-        copy(Chart.DIR, chart);
+    private static Path withValues(Path dir, Path valuesFile) throws IOException {
+        Path chart = Chart.copy(dir);
         ObjectNode values = (ObjectNode) YAML.readTree(Chart.DIR.resolve("values.yaml").toFile());
-        merge(values, (ObjectNode) YAML.readTree(Chart.PRODUCTION.toFile()));
+        merge(values, (ObjectNode) YAML.readTree(Chart.IMAGE.toFile()));
+        merge(values, (ObjectNode) YAML.readTree(valuesFile.toFile()));
         YAML.writeValue(chart.resolve("values.yaml").toFile(), values);
-
-        assertClean(new Helm(chart).lint().strict().call());
+        return chart;
     }
 
     /** Helm's merge of values files: mappings key by key, anything else (lists included) replaced. */
@@ -57,17 +70,5 @@ class ChartLintTest {
         assertThat(result.isFailed()).as("%s", result.getMessages()).isFalse();
         assertThat(result.getMessages()).noneMatch(message -> message.contains("[WARNING]")
                 || message.contains("[ERROR]"));
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            files.forEach(file -> {
-                try {
-                    Files.copy(file, to.resolve(from.relativize(file).toString()));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
     }
 }

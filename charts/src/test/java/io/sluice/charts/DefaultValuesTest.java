@@ -23,7 +23,8 @@ class DefaultValuesTest {
                         "NetworkPolicy/mx-sluice-inbound",
                         "Service/mx-sluice-smtp",
                         "Service/mx-sluice-inbound-hz",
-                        "Service/mx-sluice-admin");
+                        "Service/mx-sluice-admin",
+                        "ServiceAccount/mx-sluice");
         assertThat(CHART.get(Deployment.class, "mx-sluice-inbound").getSpec().getReplicas()).isEqualTo(3);
     }
 

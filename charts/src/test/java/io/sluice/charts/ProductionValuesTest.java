@@ -142,13 +142,21 @@ class ProductionValuesTest {
                         .isEqualTo(policy.getSpec().getPodSelector().getMatchLabels());
             });
             NetworkPolicyIngressRule admin = rule(policy, "admin");
-            assertThat(admin.getFrom()).singleElement().satisfies(peer -> {
+            // The namespaces listed, the BIG-IP's monitor by address, and the release's helm test pod.
+            assertThat(admin.getFrom()).hasSize(3);
+            assertThat(admin.getFrom().get(0)).satisfies(peer -> {
                 assertThat(peer.getPodSelector()).isNull();
                 assertThat(peer.getNamespaceSelector().getMatchExpressions()).singleElement().satisfies(e -> {
                     assertThat(e.getKey()).isEqualTo("kubernetes.io/metadata.name");
                     assertThat(e.getOperator()).isEqualTo("In");
                     assertThat(e.getValues()).containsExactly("monitoring", "mail-ops");
                 });
+            });
+            assertThat(admin.getFrom().get(1).getIpBlock().getCidr()).isEqualTo("10.10.0.0/24");
+            assertThat(admin.getFrom().get(2)).satisfies(peer -> {
+                assertThat(peer.getNamespaceSelector()).isNull();
+                assertThat(peer.getPodSelector().getMatchLabels()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                        "app.kubernetes.io/instance", "mx", "app.kubernetes.io/component", "test"));
             });
         }
     }
@@ -199,7 +207,9 @@ class ProductionValuesTest {
         assertThat(monitor.getSpec().getEndpoints()).singleElement().satisfies(e -> {
             assertThat(e.getPort()).isEqualTo("admin");
             assertThat(e.getPath()).isEqualTo("/metrics");
-            assertThat(e.getRelabelings()).extracting(r -> r.getTargetLabel()).contains("component", "pool");
+            // The metrics' own pool label (a backend or egress pool) stays pool; the pod's egress pool is egress_pool.
+            assertThat(e.getRelabelings()).extracting(r -> r.getTargetLabel()).contains("component", "egress_pool")
+                    .doesNotContain("pool");
         });
         PrometheusRule rules = CHART.get(PrometheusRule.class, "mx-sluice");
         assertThat(rules.getSpec().getGroups()).isNotEmpty()

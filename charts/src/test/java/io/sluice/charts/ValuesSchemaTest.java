@@ -34,14 +34,14 @@ class ValuesSchemaTest {
     @CsvSource(delimiter = '|', value = {
         "inbound.replica            | 3              | replica",
         "antiAffinity               | sometimes      | antiAffinity",
-        "inbound.port               | 25             | inbound.port",
-        "cluster.port               | 5801           | cluster.port",
-        "drain.timeoutSeconds       | 0              | drain.timeoutSeconds",
+        "inbound.port               | 25             | /inbound/port",
+        "cluster.port               | 5801           | /cluster/port",
+        "drain.timeoutSeconds       | 0              | /drain/timeoutSeconds",
         "smtp.max-message-size      | 50 megabytes   | max-message-size",
-        "inbound.service.type       | ExternalName   | inbound.service.type",
+        "inbound.service.type       | ExternalName   | /inbound/service/type",
         "podSecurityContext.runAsNonRoot | false     | runAsNonRoot",
-        "admin.tokens[0]            | ops:short      | admin.tokens",
-        "cluster.secret             | guessable      | cluster.secret",
+        "admin.tokens[0]            | ops:short      | /admin/tokens",
+        "cluster.secret             | guessable      | /cluster/secret",
         "inbound.proxyProtocol.enabled | true        | trusted",
     })
     void refusesABadValueNamingIt(String key, String value, String named) {
