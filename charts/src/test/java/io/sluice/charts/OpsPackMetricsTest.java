@@ -66,6 +66,7 @@ class OpsPackMetricsTest {
                 policy:
                   limits:
                     - {name: per-ip, key: client-ip, counts: connections, rate: 30/1m}
+                    - {name: shared, key: global, counts: connections, rate: 1000/1s, fair-share: client-net}
                 """.formatted(hazelcastPort), "metrics-test");
         // Ephemeral ports, which only a configuration built in code may ask for.
         List<ListenerConfig> listeners = file.listeners().stream().map(listener -> new ListenerConfig(

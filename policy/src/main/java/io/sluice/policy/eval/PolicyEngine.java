@@ -259,6 +259,8 @@ public final class PolicyEngine {
                 continue;
             }
             now = now < 0 ? clock.millis() : now;
+            // Looked up at every fair-share decision, so the rule's counter is served at 0 before its first refusal.
+            Counter refusals = fairShareRefusals(charge.limit().rule().name());
             FairShareBook book = shares.book(charge.bucketKey(), charge.tokensPerMilli());
             long key = FairShareBook.keyOf(charge.shareKey());
             book.offered(key, charge.tokens(), now);
@@ -268,7 +270,7 @@ public final class PolicyEngine {
                 }
                 answered[i] = new Probe(false, probes[i].remaining(),
                         TimeUnit.MILLISECONDS.toNanos(FairShareBook.millisLeft(now)));
-                fairShareRefusals(charge.limit().rule().name()).increment();
+                refusals.increment();
             }
         }
         return answered;
