@@ -58,6 +58,10 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         addList(content, match.senderDomains());
         addList(content, match.recipientDomains());
         addList(content, match.destinationDomains());
+        if (!match.sourceSites().isEmpty()) {
+            // Only where there are some: the signature of an override without stays what it was.
+            addList(content, match.sourceSites());
+        }
         content.add(Double.toString(spec.factor()));
         content.add(Long.toString(spec.expires().toEpochMilli()));
         content.add(spec.reason());
@@ -98,6 +102,8 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         out.writeString(override.createdBy());
         out.writeLong(override.created().toEpochMilli());
         out.writeString(signature);
+        // Last, so that a node that knows no source-site conditions reads the rest as before.
+        out.writeStringArray(match.sourceSites().toArray(String[]::new));
     }
 
     @Override
@@ -115,9 +121,10 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         String createdBy = in.readString();
         long created = in.readLong();
         signature = in.readString();
+        List<String> sourceSites = strings(in);
         try {
             RuleMatch match = new RuleMatch(nets.stream().map(Cidr::parse).toList(), helos, senders, recipients,
-                    destinations);
+                    destinations, sourceSites);
             OverrideSpec spec = new OverrideSpec(rule, match, factor, Instant.ofEpochMilli(expires), reason);
             override = new LimitOverride(id, spec, createdBy, Instant.ofEpochMilli(created));
         } catch (RuntimeException e) {

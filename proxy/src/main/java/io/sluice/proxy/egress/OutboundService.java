@@ -37,10 +37,11 @@ public final class OutboundService implements AutoCloseable {
      * Binds every outbound listener of the configuration; with none, binds nothing and asks no DNS.
      *
      * @param pools the pools of {@code config.egress()}
+     * @param actions what takes the actions of the egress's feedback rules
      */
     public static OutboundService start(SluiceConfig config, EgressPools pools, PolicyEngine policy,
                                         TransactionMeters meters, Transport transport, EventLoopGroup workers,
-                                        MeterRegistry registry) throws Exception {
+                                        EgressActions actions, MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
         OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers));
         List<ListenerConfig> outbound = new ArrayList<>();
@@ -56,7 +57,8 @@ public final class OutboundService implements AutoCloseable {
         DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
         RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
-                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()), registry);
+                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()),
+                new ReceiverFeedback(egress.feedback(), actions, registry), registry);
         try {
             for (ListenerConfig listener : outbound) {
                 // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a

@@ -14,6 +14,7 @@ import io.sluice.proxy.Transport;
 import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
+import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -51,12 +52,22 @@ final class RemoteConnector {
     private final IdleConnections<RemoteConnection.Key, RemoteConnection> idle;
     private final DestinationSites sites;
     private final MeterRegistry registry;
+    private final ReceiverFeedback feedback;
     private final Map<String, Counter> opened = new ConcurrentHashMap<>();
     private final Map<String, Counter> reused = new ConcurrentHashMap<>();
 
     RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
                     Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
                     ConnectionReuseConfig reuse, DestinationSites sites, MeterRegistry registry) {
+        this(pools, destinations, transport, timeouts, connectTimeout, remotePort, opportunisticTls, verifiedTls, reuse,
+                sites, ReceiverFeedback.NONE, registry);
+    }
+
+    RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
+                    Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
+                    ConnectionReuseConfig reuse, DestinationSites sites, ReceiverFeedback feedback,
+                    MeterRegistry registry) {
+        this.feedback = feedback;
         this.idle = new IdleConnections<>(reuse, timeouts.backendCommand());
         this.sites = sites;
         this.registry = registry;
@@ -73,6 +84,11 @@ final class RemoteConnector {
             counter(opened, "sluice.egress.connections.opened", "opened", tag);
             counter(reused, "sluice.egress.connections.reused", "reused for another transaction", tag);
         }
+    }
+
+    /** What the remotes' replies make Sluice do. */
+    ReceiverFeedback feedback() {
+        return feedback;
     }
 
     /** The destination sites by MX host suffix. */
@@ -193,7 +209,7 @@ final class RemoteConnector {
         SmtpClientConnection.connect(loop, transport.socketChannelClass(),
                         new InetSocketAddress(attempt.address(), remotePort), new InetSocketAddress(source.address(), 0),
                         connectTimeout, connection)
-                .thenCompose(opened -> handshake(opened, pool.config().tls()))
+                .thenCompose(opened -> handshake(pool, opened, pool.config().tls()))
                 .whenComplete((ready, error) -> {
                     if (error == null) {
                         result.complete(ready);
@@ -205,20 +221,28 @@ final class RemoteConnector {
                 });
     }
 
-    private CompletableFuture<RemoteConnection> handshake(RemoteConnection connection, EgressTls tls) {
+    private CompletableFuture<RemoteConnection> handshake(EgressPool pool, RemoteConnection connection,
+                                                          EgressTls tls) {
         return connection.awaitReply(timeouts.backendGreeting())
-                .thenCompose(greeting -> connection.expect(greeting, 220, "greeting"))
-                .thenCompose(ignored -> ehlo(connection))
+                .thenCompose(greeting -> connection.expect(heard(pool, connection, greeting), 220, "greeting"))
+                .thenCompose(ignored -> ehlo(pool, connection))
                 .thenCompose(ignored -> switch (tls) {
                     case NONE -> CompletableFuture.completedFuture(connection);
                     case OPPORTUNISTIC -> connection.capabilities().startTls()
-                            ? startTls(connection, false) : CompletableFuture.completedFuture(connection);
-                    case REQUIRED -> connection.capabilities().startTls() ? startTls(connection, true)
+                            ? startTls(pool, connection, false) : CompletableFuture.completedFuture(connection);
+                    case REQUIRED -> connection.capabilities().startTls() ? startTls(pool, connection, true)
                             : refuse(connection, "offers no STARTTLS, which the pool requires");
                 });
     }
 
-    private CompletableFuture<RemoteConnection> startTls(RemoteConnection connection, boolean verify) {
+    /** The reply, once the feedback rules had a look at it. */
+    private SmtpReply heard(EgressPool pool, RemoteConnection connection, SmtpReply reply) {
+        feedback.heard(pool, connection.source(), connection.site(), reply);
+        return reply;
+    }
+
+    private CompletableFuture<RemoteConnection> startTls(EgressPool pool, RemoteConnection connection,
+                                                         boolean verify) {
         SslContext context = verify ? verifiedTls : opportunisticTls;
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
@@ -226,13 +250,13 @@ final class RemoteConnector {
                 .thenCompose(ignored -> {
                     connection.tlsStarted(verify);
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
-                    return ehlo(connection);
+                    return ehlo(pool, connection);
                 });
     }
 
-    private CompletableFuture<RemoteConnection> ehlo(RemoteConnection connection) {
+    private CompletableFuture<RemoteConnection> ehlo(EgressPool pool, RemoteConnection connection) {
         return connection.request(new Request.Ehlo(connection.source().helo()), timeouts.backendCommand())
-                .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
+                .thenCompose(reply -> connection.expect(heard(pool, connection, reply), 250, "EHLO"))
                 .thenApply(reply -> {
                     connection.capabilities(ServerCapabilities.fromEhlo(reply));
                     return connection;
