@@ -27,10 +27,12 @@ public final class OutboundService implements AutoCloseable {
 
     private final EgressPools pools;
     private final RelayListeners listeners;
+    private final EgressActions actions;
 
-    private OutboundService(EgressPools pools, RelayListeners listeners) {
+    private OutboundService(EgressPools pools, RelayListeners listeners, EgressActions actions) {
         this.pools = pools;
         this.listeners = listeners;
+        this.actions = actions;
     }
 
     /**
@@ -43,7 +45,8 @@ public final class OutboundService implements AutoCloseable {
                                         TransactionMeters meters, Transport transport, EventLoopGroup workers,
                                         EgressActions actions, MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
-        OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers));
+        OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers),
+                actions);
         List<ListenerConfig> outbound = new ArrayList<>();
         for (ListenerConfig listener : config.listeners()) {
             if (listener.role() == ListenerRole.OUTBOUND) {
@@ -84,6 +87,11 @@ public final class OutboundService implements AutoCloseable {
     /** The egress pools, to suspend and resume sources at runtime. */
     public EgressPools pools() {
         return pools;
+    }
+
+    /** The actions receivers' replies took, in force on every node. */
+    public EgressActions actions() {
+        return actions;
     }
 
     /** The listeners and their client sessions, for the drain and for their bound addresses. */
