@@ -8,6 +8,7 @@ import io.sluice.config.OverrideSpec;
 import io.sluice.config.RuleMatch;
 import io.sluice.policy.cluster.ClusterSeal.Kind;
 import io.sluice.policy.override.LimitOverride;
+import java.io.EOFException;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -121,10 +122,16 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         String createdBy = in.readString();
         long created = in.readLong();
         signature = in.readString();
-        List<String> sourceSites = strings(in);
+        List<String> sourceSites;
+        try {
+            sourceSites = strings(in);
+        } catch (EOFException e) {
+            // Written by a node that knows no source-site conditions: there are none.
+            sourceSites = List.of();
+        }
         try {
             RuleMatch match = new RuleMatch(nets.stream().map(Cidr::parse).toList(), helos, senders, recipients,
-                    destinations, sourceSites);
+                    destinations, sourceSites == null ? List.of() : sourceSites);
             OverrideSpec spec = new OverrideSpec(rule, match, factor, Instant.ofEpochMilli(expires), reason);
             override = new LimitOverride(id, spec, createdBy, Instant.ofEpochMilli(created));
         } catch (RuntimeException e) {

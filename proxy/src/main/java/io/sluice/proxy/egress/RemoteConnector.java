@@ -3,6 +3,7 @@ package io.sluice.proxy.egress;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslContext;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,7 @@ final class RemoteConnector {
     private final ReceiverFeedback feedback;
     private final Map<String, Counter> opened = new ConcurrentHashMap<>();
     private final Map<String, Counter> reused = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
 
     RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
                     Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
@@ -83,6 +86,7 @@ final class RemoteConnector {
         for (String tag : sites.tags()) {
             counter(opened, "sluice.egress.connections.opened", "opened", tag);
             counter(reused, "sluice.egress.connections.reused", "reused for another transaction", tag);
+            openTo(tag);
         }
     }
 
@@ -148,6 +152,18 @@ final class RemoteConnector {
         idle.offer(connection.key(), connection);
     }
 
+    /** The count of connections open to the site now, by its meter tag. */
+    private AtomicInteger openTo(String site) {
+        return open.computeIfAbsent(sites.tag(site), tag -> {
+            AtomicInteger count = new AtomicInteger();
+            Gauge.builder("sluice.egress.connections.open", count, AtomicInteger::get).tag("site", tag)
+                    .description("Connections to remote mail exchangers open now, kept idle ones included, by"
+                            + " destination site")
+                    .register(registry);
+            return count;
+        });
+    }
+
     private Counter counter(Map<String, Counter> counters, String name, String what, String site) {
         return counters.computeIfAbsent(sites.tag(site), tag -> Counter.builder(name).tag("site", tag)
                 .description("Connections to remote mail exchangers " + what + ", by destination site")
@@ -183,7 +199,12 @@ final class RemoteConnector {
                 return;
             }
             connection.countUse();
-            connection.closeFuture().addListener(closed -> slots.release());
+            AtomicInteger openToSite = openTo(site);
+            openToSite.incrementAndGet();
+            connection.closeFuture().addListener(closed -> {
+                openToSite.decrementAndGet();
+                slots.release();
+            });
             counter(opened, "sluice.egress.connections.opened", "opened", site).increment();
         });
     }

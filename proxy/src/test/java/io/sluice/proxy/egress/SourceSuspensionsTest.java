@@ -51,12 +51,11 @@ class SourceSuspensionsTest {
 
     @Test
     void aSuspensionReachesEveryNodeAndANodeThatJoins() {
-        List<HostPort> members = List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
-                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
+        List<HostPort> members = members();
         String name = "suspensions-" + UUID.randomUUID();
         Node one = node(name, members.get(0), members);
         Node two = node(name, members.get(1), members);
-        await().atMost(Duration.ofSeconds(60)).until(() -> stores.get(1).node().orElseThrow().memberCount() == 2);
+        awaitBoth();
 
         assertThat(one.suspensions().set("normal", SOURCE, true).join()).isTrue();
         assertThat(one.suspended()).as("in force here at once").isTrue();
@@ -74,12 +73,11 @@ class SourceSuspensionsTest {
 
     @Test
     void aReceiversSuspensionForASiteIsInForceOnTheOtherMemberWithinASecondAndEndsByItself() {
-        List<HostPort> members = List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
-                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
+        List<HostPort> members = members();
         String name = "site-suspensions-" + UUID.randomUUID();
         Node one = node(name, members.get(0), members);
         Node two = node(name, members.get(1), members);
-        await().atMost(Duration.ofSeconds(60)).until(() -> stores.get(1).node().orElseThrow().memberCount() == 2);
+        awaitBoth();
         EgressActions onOne = actions(one);
         EgressActions onTwo = actions(two);
         EgressPool poolOnTwo = two.pools().pool("normal").orElseThrow();
@@ -107,6 +105,15 @@ class SourceSuspensionsTest {
                         && !one.pools().pool("normal").orElseThrow().sources().get(0).suspendedFor("yahoo"));
         assertThat(onOne.list()).isEmpty();
         assertThat(onTwo.list()).isEmpty();
+    }
+
+    private static List<HostPort> members() {
+        return List.of(new HostPort("127.0.0.1", TestPorts.freeOnLoopback()),
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()));
+    }
+
+    private void awaitBoth() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> stores.get(1).node().orElseThrow().memberCount() == 2);
     }
 
     private static EgressActions actions(Node node) {

@@ -103,6 +103,11 @@ class ReceiverFeedbackTest extends MxFixture {
                     .tag("site", "yahoo").tag("action", "suspend-source").gauge().value()).isEqualTo(2);
             assertThat(sluice.server().registry().get("sluice.egress.feedback.matches").tag("rule", "yahoo-tss04")
                     .counter().count()).isEqualTo(2);
+            assertThat(sluice.server().registry().get("sluice.egress.source.suspended.sites").tag("pool", "normal")
+                    .tag("source", FIRST).gauge().value()).isEqualTo(1);
+            // Both normal sources' connections ended with their 421; the fallback source's is kept for the next.
+            await().atMost(WAIT).until(() -> sluice.server().registry().get("sluice.egress.connections.open")
+                    .tag("site", "yahoo").gauge().value() == 1);
         }
     }
 
