@@ -112,8 +112,10 @@ final class EgressBinder {
         ConnectionReuseConfig reuse = ConfigBinder.reuse(problems, reuseValue.section(),
                 EgressConfig.DEFAULT_REUSE.idleTimeout());
         // Absent, the shipped examples hold: a receiver's deferral asks for a pause whether or not it is configured,
-        // and pushing on through it costs the source's reputation; feedback: [] turns them off.
-        List<FeedbackRule> feedback = feedbackValue.isPresent() ? feedback(feedbackValue) : FeedbackRule.DEFAULTS;
+        // and pushing on through it costs the source's reputation; feedback: [] turns them off. Without an egress
+        // section there is nothing to act on.
+        List<FeedbackRule> feedback = feedbackValue.isPresent() ? feedback(feedbackValue)
+                : value.isPresent() ? FeedbackRule.DEFAULTS : List.of();
         return problems.construct(value.path(), value.line(),
                 () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, feedback));
     }
