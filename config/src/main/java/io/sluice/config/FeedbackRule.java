@@ -65,8 +65,8 @@ public record FeedbackRule(String name, OptionalInt code, String enhancedCode, P
     }
 
     /**
-     * The examples shipped for the big receivers' documented deferrals, in force where {@code egress.feedback} is
-     * not written; tune them (or turn them off with {@code feedback: []}).
+     * The examples shipped for the big receivers' documented deferrals, in force where an {@code egress} section
+     * leaves {@code feedback} out; tune them (or turn them off with {@code feedback: []}).
      */
     public static final List<FeedbackRule> DEFAULTS = List.of(
             // Yahoo: "421 4.7.0 [TSS04] Messages from x temporarily deferred due to unexpected volume or complaints".
