@@ -178,6 +178,8 @@ the container puts its address in place of the marker before it starts Sluice.
 {{- range $key := list "allowed-destinations" "denied-destinations" "sites" "reuse" }}
 {{- if index $eg $key }}{{ $_ := set $egress $key (index $eg $key) }}{{ end }}
 {{- end }}
+{{- /* Present even when empty: feedback: [] turns the default set off. */}}
+{{- if hasKey $eg "feedback" }}{{ $_ := set $egress "feedback" $eg.feedback }}{{ end }}
 {{- $config := include "sluice.commonConfig" (dict "root" $root "tier" "egress") | fromYaml }}
 {{- $_ := set $config "listeners" (list $listener) }}
 {{- $_ := set $config "egress" $egress }}

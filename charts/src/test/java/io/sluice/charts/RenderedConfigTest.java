@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.config.Cidr;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.EgressDestinations;
+import io.sluice.config.FeedbackRule;
 import io.sluice.config.SluiceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -94,6 +98,26 @@ class RenderedConfigTest {
         String defaults = Chart.production().config("mx-sluice-egress-normal").replace("__POD_IP__", "10.200.0.7");
         assertThat(ConfigLoader.parse(asMounted(defaults), "normal").egress().destinations())
                 .isEqualTo(EgressDestinations.DEFAULT);
+    }
+
+    @Test
+    void egressFeedbackReachesTheConfigurationAndAnEmptyListTurnsTheDefaultsOff() throws Exception {
+        Chart chart = Chart.render(Chart.PRODUCTION, Map.of("egress.feedback[0].name", "tss04",
+                "egress.feedback[0].code", 421, "egress.feedback[0].text", "TSS04",
+                "egress.feedback[0].action", "suspend-source", "egress.feedback[0].duration", "10m"));
+        // An empty list does not survive --set: the production values with one added.
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        ObjectNode values = (ObjectNode) yaml.readTree(Chart.PRODUCTION.toFile());
+        ((ObjectNode) values.get("egress")).putArray("feedback");
+        Path withoutFeedback = mounts.resolve("feedback-off.yaml");
+        yaml.writeValue(withoutFeedback.toFile(), values);
+        Chart off = Chart.render(withoutFeedback, Map.of());
+
+        assertThat(ConfigLoader.parse(asStarted(chart, "normal"), "normal").egress().feedback())
+                .extracting(FeedbackRule::name).containsExactly("tss04");
+        assertThat(ConfigLoader.parse(asStarted(off, "normal"), "normal").egress().feedback()).isEmpty();
+        assertThat(ConfigLoader.parse(asStarted(Chart.production(), "normal"), "normal").egress().feedback())
+                .as("left out").isEqualTo(FeedbackRule.DEFAULTS);
     }
 
     /** The text with the pod's mounts (the Secrets' files) in a directory of the test's own. */

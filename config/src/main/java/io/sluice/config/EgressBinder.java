@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import io.sluice.config.FeedbackRule.FeedbackAction;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,7 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Maps the {@code egress} section onto {@link EgressConfig}: the resolvers and cache, the pools with their
@@ -40,6 +44,40 @@ final class EgressBinder {
         return text;
     });
 
+    private static final String FEEDBACK_EXPECTED =
+            "a list of {name, code, enhanced-code, text, action, factor, duration}";
+    // Only failures: a success never asks a sender to back off.
+    private static final Conversion<Integer> REPLY_CODE = Conversion.integerBetween(400, 599);
+    private static final String ENHANCED_EXPECTED = "an enhanced status code such as 4.7.28 (RFC 3463), of class 4 or 5";
+    private static final Pattern ENHANCED_SYNTAX = Pattern.compile("[45]\\.[0-9]{1,3}\\.[0-9]{1,3}");
+    private static final Conversion<String> ENHANCED_CODE = new Conversion<>(ENHANCED_EXPECTED, text -> {
+        if (!ENHANCED_SYNTAX.matcher(text).matches()) {
+            throw Conversion.invalid(text, ENHANCED_EXPECTED);
+        }
+        return text;
+    });
+    private static final String REGEX_EXPECTED = "a regular expression (java.util.regex) such as \\[TSS04\\]";
+    private static final Conversion<Pattern> REGEX = new Conversion<>(REGEX_EXPECTED, text -> {
+        try {
+            return Pattern.compile(text);
+        } catch (PatternSyntaxException e) {
+            throw Conversion.invalid(text, REGEX_EXPECTED + "; " + e.getDescription() + " at index " + e.getIndex());
+        }
+    });
+    private static final String FACTOR_EXPECTED = "a number above 0 and below 1, such as 0.5";
+    private static final Conversion<Double> FACTOR = new Conversion<>(FACTOR_EXPECTED, text -> {
+        double factor;
+        try {
+            factor = Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw Conversion.invalid(text, FACTOR_EXPECTED);
+        }
+        if (!(factor > 0 && factor < 1)) {
+            throw Conversion.invalid(text, FACTOR_EXPECTED);
+        }
+        return factor;
+    });
+
     private final Problems problems;
     // Each source address and where it was first seen, to report the second place.
     private final Map<InetAddress, Value> sourceAddresses = new LinkedHashMap<>();
@@ -60,6 +98,7 @@ final class EgressBinder {
         Value deniedValue = section.get("denied-destinations");
         Value sitesValue = section.get("sites");
         Value reuseValue = section.get("reuse");
+        Value feedbackValue = section.get("feedback");
         section.rejectUnknownKeys();
 
         DnsConfig dns = dns(dnsValue.section());
@@ -72,8 +111,57 @@ final class EgressBinder {
         // Postfix keeps an unused connection 2 s (smtp_connection_cache_time_limit); receivers close theirs later.
         ConnectionReuseConfig reuse = ConfigBinder.reuse(problems, reuseValue.section(),
                 EgressConfig.DEFAULT_REUSE.idleTimeout());
+        // Absent, the shipped examples hold: a receiver's deferral asks for a pause whether or not it is configured,
+        // and pushing on through it costs the source's reputation; feedback: [] turns them off. Without an egress
+        // section there is nothing to act on.
+        List<FeedbackRule> feedback = feedbackValue.isPresent() ? feedback(feedbackValue)
+                : value.isPresent() ? FeedbackRule.DEFAULTS : List.of();
         return problems.construct(value.path(), value.line(),
-                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse));
+                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, feedback));
+    }
+
+    private List<FeedbackRule> feedback(Value value) {
+        List<FeedbackRule> rules = new ArrayList<>();
+        Map<String, Value> names = new LinkedHashMap<>();
+        for (Value item : value.optionalList(FEEDBACK_EXPECTED)) {
+            Section section = item.section();
+            Value nameValue = section.get("name");
+            String name = nameValue.required(Conversion.NAME_TEXT);
+            Value codeValue = section.get("code");
+            Integer code = codeValue.optional(REPLY_CODE, null);
+            Value enhancedValue = section.get("enhanced-code");
+            String enhanced = enhancedValue.optional(ENHANCED_CODE, null);
+            Pattern text = section.get("text").optional(REGEX, null);
+            Value actionValue = section.get("action");
+            FeedbackAction action = actionValue.required(Conversion.oneOf(FeedbackAction.class));
+            Value factorValue = section.get("factor");
+            Double factor = factorValue.optional(FACTOR, null);
+            Duration duration = section.get("duration").required(Conversion.DURATION);
+            section.rejectUnknownKeys();
+            if (!codeValue.isPresent() && !enhancedValue.isPresent() && !section.get("text").isPresent()) {
+                item.invalid("a rule with at least one of code, enhanced-code and text");
+            }
+            if (action == FeedbackAction.SCALE && factor == null) {
+                factorValue.invalid("a factor above 0 and below 1, such as 0.5, for action scale");
+            } else if (action != null && action != FeedbackAction.SCALE && factor != null) {
+                factorValue.invalid("no factor: it belongs to action scale only");
+            }
+            if (code != null && enhanced != null && code / 100 != enhanced.charAt(0) - '0') {
+                enhancedValue.invalid("an enhanced code of the same class as code " + code);
+            }
+            if (name != null) {
+                Value first = names.putIfAbsent(name, nameValue);
+                if (first != null) {
+                    nameValue.invalid("a name no other feedback rule has; " + first.path() + " is also "
+                            + Conversion.quote(name));
+                }
+            }
+            double scale = factor == null ? 1 : factor;
+            rules.add(problems.construct(item.path(), item.line(), () -> new FeedbackRule(name,
+                    code == null ? OptionalInt.empty() : OptionalInt.of(code), enhanced, text, action, scale,
+                    duration)));
+        }
+        return rules;
     }
 
     private List<EgressSite> sites(Value value) {

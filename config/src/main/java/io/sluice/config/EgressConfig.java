@@ -20,10 +20,12 @@ import java.util.Objects;
  * @param sites the destination sites by MX host suffix, the first to match winning; a destination none matches
  *     is a site of its own, named by its sorted MX hosts
  * @param reuse how connections to remote MX hosts are kept for the next transaction to the same site
+ * @param feedback what remote replies suspend a source or pool for a site, or scale its rules, in file order: the
+ *     first rule a reply matches acts
  */
 public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
                            int remotePort, EgressDestinations destinations, List<EgressSite> sites,
-                           ConnectionReuseConfig reuse) {
+                           ConnectionReuseConfig reuse, List<FeedbackRule> feedback) {
 
     /** Connections to remote MX hosts kept per event loop, for how long and for how many transactions. */
     public static final ConnectionReuseConfig DEFAULT_REUSE = new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100);
@@ -37,6 +39,10 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
         Objects.requireNonNull(destinations, "destinations");
         sites = List.copyOf(sites);
         Objects.requireNonNull(reuse, "reuse");
+        feedback = List.copyOf(feedback);
+        if (feedback.stream().map(FeedbackRule::name).distinct().count() != feedback.size()) {
+            throw new IllegalArgumentException("feedback: " + feedback + " (expected: each name once)");
+        }
         if (sites.stream().map(EgressSite::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("sites: " + sites + " (expected: each name once)");
         }
@@ -59,9 +65,15 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
         });
     }
 
-    /** No sites (every destination a site of its own) and the default connection reuse. */
+    /** No sites (every destination a site of its own), the default connection reuse and no feedback rules. */
     public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
                         EgressDestinations destinations) {
         this(dns, pools, connectTimeout, remotePort, destinations, List.of(), DEFAULT_REUSE);
+    }
+
+    /** No feedback rules: remote replies are relayed and nothing more. */
+    public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
+                        EgressDestinations destinations, List<EgressSite> sites, ConnectionReuseConfig reuse) {
+        this(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, List.of());
     }
 }

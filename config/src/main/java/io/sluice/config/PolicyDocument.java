@@ -141,6 +141,7 @@ public final class PolicyDocument {
         putList(conditions, RuleKey.SENDER_DOMAIN, match.senderDomains(), Function.identity());
         putList(conditions, RuleKey.RECIPIENT_DOMAIN, match.recipientDomains(), Function.identity());
         putList(conditions, RuleKey.DESTINATION_DOMAIN, match.destinationDomains(), Function.identity());
+        putList(conditions, RuleKey.SOURCE_SITE, match.sourceSites(), Function.identity());
         return conditions;
     }
 

@@ -13,9 +13,11 @@ import java.util.Locale;
  * @param senderDomains domains of the envelope sender
  * @param recipientDomains domains of the recipient
  * @param destinationDomains outbound: domains delivered to
+ * @param sourceSites outbound: pairs of source address and destination site, as {@code source|site}; set by the
+ *     scale actions of receivers' feedback, never written in a policy
  */
 public record RuleMatch(List<Cidr> clientNets, List<String> helos, List<String> senderDomains,
-                        List<String> recipientDomains, List<String> destinationDomains) {
+                        List<String> recipientDomains, List<String> destinationDomains, List<String> sourceSites) {
 
     /** No conditions: matches everything as a {@code match}; as an {@code except}, exempts nothing. */
     public static final RuleMatch NONE = new RuleMatch(List.of(), List.of(), List.of(), List.of(), List.of());
@@ -26,16 +28,28 @@ public record RuleMatch(List<Cidr> clientNets, List<String> helos, List<String> 
         senderDomains = lowerCase(senderDomains);
         recipientDomains = lowerCase(recipientDomains);
         destinationDomains = lowerCase(destinationDomains);
+        sourceSites = List.copyOf(sourceSites);
+    }
+
+    /** Conditions a policy may write: every one but {@code sourceSites}. */
+    public RuleMatch(List<Cidr> clientNets, List<String> helos, List<String> senderDomains,
+                     List<String> recipientDomains, List<String> destinationDomains) {
+        this(clientNets, helos, senderDomains, recipientDomains, destinationDomains, List.of());
+    }
+
+    /** Only where the source and site are these ({@code source|site}): a feedback action's scale. */
+    public static RuleMatch sourceSite(String sourceSite) {
+        return new RuleMatch(List.of(), List.of(), List.of(), List.of(), List.of(), List.of(sourceSite));
     }
 
     public boolean isEmpty() {
         return clientNets.isEmpty() && helos.isEmpty() && senderDomains.isEmpty() && recipientDomains.isEmpty()
-                && destinationDomains.isEmpty();
+                && destinationDomains.isEmpty() && sourceSites.isEmpty();
     }
 
     /** The first stage at which every condition can be decided. */
     public RuleKey.Stage knownFrom() {
-        if (!recipientDomains.isEmpty() || !destinationDomains.isEmpty()) {
+        if (!recipientDomains.isEmpty() || !destinationDomains.isEmpty() || !sourceSites.isEmpty()) {
             return RuleKey.Stage.RCPT;
         }
         if (!senderDomains.isEmpty()) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class EgressBindingTest {
 
     // An outbound listener and its pool, the first six lines: the keys tested follow from line 7 on.
-    private static final String ONE_POOL = """
+    static final String ONE_POOL = """
             listeners:
               - {name: relay, role: outbound, bind: "127.0.0.1:10025", egress-pool: p,
                  allowed-clients: ["10.0.0.0/8"]}

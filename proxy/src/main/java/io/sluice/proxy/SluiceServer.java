@@ -28,6 +28,7 @@ import io.sluice.proxy.admin.AdminServer;
 import io.sluice.proxy.admin.AdminServices;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.OutboundService;
+import io.sluice.proxy.egress.EgressActions;
 import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.inbound.InboundService;
@@ -130,6 +131,9 @@ public final class SluiceServer implements AutoCloseable {
         SourceSuspensions suspensions = limits.node()
                 .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
                 .orElseGet(() -> SourceSuspensions.alone(pools));
+        // What receivers' replies ask for: suspensions for a site beside the operators', scales as overrides.
+        EgressActions actions = new EgressActions(config.egress(), suspensions, overrides,
+                () -> policy.policy().config(), policy.clock(), registry);
         // One loop per core: more only adds context switches, every session is non-blocking.
         Admissions admissions = Admissions.of(config.backends(), config.listeners(), registry);
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
@@ -139,14 +143,15 @@ public final class SluiceServer implements AutoCloseable {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
-                        suspensions, admissions);
+                        suspensions, admissions, actions);
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
             InboundService inbound = InboundService.start(config, policy, meters, admissions, transport, workers);
             OutboundService outbound;
             try {
-                outbound = OutboundService.start(config, pools, policy, meters, transport, workers, registry);
+                outbound = OutboundService.start(config, pools, policy, meters, transport, workers, actions,
+                        registry);
             } catch (Exception e) {
                 inbound.close();
                 throw e;

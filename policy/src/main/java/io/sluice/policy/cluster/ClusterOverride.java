@@ -8,6 +8,7 @@ import io.sluice.config.OverrideSpec;
 import io.sluice.config.RuleMatch;
 import io.sluice.policy.cluster.ClusterSeal.Kind;
 import io.sluice.policy.override.LimitOverride;
+import java.io.EOFException;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,6 +59,10 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         addList(content, match.senderDomains());
         addList(content, match.recipientDomains());
         addList(content, match.destinationDomains());
+        if (!match.sourceSites().isEmpty()) {
+            // Only where there are some: the signature of an override without stays what it was.
+            addList(content, match.sourceSites());
+        }
         content.add(Double.toString(spec.factor()));
         content.add(Long.toString(spec.expires().toEpochMilli()));
         content.add(spec.reason());
@@ -98,6 +103,8 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         out.writeString(override.createdBy());
         out.writeLong(override.created().toEpochMilli());
         out.writeString(signature);
+        // Last, so that a node that knows no source-site conditions reads the rest as before.
+        out.writeStringArray(match.sourceSites().toArray(String[]::new));
     }
 
     @Override
@@ -115,9 +122,16 @@ final class ClusterOverride implements IdentifiedDataSerializable {
         String createdBy = in.readString();
         long created = in.readLong();
         signature = in.readString();
+        List<String> sourceSites;
+        try {
+            sourceSites = strings(in);
+        } catch (EOFException e) {
+            // Written by a node that knows no source-site conditions: there are none.
+            sourceSites = List.of();
+        }
         try {
             RuleMatch match = new RuleMatch(nets.stream().map(Cidr::parse).toList(), helos, senders, recipients,
-                    destinations);
+                    destinations, sourceSites == null ? List.of() : sourceSites);
             OverrideSpec spec = new OverrideSpec(rule, match, factor, Instant.ofEpochMilli(expires), reason);
             override = new LimitOverride(id, spec, createdBy, Instant.ofEpochMilli(created));
         } catch (RuntimeException e) {

@@ -75,7 +75,8 @@ final class Keys {
                 && anyDomain(match.helos(), lower(facts.helo()))
                 && anyDomain(match.senderDomains(), facts.senderDomain())
                 && anyDomain(match.recipientDomains(), facts.recipientDomain())
-                && anyDomain(match.destinationDomains(), facts.recipientDomain());
+                && anyDomain(match.destinationDomains(), facts.recipientDomain())
+                && (match.sourceSites().isEmpty() || match.sourceSites().contains(facts.sourceSite()));
     }
 
     static boolean exempts(RuleMatch except, Facts facts) {

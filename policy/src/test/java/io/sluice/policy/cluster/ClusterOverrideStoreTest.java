@@ -56,8 +56,9 @@ class ClusterOverrideStoreTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> nodes.stream()
                 .allMatch(node -> node.limits().node().orElseThrow().memberCount() == 3));
 
+        // With a source-site condition too, as receivers' feedback writes: it travels and is signed with the rest.
         RuleMatch partner = new RuleMatch(List.of(Cidr.parse("198.51.100.0/24")), List.of(), List.of(), List.of(),
-                List.of());
+                List.of(), List.of("203.0.113.10|google"));
         Clock clock = Clock.systemUTC();
         LimitOverride lasting = nodes.get(0).overrides().add(new OverrideSpec("per-ip", partner, 3,
                 clock.instant().plus(Duration.ofHours(1)), "partner"), "alice").join();

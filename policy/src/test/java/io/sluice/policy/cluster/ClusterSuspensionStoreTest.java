@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.map.IMap;
 import io.sluice.policy.cluster.ClusterSeal.Kind;
+import io.sluice.policy.suspension.SuspendedSource;
+import io.sluice.policy.suspension.Suspension;
 import io.sluice.policy.suspension.SuspensionStore;
 import io.sluice.policy.suspension.SuspensionStoreContract;
 import java.time.Duration;
@@ -71,5 +73,24 @@ class ClusterSuspensionStoreTest extends SuspensionStoreContract {
                 && node.seal().verify(signature, Kind.SUSPENSION, source.key()));
         assertThat(store.suspended()).contains(source);
         assertThat(told).containsExactly(new Change(source, true));
+    }
+
+    @Test
+    void termsChangedByAForgerAreNotTakenAndTheRealOnesArePutBack() {
+        SuspendedSource forSite = new SuspendedSource(source.pool(), source.source(), "yahoo");
+        Suspension terms = new Suspension(System.currentTimeMillis() + 60_000, "yahoo-tss04", "421 4.7.0 [TSS04]");
+        store.suspend(forSite, terms).join();
+        long forged = node.seal().forgedCount(Kind.SUSPENSION);
+        IMap<String, Object> map = node.hazelcast().getMap(ClusterSuspensionStore.MAP);
+        String[] signed = ((String) map.get(forSite.key())).split("\n", 4);
+
+        // The signature kept, a longer expiry written beside it.
+        map.set(forSite.key(), String.join("\n", signed[0], Long.toString(terms.expiresMillis() + 3_600_000),
+                signed[2], signed[3]));
+
+        await().atMost(SETTLE).until(() -> node.seal().forgedCount(Kind.SUSPENSION) > forged
+                && map.get(forSite.key()) instanceof String value && value.startsWith(signed[0] + "\n"
+                + terms.expiresMillis()));
+        assertThat(store.terms()).containsEntry(forSite, terms);
     }
 }

@@ -1,7 +1,10 @@
 package io.sluice.policy.suspension;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -89,5 +92,47 @@ public abstract class SuspensionStoreContract {
         store.set(source, true).join();
 
         assertThat(store.suspended()).contains(source).doesNotContain(samePoolOtherSource, otherPoolSameSource);
+    }
+
+    @Test
+    void aSuspensionForASiteIsKeptApartFromOneForEveryDestination() {
+        SuspendedSource forSite = new SuspendedSource(source.pool(), source.source(), "yahoo");
+        SuspendedSource wholePool = new SuspendedSource(source.pool(), SuspendedSource.EVERY_SOURCE, "yahoo");
+        Suspension terms = new Suspension(System.currentTimeMillis() + 60_000, "yahoo-tss04",
+                "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred");
+
+        store.suspend(forSite, terms).join();
+        store.suspend(wholePool, terms).join();
+
+        assertThat(store.terms()).contains(entry(forSite, terms), entry(wholePool, terms)).doesNotContainKey(source);
+        assertThat(told).containsExactly(new Change(forSite, true), new Change(wholePool, true));
+        assertThat(SuspendedSource.fromKey(forSite.key())).contains(forSite);
+        assertThat(SuspendedSource.fromKey(wholePool.key())).contains(wholePool);
+        assertThat(SuspendedSource.fromKey(source.key())).contains(source);
+    }
+
+    @Test
+    void newTermsAreToldAndTheSameTermsAreNot() {
+        SuspendedSource forSite = new SuspendedSource(source.pool(), source.source(), "yahoo");
+        Suspension first = new Suspension(System.currentTimeMillis() + 60_000, "r", "first");
+        Suspension later = new Suspension(first.expiresMillis() + 60_000, "r", "second");
+
+        store.suspend(forSite, first).join();
+        store.suspend(forSite, first).join();
+        store.suspend(forSite, later).join();
+
+        assertThat(told).containsExactly(new Change(forSite, true), new Change(forSite, true));
+        assertThat(store.terms()).containsEntry(forSite, later);
+    }
+
+    @Test
+    void aSuspensionWithAnExpiryEndsByItself() {
+        SuspendedSource forSite = new SuspendedSource(source.pool(), source.source(), "yahoo");
+
+        store.suspend(forSite, new Suspension(System.currentTimeMillis() + 300, "r", "reply")).join();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> told.contains(new Change(forSite, false)));
+        assertThat(store.terms()).doesNotContainKey(forSite);
+        assertThat(told).containsExactly(new Change(forSite, true), new Change(forSite, false));
     }
 }

@@ -1,8 +1,12 @@
 package io.sluice.proxy.admin;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.EgressConfig;
+import io.sluice.config.PolicyConfig;
 import io.sluice.policy.eval.PolicyInspector;
 import io.sluice.policy.eval.PolicyStore;
 import io.sluice.policy.override.OverrideStore;
+import io.sluice.proxy.egress.EgressActions;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceSuspensions;
 import io.sluice.proxy.inbound.Admissions;
@@ -27,11 +31,12 @@ import java.util.function.Supplier;
  * @param pools the egress pools and their sources
  * @param suspensions suspends and resumes egress sources, on every node
  * @param admissions where each backend pool's adaptive admission stands on this node
+ * @param actions the actions receivers' replies took, in force on every node
  */
 public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                      Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
                      Clock clock, EgressPools pools, SourceSuspensions suspensions,
-                     Admissions admissions) {
+                     Admissions admissions, EgressActions actions) {
 
     public AdminServices {
         // In the configuration's order, which is the order errors list them in.
@@ -44,5 +49,14 @@ public record AdminServices(NodeState state, PolicyStore policies, OverrideStore
                          Clock clock, EgressPools pools, SourceSuspensions suspensions) {
         this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions,
                 Admissions.none());
+    }
+
+    /** Without feedback actions of their own: those the suspensions and overrides keep are listed. */
+    public AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
+                         Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
+                         Clock clock, EgressPools pools, SourceSuspensions suspensions, Admissions admissions) {
+        this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions,
+                admissions, new EgressActions(EgressConfig.NONE, suspensions, overrides, () -> PolicyConfig.EMPTY,
+                        clock, new SimpleMeterRegistry()));
     }
 }

@@ -4,6 +4,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.netty.util.NetUtil;
 import io.sluice.config.AdminScope;
+import io.sluice.proxy.egress.EgressActions;
 import io.sluice.proxy.egress.EgressPool;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceAddress;
@@ -13,18 +14,23 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-/** The egress pools with their sources; a source suspended or resumed on one node is on every node. */
+/**
+ * The egress pools with their sources, and the actions receivers' replies took; a source suspended or resumed, or an
+ * action lifted, on one node is on every node.
+ */
 final class EgressEndpoints {
 
     static final String PATH = "/api/v1/egress/pools";
-
+    static final String ACTIONS = "/api/v1/egress/actions";
 
     private final EgressPools pools;
     private final SourceSuspensions suspensions;
+    private final EgressActions actions;
 
-    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions) {
+    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions, EgressActions actions) {
         this.pools = pools;
         this.suspensions = suspensions;
+        this.actions = actions;
     }
 
     void addTo(Routes routes) {
@@ -32,7 +38,46 @@ final class EgressEndpoints {
                 .add(PATH + "/{pool}/sources/{address}/suspend", false, "POST", AdminScope.EGRESS,
                         (request, actor) -> set(request, actor, true))
                 .add(PATH + "/{pool}/sources/{address}/resume", false, "POST", AdminScope.EGRESS,
-                        (request, actor) -> set(request, actor, false));
+                        (request, actor) -> set(request, actor, false))
+                .add(ACTIONS, false, "GET", AdminScope.READ, this::actions)
+                .add(ACTIONS + "/{id}", false, "DELETE", AdminScope.EGRESS, this::lift);
+    }
+
+    private CompletableFuture<AdminResponse> actions(AdminRequest request, String actor) {
+        return AdminApi.done(AdminResponse.json(200,
+                Map.of("actions", actions.list().stream().map(EgressEndpoints::view).toList())));
+    }
+
+    private CompletableFuture<AdminResponse> lift(AdminRequest request, String actor) {
+        String id = request.parameters().get("id");
+        return actions.lift(id).thenApply(lifted -> {
+            if (lifted.isEmpty()) {
+                return AdminResponse.error(404, "no action " + id + " in force (it may have expired); GET " + ACTIONS
+                        + " lists them");
+            }
+            EgressActions.Action action = lifted.get();
+            AuditLog.change("egress action lifted", request, actor, "egress.action.lift", kv("action_id", id),
+                    kv("action", action.action()), kv("pool", action.pool()), kv("site", action.site()),
+                    kv("source", action.source()), kv("rule", action.rule()));
+            return AdminResponse.json(200, Map.of("lifted", view(action)));
+        });
+    }
+
+    private static Map<String, Object> view(EgressActions.Action action) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", action.id());
+        view.put("pool", action.pool());
+        view.put("site", action.site());
+        view.put("source", action.source());
+        view.put("action", action.action());
+        if (!action.scaled().isEmpty()) {
+            view.put("scaled-rule", action.scaled());
+            view.put("factor", action.factor());
+        }
+        view.put("reason", action.reason());
+        view.put("rule", action.rule());
+        view.put("until", action.expires().toString());
+        return view;
     }
 
     private CompletableFuture<AdminResponse> list(AdminRequest request, String actor) {

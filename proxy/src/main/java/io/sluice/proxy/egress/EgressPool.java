@@ -8,18 +8,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
  * The source addresses one class of outbound mail leaves from, and how a delivery's source is chosen among them.
- * A suspended source is skipped until resumed, without a restart. Shared by every event loop.
+ * A suspended source is skipped until resumed, without a restart; a source, or the whole pool, may be suspended for
+ * one destination site only. Shared by every event loop.
  */
 public final class EgressPool {
 
     private final EgressPoolConfig config;
     private final List<SourceAddress> sources;
     private final AtomicInteger next = new AtomicInteger();
+    private final Set<String> suspendedSites = ConcurrentHashMap.newKeySet();
 
     public EgressPool(EgressPoolConfig config) {
         this.config = config;
@@ -60,6 +64,22 @@ public final class EgressPool {
         return find(address).map(source -> source.suspend(false)).orElse(false);
     }
 
+    /**
+     * Suspends or resumes a source for one site (or, with a null address, the whole pool for it). True when that
+     * changed it; false when it was so already or the pool has no such source.
+     */
+    public boolean suspend(InetAddress address, String site, boolean suspended) {
+        if (address == null) {
+            return suspended ? suspendedSites.add(site) : suspendedSites.remove(site);
+        }
+        return find(address).map(source -> source.suspend(site, suspended)).orElse(false);
+    }
+
+    /** The sites the whole pool is suspended for. */
+    public Set<String> suspendedSites() {
+        return Set.copyOf(suspendedSites);
+    }
+
     private Optional<SourceAddress> find(InetAddress address) {
         return sources.stream().filter(source -> source.address().equals(address)).findFirst();
     }
@@ -69,9 +89,22 @@ public final class EgressPool {
      * address family the mail exchangers have); empty when there is none.
      */
     public Optional<SourceAddress> select(String domain, Predicate<SourceAddress> usable) {
+        return select(domain, null, usable);
+    }
+
+    /**
+     * The source for a delivery to the domain at the site among those not suspended for it that {@code usable}
+     * accepts; empty when there is none, or the whole pool is suspended for the site.
+     *
+     * @param site the destination's site; null for a choice that ignores suspensions for sites
+     */
+    public Optional<SourceAddress> select(String domain, String site, Predicate<SourceAddress> usable) {
+        if (site != null && !suspendedSites.isEmpty() && suspendedSites.contains(site)) {
+            return Optional.empty();
+        }
         List<SourceAddress> candidates = new ArrayList<>(sources.size());
         for (SourceAddress source : sources) {
-            if (!source.suspended() && usable.test(source)) {
+            if (!(site == null ? source.suspended() : source.suspendedFor(site)) && usable.test(source)) {
                 candidates.add(source);
             }
         }

@@ -31,6 +31,13 @@ public final class EgressPools {
                 .description("sources of the pool suspended now")
                 .tag("pool", pool.name())
                 .register(registry));
+        // Sources are configured, so their addresses are bounded tag values.
+        byName.values().forEach(pool -> pool.sources().forEach(source -> Gauge.builder(
+                        "sluice.egress.source.suspended.sites", source, counted -> counted.suspendedSites().size())
+                .description("destination sites the source is suspended for now by receivers' feedback")
+                .tag("pool", pool.name())
+                .tag("source", source.toString())
+                .register(registry)));
         this.violations = Counter.builder("sluice.egress.pool.violations")
                 .description("deliveries refused because their source is not of their listener's pool; must be 0")
                 .register(registry);

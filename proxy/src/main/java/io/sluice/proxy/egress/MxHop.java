@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import net.logstash.logback.argument.StructuredArgument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,9 @@ final class MxHop implements NextHop {
     // X.4.1: no answer from host.
     static final SmtpReply UNREACHABLE = SmtpReply.of(451, "4.4.1",
             "No mail exchanger of the recipient domain answered; try again later");
+    // X.4.5: system congestion; the receivers of the site asked this pool's sources to pause.
+    static final SmtpReply SITE_SUSPENDED = SmtpReply.of(451, "4.4.5",
+            "No source of this pool may send to the destination's site now; try again later");
     // X.3.5: system incorrectly configured.
     static final SmtpReply POOL_VIOLATION = SmtpReply.of(451, "4.3.5",
             "Delivery refused: source address of another egress pool; try again later");
@@ -137,14 +141,19 @@ final class MxHop implements NextHop {
             return refusal;
         }
         mx = permitted.get();
-        Optional<SourceAddress> chosen = context.pool().select(domain, candidate ->
-                mx.hosts().stream().anyMatch(host -> host.addresses().stream().anyMatch(candidate::reaches)));
+        site = context.connector().sites().of(mx);
+        Predicate<SourceAddress> reaches = candidate ->
+                mx.hosts().stream().anyMatch(host -> host.addresses().stream().anyMatch(candidate::reaches));
+        Optional<SourceAddress> chosen = context.pool().select(domain, site, reaches);
         if (chosen.isEmpty()) {
-            refusal = NO_SOURCE;
+            // Refused at once, no connection made: the MTA's fallback relay takes the message in the same attempt.
+            refusal = context.pool().select(domain, null, reaches).isPresent() ? SITE_SUSPENDED : NO_SOURCE;
+            log.info(refusal == SITE_SUSPENDED ? "destination site suspended for the pool" : "no source",
+                    kv("session", session.client().sessionId()), kv("destination_domain", domain), kv("site", site),
+                    kv("pool", context.pool().name()));
             return refusal;
         }
         source = chosen.get();
-        site = context.connector().sites().of(mx);
         session.limits().egress(context.pool().name(), source.toString(), site);
         return null;
     }
@@ -374,6 +383,7 @@ final class MxHop implements NextHop {
                 return CompletableFuture.<SmtpReply>failedFuture(error);
             }
             lastRemoteReply = answer.toString();
+            context.connector().feedback().heard(context.pool(), source, site, answer);
             return CompletableFuture.completedFuture(answer.code() == 421 ? new SmtpReply(451, answer.lines()) : answer);
         }).thenCompose(Function.identity());
     }

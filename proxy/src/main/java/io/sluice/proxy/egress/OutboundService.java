@@ -27,22 +27,26 @@ public final class OutboundService implements AutoCloseable {
 
     private final EgressPools pools;
     private final RelayListeners listeners;
+    private final EgressActions actions;
 
-    private OutboundService(EgressPools pools, RelayListeners listeners) {
+    private OutboundService(EgressPools pools, RelayListeners listeners, EgressActions actions) {
         this.pools = pools;
         this.listeners = listeners;
+        this.actions = actions;
     }
 
     /**
      * Binds every outbound listener of the configuration; with none, binds nothing and asks no DNS.
      *
      * @param pools the pools of {@code config.egress()}
+     * @param actions what takes the actions of the egress's feedback rules
      */
     public static OutboundService start(SluiceConfig config, EgressPools pools, PolicyEngine policy,
                                         TransactionMeters meters, Transport transport, EventLoopGroup workers,
-                                        MeterRegistry registry) throws Exception {
+                                        EgressActions actions, MeterRegistry registry) throws Exception {
         EgressConfig egress = config.egress();
-        OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers));
+        OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers),
+                actions);
         List<ListenerConfig> outbound = new ArrayList<>();
         for (ListenerConfig listener : config.listeners()) {
             if (listener.role() == ListenerRole.OUTBOUND) {
@@ -56,7 +60,8 @@ public final class OutboundService implements AutoCloseable {
         DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
         RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
-                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()), registry);
+                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()),
+                new ReceiverFeedback(egress.feedback(), actions, registry), registry);
         try {
             for (ListenerConfig listener : outbound) {
                 // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a
@@ -82,6 +87,11 @@ public final class OutboundService implements AutoCloseable {
     /** The egress pools, to suspend and resume sources at runtime. */
     public EgressPools pools() {
         return pools;
+    }
+
+    /** The actions receivers' replies took, in force on every node. */
+    public EgressActions actions() {
+        return actions;
     }
 
     /** The listeners and their client sessions, for the drain and for their bound addresses. */

@@ -3,6 +3,7 @@ package io.sluice.proxy.egress;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslContext;
@@ -14,6 +15,7 @@ import io.sluice.proxy.Transport;
 import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
+import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,12 +54,23 @@ final class RemoteConnector {
     private final IdleConnections<RemoteConnection.Key, RemoteConnection> idle;
     private final DestinationSites sites;
     private final MeterRegistry registry;
+    private final ReceiverFeedback feedback;
     private final Map<String, Counter> opened = new ConcurrentHashMap<>();
     private final Map<String, Counter> reused = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
 
     RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
                     Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
                     ConnectionReuseConfig reuse, DestinationSites sites, MeterRegistry registry) {
+        this(pools, destinations, transport, timeouts, connectTimeout, remotePort, opportunisticTls, verifiedTls, reuse,
+                sites, ReceiverFeedback.NONE, registry);
+    }
+
+    RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
+                    Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
+                    ConnectionReuseConfig reuse, DestinationSites sites, ReceiverFeedback feedback,
+                    MeterRegistry registry) {
+        this.feedback = feedback;
         this.idle = new IdleConnections<>(reuse, timeouts.backendCommand());
         this.sites = sites;
         this.registry = registry;
@@ -72,7 +86,13 @@ final class RemoteConnector {
         for (String tag : sites.tags()) {
             counter(opened, "sluice.egress.connections.opened", "opened", tag);
             counter(reused, "sluice.egress.connections.reused", "reused for another transaction", tag);
+            openTo(tag);
         }
+    }
+
+    /** What the remotes' replies make Sluice do. */
+    ReceiverFeedback feedback() {
+        return feedback;
     }
 
     /** The destination sites by MX host suffix. */
@@ -132,6 +152,18 @@ final class RemoteConnector {
         idle.offer(connection.key(), connection);
     }
 
+    /** The count of connections open to the site now, by its meter tag. */
+    private AtomicInteger openTo(String site) {
+        return open.computeIfAbsent(sites.tag(site), tag -> {
+            AtomicInteger count = new AtomicInteger();
+            Gauge.builder("sluice.egress.connections.open", count, AtomicInteger::get).tag("site", tag)
+                    .description("Connections to remote mail exchangers open now, kept idle ones included, by"
+                            + " destination site")
+                    .register(registry);
+            return count;
+        });
+    }
+
     private Counter counter(Map<String, Counter> counters, String name, String what, String site) {
         return counters.computeIfAbsent(sites.tag(site), tag -> Counter.builder(name).tag("site", tag)
                 .description("Connections to remote mail exchangers " + what + ", by destination site")
@@ -167,7 +199,12 @@ final class RemoteConnector {
                 return;
             }
             connection.countUse();
-            connection.closeFuture().addListener(closed -> slots.release());
+            AtomicInteger openToSite = openTo(site);
+            openToSite.incrementAndGet();
+            connection.closeFuture().addListener(closed -> {
+                openToSite.decrementAndGet();
+                slots.release();
+            });
             counter(opened, "sluice.egress.connections.opened", "opened", site).increment();
         });
     }
@@ -193,7 +230,7 @@ final class RemoteConnector {
         SmtpClientConnection.connect(loop, transport.socketChannelClass(),
                         new InetSocketAddress(attempt.address(), remotePort), new InetSocketAddress(source.address(), 0),
                         connectTimeout, connection)
-                .thenCompose(opened -> handshake(opened, pool.config().tls()))
+                .thenCompose(opened -> handshake(pool, opened, pool.config().tls()))
                 .whenComplete((ready, error) -> {
                     if (error == null) {
                         result.complete(ready);
@@ -205,20 +242,28 @@ final class RemoteConnector {
                 });
     }
 
-    private CompletableFuture<RemoteConnection> handshake(RemoteConnection connection, EgressTls tls) {
+    private CompletableFuture<RemoteConnection> handshake(EgressPool pool, RemoteConnection connection,
+                                                          EgressTls tls) {
         return connection.awaitReply(timeouts.backendGreeting())
-                .thenCompose(greeting -> connection.expect(greeting, 220, "greeting"))
-                .thenCompose(ignored -> ehlo(connection))
+                .thenCompose(greeting -> connection.expect(heard(pool, connection, greeting), 220, "greeting"))
+                .thenCompose(ignored -> ehlo(pool, connection))
                 .thenCompose(ignored -> switch (tls) {
                     case NONE -> CompletableFuture.completedFuture(connection);
                     case OPPORTUNISTIC -> connection.capabilities().startTls()
-                            ? startTls(connection, false) : CompletableFuture.completedFuture(connection);
-                    case REQUIRED -> connection.capabilities().startTls() ? startTls(connection, true)
+                            ? startTls(pool, connection, false) : CompletableFuture.completedFuture(connection);
+                    case REQUIRED -> connection.capabilities().startTls() ? startTls(pool, connection, true)
                             : refuse(connection, "offers no STARTTLS, which the pool requires");
                 });
     }
 
-    private CompletableFuture<RemoteConnection> startTls(RemoteConnection connection, boolean verify) {
+    /** The reply, once the feedback rules had a look at it. */
+    private SmtpReply heard(EgressPool pool, RemoteConnection connection, SmtpReply reply) {
+        feedback.heard(pool, connection.source(), connection.site(), reply);
+        return reply;
+    }
+
+    private CompletableFuture<RemoteConnection> startTls(EgressPool pool, RemoteConnection connection,
+                                                         boolean verify) {
         SslContext context = verify ? verifiedTls : opportunisticTls;
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
@@ -226,13 +271,13 @@ final class RemoteConnector {
                 .thenCompose(ignored -> {
                     connection.tlsStarted(verify);
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
-                    return ehlo(connection);
+                    return ehlo(pool, connection);
                 });
     }
 
-    private CompletableFuture<RemoteConnection> ehlo(RemoteConnection connection) {
+    private CompletableFuture<RemoteConnection> ehlo(EgressPool pool, RemoteConnection connection) {
         return connection.request(new Request.Ehlo(connection.source().helo()), timeouts.backendCommand())
-                .thenCompose(reply -> connection.expect(reply, 250, "EHLO"))
+                .thenCompose(reply -> connection.expect(heard(pool, connection, reply), 250, "EHLO"))
                 .thenApply(reply -> {
                     connection.capabilities(ServerCapabilities.fromEhlo(reply));
                     return connection;

@@ -3,13 +3,19 @@ package io.sluice.proxy.egress;
 import io.sluice.config.EgressSource;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** One source address of an egress pool with its HELO name, and whether it is suspended right now. */
+/**
+ * One source address of an egress pool with its HELO name, and whether it is suspended right now, for every
+ * destination or for some sites.
+ */
 public final class SourceAddress {
 
     private final EgressSource config;
     private final AtomicBoolean suspended = new AtomicBoolean();
+    private final Set<String> suspendedSites = ConcurrentHashMap.newKeySet();
 
     SourceAddress(EgressSource config) {
         this.config = config;
@@ -25,6 +31,21 @@ public final class SourceAddress {
 
     public boolean suspended() {
         return suspended.get();
+    }
+
+    /** Whether the source may not send to the site now: suspended for every destination, or for that site. */
+    public boolean suspendedFor(String site) {
+        return suspended.get() || (!suspendedSites.isEmpty() && suspendedSites.contains(site));
+    }
+
+    /** The sites the source is suspended for. */
+    public Set<String> suspendedSites() {
+        return Set.copyOf(suspendedSites);
+    }
+
+    /** True when the state for the site changed. */
+    boolean suspend(String site, boolean value) {
+        return value ? suspendedSites.add(site) : suspendedSites.remove(site);
     }
 
     /** Whether the source can reach the address: IPv4 binds reach IPv4 only, IPv6 binds IPv6 only. */

@@ -5,16 +5,19 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 import io.netty.util.NetUtil;
 import io.sluice.policy.suspension.LocalSuspensionStore;
 import io.sluice.policy.suspension.SuspendedSource;
+import io.sluice.policy.suspension.Suspension;
 import io.sluice.policy.suspension.SuspensionStore;
 import java.net.InetAddress;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which egress sources are suspended: the store keeps them (this node's alone, or the cluster's, where suspending a
- * source on one node takes it out of use on every node), and every change it tells is applied to the pools here.
+ * Which egress sources are suspended, for every destination or for one site (and which pools for one site): the store
+ * keeps them (this node's alone, or the cluster's, where suspending a source on one node takes it out of use on every
+ * node), and every change it tells is applied to the pools here.
  */
 public final class SourceSuspensions {
 
@@ -53,17 +56,44 @@ public final class SourceSuspensions {
                 .thenApply(ignored -> true);
     }
 
+    /**
+     * Suspends a source of a pool for one site on these terms (or, with {@link SuspendedSource#EVERY_SOURCE}, the
+     * whole pool for it), on every node; in force here when the future completes.
+     */
+    public CompletableFuture<Void> suspend(SuspendedSource suspension, Suspension terms) {
+        return store.suspend(suspension, terms);
+    }
+
+    /** Lifts a suspension, on every node; over here when the future completes. */
+    public CompletableFuture<Void> lift(SuspendedSource suspension) {
+        return store.lift(suspension);
+    }
+
+    /** The suspensions in force, with their terms. */
+    public Map<SuspendedSource, Suspension> inForce() {
+        return store.terms();
+    }
+
+    /** The pools here. */
+    public EgressPools pools() {
+        return pools;
+    }
+
     private void apply(SuspendedSource source, boolean suspended) {
-        InetAddress address = NetUtil.createInetAddressFromIpAddressString(source.source());
+        boolean wholePool = source.source().equals(SuspendedSource.EVERY_SOURCE);
+        InetAddress address = wholePool ? null : NetUtil.createInetAddressFromIpAddressString(source.source());
         Optional<EgressPool> pool = pools.pool(source.pool());
-        if (address == null || pool.isEmpty()) {
+        if ((address == null && !wholePool) || pool.isEmpty()) {
             // Another node's configuration has a pool or source this one lacks: nothing to do here.
             return;
         }
-        boolean changed = suspended ? pool.get().suspend(address) : pool.get().resume(address);
+        boolean everySite = source.site().equals(SuspendedSource.EVERY_SITE);
+        boolean changed = everySite ? (suspended ? pool.get().suspend(address) : pool.get().resume(address))
+                : pool.get().suspend(address, source.site(), suspended);
         if (changed) {
             log.info(suspended ? "egress source suspended" : "egress source resumed",
-                    kv("pool", pool.get().name()), kv("source", NetUtil.toAddressString(address)));
+                    kv("pool", pool.get().name()), kv("source", wholePool ? "*" : NetUtil.toAddressString(address)),
+                    kv("site", everySite ? "*" : source.site()));
         }
     }
 }

@@ -86,6 +86,16 @@ public record SmtpReply(int code, List<String> lines) {
                 .toList());
     }
 
+    /** The enhanced status code the reply's first line starts with (RFC 3463), such as 4.7.28; null if none. */
+    public String enhancedCode() {
+        String first = lines.isEmpty() ? "" : lines.get(0);
+        if (!hasEnhancedCode(first)) {
+            return null;
+        }
+        int end = first.indexOf(' ');
+        return end < 0 ? first : first.substring(0, end);
+    }
+
     /** RFC 3463 §2: class "." subject "." detail, then a space or the end; by hand, as every relayed line asks. */
     static boolean hasEnhancedCode(String line) {
         if (line.length() < 5 || "245".indexOf(line.charAt(0)) < 0 || line.charAt(1) != '.') {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.AdminToken;
@@ -13,8 +14,11 @@ import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
 import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.suspension.SuspendedSource;
+import io.sluice.policy.suspension.Suspension;
 import io.sluice.proxy.admin.AdminChannel.Response;
 import io.sluice.proxy.lifecycle.NodeState;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +32,7 @@ class AdminEgressTest {
     private static final String SECRET = "alice-secret-0123456789";
     private static final String AS_ALICE = "Authorization: Bearer " + SECRET + "\r\n";
     private static final String SOURCE = "/api/v1/egress/pools/normal/sources/127.0.0.10";
+    private static final String ACTIONS = "/api/v1/egress/actions";
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
@@ -87,6 +92,44 @@ class AdminEgressTest {
         assertThat(audit.list).extracting(ILoggingEvent::getFormattedMessage).singleElement().asString()
                 .startsWith("authentication failed ").contains("action=auth.failed", "token=missing")
                 .doesNotContain("egress.suspend");
+    }
+
+    @Test
+    void actionsInForceAreListedAndOneIsLiftedAudited() {
+        long until = System.currentTimeMillis() + 600_000;
+        SuspendedSource forSite = new SuspendedSource("normal", "127.0.0.10", "yahoo");
+        services.suspensions().suspend(forSite, new Suspension(until, "yahoo-tss04",
+                "421 4.7.0 [TSS04] Messages from 127.0.0.10 temporarily deferred")).join();
+        services.suspensions().suspend(new SuspendedSource("normal", SuspendedSource.EVERY_SOURCE, "outlook"),
+                new Suspension(until + 1000, "microsoft-4-7-650", "451 4.7.650 rate limited")).join();
+        services.suspensions().set("normal", services.pools().pool("normal").orElseThrow().sources().get(1).address(),
+                true).join();
+
+        JsonNode listed = get(ACTIONS).json().get("actions");
+
+        assertThat(listed).as("an operator's suspension for every site is no action").hasSize(2);
+        assertThat(listed.get(0).toString()).isEqualTo("{\"id\":\"" + listed.get(0).get("id").asText()
+                + "\",\"pool\":\"normal\",\"site\":\"yahoo\",\"source\":\"127.0.0.10\","
+                + "\"action\":\"suspend-source\",\"reason\":\"421 4.7.0 [TSS04] Messages from 127.0.0.10"
+                + " temporarily deferred\",\"rule\":\"yahoo-tss04\",\"until\":\""
+                + Instant.ofEpochMilli(until) + "\"}");
+        assertThat(listed.get(1).get("action").asText()).isEqualTo("suspend-pool");
+        assertThat(listed.get(1).get("source").asText()).isEmpty();
+
+        String id = listed.get(0).get("id").asText();
+        Response lifted = admin.exchange(request("DELETE", ACTIONS + "/" + id, AS_ALICE, ""));
+
+        assertThat(lifted.status()).as(lifted.body()).isEqualTo(200);
+        assertThat(services.suspensions().inForce()).doesNotContainKey(forSite);
+        assertThat(services.pools().pool("normal").orElseThrow().sources().get(0).suspendedFor("yahoo")).isFalse();
+        assertThat(admin.exchange(request("DELETE", ACTIONS + "/" + id, AS_ALICE, "")).status()).isEqualTo(404);
+        assertThat(admin.exchange(request("DELETE", ACTIONS + "/" + listed.get(1).get("id").asText(), "", ""))
+                .status()).isEqualTo(401);
+        assertThat(get(ACTIONS).json().get("actions")).hasSize(1);
+        assertThat(audit.list).extracting(ILoggingEvent::getFormattedMessage).filteredOn(line ->
+                line.contains("egress.action.lift")).singleElement().asString()
+                .contains("actor=alice", "action_id=" + id, "pool=normal", "site=yahoo", "source=127.0.0.10",
+                        "rule=yahoo-tss04");
     }
 
     private Response get(String path) {

@@ -80,6 +80,11 @@ public final class PostfixInstance implements AutoCloseable {
 
     /** As {@link #start(SmtpSinkProcess)}, with main.cf parameters added or replaced by {@code overrides}. */
     public static PostfixInstance start(SmtpSinkProcess downstream, Map<String, String> overrides) {
+        return start(downstream.port(), overrides);
+    }
+
+    /** Starts Postfix relaying to the loopback port given, with main.cf parameters added or replaced. */
+    public static PostfixInstance start(int downstreamPort, Map<String, String> overrides) {
         Path postconf = ExternalTool.requireTool("postconf");
         ExternalTool.requireTool("postfix");
         ExternalTool.require(ExternalTool.isRoot(), "root privileges to run a private Postfix");
@@ -87,7 +92,7 @@ public final class PostfixInstance implements AutoCloseable {
         try {
             Path directory = Files.createTempDirectory("sluice-postfix");
             instance = new PostfixInstance(directory, TestPorts.freeOnLoopback());
-            instance.configure(downstream.port(), overrides);
+            instance.configure(downstreamPort, overrides);
             instance.startMaster(postconf);
             return instance;
         } catch (IOException e) {

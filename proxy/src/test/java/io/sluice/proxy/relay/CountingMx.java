@@ -12,6 +12,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * those open now and the most open at once, and the messages it took (by their Subject), with the connection each
  * came on. Where asked, it holds the final reply of each message until {@link #release} gives it a permit, so that
  * deliveries overlap. Each connection is served on a thread of its own; it offers PIPELINING and answers RSET (with a
- * reply of the test's where asked).
+ * reply of the test's where asked). Where asked, it defers a source address as big receivers do: once that source
+ * had its messages, each MAIL from it gets the test's reply (a 421 closes the connection).
  */
 final class CountingMx implements AutoCloseable {
 
@@ -39,6 +42,12 @@ final class CountingMx implements AutoCloseable {
     // What RSET is answered; null hangs up instead.
     private volatile String resetReply = "250 2.0.0 Ok";
     private volatile boolean closed;
+    private final List<String> sourceOfMessage = new CopyOnWriteArrayList<>();
+    private final Map<String, Deferral> deferrals = new ConcurrentHashMap<>();
+
+    /** Each MAIL from {@code source} once it had {@code messages} messages gets {@code reply}. */
+    private record Deferral(int messages, String reply) {
+    }
 
     private CountingMx(String address, int port) throws IOException {
         server = new ServerSocket();
@@ -63,6 +72,27 @@ final class CountingMx implements AutoCloseable {
     CountingMx answeringResetWith(String reply) {
         resetReply = reply;
         return this;
+    }
+
+    /** Answers each MAIL from {@code source}, once {@code messages} of its messages were taken, with {@code reply}. */
+    CountingMx deferring(String source, int messages, String reply) {
+        deferrals.put(source, new Deferral(messages, reply));
+        return this;
+    }
+
+    /** Takes mail from every source again. */
+    void stopDeferring() {
+        deferrals.clear();
+    }
+
+    /** The source address each message taken came from, in the order taken. */
+    List<String> sources() {
+        return new ArrayList<>(sourceOfMessage);
+    }
+
+    /** How many messages the source had taken. */
+    long messagesFrom(String source) {
+        return sourceOfMessage.stream().filter(source::equals).count();
     }
 
     /** Closes every connection open now, as a receiver does to connections idle too long. */
@@ -142,8 +172,18 @@ final class CountingMx implements AutoCloseable {
                     case "EHLO" -> write(out, "250-mx.counting.test\r\n250-PIPELINING\r\n250 8BITMIME");
                     case "HELO", "NOOP" -> write(out, "250 Ok");
                     case "MAIL" -> {
-                        inTransaction = true;
-                        write(out, "250 2.1.0 Ok");
+                        String source = socket.getInetAddress().getHostAddress();
+                        Deferral deferral = deferrals.get(source);
+                        if (deferral == null || messagesFrom(source) < deferral.messages()) {
+                            inTransaction = true;
+                            write(out, "250 2.1.0 Ok");
+                        } else if (deferral.reply().startsWith("421")) {
+                            write(out, deferral.reply());
+                            out.flush();
+                            return;
+                        } else {
+                            write(out, deferral.reply());
+                        }
                     }
                     case "RCPT" -> write(out, inTransaction ? "250 2.1.5 Ok" : "503 5.5.1 MAIL first");
                     case "RSET" -> {
@@ -176,6 +216,7 @@ final class CountingMx implements AutoCloseable {
                         }
                         subjects.add(subject);
                         connectionOfMessage.add(number);
+                        sourceOfMessage.add(socket.getInetAddress().getHostAddress());
                         inTransaction = false;
                         write(out, "250 2.0.0 Ok: queued");
                         out.flush();

@@ -13,6 +13,7 @@ import io.sluice.config.EgressSelection;
 import io.sluice.config.EgressSite;
 import io.sluice.config.EgressSource;
 import io.sluice.config.EgressTls;
+import io.sluice.config.FeedbackRule;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
@@ -95,6 +96,8 @@ final class RunningOutbound implements AutoCloseable {
         private String normalSources = NORMAL_SOURCES;
         private List<EgressSite> sites = List.of();
         private ConnectionReuseConfig reuse = EgressConfig.DEFAULT_REUSE;
+        private List<FeedbackRule> feedback = List.of();
+        private ClusterConfig cluster = ClusterConfig.STANDALONE;
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -152,6 +155,18 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** What receivers' replies make it do; nothing by default. */
+        Builder feedback(List<FeedbackRule> value) {
+            feedback = value;
+            return this;
+        }
+
+        /** The cluster it is a member of; standalone by default. */
+        Builder cluster(ClusterConfig value) {
+            cluster = value;
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -181,9 +196,9 @@ final class RunningOutbound implements AutoCloseable {
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
                     Duration.ofHours(1), Duration.ofMinutes(5));
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
-                    sites, reuse);
+                    sites, reuse, feedback);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
-                    ClusterConfig.STANDALONE, policy, Optional.empty(), drain, egress)));
+                    cluster, policy, Optional.empty(), drain, egress)));
         }
 
         private EgressPoolConfig pool(String name, String addresses, String heloPrefix) throws UnknownHostException {
