@@ -332,7 +332,7 @@ class AdminHttpTest {
                     "7 limits[1].name: \"per-ip\" (expected: a name no other rule has; limits[0].name is also"
                             + " \"per-ip\")",
                     "11 limits[1].colour: unknown key (expected one of: name, listeners, key, prefixes, counts, rate,"
-                            + " burst, reply, exceeded, tarpit, shadow, match, except, sync)",
+                            + " burst, reply, exceeded, tarpit, shadow, match, except, sync, fair-share)",
                     "13 concurrency[0].max: \"0\" (expected: an integer >= 1)");
         }
         assertThat(store.current()).isEqualTo(new VersionedPolicy(1, START));
