@@ -113,7 +113,7 @@ class DistributionIT {
     }
 
     @Test
-    void runsTheExampleUntilSigterm() throws Exception {
+    void runsTheExampleUntilSigtermAsTheImagesTrainingRunDoes() throws Exception {
         // The example on ports of this test's own.
         int smtp = TestPorts.freeOnLoopback();
         int admin = TestPorts.freeOnLoopback();
@@ -126,7 +126,10 @@ class DistributionIT {
         assertThat(Files.readString(config))
                 .doesNotContain("\"127.0.0.1:2525\"", "\"127.0.0.1:8025\"", "\"127.0.0.1:5701\"");
         Path log = unpacked.resolve("run.log");
-        Process process = start(List.of("run", "--config", config.toString()), log);
+        // As the image's build runs it: the classes of a start go into the archive the launcher then uses.
+        Path archive = unpacked.resolve("sluice/lib/sluice.jsa");
+        Process process = start(List.of("run", "--config", config.toString()), log,
+                Map.of("SLUICE_JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + archive + " -Xlog:cds=off"));
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI ready = URI.create("http://127.0.0.1:" + admin + "/healthz/ready");
@@ -142,6 +145,13 @@ class DistributionIT {
         } finally {
             process.destroyForcibly();
         }
+        // The runtime's archive (jlink) and the application's on top of it map: -Xshare:on refuses to start otherwise.
+        assertThat(unpacked.resolve("sluice/runtime/lib/server/classes.jsa")).isRegularFile();
+        assertThat(archive).isRegularFile();
+        Result check = run(List.of("check-config", config.toString()), Duration.ofSeconds(60),
+                Map.of("SLUICE_JAVA_OPTS", "-Xshare:on -Xlog:cds=info"));
+        assertThat(check.exit()).as(check.output()).isZero();
+        assertThat(check.output()).contains(archive.toString());
     }
 
     private record Result(int exit, String output) {
