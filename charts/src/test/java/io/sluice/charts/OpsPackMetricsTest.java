@@ -31,6 +31,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every metric the dashboard, the alert rules and the metrics catalogue name is one a running Sluice serves at
@@ -43,6 +44,8 @@ class OpsPackMetricsTest {
     private static final Path CATALOGUE = Path.of("..", "docs", "metrics.md");
     private static final Pattern METRIC = Pattern.compile("\\b(?:sluice|jvm|process)_[a-z0-9_]+\\b");
 
+    @TempDir
+    static Path keys;
     private static SluiceServer server;
     private static Set<String> served;
 
@@ -52,9 +55,19 @@ class OpsPackMetricsTest {
         try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             hazelcastPort = free.getLocalPort();
         }
+        // A certificate for the inbound listener, whose expiry is a metric.
+        Path cert = keys.resolve("tls.crt");
+        Path key = keys.resolve("tls.key");
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec",
+                "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=mx.sluice.test", "-days", "30",
+                "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
+        openssl.getOutputStream().close();
+        String said = new String(openssl.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(openssl.waitFor()).as(said).isZero();
         SluiceConfig file = ConfigLoader.parse("""
                 listeners:
-                  - {name: mx, role: inbound, bind: "127.0.0.1:2525", backend-pool: mta}
+                  - {name: mx, role: inbound, bind: "127.0.0.1:2525", backend-pool: mta,
+                     tls: {cert: "%s", key: "%s"}}
                   - {name: relay, role: outbound, bind: "127.0.0.1:2526", egress-pool: normal,
                      allowed-clients: ["127.0.0.0/8"]}
                 egress:
@@ -67,7 +80,7 @@ class OpsPackMetricsTest {
                   limits:
                     - {name: per-ip, key: client-ip, counts: connections, rate: 30/1m}
                     - {name: shared, key: global, counts: connections, rate: 1000/1s, fair-share: client-net}
-                """.formatted(hazelcastPort), "metrics-test");
+                """.formatted(cert, key, hazelcastPort), "metrics-test");
         // Ephemeral ports, which only a configuration built in code may ask for.
         List<ListenerConfig> listeners = file.listeners().stream().map(listener -> new ListenerConfig(
                 listener.name(), listener.role(), new HostPort("127.0.0.1", 0), listener.backendPool(),
@@ -126,7 +139,8 @@ class OpsPackMetricsTest {
         Set<String> named = new TreeSet<>();
         rules.findValues("expr").forEach(expr -> named.addAll(metrics(expr.asText())));
 
-        assertThat(named).contains("sluice_cluster_fallback", "sluice_node_draining");
+        assertThat(named).contains("sluice_cluster_fallback", "sluice_node_draining", "sluice_backend_servers",
+                "sluice_tls_certificate_expiry_seconds", "sluice_tls_reloads_total");
         assertServed(named);
     }
 

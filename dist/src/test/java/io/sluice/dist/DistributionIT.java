@@ -1,6 +1,7 @@
 package io.sluice.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.sluice.testing.TestPorts;
 import java.io.IOException;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,7 +80,40 @@ class DistributionIT {
     }
 
     @Test
-    void runsTheExampleUntilSigterm() throws Exception {
+    void sizesTheJvmFromTheContainersLimits() throws Exception {
+        // As the chart sets them for a pod with limits.memory 1Gi and requests.cpu 500m.
+        Result result = run(List.of(), Duration.ofSeconds(60), Map.of("SLUICE_MEMORY_LIMIT_BYTES", "1073741824",
+                "SLUICE_CPU_REQUEST_MILLIS", "500", "SLUICE_JAVA_OPTS", "-XX:+PrintFlagsFinal -version"));
+
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(flag(result, "UseG1GC")).isEqualTo("true");
+        assertThat(flag(result, "ActiveProcessorCount")).isEqualTo("1");
+        assertThat(Long.parseLong(flag(result, "MaxDirectMemorySize"))).isEqualTo(1073741824L / 100 * 20);
+        // 45% of the limit, rounded to the heap's alignment.
+        assertThat(Long.parseLong(flag(result, "MaxHeapSize"))).isCloseTo(1073741824L * 45 / 100, within(4L << 20));
+        // GC logging goes to stdout, one line per event with its time and tags.
+        assertThat(result.output()).containsPattern("(?m)^\\[\\d{4}-\\d\\d-\\d\\dT[^]]+\\]\\[gc\\] Using G1$");
+    }
+
+    @Test
+    void theOperatorsOptionsWinOverTheDefaults() throws Exception {
+        Result result = run(List.of(), Duration.ofSeconds(60), Map.of("SLUICE_MEMORY_LIMIT_BYTES", "1073741824",
+                "SLUICE_JAVA_OPTS", "-XX:+UseSerialGC -XX:MaxDirectMemorySize=64m -XX:+PrintFlagsFinal -version"));
+
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(flag(result, "UseSerialGC")).isEqualTo("true");
+        assertThat(flag(result, "UseG1GC")).isEqualTo("false");
+        assertThat(flag(result, "MaxDirectMemorySize")).isEqualTo(String.valueOf(64L << 20));
+    }
+
+    private static String flag(Result result, String name) {
+        Matcher line = Pattern.compile("(?m)^\\s*\\S+\\s+" + name + "\\s+= (\\S+)").matcher(result.output());
+        assertThat(line.find()).as("%s in%n%s", name, result.output()).isTrue();
+        return line.group(1);
+    }
+
+    @Test
+    void runsTheExampleUntilSigtermAsTheImagesTrainingRunDoes() throws Exception {
         // The example on ports of this test's own.
         int smtp = TestPorts.freeOnLoopback();
         int admin = TestPorts.freeOnLoopback();
@@ -90,7 +126,10 @@ class DistributionIT {
         assertThat(Files.readString(config))
                 .doesNotContain("\"127.0.0.1:2525\"", "\"127.0.0.1:8025\"", "\"127.0.0.1:5701\"");
         Path log = unpacked.resolve("run.log");
-        Process process = start(List.of("run", "--config", config.toString()), log);
+        // As the image's build runs it: the classes of a start go into the archive the launcher then uses.
+        Path archive = unpacked.resolve("sluice/lib/sluice.jsa");
+        Process process = start(List.of("run", "--config", config.toString()), log,
+                Map.of("SLUICE_JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + archive + " -Xlog:cds=off"));
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI ready = URI.create("http://127.0.0.1:" + admin + "/healthz/ready");
@@ -106,14 +145,25 @@ class DistributionIT {
         } finally {
             process.destroyForcibly();
         }
+        // The runtime's archive (jlink) and the application's on top of it map: -Xshare:on refuses to start otherwise.
+        assertThat(unpacked.resolve("sluice/runtime/lib/server/classes.jsa")).isRegularFile();
+        assertThat(archive).isRegularFile();
+        Result check = run(List.of("check-config", config.toString()), Duration.ofSeconds(60),
+                Map.of("SLUICE_JAVA_OPTS", "-Xshare:on -Xlog:cds=info"));
+        assertThat(check.exit()).as(check.output()).isZero();
+        assertThat(check.output()).contains(archive.toString());
     }
 
     private record Result(int exit, String output) {
     }
 
     private static Result run(List<String> args, Duration limit) throws Exception {
+        return run(args, limit, Map.of());
+    }
+
+    private static Result run(List<String> args, Duration limit, Map<String, String> env) throws Exception {
         Path log = Files.createTempFile(unpacked, "out", ".log");
-        Process process = start(args, log);
+        Process process = start(args, log, env);
         boolean exited = process.waitFor(limit.toSeconds(), TimeUnit.SECONDS);
         if (!exited) {
             process.destroyForcibly();
@@ -123,12 +173,17 @@ class DistributionIT {
     }
 
     private static Process start(List<String> args, Path log) throws IOException {
+        return start(args, log, Map.of());
+    }
+
+    private static Process start(List<String> args, Path log, Map<String, String> extra) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(sluice.toString())));
         builder.command().addAll(args);
         Map<String, String> env = builder.environment();
         env.clear();
         env.put("PATH", bare.toString());
         env.put("HOME", unpacked.toString());
+        env.putAll(extra);
         return builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 }

@@ -7,6 +7,8 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.sluice.config.TlsConfig;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.SSLException;
 
@@ -52,8 +54,17 @@ public final class TlsContexts {
 
     /** The same with the given provider (tests hold both providers to the same suites). */
     public static SslContext server(TlsConfig config, SslProvider provider) throws SSLException {
+        return serverSettings(SslContextBuilder.forServer(config.cert().toFile(), config.key().toFile()), provider);
+    }
+
+    /** The server side of STARTTLS from a certificate chain and its key already loaded. */
+    static SslContext server(X509Certificate[] chain, PrivateKey key, SslProvider provider) throws SSLException {
+        return serverSettings(SslContextBuilder.forServer(key, chain), provider);
+    }
+
+    private static SslContext serverSettings(SslContextBuilder builder, SslProvider provider) throws SSLException {
         // Names are the IANA ones, which both providers understand; a suite the provider lacks is left out.
-        return SslContextBuilder.forServer(config.cert().toFile(), config.key().toFile())
+        return builder
                 .sslProvider(provider)
                 .protocols(SERVER_PROTOCOLS)
                 .ciphers(SERVER_CIPHERS, SupportedCipherSuiteFilter.INSTANCE)

@@ -123,7 +123,8 @@ public final class ClusterNode implements AutoCloseable {
         // A member that stops answering heartbeats is dropped after 10 s instead of Hazelcast's 60 s.
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
-        config.setProperty("hazelcast.wait.seconds.before.join", "1");
+        // A single member (discovery none) has no one to wait for: it is its own cluster at once.
+        config.setProperty("hazelcast.wait.seconds.before.join", cluster.discovery() == ClusterConfig.Discovery.NONE ? "0" : "1");
         // While a cluster is split each side keeps its own buckets, so together they admit a multiple of the rate:
         // look for the other side every 5 s instead of Hazelcast's 5 minutes after start, then every 2 minutes.
         config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");

@@ -2,6 +2,8 @@ package io.sluice.proxy.inbound;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
@@ -48,6 +50,7 @@ public final class InboundService implements AutoCloseable {
                     config.smtp().hostname(), config.smtp().timeouts(), backendTls,
                     admissions.pool(poolConfig.name()));
             connectors.put(poolConfig.name(), connector);
+            registerHealth(connector.pool(), meters.registry());
             HealthChecker checker = new HealthChecker(connector, workers.next());
             checker.start();
             healthCheckers.add(checker);
@@ -78,6 +81,17 @@ public final class InboundService implements AutoCloseable {
             throw e;
         }
         return service;
+    }
+
+    /** Gauges of the pool's servers by the outcome of their last health check or connection attempt. */
+    private static void registerHealth(BackendPool pool, MeterRegistry registry) {
+        for (boolean healthy : new boolean[] {true, false}) {
+            Gauge.builder("sluice.backend.servers", pool, p -> p.servers().stream()
+                            .filter(server -> server.isHealthy() == healthy).count())
+                    .description("backend servers of the pool, by the outcome of their last health check or connect")
+                    .tag("pool", pool.config().name()).tag("health", healthy ? "healthy" : "unhealthy")
+                    .register(registry);
+        }
     }
 
     /** The listeners and their client sessions, for the drain and for their bound addresses. */

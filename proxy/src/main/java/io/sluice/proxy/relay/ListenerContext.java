@@ -4,7 +4,7 @@ import io.netty.handler.ssl.SslContext;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
 import io.sluice.policy.eval.PolicyEngine;
-import io.sluice.proxy.TlsContexts;
+import io.sluice.proxy.ListenerTls;
 import io.sluice.proxy.session.SessionSettings;
 import java.time.Duration;
 
@@ -14,7 +14,8 @@ import java.time.Duration;
  * @param listener the listener's name
  * @param proxyProtocol whether the session waits for a {@link ClientAddress} from a PROXY header before it starts
  * @param commandTimeout RFC 5321 §4.5.3.2.7: the server's wait for the client's next command
- * @param tls the STARTTLS server context, or null when the listener has no certificate
+ * @param tls the STARTTLS server context, or null when the listener has no certificate; a {@link ListenerTls}
+ *     when configured, which the listener closes
  */
 public record ListenerContext(String listener, boolean proxyProtocol, SessionSettings settings,
                               Duration commandTimeout, SslContext tls, PolicyEngine policy, TransactionMeters meters) {
@@ -26,7 +27,10 @@ public record ListenerContext(String listener, boolean proxyProtocol, SessionSet
      */
     public static ListenerContext of(ListenerConfig listener, SmtpConfig smtp, int maxTransactions,
                                      PolicyEngine policy, TransactionMeters meters) throws Exception {
-        SslContext tls = listener.tls().isPresent() ? TlsContexts.server(listener.tls().get()) : null;
+        // A renewed certificate in the listener's files is taken up while it runs.
+        SslContext tls = listener.tls().isPresent()
+                ? ListenerTls.start(listener.name(), listener.tls().get(), meters.registry(), ListenerTls.CHECK_INTERVAL)
+                : null;
         meters.listener(listener.name());
         return new ListenerContext(listener.name(), listener.proxyProtocol().isPresent(),
                 new SessionSettings(smtp.hostname(), smtp.maxMessageSize(), smtp.maxRecipients(), smtp.maxErrors(),

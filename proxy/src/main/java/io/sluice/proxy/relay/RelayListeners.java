@@ -7,6 +7,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.sluice.config.BareLineEndings;
 import io.sluice.config.HostPort;
+import io.sluice.proxy.ListenerTls;
 import io.sluice.proxy.ListeningSocket;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.lifecycle.ClientSessions;
@@ -14,7 +15,9 @@ import io.sluice.proxy.lifecycle.Drainable;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -32,6 +35,8 @@ import java.util.function.Consumer;
 public final class RelayListeners implements Drainable, AutoCloseable {
 
     private final Map<String, ListeningSocket> sockets = new LinkedHashMap<>();
+    // The listeners' certificates, whose files are checked for renewals until the listeners close.
+    private final List<ListenerTls> certificates = new ArrayList<>();
     private final ClientSessions clients;
     private final Transport transport;
     private final EventLoopGroup workers;
@@ -65,6 +70,9 @@ public final class RelayListeners implements Drainable, AutoCloseable {
             }
         });
         sockets.put(context.listener(), socket);
+        if (context.tls() instanceof ListenerTls tls) {
+            certificates.add(tls);
+        }
         return socket.localAddress();
     }
 
@@ -98,5 +106,6 @@ public final class RelayListeners implements Drainable, AutoCloseable {
     @Override
     public void close() {
         stopAccepting();
+        certificates.forEach(ListenerTls::close);
     }
 }

@@ -24,6 +24,11 @@ public final class TransactionMeters {
         this.registry = registry;
     }
 
+    /** The registry the listeners' other meters (certificates, backends) go to. */
+    public MeterRegistry registry() {
+        return registry;
+    }
+
     /** Registers a listener's series at 0, so that dashboards and alerts find them before the first message. */
     public void listener(String listener) {
         transactions(listener, "delivered", 250);
