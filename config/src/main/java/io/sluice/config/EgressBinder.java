@@ -1,12 +1,14 @@
 package io.sluice.config;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -45,8 +47,11 @@ final class EgressBinder {
     private final Map<InetAddress, Value> sourceAddresses = new LinkedHashMap<>();
     private final Set<String> poolNames = new LinkedHashSet<>();
 
-    EgressBinder(Problems problems) {
+    private final Conversion<Path> readableFile;
+
+    EgressBinder(Problems problems, Conversion<Path> readableFile) {
         this.problems = problems;
+        this.readableFile = readableFile;
     }
 
     /** Returns the egress settings, or null when a problem was found; an absent section has no pools. */
@@ -60,6 +65,7 @@ final class EgressBinder {
         Value deniedValue = section.get("denied-destinations");
         Value sitesValue = section.get("sites");
         Value reuseValue = section.get("reuse");
+        Value mtaStsValue = section.get("mta-sts");
         section.rejectUnknownKeys();
 
         DnsConfig dns = dns(dnsValue.section());
@@ -72,8 +78,24 @@ final class EgressBinder {
         // Postfix keeps an unused connection 2 s (smtp_connection_cache_time_limit); receivers close theirs later.
         ConnectionReuseConfig reuse = ConfigBinder.reuse(problems, reuseValue.section(),
                 EgressConfig.DEFAULT_REUSE.idleTimeout());
+        MtaStsConfig mtaSts = mtaSts(mtaStsValue);
         return problems.construct(value.path(), value.line(),
-                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse));
+                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, mtaSts));
+    }
+
+    private MtaStsConfig mtaSts(Value value) {
+        Section section = value.section();
+        MtaStsConfig defaults = MtaStsConfig.DEFAULT;
+        Duration fetchTimeout = section.get("fetch-timeout").optional(Conversion.DURATION, defaults.fetchTimeout());
+        Long maxPolicySize = section.get("max-policy-size").optional(Conversion.sizeAtLeast(64,
+                "a policy is a few lines"), (long) defaults.maxPolicySize());
+        Integer cacheSize = section.get("cache-size").optional(POSITIVE, defaults.cacheSize());
+        Duration checkInterval = section.get("check-interval").optional(Conversion.DURATION, defaults.checkInterval());
+        Integer httpsPort = section.get("https-port").optional(PORT, defaults.httpsPort());
+        Path trusted = section.get("trusted-authorities").optional(readableFile, null);
+        section.rejectUnknownKeys();
+        return problems.construct(value.path(), value.line(), () -> new MtaStsConfig(fetchTimeout, Math.toIntExact(Math.min(maxPolicySize,
+                Integer.MAX_VALUE)), cacheSize, checkInterval, httpsPort, Optional.ofNullable(trusted)));
     }
 
     private List<EgressSite> sites(Value value) {
@@ -154,7 +176,7 @@ final class EgressBinder {
         }
         EgressSelection selection = section.get("selection")
                 .optional(Conversion.oneOf(EgressSelection.class), EgressSelection.ROUND_ROBIN);
-        EgressTls tls = section.get("tls").optional(Conversion.oneOf(EgressTls.class), EgressTls.OPPORTUNISTIC);
+        EgressTls tls = section.get("tls").optional(Conversion.oneOf(EgressTls.class), EgressTls.POLICY);
         section.rejectUnknownKeys();
         return problems.construct(() -> new EgressPoolConfig(name, sources, selection, tls));
     }

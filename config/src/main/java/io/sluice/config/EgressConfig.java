@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param sites the destination sites by MX host suffix, the first to match winning; a destination none matches
  *     is a site of its own, named by its sorted MX hosts
  * @param reuse how connections to remote MX hosts are kept for the next transaction to the same site
+ * @param mtaSts how the MTA-STS policies of destinations are fetched and cached, for pools of {@code tls: policy}
  */
 public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
                            int remotePort, EgressDestinations destinations, List<EgressSite> sites,
-                           ConnectionReuseConfig reuse) {
+                           ConnectionReuseConfig reuse, MtaStsConfig mtaSts) {
 
     /** Connections to remote MX hosts kept per event loop, for how long and for how many transactions. */
     public static final ConnectionReuseConfig DEFAULT_REUSE = new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100);
@@ -37,6 +38,7 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
         Objects.requireNonNull(destinations, "destinations");
         sites = List.copyOf(sites);
         Objects.requireNonNull(reuse, "reuse");
+        Objects.requireNonNull(mtaSts, "mtaSts");
         if (sites.stream().map(EgressSite::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("sites: " + sites + " (expected: each name once)");
         }
@@ -57,6 +59,12 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
                 }
             }
         });
+    }
+
+    /** The default MTA-STS settings. */
+    public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
+                        EgressDestinations destinations, List<EgressSite> sites, ConnectionReuseConfig reuse) {
+        this(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, MtaStsConfig.DEFAULT);
     }
 
     /** No sites (every destination a site of its own) and the default connection reuse. */
