@@ -29,6 +29,7 @@ import io.sluice.proxy.admin.AdminServices;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.OutboundService;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
@@ -135,18 +136,19 @@ public final class SluiceServer implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         Optional<AdminServer> admin = Optional.empty();
         try {
+            TlsPolicies tls = OutboundService.tlsPolicies(config.egress(), limits.node(), transport, workers, registry);
             if (config.admin().isPresent()) {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
-                        suspensions, admissions);
+                        suspensions, admissions, Optional.of(tls));
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
             InboundService inbound = InboundService.start(config, policy, meters, admissions, transport, workers);
             OutboundService outbound;
             try {
-                outbound = OutboundService.start(config, pools, policy, meters, transport, workers, registry);
+                outbound = OutboundService.start(config, pools, policy, meters, transport, workers, registry, tls);
             } catch (Exception e) {
                 inbound.close();
                 throw e;

@@ -5,11 +5,13 @@ import io.sluice.policy.eval.PolicyStore;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Clock;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -27,15 +29,24 @@ import java.util.function.Supplier;
  * @param pools the egress pools and their sources
  * @param suspensions suspends and resumes egress sources, on every node
  * @param admissions where each backend pool's adaptive admission stands on this node
+ * @param tls the outbound TLS policies of destinations (MTA-STS), where there is an outbound relay
  */
 public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                      Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
                      Clock clock, EgressPools pools, SourceSuspensions suspensions,
-                     Admissions admissions) {
+                     Admissions admissions, Optional<TlsPolicies> tls) {
 
     public AdminServices {
         // In the configuration's order, which is the order errors list them in.
         listenerNames = Collections.unmodifiableSet(new LinkedHashSet<>(listenerNames));
+    }
+
+    /** Without the TLS policies of destinations. */
+    public AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
+                         Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
+                         Clock clock, EgressPools pools, SourceSuspensions suspensions, Admissions admissions) {
+        this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions,
+                admissions, Optional.empty());
     }
 
     /** Without backend pools to report the admission of. */
@@ -43,6 +54,6 @@ public record AdminServices(NodeState state, PolicyStore policies, OverrideStore
                          Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
                          Clock clock, EgressPools pools, SourceSuspensions suspensions) {
         this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions,
-                Admissions.none());
+                Admissions.none(), Optional.empty());
     }
 }

@@ -8,23 +8,32 @@ import io.sluice.proxy.egress.EgressPool;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceAddress;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
 
 /** The egress pools with their sources; a source suspended or resumed on one node is on every node. */
 final class EgressEndpoints {
 
-    static final String PATH = "/api/v1/egress/pools";
+    private static final Pattern DOMAIN =
+            Pattern.compile("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
+    static final String PATH = "/api/v1/egress/pools";
+    static final String TLS_PATH = "/api/v1/egress/tls";
 
     private final EgressPools pools;
     private final SourceSuspensions suspensions;
+    private final Optional<TlsPolicies> tls;
 
-    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions) {
+    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions, Optional<TlsPolicies> tls) {
         this.pools = pools;
         this.suspensions = suspensions;
+        this.tls = tls;
     }
 
     void addTo(Routes routes) {
@@ -32,7 +41,23 @@ final class EgressEndpoints {
                 .add(PATH + "/{pool}/sources/{address}/suspend", false, "POST", AdminScope.EGRESS,
                         (request, actor) -> set(request, actor, true))
                 .add(PATH + "/{pool}/sources/{address}/resume", false, "POST", AdminScope.EGRESS,
-                        (request, actor) -> set(request, actor, false));
+                        (request, actor) -> set(request, actor, false))
+                .add(TLS_PATH + "/{domain}", false, "GET", AdminScope.READ, this::tls);
+    }
+
+    /** The MTA-STS policy in force for a destination domain and where it came from; looked up if need be. */
+    private CompletableFuture<AdminResponse> tls(AdminRequest request, String actor) {
+        String text = request.parameters().get("domain").toLowerCase(Locale.ROOT);
+        String domain = text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+        // A host name only: whatever else would go into a DNS question and the log unchecked.
+        if (domain.length() > 253 || !DOMAIN.matcher(domain).matches()) {
+            return AdminApi.done(AdminResponse.error(400, "\"" + text.replaceAll("[^\\x21-\\x7e]", "?")
+                    + "\" is not a domain name"));
+        }
+        if (tls.isEmpty()) {
+            return AdminApi.done(AdminResponse.error(404, "no outbound relay on this node"));
+        }
+        return tls.get().describe(domain).thenApply(view -> AdminResponse.json(200, view));
     }
 
     private CompletableFuture<AdminResponse> list(AdminRequest request, String actor) {

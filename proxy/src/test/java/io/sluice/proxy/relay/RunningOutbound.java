@@ -16,6 +16,7 @@ import io.sluice.config.EgressTls;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
+import io.sluice.config.MtaStsConfig;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.SmtpConfig;
@@ -95,6 +96,8 @@ final class RunningOutbound implements AutoCloseable {
         private String normalSources = NORMAL_SOURCES;
         private List<EgressSite> sites = List.of();
         private ConnectionReuseConfig reuse = EgressConfig.DEFAULT_REUSE;
+        private MtaStsConfig mtaSts = MtaStsConfig.DEFAULT;
+        private ClusterConfig cluster = ClusterConfig.STANDALONE;
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -152,6 +155,18 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** How MTA-STS policies are fetched (the policy host's port and trusted authorities, for tests). */
+        Builder mtaSts(MtaStsConfig value) {
+            mtaSts = value;
+            return this;
+        }
+
+        /** The cluster the node joins; standalone by default. */
+        Builder cluster(ClusterConfig value) {
+            cluster = value;
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -181,9 +196,9 @@ final class RunningOutbound implements AutoCloseable {
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
                     Duration.ofHours(1), Duration.ofMinutes(5));
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
-                    sites, reuse);
+                    sites, reuse, mtaSts);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
-                    ClusterConfig.STANDALONE, policy, Optional.empty(), drain, egress)));
+                    cluster, policy, Optional.empty(), drain, egress)));
         }
 
         private EgressPoolConfig pool(String name, String addresses, String heloPrefix) throws UnknownHostException {
