@@ -1,17 +1,23 @@
 package io.sluice.proxy.egress.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.sluice.config.ClusterConfig;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.MtaStsConfig;
+import io.sluice.policy.cluster.ClusterNode;
+import io.sluice.policy.cluster.ClusterSeal;
 import io.sluice.proxy.egress.MxResolver;
 import io.sluice.proxy.egress.TestDnsServer;
 import io.sluice.proxy.egress.tls.MtaStsPolicies.Lookup;
 import io.sluice.proxy.egress.tls.MtaStsPolicies.Origin;
+import io.sluice.testing.TestPorts;
+import io.sluice.testing.TestSecrets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +63,8 @@ class MtaStsPoliciesTest {
     @BeforeEach
     void servers() {
         dns = TestDnsServer.start();
-        host = TestPolicyServer.start("127.0.0.1", 0, authority.issue("mta-sts.a.test").serverContext());
+        host = TestPolicyServer.start("127.0.0.1", 0,
+                authority.issue("mta-sts.a.test", "mta-sts.b.test").serverContext());
         dns.txt("_mta-sts.a.test", 300, "v=STSv1; id=20260101;").address("mta-sts.a.test", 300, "127.0.0.1");
         clock = new MutableClock(Instant.parse("2026-12-05T10:00:00Z"));
     }
@@ -70,13 +77,18 @@ class MtaStsPoliciesTest {
 
     private MtaStsPolicies policies(Duration fetchTimeout, int maxSize, Predicate<java.net.InetAddress> permitted)
             throws Exception {
+        return policies(fetchTimeout, maxSize, permitted, MtaStsPolicies.SharedPolicies.NONE);
+    }
+
+    private MtaStsPolicies policies(Duration fetchTimeout, int maxSize, Predicate<java.net.InetAddress> permitted,
+                                    MtaStsPolicies.SharedPolicies shared) throws Exception {
         MtaStsConfig config = new MtaStsConfig(fetchTimeout, maxSize, 100, CHECK, host.port(),
                 Optional.of(authority.pem()));
         DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns.hostPort())), Duration.ofSeconds(2), 1, 100,
                 Duration.ofHours(1), Duration.ofMinutes(5));
         MtaStsFetcher fetcher = new MtaStsFetcher(MxResolver.dnsResolver(dnsConfig), permitted,
                 TlsTrust.of(config.trustedAuthorities()).clientContext(), group, NioSocketChannel.class, config);
-        return new MtaStsPolicies(fetcher, MtaStsPolicies.SharedPolicies.NONE, config, clock);
+        return new MtaStsPolicies(fetcher, shared, config, clock);
     }
 
     private MtaStsPolicies policies() throws Exception {
@@ -266,6 +278,47 @@ class MtaStsPoliciesTest {
         assertThat(lookup.detail()).contains("line 2: mode \"always\"");
     }
 
+    @Test
+    void aPolicyOneNodeFetchedIsTakenFromTheClusterByAnotherAndAForgedOneIsNeverUsed() throws Exception {
+        host.serve("a.test", ENFORCE);
+        ClusterConfig config = new ClusterConfig(ClusterConfig.Mode.EMBEDDED, "mta-sts-test-" + System.nanoTime(),
+                new HostPort("127.0.0.1", TestPorts.freeOnLoopback()), ClusterConfig.Discovery.NONE, List.of(), "",
+                ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofSeconds(5), 1, Duration.ofSeconds(30),
+                Optional.empty(), Optional.of(TestSecrets.CLUSTER), Optional.empty());
+        try (ClusterNode node = ClusterNode.start(config)) {
+            // Two nodes' policies over one cluster map: the real clock, as the map's entries live by it.
+            clock.set(Instant.now());
+            MtaStsPolicies first = policies(Duration.ofSeconds(5), 64 * 1024, address -> true,
+                    new ClusterMtaStsPolicies(node));
+            MtaStsPolicies second = policies(Duration.ofSeconds(5), 64 * 1024, address -> true,
+                    new ClusterMtaStsPolicies(node));
+
+            Lookup fetched = lookup(first, "a.test");
+            await("the fetched policy in the cluster map").atMost(Duration.ofSeconds(10))
+                    .until(() -> node.hazelcast().getMap(ClusterMtaStsPolicies.MAP).containsKey("a.test"));
+            Lookup shared = lookup(second, "a.test");
+
+            assertThat(fetched.origin()).isEqualTo(Origin.FETCH);
+            assertThat(shared.origin()).isEqualTo(Origin.CLUSTER);
+            assertThat(shared.policy().orElseThrow().policy()).isEqualTo(fetched.policy().orElseThrow().policy());
+            assertThat(host.fetches("a.test")).isEqualTo(1);
+
+            // A forger on the cluster port switches b.test's enforcement off with a policy of its own.
+            dns.txt("_mta-sts.b.test", 300, "v=STSv1; id=7").address("mta-sts.b.test", 300, "127.0.0.1");
+            host.serve("b.test", ENFORCE);
+            node.hazelcast().getMap(ClusterMtaStsPolicies.MAP).put("b.test", String.join("\n", "0".repeat(64), "7",
+                    "0", Long.toString(Instant.now().plus(Duration.ofDays(1)).getEpochSecond()),
+                    "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n"));
+            long forged = node.seal().forgedCount(ClusterSeal.Kind.MTA_STS_POLICY);
+
+            Lookup afterForgery = lookup(second, "b.test");
+
+            assertThat(afterForgery.origin()).isEqualTo(Origin.FETCH);
+            assertThat(afterForgery.policy().orElseThrow().policy().mode()).isEqualTo(MtaStsPolicy.Mode.ENFORCE);
+            assertThat(node.seal().forgedCount(ClusterSeal.Kind.MTA_STS_POLICY)).isEqualTo(forged + 1);
+        }
+    }
+
     /** A clock the test moves. */
     static final class MutableClock extends Clock {
         private volatile Instant now;
@@ -276,6 +329,10 @@ class MtaStsPoliciesTest {
 
         void advance(Duration duration) {
             now = now.plus(duration);
+        }
+
+        void set(Instant instant) {
+            now = instant;
         }
 
         @Override
