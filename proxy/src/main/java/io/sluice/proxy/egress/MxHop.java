@@ -159,6 +159,7 @@ final class MxHop implements NextHop {
         if (allowed.isEmpty()) {
             // RFC 8461 §5: no MX host the policy in force names; as early as the first recipient.
             context.tls().outcomes().count(context.pool().name(), domain, tls.policy(), TlsResult.MX_NOT_IN_POLICY);
+            context.tls().outcomes().refused(context.pool().name(), tls.policy());
             log.info("no mail exchanger the tls policy permits", kv("session", session.client().sessionId()),
                     kv("destination_domain", domain), kv("pool", context.pool().name()),
                     kv("tls_policy", tls.policy().tag()),

@@ -298,18 +298,19 @@ final class RemoteConnector {
                 });
     }
 
-    private static <T> CompletableFuture<T> refuse(RemoteConnection connection, TlsRequirement.NameChecked tls,
-                                                   TlsResult result, Delivery delivery) {
+    private <T> CompletableFuture<T> refuse(RemoteConnection connection, TlsRequirement.NameChecked tls,
+                                            TlsResult result, Delivery delivery) {
         connection.abort();
         return CompletableFuture.failedFuture(policyRefusal(connection, tls, result, delivery));
     }
 
-    private static IOException policyRefusal(RemoteConnection connection, TlsRequirement.NameChecked tls,
-                                             TlsResult result, Delivery delivery) {
+    private IOException policyRefusal(RemoteConnection connection, TlsRequirement.NameChecked tls,
+                                      TlsResult result, Delivery delivery) {
         if (tls.policy() == TlsRequirement.PolicyType.NONE) {
             // The pool's own requirement: the remote is unusable to this pool, as an unreachable one is.
             return new IOException(connection + " failed the TLS the pool requires: " + result.tag());
         }
+        outcomes.refused(delivery.pool().name(), tls.policy());
         return new TlsPolicyException(connection + " failed the " + tls.policy().tag() + " policy of "
                 + delivery.domain() + ": " + result.tag());
     }

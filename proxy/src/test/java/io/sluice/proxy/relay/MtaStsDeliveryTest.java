@@ -130,11 +130,27 @@ class MtaStsDeliveryTest {
     @Test
     void enforceWithoutStartTlsIsNotDeliveredAndCounted() throws Exception {
         double before = outcomes("sts", "starttls-not-supported");
+        double refusedBefore = refused();
 
         assertThat(send("user@plain.test", "plain")).singleElement().asString().startsWith("451 4.7.5");
 
         assertThat(plain.messages()).isEmpty();
         assertThat(outcomes("sts", "starttls-not-supported") - before).isEqualTo(1);
+        assertThat(refused() - refusedBefore).isEqualTo(1);
+    }
+
+    @Test
+    void testingNeverCountsARefusal() throws Exception {
+        double refusedBefore = refused();
+
+        assertThat(send("user@testing.test", "testing-again")).last().asString().startsWith("250 ");
+
+        assertThat(refused()).isEqualTo(refusedBefore);
+    }
+
+    private static double refused() {
+        return sluice.server().registry().get("sluice.egress.tls.refused").tag("pool", "normal").tag("policy", "sts")
+                .counter().count();
     }
 
     @Test

@@ -15,6 +15,7 @@ public final class TlsOutcomes {
 
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final TlsReportCounts reports;
 
     public TlsOutcomes(MeterRegistry registry, Iterable<String> pools) {
@@ -24,6 +25,9 @@ public final class TlsOutcomes {
         for (String pool : pools) {
             for (PolicyType policy : PolicyType.values()) {
                 counter(pool, policy, TlsResult.SUCCESS);
+                if (policy != PolicyType.NONE) {
+                    refusal(pool, policy);
+                }
             }
         }
     }
@@ -34,6 +38,22 @@ public final class TlsOutcomes {
         if (policy != PolicyType.NONE) {
             reports.count(domain, policy, result);
         }
+    }
+
+    /**
+     * A mail exchanger (or, where the policy names none of them, a destination) that a policy in force refused to
+     * deliver to: the enforced failures, which the MTA gets as {@code 451 4.7.5} where no MX host is left.
+     */
+    public void refused(String pool, PolicyType policy) {
+        refusal(pool, policy).increment();
+    }
+
+    private Counter refusal(String pool, PolicyType policy) {
+        return refusals.computeIfAbsent(pool + '\0' + policy.tag(), key -> Counter.builder("sluice.egress.tls.refused")
+                .tag("pool", pool).tag("policy", policy.tag())
+                .description("Mail exchangers (or destinations whose policy names none of theirs) that an enforced"
+                        + " destination policy refused delivery to, by pool and kind of policy (sts, tlsa)")
+                .register(registry));
     }
 
     /** The counts per policy domain, from which a daily TLS report (RFC 8460) is built. */
