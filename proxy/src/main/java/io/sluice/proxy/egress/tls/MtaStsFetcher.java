@@ -206,7 +206,8 @@ final class MtaStsFetcher {
         ChannelFuture connect = bootstrap.connect(new InetSocketAddress(address, config.httpsPort()));
         Channel channel = connect.channel();
         // The whole fetch, connect included: a slow host is no host.
-        var timeout = channel.eventLoop().schedule(() -> {
+        // On the group, not the channel's loop: a channel that failed to register has none.
+        var timeout = group.next().schedule(() -> {
             result.completeExceptionally(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
                     host + " did not answer within " + config.fetchTimeout()));
             channel.close();

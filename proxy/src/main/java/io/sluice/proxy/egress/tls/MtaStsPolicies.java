@@ -134,7 +134,14 @@ public final class MtaStsPolicies {
         if (running != null) {
             return running;
         }
-        refresh(domain, entry).whenComplete((lookup, error) -> {
+        CompletableFuture<Lookup> refreshing;
+        try {
+            refreshing = refresh(domain, entry);
+        } catch (RuntimeException e) {
+            // Whatever went wrong, the lookup completes: a session waits on it.
+            refreshing = CompletableFuture.failedFuture(e);
+        }
+        refreshing.whenComplete((lookup, error) -> {
             Lookup result = error == null ? lookup
                     : new Lookup(Optional.empty(), Origin.NONE, Optional.of(TlsResult.STS_POLICY_FETCH_ERROR),
                     String.valueOf(error));
