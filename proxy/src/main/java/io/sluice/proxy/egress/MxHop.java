@@ -33,14 +33,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The next hop of an outbound session: the remote mail exchanger of the transaction's recipient domain. Sluice
  * answers the greeting, EHLO and MAIL itself; at the first recipient it resolves the domain's MX, screens out
- * forbidden destinations and chooses a source of the listener's egress pool; at the first admitted recipient it
- * connects from that source and gives the remote the MAIL. From then on the remote's replies are the MTA's. One
- * destination domain per transaction; every failure is a temporary one, so the message stays in the MTA's queue.
- * The destination's site (by its MX hosts) is known from the first recipient on: a connection kept from an earlier
- * transaction from the same source to one of the domain's MX hosts is reset and used where there is one; a new one
- * first takes the slots of the destination-site and source-site rules, shedding connections kept idle to the site
- * where none is free. After the transaction the connection is kept for the next, of any session on the same event
- * loop.
+ * forbidden destinations, learns the TLS the domain's MX hosts are held to (leaving out those a policy in force rules
+ * out, {@code 451 4.7.5} where none is left) and chooses a source of the listener's egress pool; at the first
+ * admitted recipient it connects from that source and gives the remote the MAIL. From then on the remote's replies
+ * are the MTA's. One destination domain per transaction; every failure is a temporary one, so the message stays in
+ * the MTA's queue. The destination's site (by its MX hosts) is known from the first recipient on: a connection kept
+ * from an earlier transaction from the same source to one of the domain's MX hosts is reset and used where there is
+ * one; a new one first takes the slots of the destination-site and source-site rules, shedding connections kept idle
+ * to the site where none is free. After the transaction the connection is kept for the next, of any session on the
+ * same event loop.
  */
 final class MxHop implements NextHop {
 

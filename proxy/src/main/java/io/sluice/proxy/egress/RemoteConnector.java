@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens a ready connection to a destination's mail exchanger: tries the hosts in the order given and each host's
  * addresses of the source's family, binding the source address and never connecting to a forbidden destination,
- * then reads the greeting, says EHLO with the source's name and upgrades with STARTTLS as the pool says. Keeps
+ * then reads the greeting, says EHLO with the source's name and upgrades with STARTTLS as the destination's TLS
+ * requirement for the host says (the pool's mode, or a policy the destination publishes), checking the certificate
+ * after the handshake where it asks for that and counting each connection's outcome. Keeps
  * connections between transactions (per source address and MX host, on each event loop), as Postfix's connection
  * cache does, and counts per site the connections opened and reused.
  */

@@ -57,7 +57,8 @@ class DestinationGuardTest {
         Duration wait = Duration.ofSeconds(2);
         RemoteConnector connector = new RemoteConnector(pools, new DestinationScreen(destinations, registry),
                 Transport.best(), new SmtpTimeouts(wait, wait, wait, wait, wait, wait), wait, port, null, null,
-                new TlsOutcomes(registry, List.of("normal")), ConnectionReuseConfig.DISABLED, new DestinationSites(List.of()), registry);
+                new TlsOutcomes(registry, List.of("normal")), ConnectionReuseConfig.DISABLED,
+                new DestinationSites(List.of()), registry);
         EgressPool pool = pools.pool("normal").orElseThrow();
         return connector.open(loops.next(), pool, pool.sources().get(0), List.of(hosts),
                 DestinationTls.poolOnly("hostile.test", "normal", TlsRequirement.PLAIN), "test", new HeldLeases());

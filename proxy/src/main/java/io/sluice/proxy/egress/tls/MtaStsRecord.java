@@ -9,7 +9,9 @@ import java.util.regex.Pattern;
 final class MtaStsRecord {
 
     private static final Pattern SEPARATOR = Pattern.compile("[ \t]*;[ \t]*");
-    private static final Pattern FIELD = Pattern.compile("([A-Za-z0-9_.-]{1,32})[ \t]*=[ \t]*([\\x21-\\x3a\\x3c\\x3e-\\x7e]{1,})");
+    // RFC 8461 §3.1: a field name, "=", and a value of visible characters other than ";" and "=".
+    private static final Pattern FIELD =
+            Pattern.compile("([A-Za-z0-9_.-]{1,32})[ \t]*=[ \t]*([\\x21-\\x3a\\x3c\\x3e-\\x7e]+)");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9]{1,32}");
 
     private MtaStsRecord() {}

@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Test;
  */
 class MtaStsPoliciesTest {
 
-    private static final String ENFORCE = "version: STSv1\nmode: enforce\nmx: mx.a.test\nmx: *.b.test\nmax_age: 86400\n";
+    private static final String ENFORCE =
+            "version: STSv1\nmode: enforce\nmx: mx.a.test\nmx: *.b.test\nmax_age: 86400\n";
     private static final Duration CHECK = Duration.ofHours(1);
 
     private static TestAuthority authority;

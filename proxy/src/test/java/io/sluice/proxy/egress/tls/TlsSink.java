@@ -98,8 +98,8 @@ public final class TlsSink implements AutoCloseable {
             while ((line = in.readLine()) != null) {
                 String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase(java.util.Locale.ROOT) : line;
                 switch (verb) {
-                    case "EHLO" -> write(out, tls != null && !secure
-                            ? "250-" + name + "\r\n250-PIPELINING\r\n250 STARTTLS" : "250-" + name + "\r\n250 PIPELINING");
+                    case "EHLO" -> write(out, "250-" + name + (tls != null && !secure
+                            ? "\r\n250-PIPELINING\r\n250 STARTTLS" : "\r\n250 PIPELINING"));
                     case "STAR" -> {
                         if (tls == null || secure) {
                             write(out, "502 5.5.1 not offered");
