@@ -61,6 +61,11 @@ final class RemoteConnection extends SmtpClientConnection {
         verified = verifiedHost;
     }
 
+    /** The certificate was checked after the handshake: valid for the host name or not. */
+    void verifiedAs(boolean verifiedHost) {
+        verified = verifiedHost;
+    }
+
     /** The source address and MX host a kept connection is found by. */
     record Key(SourceAddress source, String host) {}
 }

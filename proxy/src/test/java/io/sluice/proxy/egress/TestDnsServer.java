@@ -22,6 +22,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
@@ -75,6 +76,11 @@ public final class TestDnsServer implements AutoCloseable {
                     name((String) preferenceAndHost[i + 1])));
         }
         return this;
+    }
+
+    /** Adds a TXT record of the strings given (one record, split into strings as DNS allows). */
+    public TestDnsServer txt(String name, long ttl, String... strings) {
+        return add(name, new TXTRecord(name(name), DClass.IN, ttl, java.util.Arrays.asList(strings)));
     }
 
     /** RFC 7505: {@code MX 0 .}. */

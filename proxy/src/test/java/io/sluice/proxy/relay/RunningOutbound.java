@@ -17,6 +17,7 @@ import io.sluice.config.FeedbackRule;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
+import io.sluice.config.MtaStsConfig;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.SmtpConfig;
@@ -97,6 +98,7 @@ final class RunningOutbound implements AutoCloseable {
         private List<EgressSite> sites = List.of();
         private ConnectionReuseConfig reuse = EgressConfig.DEFAULT_REUSE;
         private List<FeedbackRule> feedback = List.of();
+        private MtaStsConfig mtaSts = MtaStsConfig.DEFAULT;
         private ClusterConfig cluster = ClusterConfig.STANDALONE;
 
         private Builder(String dns, int remotePort) {
@@ -161,6 +163,12 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** How MTA-STS policies are fetched (the policy host's port and trusted authorities, for tests). */
+        Builder mtaSts(MtaStsConfig value) {
+            mtaSts = value;
+            return this;
+        }
+
         /** The cluster it is a member of; standalone by default. */
         Builder cluster(ClusterConfig value) {
             cluster = value;
@@ -196,7 +204,7 @@ final class RunningOutbound implements AutoCloseable {
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
                     Duration.ofHours(1), Duration.ofMinutes(5));
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
-                    sites, reuse, feedback);
+                    sites, reuse, feedback, mtaSts);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
                     cluster, policy, Optional.empty(), drain, egress)));
         }
