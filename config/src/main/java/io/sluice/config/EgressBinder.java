@@ -1,12 +1,14 @@
 package io.sluice.config;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -45,8 +47,11 @@ final class EgressBinder {
     private final Map<InetAddress, Value> sourceAddresses = new LinkedHashMap<>();
     private final Set<String> poolNames = new LinkedHashSet<>();
 
-    EgressBinder(Problems problems) {
+    private final Conversion<Path> readableFile;
+
+    EgressBinder(Problems problems, Conversion<Path> readableFile) {
         this.problems = problems;
+        this.readableFile = readableFile;
     }
 
     /** Returns the egress settings, or null when a problem was found; an absent section has no pools. */
@@ -136,8 +141,15 @@ final class EgressBinder {
         Integer cacheSize = section.get("cache-size").optional(NON_NEGATIVE, defaults.cacheSize());
         Duration maxTtl = section.get("max-ttl").optional(Conversion.DURATION, defaults.maxTtl());
         Duration negativeTtl = section.get("negative-ttl").optional(Conversion.DURATION, defaults.negativeTtl());
+        Boolean dane = section.get("dane").optional(Conversion.BOOLEAN, defaults.dane());
+        Value anchorValue = section.get("trust-anchor");
+        Path anchor = anchorValue.optional(readableFile, null);
+        if (anchor != null) {
+            TrustAnchorFile.check(anchor, anchorValue);
+        }
         section.rejectUnknownKeys();
-        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl));
+        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl,
+                dane, Optional.ofNullable(anchor)));
     }
 
     private Map<String, EgressPoolConfig> pools(Value value) {

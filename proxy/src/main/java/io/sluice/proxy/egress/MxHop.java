@@ -6,6 +6,8 @@ import io.netty.buffer.ByteBuf;
 import io.sluice.config.RuleReply;
 import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.model.Decision;
+import io.sluice.proxy.egress.tls.DaneFailure;
+import io.sluice.proxy.egress.tls.DaneVerdict;
 import io.sluice.proxy.relay.HopConnection;
 import io.sluice.proxy.relay.HopSession;
 import io.sluice.proxy.relay.NextHop;
@@ -19,6 +21,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -57,6 +60,9 @@ final class MxHop implements NextHop {
     // X.3.5: system incorrectly configured.
     static final SmtpReply POOL_VIOLATION = SmtpReply.of(451, "4.3.5",
             "Delivery refused: source address of another egress pool; try again later");
+    // RFC 7672 §2.2 and X.7.5 (cryptographic failure): DNSSEC said no MX host may be used, or none passed DANE.
+    static final SmtpReply DANE_REFUSED = SmtpReply.of(451, "4.7.5",
+            "No mail exchanger of the recipient domain passed DANE (RFC 7672); try again later");
     private static final SmtpReply MAIL_ACCEPTED = SmtpReply.of(250, "2.1.0", "Ok");
 
     private final OutboundContext context;
@@ -69,6 +75,8 @@ final class MxHop implements NextHop {
     private MxAnswer.Found mx;
     private SourceAddress source;
     private String site;
+    // DANE's verdicts on the destination's MX hosts, by host name (RFC 7672); empty where it does not ask.
+    private Map<String, DaneVerdict> dane = Map.of();
     // Why every further recipient of the transaction is refused the same way (DNS or no mail exchanger answered).
     private SmtpReply refusal;
     // For the transaction's log line.
@@ -116,7 +124,19 @@ final class MxHop implements NextHop {
         }
         domain = recipientDomain;
         return context.resolver().resolve(recipientDomain)
+                .thenCompose(this::daneVerdicts)
                 .thenApplyAsync(answer -> Optional.ofNullable(resolved(answer)), session.loop());
+    }
+
+    /** The answer, once DANE's verdicts on its hosts are in {@link #dane}. */
+    private CompletableFuture<MxAnswer> daneVerdicts(MxAnswer answer) {
+        if (!(answer instanceof MxAnswer.Found found)) {
+            return CompletableFuture.completedFuture(answer);
+        }
+        return context.connector().dane(context.pool(), domain, found.hosts()).thenApply(verdicts -> {
+            dane = verdicts;
+            return answer;
+        });
     }
 
     private static CompletableFuture<Optional<SmtpReply>> refused(SmtpReply reply) {
@@ -137,6 +157,17 @@ final class MxHop implements NextHop {
             return refusal;
         }
         mx = permitted.get();
+        List<MxHost> usable = mx.hosts().stream()
+                .filter(host -> !(dane.get(host.name()) instanceof DaneVerdict.Refused)).toList();
+        if (usable.isEmpty()) {
+            log.info("no mail exchanger passed DNSSEC", kv("session", session.client().sessionId()),
+                    kv("destination_domain", domain), kv("dane", dane.values().toString()));
+            refusal = DANE_REFUSED;
+            return refusal;
+        }
+        if (usable.size() < mx.hosts().size()) {
+            mx = new MxAnswer.Found(usable, mx.implicit(), mx.incomplete());
+        }
         Optional<SourceAddress> chosen = context.pool().select(domain, candidate ->
                 mx.hosts().stream().anyMatch(host -> host.addresses().stream().anyMatch(candidate::reaches)));
         if (chosen.isEmpty()) {
@@ -179,7 +210,7 @@ final class MxHop implements NextHop {
             return recipient(remote.get(), recipient);
         }
         List<MxHost> hosts = mx.ordered(ThreadLocalRandom.current());
-        RemoteConnection kept = context.connector().kept(context.pool(), source, hosts);
+        RemoteConnection kept = context.connector().kept(context.pool(), source, hosts, dane);
         return kept != null ? deliverOnKept(kept, hosts, recipient) : connect(hosts, recipient);
     }
 
@@ -219,7 +250,7 @@ final class MxHop implements NextHop {
      */
     private CompletableFuture<SmtpReply> connect(List<MxHost> hosts, MailPath recipient) {
         return slots(true).thenCompose(slots -> slots == null ? CompletableFuture.completedFuture(refusal)
-                : opened(context.connector().open(session.loop(), context.pool(), source, hosts, site, slots),
+                : opened(context.connector().open(session.loop(), context.pool(), source, hosts, site, slots, dane),
                         recipient));
     }
 
@@ -277,7 +308,7 @@ final class MxHop implements NextHop {
                     if (error != null) {
                         refusal = error instanceof RemoteConnector.PoolViolationException ? POOL_VIOLATION
                                 : error instanceof RemoteConnector.DestinationRefusedException
-                                ? DestinationScreen.FORBIDDEN : UNREACHABLE;
+                                ? DestinationScreen.FORBIDDEN : DaneFailure.among(error) ? DANE_REFUSED : UNREACHABLE;
                         log.info("no mail exchanger reachable", kv("session", session.client().sessionId()),
                                 kv("destination_domain", domain), kv("pool", context.pool().name()),
                                 kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
@@ -396,6 +427,7 @@ final class MxHop implements NextHop {
         mx = null;
         source = null;
         site = null;
+        dane = Map.of();
         refusal = null;
     }
 }

@@ -77,6 +77,11 @@ public final class MxResolver {
 
     /** A resolver asking the configured servers, or those of {@code /etc/resolv.conf} when none are. */
     public static MxResolver create(DnsConfig config, MeterRegistry registry) {
+        return new MxResolver(upstream(config), config, registry, System::nanoTime);
+    }
+
+    /** A resolver asking the configured servers (or the host's), each attempt waiting at most the timeout. */
+    public static Resolver upstream(DnsConfig config) {
         List<InetSocketAddress> servers = new ArrayList<>();
         for (HostPort server : config.servers()) {
             servers.add(new InetSocketAddress(server.host(), server.port()));
@@ -95,7 +100,7 @@ public final class MxResolver {
         extended.setRetries(config.attempts());
         // The whole lookup: every attempt at every server, each waiting at most the timeout.
         extended.setTimeout(config.timeout().multipliedBy((long) config.attempts() * resolvers.size()));
-        return new MxResolver(extended, config, registry, System::nanoTime);
+        return extended;
     }
 
     /** The domain's mail exchangers, or why there are none; never completes exceptionally. */

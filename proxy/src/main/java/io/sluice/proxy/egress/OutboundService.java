@@ -11,10 +11,13 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.egress.tls.DanePolicy;
+import io.sluice.proxy.egress.tls.DaneResolver;
 import io.sluice.proxy.relay.ListenerContext;
 import io.sluice.proxy.relay.RelayListeners;
 import io.sluice.proxy.relay.TransactionMeters;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -54,9 +57,12 @@ public final class OutboundService implements AutoCloseable {
         }
         MxResolver resolver = MxResolver.create(egress.dns(), registry);
         DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
+        // DANE (RFC 7672) where it is switched on: the configured resolvers must then pass DNSSEC records on.
+        DanePolicy dane = egress.dns().dane() ? new DanePolicy(DaneResolver.create(MxResolver.upstream(egress.dns()),
+                egress.dns().trustAnchor().orElse(null), Clock.systemUTC()), Clock.systemUTC(), registry) : null;
         RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
-                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()), registry);
+                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()), registry, dane);
         try {
             for (ListenerConfig listener : outbound) {
                 // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a
@@ -64,6 +70,9 @@ public final class OutboundService implements AutoCloseable {
                 ListenerContext context = ListenerContext.of(listener, config.smtp(), Integer.MAX_VALUE, policy, meters);
                 EgressPool pool = pools.pool(listener.egressPool()).orElseThrow();
                 pool.sources().forEach(source -> meters.source(pool.name(), source.toString()));
+                if (dane != null) {
+                    dane.register(pool.name());
+                }
                 OutboundContext hops = new OutboundContext(listener, config.smtp(), pool, resolver, destinations,
                         connector, meters);
                 InetSocketAddress bound = service.listeners.bind(listener.bind(), context,

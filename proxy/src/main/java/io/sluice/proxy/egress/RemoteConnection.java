@@ -1,8 +1,14 @@
 package io.sluice.proxy.egress;
 
+import io.netty.handler.ssl.SslHandler;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.net.InetAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * One SMTP connection to a remote mail exchanger, from a source address of an egress pool, to one destination site;
@@ -16,6 +22,7 @@ final class RemoteConnection extends SmtpClientConnection {
     private final String site;
     private boolean tls;
     private boolean verified;
+    private boolean dane;
 
     RemoteConnection(MxHost host, InetAddress address, SourceAddress source, String site, Duration dataBlockTimeout) {
         super(host.name() + "[" + address.getHostAddress() + "]", dataBlockTimeout);
@@ -59,6 +66,34 @@ final class RemoteConnection extends SmtpClientConnection {
     void tlsStarted(boolean verifiedHost) {
         tls = true;
         verified = verifiedHost;
+    }
+
+    /** Whether the remote's chain matched its MX host's TLSA records (RFC 7672) when TLS started. */
+    boolean dane() {
+        return dane;
+    }
+
+    void daneVerified() {
+        dane = true;
+    }
+
+    /** The certificate chain the remote presented in the TLS handshake, leaf first; empty without one. */
+    List<X509Certificate> peerChain() {
+        SslHandler tls = channel().pipeline().get(SslHandler.class);
+        List<X509Certificate> chain = new ArrayList<>();
+        if (tls == null) {
+            return chain;
+        }
+        try {
+            for (Certificate certificate : tls.engine().getSession().getPeerCertificates()) {
+                if (certificate instanceof X509Certificate x509) {
+                    chain.add(x509);
+                }
+            }
+        } catch (SSLPeerUnverifiedException e) {
+            chain.clear();
+        }
+        return chain;
     }
 
     /** The source address and MX host a kept connection is found by. */

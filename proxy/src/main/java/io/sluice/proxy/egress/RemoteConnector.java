@@ -11,6 +11,10 @@ import io.sluice.config.EgressTls;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.policy.eval.HeldLeases;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.egress.tls.DaneFailure;
+import io.sluice.proxy.egress.tls.DanePolicy;
+import io.sluice.proxy.egress.tls.DaneVerdict;
+import io.sluice.proxy.egress.tls.TlsaMatcher.TlsaMatch;
 import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
@@ -24,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,12 +56,22 @@ final class RemoteConnector {
     private final IdleConnections<RemoteConnection.Key, RemoteConnection> idle;
     private final DestinationSites sites;
     private final MeterRegistry registry;
+    private final DanePolicy dane;
     private final Map<String, Counter> opened = new ConcurrentHashMap<>();
     private final Map<String, Counter> reused = new ConcurrentHashMap<>();
 
     RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
                     Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
                     ConnectionReuseConfig reuse, DestinationSites sites, MeterRegistry registry) {
+        this(pools, destinations, transport, timeouts, connectTimeout, remotePort, opportunisticTls, verifiedTls, reuse,
+                sites, registry, null);
+    }
+
+    /** The same, checking the hosts that DANE binds by {@code dane}'s verdicts; null for no DANE at all. */
+    RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
+                    Duration connectTimeout, int remotePort, SslContext opportunisticTls, SslContext verifiedTls,
+                    ConnectionReuseConfig reuse, DestinationSites sites, MeterRegistry registry, DanePolicy dane) {
+        this.dane = dane;
         this.idle = new IdleConnections<>(reuse, timeouts.backendCommand());
         this.sites = sites;
         this.registry = registry;
@@ -80,18 +95,27 @@ final class RemoteConnector {
         return sites;
     }
 
+    /** DANE's verdicts on a destination's MX hosts, by host name; none when DANE is off or the pool uses no TLS. */
+    CompletableFuture<Map<String, DaneVerdict>> dane(EgressPool pool, String domain, List<MxHost> hosts) {
+        if (dane == null) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        return dane.assess(pool.name(), pool.config().tls(), domain, hosts.stream().map(MxHost::name).toList());
+    }
+
     /**
      * A connection kept on the calling event loop from {@code source} to one of the hosts (the first of them with
      * one), which the pool's TLS setting accepts still and the destination screen permits; or null. The caller
      * resets it (RSET) before its transaction, and drops it on any doubt.
      */
-    RemoteConnection kept(EgressPool pool, SourceAddress source, List<MxHost> hosts) {
+    RemoteConnection kept(EgressPool pool, SourceAddress source, List<MxHost> hosts, Map<String, DaneVerdict> dane) {
         if (!idle.config().enabled()) {
             return null;
         }
         for (MxHost host : hosts) {
+            DaneVerdict verdict = dane.get(host.name());
             RemoteConnection connection = idle.take(new RemoteConnection.Key(source, host.name()),
-                    candidate -> acceptable(candidate, pool.config().tls())
+                    candidate -> acceptable(candidate, pool.config().tls(), verdict)
                             && destinations.permits(candidate.host(), candidate.address()));
             if (connection != null) {
                 counter(reused, "sluice.egress.connections.reused", "reused for another transaction",
@@ -108,6 +132,14 @@ final class RemoteConnector {
      * should either change while connections are kept.
      */
     static boolean acceptable(RemoteConnection connection, EgressTls tls) {
+        return acceptable(connection, tls, null);
+    }
+
+    /** The same, where DANE's verdict on the host binds it: then only a connection that passed DANE's check. */
+    static boolean acceptable(RemoteConnection connection, EgressTls tls, DaneVerdict dane) {
+        if (dane instanceof DaneVerdict.Applies && tls != EgressTls.NONE) {
+            return connection.dane();
+        }
         return switch (tls) {
             case NONE -> true;
             case OPPORTUNISTIC -> connection.tls() || !connection.capabilities().startTls();
@@ -145,6 +177,13 @@ final class RemoteConnector {
      */
     CompletableFuture<RemoteConnection> open(EventLoop loop, EgressPool pool, SourceAddress source,
                                              List<MxHost> hosts, String site, HeldLeases slots) {
+        return open(loop, pool, source, hosts, site, slots, Map.of());
+    }
+
+    /** The same, holding the hosts DANE binds to their TLSA records: {@code dane} by host name. */
+    CompletableFuture<RemoteConnection> open(EventLoop loop, EgressPool pool, SourceAddress source,
+                                             List<MxHost> hosts, String site, HeldLeases slots,
+                                             Map<String, DaneVerdict> dane) {
         // The invariant, checked where it matters: right before the socket binds the source.
         if (!pools.mayBind(pool.name(), source)) {
             log.error("refused to bind a source of another pool", kv("pool", pool.name()), kv("source", source));
@@ -160,7 +199,7 @@ final class RemoteConnector {
             }
         }
         CompletableFuture<RemoteConnection> result = new CompletableFuture<>();
-        attempt(loop, pool, source, site, attempts, 0, null, result);
+        attempt(loop, pool, source, site, attempts, 0, null, result, dane);
         return result.whenComplete((connection, error) -> {
             if (error != null) {
                 slots.release();
@@ -175,7 +214,8 @@ final class RemoteConnector {
     private record Attempt(MxHost host, InetAddress address) {}
 
     private void attempt(EventLoop loop, EgressPool pool, SourceAddress source, String site, List<Attempt> attempts,
-                         int index, Throwable lastError, CompletableFuture<RemoteConnection> result) {
+                         int index, Throwable lastError, CompletableFuture<RemoteConnection> result,
+                         Map<String, DaneVerdict> dane) {
         if (index == attempts.size()) {
             result.completeExceptionally(lastError != null ? lastError
                     : new IOException("no mail exchanger address reachable from " + source));
@@ -185,7 +225,7 @@ final class RemoteConnector {
         // The invariant, checked where it matters: right before the connect, whatever list of hosts came in.
         if (!destinations.permits(attempt.host(), attempt.address())) {
             attempt(loop, pool, source, site, attempts, index + 1,
-                    new DestinationRefusedException(attempt.host(), attempt.address()), result);
+                    new DestinationRefusedException(attempt.host(), attempt.address()), result, dane);
             return;
         }
         RemoteConnection connection =
@@ -193,7 +233,7 @@ final class RemoteConnector {
         SmtpClientConnection.connect(loop, transport.socketChannelClass(),
                         new InetSocketAddress(attempt.address(), remotePort), new InetSocketAddress(source.address(), 0),
                         connectTimeout, connection)
-                .thenCompose(opened -> handshake(opened, pool.config().tls()))
+                .thenCompose(opened -> handshake(opened, pool, dane.get(attempt.host().name())))
                 .whenComplete((ready, error) -> {
                     if (error == null) {
                         result.complete(ready);
@@ -201,29 +241,65 @@ final class RemoteConnector {
                     }
                     log.debug("mail exchanger failed, trying the next", kv("mx", connection.toString()),
                             kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
-                    attempt(loop, pool, source, site, attempts, index + 1, error, result);
+                    attempt(loop, pool, source, site, attempts, index + 1, error, result, dane);
                 });
     }
 
-    private CompletableFuture<RemoteConnection> handshake(RemoteConnection connection, EgressTls tls) {
+    private CompletableFuture<RemoteConnection> handshake(RemoteConnection connection, EgressPool pool,
+                                                         DaneVerdict verdict) {
+        EgressTls tls = pool.config().tls();
         return connection.awaitReply(timeouts.backendGreeting())
                 .thenCompose(greeting -> connection.expect(greeting, 220, "greeting"))
                 .thenCompose(ignored -> ehlo(connection))
-                .thenCompose(ignored -> switch (tls) {
-                    case NONE -> CompletableFuture.completedFuture(connection);
-                    case OPPORTUNISTIC -> connection.capabilities().startTls()
-                            ? startTls(connection, false) : CompletableFuture.completedFuture(connection);
-                    case REQUIRED -> connection.capabilities().startTls() ? startTls(connection, true)
-                            : refuse(connection, "offers no STARTTLS, which the pool requires");
-                });
+                .thenCompose(ignored -> verdict instanceof DaneVerdict.Applies applies && tls != EgressTls.NONE
+                        ? daneTls(connection, pool.name(), applies)
+                        : switch (tls) {
+                            case NONE -> CompletableFuture.completedFuture(connection);
+                            case OPPORTUNISTIC -> connection.capabilities().startTls()
+                                    ? startTls(connection, false, null) : CompletableFuture.completedFuture(connection);
+                            case REQUIRED -> connection.capabilities().startTls() ? startTls(connection, true, null)
+                                    : refuse(connection, "offers no STARTTLS, which the pool requires");
+                        });
     }
 
-    private CompletableFuture<RemoteConnection> startTls(RemoteConnection connection, boolean verify) {
+    /**
+     * RFC 7672 §2.2: secure TLSA records make STARTTLS mandatory whatever the pool's mode, and the chain is checked
+     * against them (not against public authorities) once the handshake is over, before anything else is sent.
+     */
+    private CompletableFuture<RemoteConnection> daneTls(RemoteConnection connection, String pool,
+                                                        DaneVerdict.Applies applies) {
+        if (!connection.capabilities().startTls()) {
+            dane.noStartTls(pool);
+            connection.abort();
+            return CompletableFuture.failedFuture(
+                    new DaneFailure(connection + " offers no STARTTLS, which its TLSA records require"));
+        }
+        return startTls(connection, false, remote -> {
+            TlsaMatch match = dane.check(pool, applies, remote.peerChain(), remote.host().name());
+            if (!match.matched()) {
+                remote.abort();
+                return new DaneFailure(remote + ": " + match.detail());
+            }
+            remote.daneVerified();
+            return null;
+        });
+    }
+
+    /**
+     * @param check run once the handshake is over, before EHLO: null to go on, or why the connection was dropped;
+     *     null for no check
+     */
+    private CompletableFuture<RemoteConnection> startTls(RemoteConnection connection, boolean verify,
+                                                         Function<RemoteConnection, IOException> check) {
         SslContext context = verify ? verifiedTls : opportunisticTls;
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(context, connection.host().name(), remotePort, verify))
                 .thenCompose(ignored -> {
+                    IOException refused = check == null ? null : check.apply(connection);
+                    if (refused != null) {
+                        return CompletableFuture.failedFuture(refused);
+                    }
                     connection.tlsStarted(verify);
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                     return ehlo(connection);
