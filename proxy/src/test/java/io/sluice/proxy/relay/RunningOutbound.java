@@ -95,6 +95,7 @@ final class RunningOutbound implements AutoCloseable {
         private String normalSources = NORMAL_SOURCES;
         private List<EgressSite> sites = List.of();
         private ConnectionReuseConfig reuse = EgressConfig.DEFAULT_REUSE;
+        private Optional<java.nio.file.Path> daneAnchor = Optional.empty();
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -152,6 +153,12 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** DANE on (RFC 7672), validating from the trust anchors of the file. */
+        Builder dane(java.nio.file.Path trustAnchor) {
+            daneAnchor = Optional.of(trustAnchor);
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -179,7 +186,7 @@ final class RunningOutbound implements AutoCloseable {
             pools.put("fallback", pool("fallback", FALLBACK_SOURCE, "fb"));
             DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns)), remoteTimeout.compareTo(
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
-                    Duration.ofHours(1), Duration.ofMinutes(5));
+                    Duration.ofHours(1), Duration.ofMinutes(5), daneAnchor.isPresent(), daneAnchor);
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
                     sites, reuse);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),

@@ -8,7 +8,6 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -66,7 +65,7 @@ public final class DanePolicy {
      */
     public TlsaMatch check(String pool, DaneVerdict.Applies dane, List<X509Certificate> chain, String mxHost) {
         TlsaMatch match = dane.authenticates()
-                ? TlsaMatcher.check(dane.usable(), chain, Set.of(dane.baseDomain(), mxHost), clock.instant())
+                ? TlsaMatcher.check(dane.usable(), chain, List.of(dane.baseDomain(), mxHost), clock.instant())
                 : new TlsaMatch(true, "only unusable TLSA records: encrypted, not authenticated");
         if (dane.authenticates()) {
             counted(pool, match.matched() ? "verified" : "mismatch");

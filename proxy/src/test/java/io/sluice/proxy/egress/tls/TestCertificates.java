@@ -6,6 +6,7 @@ import java.io.Writer;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -13,6 +14,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -45,8 +47,14 @@ public final class TestCertificates {
                         pem.writeObject(link.certificate());
                     }
                 }
-                try (Writer writer = Files.newBufferedWriter(keyFile); JcaPEMWriter pem = new JcaPEMWriter(writer)) {
-                    pem.writeObject(key.getPrivate());
+                // PKCS #8 as the JDK encodes it, which OpenSSL reads for every key type.
+                Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n"
+                        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getPrivate().getEncoded())
+                        + "\n-----END PRIVATE KEY-----\n");
+                // Postfix's smtpd reads them as its own unprivileged user.
+                for (Path path : new Path[] {directory, chain, keyFile}) {
+                    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(
+                            Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
                 }
                 return new Path[] {chain, keyFile};
             } catch (IOException e) {
