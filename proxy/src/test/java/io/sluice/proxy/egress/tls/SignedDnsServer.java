@@ -1,9 +1,8 @@
 package io.sluice.proxy.egress.tls;
 
+import io.sluice.proxy.egress.UdpDnsLoop;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
@@ -13,8 +12,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,17 +52,14 @@ public final class SignedDnsServer implements AutoCloseable {
     private static final long TTL = 300;
     private static final long SOA_MINIMUM = 60;
 
-    private final DatagramSocket socket;
+    private final UdpDnsLoop loop;
     private final Name apex;
     private final KeyPair key;
     private final DNSKEYRecord dnskey;
     private final Map<Name, List<Record>> names = new ConcurrentHashMap<>();
     private final Set<String> spoiled = ConcurrentHashMap.newKeySet();
-    private final List<String> questions = Collections.synchronizedList(new ArrayList<>());
-    private final Thread thread;
 
-    private SignedDnsServer(DatagramSocket socket, Name apex) throws GeneralSecurityException, DNSSEC.DNSSECException {
-        this.socket = socket;
+    private SignedDnsServer(Name apex) throws GeneralSecurityException, DNSSEC.DNSSECException {
         this.apex = apex;
         KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
         generator.initialize(new ECGenParameterSpec("secp256r1"));
@@ -74,18 +68,13 @@ public final class SignedDnsServer implements AutoCloseable {
                 DNSKEYRecord.Protocol.DNSSEC, DNSSEC.Algorithm.ECDSAP256SHA256, key.getPublic());
         add(new SOARecord(apex, DClass.IN, TTL, name("ns." + apex), name("hostmaster." + apex), 1, 3600, 600,
                 86400, SOA_MINIMUM));
-        this.thread = new Thread(this::serve, "signed-test-dns");
-        thread.setDaemon(true);
-        thread.start();
+        this.loop = new UdpDnsLoop("signed-test-dns", query -> answer(query, query.getQuestion()));
     }
 
     /** A server whose signed zone is {@code apex}, such as {@code example.test}. */
     public static SignedDnsServer start(String apex) {
         try {
-            return new SignedDnsServer(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
-                    name(apex));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return new SignedDnsServer(name(apex));
         } catch (GeneralSecurityException | DNSSEC.DNSSECException e) {
             throw new IllegalStateException(e);
         }
@@ -93,11 +82,11 @@ public final class SignedDnsServer implements AutoCloseable {
 
     /** {@code host:port} of the server, as the configuration takes it. */
     public String hostPort() {
-        return "127.0.0.1:" + ((InetSocketAddress) socket.getLocalSocketAddress()).getPort();
+        return "127.0.0.1:" + loop.address().getPort();
     }
 
     public InetSocketAddress address() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+        return loop.address();
     }
 
     /** The signed zone's trust anchor, its DS record in zone-file form, as a trust-anchor file holds it. */
@@ -130,9 +119,7 @@ public final class SignedDnsServer implements AutoCloseable {
 
     /** Every question so far, as {@code name/TYPE}, such as {@code example.test./DNSKEY}. */
     public List<String> questions() {
-        synchronized (questions) {
-            return List.copyOf(questions);
-        }
+        return loop.questions();
     }
 
     private SignedDnsServer add(Record record) {
@@ -149,27 +136,6 @@ public final class SignedDnsServer implements AutoCloseable {
             return Name.fromString(text, Name.root);
         } catch (TextParseException e) {
             throw new IllegalArgumentException(text, e);
-        }
-    }
-
-    private void serve() {
-        byte[] buffer = new byte[4096];
-        while (!socket.isClosed()) {
-            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-            try {
-                socket.receive(packet);
-                Message query = new Message(Arrays.copyOf(packet.getData(), packet.getLength()));
-                Record question = query.getQuestion();
-                questions.add(question.getName() + "/" + Type.string(question.getType()));
-                Message response = answer(query, question);
-                OPTRecord opt = query.getOPT();
-                byte[] wire = response.toWire(opt == null ? 512 : Math.max(512, opt.getPayloadSize()));
-                socket.send(new DatagramPacket(wire, wire.length, packet.getSocketAddress()));
-            } catch (IOException e) {
-                if (!socket.isClosed()) {
-                    throw new UncheckedIOException(e);
-                }
-            }
         }
     }
 
@@ -297,11 +263,6 @@ public final class SignedDnsServer implements AutoCloseable {
 
     @Override
     public void close() {
-        socket.close();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close();
     }
 }
