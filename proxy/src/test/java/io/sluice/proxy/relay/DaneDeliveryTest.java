@@ -139,6 +139,21 @@ class DaneDeliveryTest {
     }
 
     @Test
+    void aServerThatDoesNotOfferStartTlsGetsNoMessageInClearWhereDaneBindsIt() throws Exception {
+        // The downgrade an attacker on the path makes: STARTTLS stripped from the EHLO reply.
+        try (SmtpSinkProcess plain = SmtpSinkProcess.startAt("127.0.0.2", selfSignedMx.port())) {
+            dns.mx("stripped.example.test", 10, "mx-stripped.example.test")
+                    .address("mx-stripped.example.test", "127.0.0.2");
+            dns.tlsa("mx-stripped.example.test", 3, 1, 1, selfSignedKeyDigest());
+            double stripped = dane(opportunistic, "no-starttls");
+
+            assertThat(send(opportunistic, "user@stripped.example.test")).startsWith("451 4.7.5");
+            assertThat(dane(opportunistic, "no-starttls")).isEqualTo(stripped + 1);
+            assertThat(plain.messages()).isEmpty();
+        }
+    }
+
+    @Test
     void aSpoiledSignatureOnTheTlsaOrMxRecordsGetsNoMessage() throws Exception {
         domain("forged-tlsa.example.test", "mx-forged.example.test");
         dns.tlsa("mx-forged.example.test", 3, 1, 1, selfSignedKeyDigest())
