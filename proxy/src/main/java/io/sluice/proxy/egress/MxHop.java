@@ -124,19 +124,23 @@ final class MxHop implements NextHop {
         }
         domain = recipientDomain;
         return context.resolver().resolve(recipientDomain)
-                .thenCompose(this::daneVerdicts)
-                .thenApplyAsync(answer -> Optional.ofNullable(resolved(answer)), session.loop());
+                .thenCompose(answer -> daneVerdicts(recipientDomain, answer)
+                        .thenApply(verdicts -> new DaneAnswer(answer, verdicts)))
+                .thenApplyAsync(found -> {
+                    // On the session's loop, as every other field of the transaction.
+                    dane = found.verdicts();
+                    return Optional.ofNullable(resolved(found.answer()));
+                }, session.loop());
     }
 
-    /** The answer, once DANE's verdicts on its hosts are in {@link #dane}. */
-    private CompletableFuture<MxAnswer> daneVerdicts(MxAnswer answer) {
+    private record DaneAnswer(MxAnswer answer, Map<String, DaneVerdict> verdicts) {}
+
+    /** DANE's verdicts on the answer's hosts, by host name; none for a failed answer. */
+    private CompletableFuture<Map<String, DaneVerdict>> daneVerdicts(String recipientDomain, MxAnswer answer) {
         if (!(answer instanceof MxAnswer.Found found)) {
-            return CompletableFuture.completedFuture(answer);
+            return CompletableFuture.completedFuture(Map.of());
         }
-        return context.connector().dane(context.pool(), domain, found.hosts()).thenApply(verdicts -> {
-            dane = verdicts;
-            return answer;
-        });
+        return context.connector().dane(context.pool(), recipientDomain, found.hosts());
     }
 
     private static CompletableFuture<Optional<SmtpReply>> refused(SmtpReply reply) {
