@@ -246,8 +246,16 @@ final class EgressBinder {
         Integer cacheSize = section.get("cache-size").optional(NON_NEGATIVE, defaults.cacheSize());
         Duration maxTtl = section.get("max-ttl").optional(Conversion.DURATION, defaults.maxTtl());
         Duration negativeTtl = section.get("negative-ttl").optional(Conversion.DURATION, defaults.negativeTtl());
+        Boolean daneValue = section.get("dane").optional(Conversion.BOOLEAN, null);
+        DaneMode dane = daneValue == null ? defaults.dane() : daneValue ? DaneMode.TLS_POOLS : DaneMode.OFF;
+        Value anchorValue = section.get("trust-anchor");
+        Path anchor = anchorValue.optional(readableFile, null);
+        if (anchor != null) {
+            TrustAnchorFile.check(anchor, anchorValue);
+        }
         section.rejectUnknownKeys();
-        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl));
+        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl,
+                dane, Optional.ofNullable(anchor)));
     }
 
     private Map<String, EgressPoolConfig> pools(Value value) {

@@ -243,7 +243,7 @@ class EgressBindingTest {
                 tuple(7, "egress.dns.attempts", "\"0\" (expected: an integer >= 1)"),
                 tuple(7, "egress.dns.cache-size", "\"-1\" (expected: an integer >= 0)"),
                 tuple(7, "egress.dns.ttl", "unknown key (expected one of: servers, timeout, attempts, cache-size,"
-                        + " max-ttl, negative-ttl)"),
+                        + " max-ttl, negative-ttl, dane, trust-anchor)"),
                 tuple(10, "egress.pools.normal.selection",
                         "\"random\" (expected: one of: round-robin, sticky-domain)"),
                 tuple(11, "egress.pools.normal.tls", "\"always\" (expected: one of: none, opportunistic, required, policy)"),

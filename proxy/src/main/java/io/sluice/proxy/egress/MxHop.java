@@ -7,6 +7,7 @@ import io.sluice.config.RuleReply;
 import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.egress.tls.DestinationTls;
+import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
 import io.sluice.proxy.egress.tls.TlsResult;
 import io.sluice.proxy.relay.HopConnection;
 import io.sluice.proxy.relay.HopSession;
@@ -65,7 +66,8 @@ final class MxHop implements NextHop {
     // X.3.5: system incorrectly configured.
     static final SmtpReply POOL_VIOLATION = SmtpReply.of(451, "4.3.5",
             "Delivery refused: source address of another egress pool; try again later");
-    // X.7.5: cryptographic failure. Temporary: the MTA retries later, or through its fallback relay.
+    // X.7.5: cryptographic failure (an MTA-STS or DANE policy, or DNSSEC answers that failed validation). Temporary:
+    // the MTA retries later, or through its fallback relay.
     static final SmtpReply TLS_POLICY = SmtpReply.of(451, "4.7.5",
             "The recipient domain's TLS policy leaves no mail exchanger to deliver to now; try again later");
     private static final SmtpReply MAIL_ACCEPTED = SmtpReply.of(250, "2.1.0", "Ok");
@@ -163,11 +165,15 @@ final class MxHop implements NextHop {
         List<MxHost> allowed = tls.permitted(mx.hosts(), MxHost::name);
         if (allowed.isEmpty()) {
             // RFC 8461 §5: no MX host the policy in force names; as early as the first recipient.
-            context.tls().outcomes().count(context.pool().name(), domain, tls.policy(), TlsResult.MX_NOT_IN_POLICY);
-            context.tls().outcomes().refused(context.pool().name(), tls.policy());
+            // RFC 7672 §2.1.1: DNSSEC answers that failed validation, or could not be had, leave no host either.
+            boolean dnssec = mx.hosts().stream().anyMatch(host -> tls.daneRefused(host.name()));
+            PolicyType type = dnssec ? PolicyType.TLSA : tls.policy();
+            context.tls().outcomes().count(context.pool().name(), domain, type,
+                    dnssec ? TlsResult.DNSSEC_INVALID : TlsResult.MX_NOT_IN_POLICY);
+            context.tls().outcomes().refused(context.pool().name(), type);
             log.info("no mail exchanger the tls policy permits", kv("session", session.client().sessionId()),
                     kv("destination_domain", domain), kv("pool", context.pool().name()),
-                    kv("tls_policy", tls.policy().tag()),
+                    kv("tls_policy", type.tag()), kv("dane", tls.dane().values().toString()),
                     kv("mx_hosts", mx.hosts().stream().map(MxHost::name).toList().toString()));
             refusal = TLS_POLICY;
             return refusal;

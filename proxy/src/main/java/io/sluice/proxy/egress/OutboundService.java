@@ -66,7 +66,7 @@ public final class OutboundService implements AutoCloseable {
         RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
                 tls.trust(), tls.outcomes(), egress.reuse(), new DestinationSites(egress.sites()),
-                new ReceiverFeedback(egress.feedback(), actions, registry), registry);
+                new ReceiverFeedback(egress.feedback(), actions, registry), tls.dane().orElse(null), registry);
         try {
             for (ListenerConfig listener : outbound) {
                 // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a

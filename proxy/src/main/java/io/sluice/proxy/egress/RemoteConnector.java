@@ -11,11 +11,13 @@ import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.policy.eval.HeldLeases;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.egress.tls.DanePolicy;
 import io.sluice.proxy.egress.tls.DestinationTls;
 import io.sluice.proxy.egress.tls.TlsOutcomes;
 import io.sluice.proxy.egress.tls.TlsRequirement;
 import io.sluice.proxy.egress.tls.TlsResult;
 import io.sluice.proxy.egress.tls.TlsTrust;
+import io.sluice.proxy.egress.tls.TlsaMatcher.TlsaMatch;
 import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
@@ -65,6 +67,7 @@ final class RemoteConnector {
     private final DestinationSites sites;
     private final MeterRegistry registry;
     private final ReceiverFeedback feedback;
+    private final DanePolicy dane;
     private final Map<String, Counter> opened = new ConcurrentHashMap<>();
     private final Map<String, Counter> reused = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> open = new ConcurrentHashMap<>();
@@ -74,14 +77,19 @@ final class RemoteConnector {
                     TlsOutcomes outcomes, ConnectionReuseConfig reuse, DestinationSites sites,
                     MeterRegistry registry) {
         this(pools, destinations, transport, timeouts, connectTimeout, remotePort, opportunisticTls, trust, outcomes,
-                reuse, sites, ReceiverFeedback.NONE, registry);
+                reuse, sites, ReceiverFeedback.NONE, null, registry);
     }
 
+    /**
+     * @param dane checks the hosts DANE binds (a {@link TlsRequirement.Dane}); null where DANE is off, and no
+     *     requirement is then of DANE
+     */
     RemoteConnector(EgressPools pools, DestinationScreen destinations, Transport transport, SmtpTimeouts timeouts,
                     Duration connectTimeout, int remotePort, SslContext opportunisticTls, TlsTrust trust,
                     TlsOutcomes outcomes, ConnectionReuseConfig reuse, DestinationSites sites,
-                    ReceiverFeedback feedback, MeterRegistry registry) {
+                    ReceiverFeedback feedback, DanePolicy dane, MeterRegistry registry) {
         this.feedback = feedback;
+        this.dane = dane;
         this.idle = new IdleConnections<>(reuse, timeouts.backendCommand());
         this.sites = sites;
         this.registry = registry;
@@ -145,6 +153,10 @@ final class RemoteConnector {
     static boolean acceptable(RemoteConnection connection, TlsRequirement requirement) {
         if (requirement instanceof TlsRequirement.Plain) {
             return true;
+        }
+        if (requirement instanceof TlsRequirement.Dane) {
+            // Encrypted, or even verified by the authorities, before DANE bound the host is not enough.
+            return connection.dane();
         }
         if (requirement instanceof TlsRequirement.NameChecked checked && checked.enforced()) {
             return connection.tls() && connection.verified();
@@ -277,11 +289,15 @@ final class RemoteConnector {
                         "greeting"))
                 .thenCompose(ignored -> ehlo(delivery.pool(), connection))
                 .thenCompose(ignored -> {
+                    if (tls instanceof TlsRequirement.Dane bound) {
+                        return dane(connection, bound, delivery);
+                    }
                     if (tls instanceof TlsRequirement.NameChecked checked) {
                         return checked(connection, checked, delivery);
                     }
                     return tls instanceof TlsRequirement.Opportunistic && connection.capabilities().startTls()
-                            ? startTls(delivery.pool(), connection).thenCompose(done -> counted(done, tls, delivery))
+                            ? startTls(delivery.pool(), connection, null)
+                                    .thenCompose(done -> counted(done, tls, delivery))
                             : counted(connection, tls, delivery);
                 });
     }
@@ -306,7 +322,7 @@ final class RemoteConnector {
             return tls.enforced() ? refuse(connection, tls, TlsResult.STARTTLS_NOT_SUPPORTED, delivery)
                     : CompletableFuture.completedFuture(connection);
         }
-        return startTls(delivery.pool(), connection).<CompletableFuture<RemoteConnection>>handle((done, error) -> {
+        return startTls(delivery.pool(), connection, null).<CompletableFuture<RemoteConnection>>handle((done, error) -> {
             TlsResult result = error != null ? TlsResult.VALIDATION_FAILURE
                     : trust.check(connection.peerCertificates(), connection.host().name());
             connection.verifiedAs(result == TlsResult.SUCCESS);
@@ -322,6 +338,32 @@ final class RemoteConnector {
         }).thenCompose(Function.identity());
     }
 
+    /**
+     * RFC 7672 §2.2: secure TLSA records make STARTTLS mandatory whatever the pool's mode, and the chain is checked
+     * against them (not against public authorities) once the handshake is over, before anything else is sent; a
+     * failure is always enforced.
+     */
+    private CompletableFuture<RemoteConnection> dane(RemoteConnection connection, TlsRequirement.Dane tls,
+                                                     Delivery delivery) {
+        String pool = delivery.pool().name();
+        if (!connection.capabilities().startTls()) {
+            dane.noStartTls(pool);
+            outcomes.count(pool, delivery.domain(), tls.policy(), TlsResult.STARTTLS_NOT_SUPPORTED);
+            return refuse(connection, tls, TlsResult.STARTTLS_NOT_SUPPORTED, delivery);
+        }
+        return startTls(delivery.pool(), connection, remote -> {
+            TlsaMatch match = dane.check(pool, tls.verdict(), remote.peerCertificates(), remote.host().name());
+            outcomes.count(pool, delivery.domain(), tls.policy(),
+                    match.matched() ? TlsResult.SUCCESS : TlsResult.TLSA_INVALID);
+            if (!match.matched()) {
+                remote.abort();
+                return policyRefusal(remote, tls, TlsResult.TLSA_INVALID, delivery, match.detail());
+            }
+            remote.daneVerified();
+            return null;
+        });
+    }
+
     /** The reply, once the feedback rules had a look at it. */
     private SmtpReply heard(EgressPool pool, RemoteConnection connection, SmtpReply reply) {
         feedback.heard(pool, connection.source(), connection.site(), reply);
@@ -331,34 +373,47 @@ final class RemoteConnector {
     /**
      * STARTTLS without a check of the certificate during the handshake: what it is worth is for the caller to
      * judge after it, as the requirement says.
+     *
+     * @param check run once the handshake is over, before the EHLO that follows it: null to go on, or why the
+     *     connection was dropped; null for no check
      */
-    private CompletableFuture<RemoteConnection> startTls(EgressPool pool, RemoteConnection connection) {
+    private CompletableFuture<RemoteConnection> startTls(EgressPool pool, RemoteConnection connection,
+                                                         Function<RemoteConnection, IOException> check) {
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
                 .thenCompose(ignored -> connection.startTls(opportunisticTls, connection.host().name(), remotePort,
                         false))
                 .thenCompose(ignored -> {
+                    IOException refused = check == null ? null : check.apply(connection);
+                    if (refused != null) {
+                        return CompletableFuture.failedFuture(refused);
+                    }
                     connection.tlsStarted(false);
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                     return ehlo(pool, connection);
                 });
     }
 
-    private <T> CompletableFuture<T> refuse(RemoteConnection connection, TlsRequirement.NameChecked tls,
-                                            TlsResult result, Delivery delivery) {
+    private <T> CompletableFuture<T> refuse(RemoteConnection connection, TlsRequirement tls, TlsResult result,
+                                            Delivery delivery) {
         connection.abort();
-        return CompletableFuture.failedFuture(policyRefusal(connection, tls, result, delivery));
+        return CompletableFuture.failedFuture(policyRefusal(connection, tls, result, delivery, result.tag()));
     }
 
-    private IOException policyRefusal(RemoteConnection connection, TlsRequirement.NameChecked tls,
-                                      TlsResult result, Delivery delivery) {
+    private IOException policyRefusal(RemoteConnection connection, TlsRequirement tls, TlsResult result,
+                                      Delivery delivery) {
+        return policyRefusal(connection, tls, result, delivery, result.tag());
+    }
+
+    private IOException policyRefusal(RemoteConnection connection, TlsRequirement tls, TlsResult result,
+                                      Delivery delivery, String detail) {
         if (tls.policy() == TlsRequirement.PolicyType.NONE) {
             // The pool's own requirement: the remote is unusable to this pool, as an unreachable one is.
-            return new IOException(connection + " failed the TLS the pool requires: " + result.tag());
+            return new IOException(connection + " failed the TLS the pool requires: " + detail);
         }
         outcomes.refused(delivery.pool().name(), tls.policy());
         return new TlsPolicyException(connection + " failed the " + tls.policy().tag() + " policy of "
-                + delivery.domain() + ": " + result.tag());
+                + delivery.domain() + ": " + detail);
     }
 
     private CompletableFuture<RemoteConnection> ehlo(EgressPool pool, RemoteConnection connection) {

@@ -4,6 +4,7 @@ import io.sluice.config.BareLineEndings;
 import io.sluice.config.Cidr;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.DaneMode;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.EgressConfig;
@@ -100,6 +101,7 @@ final class RunningOutbound implements AutoCloseable {
         private List<FeedbackRule> feedback = List.of();
         private MtaStsConfig mtaSts = MtaStsConfig.DEFAULT;
         private ClusterConfig cluster = ClusterConfig.STANDALONE;
+        private Optional<java.nio.file.Path> daneAnchor = Optional.empty();
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -175,6 +177,12 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** DANE on (RFC 7672), validating from the trust anchors of the file. */
+        Builder dane(java.nio.file.Path trustAnchor) {
+            daneAnchor = Optional.of(trustAnchor);
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -202,7 +210,7 @@ final class RunningOutbound implements AutoCloseable {
             pools.put("fallback", pool("fallback", FALLBACK_SOURCE, "fb"));
             DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns)), remoteTimeout.compareTo(
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
-                    Duration.ofHours(1), Duration.ofMinutes(5));
+                    Duration.ofHours(1), Duration.ofMinutes(5), daneAnchor.isPresent() ? DaneMode.TLS_POOLS : DaneMode.POLICY_POOLS, daneAnchor);
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
                     sites, reuse, feedback, mtaSts);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),

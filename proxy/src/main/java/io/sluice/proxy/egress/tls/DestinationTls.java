@@ -7,16 +7,17 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The TLS a destination domain's mail goes with, from one pool: per MX host, DANE where the host has usable TLSA
- * records, else the domain's MTA-STS policy where it has one in force, else the pool's own requirement.
+ * The TLS a destination domain's mail goes with, from one pool: per MX host, DANE where the host has secure TLSA
+ * records (and no delivery at all where DNSSEC refuses the host), else the domain's MTA-STS policy where it has one
+ * in force, else the pool's own requirement: RFC 8461 §2 and RFC 7672 §2.2 give DANE precedence over MTA-STS.
  *
  * @param domain the destination domain
  * @param pool the egress pool, for the outcome counters
- * @param dane the requirement of each MX host with usable TLSA records
+ * @param dane DANE's verdict on each MX host, by host name; empty where DANE does not apply to the pool
  * @param sts the MTA-STS policy in force, if any (not of mode {@code none})
  * @param otherwise what the pool asks where no policy applies
  */
-public record DestinationTls(String domain, String pool, Map<String, TlsRequirement> dane,
+public record DestinationTls(String domain, String pool, Map<String, DaneVerdict> dane,
                              Optional<MtaStsPolicies.Cached> sts, TlsRequirement otherwise) {
 
     public DestinationTls {
@@ -33,13 +34,17 @@ public record DestinationTls(String domain, String pool, Map<String, TlsRequirem
     }
 
     /**
-     * What the connection to the MX host must have; empty when a policy in force rules the host out: an MTA-STS
-     * policy in {@code enforce} that does not name it (RFC 8461 §4.1).
+     * What the connection to the MX host must have; empty when a policy in force rules the host out: DNSSEC
+     * answers about it that were bogus or could not be had (RFC 7672 §2.1.1), or an MTA-STS policy in {@code enforce}
+     * that does not name it (RFC 8461 §4.1).
      */
     public Optional<TlsRequirement> forHost(String host) {
-        TlsRequirement byDane = dane.get(host);
-        if (byDane != null) {
-            return Optional.of(byDane);
+        DaneVerdict verdict = dane.get(host);
+        if (verdict instanceof DaneVerdict.Applies applies) {
+            return Optional.of(new TlsRequirement.Dane(applies));
+        }
+        if (verdict instanceof DaneVerdict.Refused) {
+            return Optional.empty();
         }
         if (sts.isPresent()) {
             MtaStsPolicy policy = sts.get().policy();
@@ -58,8 +63,14 @@ public record DestinationTls(String domain, String pool, Map<String, TlsRequirem
         return hosts.stream().filter(host -> forHost(name.apply(host)).isPresent()).toList();
     }
 
+    /** Whether DNSSEC refused the host: its TLSA or the domain's MX answers were bogus or could not be had. */
+    public boolean daneRefused(String host) {
+        return dane.get(host) instanceof DaneVerdict.Refused;
+    }
+
     /** The kind of policy in force for the domain, for counters where no host is concerned. */
     public PolicyType policy() {
-        return !dane.isEmpty() ? PolicyType.TLSA : sts.isPresent() ? PolicyType.STS : PolicyType.NONE;
+        return dane.values().stream().anyMatch(verdict -> !(verdict instanceof DaneVerdict.NotApplicable))
+                ? PolicyType.TLSA : sts.isPresent() ? PolicyType.STS : PolicyType.NONE;
     }
 }

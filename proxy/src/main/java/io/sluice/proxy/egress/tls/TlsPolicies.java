@@ -3,6 +3,7 @@ package io.sluice.proxy.egress.tls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.sluice.config.DaneMode;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.EgressTls;
 import io.sluice.policy.cluster.ClusterNode;
@@ -19,20 +20,24 @@ import java.util.function.Predicate;
 import org.xbill.DNS.Resolver;
 
 /**
- * Chooses the TLS of each delivery: a pool of {@code tls: none}, {@code opportunistic} or {@code required} gets what
- * it says; a pool of {@code tls: policy} gets, per MX host, DANE where the host has usable TLSA records (RFC 7672
- * §2.2 gives DANE precedence), else the destination's MTA-STS policy in force (RFC 8461), else opportunistic TLS.
+ * Chooses the TLS of each delivery, per MX host: DANE first where it applies to the pool and the host has secure
+ * TLSA records (RFC 7672 §2.2 and RFC 8461 §2 give DANE precedence; a host whose DNSSEC answers are bogus or could
+ * not be had gets nothing), then, for a pool of {@code tls: policy}, the destination's MTA-STS policy in force
+ * (RFC 8461), then the pool's own mode: {@code none}, {@code opportunistic}, {@code required}, and opportunistic TLS
+ * for {@code policy}. DANE applies as {@code egress.dns.dane} says (see {@link DanePolicy}); never to {@code none}.
  */
 public final class TlsPolicies {
 
     private final MtaStsPolicies sts;
     private final TlsTrust trust;
     private final TlsOutcomes outcomes;
+    private final Optional<DanePolicy> dane;
 
-    TlsPolicies(MtaStsPolicies sts, TlsTrust trust, TlsOutcomes outcomes) {
+    TlsPolicies(MtaStsPolicies sts, TlsTrust trust, TlsOutcomes outcomes, Optional<DanePolicy> dane) {
         this.sts = sts;
         this.trust = trust;
         this.outcomes = outcomes;
+        this.dane = dane;
     }
 
     /**
@@ -50,8 +55,15 @@ public final class TlsPolicies {
                 egress.mtaSts());
         MtaStsPolicies.SharedPolicies shared = cluster.<MtaStsPolicies.SharedPolicies>map(ClusterMtaStsPolicies::new)
                 .orElse(MtaStsPolicies.SharedPolicies.NONE);
+        Optional<DanePolicy> dane = Optional.empty();
+        if (egress.dns().dane() != DaneMode.OFF) {
+            DanePolicy policy = new DanePolicy(DaneResolver.create(dns, egress.dns().trustAnchor().orElse(null),
+                    Clock.systemUTC()), egress.dns().dane(), Clock.systemUTC(), registry);
+            egress.pools().keySet().forEach(policy::register);
+            dane = Optional.of(policy);
+        }
         return new TlsPolicies(new MtaStsPolicies(fetcher, shared, egress.mtaSts(), Clock.systemUTC()), trust,
-                new TlsOutcomes(registry, egress.pools().keySet()));
+                new TlsOutcomes(registry, egress.pools().keySet()), dane);
     }
 
     /**
@@ -61,13 +73,15 @@ public final class TlsPolicies {
      */
     public CompletableFuture<DestinationTls> forDomain(String domain, String pool, EgressTls mode,
                                                       List<String> mxHosts) {
-        return switch (mode) {
+        CompletableFuture<Map<String, DaneVerdict>> verdicts = dane.map(policy -> policy.assess(pool, mode, domain,
+                mxHosts)).orElse(CompletableFuture.completedFuture(Map.of()));
+        return verdicts.exceptionally(error -> refusedAll(domain, mxHosts, error)).thenCompose(dane -> switch (mode) {
             case NONE -> CompletableFuture.completedFuture(DestinationTls.poolOnly(domain, pool, TlsRequirement.PLAIN));
-            case OPPORTUNISTIC -> CompletableFuture.completedFuture(
-                    DestinationTls.poolOnly(domain, pool, TlsRequirement.OPPORTUNISTIC));
-            case REQUIRED -> CompletableFuture.completedFuture(
-                    DestinationTls.poolOnly(domain, pool, TlsRequirement.POOL_REQUIRED));
-            case POLICY -> dane(domain, mxHosts).thenCompose(dane -> sts.lookup(domain).thenApply(lookup -> {
+            case OPPORTUNISTIC -> CompletableFuture.completedFuture(new DestinationTls(domain, pool, dane,
+                    Optional.empty(), TlsRequirement.OPPORTUNISTIC));
+            case REQUIRED -> CompletableFuture.completedFuture(new DestinationTls(domain, pool, dane,
+                    Optional.empty(), TlsRequirement.POOL_REQUIRED));
+            case POLICY -> sts.lookup(domain).thenApply(lookup -> {
                 Optional<MtaStsPolicies.Cached> inForce = lookup.policy()
                         .filter(cached -> cached.policy().mode() != MtaStsPolicy.Mode.NONE);
                 if (inForce.isEmpty() && lookup.failure().isPresent()) {
@@ -75,16 +89,21 @@ public final class TlsPolicies {
                     outcomes.count(pool, domain, PolicyType.STS, lookup.failure().get());
                 }
                 return new DestinationTls(domain, pool, dane, inForce, TlsRequirement.OPPORTUNISTIC);
-            }));
-        };
+            });
+        });
     }
 
-    /**
-     * The seam of DANE (RFC 7672): the requirement of each MX host with usable (DNSSEC-validated) TLSA records.
-     * None yet: every host falls through to MTA-STS and the pool's mode.
-     */
-    CompletableFuture<Map<String, TlsRequirement>> dane(String domain, List<String> mxHosts) {
-        return CompletableFuture.completedFuture(Map.of());
+    /** A lookup that should never fail did: no host is known to be safe from a downgrade, so none is used. */
+    private static Map<String, DaneVerdict> refusedAll(String domain, List<String> mxHosts, Throwable error) {
+        Map<String, DaneVerdict> refused = new LinkedHashMap<>();
+        mxHosts.forEach(host -> refused.put(host, new DaneVerdict.Refused(DaneVerdict.Reason.LOOKUP_FAILED,
+                "DANE lookup of " + domain + " failed: " + error)));
+        return refused;
+    }
+
+    /** DANE's checks of the hosts it binds, where it is on. */
+    public Optional<DanePolicy> dane() {
+        return dane;
     }
 
     /** The trusted authorities that certificates are checked against. */

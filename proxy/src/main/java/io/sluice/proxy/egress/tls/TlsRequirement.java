@@ -53,6 +53,22 @@ public sealed interface TlsRequirement {
         }
     }
 
+    /**
+     * RFC 7672 §2.2: the MX host has secure TLSA records. STARTTLS is mandatory and the chain must match one of the
+     * usable records (with none usable, TLS is mandatory but the server is not authenticated); a failure is always
+     * enforced, whatever the pool's mode or the domain's MTA-STS policy.
+     */
+    record Dane(DaneVerdict.Applies verdict) implements TlsRequirement {
+        public Dane {
+            Objects.requireNonNull(verdict, "verdict");
+        }
+
+        @Override
+        public PolicyType policy() {
+            return PolicyType.TLSA;
+        }
+    }
+
     /** The kind of policy a requirement comes from, as RFC 8460 §4.3 names them (and the pool's own, none). */
     enum PolicyType {
         NONE("none"), STS("sts"), TLSA("tlsa");

@@ -13,6 +13,8 @@ public enum TlsResult {
     CERTIFICATE_NOT_TRUSTED("certificate-not-trusted", "certificate-not-trusted"),
     VALIDATION_FAILURE("validation-failure", "validation-failure"),
     MX_NOT_IN_POLICY("mx-not-in-policy", "validation-failure"),
+    TLSA_INVALID("tlsa-invalid", "tlsa-invalid"),
+    DNSSEC_INVALID("dnssec-invalid", "dnssec-invalid"),
     STS_POLICY_FETCH_ERROR("sts-policy-fetch-error", "sts-policy-fetch-error"),
     STS_POLICY_INVALID("sts-policy-invalid", "sts-policy-invalid"),
     STS_WEBPKI_INVALID("sts-webpki-invalid", "sts-webpki-invalid");
