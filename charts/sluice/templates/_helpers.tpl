@@ -175,7 +175,7 @@ the container puts its address in place of the marker before it starts Sluice.
 {{- if $spec.tls }}{{ $_ := set $poolConfig "tls" $spec.tls }}{{ end }}
 {{- $egress := dict "connect-timeout" (index $eg "connect-timeout") "pools" (dict .pool $poolConfig) }}
 {{- if $eg.dns }}{{ $_ := set $egress "dns" $eg.dns }}{{ end }}
-{{- range $key := list "allowed-destinations" "denied-destinations" "sites" "reuse" }}
+{{- range $key := list "allowed-destinations" "denied-destinations" "sites" "reuse" "mta-sts" }}
 {{- if index $eg $key }}{{ $_ := set $egress $key (index $eg $key) }}{{ end }}
 {{- end }}
 {{- /* Present even when empty: feedback: [] turns the default set off. */}}

@@ -120,6 +120,20 @@ class RenderedConfigTest {
                 .as("left out").isEqualTo(FeedbackRule.DEFAULTS);
     }
 
+    @Test
+    void mtaStsSettingsReachTheConfigurationAndPoolsHoldToPoliciesByDefault() throws Exception {
+        Chart chart = Chart.render(Chart.PRODUCTION, Map.of("egress.mta-sts.fetch-timeout", "3s",
+                "egress.mta-sts.max-policy-size", "16KiB", "egress.mta-sts.check-interval", "10m"));
+        String yaml = chart.config("mx-sluice-egress-normal").replace("__POD_IP__", "10.200.0.7");
+
+        SluiceConfig config = ConfigLoader.parse(asMounted(yaml), "normal");
+
+        assertThat(config.egress().mtaSts().fetchTimeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThat(config.egress().mtaSts().maxPolicySize()).isEqualTo(16 * 1024);
+        assertThat(config.egress().mtaSts().checkInterval()).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(config.egress().pools().get("normal").tls()).isEqualTo(io.sluice.config.EgressTls.POLICY);
+    }
+
     /** The text with the pod's mounts (the Secrets' files) in a directory of the test's own. */
     private String asMounted(String yaml) throws IOException {
         Files.createDirectories(mounts.resolve("secrets"));

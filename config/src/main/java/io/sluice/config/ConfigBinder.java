@@ -55,7 +55,7 @@ final class ConfigBinder {
         this.problems = problems;
         this.readableFile = Conversion.readableFile(baseDir);
         this.environment = environment;
-        this.egressBinder = new EgressBinder(problems);
+        this.egressBinder = new EgressBinder(problems, readableFile);
     }
 
     /** Returns the config, or null when a problem was found. */

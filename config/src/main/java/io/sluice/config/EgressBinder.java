@@ -2,12 +2,14 @@ package io.sluice.config;
 
 import io.sluice.config.FeedbackRule.FeedbackAction;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -83,8 +85,11 @@ final class EgressBinder {
     private final Map<InetAddress, Value> sourceAddresses = new LinkedHashMap<>();
     private final Set<String> poolNames = new LinkedHashSet<>();
 
-    EgressBinder(Problems problems) {
+    private final Conversion<Path> readableFile;
+
+    EgressBinder(Problems problems, Conversion<Path> readableFile) {
         this.problems = problems;
+        this.readableFile = readableFile;
     }
 
     /** Returns the egress settings, or null when a problem was found; an absent section has no pools. */
@@ -99,6 +104,7 @@ final class EgressBinder {
         Value sitesValue = section.get("sites");
         Value reuseValue = section.get("reuse");
         Value feedbackValue = section.get("feedback");
+        Value mtaStsValue = section.get("mta-sts");
         section.rejectUnknownKeys();
 
         DnsConfig dns = dns(dnsValue.section());
@@ -116,8 +122,9 @@ final class EgressBinder {
         // section there is nothing to act on.
         List<FeedbackRule> feedback = feedbackValue.isPresent() ? feedback(feedbackValue)
                 : value.isPresent() ? FeedbackRule.DEFAULTS : List.of();
-        return problems.construct(value.path(), value.line(),
-                () -> new EgressConfig(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, feedback));
+        MtaStsConfig mtaSts = mtaSts(mtaStsValue);
+        return problems.construct(value.path(), value.line(), () -> new EgressConfig(dns, pools, connectTimeout,
+                remotePort, destinations, sites, reuse, feedback, mtaSts));
     }
 
     private List<FeedbackRule> feedback(Value value) {
@@ -162,6 +169,21 @@ final class EgressBinder {
                     duration)));
         }
         return rules;
+    }
+
+    private MtaStsConfig mtaSts(Value value) {
+        Section section = value.section();
+        MtaStsConfig defaults = MtaStsConfig.DEFAULT;
+        Duration fetchTimeout = section.get("fetch-timeout").optional(Conversion.DURATION, defaults.fetchTimeout());
+        Long maxPolicySize = section.get("max-policy-size").optional(Conversion.sizeAtLeast(64,
+                "a policy is a few lines"), (long) defaults.maxPolicySize());
+        Integer cacheSize = section.get("cache-size").optional(POSITIVE, defaults.cacheSize());
+        Duration checkInterval = section.get("check-interval").optional(Conversion.DURATION, defaults.checkInterval());
+        Integer httpsPort = section.get("https-port").optional(PORT, defaults.httpsPort());
+        Path trusted = section.get("trusted-authorities").optional(readableFile, null);
+        section.rejectUnknownKeys();
+        return problems.construct(value.path(), value.line(), () -> new MtaStsConfig(fetchTimeout, Math.toIntExact(Math.min(maxPolicySize,
+                Integer.MAX_VALUE)), cacheSize, checkInterval, httpsPort, Optional.ofNullable(trusted)));
     }
 
     private List<EgressSite> sites(Value value) {
@@ -224,8 +246,16 @@ final class EgressBinder {
         Integer cacheSize = section.get("cache-size").optional(NON_NEGATIVE, defaults.cacheSize());
         Duration maxTtl = section.get("max-ttl").optional(Conversion.DURATION, defaults.maxTtl());
         Duration negativeTtl = section.get("negative-ttl").optional(Conversion.DURATION, defaults.negativeTtl());
+        Boolean daneValue = section.get("dane").optional(Conversion.BOOLEAN, null);
+        DaneMode dane = daneValue == null ? defaults.dane() : daneValue ? DaneMode.TLS_POOLS : DaneMode.OFF;
+        Value anchorValue = section.get("trust-anchor");
+        Path anchor = anchorValue.optional(readableFile, null);
+        if (anchor != null) {
+            TrustAnchorFile.check(anchor, anchorValue);
+        }
         section.rejectUnknownKeys();
-        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl));
+        return problems.construct(() -> new DnsConfig(servers, timeout, attempts, cacheSize, maxTtl, negativeTtl,
+                dane, Optional.ofNullable(anchor)));
     }
 
     private Map<String, EgressPoolConfig> pools(Value value) {
@@ -242,7 +272,7 @@ final class EgressBinder {
         }
         EgressSelection selection = section.get("selection")
                 .optional(Conversion.oneOf(EgressSelection.class), EgressSelection.ROUND_ROBIN);
-        EgressTls tls = section.get("tls").optional(Conversion.oneOf(EgressTls.class), EgressTls.OPPORTUNISTIC);
+        EgressTls tls = section.get("tls").optional(Conversion.oneOf(EgressTls.class), EgressTls.POLICY);
         section.rejectUnknownKeys();
         return problems.construct(() -> new EgressPoolConfig(name, sources, selection, tls));
     }

@@ -22,10 +22,11 @@ import java.util.Objects;
  * @param reuse how connections to remote MX hosts are kept for the next transaction to the same site
  * @param feedback what remote replies suspend a source or pool for a site, or scale its rules, in file order: the
  *     first rule a reply matches acts
+ * @param mtaSts how the MTA-STS policies of destinations are fetched and cached, for pools of {@code tls: policy}
  */
 public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
                            int remotePort, EgressDestinations destinations, List<EgressSite> sites,
-                           ConnectionReuseConfig reuse, List<FeedbackRule> feedback) {
+                           ConnectionReuseConfig reuse, List<FeedbackRule> feedback, MtaStsConfig mtaSts) {
 
     /** Connections to remote MX hosts kept per event loop, for how long and for how many transactions. */
     public static final ConnectionReuseConfig DEFAULT_REUSE = new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100);
@@ -43,6 +44,7 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
         if (feedback.stream().map(FeedbackRule::name).distinct().count() != feedback.size()) {
             throw new IllegalArgumentException("feedback: " + feedback + " (expected: each name once)");
         }
+        Objects.requireNonNull(mtaSts, "mtaSts");
         if (sites.stream().map(EgressSite::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("sites: " + sites + " (expected: each name once)");
         }
@@ -63,6 +65,20 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
                 }
             }
         });
+    }
+
+    /** The default MTA-STS settings. */
+    public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
+                        EgressDestinations destinations, List<EgressSite> sites, ConnectionReuseConfig reuse,
+                        List<FeedbackRule> feedback) {
+        this(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, feedback, MtaStsConfig.DEFAULT);
+    }
+
+    /** No feedback rules: remote replies are relayed and nothing more. */
+    public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
+                        EgressDestinations destinations, List<EgressSite> sites, ConnectionReuseConfig reuse,
+                        MtaStsConfig mtaSts) {
+        this(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, List.of(), mtaSts);
     }
 
     /** No sites (every destination a site of its own), the default connection reuse and no feedback rules. */

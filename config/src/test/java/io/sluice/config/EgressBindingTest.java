@@ -37,7 +37,7 @@ class EgressBindingTest {
         assertThat(egress.pools().keySet()).containsExactly("normal", "fallback");
         EgressPoolConfig normal = egress.pools().get("normal");
         assertThat(normal.selection()).isEqualTo(EgressSelection.ROUND_ROBIN);
-        assertThat(normal.tls()).isEqualTo(EgressTls.OPPORTUNISTIC);
+        assertThat(normal.tls()).isEqualTo(EgressTls.POLICY);
         assertThat(normal.sources()).containsExactly(
                 new EgressSource(InetAddress.getByName("127.0.0.10"), "out1.example.net"),
                 new EgressSource(InetAddress.getByName("127.0.0.11"), "out2.example.net"));
@@ -60,7 +60,8 @@ class EgressBindingTest {
         assertThat(egress.connectTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(egress.remotePort()).isEqualTo(25);
         assertThat(egress.pools().get("p").selection()).isEqualTo(EgressSelection.ROUND_ROBIN);
-        assertThat(egress.pools().get("p").tls()).isEqualTo(EgressTls.OPPORTUNISTIC);
+        assertThat(egress.pools().get("p").tls()).isEqualTo(EgressTls.POLICY);
+        assertThat(egress.mtaSts()).isEqualTo(MtaStsConfig.DEFAULT);
         assertThat(egress.destinations()).isEqualTo(EgressDestinations.DEFAULT);
         assertThat(egress.sites()).isEmpty();
         assertThat(egress.reuse()).isEqualTo(new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100));
@@ -106,6 +107,37 @@ class EgressBindingTest {
                 tuple(10, "egress.sites[2].weight", "unknown key (expected one of: name, mx-suffixes)"),
                 tuple(11, "egress.reuse.max-idle", "\"-1\" (expected: an integer >= 0)"),
                 tuple(11, "egress.reuse.max-uses", "\"0\" (expected: an integer >= 1)"));
+    }
+
+    @Test
+    void mtaStsSettingsBind() throws Exception {
+        Path authorities = java.nio.file.Files.createTempFile("authorities", ".pem");
+        try {
+            SluiceConfig config = ConfigLoader.parse(ONE_POOL + """
+                      mta-sts: {fetch-timeout: 3s, max-policy-size: 1KiB, cache-size: 5, check-interval: 10m,
+                                https-port: 8443, trusted-authorities: "%s"}
+                    """.formatted(authorities), "mta-sts.yaml");
+
+            assertThat(config.egress().mtaSts()).isEqualTo(new MtaStsConfig(Duration.ofSeconds(3), 1024, 5,
+                    Duration.ofMinutes(10), 8443, java.util.Optional.of(authorities.toAbsolutePath().normalize())));
+        } finally {
+            java.nio.file.Files.delete(authorities);
+        }
+    }
+
+    @Test
+    void mtaStsMistakesAreReportedWithPathAndLine() {
+        ConfigException e = errors(ONE_POOL + """
+                  mta-sts: {fetch-timeout: soon, max-policy-size: 10, cache-size: 0, trusted-authorities: nowhere.pem,
+                            retries: 2}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path).containsExactly(
+                tuple(7, "egress.mta-sts.fetch-timeout"),
+                tuple(7, "egress.mta-sts.max-policy-size"),
+                tuple(7, "egress.mta-sts.cache-size"),
+                tuple(7, "egress.mta-sts.trusted-authorities"),
+                tuple(8, "egress.mta-sts.retries"));
     }
 
     @Test
@@ -211,10 +243,10 @@ class EgressBindingTest {
                 tuple(7, "egress.dns.attempts", "\"0\" (expected: an integer >= 1)"),
                 tuple(7, "egress.dns.cache-size", "\"-1\" (expected: an integer >= 0)"),
                 tuple(7, "egress.dns.ttl", "unknown key (expected one of: servers, timeout, attempts, cache-size,"
-                        + " max-ttl, negative-ttl)"),
+                        + " max-ttl, negative-ttl, dane, trust-anchor)"),
                 tuple(10, "egress.pools.normal.selection",
                         "\"random\" (expected: one of: round-robin, sticky-domain)"),
-                tuple(11, "egress.pools.normal.tls", "\"always\" (expected: one of: none, opportunistic, required)"),
+                tuple(11, "egress.pools.normal.tls", "\"always\" (expected: one of: none, opportunistic, required, policy)"),
                 tuple(14, "egress.pools.normal.sources[1].address",
                         "\"out2.example.net\" (expected: an IP address such as 203.0.113.10 or 2001:db8::10)"),
                 tuple(14, "egress.pools.normal.sources[1].helo",

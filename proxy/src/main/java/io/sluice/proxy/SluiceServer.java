@@ -30,6 +30,7 @@ import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.OutboundService;
 import io.sluice.proxy.egress.EgressActions;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.inbound.InboundService;
 import io.sluice.proxy.lifecycle.DrainController;
@@ -139,11 +140,12 @@ public final class SluiceServer implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
         Optional<AdminServer> admin = Optional.empty();
         try {
+            TlsPolicies tls = OutboundService.tlsPolicies(config.egress(), limits.node(), transport, workers, registry);
             if (config.admin().isPresent()) {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
                         AdminServer.clusterStatus(config.cluster().mode(), limits, nodes), policy.clock(), pools,
-                        suspensions, admissions, actions);
+                        suspensions, admissions, actions, Optional.of(tls));
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
@@ -151,7 +153,7 @@ public final class SluiceServer implements AutoCloseable {
             OutboundService outbound;
             try {
                 outbound = OutboundService.start(config, pools, policy, meters, transport, workers, actions,
-                        registry);
+                        registry, tls);
             } catch (Exception e) {
                 inbound.close();
                 throw e;

@@ -43,7 +43,8 @@ final class AdminApi {
         new PolicyEndpoints(services.policies(), services.listenerNames()).addTo(routes);
         new OverrideEndpoints(services.overrides(), services.policies(), services.clock()).addTo(routes);
         new InspectEndpoints(services.inspector(), services.listenerNames(), services.admissions()).addTo(routes);
-        new EgressEndpoints(services.pools(), services.suspensions(), services.actions()).addTo(routes);
+        new EgressEndpoints(services.pools(), services.suspensions(), services.actions(), services.tls())
+                .addTo(routes);
         routes.add("/api/v1/admission", false, "GET", AdminScope.READ, this::admission)
                 .add("/api/v1/cluster", false, "GET", AdminScope.READ, this::cluster)
                 .add("/api/v1/cluster/drain", false, "POST", AdminScope.DRAIN, this::drain);

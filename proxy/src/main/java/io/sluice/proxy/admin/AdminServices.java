@@ -9,11 +9,13 @@ import io.sluice.policy.override.OverrideStore;
 import io.sluice.proxy.egress.EgressActions;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.inbound.Admissions;
 import io.sluice.proxy.lifecycle.NodeState;
 import java.time.Clock;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -32,15 +34,25 @@ import java.util.function.Supplier;
  * @param suspensions suspends and resumes egress sources, on every node
  * @param admissions where each backend pool's adaptive admission stands on this node
  * @param actions the actions receivers' replies took, in force on every node
+ * @param tls the outbound TLS policies of destinations (MTA-STS), where there is an outbound relay
  */
 public record AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
                      Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
                      Clock clock, EgressPools pools, SourceSuspensions suspensions,
-                     Admissions admissions, EgressActions actions) {
+                     Admissions admissions, EgressActions actions, Optional<TlsPolicies> tls) {
 
     public AdminServices {
         // In the configuration's order, which is the order errors list them in.
         listenerNames = Collections.unmodifiableSet(new LinkedHashSet<>(listenerNames));
+    }
+
+    /** Without the TLS policies of destinations. */
+    public AdminServices(NodeState state, PolicyStore policies, OverrideStore overrides, PolicyInspector inspector,
+                         Set<String> listenerNames, Supplier<String> metrics, Supplier<ClusterStatus> cluster,
+                         Clock clock, EgressPools pools, SourceSuspensions suspensions, Admissions admissions,
+                         EgressActions actions) {
+        this(state, policies, overrides, inspector, listenerNames, metrics, cluster, clock, pools, suspensions,
+                admissions, actions, Optional.empty());
     }
 
     /** Without backend pools to report the admission of. */

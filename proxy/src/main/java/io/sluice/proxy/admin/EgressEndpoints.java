@@ -9,10 +9,14 @@ import io.sluice.proxy.egress.EgressPool;
 import io.sluice.proxy.egress.EgressPools;
 import io.sluice.proxy.egress.SourceAddress;
 import io.sluice.proxy.egress.SourceSuspensions;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
 
 /**
  * The egress pools with their sources, and the actions receivers' replies took; a source suspended or resumed, or an
@@ -20,17 +24,24 @@ import java.util.concurrent.CompletableFuture;
  */
 final class EgressEndpoints {
 
+    private static final Pattern DOMAIN =
+            Pattern.compile("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
     static final String PATH = "/api/v1/egress/pools";
     static final String ACTIONS = "/api/v1/egress/actions";
+    static final String TLS_PATH = "/api/v1/egress/tls";
 
     private final EgressPools pools;
     private final SourceSuspensions suspensions;
     private final EgressActions actions;
+    private final Optional<TlsPolicies> tls;
 
-    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions, EgressActions actions) {
+    EgressEndpoints(EgressPools pools, SourceSuspensions suspensions, EgressActions actions,
+                    Optional<TlsPolicies> tls) {
         this.pools = pools;
         this.suspensions = suspensions;
         this.actions = actions;
+        this.tls = tls;
     }
 
     void addTo(Routes routes) {
@@ -40,7 +51,8 @@ final class EgressEndpoints {
                 .add(PATH + "/{pool}/sources/{address}/resume", false, "POST", AdminScope.EGRESS,
                         (request, actor) -> set(request, actor, false))
                 .add(ACTIONS, false, "GET", AdminScope.READ, this::actions)
-                .add(ACTIONS + "/{id}", false, "DELETE", AdminScope.EGRESS, this::lift);
+                .add(ACTIONS + "/{id}", false, "DELETE", AdminScope.EGRESS, this::lift)
+                .add(TLS_PATH + "/{domain}", false, "GET", AdminScope.READ, this::tls);
     }
 
     private CompletableFuture<AdminResponse> actions(AdminRequest request, String actor) {
@@ -78,6 +90,21 @@ final class EgressEndpoints {
         view.put("rule", action.rule());
         view.put("until", action.expires().toString());
         return view;
+    }
+
+    /** The MTA-STS policy in force for a destination domain and where it came from; looked up if need be. */
+    private CompletableFuture<AdminResponse> tls(AdminRequest request, String actor) {
+        String text = request.parameters().get("domain").toLowerCase(Locale.ROOT);
+        String domain = text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+        // A host name only: whatever else would go into a DNS question and the log unchecked.
+        if (domain.length() > 253 || !DOMAIN.matcher(domain).matches()) {
+            return AdminApi.done(AdminResponse.error(400, "\"" + text.replaceAll("[^\\x21-\\x7e]", "?")
+                    + "\" is not a domain name"));
+        }
+        if (tls.isEmpty()) {
+            return AdminApi.done(AdminResponse.error(404, "no outbound relay on this node"));
+        }
+        return tls.get().describe(domain).thenApply(view -> AdminResponse.json(200, view));
     }
 
     private CompletableFuture<AdminResponse> list(AdminRequest request, String actor) {

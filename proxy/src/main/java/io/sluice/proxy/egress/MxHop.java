@@ -6,6 +6,9 @@ import io.netty.buffer.ByteBuf;
 import io.sluice.config.RuleReply;
 import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.model.Decision;
+import io.sluice.proxy.egress.tls.DestinationTls;
+import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
+import io.sluice.proxy.egress.tls.TlsResult;
 import io.sluice.proxy.relay.HopConnection;
 import io.sluice.proxy.relay.HopSession;
 import io.sluice.proxy.relay.NextHop;
@@ -21,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -31,14 +35,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The next hop of an outbound session: the remote mail exchanger of the transaction's recipient domain. Sluice
  * answers the greeting, EHLO and MAIL itself; at the first recipient it resolves the domain's MX, screens out
- * forbidden destinations and chooses a source of the listener's egress pool; at the first admitted recipient it
- * connects from that source and gives the remote the MAIL. From then on the remote's replies are the MTA's. One
- * destination domain per transaction; every failure is a temporary one, so the message stays in the MTA's queue.
- * The destination's site (by its MX hosts) is known from the first recipient on: a connection kept from an earlier
- * transaction from the same source to one of the domain's MX hosts is reset and used where there is one; a new one
- * first takes the slots of the destination-site and source-site rules, shedding connections kept idle to the site
- * where none is free. After the transaction the connection is kept for the next, of any session on the same event
- * loop.
+ * forbidden destinations, learns the TLS the domain's MX hosts are held to (leaving out those a policy in force rules
+ * out, {@code 451 4.7.5} where none is left) and chooses a source of the listener's egress pool; at the first
+ * admitted recipient it connects from that source and gives the remote the MAIL. From then on the remote's replies
+ * are the MTA's. One destination domain per transaction; every failure is a temporary one, so the message stays in
+ * the MTA's queue. The destination's site (by its MX hosts) is known from the first recipient on: a connection kept
+ * from an earlier transaction from the same source to one of the domain's MX hosts is reset and used where there is
+ * one; a new one first takes the slots of the destination-site and source-site rules, shedding connections kept idle
+ * to the site where none is free. After the transaction the connection is kept for the next, of any session on the
+ * same event loop.
  */
 final class MxHop implements NextHop {
 
@@ -61,6 +66,10 @@ final class MxHop implements NextHop {
     // X.3.5: system incorrectly configured.
     static final SmtpReply POOL_VIOLATION = SmtpReply.of(451, "4.3.5",
             "Delivery refused: source address of another egress pool; try again later");
+    // X.7.5: cryptographic failure (an MTA-STS or DANE policy, or DNSSEC answers that failed validation). Temporary:
+    // the MTA retries later, or through its fallback relay.
+    static final SmtpReply TLS_POLICY = SmtpReply.of(451, "4.7.5",
+            "The recipient domain's TLS policy leaves no mail exchanger to deliver to now; try again later");
     private static final SmtpReply MAIL_ACCEPTED = SmtpReply.of(250, "2.1.0", "Ok");
 
     private final OutboundContext context;
@@ -71,6 +80,7 @@ final class MxHop implements NextHop {
     private MailPath sender;
     private String domain;
     private MxAnswer.Found mx;
+    private DestinationTls tls;
     private SourceAddress source;
     private String site;
     // Why every further recipient of the transaction is refused the same way (DNS or no mail exchanger answered).
@@ -119,16 +129,26 @@ final class MxHop implements NextHop {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         domain = recipientDomain;
+        EgressPool pool = context.pool();
         return context.resolver().resolve(recipientDomain)
-                .thenApplyAsync(answer -> Optional.ofNullable(resolved(answer)), session.loop());
+                .thenCompose(answer -> answer instanceof MxAnswer.Found found
+                        ? context.tls().forDomain(recipientDomain, pool.name(), pool.config().tls(),
+                                found.hosts().stream().map(MxHost::name).toList())
+                        .thenApply(policy -> new Routed(answer, policy))
+                        : CompletableFuture.completedFuture(new Routed(answer, null)))
+                .thenApplyAsync(routed -> Optional.ofNullable(resolved(routed.answer(), routed.tls())),
+                        session.loop());
     }
+
+    /** The domain's mail exchangers and, where it has some, the TLS they are held to. */
+    private record Routed(MxAnswer answer, DestinationTls tls) {}
 
     private static CompletableFuture<Optional<SmtpReply>> refused(SmtpReply reply) {
         return CompletableFuture.completedFuture(Optional.of(reply));
     }
 
     /** Where the transaction goes, or the refusal of every recipient of it. */
-    private SmtpReply resolved(MxAnswer answer) {
+    private SmtpReply resolved(MxAnswer answer, DestinationTls policy) {
         if (answer instanceof MxAnswer.Failed failed) {
             log.info("no mail exchanger", kv("session", session.client().sessionId()), kv("destination_domain", domain),
                     kv("dns", failed.failure().tag()), kv("detail", failed.detail()));
@@ -141,6 +161,26 @@ final class MxHop implements NextHop {
             return refusal;
         }
         mx = permitted.get();
+        tls = policy;
+        List<MxHost> allowed = tls.permitted(mx.hosts(), MxHost::name);
+        if (allowed.isEmpty()) {
+            // RFC 8461 §5: no MX host the policy in force names; as early as the first recipient.
+            // RFC 7672 §2.1.1: DNSSEC answers that failed validation, or could not be had, leave no host either.
+            boolean dnssec = mx.hosts().stream().anyMatch(host -> tls.daneRefused(host.name()));
+            PolicyType type = dnssec ? PolicyType.TLSA : tls.policy();
+            context.tls().outcomes().count(context.pool().name(), domain, type,
+                    dnssec ? TlsResult.DNSSEC_INVALID : TlsResult.MX_NOT_IN_POLICY);
+            context.tls().outcomes().refused(context.pool().name(), type);
+            log.info("no mail exchanger the tls policy permits", kv("session", session.client().sessionId()),
+                    kv("destination_domain", domain), kv("pool", context.pool().name()),
+                    kv("tls_policy", type.tag()), kv("dane", tls.dane().values().toString()),
+                    kv("mx_hosts", mx.hosts().stream().map(MxHost::name).toList().toString()));
+            refusal = TLS_POLICY;
+            return refusal;
+        }
+        if (allowed.size() < mx.hosts().size()) {
+            mx = new MxAnswer.Found(allowed, mx.implicit(), mx.incomplete());
+        }
         site = context.connector().sites().of(mx);
         Predicate<SourceAddress> reaches = candidate ->
                 mx.hosts().stream().anyMatch(host -> host.addresses().stream().anyMatch(candidate::reaches));
@@ -188,7 +228,7 @@ final class MxHop implements NextHop {
             return recipient(remote.get(), recipient);
         }
         List<MxHost> hosts = mx.ordered(ThreadLocalRandom.current());
-        RemoteConnection kept = context.connector().kept(context.pool(), source, hosts);
+        RemoteConnection kept = context.connector().kept(source, hosts, tls);
         return kept != null ? deliverOnKept(kept, hosts, recipient) : connect(hosts, recipient);
     }
 
@@ -228,8 +268,8 @@ final class MxHop implements NextHop {
      */
     private CompletableFuture<SmtpReply> connect(List<MxHost> hosts, MailPath recipient) {
         return slots(true).thenCompose(slots -> slots == null ? CompletableFuture.completedFuture(refusal)
-                : opened(context.connector().open(session.loop(), context.pool(), source, hosts, site, slots),
-                        recipient));
+                : opened(context.connector().open(session.loop(), context.pool(), source, hosts, tls, site,
+                        slots), recipient));
     }
 
     /**
@@ -284,9 +324,12 @@ final class MxHop implements NextHop {
                         return CompletableFuture.<SmtpReply>failedFuture(new IOException("the session closed"));
                     }
                     if (error != null) {
-                        refusal = error instanceof RemoteConnector.PoolViolationException ? POOL_VIOLATION
-                                : error instanceof RemoteConnector.DestinationRefusedException
-                                ? DestinationScreen.FORBIDDEN : UNREACHABLE;
+                        Throwable cause = error instanceof CompletionException && error.getCause() != null
+                                ? error.getCause() : error;
+                        refusal = cause instanceof RemoteConnector.PoolViolationException ? POOL_VIOLATION
+                                : cause instanceof RemoteConnector.DestinationRefusedException
+                                ? DestinationScreen.FORBIDDEN
+                                : cause instanceof RemoteConnector.TlsPolicyException ? TLS_POLICY : UNREACHABLE;
                         log.info("no mail exchanger reachable", kv("session", session.client().sessionId()),
                                 kv("destination_domain", domain), kv("pool", context.pool().name()),
                                 kv("source", source.toString()), kv("error", SmtpClientConnection.rootMessage(error)));
@@ -404,6 +447,7 @@ final class MxHop implements NextHop {
         sender = null;
         domain = null;
         mx = null;
+        tls = null;
         source = null;
         site = null;
         refusal = null;

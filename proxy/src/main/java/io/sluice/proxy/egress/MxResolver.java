@@ -77,6 +77,14 @@ public final class MxResolver {
 
     /** A resolver asking the configured servers, or those of {@code /etc/resolv.conf} when none are. */
     public static MxResolver create(DnsConfig config, MeterRegistry registry) {
+        return new MxResolver(dnsResolver(config), config, registry, System::nanoTime);
+    }
+
+    /**
+     * The DNS client of the egress: the configured servers, or those of {@code /etc/resolv.conf} when none are,
+     * each query retried and timed out as configured; for lookups of other records than MX.
+     */
+    public static Resolver dnsResolver(DnsConfig config) {
         List<InetSocketAddress> servers = new ArrayList<>();
         for (HostPort server : config.servers()) {
             servers.add(new InetSocketAddress(server.host(), server.port()));
@@ -95,7 +103,7 @@ public final class MxResolver {
         extended.setRetries(config.attempts());
         // The whole lookup: every attempt at every server, each waiting at most the timeout.
         extended.setTimeout(config.timeout().multipliedBy((long) config.attempts() * resolvers.size()));
-        return new MxResolver(extended, config, registry, System::nanoTime);
+        return extended;
     }
 
     /** The domain's mail exchangers, or why there are none; never completes exceptionally. */

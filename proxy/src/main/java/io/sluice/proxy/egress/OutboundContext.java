@@ -4,6 +4,7 @@ import io.sluice.config.Cidr;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.SmtpConfig;
 import io.sluice.config.SmtpTimeouts;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.relay.TransactionMeters;
 import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpReply;
@@ -12,10 +13,11 @@ import java.util.List;
 
 /**
  * What the next hops of one outbound listener share: its egress pool, the resolver, the screen of forbidden
- * destinations, the connector to remote mail exchangers, and the meters of deliveries by source.
+ * destinations, the connector to remote mail exchangers, the meters of deliveries by source, and the TLS policies.
  */
 record OutboundContext(ListenerConfig listener, SmtpConfig smtp, EgressPool pool, MxResolver resolver,
-                       DestinationScreen destinations, RemoteConnector connector, TransactionMeters meters) {
+                       DestinationScreen destinations, RemoteConnector connector, TransactionMeters meters,
+                       TlsPolicies tls) {
 
     SmtpTimeouts timeouts() {
         return smtp.timeouts();

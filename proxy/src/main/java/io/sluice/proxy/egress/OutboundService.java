@@ -8,15 +8,19 @@ import io.sluice.config.EgressConfig;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.SluiceConfig;
+import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.relay.ListenerContext;
 import io.sluice.proxy.relay.RelayListeners;
 import io.sluice.proxy.relay.TransactionMeters;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +47,8 @@ public final class OutboundService implements AutoCloseable {
      */
     public static OutboundService start(SluiceConfig config, EgressPools pools, PolicyEngine policy,
                                         TransactionMeters meters, Transport transport, EventLoopGroup workers,
-                                        EgressActions actions, MeterRegistry registry) throws Exception {
+                                        EgressActions actions, MeterRegistry registry, TlsPolicies tls)
+            throws Exception {
         EgressConfig egress = config.egress();
         OutboundService service = new OutboundService(pools, new RelayListeners("outbound-clients", transport, workers),
                 actions);
@@ -60,8 +65,8 @@ public final class OutboundService implements AutoCloseable {
         DestinationScreen destinations = new DestinationScreen(egress.destinations(), registry);
         RemoteConnector connector = new RemoteConnector(pools, destinations, transport,
                 config.smtp().timeouts(), egress.connectTimeout(), egress.remotePort(), TlsContexts.backendClient(),
-                TlsContexts.verifyingClient(), egress.reuse(), new DestinationSites(egress.sites()),
-                new ReceiverFeedback(egress.feedback(), actions, registry), registry);
+                tls.trust(), tls.outcomes(), egress.reuse(), new DestinationSites(egress.sites()),
+                new ReceiverFeedback(egress.feedback(), actions, registry), tls.dane().orElse(null), registry);
         try {
             for (ListenerConfig listener : outbound) {
                 // No cap on transactions: the relay's clients are the platform's own MTAs (allowed-clients), and a
@@ -70,7 +75,7 @@ public final class OutboundService implements AutoCloseable {
                 EgressPool pool = pools.pool(listener.egressPool()).orElseThrow();
                 pool.sources().forEach(source -> meters.source(pool.name(), source.toString()));
                 OutboundContext hops = new OutboundContext(listener, config.smtp(), pool, resolver, destinations,
-                        connector, meters);
+                        connector, meters, tls);
                 InetSocketAddress bound = service.listeners.bind(listener.bind(), context,
                         config.smtp().bareLineEndings(), new MxHops(hops), pipeline -> { });
                 log.info("listening", kv("listener", listener.name()), kv("role", "outbound"),
@@ -82,6 +87,17 @@ public final class OutboundService implements AutoCloseable {
             throw e;
         }
         return service;
+    }
+
+    /**
+     * The TLS policies of the outbound relay (MTA-STS policies shared through the cluster where there is one),
+     * fetched with the egress resolvers and never from a forbidden destination.
+     */
+    public static TlsPolicies tlsPolicies(EgressConfig egress, Optional<ClusterNode> cluster, Transport transport,
+                                          EventLoopGroup workers, MeterRegistry registry) throws IOException {
+        ForbiddenDestinations forbidden = new ForbiddenDestinations(egress.destinations());
+        return TlsPolicies.create(egress, cluster, MxResolver.dnsResolver(egress.dns()),
+                address -> forbidden.refusal(address) == null, workers, transport.socketChannelClass(), registry);
     }
 
     /** The egress pools, to suspend and resume sources at runtime. */

@@ -3,6 +3,7 @@ package io.sluice.proxy.egress;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * One SMTP connection to a remote mail exchanger, from a source address of an egress pool, to one destination site;
@@ -16,6 +17,7 @@ final class RemoteConnection extends SmtpClientConnection {
     private final String site;
     private boolean tls;
     private boolean verified;
+    private boolean dane;
 
     RemoteConnection(MxHost host, InetAddress address, SourceAddress source, String site, Duration dataBlockTimeout) {
         super(host.name() + "[" + address.getHostAddress() + "]", dataBlockTimeout);
@@ -59,6 +61,20 @@ final class RemoteConnection extends SmtpClientConnection {
     void tlsStarted(boolean verifiedHost) {
         tls = true;
         verified = verifiedHost;
+    }
+
+    /** The certificate was checked after the handshake: valid for the host name or not. */
+    void verifiedAs(boolean verifiedHost) {
+        verified = verifiedHost;
+    }
+
+    /** Whether the remote's chain matched its MX host's TLSA records (RFC 7672) when TLS started. */
+    boolean dane() {
+        return dane;
+    }
+
+    void daneVerified() {
+        dane = true;
     }
 
     /** The source address and MX host a kept connection is found by. */

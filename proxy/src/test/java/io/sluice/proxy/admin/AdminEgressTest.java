@@ -9,7 +9,15 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.sluice.config.AdminToken;
+import io.sluice.config.DnsConfig;
+import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressDestinations;
+import io.sluice.config.HostPort;
+import io.sluice.config.MtaStsConfig;
 import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.LimitStore;
 import io.sluice.policy.eval.LocalPolicyStore;
@@ -17,10 +25,19 @@ import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.policy.suspension.SuspendedSource;
 import io.sluice.policy.suspension.Suspension;
 import io.sluice.proxy.admin.AdminChannel.Response;
+import io.sluice.proxy.egress.MxResolver;
+import io.sluice.proxy.egress.TestDnsServer;
+import io.sluice.proxy.egress.tls.TestAuthority;
+import io.sluice.proxy.egress.tls.TestPolicyServer;
+import io.sluice.proxy.egress.tls.TlsPolicies;
 import io.sluice.proxy.lifecycle.NodeState;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +147,57 @@ class AdminEgressTest {
                 line.contains("egress.action.lift")).singleElement().asString()
                 .contains("actor=alice", "action_id=" + id, "pool=normal", "site=yahoo", "source=127.0.0.10",
                         "rule=yahoo-tss04");
+    }
+
+    @Test
+    void theMtaStsPolicyInForceForADomainIsShownWithItsSource() throws Exception {
+        EventLoopGroup group = new NioEventLoopGroup(1);
+        try (TestAuthority authority = TestAuthority.create();
+             TestDnsServer dns = TestDnsServer.start();
+             TestPolicyServer host = TestPolicyServer.start("127.0.0.1", 0,
+                     authority.issue("mta-sts.a.test").serverContext())) {
+            dns.txt("_mta-sts.a.test", 300, "v=STSv1; id=42;").address("mta-sts.a.test", 300, "127.0.0.1");
+            host.serve("a.test", "version: STSv1\nmode: enforce\nmx: *.a.test\nmax_age: 604800\n");
+            DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns.hostPort())), Duration.ofSeconds(2), 1,
+                    10, Duration.ofHours(1), Duration.ofMinutes(5));
+            EgressConfig egress = new EgressConfig(dnsConfig, Map.of(), Duration.ofSeconds(2), 25,
+                    EgressDestinations.DEFAULT, List.of(), EgressConfig.DEFAULT_REUSE, new MtaStsConfig(
+                    Duration.ofSeconds(5), 4096, 10, Duration.ofHours(1), host.port(), Optional.of(authority.pem())));
+            TlsPolicies tls = TlsPolicies.create(egress, Optional.empty(), MxResolver.dnsResolver(dnsConfig),
+                    address -> true, group, NioSocketChannel.class, registry);
+            // Fetched once beforehand, so that the admin API answers from the cache at once.
+            assertThat(tls.describe("a.test").get(20, TimeUnit.SECONDS)).containsEntry("source", "fetch");
+            AdminChannel withTls = new AdminChannel(new AdminApi(new Authenticator(List.of(
+                    new AdminToken("alice", SECRET))), true, true, new AdminServices(services.state(),
+                    services.policies(), services.overrides(), services.inspector(), services.listenerNames(),
+                    services.metrics(), services.cluster(), services.clock(), services.pools(), services.suspensions(),
+                    services.admissions(), services.actions(), Optional.of(tls))), 4096);
+            try {
+                Response shown = withTls.exchange(request("GET", "/api/v1/egress/tls/A.Test.", AS_ALICE, ""));
+                Response notADomain = withTls.exchange(request("GET", "/api/v1/egress/tls/a_b%0a.test", AS_ALICE,
+                        ""));
+
+                assertThat(shown.status()).as(shown.body()).isEqualTo(200);
+                assertThat(shown.json().get("domain").asText()).isEqualTo("a.test");
+                assertThat(shown.json().get("policy").asText()).isEqualTo("sts");
+                assertThat(shown.json().get("source").asText()).isEqualTo("cache");
+                assertThat(shown.json().get("mta-sts").get("id").asText()).isEqualTo("42");
+                assertThat(shown.json().get("mta-sts").get("mode").asText()).isEqualTo("enforce");
+                assertThat(shown.json().get("mta-sts").get("mx").toString()).isEqualTo("[\"*.a.test\"]");
+                assertThat(shown.json().get("mta-sts").get("max-age").asLong()).isEqualTo(604800);
+                assertThat(notADomain.status()).isEqualTo(400);
+                assertThat(host.fetches()).isEqualTo(1);
+            } finally {
+                withTls.close();
+            }
+        } finally {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aNodeWithoutOutboundRelayHasNoTlsPolicies() {
+        assertThat(get("/api/v1/egress/tls/a.test").status()).isEqualTo(404);
     }
 
     private Response get(String path) {

@@ -16,6 +16,9 @@ import io.sluice.config.EgressTls;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.policy.eval.HeldLeases;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.egress.tls.DestinationTls;
+import io.sluice.proxy.egress.tls.TlsOutcomes;
+import io.sluice.proxy.egress.tls.TlsRequirement;
 import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -54,9 +57,11 @@ class DestinationGuardTest {
         Duration wait = Duration.ofSeconds(2);
         RemoteConnector connector = new RemoteConnector(pools, new DestinationScreen(destinations, registry),
                 Transport.best(), new SmtpTimeouts(wait, wait, wait, wait, wait, wait), wait, port, null, null,
-                ConnectionReuseConfig.DISABLED, new DestinationSites(List.of()), registry);
+                new TlsOutcomes(registry, List.of("normal")), ConnectionReuseConfig.DISABLED,
+                new DestinationSites(List.of()), registry);
         EgressPool pool = pools.pool("normal").orElseThrow();
-        return connector.open(loops.next(), pool, pool.sources().get(0), List.of(hosts), "test", new HeldLeases());
+        return connector.open(loops.next(), pool, pool.sources().get(0), List.of(hosts),
+                DestinationTls.poolOnly("hostile.test", "normal", TlsRequirement.PLAIN), "test", new HeldLeases());
     }
 
     private double refused(String reason) {

@@ -3,7 +3,9 @@ package io.sluice.proxy.egress;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.config.EgressSource;
-import io.sluice.config.EgressTls;
+import io.sluice.proxy.egress.tls.TlsRequirement;
+import io.sluice.proxy.egress.tls.TlsRequirement.NameChecked;
+import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
 import io.sluice.proxy.smtp.ServerCapabilities;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.net.InetAddress;
@@ -19,11 +21,11 @@ class KeptConnectionTlsTest {
         RemoteConnection offered = connection(true);
         RemoteConnection notOffered = connection(false);
 
-        assertThat(RemoteConnector.acceptable(offered, EgressTls.NONE)).isTrue();
-        assertThat(RemoteConnector.acceptable(offered, EgressTls.OPPORTUNISTIC)).isFalse();
-        assertThat(RemoteConnector.acceptable(offered, EgressTls.REQUIRED)).isFalse();
-        assertThat(RemoteConnector.acceptable(notOffered, EgressTls.OPPORTUNISTIC)).isTrue();
-        assertThat(RemoteConnector.acceptable(notOffered, EgressTls.REQUIRED)).isFalse();
+        assertThat(RemoteConnector.acceptable(offered, TlsRequirement.PLAIN)).isTrue();
+        assertThat(RemoteConnector.acceptable(offered, TlsRequirement.OPPORTUNISTIC)).isFalse();
+        assertThat(RemoteConnector.acceptable(offered, TlsRequirement.POOL_REQUIRED)).isFalse();
+        assertThat(RemoteConnector.acceptable(notOffered, TlsRequirement.OPPORTUNISTIC)).isTrue();
+        assertThat(RemoteConnector.acceptable(notOffered, TlsRequirement.POOL_REQUIRED)).isFalse();
     }
 
     @Test
@@ -33,10 +35,28 @@ class KeptConnectionTlsTest {
         RemoteConnection verified = connection(true);
         verified.tlsStarted(true);
 
-        assertThat(RemoteConnector.acceptable(unverified, EgressTls.OPPORTUNISTIC)).isTrue();
-        assertThat(RemoteConnector.acceptable(unverified, EgressTls.REQUIRED)).isFalse();
-        assertThat(RemoteConnector.acceptable(verified, EgressTls.REQUIRED)).isTrue();
-        assertThat(RemoteConnector.acceptable(verified, EgressTls.NONE)).isTrue();
+        assertThat(RemoteConnector.acceptable(unverified, TlsRequirement.OPPORTUNISTIC)).isTrue();
+        assertThat(RemoteConnector.acceptable(unverified, TlsRequirement.POOL_REQUIRED)).isFalse();
+        assertThat(RemoteConnector.acceptable(verified, TlsRequirement.POOL_REQUIRED)).isTrue();
+        assertThat(RemoteConnector.acceptable(verified, TlsRequirement.PLAIN)).isTrue();
+    }
+
+    @Test
+    void anEnforcedPolicyTakesOnlyAVerifiedConnectionAndATestingOneWhatOpportunisticTlsTakes() throws Exception {
+        RemoteConnection unverified = connection(true);
+        unverified.tlsStarted(false);
+        RemoteConnection clear = connection(true);
+        RemoteConnection verified = connection(true);
+        verified.tlsStarted(true);
+        NameChecked enforce = new NameChecked(PolicyType.STS, true, true);
+        NameChecked testing = new NameChecked(PolicyType.STS, false, true);
+
+        assertThat(RemoteConnector.acceptable(unverified, enforce)).isFalse();
+        assertThat(RemoteConnector.acceptable(clear, enforce)).isFalse();
+        assertThat(RemoteConnector.acceptable(verified, enforce)).isTrue();
+        assertThat(RemoteConnector.acceptable(unverified, testing)).isTrue();
+        assertThat(RemoteConnector.acceptable(clear, testing)).isFalse();
+        assertThat(RemoteConnector.acceptable(connection(false), testing)).isTrue();
     }
 
     /** A connection in clear, to a receiver that offered STARTTLS or not. */

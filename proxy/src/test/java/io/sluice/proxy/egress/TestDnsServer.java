@@ -2,29 +2,23 @@ package io.sluice.proxy.egress;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.Flags;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.TextParseException;
-import org.xbill.DNS.Type;
 
 /**
  * A recursive resolver as far as Sluice can tell, on loopback UDP, answering from a zone kept in memory: MX, A
@@ -39,28 +33,19 @@ public final class TestDnsServer implements AutoCloseable {
 
     private static final long SOA_MINIMUM = 60;
 
-    private final DatagramSocket socket;
+    private final UdpDnsLoop loop;
     private final Map<Name, Entry> zone = new ConcurrentHashMap<>();
-    private final List<String> questions = Collections.synchronizedList(new ArrayList<>());
-    private final Thread thread;
 
-    private TestDnsServer(DatagramSocket socket) {
-        this.socket = socket;
-        this.thread = new Thread(this::serve, "test-dns");
-        thread.setDaemon(true);
-        thread.start();
+    private TestDnsServer() {
+        this.loop = new UdpDnsLoop("test-dns", query -> answer(query, query.getQuestion()));
     }
 
     public static TestDnsServer start() {
-        try {
-            return new TestDnsServer(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-        } catch (SocketException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new TestDnsServer();
     }
 
     public InetSocketAddress address() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+        return loop.address();
     }
 
     /** {@code host:port} of the server, as the configuration takes it. */
@@ -75,6 +60,11 @@ public final class TestDnsServer implements AutoCloseable {
                     name((String) preferenceAndHost[i + 1])));
         }
         return this;
+    }
+
+    /** Adds a TXT record of the strings given (one record, split into strings as DNS allows). */
+    public TestDnsServer txt(String name, long ttl, String... strings) {
+        return add(name, new TXTRecord(name(name), DClass.IN, ttl, java.util.Arrays.asList(strings)));
     }
 
     /** RFC 7505: {@code MX 0 .}. */
@@ -135,9 +125,7 @@ public final class TestDnsServer implements AutoCloseable {
 
     /** Every question so far, as {@code name/TYPE} with the name absolute, such as {@code example.com./MX}. */
     public List<String> questions() {
-        synchronized (questions) {
-            return List.copyOf(questions);
-        }
+        return loop.questions();
     }
 
     private TestDnsServer add(String name, Record record) {
@@ -150,41 +138,11 @@ public final class TestDnsServer implements AutoCloseable {
     }
 
     private static Name name(String text) {
-        try {
-            return Name.fromString(text, Name.root);
-        } catch (TextParseException e) {
-            throw new IllegalArgumentException(text, e);
-        }
-    }
-
-    private void serve() {
-        byte[] buffer = new byte[4096];
-        while (!socket.isClosed()) {
-            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-            try {
-                socket.receive(packet);
-                Message query = new Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
-                Record question = query.getQuestion();
-                questions.add(question.getName() + "/" + Type.string(question.getType()));
-                Message response = answer(query, question);
-                if (response != null) {
-                    byte[] wire = response.toWire(512);
-                    socket.send(new DatagramPacket(wire, wire.length, packet.getSocketAddress()));
-                }
-            } catch (IOException e) {
-                if (!socket.isClosed()) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        }
+        return UdpDnsLoop.name(text);
     }
 
     private Message answer(Message query, Record question) {
-        Message response = new Message(query.getHeader().getID());
-        response.getHeader().setFlag(Flags.QR);
-        response.getHeader().setFlag(Flags.RD);
-        response.getHeader().setFlag(Flags.RA);
-        response.addRecord(question, Section.QUESTION);
+        Message response = UdpDnsLoop.response(query, question);
         Entry entry = zone.get(question.getName());
         if (entry == null) {
             response.getHeader().setRcode(Rcode.NXDOMAIN);
@@ -226,11 +184,6 @@ public final class TestDnsServer implements AutoCloseable {
 
     @Override
     public void close() {
-        socket.close();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close();
     }
 }

@@ -4,6 +4,7 @@ import io.sluice.config.BareLineEndings;
 import io.sluice.config.Cidr;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.DaneMode;
 import io.sluice.config.DnsConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.EgressConfig;
@@ -17,6 +18,7 @@ import io.sluice.config.FeedbackRule;
 import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
+import io.sluice.config.MtaStsConfig;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.SmtpConfig;
@@ -97,7 +99,9 @@ final class RunningOutbound implements AutoCloseable {
         private List<EgressSite> sites = List.of();
         private ConnectionReuseConfig reuse = EgressConfig.DEFAULT_REUSE;
         private List<FeedbackRule> feedback = List.of();
+        private MtaStsConfig mtaSts = MtaStsConfig.DEFAULT;
         private ClusterConfig cluster = ClusterConfig.STANDALONE;
+        private Optional<java.nio.file.Path> daneAnchor = Optional.empty();
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -161,9 +165,21 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** How MTA-STS policies are fetched (the policy host's port and trusted authorities, for tests). */
+        Builder mtaSts(MtaStsConfig value) {
+            mtaSts = value;
+            return this;
+        }
+
         /** The cluster it is a member of; standalone by default. */
         Builder cluster(ClusterConfig value) {
             cluster = value;
+            return this;
+        }
+
+        /** DANE on (RFC 7672), validating from the trust anchors of the file. */
+        Builder dane(java.nio.file.Path trustAnchor) {
+            daneAnchor = Optional.of(trustAnchor);
             return this;
         }
 
@@ -194,9 +210,9 @@ final class RunningOutbound implements AutoCloseable {
             pools.put("fallback", pool("fallback", FALLBACK_SOURCE, "fb"));
             DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns)), remoteTimeout.compareTo(
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
-                    Duration.ofHours(1), Duration.ofMinutes(5));
+                    Duration.ofHours(1), Duration.ofMinutes(5), daneAnchor.isPresent() ? DaneMode.TLS_POOLS : DaneMode.POLICY_POOLS, daneAnchor);
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
-                    sites, reuse, feedback);
+                    sites, reuse, feedback, mtaSts);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
                     cluster, policy, Optional.empty(), drain, egress)));
         }

@@ -1,0 +1,181 @@
+package io.sluice.proxy.egress.tls;
+
+import io.sluice.proxy.egress.tls.DaneVerdict.Reason;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Master;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Resolver;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.TLSARecord;
+import org.xbill.DNS.TXTRecord;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
+import org.xbill.DNS.dnssec.ValidatingResolver;
+
+/**
+ * DNSSEC-validated lookups for DANE (RFC 7672 §2.2): the security of a destination's MX RRset, and for each of its
+ * MX hosts the TLSA RRset at {@code _25._tcp.<host>}, validated by dnsjava's {@link ValidatingResolver} from a trust
+ * anchor (the root KSKs shipped with Sluice, or a file). The validator marks a secure answer with AD, a bogus one
+ * with SERVFAIL and its reason; an answer with neither is insecure. Never blocks; never completes exceptionally.
+ */
+public final class DaneResolver {
+
+    /** The root zone's key-signing keys as IANA publishes them (KSK-2017 and KSK-2024), the default trust anchor. */
+    public static final String ROOT_ANCHORS = "root-anchors.txt";
+
+    private final Resolver validating;
+    private final String anchorZone;
+
+    DaneResolver(Resolver validating) {
+        this(validating, ".");
+    }
+
+    private DaneResolver(Resolver validating, String anchorZone) {
+        this.validating = validating;
+        this.anchorZone = anchorZone;
+    }
+
+    /**
+     * A resolver asking {@code upstream} and validating from the trust anchors of {@code anchorFile}, or of the root
+     * when it is null.
+     *
+     * @param upstream a resolver that passes DNSSEC records on (it gets the DO bit from the validator)
+     */
+    public static DaneResolver create(Resolver upstream, Path anchorFile, Clock clock) {
+        ValidatingResolver validating = new ValidatingResolver(upstream, clock);
+        try (InputStream anchors = anchorFile != null ? Files.newInputStream(anchorFile)
+                : DaneResolver.class.getResourceAsStream(ROOT_ANCHORS)) {
+            if (anchors == null) {
+                throw new IllegalStateException(ROOT_ANCHORS + " is missing from the build");
+            }
+            validating.loadTrustAnchors(anchors);
+        } catch (IOException e) {
+            throw new UncheckedIOException("trust anchors of " + (anchorFile != null ? anchorFile : ROOT_ANCHORS), e);
+        }
+        return new DaneResolver(validating, anchorFile != null ? firstZone(anchorFile) : ".");
+    }
+
+    /** The owner of the file's first anchor, the zone whose DNSKEY RRset shows that validation works. */
+    private static String firstZone(Path anchorFile) {
+        try (Master master = new Master(anchorFile.toString(), Name.root)) {
+            Record first = master.nextRecord();
+            return first != null ? first.getName().toString() : ".";
+        } catch (IOException e) {
+            throw new UncheckedIOException("trust anchors of " + anchorFile, e);
+        }
+    }
+
+    /**
+     * What DANE says of each host of the domain, by host name in the order given: nothing applies when the MX RRset
+     * is insecure (RFC 7672 §2.2.1), no host may be used when it is bogus, else each host's TLSA RRset decides.
+     *
+     * @param hosts the MX host names (for an implicit MX, the domain itself)
+     */
+    public CompletableFuture<Map<String, DaneVerdict>> assess(String domain, List<String> hosts) {
+        return query(domain, Type.MX).thenCompose(mx -> {
+            DaneVerdict common = switch (mx.status()) {
+                case SECURE -> null;
+                case INSECURE -> new DaneVerdict.NotApplicable(Reason.INSECURE_MX);
+                case BOGUS -> new DaneVerdict.Refused(Reason.BOGUS, "MX " + domain + ": " + mx.detail());
+                case FAILED -> new DaneVerdict.Refused(Reason.LOOKUP_FAILED, "MX " + domain + ": " + mx.detail());
+            };
+            if (common != null) {
+                Map<String, DaneVerdict> verdicts = new LinkedHashMap<>();
+                hosts.forEach(host -> verdicts.put(host, common));
+                return CompletableFuture.completedFuture(verdicts);
+            }
+            List<CompletableFuture<DaneVerdict>> lookups = new ArrayList<>();
+            for (String host : hosts) {
+                lookups.add(tlsa(host));
+            }
+            return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+                Map<String, DaneVerdict> verdicts = new LinkedHashMap<>();
+                for (int i = 0; i < hosts.size(); i++) {
+                    verdicts.put(hosts.get(i), lookups.get(i).join());
+                }
+                return verdicts;
+            });
+        });
+    }
+
+    /**
+     * Whether the trust anchor's own DNSKEY RRset (the root's, or the first zone of the anchor file) comes back
+     * secure: the resolvers pass DNSSEC records on. False on any other answer or none.
+     */
+    public CompletableFuture<Boolean> validatesAnchor() {
+        return query(anchorZone, Type.DNSKEY).thenApply(answer -> answer.status() == Status.SECURE);
+    }
+
+    /** What the TLSA RRset of the host's SMTP port says. */
+    public CompletableFuture<DaneVerdict> tlsa(String host) {
+        String owner = "_25._tcp." + host;
+        return query(owner, Type.TLSA).thenApply(answer -> switch (answer.status()) {
+            case INSECURE -> new DaneVerdict.NotApplicable(Reason.INSECURE_TLSA);
+            case BOGUS -> new DaneVerdict.Refused(Reason.BOGUS, "TLSA " + owner + ": " + answer.detail());
+            case FAILED -> new DaneVerdict.Refused(Reason.LOOKUP_FAILED, "TLSA " + owner + ": " + answer.detail());
+            case SECURE -> {
+                List<TLSARecord> all = new ArrayList<>();
+                for (Record record : answer.message().getSection(Section.ANSWER)) {
+                    if (record instanceof TLSARecord tlsa) {
+                        all.add(tlsa);
+                    }
+                }
+                // A secure NXDOMAIN or NODATA is the authenticated denial of RFC 7672 §2.2.
+                yield all.isEmpty() ? new DaneVerdict.NotApplicable(Reason.NO_RECORDS)
+                        : new DaneVerdict.Applies(host, all.stream().filter(TlsaMatcher::usable).toList());
+            }
+        });
+    }
+
+    private enum Status { SECURE, INSECURE, BOGUS, FAILED }
+
+    private record Answer(Status status, Message message, String detail) {}
+
+    private CompletableFuture<Answer> query(String name, int type) {
+        Message query;
+        try {
+            query = Message.newQuery(Record.newRecord(Name.fromString(name, Name.root), type, DClass.IN));
+        } catch (TextParseException e) {
+            return CompletableFuture.completedFuture(new Answer(Status.FAILED, null, "invalid name " + name));
+        }
+        return validating.sendAsync(query).toCompletableFuture()
+                .thenApply(DaneResolver::classify)
+                .exceptionally(error -> new Answer(Status.FAILED, null, "no answer: " + error.getMessage()));
+    }
+
+    private static Answer classify(Message response) {
+        int rcode = response.getRcode();
+        String reason = reason(response);
+        if (rcode != Rcode.NOERROR && rcode != Rcode.NXDOMAIN) {
+            // The validator answers SERVFAIL with its reason for a bogus answer; without one it is the server's own.
+            return new Answer(reason != null ? Status.BOGUS : Status.FAILED, response,
+                    reason != null ? reason : Rcode.string(rcode));
+        }
+        return new Answer(response.getHeader().getFlag(Flags.AD) ? Status.SECURE : Status.INSECURE, response, reason);
+    }
+
+    /** The validator's reason, which it adds as a TXT record of its private class. */
+    private static String reason(Message response) {
+        for (Record record : response.getSection(Section.ADDITIONAL)) {
+            if (record instanceof TXTRecord txt && record.getDClass() == ValidatingResolver.VALIDATION_REASON_QCLASS) {
+                return String.join("", txt.getStrings());
+            }
+        }
+        return null;
+    }
+}

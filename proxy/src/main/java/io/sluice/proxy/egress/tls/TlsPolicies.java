@@ -1,0 +1,146 @@
+package io.sluice.proxy.egress.tls;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.sluice.config.DaneMode;
+import io.sluice.config.EgressConfig;
+import io.sluice.config.EgressTls;
+import io.sluice.policy.cluster.ClusterNode;
+import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.xbill.DNS.Resolver;
+
+/**
+ * Chooses the TLS of each delivery, per MX host: DANE first where it applies to the pool and the host has secure
+ * TLSA records (RFC 7672 §2.2 and RFC 8461 §2 give DANE precedence; a host whose DNSSEC answers are bogus or could
+ * not be had gets nothing), then, for a pool of {@code tls: policy}, the destination's MTA-STS policy in force
+ * (RFC 8461), then the pool's own mode: {@code none}, {@code opportunistic}, {@code required}, and opportunistic TLS
+ * for {@code policy}. DANE applies as {@code egress.dns.dane} says (see {@link DanePolicy}); never to {@code none}.
+ */
+public final class TlsPolicies {
+
+    private final MtaStsPolicies sts;
+    private final TlsTrust trust;
+    private final TlsOutcomes outcomes;
+    private final Optional<DanePolicy> dane;
+
+    TlsPolicies(MtaStsPolicies sts, TlsTrust trust, TlsOutcomes outcomes, Optional<DanePolicy> dane) {
+        this.sts = sts;
+        this.trust = trust;
+        this.outcomes = outcomes;
+        this.dane = dane;
+    }
+
+    /**
+     * The policies of the outbound relay, with MTA-STS policies shared through the cluster where there is one.
+     *
+     * @param dns the egress resolvers
+     * @param permitted whether an address may be connected to (the forbidden destinations are not)
+     */
+    public static TlsPolicies create(EgressConfig egress, Optional<ClusterNode> cluster, Resolver dns,
+                                     Predicate<InetAddress> permitted, EventLoopGroup group,
+                                     Class<? extends SocketChannel> channelClass, MeterRegistry registry)
+            throws IOException {
+        TlsTrust trust = TlsTrust.of(egress.mtaSts().trustedAuthorities());
+        MtaStsFetcher fetcher = new MtaStsFetcher(dns, permitted, trust.clientContext(), group, channelClass,
+                egress.mtaSts());
+        MtaStsPolicies.SharedPolicies shared = cluster.<MtaStsPolicies.SharedPolicies>map(ClusterMtaStsPolicies::new)
+                .orElse(MtaStsPolicies.SharedPolicies.NONE);
+        Optional<DanePolicy> dane = Optional.empty();
+        if (egress.dns().dane() != DaneMode.OFF) {
+            DanePolicy policy = new DanePolicy(DaneResolver.create(dns, egress.dns().trustAnchor().orElse(null),
+                    Clock.systemUTC()), egress.dns().dane(), Clock.systemUTC(), registry);
+            egress.pools().keySet().forEach(policy::register);
+            dane = Optional.of(policy);
+        }
+        return new TlsPolicies(new MtaStsPolicies(fetcher, shared, egress.mtaSts(), Clock.systemUTC()), trust,
+                new TlsOutcomes(registry, egress.pools().keySet()), dane);
+    }
+
+    /**
+     * The TLS of a delivery to the domain from the pool, whose MX hosts are given; never completes exceptionally.
+     *
+     * @param domain the destination domain, lower case
+     */
+    public CompletableFuture<DestinationTls> forDomain(String domain, String pool, EgressTls mode,
+                                                      List<String> mxHosts) {
+        CompletableFuture<Map<String, DaneVerdict>> verdicts = dane.map(policy -> policy.assess(pool, mode, domain,
+                mxHosts)).orElse(CompletableFuture.completedFuture(Map.of()));
+        return verdicts.exceptionally(error -> refusedAll(domain, mxHosts, error)).thenCompose(dane -> switch (mode) {
+            case NONE -> CompletableFuture.completedFuture(DestinationTls.poolOnly(domain, pool, TlsRequirement.PLAIN));
+            case OPPORTUNISTIC -> CompletableFuture.completedFuture(new DestinationTls(domain, pool, dane,
+                    Optional.empty(), TlsRequirement.OPPORTUNISTIC));
+            case REQUIRED -> CompletableFuture.completedFuture(new DestinationTls(domain, pool, dane,
+                    Optional.empty(), TlsRequirement.POOL_REQUIRED));
+            case POLICY -> sts.lookup(domain).thenApply(lookup -> {
+                Optional<MtaStsPolicies.Cached> inForce = lookup.policy()
+                        .filter(cached -> cached.policy().mode() != MtaStsPolicy.Mode.NONE);
+                if (inForce.isEmpty() && lookup.failure().isPresent()) {
+                    // RFC 8460 reports a policy that could not be had; the delivery goes on as if there were none.
+                    outcomes.count(pool, domain, PolicyType.STS, lookup.failure().get());
+                }
+                return new DestinationTls(domain, pool, dane, inForce, TlsRequirement.OPPORTUNISTIC);
+            });
+        });
+    }
+
+    /** A lookup that should never fail did: no host is known to be safe from a downgrade, so none is used. */
+    private static Map<String, DaneVerdict> refusedAll(String domain, List<String> mxHosts, Throwable error) {
+        Map<String, DaneVerdict> refused = new LinkedHashMap<>();
+        mxHosts.forEach(host -> refused.put(host, new DaneVerdict.Refused(DaneVerdict.Reason.LOOKUP_FAILED,
+                "DANE lookup of " + domain + " failed: " + error)));
+        return refused;
+    }
+
+    /** DANE's checks of the hosts it binds, where it is on. */
+    public Optional<DanePolicy> dane() {
+        return dane;
+    }
+
+    /** The trusted authorities that certificates are checked against. */
+    public TlsTrust trust() {
+        return trust;
+    }
+
+    public TlsOutcomes outcomes() {
+        return outcomes;
+    }
+
+    /** The MTA-STS policy in force for the domain, looked up if need be, for the admin API. */
+    public CompletableFuture<Map<String, Object>> describe(String domain) {
+        return sts.lookup(domain).thenApply(lookup -> {
+            Map<String, Object> view = new LinkedHashMap<>();
+            view.put("domain", domain);
+            Optional<MtaStsPolicies.Cached> policy = lookup.policy();
+            boolean inForce = policy.filter(cached -> cached.policy().mode() != MtaStsPolicy.Mode.NONE).isPresent();
+            view.put("policy", inForce ? PolicyType.STS.tag() : PolicyType.NONE.tag());
+            view.put("source", lookup.origin().name().toLowerCase(java.util.Locale.ROOT));
+            policy.ifPresent(cached -> {
+                Map<String, Object> sts = new LinkedHashMap<>();
+                sts.put("id", cached.id());
+                sts.put("mode", cached.policy().mode().text());
+                sts.put("mx", cached.policy().mx());
+                sts.put("max-age", cached.policy().maxAge().toSeconds());
+                sts.put("fetched", cached.fetched().toString());
+                sts.put("expires", cached.expires().toString());
+                view.put("mta-sts", sts);
+            });
+            lookup.failure().ifPresent(failure -> {
+                Map<String, Object> last = new LinkedHashMap<>();
+                last.put("result", failure.tag());
+                last.put("detail", lookup.detail());
+                view.put("last-failure", last);
+            });
+            return view;
+        });
+    }
+}

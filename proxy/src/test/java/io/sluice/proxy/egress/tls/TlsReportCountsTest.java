@@ -1,0 +1,36 @@
+package io.sluice.proxy.egress.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The per-day, per-domain counts a TLS report (RFC 8460) is built from. */
+class TlsReportCountsTest {
+
+    @Test
+    void outcomesAreCountedPerDayDomainAndPolicyWithFailuresByReportType() {
+        TlsReportCounts counts = new TlsReportCounts(Clock.fixed(Instant.parse("2026-12-05T23:59:00Z"),
+                ZoneOffset.UTC));
+        counts.count("a.test", PolicyType.STS, TlsResult.SUCCESS);
+        counts.count("a.test", PolicyType.STS, TlsResult.SUCCESS);
+        counts.count("a.test", PolicyType.STS, TlsResult.CERTIFICATE_EXPIRED);
+        counts.count("a.test", PolicyType.STS, TlsResult.MX_NOT_IN_POLICY);
+        counts.count("a.test", PolicyType.STS, TlsResult.VALIDATION_FAILURE);
+        counts.count("b.test", PolicyType.TLSA, TlsResult.SUCCESS);
+        LocalDate day = LocalDate.parse("2026-12-05");
+
+        TlsReportCounts.Counts a = counts.of(new TlsReportCounts.Key(day, "a.test", PolicyType.STS));
+
+        assertThat(a.successes()).isEqualTo(2);
+        assertThat(a.failures()).isEqualTo(Map.of("certificate-expired", 1L, "validation-failure", 2L));
+        assertThat(counts.subjects(day)).hasSize(2);
+        counts.forget(day);
+        assertThat(counts.subjects(day)).isEmpty();
+    }
+}
