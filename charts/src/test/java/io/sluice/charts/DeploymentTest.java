@@ -126,8 +126,16 @@ class DeploymentTest {
         assertThat(sluice.getResources().getLimits()).containsKeys("cpu", "memory");
         assertThat(sluice.getResources().getRequests()).containsKeys("cpu", "memory");
         assertThat(sluice.getEnv()).anySatisfy(env -> {
+            assertThat(env.getName()).isEqualTo("SLUICE_MEMORY_LIMIT_BYTES");
+            assertThat(env.getValueFrom().getResourceFieldRef().getResource()).isEqualTo("limits.memory");
+        }).anySatisfy(env -> {
+            assertThat(env.getName()).isEqualTo("SLUICE_CPU_REQUEST_MILLIS");
+            assertThat(env.getValueFrom().getResourceFieldRef().getResource()).isEqualTo("requests.cpu");
+            assertThat(env.getValueFrom().getResourceFieldRef().getDivisor().toString()).isEqualTo("1m");
+        }).anySatisfy(env -> {
             assertThat(env.getName()).isEqualTo("SLUICE_JAVA_OPTS");
-            assertThat(env.getValue()).contains("-XX:MaxRAMPercentage=").doesNotContain("-Xmx");
+            // The launcher's shares fit heap, direct memory and the rest into the limit; a second share would not.
+            assertThat(env.getValue()).doesNotContain("MaxRAMPercentage").doesNotContain("-Xmx");
         });
     }
 

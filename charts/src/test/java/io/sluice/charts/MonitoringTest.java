@@ -33,6 +33,17 @@ class MonitoringTest {
     }
 
     @Test
+    void runbookLinksPointWhereTheOperatorServesTheRunbooks() {
+        PrometheusRule rule = Chart.render(Chart.PRODUCTION, Map.of("extraApiVersions[0]",
+                Chart.OPERATOR_API, "prometheusRule.runbookBaseUrl", "https://git.example.net/sluice/blob/main/")).all(PrometheusRule.class).get(0);
+
+        assertThat(rule.getSpec().getGroups()).flatMap(group -> group.getRules())
+                .filteredOn(r -> r.getAlert() != null).isNotEmpty().allSatisfy(r ->
+                        assertThat(r.getAnnotations().get("runbook_url"))
+                                .startsWith("https://git.example.net/sluice/blob/main/docs/runbooks.md#"));
+    }
+
+    @Test
     void noTargetLabelHidesTheMetricsOwnPool() {
         ServiceMonitor monitor = Chart.production().get(ServiceMonitor.class, "mx-sluice");
 
