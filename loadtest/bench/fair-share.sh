@@ -100,7 +100,7 @@ CONFIG
 
 # One run of MODE: the generator's results go to $WORKDIR/MODE/load, Sluice's refusal counter to refused.txt.
 run_mode() {
-    local mode=$1 sluice_pid sink_pid status=0
+    local mode=$1 sluice_pid sink_pid
     mkdir -p "$WORKDIR/$mode"
     choose_ports 4
     SINK_PORT=${PORTS[0]} SMTP_PORT=${PORTS[1]} ADMIN_PORT=${PORTS[2]} CLUSTER_PORT=${PORTS[3]}
@@ -113,20 +113,9 @@ run_mode() {
     wait_ready "$mode-sluice" "$SMTP_PORT" "$sluice_pid"
 
     log "fair-share: $mode: ${RATE}/s for ${DURATION}s from $NETWORKS, limit $LIMIT/s, load $(cut -d' ' -f1-3 /proc/loadavg)"
-    local -a load
-    read -r -a load <<<"$LOAD_CMD"
-    (cd "$REPO_ROOT" && exec timeout "$RUN_TIMEOUT" "${load[@]}" --target "$HOST:$SMTP_PORT" --size 2KB \
+    run_generator "$mode" "$RUN_TIMEOUT" "$WORKDIR/$mode/load.log" --target "$HOST:$SMTP_PORT" --size 2KB \
         --networks "$NETWORKS" --schedule "$RATE/s:${DURATION}s" --reply-timeout "${REPLY_TIMEOUT}s" \
-        --grace "${REPLY_TIMEOUT}s" --out "$WORKDIR/$mode/load") >"$WORKDIR/$mode/load.log" 2>&1 </dev/null &
-    SOURCE_PID=$!
-    wait "$SOURCE_PID" || status=$?
-    SOURCE_PID=
-    if ((status == 124)); then
-        die "$mode: the generator did not finish within ${RUN_TIMEOUT}s"
-    elif ((status != 0)); then
-        tail -n 20 "$WORKDIR/$mode/load.log" >&2 || true
-        die "$mode: the generator exited with status $status (log: $WORKDIR/$mode/load.log)"
-    fi
+        --grace "${REPLY_TIMEOUT}s" --out "$WORKDIR/$mode/load"
     curl -s -m 5 -H "Authorization: Bearer $TOKEN" "http://$HOST:$ADMIN_PORT/metrics" 2>/dev/null |
         awk '/^sluice_limit_fairshare_refused_total/ { n += $NF } END { printf "%d\n", n }' >"$WORKDIR/$mode/refused.txt" ||
         true

@@ -72,14 +72,14 @@ SIZE=2000
 # shellcheck disable=SC2034
 SOURCE_OPTS=
 # shellcheck disable=SC2034
-ROUND_TIMEOUT=600
+ROUND_TIMEOUT=900 # the generator's longest run, retries included
 BENCH="retry-priority"
 # shellcheck source=lib/services.sh
 source "$REPO_ROOT/loadtest/bench/lib/services.sh"
 
 # One run of MODE: its sink, its Sluice, the burst; the generator's results go to $WORKDIR/MODE/load.
 run_mode() {
-    local mode=$1 enabled=true sink_pid sluice_pid status=0
+    local mode=$1 enabled=true sink_pid sluice_pid
     [[ $mode == lottery ]] && enabled=false
     mkdir -p "$WORKDIR/$mode"
     choose_ports 4
@@ -107,21 +107,12 @@ EOF
     wait_ready "$mode-sluice" "$smtp_port" "$sluice_pid"
     log "retry-priority: $mode: ${BURST_RATE}/s for ${BURST_SECONDS}s then ${TAIL_RATE}/s for ${TAIL_SECONDS}s" \
         "through a limit of $LIMIT/s, senders retrying at $RETRY (x$TIME_SCALE)"
-    local -a load
-    read -r -a load <<<"$LOAD_CMD"
-    (cd "$REPO_ROOT" && exec timeout 900 "${load[@]}" --target "$HOST:$smtp_port" --size 2KB \
+    run_generator "$mode" "$ROUND_TIMEOUT" "$WORKDIR/$mode/load.log" --target "$HOST:$smtp_port" --size 2KB \
         --schedule "$BURST_RATE/s:${BURST_SECONDS}s,$TAIL_RATE/s:${TAIL_SECONDS}s" --retry "$RETRY" \
-        --time-scale "$TIME_SCALE" --out "$WORKDIR/$mode/load") >"$WORKDIR/$mode/load.log" 2>&1 </dev/null &
-    SOURCE_PID=$!
-    wait "$SOURCE_PID" || status=$?
-    SOURCE_PID=
-    ((status == 0)) || {
-        tail -n 20 "$WORKDIR/$mode/load.log" >&2 || true
-        die "$mode: the generator exited with status $status (log: $WORKDIR/$mode/load.log)"
-    }
+        --time-scale "$TIME_SCALE" --out "$WORKDIR/$mode/load"
     [[ -f $WORKDIR/$mode/load/summary.json ]] || die "$mode: no summary.json in $WORKDIR/$mode/load"
-    kill -TERM -- "-$sluice_pid" "-$sink_pid" 2>/dev/null || true
-    wait "$sluice_pid" "$sink_pid" 2>/dev/null || true
+    stop_group "$sluice_pid"
+    stop_group "$sink_pid"
 }
 
 # One mode's line of figures from its summary.json: first-attempt, after-retries, given-up, queued, p50, p95.

@@ -79,6 +79,25 @@ stop_group() {
     wait "$pid" 2>/dev/null || true
 }
 
+# Runs the project's generator (LOAD_CMD, from the repository root) with ARGS for at most SECONDS, its output in
+# LOG_FILE, as SOURCE_PID so that cleanup can stop it; dies naming LABEL if it times out or fails.
+run_generator() {
+    local label=$1 seconds=$2 log_file=$3 status=0
+    shift 3
+    local -a load
+    read -r -a load <<<"$LOAD_CMD"
+    (cd "$REPO_ROOT" && exec timeout "$seconds" "${load[@]}" "$@") >"$log_file" 2>&1 </dev/null &
+    SOURCE_PID=$!
+    wait "$SOURCE_PID" || status=$?
+    SOURCE_PID=
+    if ((status == 124)); then
+        die "$label: the generator did not finish within ${seconds}s"
+    elif ((status != 0)); then
+        tail -n 20 "$log_file" >&2 || true
+        die "$label: the generator exited with status $status (log: $log_file)"
+    fi
+}
+
 port_in_use() {
     if command -v ss >/dev/null 2>&1; then
         [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]

@@ -83,16 +83,17 @@ final class AdaptiveScenario {
         }
 
         CapacitySchedule capacity() {
-            return CapacitySchedule.parse(String.format(Locale.ROOT, "%d/s,%d/s@%ds,%d/s@%ds", high, low,
-                    plateauStart(1), high, plateauStart(2)));
+            return new CapacitySchedule(List.of(new CapacitySchedule.Step(high, Duration.ZERO),
+                    new CapacitySchedule.Step(low, Duration.ofSeconds(plateauStart(1))),
+                    new CapacitySchedule.Step(high, Duration.ofSeconds(plateauStart(2)))));
         }
 
         /** A light load over the calibration and half the ramp, then the overload to the last plateau's end. */
         Schedule load() {
             double light = low / 3.0;
-            double lightSeconds = calibrationSeconds + rampSeconds / 2.0;
-            return Schedule.parse(String.format(Locale.ROOT, "%.2f/s:%dms,%.2f/s:%dms", light,
-                    Math.round(lightSeconds * 1000), offered(), Math.round((end() - lightSeconds) * 1000)));
+            long lightMillis = calibrationSeconds * 1000L + rampSeconds * 500L;
+            return new Schedule(List.of(new Schedule.Phase(light, light, Duration.ofMillis(lightMillis)),
+                    new Schedule.Phase(offered(), offered(), Duration.ofMillis(end() * 1000L - lightMillis))));
         }
     }
 
@@ -148,8 +149,7 @@ final class AdaptiveScenario {
                     return thread;
                 });
                 sink.beginSchedule();
-                long origin = System.nanoTime();
-                sampler.scheduleAtFixedRate(() -> sample(admission, sink, gauges, capacity, origin, samples),
+                sampler.scheduleAtFixedRate(() -> sample(admission, sink, gauges, capacity, samples),
                         1, 1, TimeUnit.SECONDS);
                 LoadResult result;
                 try {
@@ -173,11 +173,12 @@ final class AdaptiveScenario {
     }
 
     private void sample(Admission admission, Sink sink, AdmissionGauges gauges, CapacitySchedule capacity,
-            long origin, List<Sample> samples) {
+            List<Sample> samples) {
         try {
             SinkRateLog.Row row = sink.sampleSecond();
+            // The sink's own time of the sample, since the schedule began: the gauges' answer may take a while.
+            long now = TimeUnit.MILLISECONDS.toNanos(row.elapsedMillis());
             AdmissionGauges.Reading reading = gauges.read();
-            long now = System.nanoTime() - origin;
             Sample sample = new Sample(now / 1e9, capacity.rateAt(now), row.messages(), row.p99Micros() / 1000.0,
                     reading.limit(), reading.inflight());
             synchronized (samples) {

@@ -22,7 +22,8 @@ import java.util.Map;
  * What the adaptive scenario shows, per run and plateau: the backend's accepted rate against its capacity, and its
  * worst p99 final-dot latency from {@link Settings#settleSeconds} after the plateau's start against its unloaded p99
  * (the median of the calibration's seconds). It passes when no message was lost in either run and, in the low
- * plateau, the adaptive run's worst p99 is under half the static run's: the limit followed the backend down.
+ * plateau, the adaptive run kept the backend busy ({@link #MIN_ACCEPTED_SHARE} of its capacity) with a worst p99
+ * under half the static run's: the limit followed the backend down, and did not starve it.
  */
 record AdaptiveVerdict(Settings settings, List<RunFigures> runs) {
 
@@ -109,8 +110,9 @@ record AdaptiveVerdict(Settings settings, List<RunFigures> runs) {
     boolean passed() {
         RunFigures adaptive = figures(Admission.ADAPTIVE);
         RunFigures fixed = figures(Admission.STATIC);
-        return adaptive.clean() && fixed.clean()
-                && adaptive.plateaus().get(1).worstP99Millis() * 2 < fixed.plateaus().get(1).worstP99Millis();
+        PlateauFigures low = adaptive.plateaus().get(1);
+        return adaptive.clean() && fixed.clean() && low.acceptedShare() >= MIN_ACCEPTED_SHARE
+                && low.worstP99Millis() * 2 < fixed.plateaus().get(1).worstP99Millis();
     }
 
     /** The verdict in sentences, for the terminal and the page. */
@@ -197,7 +199,8 @@ record AdaptiveVerdict(Settings settings, List<RunFigures> runs) {
             List<Sample> samples = run.run().samples();
             double[] at = samples.stream().mapToDouble(Sample::at).toArray();
             List<LineChart.Line> lines = new ArrayList<>(List.of(
-                    new LineChart.Line("backend capacity", at, samples.stream().mapToDouble(Sample::capacity).toArray()),
+                    new LineChart.Line("backend capacity", at,
+                            samples.stream().mapToDouble(Sample::capacity).toArray()),
                     new LineChart.Line("backend accepted", at,
                             samples.stream().mapToDouble(Sample::accepted).toArray())));
             List<Sample> limited = samples.stream().filter(s -> s.limit().isPresent()).toList();

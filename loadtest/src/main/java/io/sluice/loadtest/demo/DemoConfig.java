@@ -21,27 +21,15 @@ record DemoConfig(int listenPort, int sinkPort, int clusterPort, int adminPort, 
     static final String REPLY = "451 4.7.1 Friday limit reached, try again later";
 
     String yaml() {
-        return String.format(Locale.ROOT, """
-                # Written by `sluice demo`: the embedded default with a global limit of %1$d messages/s.
-                smtp:
-                  hostname: demo.sluice.test
-                listeners:
-                  - { name: mx, role: inbound, bind: "127.0.0.1:%2$d", backend-pool: sink }
-                backends:
-                  sink: { servers: ["127.0.0.1:%3$d"] }
-                cluster:
-                  mode: embedded
-                  bind: "127.0.0.1:%4$d"
-                policy:
-                  limits:
-                    # One global key takes every MAIL of the burst: batching merges a node's concurrent
-                    # requests into one round trip to the bucket's owner, and never admits more than exact.
-                    - { name: friday, key: global, counts: messages, rate: %1$d/1s, burst: %1$d, sync: batching,
-                        reply: "%5$s" }
-                admin:
-                  bind: "127.0.0.1:%6$d"
-                drain: { announce: 0s, timeout: 5s }
-                """, limit, listenPort, sinkPort, clusterPort, REPLY, adminPort);
+        return render(String.format(Locale.ROOT,
+                "# Written by `sluice demo`: the embedded default with a global limit of %d messages/s.", limit), "",
+                String.format(Locale.ROOT, """
+                        policy:
+                          limits:
+                            # One global key takes every MAIL of the burst: batching merges a node's concurrent
+                            # requests into one round trip to the bucket's owner, and never admits more than exact.
+                            - { name: friday, key: global, counts: messages, rate: %1$d/1s, burst: %1$d, sync: batching,
+                                reply: "%2$s" }""", limit, REPLY));
     }
 
     /**
@@ -50,15 +38,26 @@ record DemoConfig(int listenPort, int sinkPort, int clusterPort, int adminPort, 
      */
     String yaml(Admission admission) {
         boolean adaptive = admission == Admission.ADAPTIVE;
+        return render(String.format(Locale.ROOT, "# Written by `sluice demo --scenario adaptive`: %s admission in"
+                        + " front of a backend whose capacity\n# steps down and up.", admission.label()),
+                String.format(Locale.ROOT, ", xclient: false, admission: { mode: %s }", adaptive ? "adaptive" : "off"),
+                adaptive ? "" : String.format(Locale.ROOT, """
+                        policy:
+                          limits:
+                            - { name: static, key: global, counts: messages, rate: %d/1s, burst: %d,
+                                reply: "451 4.7.1 Busy, try again later" }""", limit, limit));
+    }
+
+    /** The one template: a comment, the sink's pool with {@code poolOptions}, and {@code policy} (may be empty). */
+    private String render(String comment, String poolOptions, String policy) {
         return String.format(Locale.ROOT, """
-                # Written by `sluice demo --scenario adaptive`: %1$s admission in front of a backend whose capacity
-                # steps down and up.
+                %1$s
                 smtp:
                   hostname: demo.sluice.test
                 listeners:
                   - { name: mx, role: inbound, bind: "127.0.0.1:%2$d", backend-pool: sink }
                 backends:
-                  sink: { servers: ["127.0.0.1:%3$d"], xclient: false, admission: { mode: %4$s } }
+                  sink: { servers: ["127.0.0.1:%3$d"]%4$s }
                 cluster:
                   mode: embedded
                   bind: "127.0.0.1:%5$d"
@@ -66,12 +65,6 @@ record DemoConfig(int listenPort, int sinkPort, int clusterPort, int adminPort, 
                 admin:
                   bind: "127.0.0.1:%7$d"
                 drain: { announce: 0s, timeout: 5s }
-                """, admission.label(), listenPort, sinkPort, adaptive ? "adaptive" : "off", clusterPort,
-                adaptive ? "" : String.format(Locale.ROOT, """
-                        policy:
-                          limits:
-                            - { name: static, key: global, counts: messages, rate: %d/1s, burst: %d,
-                                reply: "451 4.7.1 Busy, try again later" }""", limit, limit),
-                adminPort);
+                """, comment, listenPort, sinkPort, poolOptions, clusterPort, policy, adminPort);
     }
 }

@@ -62,6 +62,11 @@ public final class LoadGenerator {
     private final MessageFactory messages;
     private final AtomicInteger nextSeq = new AtomicInteger();
     private final AtomicLong sessionsStarted = new AtomicLong();
+    /**
+     * Closed loop: sessions that ended with the next one's start still to run. Counted until that start has run, so
+     * that the run does not take the moment between the two, with no session open, for its end.
+     */
+    private final AtomicInteger startsPending = new AtomicInteger();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Deliveries deliveries;
     /** Set at the deadline: retries that come due after it stay queued. */
@@ -118,7 +123,8 @@ public final class LoadGenerator {
                     startNext();
                 }
             }
-            while (System.nanoTime() - deadline < 0 && (open() > 0 || deliveries.queued() > 0)) {
+            while (System.nanoTime() - deadline < 0
+                    && (open() > 0 || startsPending.get() > 0 || deliveries.queued() > 0)) {
                 LockSupport.parkNanos(10_000_000);
             }
             stopping = true;
@@ -178,8 +184,16 @@ public final class LoadGenerator {
         stats.sessionStarted(plan.messagesPerSession());
         deliveries.offered(index, plan.messagesPerSession());
         // Closed loop: each session's end starts the next, from a fresh task so failures cannot recurse.
-        Runnable onEnd = plan.schedule().isPresent() ? () -> { }
-                : () -> bootstrap.config().group().next().execute(this::startNext);
+        Runnable onEnd = plan.schedule().isPresent() ? () -> { } : () -> {
+            startsPending.incrementAndGet();
+            bootstrap.config().group().next().execute(() -> {
+                try {
+                    startNext();
+                } finally {
+                    startsPending.decrementAndGet();
+                }
+            });
+        };
         connect(plan.messagesPerSession(), new ScriptMessages(-1), network,
                 (seq, outcome) -> messageEnded(seq, outcome, index, 0, -1), onEnd);
         return true;

@@ -46,9 +46,6 @@ final class HtmlReport {
                 .append(String.format(Locale.ROOT,
                         " &ndash; %d admitted, %d received, %d lost, %d duplicated, %d corrupt.</p>%n",
                         c.admitted(), c.received(), c.lost(), c.duplicates(), c.corrupt())));
-        if (charts.isEmpty()) {
-            html.append("<p>Charts could not be drawn on this machine (see the command's output).</p>\n");
-        }
         appendCharts(html, charts);
         html.append("<h2>Reply latency by stage (ms)</h2>\n<table><tr><th>stage</th><th>replies</th><th>p50</th>"
                 + "<th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n");
@@ -67,8 +64,11 @@ final class HtmlReport {
         return html.toString();
     }
 
-    /** Each chart under its title, as PNG data in the page. */
+    /** Each chart under its title, as PNG data in the page; a sentence where none could be drawn. */
     static void appendCharts(StringBuilder html, Map<String, byte[]> charts) {
+        if (charts.isEmpty()) {
+            html.append("<p>Charts could not be drawn on this machine (see the command's output).</p>\n");
+        }
         charts.forEach((title, png) -> html.append("<h2>").append(escape(title)).append("</h2>\n<img alt=\"")
                 .append(escape(title)).append("\" src=\"data:image/png;base64,")
                 .append(Base64.getEncoder().encodeToString(png)).append("\">\n"));

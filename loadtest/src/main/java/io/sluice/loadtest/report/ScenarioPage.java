@@ -54,9 +54,6 @@ public final class ScenarioPage {
             html.append("</table>\n");
         }
         Map<String, byte[]> drawn = Report.drawn(charts);
-        if (drawn.isEmpty()) {
-            html.append("<p>Charts could not be drawn on this machine (see the command's output).</p>\n");
-        }
         HtmlReport.appendCharts(html, drawn);
         for (Map.Entry<String, byte[]> chart : drawn.entrySet()) {
             Files.write(dir.resolve(fileName(chart.getKey())), chart.getValue());

@@ -10,6 +10,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** A sink started in this process, as the backend of a load run or the demo. */
 public final class Sink implements Backend, AutoCloseable {
@@ -38,7 +39,8 @@ public final class Sink implements Backend, AutoCloseable {
      * zero. The capacity's steps count from {@link #beginSchedule}.
      */
     public static Sink withCapacity(CapacitySchedule capacity, Duration serviceTime) throws IOException {
-        FaultPlan serviceDelay = new FaultPlan(List.of(Fault.parse("dot:delay=" + serviceTime.toMillis() + "ms")), 0);
+        FaultPlan serviceDelay = new FaultPlan(List.of(new Fault(Fault.Stage.DOT, Fault.Action.DELAY, serviceTime, 0, 1,
+                new AtomicLong())), 0);
         return new Sink(SinkServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 "sink.sluice.test", 0, serviceDelay, ServiceModel.capacity(capacity)));
     }

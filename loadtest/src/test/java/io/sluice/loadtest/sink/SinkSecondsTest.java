@@ -40,7 +40,7 @@ class SinkSecondsTest {
             SinkRateLog.Row first = sink.sampleSecond();
             assertThat(first.messages()).isZero();
             assertThat(first.p99Micros()).isZero();
-            assertThat(result.totals().admitted()).isEqualTo(3);
+            assertThat(result.totals().admitted()).as("%s %s", result.totals(), result.replies()).isEqualTo(3);
             assertThat(sink.received()).isEqualTo(3);
         }
     }
