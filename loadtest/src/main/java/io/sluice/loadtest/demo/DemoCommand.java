@@ -42,8 +42,8 @@ import picocli.CommandLine.Spec;
                 + " within 2%% and no message was lost. With --scenario adaptive: a backend whose capacity steps"
                 + " from --high to --low and back, under an overload of retrying senders, once with adaptive"
                 + " admission and once with a static limit of --high (about 3 minutes); exit status 0 if no message"
-                + " was lost and adaptive admission kept the backend's latency in the low plateau under half the"
-                + " static limit's.",
+                + " was lost and adaptive admission kept the backend at 90%% of its capacity in the low plateau with"
+                + " a latency under half the static limit's.",
         sortOptions = false)
 public final class DemoCommand implements Callable<Integer> {
 
