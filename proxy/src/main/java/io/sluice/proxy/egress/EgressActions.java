@@ -107,6 +107,11 @@ public final class EgressActions {
      * written for the cluster, unless it holds such an action already with more than half its duration left.
      */
     void take(FeedbackRule rule, EgressPool pool, SourceAddress source, String site, SmtpReply reply) {
+        List<String> scaled = rule.action() == FeedbackAction.SCALE ? sourceSiteRules() : List.of();
+        if (rule.action() == FeedbackAction.SCALE && scaled.isEmpty()) {
+            // No rule keyed source-site to scale: nothing is taken, nothing said.
+            return;
+        }
         long now = clock.millis();
         long expires = now + rule.duration().toMillis();
         String sourceText = source.toString();
@@ -134,7 +139,7 @@ public final class EgressActions {
             case SUSPEND_SOURCE -> suspensions.suspend(new SuspendedSource(pool.name(), sourceText, site), terms);
             case SUSPEND_POOL -> suspensions.suspend(
                     new SuspendedSource(pool.name(), SuspendedSource.EVERY_SOURCE, site), terms);
-            case SCALE -> scale(rule, sourceText + "|" + site, Instant.ofEpochMilli(expires), reason);
+            case SCALE -> scale(rule, scaled, sourceText + "|" + site, Instant.ofEpochMilli(expires), reason);
         };
         done.whenComplete((ignored, error) -> {
             if (error != null) {
@@ -158,17 +163,23 @@ public final class EgressActions {
         return until;
     }
 
-    /** One override per rule keyed source-site, for this source and site only. */
-    private CompletableFuture<Void> scale(FeedbackRule rule, String sourceSite, Instant expires, String reason) {
-        if (overrides == null) {
-            return CompletableFuture.completedFuture(null);
-        }
+    /** The names of the policy's rules keyed source-site, as the policy is now. */
+    private List<String> sourceSiteRules() {
         PolicyConfig rules = policy.get();
         List<String> names = new ArrayList<>();
         rules.limits().stream().filter(limit -> limit.key() == RuleKey.SOURCE_SITE).map(LimitRule::name)
                 .forEach(names::add);
         rules.concurrency().stream().filter(limit -> limit.key() == RuleKey.SOURCE_SITE).map(ConcurrencyRule::name)
                 .forEach(names::add);
+        return names;
+    }
+
+    /** One override per rule keyed source-site (named in {@code names}), for this source and site only. */
+    private CompletableFuture<Void> scale(FeedbackRule rule, List<String> names, String sourceSite, Instant expires,
+                                          String reason) {
+        if (overrides == null) {
+            return CompletableFuture.completedFuture(null);
+        }
         CompletableFuture<?>[] added = names.stream()
                 .map(name -> overrides.add(new OverrideSpec(name, RuleMatch.sourceSite(sourceSite), rule.factor(),
                         expires, reason), CREATED_BY + rule.name()))

@@ -1,0 +1,76 @@
+package io.sluice.proxy.egress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.github.bucket4j.TimeMeter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.FeedbackRule;
+import io.sluice.config.FeedbackRule.FeedbackAction;
+import io.sluice.config.PolicyConfig;
+import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.override.LocalOverrideStore;
+import io.sluice.policy.suspension.LocalSuspensionStore;
+import io.sluice.policy.suspension.SuspendedSource;
+import io.sluice.policy.suspension.Suspension;
+import io.sluice.policy.suspension.SuspensionStore;
+import io.sluice.proxy.admin.AdminHttpTestAccess;
+import io.sluice.proxy.smtp.SmtpReply;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The actions a node takes for receivers' replies: only those that change something, each written once. */
+class EgressActionsTest {
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
+    private final PolicyEngine engine = new PolicyEngine(PolicyConfig.EMPTY, limits.limiter(), limits.leases(),
+            registry);
+    private final LocalOverrideStore overrides = new LocalOverrideStore(engine, Clock.systemUTC());
+    private final EgressPools pools = new EgressPools(AdminHttpTestAccess.EGRESS, new SimpleMeterRegistry());
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    @BeforeEach
+    void listen() {
+        logged.start();
+        ((Logger) LoggerFactory.getLogger(EgressActions.class)).addAppender(logged);
+    }
+
+    @AfterEach
+    void close() {
+        ((Logger) LoggerFactory.getLogger(EgressActions.class)).detachAppender(logged);
+        limits.close();
+    }
+
+    @Test
+    void aScaleWithNoSourceSiteRuleToScaleTakesNothingAndSaysNothing() {
+        EgressActions actions = actions(SourceSuspensions.alone(pools));
+        FeedbackRule rate = new FeedbackRule("gmail-4-7-28", OptionalInt.empty(), "4.7.28", null,
+                FeedbackAction.SCALE, 0.5, Duration.ofMinutes(10));
+        EgressPool normal = pools.pool("normal").orElseThrow();
+
+        actions.take(rate, normal, normal.sources().get(0), "google",
+                SmtpReply.of(421, "4.7.28", "Our system has detected an unusual rate of unsolicited mail"));
+
+        assertThat(logged.list).isEmpty();
+        assertThat(actions.list()).isEmpty();
+        assertThat(overrides.list()).isEmpty();
+    }
+
+    private EgressActions actions(SourceSuspensions suspensions) {
+        return new EgressActions(AdminHttpTestAccess.EGRESS, suspensions, overrides, () -> PolicyConfig.EMPTY,
+                Clock.systemUTC(), registry);
+    }
+}
