@@ -17,7 +17,6 @@ import io.sluice.policy.override.LimitOverride;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.policy.suspension.SuspendedSource;
 import io.sluice.policy.suspension.Suspension;
-import io.sluice.proxy.smtp.SmtpReply;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -105,8 +104,11 @@ public final class EgressActions {
     /**
      * Takes the action the rule says for a reply that came to {@code source} of {@code pool} from {@code site}:
      * written for the cluster, unless it holds such an action already with more than half its duration left.
+     *
+     * @param code the reply's code
+     * @param text the reply's text as the rules looked at it, already bounded ({@link ReceiverFeedback#text})
      */
-    void take(FeedbackRule rule, EgressPool pool, SourceAddress source, String site, SmtpReply reply) {
+    void take(FeedbackRule rule, EgressPool pool, SourceAddress source, String site, int code, CharSequence text) {
         List<String> scaled = rule.action() == FeedbackAction.SCALE ? sourceSiteRules() : List.of();
         if (rule.action() == FeedbackAction.SCALE && scaled.isEmpty()) {
             // No rule keyed source-site to scale: nothing is taken, nothing said.
@@ -130,7 +132,7 @@ public final class EgressActions {
             return;
         }
         requested.values().removeIf(asked -> now - asked >= ASKING);
-        String reason = reason(reply);
+        String reason = reason(code, text);
         log.info("receiver feedback", kv("rule", rule.name()), kv("action", name(rule.action())),
                 kv("pool", pool.name()), kv("source", sourceText), kv("site", site), kv("reply", reason),
                 kv("until", Instant.ofEpochMilli(expires).toString()));
@@ -242,9 +244,8 @@ public final class EgressActions {
     }
 
     /** The reply as kept with an action: one line, printable, bounded. */
-    static String reason(SmtpReply reply) {
-        String text = reply.code() + " " + String.join(" ", reply.lines());
-        StringBuilder line = new StringBuilder(Math.min(text.length(), MAX_REASON));
+    static String reason(int code, CharSequence text) {
+        StringBuilder line = new StringBuilder(Math.min(text.length() + 4, MAX_REASON)).append(code).append(' ');
         for (int i = 0; i < text.length() && line.length() < MAX_REASON; i++) {
             char c = text.charAt(i);
             line.append(c < 0x20 || c == 0x7f ? ' ' : c);

@@ -61,8 +61,8 @@ class EgressActionsTest {
                 FeedbackAction.SCALE, 0.5, Duration.ofMinutes(10));
         EgressPool normal = pools.pool("normal").orElseThrow();
 
-        actions.take(rate, normal, normal.sources().get(0), "google",
-                SmtpReply.of(421, "4.7.28", "Our system has detected an unusual rate of unsolicited mail"));
+        SmtpReply reply = SmtpReply.of(421, "4.7.28", "Our system has detected an unusual rate of unsolicited mail");
+        actions.take(rate, normal, normal.sources().get(0), "google", reply.code(), ReceiverFeedback.text(reply));
 
         assertThat(logged.list).isEmpty();
         assertThat(actions.list()).isEmpty();

@@ -84,10 +84,12 @@ class SourceSuspensionsTest {
         FeedbackRule rule = new FeedbackRule("yahoo-tss04", OptionalInt.of(421), null,
                 Pattern.compile("\\[TSS04\\]"), FeedbackAction.SUSPEND_SOURCE, 1, Duration.ofSeconds(3));
 
+        SmtpReply reply = SmtpReply.of(421, "4.7.0", "[TSS04] Messages from 127.0.0.10 temporarily deferred");
+
         long start = System.nanoTime();
         onOne.take(rule, one.pools().pool("normal").orElseThrow(),
-                one.pools().pool("normal").orElseThrow().sources().get(0), "yahoo",
-                SmtpReply.of(421, "4.7.0", "[TSS04] Messages from 127.0.0.10 temporarily deferred"));
+                one.pools().pool("normal").orElseThrow().sources().get(0), "yahoo", reply.code(),
+                ReceiverFeedback.text(reply));
         await("on the other member").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(5))
                 .until(() -> poolOnTwo.sources().get(0).suspendedFor("yahoo"));
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
