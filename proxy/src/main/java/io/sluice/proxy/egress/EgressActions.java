@@ -117,7 +117,11 @@ public final class EgressActions {
         long now = clock.millis();
         long expires = now + rule.duration().toMillis();
         String sourceText = source.toString();
-        String what = rule.action() + "|" + pool.name() + "|" + sourceText + "|" + site;
+        String sourceSite = sourceText + "|" + site;
+        // What the action holds: one source for the site, or, for a pool action, the pool whichever source heard it.
+        SuspendedSource suspended = new SuspendedSource(pool.name(),
+                rule.action() == FeedbackAction.SUSPEND_POOL ? SuspendedSource.EVERY_SOURCE : sourceText, site);
+        String what = rule.action() + "|" + suspended.key();
         long half = rule.duration().toMillis() / 2;
         boolean[] fresh = {false};
         requested.compute(what, (key, asked) -> {
@@ -127,7 +131,7 @@ public final class EgressActions {
             fresh[0] = true;
             return now;
         });
-        if (!fresh[0] || inForceUntil(rule.action(), pool.name(), sourceText, site) - now > half) {
+        if (!fresh[0] || inForceUntil(rule.action(), suspended, sourceSite) - now > half) {
             // Being written, or in force with more than half its time left: a burst of one reply writes once.
             return;
         }
@@ -137,12 +141,9 @@ public final class EgressActions {
                 kv("pool", pool.name()), kv("source", sourceText), kv("site", site), kv("reply", reason),
                 kv("until", Instant.ofEpochMilli(expires).toString()));
         Suspension terms = new Suspension(expires, rule.name(), reason);
-        CompletableFuture<?> done = switch (rule.action()) {
-            case SUSPEND_SOURCE -> suspensions.suspend(new SuspendedSource(pool.name(), sourceText, site), terms);
-            case SUSPEND_POOL -> suspensions.suspend(
-                    new SuspendedSource(pool.name(), SuspendedSource.EVERY_SOURCE, site), terms);
-            case SCALE -> scale(rule, scaled, sourceText + "|" + site, Instant.ofEpochMilli(expires), reason);
-        };
+        CompletableFuture<?> done = rule.action() == FeedbackAction.SCALE
+                ? scale(rule, scaled, sourceSite, Instant.ofEpochMilli(expires), reason)
+                : suspensions.suspend(suspended, terms);
         done.whenComplete((ignored, error) -> {
             if (error != null) {
                 requested.remove(what);
@@ -152,14 +153,23 @@ public final class EgressActions {
         });
     }
 
-    /** Until when the cluster holds such an action already (epoch milliseconds); 0 when it holds none. */
-    private long inForceUntil(FeedbackAction action, String pool, String source, String site) {
-        String actionName = name(action);
+    /**
+     * Until when the cluster holds such an action already (epoch milliseconds); 0 when it holds none: the suspension's
+     * terms, or for a scale the overrides feedback made for the source and site.
+     */
+    private long inForceUntil(FeedbackAction action, SuspendedSource suspended, String sourceSite) {
+        if (action != FeedbackAction.SCALE) {
+            Suspension terms = suspensions.inForce().get(suspended);
+            return terms == null ? 0 : terms.expiresMillis();
+        }
+        if (overrides == null) {
+            return 0;
+        }
         long until = 0;
-        for (Action held : list()) {
-            if (held.action().equals(actionName) && held.pool().equals(pool) && held.site().equals(site)
-                    && (action == FeedbackAction.SUSPEND_POOL || held.source().equals(source))) {
-                until = Math.max(until, held.expires().toEpochMilli());
+        for (LimitOverride override : overrides.list()) {
+            if (override.createdBy().startsWith(CREATED_BY)
+                    && override.spec().match().sourceSites().equals(List.of(sourceSite))) {
+                until = Math.max(until, override.spec().expires().toEpochMilli());
             }
         }
         return until;

@@ -69,6 +69,45 @@ class EgressActionsTest {
         assertThat(overrides.list()).isEmpty();
     }
 
+    @Test
+    void twoSourcesOfAPoolHearingTheSamePoolSuspendingReplyWriteOneSuspension() {
+        // A cluster's write comes back as its event later: until then the store holds nothing new.
+        List<SuspendedSource> written = new ArrayList<>();
+        SuspensionStore slow = new SuspensionStore() {
+            @Override
+            public void follow(Follower follower) {
+            }
+
+            @Override
+            public Map<SuspendedSource, Suspension> terms() {
+                return Map.of();
+            }
+
+            @Override
+            public synchronized CompletableFuture<Void> suspend(SuspendedSource source, Suspension terms) {
+                written.add(source);
+                return new CompletableFuture<>();
+            }
+
+            @Override
+            public CompletableFuture<Void> lift(SuspendedSource source) {
+                return new CompletableFuture<>();
+            }
+        };
+        EgressActions actions = actions(SourceSuspensions.over(slow, pools));
+        FeedbackRule blocked = new FeedbackRule("pool-blocked", OptionalInt.of(554), null, null,
+                FeedbackAction.SUSPEND_POOL, 1, Duration.ofMinutes(10));
+        EgressPool normal = pools.pool("normal").orElseThrow();
+        SmtpReply reply = SmtpReply.of(554, "5.7.1", "Service unavailable; client host blocked");
+
+        for (SourceAddress source : normal.sources()) {
+            actions.take(blocked, normal, source, "outlook", reply.code(), ReceiverFeedback.text(reply));
+        }
+
+        assertThat(normal.sources()).hasSize(2);
+        assertThat(written).containsExactly(new SuspendedSource("normal", SuspendedSource.EVERY_SOURCE, "outlook"));
+    }
+
     private EgressActions actions(SourceSuspensions suspensions) {
         return new EgressActions(AdminHttpTestAccess.EGRESS, suspensions, overrides, () -> PolicyConfig.EMPTY,
                 Clock.systemUTC(), registry);
