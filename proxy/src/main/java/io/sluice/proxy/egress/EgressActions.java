@@ -24,6 +24,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +51,8 @@ public final class EgressActions {
     private static final int MAX_REASON = 512;
     // Longer than a write to the cluster takes to come back as its event.
     private static final long ASKING = 5_000;
+    // How long the gauges' counts are kept: one count for every gauge of a scrape.
+    private static final long COUNTED = 1_000;
 
     private final SourceSuspensions suspensions;
     private final OverrideStore overrides;
@@ -57,6 +61,11 @@ public final class EgressActions {
     private final DestinationSites sites;
     // When this node last asked for each action: while the cluster takes the write, the same reply asks no more.
     private final Map<String, Long> requested = new ConcurrentHashMap<>();
+    // The actions in force by pool|site tag|action, and when they were counted.
+    private volatile Counts counts;
+
+    private record Counts(long at, Map<String, Long> active) {
+    }
 
     /**
      * An action in force.
@@ -90,8 +99,7 @@ public final class EgressActions {
                 for (FeedbackAction action : FeedbackAction.values()) {
                     String name = name(action);
                     Gauge.builder("sluice.egress.actions.active",
-                                    () -> list().stream().filter(a -> a.pool().equals(pool)
-                                            && sites.tag(a.site()).equals(site) && a.action().equals(name)).count())
+                                    () -> active(pool + "|" + site + "|" + name))
                             .tag("pool", pool).tag("site", site).tag("action", name)
                             .description("Actions receivers' replies took, in force, by pool, destination site and"
                                     + " action")
@@ -162,17 +170,13 @@ public final class EgressActions {
             Suspension terms = suspensions.inForce().get(suspended);
             return terms == null ? 0 : terms.expiresMillis();
         }
-        if (overrides == null) {
-            return 0;
-        }
-        long until = 0;
-        for (LimitOverride override : overrides.list()) {
-            if (override.createdBy().startsWith(CREATED_BY)
-                    && override.spec().match().sourceSites().equals(List.of(sourceSite))) {
-                until = Math.max(until, override.spec().expires().toEpochMilli());
+        long[] until = {0};
+        feedbackOverrides((override, held) -> {
+            if (held.equals(sourceSite)) {
+                until[0] = Math.max(until[0], override.spec().expires().toEpochMilli());
             }
-        }
-        return until;
+        });
+        return until[0];
     }
 
     /** The names of the policy's rules keyed source-site, as the policy is now. */
@@ -202,30 +206,64 @@ public final class EgressActions {
     /** The actions in force, those ending first first. */
     public List<Action> list() {
         List<Action> actions = new ArrayList<>();
-        long now = clock.millis();
-        suspensions.inForce().forEach((suspended, terms) -> {
-            if (!suspended.site().equals(SuspendedSource.EVERY_SITE) && terms.expiresMillis() > now) {
-                boolean pool = suspended.source().equals(SuspendedSource.EVERY_SOURCE);
-                actions.add(new Action(id(suspended.key()), suspended.pool(), suspended.site(), suspended.source(),
-                        name(pool ? FeedbackAction.SUSPEND_POOL : FeedbackAction.SUSPEND_SOURCE), terms.reason(),
-                        terms.rule(), Instant.ofEpochMilli(terms.expiresMillis()), 1, ""));
-            }
+        suspensionsInForce(clock.millis(), (suspended, terms) -> actions.add(new Action(id(suspended.key()),
+                suspended.pool(), suspended.site(), suspended.source(), suspensionName(suspended), terms.reason(),
+                terms.rule(), Instant.ofEpochMilli(terms.expiresMillis()), 1, "")));
+        feedbackOverrides((override, sourceSite) -> {
+            int bar = sourceSite.indexOf('|');
+            String source = sourceSite.substring(0, bar);
+            actions.add(new Action(override.id(), poolOf(source), sourceSite.substring(bar + 1), source,
+                    name(FeedbackAction.SCALE), override.spec().reason(),
+                    override.createdBy().substring(CREATED_BY.length()), override.spec().expires(),
+                    override.spec().factor(), override.spec().rule()));
         });
-        if (overrides != null) {
-            for (LimitOverride override : overrides.list()) {
-                if (override.createdBy().startsWith(CREATED_BY) && override.spec().match().sourceSites().size() == 1) {
-                    String sourceSite = override.spec().match().sourceSites().get(0);
-                    int bar = sourceSite.indexOf('|');
-                    String source = sourceSite.substring(0, bar);
-                    actions.add(new Action(override.id(), poolOf(source), sourceSite.substring(bar + 1), source,
-                            name(FeedbackAction.SCALE), override.spec().reason(),
-                            override.createdBy().substring(CREATED_BY.length()), override.spec().expires(),
-                            override.spec().factor(), override.spec().rule()));
-                }
-            }
-        }
         actions.sort(Comparator.comparing(Action::expires).thenComparing(Action::id));
         return actions;
+    }
+
+    // The gauges' value: counted at most once a second for all of them, without the ids and order list() makes.
+    private long active(String poolSiteAction) {
+        long now = clock.millis();
+        Counts held = counts;
+        if (held == null || now - held.at() >= COUNTED || now < held.at()) {
+            Map<String, Long> active = new HashMap<>();
+            suspensionsInForce(now, (suspended, terms) -> active.merge(suspended.pool() + "|"
+                    + sites.tag(suspended.site()) + "|" + suspensionName(suspended), 1L, Long::sum));
+            feedbackOverrides((override, sourceSite) -> {
+                int bar = sourceSite.indexOf('|');
+                active.merge(poolOf(sourceSite.substring(0, bar)) + "|" + sites.tag(sourceSite.substring(bar + 1))
+                        + "|" + name(FeedbackAction.SCALE), 1L, Long::sum);
+            });
+            held = new Counts(now, active);
+            counts = held;
+        }
+        return held.active().getOrDefault(poolSiteAction, 0L);
+    }
+
+    /** Each suspension for one site in force at {@code now}, with its terms. */
+    private void suspensionsInForce(long now, BiConsumer<SuspendedSource, Suspension> each) {
+        suspensions.inForce().forEach((suspended, terms) -> {
+            if (!suspended.site().equals(SuspendedSource.EVERY_SITE) && terms.expiresMillis() > now) {
+                each.accept(suspended, terms);
+            }
+        });
+    }
+
+    /** Each override a feedback rule made, with the one {@code source|site} it holds for. */
+    private void feedbackOverrides(BiConsumer<LimitOverride, String> each) {
+        if (overrides == null) {
+            return;
+        }
+        for (LimitOverride override : overrides.list()) {
+            if (override.createdBy().startsWith(CREATED_BY) && override.spec().match().sourceSites().size() == 1) {
+                each.accept(override, override.spec().match().sourceSites().get(0));
+            }
+        }
+    }
+
+    private static String suspensionName(SuspendedSource suspended) {
+        return name(suspended.source().equals(SuspendedSource.EVERY_SOURCE) ? FeedbackAction.SUSPEND_POOL
+                : FeedbackAction.SUSPEND_SOURCE);
     }
 
     /** Lifts the action of that id on every node; the action lifted, or empty when none is in force by it. */
