@@ -193,9 +193,6 @@ public final class EgressActions {
     /** One override per rule keyed source-site (named in {@code names}), for this source and site only. */
     private CompletableFuture<Void> scale(FeedbackRule rule, List<String> names, String sourceSite, Instant expires,
                                           String reason) {
-        if (overrides == null) {
-            return CompletableFuture.completedFuture(null);
-        }
         CompletableFuture<?>[] added = names.stream()
                 .map(name -> overrides.add(new OverrideSpec(name, RuleMatch.sourceSite(sourceSite), rule.factor(),
                         expires, reason), CREATED_BY + rule.name()))
@@ -251,9 +248,6 @@ public final class EgressActions {
 
     /** Each override a feedback rule made, with the one {@code source|site} it holds for. */
     private void feedbackOverrides(BiConsumer<LimitOverride, String> each) {
-        if (overrides == null) {
-            return;
-        }
         for (LimitOverride override : overrides.list()) {
             if (override.createdBy().startsWith(CREATED_BY) && override.spec().match().sourceSites().size() == 1) {
                 each.accept(override, override.spec().match().sourceSites().get(0));
