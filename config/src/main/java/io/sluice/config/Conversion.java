@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -133,6 +134,26 @@ record Conversion<T>(String expected, Function<String, T> parse) {
             throw invalid(text, expected);
         }
         return value;
+    }
+
+    /**
+     * A decimal (as {@link BigDecimal} reads it: no {@code d} suffix, no hexadecimal) above 0 and at most {@code max},
+     * or below it when {@code maxIncluded} is false.
+     */
+    static Conversion<Double> factor(BigDecimal max, boolean maxIncluded, String expected) {
+        return new Conversion<>(expected, text -> {
+            BigDecimal factor;
+            try {
+                factor = new BigDecimal(text);
+            } catch (NumberFormatException e) {
+                throw invalid(text, expected);
+            }
+            int againstMax = factor.compareTo(max);
+            if (factor.signum() <= 0 || againstMax > 0 || (againstMax == 0 && !maxIncluded)) {
+                throw invalid(text, expected);
+            }
+            return factor.doubleValue();
+        });
     }
 
     /** One of the enum's constants, written in kebab case ({@code CLIENT_IP} as {@code client-ip}). */

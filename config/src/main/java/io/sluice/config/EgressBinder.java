@@ -1,6 +1,7 @@
 package io.sluice.config;
 
 import io.sluice.config.FeedbackRule.FeedbackAction;
+import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,18 +68,7 @@ final class EgressBinder {
         }
     });
     private static final String FACTOR_EXPECTED = "a number above 0 and below 1, such as 0.5";
-    private static final Conversion<Double> FACTOR = new Conversion<>(FACTOR_EXPECTED, text -> {
-        double factor;
-        try {
-            factor = Double.parseDouble(text);
-        } catch (NumberFormatException e) {
-            throw Conversion.invalid(text, FACTOR_EXPECTED);
-        }
-        if (!(factor > 0 && factor < 1)) {
-            throw Conversion.invalid(text, FACTOR_EXPECTED);
-        }
-        return factor;
-    });
+    private static final Conversion<Double> FACTOR = Conversion.factor(BigDecimal.ONE, false, FACTOR_EXPECTED);
 
     private final Problems problems;
     // Each source address and where it was first seen, to report the second place.

@@ -19,18 +19,8 @@ final class OverrideBinder {
     static final Duration MAX_LIFETIME = Duration.ofDays(30);
 
     private static final String FACTOR_EXPECTED = "a decimal above 0 and at most 1000, such as 3 or 0.5";
-    private static final Conversion<Double> FACTOR = new Conversion<>(FACTOR_EXPECTED, text -> {
-        BigDecimal factor;
-        try {
-            factor = new BigDecimal(text);
-        } catch (NumberFormatException e) {
-            throw Conversion.invalid(text, FACTOR_EXPECTED);
-        }
-        if (factor.signum() <= 0 || factor.compareTo(BigDecimal.valueOf(OverrideSpec.MAX_FACTOR)) > 0) {
-            throw Conversion.invalid(text, FACTOR_EXPECTED);
-        }
-        return factor.doubleValue();
-    });
+    private static final Conversion<Double> FACTOR =
+            Conversion.factor(BigDecimal.valueOf(OverrideSpec.MAX_FACTOR), true, FACTOR_EXPECTED);
     private static final String UNTIL_EXPECTED = "a time with its offset, such as 2026-11-22T20:00:00+01:00";
     private static final Conversion<Instant> UNTIL = new Conversion<>(UNTIL_EXPECTED, text -> {
         try {

@@ -94,6 +94,22 @@ class FeedbackBindingTest {
                         + " egress.feedback[2].name is also \"scale\")"));
     }
 
+    @Test
+    void aFactorIsADecimalNotAJavaLiteral() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(ONE_POOL + """
+                  feedback:
+                    - {name: suffixed, code: 421, action: scale, factor: 0.5d, duration: 1m}
+                    - {name: hexadecimal, code: 421, action: scale, factor: 0x1p-1, duration: 1m}
+                    - {name: whole, code: 421, action: scale, factor: 1, duration: 1m}
+                """, "feedback.yaml"));
+
+        String expected = " (expected: a number above 0 and below 1, such as 0.5)";
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).contains(
+                tuple(8, "egress.feedback[0].factor", "\"0.5d\"" + expected),
+                tuple(9, "egress.feedback[1].factor", "\"0x1p-1\"" + expected),
+                tuple(10, "egress.feedback[2].factor", "\"1\"" + expected));
+    }
+
     private static String described(FeedbackRule rule) {
         return rule.name() + " " + rule.code() + " " + rule.enhancedCode() + " " + rule.text() + " " + rule.action()
                 + " " + rule.factor() + " " + rule.duration();

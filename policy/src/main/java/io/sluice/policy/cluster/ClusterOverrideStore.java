@@ -84,6 +84,9 @@ public final class ClusterOverrideStore implements OverrideStore {
                     long ttl = Duration.between(clock.instant(), mine.spec().expires()).toMillis();
                     if (ttl > 0) {
                         map.putAsync(key, ClusterOverride.signed(seal, mine), ttl, TimeUnit.MILLISECONDS);
+                    } else {
+                        // Nothing valid to put back: the forged value goes.
+                        map.removeAsync(key);
                     }
                 },
                 () -> map.removeAsync(key));

@@ -87,15 +87,7 @@ public final class ClusterSuspensionStore implements SuspensionStore {
         String key = source.key();
         Awaited change = new Awaited(suspended, terms, new CompletableFuture<>());
         awaited.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(change);
-        CompletableFuture<?> written;
-        if (!suspended) {
-            written = map.removeAsync(key).toCompletableFuture();
-        } else if (terms.expiresMillis() == 0) {
-            written = map.putAsync(key, seal.sign(Kind.SUSPENSION, key)).toCompletableFuture();
-        } else {
-            long ttl = Math.max(1, terms.expiresMillis() - clock.millis());
-            written = map.putAsync(key, signed(key, terms), ttl, TimeUnit.MILLISECONDS).toCompletableFuture();
-        }
+        CompletableFuture<?> written = suspended ? write(key, terms) : map.removeAsync(key).toCompletableFuture();
         written.whenComplete((previous, error) -> {
             if (error != null) {
                 forget(key, change);
@@ -159,18 +151,28 @@ public final class ClusterSuspensionStore implements SuspensionStore {
             return;
         }
         seal.forged(Kind.SUSPENSION, key, "written to the cluster");
+        // It took the place of a real suspension: put that back; of none (or one over): it goes.
         Suspension mine = source.map(inForce::held).orElse(null);
         if (mine == null) {
             map.removeAsync(key);
-        } else if (mine.expiresMillis() == 0) {
-            // It took the place of a real suspension: put that back.
-            map.putAsync(key, seal.sign(Kind.SUSPENSION, key));
         } else {
-            long ttl = mine.expiresMillis() - clock.millis();
-            if (ttl > 0) {
-                map.putAsync(key, signed(key, mine), ttl, TimeUnit.MILLISECONDS);
-            }
+            write(key, mine);
         }
+    }
+
+    /**
+     * Writes signed terms under the key, ending with them; terms already over leave nothing under it (the key is
+     * removed).
+     */
+    private CompletableFuture<?> write(String key, Suspension terms) {
+        if (terms.expiresMillis() == 0) {
+            return map.putAsync(key, seal.sign(Kind.SUSPENSION, key)).toCompletableFuture();
+        }
+        long ttl = terms.expiresMillis() - clock.millis();
+        if (ttl <= 0) {
+            return map.removeAsync(key).toCompletableFuture();
+        }
+        return map.putAsync(key, signed(key, terms), ttl, TimeUnit.MILLISECONDS).toCompletableFuture();
     }
 
     /** The value of a suspension with an expiry: the signature, then the terms it covers, a line each. */

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.map.IMap;
 import io.sluice.policy.cluster.ClusterSeal.Kind;
+import io.sluice.policy.retry.SteppedClock;
 import io.sluice.policy.suspension.SuspendedSource;
 import io.sluice.policy.suspension.Suspension;
 import io.sluice.policy.suspension.SuspensionStore;
@@ -92,5 +93,25 @@ class ClusterSuspensionStoreTest extends SuspensionStoreContract {
                 && map.get(forSite.key()) instanceof String value && value.startsWith(signed[0] + "\n"
                 + terms.expiresMillis()));
         assertThat(store.terms()).containsEntry(forSite, terms);
+    }
+
+    @Test
+    void aForgedValueOverTermsThatAreOverIsRemoved() {
+        // A member of its own: every store on a map answers a forged value, and one holding nothing removes it.
+        try (ClusterNode alone = ClusterNode.start(TestClusters.standalone(
+                TestClusters.clusterName(ClusterSuspensionStoreTest.class) + "-over", Duration.ofMinutes(5)))) {
+            SteppedClock clock = new SteppedClock(System.currentTimeMillis());
+            ClusterSuspensionStore held = new ClusterSuspensionStore(alone, clock);
+            SuspendedSource forSite = new SuspendedSource(source.pool(), source.source(), "gmail");
+            held.suspend(forSite, new Suspension(clock.millis() + 60_000, "gmail-4-7-28", "421 4.7.28")).join();
+            clock.advance(Duration.ofMinutes(2));
+            long forged = alone.seal().forgedCount(Kind.SUSPENSION);
+            IMap<String, Object> map = alone.hazelcast().getMap(ClusterSuspensionStore.MAP);
+
+            map.set(forSite.key(), Boolean.TRUE);
+
+            await().atMost(SETTLE).until(() -> alone.seal().forgedCount(Kind.SUSPENSION) > forged
+                    && !map.containsKey(forSite.key()));
+        }
     }
 }

@@ -17,7 +17,6 @@ import io.sluice.policy.override.LimitOverride;
 import io.sluice.policy.override.OverrideStore;
 import io.sluice.policy.suspension.SuspendedSource;
 import io.sluice.policy.suspension.Suspension;
-import io.sluice.proxy.smtp.SmtpReply;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,6 +24,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,8 @@ public final class EgressActions {
     private static final int MAX_REASON = 512;
     // Longer than a write to the cluster takes to come back as its event.
     private static final long ASKING = 5_000;
+    // How long the gauges' counts are kept: one count for every gauge of a scrape.
+    private static final long COUNTED = 1_000;
 
     private final SourceSuspensions suspensions;
     private final OverrideStore overrides;
@@ -58,6 +61,11 @@ public final class EgressActions {
     private final DestinationSites sites;
     // When this node last asked for each action: while the cluster takes the write, the same reply asks no more.
     private final Map<String, Long> requested = new ConcurrentHashMap<>();
+    // The actions in force by pool|site tag|action, and when they were counted.
+    private volatile Counts counts;
+
+    private record Counts(long at, Map<String, Long> active) {
+    }
 
     /**
      * An action in force.
@@ -91,8 +99,7 @@ public final class EgressActions {
                 for (FeedbackAction action : FeedbackAction.values()) {
                     String name = name(action);
                     Gauge.builder("sluice.egress.actions.active",
-                                    () -> list().stream().filter(a -> a.pool().equals(pool)
-                                            && sites.tag(a.site()).equals(site) && a.action().equals(name)).count())
+                                    () -> active(pool + "|" + site + "|" + name))
                             .tag("pool", pool).tag("site", site).tag("action", name)
                             .description("Actions receivers' replies took, in force, by pool, destination site and"
                                     + " action")
@@ -105,12 +112,24 @@ public final class EgressActions {
     /**
      * Takes the action the rule says for a reply that came to {@code source} of {@code pool} from {@code site}:
      * written for the cluster, unless it holds such an action already with more than half its duration left.
+     *
+     * @param code the reply's code
+     * @param text the reply's text as the rules looked at it, already bounded ({@link ReceiverFeedback#text})
      */
-    void take(FeedbackRule rule, EgressPool pool, SourceAddress source, String site, SmtpReply reply) {
+    void take(FeedbackRule rule, EgressPool pool, SourceAddress source, String site, int code, CharSequence text) {
+        List<String> scaled = rule.action() == FeedbackAction.SCALE ? sourceSiteRules() : List.of();
+        if (rule.action() == FeedbackAction.SCALE && scaled.isEmpty()) {
+            // No rule keyed source-site to scale: nothing is taken, nothing said.
+            return;
+        }
         long now = clock.millis();
         long expires = now + rule.duration().toMillis();
         String sourceText = source.toString();
-        String what = rule.action() + "|" + pool.name() + "|" + sourceText + "|" + site;
+        String sourceSite = sourceText + "|" + site;
+        // What the action holds: one source for the site, or, for a pool action, the pool whichever source heard it.
+        SuspendedSource suspended = new SuspendedSource(pool.name(),
+                rule.action() == FeedbackAction.SUSPEND_POOL ? SuspendedSource.EVERY_SOURCE : sourceText, site);
+        String what = rule.action() + "|" + suspended.key();
         long half = rule.duration().toMillis() / 2;
         boolean[] fresh = {false};
         requested.compute(what, (key, asked) -> {
@@ -120,22 +139,19 @@ public final class EgressActions {
             fresh[0] = true;
             return now;
         });
-        if (!fresh[0] || inForceUntil(rule.action(), pool.name(), sourceText, site) - now > half) {
+        if (!fresh[0] || inForceUntil(rule.action(), suspended, sourceSite) - now > half) {
             // Being written, or in force with more than half its time left: a burst of one reply writes once.
             return;
         }
         requested.values().removeIf(asked -> now - asked >= ASKING);
-        String reason = reason(reply);
+        String reason = reason(code, text);
         log.info("receiver feedback", kv("rule", rule.name()), kv("action", name(rule.action())),
                 kv("pool", pool.name()), kv("source", sourceText), kv("site", site), kv("reply", reason),
                 kv("until", Instant.ofEpochMilli(expires).toString()));
         Suspension terms = new Suspension(expires, rule.name(), reason);
-        CompletableFuture<?> done = switch (rule.action()) {
-            case SUSPEND_SOURCE -> suspensions.suspend(new SuspendedSource(pool.name(), sourceText, site), terms);
-            case SUSPEND_POOL -> suspensions.suspend(
-                    new SuspendedSource(pool.name(), SuspendedSource.EVERY_SOURCE, site), terms);
-            case SCALE -> scale(rule, sourceText + "|" + site, Instant.ofEpochMilli(expires), reason);
-        };
+        CompletableFuture<?> done = rule.action() == FeedbackAction.SCALE
+                ? scale(rule, scaled, sourceSite, Instant.ofEpochMilli(expires), reason)
+                : suspensions.suspend(suspended, terms);
         done.whenComplete((ignored, error) -> {
             if (error != null) {
                 requested.remove(what);
@@ -145,30 +161,38 @@ public final class EgressActions {
         });
     }
 
-    /** Until when the cluster holds such an action already (epoch milliseconds); 0 when it holds none. */
-    private long inForceUntil(FeedbackAction action, String pool, String source, String site) {
-        String actionName = name(action);
-        long until = 0;
-        for (Action held : list()) {
-            if (held.action().equals(actionName) && held.pool().equals(pool) && held.site().equals(site)
-                    && (action == FeedbackAction.SUSPEND_POOL || held.source().equals(source))) {
-                until = Math.max(until, held.expires().toEpochMilli());
-            }
+    /**
+     * Until when the cluster holds such an action already (epoch milliseconds); 0 when it holds none: the suspension's
+     * terms, or for a scale the overrides feedback made for the source and site.
+     */
+    private long inForceUntil(FeedbackAction action, SuspendedSource suspended, String sourceSite) {
+        if (action != FeedbackAction.SCALE) {
+            Suspension terms = suspensions.inForce().get(suspended);
+            return terms == null ? 0 : terms.expiresMillis();
         }
-        return until;
+        long[] until = {0};
+        feedbackOverrides((override, held) -> {
+            if (held.equals(sourceSite)) {
+                until[0] = Math.max(until[0], override.spec().expires().toEpochMilli());
+            }
+        });
+        return until[0];
     }
 
-    /** One override per rule keyed source-site, for this source and site only. */
-    private CompletableFuture<Void> scale(FeedbackRule rule, String sourceSite, Instant expires, String reason) {
-        if (overrides == null) {
-            return CompletableFuture.completedFuture(null);
-        }
+    /** The names of the policy's rules keyed source-site, as the policy is now. */
+    private List<String> sourceSiteRules() {
         PolicyConfig rules = policy.get();
         List<String> names = new ArrayList<>();
         rules.limits().stream().filter(limit -> limit.key() == RuleKey.SOURCE_SITE).map(LimitRule::name)
                 .forEach(names::add);
         rules.concurrency().stream().filter(limit -> limit.key() == RuleKey.SOURCE_SITE).map(ConcurrencyRule::name)
                 .forEach(names::add);
+        return names;
+    }
+
+    /** One override per rule keyed source-site (named in {@code names}), for this source and site only. */
+    private CompletableFuture<Void> scale(FeedbackRule rule, List<String> names, String sourceSite, Instant expires,
+                                          String reason) {
         CompletableFuture<?>[] added = names.stream()
                 .map(name -> overrides.add(new OverrideSpec(name, RuleMatch.sourceSite(sourceSite), rule.factor(),
                         expires, reason), CREATED_BY + rule.name()))
@@ -179,30 +203,61 @@ public final class EgressActions {
     /** The actions in force, those ending first first. */
     public List<Action> list() {
         List<Action> actions = new ArrayList<>();
-        long now = clock.millis();
-        suspensions.inForce().forEach((suspended, terms) -> {
-            if (!suspended.site().equals(SuspendedSource.EVERY_SITE) && terms.expiresMillis() > now) {
-                boolean pool = suspended.source().equals(SuspendedSource.EVERY_SOURCE);
-                actions.add(new Action(id(suspended.key()), suspended.pool(), suspended.site(), suspended.source(),
-                        name(pool ? FeedbackAction.SUSPEND_POOL : FeedbackAction.SUSPEND_SOURCE), terms.reason(),
-                        terms.rule(), Instant.ofEpochMilli(terms.expiresMillis()), 1, ""));
-            }
+        suspensionsInForce(clock.millis(), (suspended, terms) -> actions.add(new Action(id(suspended.key()),
+                suspended.pool(), suspended.site(), suspended.source(), suspensionName(suspended), terms.reason(),
+                terms.rule(), Instant.ofEpochMilli(terms.expiresMillis()), 1, "")));
+        feedbackOverrides((override, sourceSite) -> {
+            int bar = sourceSite.indexOf('|');
+            String source = sourceSite.substring(0, bar);
+            actions.add(new Action(override.id(), poolOf(source), sourceSite.substring(bar + 1), source,
+                    name(FeedbackAction.SCALE), override.spec().reason(),
+                    override.createdBy().substring(CREATED_BY.length()), override.spec().expires(),
+                    override.spec().factor(), override.spec().rule()));
         });
-        if (overrides != null) {
-            for (LimitOverride override : overrides.list()) {
-                if (override.createdBy().startsWith(CREATED_BY) && override.spec().match().sourceSites().size() == 1) {
-                    String sourceSite = override.spec().match().sourceSites().get(0);
-                    int bar = sourceSite.indexOf('|');
-                    String source = sourceSite.substring(0, bar);
-                    actions.add(new Action(override.id(), poolOf(source), sourceSite.substring(bar + 1), source,
-                            name(FeedbackAction.SCALE), override.spec().reason(),
-                            override.createdBy().substring(CREATED_BY.length()), override.spec().expires(),
-                            override.spec().factor(), override.spec().rule()));
-                }
-            }
-        }
         actions.sort(Comparator.comparing(Action::expires).thenComparing(Action::id));
         return actions;
+    }
+
+    // The gauges' value: counted at most once a second for all of them, without the ids and order list() makes.
+    private long active(String poolSiteAction) {
+        long now = clock.millis();
+        Counts held = counts;
+        if (held == null || now - held.at() >= COUNTED || now < held.at()) {
+            Map<String, Long> active = new HashMap<>();
+            suspensionsInForce(now, (suspended, terms) -> active.merge(suspended.pool() + "|"
+                    + sites.tag(suspended.site()) + "|" + suspensionName(suspended), 1L, Long::sum));
+            feedbackOverrides((override, sourceSite) -> {
+                int bar = sourceSite.indexOf('|');
+                active.merge(poolOf(sourceSite.substring(0, bar)) + "|" + sites.tag(sourceSite.substring(bar + 1))
+                        + "|" + name(FeedbackAction.SCALE), 1L, Long::sum);
+            });
+            held = new Counts(now, active);
+            counts = held;
+        }
+        return held.active().getOrDefault(poolSiteAction, 0L);
+    }
+
+    /** Each suspension for one site in force at {@code now}, with its terms. */
+    private void suspensionsInForce(long now, BiConsumer<SuspendedSource, Suspension> each) {
+        suspensions.inForce().forEach((suspended, terms) -> {
+            if (!suspended.site().equals(SuspendedSource.EVERY_SITE) && terms.expiresMillis() > now) {
+                each.accept(suspended, terms);
+            }
+        });
+    }
+
+    /** Each override a feedback rule made, with the one {@code source|site} it holds for. */
+    private void feedbackOverrides(BiConsumer<LimitOverride, String> each) {
+        for (LimitOverride override : overrides.list()) {
+            if (override.createdBy().startsWith(CREATED_BY) && override.spec().match().sourceSites().size() == 1) {
+                each.accept(override, override.spec().match().sourceSites().get(0));
+            }
+        }
+    }
+
+    private static String suspensionName(SuspendedSource suspended) {
+        return name(suspended.source().equals(SuspendedSource.EVERY_SOURCE) ? FeedbackAction.SUSPEND_POOL
+                : FeedbackAction.SUSPEND_SOURCE);
     }
 
     /** Lifts the action of that id on every node; the action lifted, or empty when none is in force by it. */
@@ -231,9 +286,8 @@ public final class EgressActions {
     }
 
     /** The reply as kept with an action: one line, printable, bounded. */
-    static String reason(SmtpReply reply) {
-        String text = reply.code() + " " + String.join(" ", reply.lines());
-        StringBuilder line = new StringBuilder(Math.min(text.length(), MAX_REASON));
+    static String reason(int code, CharSequence text) {
+        StringBuilder line = new StringBuilder(Math.min(text.length() + 4, MAX_REASON)).append(code).append(' ');
         for (int i = 0; i < text.length() && line.length() < MAX_REASON; i++) {
             char c = text.charAt(i);
             line.append(c < 0x20 || c == 0x7f ? ' ' : c);

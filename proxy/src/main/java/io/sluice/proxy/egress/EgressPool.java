@@ -75,11 +75,6 @@ public final class EgressPool {
         return find(address).map(source -> source.suspend(site, suspended)).orElse(false);
     }
 
-    /** The sites the whole pool is suspended for. */
-    public Set<String> suspendedSites() {
-        return Set.copyOf(suspendedSites);
-    }
-
     private Optional<SourceAddress> find(InetAddress address) {
         return sources.stream().filter(source -> source.address().equals(address)).findFirst();
     }

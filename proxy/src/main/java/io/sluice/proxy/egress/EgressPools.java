@@ -33,7 +33,7 @@ public final class EgressPools {
                 .register(registry));
         // Sources are configured, so their addresses are bounded tag values.
         byName.values().forEach(pool -> pool.sources().forEach(source -> Gauge.builder(
-                        "sluice.egress.source.suspended.sites", source, counted -> counted.suspendedSites().size())
+                        "sluice.egress.source.suspended.sites", source, SourceAddress::suspendedSiteCount)
                 .description("destination sites the source is suspended for now by receivers' feedback")
                 .tag("pool", pool.name())
                 .tag("source", source.toString())

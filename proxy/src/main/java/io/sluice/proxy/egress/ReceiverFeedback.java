@@ -43,7 +43,7 @@ final class ReceiverFeedback {
             FeedbackRule rule = rules.get(i);
             if (rule.matches(reply.code(), enhanced, text)) {
                 matches[i].increment();
-                actions.take(rule, pool, source, site, reply);
+                actions.take(rule, pool, source, site, reply.code(), text);
                 return;
             }
         }

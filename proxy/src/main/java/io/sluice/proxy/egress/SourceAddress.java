@@ -38,9 +38,9 @@ public final class SourceAddress {
         return suspended.get() || (!suspendedSites.isEmpty() && suspendedSites.contains(site));
     }
 
-    /** The sites the source is suspended for. */
-    public Set<String> suspendedSites() {
-        return Set.copyOf(suspendedSites);
+    /** How many sites the source is suspended for, without a copy of them. */
+    public int suspendedSiteCount() {
+        return suspendedSites.size();
     }
 
     /** True when the state for the site changed. */

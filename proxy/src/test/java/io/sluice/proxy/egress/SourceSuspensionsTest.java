@@ -3,6 +3,7 @@ package io.sluice.proxy.egress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.github.bucket4j.TimeMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.util.NetUtil;
 import io.sluice.config.ClusterConfig;
@@ -12,6 +13,8 @@ import io.sluice.config.HostPort;
 import io.sluice.config.PolicyConfig;
 import io.sluice.policy.cluster.ClusterSuspensionStore;
 import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.eval.PolicyEngine;
+import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.proxy.admin.AdminHttpTestAccess;
 import io.sluice.proxy.smtp.SmtpReply;
 import io.sluice.testing.TestPorts;
@@ -84,10 +87,12 @@ class SourceSuspensionsTest {
         FeedbackRule rule = new FeedbackRule("yahoo-tss04", OptionalInt.of(421), null,
                 Pattern.compile("\\[TSS04\\]"), FeedbackAction.SUSPEND_SOURCE, 1, Duration.ofSeconds(3));
 
+        SmtpReply reply = SmtpReply.of(421, "4.7.0", "[TSS04] Messages from 127.0.0.10 temporarily deferred");
+
         long start = System.nanoTime();
         onOne.take(rule, one.pools().pool("normal").orElseThrow(),
-                one.pools().pool("normal").orElseThrow().sources().get(0), "yahoo",
-                SmtpReply.of(421, "4.7.0", "[TSS04] Messages from 127.0.0.10 temporarily deferred"));
+                one.pools().pool("normal").orElseThrow().sources().get(0), "yahoo", reply.code(),
+                ReceiverFeedback.text(reply));
         await("on the other member").atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(5))
                 .until(() -> poolOnTwo.sources().get(0).suspendedFor("yahoo"));
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
@@ -116,9 +121,14 @@ class SourceSuspensionsTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> stores.get(1).node().orElseThrow().memberCount() == 2);
     }
 
-    private static EgressActions actions(Node node) {
-        return new EgressActions(AdminHttpTestAccess.EGRESS, node.suspensions(), null, () -> PolicyConfig.EMPTY,
-                Clock.systemUTC(), new SimpleMeterRegistry());
+    private EgressActions actions(Node node) {
+        LimitStore limits = LimitStore.local(TimeMeter.SYSTEM_NANOTIME);
+        stores.add(limits);
+        PolicyEngine engine = new PolicyEngine(PolicyConfig.EMPTY, limits.limiter(), limits.leases(),
+                new SimpleMeterRegistry());
+        return new EgressActions(AdminHttpTestAccess.EGRESS, node.suspensions(),
+                new LocalOverrideStore(engine, Clock.systemUTC()), () -> PolicyConfig.EMPTY, Clock.systemUTC(),
+                new SimpleMeterRegistry());
     }
 
     private Node node(String name, HostPort member, List<HostPort> members) {
