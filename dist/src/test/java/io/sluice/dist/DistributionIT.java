@@ -118,6 +118,16 @@ class DistributionIT {
         assertThat(flag(result, "DisableExplicitGC")).isEqualTo("true");
     }
 
+    @Test
+    void noCpuRequestLeavesTheProcessorCountToTheJvm() throws Exception {
+        // The downward API's requests.cpu of a container without a request.
+        Result result = run(List.of(), Duration.ofSeconds(60), Map.of("SLUICE_CPU_REQUEST_MILLIS", "0",
+                "SLUICE_JAVA_OPTS", "-XX:+PrintFlagsFinal -version"));
+
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(flag(result, "ActiveProcessorCount")).isEqualTo("-1");
+    }
+
     private static String flag(Result result, String name) {
         Matcher line = Pattern.compile("(?m)^\\s*\\S+\\s+" + name + "\\s+= (\\S+)").matcher(result.output());
         assertThat(line.find()).as("%s in%n%s", name, result.output()).isTrue();
