@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -14,9 +15,14 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.sluice.config.HostPort;
 import io.sluice.config.TlsConfig;
+import io.sluice.proxy.relay.ListenerContext;
+import io.sluice.proxy.relay.RelayListeners;
 import java.net.InetAddress;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,6 +37,7 @@ import javax.net.ssl.SSLSocket;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -171,6 +178,29 @@ class ListenerTlsTest {
         } finally {
             other.delete();
         }
+    }
+
+    /** A listener whose port is taken stops its certificate's checker when the listeners close. */
+    @Test
+    void aListenerThatCannotBindStopsItsChecker() throws Exception {
+        tls = ListenerTls.start("taken", new TlsConfig(volume.resolve("tls.crt"), volume.resolve("tls.key")),
+                SslProvider.JDK, registry, INTERVAL);
+        Thread checker = Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().equals("sluice-tls-taken")).findFirst().orElseThrow();
+        ListenerContext context = new ListenerContext("taken", false, null, Duration.ofMinutes(5), tls, null, null);
+        Transport transport = Transport.best();
+        EventLoopGroup workers = transport.newGroup(1, "taken");
+        try (ServerSocket occupant = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             RelayListeners listeners = new RelayListeners("taken", transport, workers)) {
+            HostPort address = new HostPort(occupant.getInetAddress().getHostAddress(), occupant.getLocalPort());
+            assertThatThrownBy(() -> listeners.bind(address, context, null, null, pipeline -> { }))
+                    .isInstanceOf(BindException.class);
+        } finally {
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        }
+
+        checker.join(TimeUnit.SECONDS.toMillis(20));
+        assertThat(checker.isAlive()).isFalse();
     }
 
     @ParameterizedTest
