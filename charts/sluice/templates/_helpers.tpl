@@ -57,6 +57,16 @@ the later winning; anything else the last one set.
 {{- toJson $out }}
 {{- end }}
 
+{{/* "true" where the Prometheus Operator's API is served (or extraApiVersions says so), else empty. */}}
+{{- define "sluice.operatorApi" -}}
+{{- if or (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") (has "monitoring.coreos.com/v1" .Values.extraApiVersions) }}true{{ end }}
+{{- end }}
+
+{{/* The inbound pods' minReadySeconds: inbound.minReadySeconds, else the BIG-IP's bigip.memberReadyDelaySeconds. */}}
+{{- define "sluice.inboundMinReadySeconds" -}}
+{{- .Values.inbound.minReadySeconds | toString | default (toString .Values.bigip.memberReadyDelaySeconds) }}
+{{- end }}
+
 {{/* The workloads: the inbound tier, then one per egress pool, each a dict the templates loop over. */}}
 {{- define "sluice.workloads" -}}
 {{- $root := . }}
@@ -64,7 +74,7 @@ the later winning; anything else the last one set.
 {{- $list := list }}
 {{- if .Values.inbound.enabled }}
 {{- $in := .Values.inbound }}
-{{- $minReady := $in.minReadySeconds | toString | default (toString .Values.bigip.memberReadyDelaySeconds) }}
+{{- $minReady := include "sluice.inboundMinReadySeconds" . }}
 {{- $list = append $list (dict "name" (printf "%s-inbound" $fullname) "tier" "inbound" "pool" ""
     "replicas" $in.replicas "preStopSeconds" $in.preStopSeconds "minReadySeconds" (atoi $minReady)
     "resources" $in.resources "podDisruptionBudget" $in.podDisruptionBudget

@@ -136,6 +136,8 @@ class DeploymentTest {
             assertThat(env.getName()).isEqualTo("SLUICE_JAVA_OPTS");
             // The launcher's shares fit heap, direct memory and the rest into the limit; a second share would not.
             assertThat(env.getValue()).doesNotContain("MaxRAMPercentage").doesNotContain("-Xmx");
+            // The launcher sets it; said twice, an operator could not turn it off in jvm.extraOpts.
+            assertThat(env.getValue()).doesNotContain("ExitOnOutOfMemoryError").contains("-Djava.io.tmpdir=/tmp");
         });
     }
 

@@ -116,11 +116,15 @@ class NetworkPolicyTest {
         assertThat(egressTo(policy, 25)).isEmpty();
     }
 
-    /** An egress pod may reach port 25 on the internet, never on the cluster's or the site's own networks. */
+    /**
+     * An egress pod may reach port 25, and 443 for MTA-STS policies, on the internet, never on the cluster's or the
+     * site's own networks.
+     */
     @Test
     void egressPodsDeliverToTheWorldButNotToInternalNetworks() {
         NetworkPolicy policy = Chart.production().get(NetworkPolicy.class, "mx-sluice-egress");
 
+        assertThat(egressTo(policy, 443)).isEqualTo(egressTo(policy, 25));
         assertThat(egressTo(policy, 25)).singleElement().satisfies(remote -> {
             assertThat(remote.getTo()).hasSize(2).allSatisfy(peer -> {
                 assertThat(peer.getPodSelector()).isNull();
@@ -132,10 +136,10 @@ class NetworkPolicyTest {
             assertThat(remote.getTo().get(1).getIpBlock().getCidr()).isEqualTo("::/0");
             assertThat(remote.getTo().get(1).getIpBlock().getExcept()).contains("fc00::/7", "fe80::/10");
         });
-        // No other way out: DNS, the tier's peers, port 25.
+        // No other way out: DNS, the tier's peers, ports 25 and 443.
         assertThat(policy.getSpec().getEgress()).hasSize(3);
         assertThat(policy.getSpec().getEgress()).flatExtracting(NetworkPolicyEgressRule::getPorts)
-                .extracting(p -> p.getPort().getIntVal()).containsExactlyInAnyOrder(53, 53, 5701, 25);
+                .extracting(p -> p.getPort().getIntVal()).containsExactlyInAnyOrder(53, 53, 5701, 25, 443);
     }
 
     @Test

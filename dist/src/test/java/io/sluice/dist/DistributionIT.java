@@ -106,6 +106,28 @@ class DistributionIT {
         assertThat(flag(result, "MaxDirectMemorySize")).isEqualTo(String.valueOf(64L << 20));
     }
 
+    @Test
+    void optionsThatOnlyMentionUseAndGcKeepG1() throws Exception {
+        // 1 processor and 1 GiB: without G1 named, the JVM would pick Serial.
+        Result result = run(List.of(), Duration.ofSeconds(60), Map.of("SLUICE_MEMORY_LIMIT_BYTES", "1073741824",
+                "SLUICE_CPU_REQUEST_MILLIS", "500",
+                "SLUICE_JAVA_OPTS", "-XX:+UseNUMA -XX:+DisableExplicitGC -XX:+PrintFlagsFinal -version"));
+
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(flag(result, "UseG1GC")).isEqualTo("true");
+        assertThat(flag(result, "DisableExplicitGC")).isEqualTo("true");
+    }
+
+    @Test
+    void noCpuRequestLeavesTheProcessorCountToTheJvm() throws Exception {
+        // The downward API's requests.cpu of a container without a request.
+        Result result = run(List.of(), Duration.ofSeconds(60), Map.of("SLUICE_CPU_REQUEST_MILLIS", "0",
+                "SLUICE_JAVA_OPTS", "-XX:+PrintFlagsFinal -version"));
+
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(flag(result, "ActiveProcessorCount")).isEqualTo("-1");
+    }
+
     private static String flag(Result result, String name) {
         Matcher line = Pattern.compile("(?m)^\\s*\\S+\\s+" + name + "\\s+= (\\S+)").matcher(result.output());
         assertThat(line.find()).as("%s in%n%s", name, result.output()).isTrue();

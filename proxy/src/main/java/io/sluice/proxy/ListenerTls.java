@@ -119,29 +119,32 @@ public final class ListenerTls extends SslContext implements AutoCloseable {
         return Duration.between(Instant.now(), certificate().getNotAfter().toInstant()).toSeconds();
     }
 
-    /** Compares the files with the pair in use and loads them if they changed; runs on the checker's thread. */
-    private void check() {
-        byte[] cert;
-        byte[] key;
-        byte[] seen;
+    /** What the files held: their contents and digest, or null contents and {@link #UNREADABLE}. */
+    private record Contents(byte[] cert, byte[] key, byte[] digest) {
+    }
+
+    private Contents read() {
         try {
-            cert = Files.readAllBytes(files.cert());
-            key = Files.readAllBytes(files.key());
-            seen = digest(cert, key);
+            byte[] cert = Files.readAllBytes(files.cert());
+            byte[] key = Files.readAllBytes(files.key());
+            return new Contents(cert, key, digest(cert, key));
         } catch (IOException e) {
-            cert = null;
-            key = null;
-            seen = UNREADABLE;
+            return new Contents(null, null, UNREADABLE);
         }
-        if (Arrays.equals(seen, lastSeen)) {
+    }
+
+    /** Compares the files with the pair in use and loads them if they changed; runs on the checker's thread. */
+    void check() {
+        Contents seen = read();
+        if (Arrays.equals(seen.digest(), lastSeen)) {
             return;
         }
-        lastSeen = seen;
+        lastSeen = seen.digest();
         try {
-            if (cert == null) {
+            if (seen.cert() == null) {
                 throw new IOException("cannot read " + files.cert() + " or " + files.key());
             }
-            Loaded next = load(cert, key);
+            Loaded next = load(seen.cert(), seen.key());
             if (next.leaf().getNotAfter().toInstant().isBefore(Instant.now())) {
                 throw new GeneralSecurityException("the certificate in " + files.cert() + " ended at "
                         + next.leaf().getNotAfter().toInstant());
@@ -153,6 +156,11 @@ public final class ListenerTls extends SslContext implements AutoCloseable {
                     kv("not_after", next.leaf().getNotAfter().toInstant().toString()));
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             // Netty reports malformed PEM as IllegalArgumentException.
+            if (!Arrays.equals(read().digest(), seen.digest())) {
+                // Files that changed while they were read, such as a pair renewed one file after the other: the next
+                // check judges the pair they settle on.
+                return;
+            }
             failed.increment();
             log.warn("certificate not reloaded, the previous one stays in use", kv("listener", listener),
                     kv("cert", files.cert().toString()), kv("key", files.key().toString()),

@@ -47,12 +47,10 @@ public final class TlsContexts {
         return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 
-    /** The server side of STARTTLS on a listener, from PEM certificate chain and key files. */
-    public static SslContext server(TlsConfig config) throws SSLException {
-        return server(config, provider());
-    }
-
-    /** The same with the given provider (tests hold both providers to the same suites). */
+    /**
+     * The server side of STARTTLS on a listener, from PEM certificate chain and key files, with the given provider
+     * (tests hold both providers to the same suites).
+     */
     public static SslContext server(TlsConfig config, SslProvider provider) throws SSLException {
         return serverSettings(SslContextBuilder.forServer(config.cert().toFile(), config.key().toFile()), provider);
     }

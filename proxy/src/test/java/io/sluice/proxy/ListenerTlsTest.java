@@ -1,6 +1,7 @@
 package io.sluice.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -14,9 +15,16 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.sluice.config.HostPort;
 import io.sluice.config.TlsConfig;
+import io.sluice.proxy.relay.ListenerContext;
+import io.sluice.proxy.relay.RelayListeners;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -25,12 +33,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -97,6 +107,10 @@ class ListenerTlsTest {
         Path dir = Files.createDirectory(volume.resolve("..gen" + generation++));
         Files.writeString(dir.resolve("tls.crt"), cert);
         Files.writeString(dir.resolve("tls.key"), key);
+        point(dir);
+    }
+
+    private void point(Path dir) throws Exception {
         Path next = Files.createSymbolicLink(volume.resolve("..data_tmp"), dir.getFileName());
         Files.move(next, volume.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -171,6 +185,71 @@ class ListenerTlsTest {
         } finally {
             other.delete();
         }
+    }
+
+    /**
+     * A pair renewed one file after the other, read between the two (the new certificate with the old key), is not a
+     * failed reload: the files are read again, and as they changed meanwhile the next check judges them.
+     */
+    @Test
+    void aPairReadHalfRenewedIsNotCountedAsFailed() throws Exception {
+        // No checks of the checker's own: the test runs them, and each read of the files is one the test answers.
+        tls = ListenerTls.start("mx", new TlsConfig(volume.resolve("tls.crt"), volume.resolve("tls.key")),
+                SslProvider.JDK, registry, Duration.ofDays(1));
+        String newCert = Files.readString(renewed.certificate().toPath());
+        String newKey = Files.readString(renewed.privateKey().toPath());
+        Path pipes = Files.createDirectory(volume.resolve("..pipes"));
+        for (String name : new String[] {"tls.crt", "tls.key"}) {
+            Process mkfifo = new ProcessBuilder("mkfifo", pipes.resolve(name).toString()).inheritIO().start();
+            assertThat(mkfifo.waitFor()).isZero();
+        }
+        point(pipes);
+        // The check's read, between the two files' renewals; then its second read, after them.
+        CompletableFuture<Void> renewal = CompletableFuture.runAsync(() -> {
+            try {
+                for (String[] pair : new String[][] {{newCert, Files.readString(old.privateKey().toPath())},
+                        {newCert, newKey}}) {
+                    Files.writeString(pipes.resolve("tls.crt"), pair[0]);
+                    Files.writeString(pipes.resolve("tls.key"), pair[1]);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        tls.check();
+        renewal.get(20, TimeUnit.SECONDS);
+        assertThat(reloads("failed")).isZero();
+        assertThat(tls.certificate().getSubjectX500Principal().getName()).isEqualTo("CN=old.sluice.test");
+
+        mount(newCert, newKey);
+        tls.check();
+        assertThat(reloads("reloaded")).isEqualTo(1);
+        assertThat(reloads("failed")).isZero();
+        assertThat(tls.certificate().getSubjectX500Principal().getName()).isEqualTo("CN=new.sluice.test");
+    }
+
+    /** A listener whose port is taken stops its certificate's checker when the listeners close. */
+    @Test
+    void aListenerThatCannotBindStopsItsChecker() throws Exception {
+        tls = ListenerTls.start("taken", new TlsConfig(volume.resolve("tls.crt"), volume.resolve("tls.key")),
+                SslProvider.JDK, registry, INTERVAL);
+        Thread checker = Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().equals("sluice-tls-taken")).findFirst().orElseThrow();
+        ListenerContext context = new ListenerContext("taken", false, null, Duration.ofMinutes(5), tls, null, null);
+        Transport transport = Transport.best();
+        EventLoopGroup workers = transport.newGroup(1, "taken");
+        try (ServerSocket occupant = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             RelayListeners listeners = new RelayListeners("taken", transport, workers)) {
+            HostPort address = new HostPort(occupant.getInetAddress().getHostAddress(), occupant.getLocalPort());
+            assertThatThrownBy(() -> listeners.bind(address, context, null, null, pipeline -> { }))
+                    .isInstanceOf(BindException.class);
+        } finally {
+            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+        }
+
+        checker.join(TimeUnit.SECONDS.toMillis(20));
+        assertThat(checker.isAlive()).isFalse();
     }
 
     @ParameterizedTest

@@ -55,6 +55,10 @@ public final class RelayListeners implements Drainable, AutoCloseable {
     public InetSocketAddress bind(HostPort address, ListenerContext context, BareLineEndings bareLineEndings,
                                   NextHops hops, Consumer<ChannelPipeline> front)
             throws InterruptedException, IOException {
+        // Closed with the listeners even when the bind fails, so that the certificate's checker does not outlive them.
+        if (context.tls() instanceof ListenerTls tls) {
+            certificates.add(tls);
+        }
         ListeningSocket socket = ListeningSocket.bind(transport, workers, address, new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel channel) {
@@ -70,9 +74,6 @@ public final class RelayListeners implements Drainable, AutoCloseable {
             }
         });
         sockets.put(context.listener(), socket);
-        if (context.tls() instanceof ListenerTls tls) {
-            certificates.add(tls);
-        }
         return socket.localAddress();
     }
 
