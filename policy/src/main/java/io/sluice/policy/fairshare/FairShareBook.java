@@ -118,6 +118,8 @@ public final class FairShareBook {
         }
         window = now;
         current = ShareSummary.empty(now);
+        // What a key took counts in its window alone.
+        capped = Map.of();
         recompute();
     }
 

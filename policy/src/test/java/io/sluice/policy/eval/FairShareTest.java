@@ -79,6 +79,7 @@ class FairShareTest {
     @Test
     void explainShowsARefusalForFairShareApartFromAnEmptyBucket() {
         run(true, 0.8, STEP, Duration.ofMillis(3_500));
+        assertThat(heavyUntilHeld().admitted()).as("the heavy network has taken its share so far").isFalse();
         PolicyInspector inspector = new PolicyInspector(engine);
 
         Explanation heavy = inspector.explain(facts(network(0)), "h.example", "a@sender.example", 0,
@@ -104,6 +105,15 @@ class FairShareTest {
         assertThat(small.outcome()).isEqualTo(Explanation.Outcome.ADMITTED);
         assertThat(smallCheck.fairShare()).map(Explanation.FairShareCheck::overShare).contains(false);
         assertThat(smallCheck.fairShare().orElseThrow().allowance()).as("under the level: not capped").isEmpty();
+    }
+
+    /** Mails from the heavy network, at most ten times, until one is refused or delayed; the last decision. */
+    private Decision heavyUntilHeld() {
+        Decision decision = mail(network(0));
+        for (int i = 1; i < 10 && decision.equals(Decision.ADMIT); i++) {
+            decision = mail(network(0));
+        }
+        return decision;
     }
 
     private PolicyEngine engine;

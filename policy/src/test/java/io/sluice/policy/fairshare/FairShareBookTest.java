@@ -37,6 +37,19 @@ class FairShareBookTest {
     }
 
     @Test
+    void aKeyCappedInTwoWindowsRunningStartsTheSecondWithNothingTaken() {
+        FairShareBook book = new FairShareBook(0.06, List::of);
+        offer(book, START, 150, 50, 1);
+        offer(book, START + 1_000, 150, 50, 1);
+        book.taken(HEAVY, 10, START + 1_999);
+        assertThat(book.share(HEAVY, START + 1_999).over(1)).as("the first window's 10 taken").isTrue();
+
+        FairShareBook.Share second = book.share(HEAVY, START + 2_099);
+        assertThat(second.taken()).as("what it took in the window before").isZero();
+        assertThat(second.over(1)).as("1 due, none taken").isFalse();
+    }
+
+    @Test
     void underTheCapacityNobodyIsCapped() {
         FairShareBook book = new FairShareBook(0.5, List::of);
         offer(book, START, 400, 50, 2);
