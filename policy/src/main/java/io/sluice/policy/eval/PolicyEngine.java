@@ -237,6 +237,7 @@ public final class PolicyEngine {
                 }
             }
             tookFairShares(plan, answered);
+            giveBackHeld(plan, probes, answered);
         } else {
             giveBack(plan, probes, won);
         }
@@ -313,6 +314,19 @@ public final class PolicyEngine {
             limiter.charge(charge.bucketKey(), charge.spec(), tokens);
         } else if (tokens < 0) {
             limiter.refund(charge.bucketKey(), charge.spec(), -tokens);
+        }
+    }
+
+    /**
+     * An admitted request gives back what a rule that only delays took but held against it (over its key's fair share):
+     * a delayed request takes nothing, as when the bucket was empty.
+     */
+    private void giveBackHeld(Plan plan, Probe[] probes, Probe[] answered) {
+        for (int i = 0; i < probes.length; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            if (probes[i].consumed() && !answered[i].consumed() && !charge.limit().rule().shadow()) {
+                limiter.refund(charge.bucketKey(), charge.spec(), charge.tokens());
+            }
         }
     }
 

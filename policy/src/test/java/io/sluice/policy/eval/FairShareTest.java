@@ -107,6 +107,23 @@ class FairShareTest {
         assertThat(smallCheck.fairShare().orElseThrow().allowance()).as("under the level: not capped").isEmpty();
     }
 
+    @Test
+    void aDelayRuleGivesBackTheTokensOfARequestOverItsShare() {
+        exceeded = LimitRule.Exceeded.DELAY;
+        run(true, 0.8, STEP, Duration.ofMillis(3_500));
+        assertThat(heavyUntilHeld().delay()).as("the heavy network has taken its share so far").isPositive();
+        PolicyInspector inspector = new PolicyInspector(engine);
+
+        long before = available(inspector);
+        Decision heavy = mail(network(0));
+        long after = available(inspector);
+
+        assertThat(before).as("the bucket has a token for it").isPositive();
+        assertThat(heavy.delay()).as("over its share: delayed, though the bucket had tokens").isPositive();
+        assertThat(heavy.rule()).contains("friday");
+        assertThat(after).as("what it took goes back").isEqualTo(before);
+    }
+
     /** Mails from the heavy network, at most ten times, until one is refused or delayed; the last decision. */
     private Decision heavyUntilHeld() {
         Decision decision = mail(network(0));
@@ -116,7 +133,13 @@ class FairShareTest {
         return decision;
     }
 
+    private long available(PolicyInspector inspector) {
+        return inspector.explain(facts(network(1)), "h.example", "a@sender.example", 0, List.of("b@rcpt.example"))
+                .join().steps().get(0).rules().get(0).available();
+    }
+
     private PolicyEngine engine;
+    private LimitRule.Exceeded exceeded = LimitRule.Exceeded.REFUSE;
 
     private Run run(boolean fairShare, double heavyShare) {
         return run(fairShare, heavyShare, STEP);
@@ -130,7 +153,8 @@ class FairShareTest {
     private Run run(boolean fairShare, double heavyShare, Duration step, Duration length) {
         LimitRule plain = LimitRule.of("friday", RuleKey.GLOBAL, Counted.MESSAGES, QUARTER, QUARTER.tokens());
         LimitRule rule = new LimitRule(plain.name(), plain.listeners(), plain.key(), plain.prefixes(), plain.counts(),
-                plain.rate(), plain.burst(), plain.reply(), plain.exceeded(), plain.tarpit(), plain.shadow(),
+                plain.rate(), plain.burst(), plain.reply(), exceeded,
+                exceeded == LimitRule.Exceeded.DELAY ? Duration.ofSeconds(1) : plain.tarpit(), plain.shadow(),
                 plain.match(), plain.except(), plain.sync(), fairShare ? Optional.of(RuleKey.CLIENT_NET)
                 : Optional.empty());
         PolicyConfig config = new PolicyConfig(List.of(rule), List.of(), RetryPriority.OFF);
