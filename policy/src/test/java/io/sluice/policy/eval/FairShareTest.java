@@ -124,6 +124,26 @@ class FairShareTest {
         assertThat(after).as("what it took goes back").isEqualTo(before);
     }
 
+    @Test
+    void aRequestsTokensCountInTheWindowItsDemandCountedIn() {
+        run(true, 0.8, STEP, Duration.ofMillis(3_500));
+        SessionLimits session = engine.openSession(LISTENER, address(network(0)));
+        assertThat(session.connect().join().admitted()).isTrue();
+        // Late in the window, under its paced share; the next reading of the clock is in the next window.
+        clock.set(START + 3_700);
+        clock.tickEachRead(Duration.ofMillis(300));
+        Decision heavy = session.mail("a@sender.example", 0).join();
+        clock.tickEachRead(Duration.ZERO);
+        assertThat(heavy).isEqualTo(Decision.ADMIT);
+
+        clock.set(START + 4_000);
+        Explanation.FairShareCheck next = new PolicyInspector(engine).explain(facts(network(0)), "h.example",
+                "a@sender.example", 0, List.of("b@rcpt.example")).join().steps().get(0).rules().get(0).fairShare()
+                .orElseThrow();
+        assertThat(next.allowance()).as("capped in the next window too").isPresent();
+        assertThat(next.taken()).as("the next window starts with nothing taken").isZero();
+    }
+
     /** Mails from the heavy network, at most ten times, until one is refused or delayed; the last decision. */
     private Decision heavyUntilHeld() {
         Decision decision = mail(network(0));
