@@ -12,8 +12,9 @@ public enum PolicyMeters {
     /** Counter of fallback episodes since start. */
     CLUSTER_FALLBACK_EPISODES("sluice.cluster.fallback.episodes"),
     /**
-     * Counter of cluster entries (tag {@code kind}: policy, override, suspension, node-card, fair-share) that were not signed with
-     * the cluster secret, or were removed where nothing of Sluice removes, and so were not applied.
+     * Counter of cluster entries (tag {@code kind}: policy, override, suspension, node-card, fair-share,
+     * mta-sts-policy) that were not signed with the cluster secret, or were removed where nothing of Sluice removes,
+     * and so were not applied.
      */
     CLUSTER_FORGED("sluice.cluster.forged"),
     /** Gauge of the Hazelcast members this node sees. */

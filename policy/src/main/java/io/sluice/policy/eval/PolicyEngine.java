@@ -228,7 +228,10 @@ public final class PolicyEngine {
         // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
         Probe[] answered = returning || plan.stage() == Stage.CONNECT ? probes
                 : Verdicts.withReserve(plan, probes, policy.get().config().retryPriority());
-        answered = withFairShares(plan, answered);
+        FairShareCharges shared = fairShareCharges(plan);
+        if (shared != null) {
+            answered = withFairShares(plan, answered, shared);
+        }
         Decision decision = Verdicts.decide(plan, answered, won);
         if (decision.admitted()) {
             for (Lease lease : won) {
@@ -236,7 +239,10 @@ public final class PolicyEngine {
                     holder.hold(lease);
                 }
             }
-            tookFairShares(plan, answered);
+            if (shared != null) {
+                tookFairShares(plan, answered, shared);
+            }
+            giveBackHeld(plan, probes, answered);
         } else {
             giveBack(plan, probes, won);
         }
@@ -250,41 +256,61 @@ public final class PolicyEngine {
      * as a refusal ({@link Verdicts#overShare}), with the end of the window as its retry hint; the tokens go back with
      * the refusal. The same array when no answer changes.
      */
-    private Probe[] withFairShares(Plan plan, Probe[] probes) {
+    private Probe[] withFairShares(Plan plan, Probe[] probes, FairShareCharges shared) {
         Probe[] answered = probes;
-        long now = -1;
         for (int i = 0; i < probes.length; i++) {
             Plan.Charge charge = plan.charges().get(i);
             if (charge.shareKey() == null) {
                 continue;
             }
-            now = now < 0 ? clock.millis() : now;
             // Looked up at every fair-share decision, so the rule's counter is served at 0 before its first refusal.
             Counter refusals = fairShareRefusals(charge.limit().rule().name());
-            FairShareBook book = shares.book(charge.bucketKey(), charge.tokensPerMilli());
-            long key = FairShareBook.keyOf(charge.shareKey());
-            book.offered(key, charge.tokens(), now);
-            if (Verdicts.overShare(answered[i], charge, book.share(key, now))) {
+            FairShareBook book = shared.books()[i];
+            long key = shared.keys()[i];
+            book.offered(key, charge.tokens(), shared.now());
+            if (Verdicts.overShare(answered[i], charge, book.share(key, shared.now()))) {
                 if (answered == probes) {
                     answered = probes.clone();
                 }
                 answered[i] = new Probe(false, probes[i].remaining(),
-                        TimeUnit.MILLISECONDS.toNanos(FairShareBook.millisLeft(now)));
+                        TimeUnit.MILLISECONDS.toNanos(FairShareBook.millisLeft(shared.now())));
                 refusals.increment();
             }
         }
         return answered;
     }
 
-    /** An admitted request's tokens count against the fair shares of its keys. */
-    private void tookFairShares(Plan plan, Probe[] answered) {
+    /** An admitted request's tokens count against the fair shares of its keys, at the time its demand counted. */
+    private void tookFairShares(Plan plan, Probe[] answered, FairShareCharges shared) {
         for (int i = 0; i < answered.length; i++) {
-            Plan.Charge charge = plan.charges().get(i);
-            if (charge.shareKey() != null && answered[i].consumed()) {
-                shares.book(charge.bucketKey(), charge.tokensPerMilli())
-                        .taken(FairShareBook.keyOf(charge.shareKey()), charge.tokens(), clock.millis());
+            if (shared.books()[i] != null && answered[i].consumed()) {
+                shared.books()[i].taken(shared.keys()[i], plan.charges().get(i).tokens(), shared.now());
             }
         }
+    }
+
+    /**
+     * The books and hashed keys of a plan's fair-share charges (null where a charge has none) and one reading of the
+     * clock for all of the decision's fair shares, as a second could land in the next window; null when no charge of
+     * the plan has a fair share.
+     */
+    private FairShareCharges fairShareCharges(Plan plan) {
+        FairShareCharges shared = null;
+        int charges = plan.charges().size();
+        for (int i = 0; i < charges; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            if (charge.shareKey() != null) {
+                if (shared == null) {
+                    shared = new FairShareCharges(clock.millis(), new long[charges], new FairShareBook[charges]);
+                }
+                shared.books()[i] = shares.book(charge.bucketKey(), charge.tokensPerMilli());
+                shared.keys()[i] = FairShareBook.keyOf(charge.shareKey());
+            }
+        }
+        return shared;
+    }
+
+    private record FairShareCharges(long now, long[] keys, FairShareBook[] books) {
     }
 
     private Counter fairShareRefusals(String rule) {
@@ -313,6 +339,19 @@ public final class PolicyEngine {
             limiter.charge(charge.bucketKey(), charge.spec(), tokens);
         } else if (tokens < 0) {
             limiter.refund(charge.bucketKey(), charge.spec(), -tokens);
+        }
+    }
+
+    /**
+     * An admitted request gives back what a rule that only delays took but held against it (over its key's fair share):
+     * a delayed request takes nothing, as when the bucket was empty.
+     */
+    private void giveBackHeld(Plan plan, Probe[] probes, Probe[] answered) {
+        for (int i = 0; i < probes.length; i++) {
+            Plan.Charge charge = plan.charges().get(i);
+            if (probes[i].consumed() && !answered[i].consumed() && !charge.limit().rule().shadow()) {
+                limiter.refund(charge.bucketKey(), charge.spec(), charge.tokens());
+            }
         }
     }
 

@@ -75,7 +75,9 @@ public final class FairShareBook {
         if (allowance == null) {
             return null;
         }
-        double elapsed = (double) (Math.floorMod(epochMillis, WINDOW_MILLIS) + 1) / WINDOW_MILLIS;
+        // A late reading counts as the window's first millisecond.
+        long at = Math.max(epochMillis, window * WINDOW_MILLIS);
+        double elapsed = (double) (Math.floorMod(at, WINDOW_MILLIS) + 1) / WINDOW_MILLIS;
         return new Share(allowance.tokens, allowance.tokens * elapsed, allowance.taken, level);
     }
 
@@ -108,7 +110,8 @@ public final class FairShareBook {
 
     private void roll(long epochMillis) {
         long now = windowAt(epochMillis);
-        if (now == window) {
+        // A reading older than the window (taken before another thread's later one got the lock) counts in it.
+        if (now <= window) {
             return;
         }
         if (current != null && current.window() == now - 1 && !current.demand().isEmpty()) {
@@ -118,6 +121,8 @@ public final class FairShareBook {
         }
         window = now;
         current = ShareSummary.empty(now);
+        // What a key took counts in its window alone.
+        capped = Map.of();
         recompute();
     }
 

@@ -21,6 +21,8 @@ public record ShareSummary(long window, LongsSketch demand, HllSketch keys) {
 
     /** The frequent-items map's size: up to 768 keys are counted exactly, beyond that the heaviest ones. */
     public static final int MAP_SIZE = 1024;
+    /** How many keys a map of {@link #MAP_SIZE} holds: the most a peer's summary may hold. */
+    private static final int MAX_MAP_CAPACITY = new LongsSketch(MAP_SIZE).getMaximumMapCapacity();
     /** log2 of the HLL sketch's buckets: about 3% error on the number of keys, under 1 KB. */
     public static final int LG_KEYS = 10;
     /** The most bytes one serialized summary may take: a full map and a full HLL sketch, with room to spare. */
@@ -66,7 +68,7 @@ public record ShareSummary(long window, LongsSketch demand, HllSketch keys) {
         try {
             LongsSketch demand = LongsSketch.getInstance(Memory.wrap(demandBytes));
             HllSketch keys = HllSketch.heapify(keyBytes);
-            if (demand.getMaximumMapCapacity() > new LongsSketch(MAP_SIZE).getMaximumMapCapacity()
+            if (demand.getMaximumMapCapacity() > MAX_MAP_CAPACITY
                     || keys.getLgConfigK() > LG_KEYS) {
                 throw new IOException("a summary larger than this node's own");
             }

@@ -79,6 +79,7 @@ class FairShareTest {
     @Test
     void explainShowsARefusalForFairShareApartFromAnEmptyBucket() {
         run(true, 0.8, STEP, Duration.ofMillis(3_500));
+        assertThat(heavyUntilHeld().admitted()).as("the heavy network has taken its share so far").isFalse();
         PolicyInspector inspector = new PolicyInspector(engine);
 
         Explanation heavy = inspector.explain(facts(network(0)), "h.example", "a@sender.example", 0,
@@ -106,7 +107,59 @@ class FairShareTest {
         assertThat(smallCheck.fairShare().orElseThrow().allowance()).as("under the level: not capped").isEmpty();
     }
 
+    @Test
+    void aDelayRuleGivesBackTheTokensOfARequestOverItsShare() {
+        exceeded = LimitRule.Exceeded.DELAY;
+        run(true, 0.8, STEP, Duration.ofMillis(3_500));
+        assertThat(heavyUntilHeld().delay()).as("the heavy network has taken its share so far").isPositive();
+        PolicyInspector inspector = new PolicyInspector(engine);
+
+        long before = available(inspector);
+        Decision heavy = mail(network(0));
+        long after = available(inspector);
+
+        assertThat(before).as("the bucket has a token for it").isPositive();
+        assertThat(heavy.delay()).as("over its share: delayed, though the bucket had tokens").isPositive();
+        assertThat(heavy.rule()).contains("friday");
+        assertThat(after).as("what it took goes back").isEqualTo(before);
+    }
+
+    @Test
+    void aRequestsTokensCountInTheWindowItsDemandCountedIn() {
+        run(true, 0.8, STEP, Duration.ofMillis(3_500));
+        SessionLimits session = engine.openSession(LISTENER, address(network(0)));
+        assertThat(session.connect().join().admitted()).isTrue();
+        // Late in the window, under its paced share; the next reading of the clock is in the next window.
+        clock.set(START + 3_700);
+        clock.tickEachRead(Duration.ofMillis(300));
+        Decision heavy = session.mail("a@sender.example", 0).join();
+        clock.tickEachRead(Duration.ZERO);
+        assertThat(heavy).isEqualTo(Decision.ADMIT);
+
+        clock.set(START + 4_000);
+        Explanation.FairShareCheck next = new PolicyInspector(engine).explain(facts(network(0)), "h.example",
+                "a@sender.example", 0, List.of("b@rcpt.example")).join().steps().get(0).rules().get(0).fairShare()
+                .orElseThrow();
+        assertThat(next.allowance()).as("capped in the next window too").isPresent();
+        assertThat(next.taken()).as("the next window starts with nothing taken").isZero();
+    }
+
+    /** Mails from the heavy network, at most ten times, until one is refused or delayed; the last decision. */
+    private Decision heavyUntilHeld() {
+        Decision decision = mail(network(0));
+        for (int i = 1; i < 10 && decision.equals(Decision.ADMIT); i++) {
+            decision = mail(network(0));
+        }
+        return decision;
+    }
+
+    private long available(PolicyInspector inspector) {
+        return inspector.explain(facts(network(1)), "h.example", "a@sender.example", 0, List.of("b@rcpt.example"))
+                .join().steps().get(0).rules().get(0).available();
+    }
+
     private PolicyEngine engine;
+    private LimitRule.Exceeded exceeded = LimitRule.Exceeded.REFUSE;
 
     private Run run(boolean fairShare, double heavyShare) {
         return run(fairShare, heavyShare, STEP);
@@ -120,7 +173,8 @@ class FairShareTest {
     private Run run(boolean fairShare, double heavyShare, Duration step, Duration length) {
         LimitRule plain = LimitRule.of("friday", RuleKey.GLOBAL, Counted.MESSAGES, QUARTER, QUARTER.tokens());
         LimitRule rule = new LimitRule(plain.name(), plain.listeners(), plain.key(), plain.prefixes(), plain.counts(),
-                plain.rate(), plain.burst(), plain.reply(), plain.exceeded(), plain.tarpit(), plain.shadow(),
+                plain.rate(), plain.burst(), plain.reply(), exceeded,
+                exceeded == LimitRule.Exceeded.DELAY ? Duration.ofSeconds(1) : plain.tarpit(), plain.shadow(),
                 plain.match(), plain.except(), plain.sync(), fairShare ? Optional.of(RuleKey.CLIENT_NET)
                 : Optional.empty());
         PolicyConfig config = new PolicyConfig(List.of(rule), List.of(), RetryPriority.OFF);

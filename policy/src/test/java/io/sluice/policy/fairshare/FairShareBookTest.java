@@ -37,6 +37,37 @@ class FairShareBookTest {
     }
 
     @Test
+    void aKeyCappedInTwoWindowsRunningStartsTheSecondWithNothingTaken() {
+        FairShareBook book = new FairShareBook(0.06, List::of);
+        offer(book, START, 150, 50, 1);
+        offer(book, START + 1_000, 150, 50, 1);
+        book.taken(HEAVY, 10, START + 1_999);
+        assertThat(book.share(HEAVY, START + 1_999).over(1)).as("the first window's 10 taken").isTrue();
+
+        FairShareBook.Share second = book.share(HEAVY, START + 2_099);
+        assertThat(second.taken()).as("what it took in the window before").isZero();
+        assertThat(second.over(1)).as("1 due, none taken").isFalse();
+    }
+
+    @Test
+    void aReadingOlderThanTheWindowDoesNotRollTheBookBack() {
+        FairShareBook book = new FairShareBook(0.06, List::of);
+        offer(book, START, 150, 50, 1);
+        book.offered(HEAVY, 150, START + 1_000);
+        book.taken(HEAVY, 1, START + 1_500);
+        // A reading taken before another thread's later one got the lock.
+        book.offered(small(3), 1, START + 999);
+        assertThat(book.window()).isEqualTo(FairShareBook.windowAt(START + 1_000));
+        FairShareBook.Share late = book.share(HEAVY, START + 999);
+        assertThat(late.taken()).as("what it took in this window").isEqualTo(1);
+        assertThat(late.paced()).as("a late reading counts as the window's first millisecond")
+                .isCloseTo(10.0 / 1_000, within(1e-9));
+
+        assertThat(book.lastClosed(START + 2_000).demand().getEstimate(HEAVY))
+                .as("the window's demand is kept").isEqualTo(150);
+    }
+
+    @Test
     void underTheCapacityNobodyIsCapped() {
         FairShareBook book = new FairShareBook(0.5, List::of);
         offer(book, START, 400, 50, 2);

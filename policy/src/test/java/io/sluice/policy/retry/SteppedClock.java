@@ -7,10 +7,11 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A wall clock that moves only when a test says so, for marks and their generations. */
+/** A wall clock that moves only when a test says so, for marks and their generations and fair-share windows. */
 public final class SteppedClock extends Clock {
 
     private final AtomicLong millis;
+    private volatile long tick;
 
     public SteppedClock(long startMillis) {
         this.millis = new AtomicLong(startMillis);
@@ -20,14 +21,23 @@ public final class SteppedClock extends Clock {
         millis.addAndGet(step.toMillis());
     }
 
+    public void set(long epochMillis) {
+        millis.set(epochMillis);
+    }
+
+    /** From now on every reading moves the clock on by {@code step} (zero: it moves only when told). */
+    public void tickEachRead(Duration step) {
+        tick = step.toMillis();
+    }
+
     @Override
     public long millis() {
-        return millis.get();
+        return millis.getAndAdd(tick);
     }
 
     @Override
     public Instant instant() {
-        return Instant.ofEpochMilli(millis.get());
+        return Instant.ofEpochMilli(millis());
     }
 
     @Override
