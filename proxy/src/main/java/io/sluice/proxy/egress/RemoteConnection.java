@@ -58,9 +58,9 @@ final class RemoteConnection extends SmtpClientConnection {
         return verified;
     }
 
+    /** TLS is up; whether the certificate was verified is for {@link #verifiedAs} to say. */
     void tlsStarted(boolean verifiedHost) {
         tls = true;
-        verified = verifiedHost;
     }
 
     /** The certificate was checked after the handshake: valid for the host name or not. */

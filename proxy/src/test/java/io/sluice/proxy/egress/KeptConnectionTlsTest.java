@@ -33,7 +33,8 @@ class KeptConnectionTlsTest {
         RemoteConnection unverified = connection(true);
         unverified.tlsStarted(false);
         RemoteConnection verified = connection(true);
-        verified.tlsStarted(true);
+        verified.tlsStarted(false);
+        verified.verifiedAs(true);
 
         assertThat(RemoteConnector.acceptable(unverified, TlsRequirement.OPPORTUNISTIC)).isTrue();
         assertThat(RemoteConnector.acceptable(unverified, TlsRequirement.POOL_REQUIRED)).isFalse();
@@ -47,7 +48,8 @@ class KeptConnectionTlsTest {
         unverified.tlsStarted(false);
         RemoteConnection clear = connection(true);
         RemoteConnection verified = connection(true);
-        verified.tlsStarted(true);
+        verified.tlsStarted(false);
+        verified.verifiedAs(true);
         NameChecked enforce = new NameChecked(PolicyType.STS, true, true);
         NameChecked testing = new NameChecked(PolicyType.STS, false, true);
 
