@@ -59,7 +59,7 @@ final class RemoteConnection extends SmtpClientConnection {
     }
 
     /** TLS is up; whether the certificate was verified is for {@link #verifiedAs} to say. */
-    void tlsStarted(boolean verifiedHost) {
+    void tlsStarted() {
         tls = true;
     }
 

@@ -379,14 +379,13 @@ final class RemoteConnector {
                                                          Function<RemoteConnection, IOException> check) {
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
-                .thenCompose(ignored -> connection.startTls(opportunisticTls, connection.host().name(), remotePort,
-                        false))
+                .thenCompose(ignored -> connection.startTls(opportunisticTls, connection.host().name(), remotePort))
                 .thenCompose(ignored -> {
                     IOException refused = check == null ? null : check.apply(connection);
                     if (refused != null) {
                         return CompletableFuture.failedFuture(refused);
                     }
-                    connection.tlsStarted(false);
+                    connection.tlsStarted();
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                     return ehlo(pool, connection);
                 });
