@@ -79,11 +79,4 @@ public final class TlsContexts {
                 .trustManager(InsecureTrustManagerFactory.INSTANCE)
                 .build();
     }
-
-    /** The client side of STARTTLS that checks the server's chain against the JDK's trusted authorities. */
-    public static SslContext verifyingClient() throws SSLException {
-        return SslContextBuilder.forClient()
-                .sslProvider(provider())
-                .build();
-    }
 }

@@ -97,12 +97,7 @@ public final class EgressPool {
         if (site != null && !suspendedSites.isEmpty() && suspendedSites.contains(site)) {
             return Optional.empty();
         }
-        List<SourceAddress> candidates = new ArrayList<>(sources.size());
-        for (SourceAddress source : sources) {
-            if (!(site == null ? source.suspended() : source.suspendedFor(site)) && usable.test(source)) {
-                candidates.add(source);
-            }
-        }
+        List<SourceAddress> candidates = candidates(site, usable);
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
@@ -110,6 +105,24 @@ public final class EgressPool {
             return Optional.of(candidates.get(Math.floorMod(next.getAndIncrement(), candidates.size())));
         }
         return Optional.of(sticky(domain, candidates));
+    }
+
+    /**
+     * Whether {@link #select(String, Predicate)} would find a source, without choosing one: a round robin's turn is
+     * left where it is.
+     */
+    public boolean hasSource(Predicate<SourceAddress> usable) {
+        return !candidates(null, usable).isEmpty();
+    }
+
+    private List<SourceAddress> candidates(String site, Predicate<SourceAddress> usable) {
+        List<SourceAddress> candidates = new ArrayList<>(sources.size());
+        for (SourceAddress source : sources) {
+            if (!(site == null ? source.suspended() : source.suspendedFor(site)) && usable.test(source)) {
+                candidates.add(source);
+            }
+        }
+        return candidates;
     }
 
     /**

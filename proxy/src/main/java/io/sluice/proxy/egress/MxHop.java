@@ -187,7 +187,7 @@ final class MxHop implements NextHop {
         Optional<SourceAddress> chosen = context.pool().select(domain, site, reaches);
         if (chosen.isEmpty()) {
             // Refused at once, no connection made: the MTA's fallback relay takes the message in the same attempt.
-            refusal = context.pool().select(domain, null, reaches).isPresent() ? SITE_SUSPENDED : NO_SOURCE;
+            refusal = context.pool().hasSource(reaches) ? SITE_SUSPENDED : NO_SOURCE;
             log.info(refusal == SITE_SUSPENDED ? "destination site suspended for the pool" : "no source",
                     kv("session", session.client().sessionId()), kv("destination_domain", domain), kv("site", site),
                     kv("pool", context.pool().name()));

@@ -58,9 +58,9 @@ final class RemoteConnection extends SmtpClientConnection {
         return verified;
     }
 
-    void tlsStarted(boolean verifiedHost) {
+    /** TLS is up; whether the certificate was verified is for {@link #verifiedAs} to say. */
+    void tlsStarted() {
         tls = true;
-        verified = verifiedHost;
     }
 
     /** The certificate was checked after the handshake: valid for the host name or not. */

@@ -310,8 +310,10 @@ final class RemoteConnector {
 
     /**
      * STARTTLS, and the certificate checked for the MX host's name against the trusted authorities (RFC 8461 §4.2,
-     * and the pool's {@code required}); the one outcome of the connection counted. Where the requirement is not
-     * enforced (MTA-STS {@code testing}) a failure is counted and the connection used all the same.
+     * and the pool's {@code required}) once the handshake is over, before the EHLO that follows it; the check's one
+     * outcome counted. Where the requirement is not enforced (MTA-STS {@code testing}) a failure is counted and the
+     * connection used all the same. A refused STARTTLS, or a remote that goes away after a good handshake, is
+     * unreachable as any other: no failure of the policy.
      */
     private CompletableFuture<RemoteConnection> checked(RemoteConnection connection, TlsRequirement.NameChecked tls,
                                                         Delivery delivery) {
@@ -322,20 +324,16 @@ final class RemoteConnector {
             return tls.enforced() ? refuse(connection, tls, TlsResult.STARTTLS_NOT_SUPPORTED, delivery)
                     : CompletableFuture.completedFuture(connection);
         }
-        return startTls(delivery.pool(), connection, null).<CompletableFuture<RemoteConnection>>handle((done, error) -> {
-            TlsResult result = error != null ? TlsResult.VALIDATION_FAILURE
-                    : trust.check(connection.peerCertificates(), connection.host().name());
-            connection.verifiedAs(result == TlsResult.SUCCESS);
+        return startTls(delivery.pool(), connection, remote -> {
+            TlsResult result = trust.check(remote.peerCertificates(), remote.host().name());
+            remote.verifiedAs(result == TlsResult.SUCCESS);
             outcomes.count(pool, delivery.domain(), tls.policy(), !tls.listed() ? TlsResult.MX_NOT_IN_POLICY : result);
-            if (error != null) {
-                return CompletableFuture.<RemoteConnection>failedFuture(tls.enforced()
-                        ? policyRefusal(connection, tls, result, delivery) : error);
-            }
             if (result != TlsResult.SUCCESS && tls.enforced()) {
-                return refuse(connection, tls, result, delivery);
+                remote.abort();
+                return policyRefusal(remote, tls, result, delivery);
             }
-            return CompletableFuture.completedFuture(connection);
-        }).thenCompose(Function.identity());
+            return null;
+        });
     }
 
     /**
@@ -381,14 +379,13 @@ final class RemoteConnector {
                                                          Function<RemoteConnection, IOException> check) {
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
-                .thenCompose(ignored -> connection.startTls(opportunisticTls, connection.host().name(), remotePort,
-                        false))
+                .thenCompose(ignored -> connection.startTls(opportunisticTls, connection.host().name(), remotePort))
                 .thenCompose(ignored -> {
                     IOException refused = check == null ? null : check.apply(connection);
                     if (refused != null) {
                         return CompletableFuture.failedFuture(refused);
                     }
-                    connection.tlsStarted(false);
+                    connection.tlsStarted();
                     // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                     return ehlo(pool, connection);
                 });

@@ -182,7 +182,7 @@ final class BackendConnector {
         HostPort address = connection.server().address();
         return connection.request(Request.STARTTLS, timeouts.backendCommand())
                 .thenCompose(reply -> connection.expect(reply, 220, "STARTTLS"))
-                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port(), false))
+                .thenCompose(ignored -> connection.startTls(tls, address.host(), address.port()))
                 // RFC 3207 §4.2: forget what was learned before the handshake and ask again.
                 .thenCompose(ignored -> ehlo(connection));
     }

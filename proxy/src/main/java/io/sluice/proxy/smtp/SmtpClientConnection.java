@@ -28,9 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLParameters;
 
 /**
  * The client side of one SMTP connection, to a backend or a remote MX: requests answered in the order sent (more
@@ -191,17 +189,9 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     /**
      * Upgrades the connection after the server's 220 to STARTTLS; completes when the handshake does. Whatever the
      * server sent after its 220 came in clear and could be an attacker's (response injection): it is dropped.
-     *
-     * @param verifyHost whether the certificate must be valid for {@code host} (RFC 6125), besides its chain
      */
-    public CompletableFuture<Void> startTls(SslContext context, String host, int port, boolean verifyHost) {
+    public CompletableFuture<Void> startTls(SslContext context, String host, int port) {
         SslHandler tls = context.newHandler(channel.alloc(), host, port);
-        if (verifyHost) {
-            SSLEngine engine = tls.engine();
-            SSLParameters parameters = engine.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(parameters);
-        }
         SmtpReplyDecoder decoder = (SmtpReplyDecoder) channel.pipeline().get(DECODER);
         if (decoder != null) {
             decoder.discardBuffered();

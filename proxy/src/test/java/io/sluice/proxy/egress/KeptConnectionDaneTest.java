@@ -20,11 +20,12 @@ class KeptConnectionDaneTest {
     @Test
     void aConnectionEncryptedOrEvenVerifiedBeforeDaneBoundTheHostIsNotReused() throws Exception {
         RemoteConnection opportunistic = connection();
-        opportunistic.tlsStarted(false);
+        opportunistic.tlsStarted();
         RemoteConnection verified = connection();
-        verified.tlsStarted(true);
+        verified.tlsStarted();
+        verified.verifiedAs(true);
         RemoteConnection checked = connection();
-        checked.tlsStarted(false);
+        checked.tlsStarted();
         checked.daneVerified();
 
         TlsRequirement bound = new TlsRequirement.Dane(APPLIES);

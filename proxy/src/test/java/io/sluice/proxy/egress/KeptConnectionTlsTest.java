@@ -31,9 +31,10 @@ class KeptConnectionTlsTest {
     @Test
     void aRequiredPoolTakesOnlyAConnectionWhoseCertificateWasVerified() throws Exception {
         RemoteConnection unverified = connection(true);
-        unverified.tlsStarted(false);
+        unverified.tlsStarted();
         RemoteConnection verified = connection(true);
-        verified.tlsStarted(true);
+        verified.tlsStarted();
+        verified.verifiedAs(true);
 
         assertThat(RemoteConnector.acceptable(unverified, TlsRequirement.OPPORTUNISTIC)).isTrue();
         assertThat(RemoteConnector.acceptable(unverified, TlsRequirement.POOL_REQUIRED)).isFalse();
@@ -44,10 +45,11 @@ class KeptConnectionTlsTest {
     @Test
     void anEnforcedPolicyTakesOnlyAVerifiedConnectionAndATestingOneWhatOpportunisticTlsTakes() throws Exception {
         RemoteConnection unverified = connection(true);
-        unverified.tlsStarted(false);
+        unverified.tlsStarted();
         RemoteConnection clear = connection(true);
         RemoteConnection verified = connection(true);
-        verified.tlsStarted(true);
+        verified.tlsStarted();
+        verified.verifiedAs(true);
         NameChecked enforce = new NameChecked(PolicyType.STS, true, true);
         NameChecked testing = new NameChecked(PolicyType.STS, false, true);
 

@@ -145,6 +145,11 @@ public final class ExternalTool {
      * session (smtp-sink {@code -n}) and would trip connect-time fault options.
      */
     public static void awaitListening(int port, Process process, Duration timeout, String what) {
+        awaitListening(null, port, process, timeout, what);
+    }
+
+    /** As {@link #awaitListening(int, Process, Duration, String)}, on the IPv4 address {@code host} (any if null). */
+    public static void awaitListening(String host, int port, Process process, Duration timeout, String what) {
         await(what + " listening on port " + port)
                 .atMost(timeout)
                 .pollInterval(Duration.ofMillis(20))
@@ -153,21 +158,29 @@ public final class ExternalTool {
                         throw new IllegalStateException(what + " exited with status " + process.exitValue()
                                 + " before listening on port " + port);
                     }
-                    return isListening(port);
+                    return isListening(host, port);
                 });
     }
 
-    private static boolean isListening(int port) throws IOException {
+    private static boolean isListening(String host, int port) throws IOException {
         // Columns of /proc/net/tcp{,6}: sl local_address(hexaddr:HEXPORT) rem_address st(0A = LISTEN) ...
+        // An IPv4 address is in the kernel's byte order: 127.0.0.2 is 0200007F.
         String localPortSuffix = String.format(Locale.ROOT, ":%04X", port);
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+        String localAddress = null;
+        if (host != null) {
+            byte[] octets = java.net.InetAddress.getByName(host).getAddress();
+            localAddress = String.format(Locale.ROOT, "%02X%02X%02X%02X", octets[3], octets[2], octets[1], octets[0]);
+        }
+        for (String table : host != null ? List.of("/proc/net/tcp") : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
             Path path = Path.of(table);
             if (!Files.exists(path)) {
                 continue;
             }
             for (String line : Files.readAllLines(path)) {
                 String[] fields = line.trim().split("\\s+");
-                if (fields.length > 3 && fields[1].endsWith(localPortSuffix) && fields[3].equals("0A")) {
+                if (fields.length > 3 && fields[1].endsWith(localPortSuffix) && fields[3].equals("0A")
+                        && (localAddress == null || fields[1].startsWith(localAddress + ":")
+                                || fields[1].startsWith("00000000:"))) {
                     return true;
                 }
             }

@@ -107,7 +107,7 @@ public final class SmtpSinkProcess implements AutoCloseable {
             process.getOutputStream().close();
             SmtpSinkProcess started = new SmtpSinkProcess(process, port, directory, dumps);
             try {
-                ExternalTool.awaitListening(port, process, Duration.ofSeconds(10), "smtp-sink " + args);
+                ExternalTool.awaitListening(host, port, process, Duration.ofSeconds(10), "smtp-sink " + args);
             } catch (RuntimeException e) {
                 String output = started.output();
                 started.close();

@@ -154,6 +154,23 @@ class DaneDeliveryTest {
     }
 
     @Test
+    void aForgedPlainMxAnswerNamingAnUnsignedHostGetsNoMessageInClear() throws Exception {
+        // The attacker forges only the plain MX answer: a host in an unsigned zone of theirs, whose TLSA is insecure.
+        try (SmtpSinkProcess attacker = SmtpSinkProcess.startAt("127.0.0.3", selfSignedMx.port())) {
+            domain("forged-plain.example.test", "mx-ee3.example.test");
+            dns.tlsa("mx-ee3.example.test", 3, 1, 1, selfSignedKeyDigest())
+                    .address("mx.attacker.test", "127.0.0.3").tlsa("mx.attacker.test", 3, 1, 1, otherKeyDigest())
+                    .forgePlainMx("forged-plain.example.test", "mx.attacker.test");
+            double bogus = dane(opportunistic, "bogus");
+
+            assertThat(send(opportunistic, "user@forged-plain.example.test")).startsWith("451 4.7.5");
+            assertThat(dane(opportunistic, "bogus")).isEqualTo(bogus + 1);
+            assertThat(attacker.messages()).isEmpty();
+            assertThat(dns.questions()).doesNotContain("_25._tcp.mx.attacker.test./TLSA");
+        }
+    }
+
+    @Test
     void aSpoiledSignatureOnTheTlsaOrMxRecordsGetsNoMessage() throws Exception {
         domain("forged-tlsa.example.test", "mx-forged.example.test");
         dns.tlsa("mx-forged.example.test", 3, 1, 1, selfSignedKeyDigest())

@@ -32,10 +32,11 @@ class MtaStsDeliveryTest {
     private static TlsSink wrongName;
     private static TlsSink selfSigned;
     private static TlsSink plain;
+    private static TlsSink closing;
     private static RunningOutbound sluice;
 
     private static final List<String> DOMAINS = List.of("good.test", "plain.test", "wrong.test", "expired.test",
-            "self.test", "elsewhere.test", "testing.test");
+            "self.test", "elsewhere.test", "testing.test", "closing.test");
 
     @BeforeAll
     static void start() throws Exception {
@@ -50,6 +51,8 @@ class MtaStsDeliveryTest {
         selfSigned = TlsSink.start("127.0.0.5", smtpPort, "mx.self.test",
                 TestAuthority.selfSigned("mx.self.test").serverContext());
         plain = TlsSink.start("127.0.0.6", smtpPort, "mx.plain.test", null);
+        closing = TlsSink.start("127.0.0.8", smtpPort, "mx.closing.test",
+                authority.issue("mx.closing.test").serverContext()).closingAfterTls();
         policyHost = TestPolicyServer.start("127.0.0.7", 0, authority.issue(DOMAINS.stream()
                 .map(domain -> "mta-sts." + domain).toArray(String[]::new)).serverContext());
         for (String domain : DOMAINS) {
@@ -62,13 +65,15 @@ class MtaStsDeliveryTest {
                 .mx("plain.test", 300, 10, "mx.plain.test").address("mx.plain.test", 300, "127.0.0.6")
                 .mx("elsewhere.test", 300, 10, "mx.good.test")
                 .mx("testing.test", 300, 10, "mx.wrong.test")
-                .mx("nopolicy.test", 300, 10, "mx.self.test");
+                .mx("nopolicy.test", 300, 10, "mx.self.test")
+                .mx("closing.test", 300, 10, "mx.closing.test").address("mx.closing.test", 300, "127.0.0.8");
         policyHost.serve("good.test", enforce("mx.good.test"))
                 .serve("expired.test", enforce("mx.expired.test"))
                 .serve("wrong.test", enforce("*.wrong.test"))
                 .serve("self.test", enforce("mx.self.test"))
                 .serve("plain.test", enforce("mx.plain.test"))
                 .serve("elsewhere.test", enforce("mx.elsewhere.test"))
+                .serve("closing.test", enforce("mx.closing.test"))
                 .serve("testing.test", "version: STSv1\nmode: testing\nmx: mx.wrong.test\nmax_age: 86400\n");
         sluice = RunningOutbound.resolvingWith(dns.hostPort(), smtpPort).tls(EgressTls.POLICY)
                 .mtaSts(new MtaStsConfig(Duration.ofSeconds(5), 64 * 1024, 100, Duration.ofHours(1),
@@ -79,7 +84,7 @@ class MtaStsDeliveryTest {
     @AfterAll
     static void stop() {
         for (AutoCloseable closeable : new AutoCloseable[] {sluice, policyHost, good, expired, wrongName, selfSigned,
-                plain, dns, authority}) {
+                plain, closing, dns, authority}) {
             try {
                 if (closeable != null) {
                     closeable.close();
@@ -151,6 +156,21 @@ class MtaStsDeliveryTest {
     private static double refused() {
         return sluice.server().registry().get("sluice.egress.tls.refused").tag("pool", "normal").tag("policy", "sts")
                 .counter().count();
+    }
+
+    @Test
+    void aServerThatGoesAwayAfterAGoodHandshakeIsUnreachableNotAPolicyFailure() throws Exception {
+        double success = outcomes("sts", "success");
+        double failed = outcomes("sts", "validation-failure");
+        double refusedBefore = refused();
+
+        assertThat(send("user@closing.test", "closing")).singleElement().asString().startsWith("451 4.4.");
+
+        assertThat(closing.handshakes()).isPositive();
+        assertThat(closing.messages()).isEmpty();
+        assertThat(outcomes("sts", "success") - success).isPositive();
+        assertThat(outcomes("sts", "validation-failure")).isEqualTo(failed);
+        assertThat(refused()).isEqualTo(refusedBefore);
     }
 
     @Test

@@ -103,6 +103,27 @@ class OutboundControlTest extends MxFixture {
     }
 
     @Test
+    void aTransactionRefusedForASuspendedSiteLeavesTheRoundRobinsTurnWhereItWas() throws Exception {
+        try (SmtpSinkProcess mx = SmtpSinkProcess.startAt("127.0.0.2", mxPort);
+             RunningOutbound sluice = RunningOutbound.resolvingWith(dns.hostPort(), mxPort).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            EgressPool normal = sluice.server().outbound().pools().pool("normal").orElseThrow();
+            assertThat(normal.suspend(null, "mx.b.test", true)).isTrue();
+            assertThat(client.reply()).startsWith("220 ");
+            assertThat(client.command("EHLO mta.example")).startsWith("250 ");
+
+            // Two sources in turn: the refusal in between must not take a turn, or both messages use one source.
+            assertThat(message(client, "one@a.test")).startsWith("250 ");
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<user@b.test>")).startsWith("451 4.4.5");
+            assertThat(client.command("RSET")).startsWith("250 ");
+            assertThat(message(client, "two@a.test")).startsWith("250 ");
+            assertThat(mx.awaitMessages(2, WAIT)).extracting(SmtpSinkProcess.Message::clientAddress)
+                    .containsExactlyInAnyOrder("127.0.0.10", "127.0.0.11");
+        }
+    }
+
+    @Test
     void theDrainLetsATransactionFinishWithTheRemotes250ThenSays421() throws Exception {
         try (SmtpSinkProcess mx = SmtpSinkProcess.startAt("127.0.0.2", mxPort);
              RunningOutbound sluice = RunningOutbound.resolvingWith(dns.hostPort(), mxPort)

@@ -8,12 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
+import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -82,9 +85,10 @@ public final class DaneResolver {
 
     /**
      * What DANE says of each host of the domain, by host name in the order given: nothing applies when the MX RRset
-     * is insecure (RFC 7672 §2.2.1), no host may be used when it is bogus, else each host's TLSA RRset decides.
+     * is insecure (RFC 7672 §2.2.1), no host may be used when it is bogus, else a host the validated RRset does not
+     * name is refused as bogus and each other host's TLSA RRset decides.
      *
-     * @param hosts the MX host names (for an implicit MX, the domain itself)
+     * @param hosts the MX host names from an unvalidated lookup (for an implicit MX, the domain itself)
      */
     public CompletableFuture<Map<String, DaneVerdict>> assess(String domain, List<String> hosts) {
         return query(domain, Type.MX).thenCompose(mx -> {
@@ -99,18 +103,50 @@ public final class DaneResolver {
                 hosts.forEach(host -> verdicts.put(host, common));
                 return CompletableFuture.completedFuture(verdicts);
             }
-            List<CompletableFuture<DaneVerdict>> lookups = new ArrayList<>();
+            Set<Name> validated = validatedTargets(domain, mx.message());
+            Map<String, CompletableFuture<DaneVerdict>> lookups = new LinkedHashMap<>();
             for (String host : hosts) {
-                lookups.add(tlsa(host));
+                // Only the signed RRset may name the hosts (RFC 7672 §2.2.1): a forged plain answer must not name
+                // a host in an unsigned zone and so turn DANE into opportunistic TLS.
+                lookups.put(host, validated.contains(absolute(host)) ? tlsa(host)
+                        : CompletableFuture.completedFuture(new DaneVerdict.Refused(Reason.BOGUS,
+                                host + " is not in the validated MX RRset of " + domain)));
             }
-            return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new)).thenApply(ignored -> {
                 Map<String, DaneVerdict> verdicts = new LinkedHashMap<>();
-                for (int i = 0; i < hosts.size(); i++) {
-                    verdicts.put(hosts.get(i), lookups.get(i).join());
-                }
+                lookups.forEach((host, lookup) -> verdicts.put(host, lookup.join()));
                 return verdicts;
             });
         });
+    }
+
+    /**
+     * The MX targets of a secure answer; for a secure NODATA (an implicit MX, RFC 5321 §5.1) the domain itself.
+     * {@link Name}s compare case-insensitively.
+     */
+    private static Set<Name> validatedTargets(String domain, Message answer) {
+        Set<Name> targets = new HashSet<>();
+        for (Record record : answer.getSection(Section.ANSWER)) {
+            if (record instanceof MXRecord mx) {
+                targets.add(mx.getTarget());
+            }
+        }
+        if (targets.isEmpty()) {
+            Name self = absolute(domain);
+            if (self != null) {
+                targets.add(self);
+            }
+        }
+        return targets;
+    }
+
+    /** The host name as an absolute {@link Name}, or null when it is no valid name. */
+    private static Name absolute(String host) {
+        try {
+            return Name.fromString(host, Name.root);
+        } catch (TextParseException e) {
+            return null;
+        }
     }
 
     /**

@@ -113,6 +113,32 @@ class DaneResolverTest {
     }
 
     @Test
+    void aHostTheSignedMxRrsetDoesNotNameIsRefusedWithoutAskingForItsTlsaRecords() {
+        // The attacker forged only the plain MX answer, naming a host in an unsigned zone of theirs.
+        dns.mx("a.example.test", 10, "mx.example.test").tlsa("mx.example.test", 3, 1, 1, DIGEST)
+                .address("mx.attacker.test", "127.0.0.1").tlsa("mx.attacker.test", 3, 1, 1, DIGEST);
+
+        Map<String, DaneVerdict> verdicts = assess("a.example.test", "mx.attacker.test", "MX.Example.Test");
+
+        assertThat(verdicts.get("mx.attacker.test")).isEqualTo(new DaneVerdict.Refused(Reason.BOGUS,
+                "mx.attacker.test is not in the validated MX RRset of a.example.test"));
+        assertThat(verdicts.get("MX.Example.Test")).isInstanceOf(DaneVerdict.Applies.class);
+        assertThat(dns.questions()).doesNotContain("_25._tcp.mx.attacker.test./TLSA");
+    }
+
+    @Test
+    void aSecureDenialOfMxRecordsAcceptsOnlyTheDomainItselfAsTheImplicitMx() {
+        dns.address("implicit.example.test", "127.0.0.1").tlsa("implicit.example.test", 3, 1, 1, DIGEST);
+
+        Map<String, DaneVerdict> verdicts = assess("implicit.example.test", "implicit.example.test",
+                "mx.plain.test");
+
+        assertThat(verdicts.get("implicit.example.test")).isInstanceOf(DaneVerdict.Applies.class);
+        assertThat(verdicts.get("mx.plain.test")).isInstanceOfSatisfying(DaneVerdict.Refused.class,
+                refused -> assertThat(refused.reason()).isEqualTo(Reason.BOGUS));
+    }
+
+    @Test
     void aSpoiledTlsaSignatureIsBogusAndRefusesThatHost() {
         dns.mx("a.example.test", 10, "mx.example.test").mx("a.example.test", 20, "mx2.example.test")
                 .tlsa("mx.example.test", 3, 1, 1, DIGEST).tlsa("mx2.example.test", 3, 1, 1, DIGEST)

@@ -57,6 +57,7 @@ public final class SignedDnsServer implements AutoCloseable {
     private final DNSKEYRecord dnskey;
     private final Map<Name, List<Record>> names = new ConcurrentHashMap<>();
     private final Set<String> spoiled = ConcurrentHashMap.newKeySet();
+    private final Map<Name, Record> forgedMx = new ConcurrentHashMap<>();
 
     private SignedDnsServer(Name apex) throws GeneralSecurityException, DNSSEC.DNSSECException {
         this.apex = apex;
@@ -116,6 +117,15 @@ public final class SignedDnsServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The attacker's forgery on the path: a query without the DO bit for the domain's MX gets {@code host} as its only
+     * MX, unsigned; a validating resolver (which asks with DO) still gets the signed RRset.
+     */
+    public SignedDnsServer forgePlainMx(String domain, String host) {
+        forgedMx.put(name(domain), new MXRecord(name(domain), DClass.IN, TTL, 10, name(host)));
+        return this;
+    }
+
     /** Every question so far, as {@code name/TYPE}, such as {@code example.test./DNSKEY}. */
     public List<String> questions() {
         return loop.questions();
@@ -142,6 +152,11 @@ public final class SignedDnsServer implements AutoCloseable {
             response.addRecord(new OPTRecord(1232, 0, 0, dnssec ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
         }
         Name qname = question.getName();
+        Record forged = forgedMx.get(qname);
+        if (!dnssec && forged != null && question.getType() == Type.MX) {
+            response.addRecord(forged, Section.ANSWER);
+            return response;
+        }
         boolean signed = qname.subdomain(apex);
         List<Record> matching = new ArrayList<>();
         if (signed && qname.equals(apex) && question.getType() == Type.DNSKEY) {

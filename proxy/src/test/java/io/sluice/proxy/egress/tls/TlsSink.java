@@ -33,6 +33,7 @@ public final class TlsSink implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger handshakes = new AtomicInteger();
     private volatile boolean closed;
+    private volatile boolean closingAfterTls;
 
     private TlsSink(ServerSocket server, SSLContext tls, String name) {
         this.server = server;
@@ -53,6 +54,12 @@ public final class TlsSink implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** From now on the EHLO that follows a good handshake gets 421: the sink goes away once TLS is up. */
+    public TlsSink closingAfterTls() {
+        closingAfterTls = true;
+        return this;
     }
 
     public List<Taken> messages() {
@@ -98,8 +105,14 @@ public final class TlsSink implements AutoCloseable {
             while ((line = in.readLine()) != null) {
                 String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase(java.util.Locale.ROOT) : line;
                 switch (verb) {
-                    case "EHLO" -> write(out, "250-" + name + (tls != null && !secure
-                            ? "\r\n250-PIPELINING\r\n250 STARTTLS" : "\r\n250 PIPELINING"));
+                    case "EHLO" -> {
+                        if (secure && closingAfterTls) {
+                            write(out, "421 4.3.2 " + name + " closing");
+                            return;
+                        }
+                        write(out, "250-" + name + (tls != null && !secure
+                                ? "\r\n250-PIPELINING\r\n250 STARTTLS" : "\r\n250 PIPELINING"));
+                    }
                     case "STAR" -> {
                         if (tls == null || secure) {
                             write(out, "502 5.5.1 not offered");
