@@ -73,23 +73,27 @@ public final class TlsPolicies {
      */
     public CompletableFuture<DestinationTls> forDomain(String domain, String pool, EgressTls mode,
                                                       List<String> mxHosts) {
+        // Neither lookup needs the other: both are under way at once.
         CompletableFuture<Map<String, DaneVerdict>> verdicts = dane.map(policy -> policy.assess(pool, mode, domain,
-                mxHosts)).orElse(CompletableFuture.completedFuture(Map.of()));
-        return verdicts.exceptionally(error -> refusedAll(domain, mxHosts, error)).thenCompose(dane -> switch (mode) {
-            case NONE -> CompletableFuture.completedFuture(DestinationTls.poolOnly(domain, pool, TlsRequirement.PLAIN));
-            case OPPORTUNISTIC -> CompletableFuture.completedFuture(new DestinationTls(domain, pool, dane,
-                    Optional.empty(), TlsRequirement.OPPORTUNISTIC));
-            case REQUIRED -> CompletableFuture.completedFuture(new DestinationTls(domain, pool, dane,
-                    Optional.empty(), TlsRequirement.POOL_REQUIRED));
-            case POLICY -> sts.lookup(domain).thenApply(lookup -> {
-                Optional<MtaStsPolicies.Cached> inForce = lookup.policy()
-                        .filter(cached -> cached.policy().mode() != MtaStsPolicy.Mode.NONE);
-                if (inForce.isEmpty() && lookup.failure().isPresent()) {
-                    // RFC 8460 reports a policy that could not be had; the delivery goes on as if there were none.
-                    outcomes.count(pool, domain, PolicyType.STS, lookup.failure().get());
-                }
-                return new DestinationTls(domain, pool, dane, inForce, TlsRequirement.OPPORTUNISTIC);
-            });
+                mxHosts)).orElse(CompletableFuture.completedFuture(Map.of()))
+                .exceptionally(error -> refusedAll(domain, mxHosts, error));
+        CompletableFuture<Optional<MtaStsPolicies.Cached>> policy = mode != EgressTls.POLICY
+                ? CompletableFuture.completedFuture(Optional.empty())
+                : sts.lookup(domain).thenApply(lookup -> {
+                    Optional<MtaStsPolicies.Cached> inForce = lookup.policy()
+                            .filter(cached -> cached.policy().mode() != MtaStsPolicy.Mode.NONE);
+                    if (inForce.isEmpty() && lookup.failure().isPresent()) {
+                        // RFC 8460 reports a policy that could not be had; the delivery goes on as if there were none.
+                        outcomes.count(pool, domain, PolicyType.STS, lookup.failure().get());
+                    }
+                    return inForce;
+                });
+        return verdicts.thenCombine(policy, (dane, inForce) -> switch (mode) {
+            case NONE -> DestinationTls.poolOnly(domain, pool, TlsRequirement.PLAIN);
+            case OPPORTUNISTIC -> new DestinationTls(domain, pool, dane, Optional.empty(),
+                    TlsRequirement.OPPORTUNISTIC);
+            case REQUIRED -> new DestinationTls(domain, pool, dane, Optional.empty(), TlsRequirement.POOL_REQUIRED);
+            case POLICY -> new DestinationTls(domain, pool, dane, inForce, TlsRequirement.OPPORTUNISTIC);
         });
     }
 
