@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.sluice.testing.TestPorts;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -147,25 +142,20 @@ class DistributionIT {
                 .replace("\"127.0.0.1:5701\"", "\"127.0.0.1:" + hazelcast + "\""));
         assertThat(Files.readString(config))
                 .doesNotContain("\"127.0.0.1:2525\"", "\"127.0.0.1:8025\"", "\"127.0.0.1:5701\"");
-        Path log = unpacked.resolve("run.log");
-        // As the image's build runs it: the classes of a start go into the archive the launcher then uses.
+        // The image's training run, by the same script: ready, one SMTP session, SIGTERM, the archive written.
         Path archive = unpacked.resolve("sluice/lib/sluice.jsa");
-        Process process = start(List.of("run", "--config", config.toString()), log,
-                Map.of("SLUICE_JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + archive + " -Xlog:cds=off"));
+        Path log = unpacked.resolve("training.log");
+        Process training = new ProcessBuilder("bash", Path.of("cds-training.sh").toAbsolutePath().toString(),
+                unpacked.resolve("sluice").toString(), config.toString(), "127.0.0.1:" + admin, "127.0.0.1:" + smtp)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
-            HttpClient http = HttpClient.newHttpClient();
-            URI ready = URI.create("http://127.0.0.1:" + admin + "/healthz/ready");
-            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.send(
-                    HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
-
-            process.destroy();   // SIGTERM: a drain, then exit 0
-
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exited after the drain").isTrue();
-            assertThat(process.exitValue()).as(Files.readString(log)).isZero();
-            assertThat(Files.readString(log)).contains("draining");
+            assertThat(training.waitFor(300, TimeUnit.SECONDS)).as("the training run ended").isTrue();
+            String output = Files.readString(log);
+            assertThat(training.exitValue()).as(output).isZero();
+            assertThat(output).contains("draining", "cds-training: wrote " + archive)
+                    .doesNotContain("did not finish");
         } finally {
-            process.destroyForcibly();
+            training.destroyForcibly();
         }
         // The runtime's archive (jlink) and the application's on top of it map: -Xshare:on refuses to start otherwise.
         assertThat(unpacked.resolve("sluice/runtime/lib/server/classes.jsa")).isRegularFile();

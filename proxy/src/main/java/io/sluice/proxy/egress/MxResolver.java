@@ -48,7 +48,7 @@ public final class MxResolver {
 
     private final Resolver resolver;
     private final DnsConfig config;
-    private final MxCache cache;
+    private final TtlCache<String, MxAnswer> cache;
     private final Map<String, CompletableFuture<MxAnswer>> inFlight = new ConcurrentHashMap<>();
     private final Counter lookups;
     private final Counter cacheHits;
@@ -60,7 +60,7 @@ public final class MxResolver {
         this.resolver = resolver;
         this.config = config;
         this.registry = registry;
-        this.cache = new MxCache(config.cacheSize(), nanoTime);
+        this.cache = new TtlCache<>(config.cacheSize(), nanoTime);
         this.lookups = Counter.builder("sluice.dns.lookups").description("MX lookups of destination domains")
                 .register(registry);
         this.cacheHits = Counter.builder("sluice.dns.cache.hits").description("MX lookups answered from the cache")

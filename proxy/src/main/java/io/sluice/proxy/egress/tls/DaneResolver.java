@@ -1,5 +1,6 @@
 package io.sluice.proxy.egress.tls;
 
+import io.sluice.proxy.egress.TtlCache;
 import io.sluice.proxy.egress.tls.DaneVerdict.Reason;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,13 +8,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.MXRecord;
@@ -22,6 +26,7 @@ import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TLSARecord;
@@ -41,16 +46,21 @@ public final class DaneResolver {
     /** The root zone's key-signing keys as IANA publishes them (KSK-2017 and KSK-2024), the default trust anchor. */
     public static final String ROOT_ANCHORS = "root-anchors.txt";
 
+    private static final int DEFAULT_CACHE_SIZE = 10_000;
+    private static final Duration DEFAULT_MAX_TTL = Duration.ofHours(1);
+
     private final Resolver validating;
     private final String anchorZone;
+    /** Secure and insecure answers by name and type, for their TTL: a delivery need not validate them again. */
+    private final TtlCache<String, Answer> answers;
+    private final Duration maxTtl;
 
-    DaneResolver(Resolver validating) {
-        this(validating, ".");
-    }
-
-    private DaneResolver(Resolver validating, String anchorZone) {
+    private DaneResolver(Resolver validating, String anchorZone, int cacheSize, Duration maxTtl,
+                         LongSupplier nanoTime) {
         this.validating = validating;
         this.anchorZone = anchorZone;
+        this.answers = new TtlCache<>(cacheSize, nanoTime);
+        this.maxTtl = maxTtl;
     }
 
     /**
@@ -60,6 +70,16 @@ public final class DaneResolver {
      * @param upstream a resolver that passes DNSSEC records on (it gets the DO bit from the validator)
      */
     public static DaneResolver create(Resolver upstream, Path anchorFile, Clock clock) {
+        return create(upstream, anchorFile, clock, DEFAULT_CACHE_SIZE, DEFAULT_MAX_TTL, System::nanoTime);
+    }
+
+    /**
+     * The same, keeping up to {@code cacheSize} validated answers each for its TTL, at most {@code maxTtl}.
+     *
+     * @param nanoTime the clock of the cache's expiries
+     */
+    public static DaneResolver create(Resolver upstream, Path anchorFile, Clock clock, int cacheSize,
+                                      Duration maxTtl, LongSupplier nanoTime) {
         ValidatingResolver validating = new ValidatingResolver(upstream, clock);
         try (InputStream anchors = anchorFile != null ? Files.newInputStream(anchorFile)
                 : DaneResolver.class.getResourceAsStream(ROOT_ANCHORS)) {
@@ -70,7 +90,8 @@ public final class DaneResolver {
         } catch (IOException e) {
             throw new UncheckedIOException("trust anchors of " + (anchorFile != null ? anchorFile : ROOT_ANCHORS), e);
         }
-        return new DaneResolver(validating, anchorFile != null ? firstZone(anchorFile) : ".");
+        return new DaneResolver(validating, anchorFile != null ? firstZone(anchorFile) : ".", cacheSize, maxTtl,
+                nanoTime);
     }
 
     /** The owner of the file's first anchor, the zone whose DNSKEY RRset shows that validation works. */
@@ -91,7 +112,7 @@ public final class DaneResolver {
      * @param hosts the MX host names from an unvalidated lookup (for an implicit MX, the domain itself)
      */
     public CompletableFuture<Map<String, DaneVerdict>> assess(String domain, List<String> hosts) {
-        return query(domain, Type.MX).thenCompose(mx -> {
+        return cachedQuery(domain, Type.MX).thenCompose(mx -> {
             DaneVerdict common = switch (mx.status()) {
                 case SECURE -> null;
                 case INSECURE -> new DaneVerdict.NotApplicable(Reason.INSECURE_MX);
@@ -160,7 +181,7 @@ public final class DaneResolver {
     /** What the TLSA RRset of the host's SMTP port says. */
     public CompletableFuture<DaneVerdict> tlsa(String host) {
         String owner = "_25._tcp." + host;
-        return query(owner, Type.TLSA).thenApply(answer -> switch (answer.status()) {
+        return cachedQuery(owner, Type.TLSA).thenApply(answer -> switch (answer.status()) {
             case INSECURE -> new DaneVerdict.NotApplicable(Reason.INSECURE_TLSA);
             case BOGUS -> new DaneVerdict.Refused(Reason.BOGUS, "TLSA " + owner + ": " + answer.detail());
             case FAILED -> new DaneVerdict.Refused(Reason.LOOKUP_FAILED, "TLSA " + owner + ": " + answer.detail());
@@ -181,6 +202,38 @@ public final class DaneResolver {
     private enum Status { SECURE, INSECURE, BOGUS, FAILED }
 
     private record Answer(Status status, Message message, String detail) {}
+
+    /**
+     * The answer from the cache, or asked and then kept for the least TTL of its records (a negative answer's SOA
+     * minimum included) when it is secure or insecure; a bogus answer or a failure is asked again next time.
+     */
+    private CompletableFuture<Answer> cachedQuery(String name, int type) {
+        String key = name.toLowerCase(Locale.ROOT) + " " + Type.string(type);
+        Answer cached = answers.get(key);
+        if (cached != null) {
+            return CompletableFuture.completedFuture(cached);
+        }
+        return query(name, type).thenApply(answer -> {
+            if (answer.status() == Status.SECURE || answer.status() == Status.INSECURE) {
+                answers.put(key, answer, Math.min(leastTtl(answer.message()), maxTtl.toSeconds()));
+            }
+            return answer;
+        });
+    }
+
+    /** The least TTL of the answer's records and, for a negative answer, of its SOA's minimum; 0 with no record. */
+    private static long leastTtl(Message message) {
+        long least = Long.MAX_VALUE;
+        for (int section : new int[] {Section.ANSWER, Section.AUTHORITY}) {
+            for (Record record : message.getSection(section)) {
+                least = Math.min(least, record.getTTL());
+                if (record instanceof SOARecord soa) {
+                    least = Math.min(least, soa.getMinimum());
+                }
+            }
+        }
+        return least == Long.MAX_VALUE ? 0 : least;
+    }
 
     private CompletableFuture<Answer> query(String name, int type) {
         Message query;

@@ -21,7 +21,6 @@ public record MtaStsPolicy(Mode mode, List<String> mx, Duration maxAge) {
     public static final long MAX_AGE_LIMIT = 31_557_600L;
 
     // RFC 1035 labels (letters, digits, hyphens, not at either end), at most 63 octets each.
-    private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     // RFC 8461 §3.2: sts-policy-max-age-value = 1*10DIGIT.
     private static final Pattern MAX_AGE = Pattern.compile("[0-9]{1,10}");
 
@@ -122,7 +121,7 @@ public record MtaStsPolicy(Mode mode, List<String> mx, Duration maxAge) {
                 }
                 case "mx" -> {
                     String pattern = value.toLowerCase(Locale.ROOT);
-                    if (!isPattern(pattern)) {
+                    if (!HostNames.isPattern(pattern)) {
                         throw invalid(number, "mx \"" + printable(value)
                                 + "\" (expected: a host name, or *. and a domain)");
                     }
@@ -154,30 +153,12 @@ public record MtaStsPolicy(Mode mode, List<String> mx, Duration maxAge) {
 
     /** Whether the MX host is one the policy names (RFC 8461 §4.1). */
     public boolean matches(String host) {
-        String name = normalise(host);
         for (String pattern : mx) {
-            if (matches(pattern, name)) {
+            if (HostNames.matches(pattern, host)) {
                 return true;
             }
         }
         return false;
-    }
-
-    /**
-     * Whether the host name matches one pattern: equal ignoring case and a final dot, or, for {@code *.domain}, one
-     * label and then the domain: the wildcard stands for the leftmost label only (RFC 8461 §4.1).
-     */
-    static boolean matches(String pattern, String host) {
-        String name = normalise(host);
-        if (pattern.startsWith("*.")) {
-            String parent = pattern.substring(1);
-            if (!name.endsWith(parent)) {
-                return false;
-            }
-            String label = name.substring(0, name.length() - parent.length());
-            return !label.isEmpty() && label.indexOf('.') < 0;
-        }
-        return name.equals(pattern);
     }
 
     /** The policy as the policy host serves it, for the cache. */
@@ -187,29 +168,6 @@ public record MtaStsPolicy(Mode mode, List<String> mx, Duration maxAge) {
             text.append("mx: ").append(pattern).append("\r\n");
         }
         return text.append("max_age: ").append(maxAge.toSeconds()).append("\r\n").toString();
-    }
-
-    static boolean isPattern(String pattern) {
-        String name = pattern.startsWith("*.") ? pattern.substring(2) : pattern;
-        if (name.isEmpty() || name.length() > 253) {
-            return false;
-        }
-        String[] labels = name.split("\\.", -1);
-        // A wildcard over a top-level domain would let any host of it in.
-        if (pattern.startsWith("*.") && labels.length < 2) {
-            return false;
-        }
-        for (String label : labels) {
-            if (!LABEL.matcher(label).matches()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String normalise(String host) {
-        String name = host.toLowerCase(Locale.ROOT);
-        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
 
     private static String strip(String value) {

@@ -58,7 +58,8 @@ public final class TlsPolicies {
         Optional<DanePolicy> dane = Optional.empty();
         if (egress.dns().dane() != DaneMode.OFF) {
             DanePolicy policy = new DanePolicy(DaneResolver.create(dns, egress.dns().trustAnchor().orElse(null),
-                    Clock.systemUTC()), egress.dns().dane(), Clock.systemUTC(), registry);
+                    Clock.systemUTC(), egress.dns().cacheSize(), egress.dns().maxTtl(), System::nanoTime),
+                    egress.dns().dane(), Clock.systemUTC(), registry);
             egress.pools().keySet().forEach(policy::register);
             dane = Optional.of(policy);
         }

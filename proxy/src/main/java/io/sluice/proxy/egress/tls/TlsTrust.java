@@ -15,10 +15,8 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
@@ -115,28 +113,6 @@ public final class TlsTrust {
 
     /** Whether one of the certificate's DNS names (subjectAltName dNSName) is the host's. */
     static boolean namesHost(X509Certificate certificate, String host) {
-        try {
-            var names = certificate.getSubjectAlternativeNames();
-            if (names == null) {
-                return false;
-            }
-            for (List<?> name : names) {
-                // 2: dNSName (RFC 5280 §4.2.1.6).
-                if (name.size() >= 2 && Integer.valueOf(2).equals(name.get(0)) && name.get(1) instanceof String dns
-                        && dnsIdMatches(dns.toLowerCase(Locale.ROOT), host)) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (CertificateParsingException e) {
-            return false;
-        }
-    }
-
-    static boolean dnsIdMatches(String dnsId, String host) {
-        if (dnsId.startsWith("*.")) {
-            return MtaStsPolicy.isPattern(dnsId) && MtaStsPolicy.matches(dnsId, host);
-        }
-        return MtaStsPolicy.matches(dnsId, host);
+        return HostNames.dnsNames(certificate).stream().anyMatch(name -> HostNames.matches(name, host));
     }
 }

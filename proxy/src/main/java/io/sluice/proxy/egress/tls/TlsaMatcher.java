@@ -4,7 +4,6 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
@@ -13,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import javax.security.auth.x500.X500Principal;
 import org.xbill.DNS.TLSARecord;
@@ -26,6 +24,9 @@ import org.xbill.DNS.TLSARecord;
  * set of public authorities is agreed (RFC 7672 §3.1.3).
  */
 public final class TlsaMatcher {
+
+    /** The subjectAltName extension (RFC 5280 §4.2.1.6). */
+    private static final String SUBJECT_ALTERNATIVE_NAME = "2.5.29.17";
 
     /** The outcome of the check: whether a record matched, and which, or why none did. */
     public record TlsaMatch(boolean matched, String detail) {}
@@ -143,7 +144,7 @@ public final class TlsaMatcher {
         List<String> presented = presentedNames(leaf);
         for (String name : names) {
             for (String pattern : presented) {
-                if (nameMatches(pattern, name)) {
+                if (HostNames.matches(pattern, name)) {
                     return null;
                 }
             }
@@ -152,21 +153,8 @@ public final class TlsaMatcher {
     }
 
     static List<String> presentedNames(X509Certificate leaf) {
-        List<String> names = new ArrayList<>();
-        try {
-            Collection<List<?>> alternatives = leaf.getSubjectAlternativeNames();
-            if (alternatives != null) {
-                for (List<?> alternative : alternatives) {
-                    // 2: dNSName (RFC 5280 §4.2.1.6).
-                    if (Integer.valueOf(2).equals(alternative.get(0))) {
-                        names.add(alternative.get(1).toString());
-                    }
-                }
-            }
-        } catch (CertificateParsingException e) {
-            return names;
-        }
-        if (names.isEmpty()) {
+        List<String> names = new ArrayList<>(HostNames.dnsNames(leaf));
+        if (leaf.getExtensionValue(SUBJECT_ALTERNATIVE_NAME) == null) {
             // RFC 7672 §3.2.3: without DNS names, the common name is checked.
             for (String part : leaf.getSubjectX500Principal().getName(X500Principal.RFC2253).split(",")) {
                 if (part.startsWith("CN=")) {
@@ -175,24 +163,5 @@ public final class TlsaMatcher {
             }
         }
         return names;
-    }
-
-    /**
-     * Whether a presented name is for the host: equal ignoring case and a trailing dot, or a wildcard standing for
-     * exactly the host's leftmost label (RFC 7672 §3.2.3, RFC 6125 §6.4.3).
-     */
-    static boolean nameMatches(String pattern, String host) {
-        String p = trim(pattern);
-        String h = trim(host);
-        if (p.startsWith("*.")) {
-            int dot = h.indexOf('.');
-            return dot > 0 && h.substring(dot + 1).equals(p.substring(2)) && p.length() > 2;
-        }
-        return !p.isEmpty() && p.equals(h);
-    }
-
-    private static String trim(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
     }
 }

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,7 @@ class DaneResolverTest {
 
     private SignedDnsServer dns;
     private DaneResolver resolver;
+    private final AtomicLong nanoTime = new AtomicLong();
 
     @BeforeEach
     void start() throws Exception {
@@ -38,7 +40,7 @@ class DaneResolverTest {
         Path anchor = Files.writeString(directory.resolve("anchor.txt"), dns.trustAnchor());
         SimpleResolver upstream = new SimpleResolver(dns.address());
         upstream.setTimeout(Duration.ofSeconds(5));
-        resolver = DaneResolver.create(upstream, anchor, Clock.systemUTC());
+        resolver = DaneResolver.create(upstream, anchor, Clock.systemUTC(), 100, Duration.ofHours(1), nanoTime::get);
     }
 
     @AfterEach
@@ -149,6 +151,39 @@ class DaneResolverTest {
         assertThat(verdicts.get("mx.example.test")).isInstanceOfSatisfying(DaneVerdict.Refused.class,
                 refused -> assertThat(refused.reason()).isEqualTo(Reason.BOGUS));
         assertThat(verdicts.get("mx2.example.test")).isInstanceOf(DaneVerdict.Applies.class);
+    }
+
+    @Test
+    void aValidatedAnswerIsAskedOnceWhileItsTtlLasts() {
+        dns.mx("a.example.test", 10, "mx.example.test").tlsa("mx.example.test", 3, 1, 1, DIGEST);
+
+        DaneVerdict first = assess("a.example.test", "mx.example.test").get("mx.example.test");
+        int asked = dns.questions().size();
+        DaneVerdict second = assess("a.example.test", "mx.example.test").get("mx.example.test");
+
+        assertThat(second).isEqualTo(first).isInstanceOf(DaneVerdict.Applies.class);
+        assertThat(dns.questions()).hasSize(asked);
+
+        nanoTime.addAndGet(Duration.ofSeconds(301).toNanos()); // the zone's TTL is 300 s
+        assess("a.example.test", "mx.example.test");
+
+        assertThat(dns.questions().subList(asked, dns.questions().size()))
+                .contains("a.example.test./MX", "_25._tcp.mx.example.test./TLSA");
+    }
+
+    @Test
+    void aBogusAnswerIsAskedAgainNextTime() {
+        dns.mx("a.example.test", 10, "mx.example.test").tlsa("mx.example.test", 3, 1, 1, DIGEST)
+                .spoil("_25._tcp.mx.example.test", Type.TLSA);
+
+        assess("a.example.test", "mx.example.test");
+        int asked = dns.questions().size();
+        DaneVerdict again = assess("a.example.test", "mx.example.test").get("mx.example.test");
+
+        assertThat(again).isInstanceOfSatisfying(DaneVerdict.Refused.class,
+                refused -> assertThat(refused.reason()).isEqualTo(Reason.BOGUS));
+        assertThat(dns.questions().subList(asked, dns.questions().size()))
+                .contains("_25._tcp.mx.example.test./TLSA").doesNotContain("a.example.test./MX");
     }
 
     @Test
