@@ -31,6 +31,8 @@ class RemoteSitesTest extends MxFixture {
     private static final Logger log = LoggerFactory.getLogger(RemoteSitesTest.class);
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String ONE_SOURCE = "127.0.0.10";
+    private static final PolicyConfig FIVE_PER_SOURCE_SITE = new PolicyConfig(List.of(),
+            List.of(ConcurrencyRule.of("per-source-site", RuleKey.SOURCE_SITE, 5)));
 
     @Test
     void keptConnectionsCarryTwoHundredMessagesToOneSiteOverFewConnections() throws Exception {
@@ -73,35 +75,58 @@ class RemoteSitesTest extends MxFixture {
     @Test
     void aSourceSiteLimitHoldsTheConnectionsOpenAtTheReceiver() throws Exception {
         dns.mx("busy.test", 300, 10, "mx.busy.test").address("mx.busy.test", 300, "127.0.0.2");
-        PolicyConfig policy = new PolicyConfig(List.of(),
-                List.of(ConcurrencyRule.of("per-source-site", RuleKey.SOURCE_SITE, 5)));
         try (CountingMx mx = CountingMx.startAt("127.0.0.2", mxPort).holdingFinalReplies();
              RunningOutbound sluice = RunningOutbound.resolvingWith(dns.hostPort(), mxPort)
-                     .normalSources(ONE_SOURCE).policy(policy).start()) {
-            ExecutorService threads = Executors.newFixedThreadPool(50);
-            CountDownLatch recipientsAnswered = new CountDownLatch(50);
-            try {
-                List<Future<String>> deliveries = new ArrayList<>();
-                for (int i = 0; i < 50; i++) {
-                    String subject = "p-" + i;
-                    deliveries.add(threads.submit(() -> deliverHeld(sluice.port(), subject, recipientsAnswered)));
-                }
-                assertThat(recipientsAnswered.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-                await().atMost(WAIT).until(() -> mx.heldFinalReplies() == 5);
-                mx.release(50);
-                List<String> outcomes = new ArrayList<>();
-                for (Future<String> delivery : deliveries) {
-                    outcomes.add(delivery.get());
-                }
-
-                assertThat(mx.mostConnectionsOpen()).isEqualTo(5);
-                assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("250 ")).hasSize(5);
-                assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("451 4.4.5")).hasSize(45);
-                assertThat(mx.subjects()).hasSize(5).doesNotHaveDuplicates();
-            } finally {
-                threads.shutdownNow();
-            }
+                     .normalSources(ONE_SOURCE).policy(FIVE_PER_SOURCE_SITE).start()) {
+            assertHeldToFive(mx, fiftyHeldDeliveries(mx, List.of(sluice.port())));
         }
+    }
+
+    @Test
+    void aSourceSiteLimitHoldsTheConnectionsOpenAtTheReceiverAcrossThreeNodes() throws Exception {
+        dns.mx("busy.test", 300, 10, "mx.busy.test").address("mx.busy.test", 300, "127.0.0.2");
+        try (CountingMx mx = CountingMx.startAt("127.0.0.2", mxPort).holdingFinalReplies();
+             OutboundNodes nodes = OutboundNodes.start(3, () -> RunningOutbound
+                     .resolvingWith(dns.hostPort(), mxPort).normalSources(ONE_SOURCE).policy(FIVE_PER_SOURCE_SITE))) {
+            // Delivery i goes to node i % 3: with a budget per node, 15 would be admitted.
+            assertHeldToFive(mx, fiftyHeldDeliveries(mx, nodes.ports()));
+        }
+    }
+
+    /**
+     * 50 MTA sessions at once, taking turns over the relays' ports, each sending one message to the site whose
+     * receiver holds the final replies; once every recipient was answered and the receiver holds the final replies of
+     * those admitted, it lets them go. The RCPT reply of each refused, the final reply of each admitted.
+     */
+    private static List<String> fiftyHeldDeliveries(CountingMx mx, List<Integer> ports) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(50);
+        CountDownLatch recipientsAnswered = new CountDownLatch(50);
+        try {
+            List<Future<String>> deliveries = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                String subject = "p-" + i;
+                int port = ports.get(i % ports.size());
+                deliveries.add(threads.submit(() -> deliverHeld(port, subject, recipientsAnswered)));
+            }
+            assertThat(recipientsAnswered.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            await().atMost(WAIT).until(() -> mx.heldFinalReplies() == 5);
+            mx.release(50);
+            List<String> outcomes = new ArrayList<>();
+            for (Future<String> delivery : deliveries) {
+                outcomes.add(delivery.get());
+            }
+            return outcomes;
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /** At most five connections were open at the receiver at once, and five deliveries went through them. */
+    private static void assertHeldToFive(CountingMx mx, List<String> outcomes) {
+        assertThat(mx.mostConnectionsOpen()).isEqualTo(5);
+        assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("250 ")).hasSize(5);
+        assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("451 4.4.5")).hasSize(45);
+        assertThat(mx.subjects()).hasSize(5).doesNotHaveDuplicates();
     }
 
     @Test
