@@ -105,16 +105,22 @@ final class ClusterNodes implements AutoCloseable {
         return started;
     }
 
-    /** The settings of one member of the cluster {@code name} (tcp-ip discovery, signed with the test secret). */
-    static ClusterConfig member(String name, HostPort member, List<HostPort> members) {
+    /**
+     * The settings of one member of the cluster {@code name} (tcp-ip discovery, signed with the test secret) that does
+     * what {@code onUnavailable} says while the cluster does not answer in time.
+     */
+    static ClusterConfig member(String name, HostPort member, List<HostPort> members,
+                                ClusterConfig.OnUnavailable onUnavailable) {
         return new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, member, ClusterConfig.Discovery.TCP_IP, members,
-                "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1, Duration.ofSeconds(30),
-                Optional.empty(), Optional.of(TestSecrets.CLUSTER), Optional.empty());
+                "", onUnavailable, Duration.ofMillis(200), 1, Duration.ofSeconds(30), Optional.empty(),
+                Optional.of(TestSecrets.CLUSTER), Optional.empty());
     }
 
     private RunningSluice startNode() throws Exception {
         HostPort member = memberAddresses.get(nextAddress.getAndIncrement());
-        ClusterConfig cluster = clusterWide ? member(clusterName, member, memberAddresses) : ClusterConfig.STANDALONE;
+        ClusterConfig cluster = clusterWide
+                ? member(clusterName, member, memberAddresses, ClusterConfig.OnUnavailable.LOCAL_FALLBACK)
+                : ClusterConfig.STANDALONE;
         RunningSluice running = node.get().cluster(cluster).start();
         started.add(running);
         return running;

@@ -2,6 +2,7 @@ package io.sluice.proxy.relay;
 
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
 import io.sluice.testing.TestPorts;
 import java.time.Duration;
@@ -30,6 +31,12 @@ final class OutboundNodes implements AutoCloseable {
      * @param each each node as the test wants it; the cluster settings are added here
      */
     static OutboundNodes start(int count, Supplier<RunningOutbound.Builder> each) throws Exception {
+        return start(count, ClusterConfig.OnUnavailable.LOCAL_FALLBACK, each);
+    }
+
+    /** As {@link #start(int, Supplier)}, each node doing what {@code onUnavailable} says while the cluster is late. */
+    static OutboundNodes start(int count, ClusterConfig.OnUnavailable onUnavailable,
+                               Supplier<RunningOutbound.Builder> each) throws Exception {
         String name = "outbound-" + UUID.randomUUID();
         List<HostPort> members = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -40,8 +47,9 @@ final class OutboundNodes implements AutoCloseable {
         OutboundNodes nodes;
         try {
             nodes = new OutboundNodes(ClusterNodes.together(count, () -> {
+                HostPort member = members.get(next.getAndIncrement());
                 RunningOutbound node = each.get()
-                        .cluster(ClusterNodes.member(name, members.get(next.getAndIncrement()), members)).start();
+                        .cluster(ClusterNodes.member(name, member, members, onUnavailable)).start();
                 started.add(node);
                 return node;
             }));
