@@ -3,7 +3,6 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.ConnectionReuseConfig;
@@ -97,16 +96,19 @@ class RemoteSitesTest extends MxFixture {
             // Delivery i goes to node i % 3: with a budget per node, 15 would be admitted.
             List<String> outcomes = fiftyHeldDeliveries(mx, nodes.ports());
 
-            long admitted = outcomes.stream().filter(outcome -> outcome.startsWith("250 ")).count();
+            int admitted = (int) outcomes.stream().filter(outcome -> outcome.startsWith("250 ")).count();
             double lateCluster = nodes.all().stream().mapToDouble(node -> node.server().registry()
-                    .find("sluice.cluster.fallback.episodes").counters().stream().mapToDouble(Counter::count).sum())
-                    .sum();
+                    .get("sluice.cluster.fallback.episodes").functionCounter().count()).sum();
             log.info("50 deliveries over three nodes, source-site max 5: {} admitted, {} connections at most at the"
                     + " receiver, {} episodes of a late cluster", admitted, mx.mostConnectionsOpen(), lateCluster);
-            assertThat(mx.mostConnectionsOpen()).isEqualTo((int) admitted).isBetween(1, 5);
-            assertThat(outcomes).filteredOn(outcome -> !outcome.startsWith("250 ")).hasSize(50 - (int) admitted)
+            assertThat(mx.mostConnectionsOpen()).isEqualTo(admitted).isLessThanOrEqualTo(5);
+            if (lateCluster == 0) {
+                // Every decision came from the cluster in time: the whole budget was used.
+                assertThat(admitted).isEqualTo(5);
+            }
+            assertThat(outcomes).filteredOn(outcome -> !outcome.startsWith("250 ")).hasSize(50 - admitted)
                     .allSatisfy(outcome -> assertThat(outcome).startsWith("451 "));
-            assertThat(mx.subjects()).hasSize((int) admitted).doesNotHaveDuplicates();
+            assertThat(mx.subjects()).hasSize(admitted).doesNotHaveDuplicates();
         }
     }
 
