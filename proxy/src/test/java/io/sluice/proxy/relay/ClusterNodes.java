@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -65,16 +67,8 @@ final class ClusterNodes implements AutoCloseable {
     static ClusterNodes start(int count, boolean clusterWide, Supplier<RunningSluice.Builder> each)
             throws Exception {
         ClusterNodes nodes = new ClusterNodes(count, clusterWide, each);
-        ExecutorService starting = Executors.newFixedThreadPool(count);
-        List<Future<RunningSluice>> starts = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            starts.add(starting.submit(nodes::startNode));
-        }
-        starting.shutdown();
         try {
-            for (Future<RunningSluice> node : starts) {
-                nodes.live.add(node.get());
-            }
+            nodes.live.addAll(together(count, nodes::startNode));
         } catch (Exception e) {
             nodes.close();
             throw e;
@@ -83,12 +77,49 @@ final class ClusterNodes implements AutoCloseable {
         return nodes;
     }
 
+    /**
+     * Runs {@code count} starts at once (nodes started together find each other at once) and returns what they
+     * started, in the order they were submitted; the first failure is thrown once every start has ended.
+     */
+    static <T> List<T> together(int count, Callable<T> start) throws Exception {
+        ExecutorService starting = Executors.newFixedThreadPool(count);
+        List<Future<T>> starts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            starts.add(starting.submit(start));
+        }
+        starting.shutdown();
+        List<T> started = new ArrayList<>();
+        Exception failed = null;
+        for (Future<T> each : starts) {
+            try {
+                started.add(each.get());
+            } catch (ExecutionException e) {
+                if (failed == null) {
+                    failed = e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        return started;
+    }
+
+    /**
+     * The settings of one member of the cluster {@code name} (tcp-ip discovery, signed with the test secret) that does
+     * what {@code onUnavailable} says while the cluster does not answer in time.
+     */
+    static ClusterConfig member(String name, HostPort member, List<HostPort> members,
+                                ClusterConfig.OnUnavailable onUnavailable) {
+        return new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, member, ClusterConfig.Discovery.TCP_IP, members,
+                "", onUnavailable, Duration.ofMillis(200), 1, Duration.ofSeconds(30), Optional.empty(),
+                Optional.of(TestSecrets.CLUSTER), Optional.empty());
+    }
+
     private RunningSluice startNode() throws Exception {
         HostPort member = memberAddresses.get(nextAddress.getAndIncrement());
         ClusterConfig cluster = clusterWide
-                ? new ClusterConfig(ClusterConfig.Mode.EMBEDDED, clusterName, member, ClusterConfig.Discovery.TCP_IP,
-                        memberAddresses, "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1,
-                        Duration.ofSeconds(30), Optional.empty(), Optional.of(TestSecrets.CLUSTER), Optional.empty())
+                ? member(clusterName, member, memberAddresses, ClusterConfig.OnUnavailable.LOCAL_FALLBACK)
                 : ClusterConfig.STANDALONE;
         RunningSluice running = node.get().cluster(cluster).start();
         started.add(running);

@@ -10,7 +10,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * came on. Where asked, it holds the final reply of each message until {@link #release} gives it a permit, so that
  * deliveries overlap. Each connection is served on a thread of its own; it offers PIPELINING and answers RSET (with a
  * reply of the test's where asked). Where asked, it defers a source address as big receivers do: once that source
- * had its messages, each MAIL from it gets the test's reply (a 421 closes the connection).
+ * had its messages, each MAIL from it gets the test's reply (a 421 closes the connection), and the time of each such
+ * reply is kept. Each message's body (the lines after its header, dot-unstuffed) is kept as a SHA-256 checksum, to be
+ * compared with {@link #checksum} of what was submitted.
  */
 final class CountingMx implements AutoCloseable {
 
@@ -43,6 +48,8 @@ final class CountingMx implements AutoCloseable {
     private volatile String resetReply = "250 2.0.0 Ok";
     private volatile boolean closed;
     private final List<String> sourceOfMessage = new CopyOnWriteArrayList<>();
+    private final List<String> bodyChecksums = new CopyOnWriteArrayList<>();
+    private final Map<String, List<Long>> deferredAt = new ConcurrentHashMap<>();
     private final Map<String, Deferral> deferrals = new ConcurrentHashMap<>();
 
     /** Each MAIL from {@code source} once it had {@code messages} messages gets {@code reply}. */
@@ -83,6 +90,29 @@ final class CountingMx implements AutoCloseable {
     /** Takes mail from every source again. */
     void stopDeferring() {
         deferrals.clear();
+    }
+
+    /** The SHA-256 checksum of each message's body taken, in the order taken. */
+    List<String> bodyChecksums() {
+        return new ArrayList<>(bodyChecksums);
+    }
+
+    /** When ({@link System#nanoTime}) each deferral reply to MAIL from the source was sent, in order. */
+    List<Long> deferralsSentTo(String source) {
+        return List.copyOf(deferredAt.getOrDefault(source, List.of()));
+    }
+
+    /** The checksum {@link #bodyChecksums} keeps of a body of these lines (CRLF after each). */
+    static String checksum(List<String> bodyLines) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (String line : bodyLines) {
+                digest.update((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** The source address each message taken came from, in the order taken. */
@@ -178,10 +208,12 @@ final class CountingMx implements AutoCloseable {
                             inTransaction = true;
                             write(out, "250 2.1.0 Ok");
                         } else if (deferral.reply().startsWith("421")) {
+                            deferred(source);
                             write(out, deferral.reply());
                             out.flush();
                             return;
                         } else {
+                            deferred(source);
                             write(out, deferral.reply());
                         }
                     }
@@ -204,10 +236,17 @@ final class CountingMx implements AutoCloseable {
                         write(out, "354 End data with <CR><LF>.<CR><LF>");
                         out.flush();
                         String subject = "";
+                        List<String> body = null;
                         for (String content = in.readLine(); content != null && !content.equals(".");
                                 content = in.readLine()) {
-                            if (subject.isEmpty() && content.startsWith("Subject: ")) {
-                                subject = content.substring("Subject: ".length());
+                            // RFC 5321 §4.5.2: a leading dot was doubled by the sender.
+                            String unstuffed = content.startsWith(".") ? content.substring(1) : content;
+                            if (body != null) {
+                                body.add(unstuffed);
+                            } else if (unstuffed.isEmpty()) {
+                                body = new ArrayList<>();
+                            } else if (subject.isEmpty() && unstuffed.startsWith("Subject: ")) {
+                                subject = unstuffed.substring("Subject: ".length());
                             }
                         }
                         Semaphore held = finalReplies;
@@ -215,6 +254,7 @@ final class CountingMx implements AutoCloseable {
                             return;
                         }
                         subjects.add(subject);
+                        bodyChecksums.add(checksum(body == null ? List.of() : body));
                         connectionOfMessage.add(number);
                         sourceOfMessage.add(socket.getInetAddress().getHostAddress());
                         inTransaction = false;
@@ -240,6 +280,10 @@ final class CountingMx implements AutoCloseable {
             }
             sockets.remove(socket);
         }
+    }
+
+    private void deferred(String source) {
+        deferredAt.computeIfAbsent(source, s -> new CopyOnWriteArrayList<>()).add(System.nanoTime());
     }
 
     private static void write(OutputStream out, String reply) throws IOException {

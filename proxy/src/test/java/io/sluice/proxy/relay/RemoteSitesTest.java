@@ -3,6 +3,7 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.EgressSite;
@@ -16,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -31,6 +33,8 @@ class RemoteSitesTest extends MxFixture {
     private static final Logger log = LoggerFactory.getLogger(RemoteSitesTest.class);
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String ONE_SOURCE = "127.0.0.10";
+    private static final PolicyConfig FIVE_PER_SOURCE_SITE = new PolicyConfig(List.of(),
+            List.of(ConcurrencyRule.of("per-source-site", RuleKey.SOURCE_SITE, 5)));
 
     @Test
     void keptConnectionsCarryTwoHundredMessagesToOneSiteOverFewConnections() throws Exception {
@@ -73,35 +77,76 @@ class RemoteSitesTest extends MxFixture {
     @Test
     void aSourceSiteLimitHoldsTheConnectionsOpenAtTheReceiver() throws Exception {
         dns.mx("busy.test", 300, 10, "mx.busy.test").address("mx.busy.test", 300, "127.0.0.2");
-        PolicyConfig policy = new PolicyConfig(List.of(),
-                List.of(ConcurrencyRule.of("per-source-site", RuleKey.SOURCE_SITE, 5)));
         try (CountingMx mx = CountingMx.startAt("127.0.0.2", mxPort).holdingFinalReplies();
              RunningOutbound sluice = RunningOutbound.resolvingWith(dns.hostPort(), mxPort)
-                     .normalSources(ONE_SOURCE).policy(policy).start()) {
-            ExecutorService threads = Executors.newFixedThreadPool(50);
-            CountDownLatch recipientsAnswered = new CountDownLatch(50);
-            try {
-                List<Future<String>> deliveries = new ArrayList<>();
-                for (int i = 0; i < 50; i++) {
-                    String subject = "p-" + i;
-                    deliveries.add(threads.submit(() -> deliverHeld(sluice.port(), subject, recipientsAnswered)));
-                }
-                assertThat(recipientsAnswered.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-                await().atMost(WAIT).until(() -> mx.heldFinalReplies() == 5);
-                mx.release(50);
-                List<String> outcomes = new ArrayList<>();
-                for (Future<String> delivery : deliveries) {
-                    outcomes.add(delivery.get());
-                }
-
-                assertThat(mx.mostConnectionsOpen()).isEqualTo(5);
-                assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("250 ")).hasSize(5);
-                assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("451 4.4.5")).hasSize(45);
-                assertThat(mx.subjects()).hasSize(5).doesNotHaveDuplicates();
-            } finally {
-                threads.shutdownNow();
-            }
+                     .normalSources(ONE_SOURCE).policy(FIVE_PER_SOURCE_SITE).start()) {
+            assertHeldToFive(mx, fiftyHeldDeliveries(mx, List.of(sluice.port())));
         }
+    }
+
+    @Test
+    void aSourceSiteLimitHoldsTheConnectionsOpenAtTheReceiverAcrossThreeNodes() throws Exception {
+        dns.mx("busy.test", 300, 10, "mx.busy.test").address("mx.busy.test", 300, "127.0.0.2");
+        // A node that finds the cluster late refuses rather than granting a share of its own (local-fallback would:
+        // its share comes on top of what the cluster granted the others), so five is a bound whatever the load.
+        try (CountingMx mx = CountingMx.startAt("127.0.0.2", mxPort).holdingFinalReplies();
+             OutboundNodes nodes = OutboundNodes.start(3, ClusterConfig.OnUnavailable.FAIL_CLOSED, () ->
+                     RunningOutbound.resolvingWith(dns.hostPort(), mxPort).normalSources(ONE_SOURCE)
+                             .policy(FIVE_PER_SOURCE_SITE))) {
+            // Delivery i goes to node i % 3: with a budget per node, 15 would be admitted.
+            List<String> outcomes = fiftyHeldDeliveries(mx, nodes.ports());
+
+            int admitted = (int) outcomes.stream().filter(outcome -> outcome.startsWith("250 ")).count();
+            double lateCluster = nodes.all().stream().mapToDouble(node -> node.server().registry()
+                    .get("sluice.cluster.fallback.episodes").functionCounter().count()).sum();
+            log.info("50 deliveries over three nodes, source-site max 5: {} admitted, {} connections at most at the"
+                    + " receiver, {} episodes of a late cluster", admitted, mx.mostConnectionsOpen(), lateCluster);
+            assertThat(mx.mostConnectionsOpen()).isEqualTo(admitted).isLessThanOrEqualTo(5);
+            if (lateCluster == 0) {
+                // Every decision came from the cluster in time: the whole budget was used.
+                assertThat(admitted).isEqualTo(5);
+            }
+            assertThat(outcomes).filteredOn(outcome -> !outcome.startsWith("250 ")).hasSize(50 - admitted)
+                    .allSatisfy(outcome -> assertThat(outcome).startsWith("451 "));
+            assertThat(mx.subjects()).hasSize(admitted).doesNotHaveDuplicates();
+        }
+    }
+
+    /**
+     * 50 MTA sessions at once, taking turns over the relays' ports, each sending one message to the site whose
+     * receiver holds the final replies; once every recipient was answered and the receiver holds the final replies of
+     * those admitted, it lets them go. The RCPT reply of each refused, the final reply of each admitted.
+     */
+    private static List<String> fiftyHeldDeliveries(CountingMx mx, List<Integer> ports) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(50);
+        CountDownLatch recipientsAnswered = new CountDownLatch(50);
+        AtomicInteger admitted = new AtomicInteger();
+        try {
+            List<Future<String>> deliveries = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                String subject = "p-" + i;
+                int port = ports.get(i % ports.size());
+                deliveries.add(threads.submit(() -> deliverHeld(port, subject, recipientsAnswered, admitted)));
+            }
+            assertThat(recipientsAnswered.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            await().atMost(WAIT).until(() -> mx.heldFinalReplies() == admitted.get());
+            mx.release(50);
+            List<String> outcomes = new ArrayList<>();
+            for (Future<String> delivery : deliveries) {
+                outcomes.add(delivery.get());
+            }
+            return outcomes;
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /** At most five connections were open at the receiver at once, and five deliveries went through them. */
+    private static void assertHeldToFive(CountingMx mx, List<String> outcomes) {
+        assertThat(mx.mostConnectionsOpen()).isEqualTo(5);
+        assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("250 ")).hasSize(5);
+        assertThat(outcomes).filteredOn(outcome -> outcome.startsWith("451 4.4.5")).hasSize(45);
+        assertThat(mx.subjects()).hasSize(5).doesNotHaveDuplicates();
     }
 
     @Test
@@ -145,11 +190,15 @@ class RemoteSitesTest extends MxFixture {
     }
 
     /** One session sending one message whose final reply the receiver holds; its RCPT reply, or the final one. */
-    private static String deliverHeld(int port, String subject, CountDownLatch recipientAnswered) throws Exception {
+    private static String deliverHeld(int port, String subject, CountDownLatch recipientAnswered,
+                                      AtomicInteger admitted) throws Exception {
         try (RawSmtpClient client = new RawSmtpClient(port)) {
             client.greetedAndIntroduced();
             client.command("MAIL FROM:<a@example.org>");
             String rcpt = client.command("RCPT TO:<" + subject + "@busy.test>");
+            if (rcpt.startsWith("250 ")) {
+                admitted.incrementAndGet();
+            }
             recipientAnswered.countDown();
             if (!rcpt.startsWith("250 ")) {
                 return rcpt;

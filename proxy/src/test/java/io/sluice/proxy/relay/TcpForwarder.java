@@ -8,27 +8,36 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP forwarder on 127.0.0.1 in front of one port that a test can cut (every forwarded connection closed, new
- * ones refused) and restore: put in front of each Hazelcast member, it partitions processes on one machine.
+ * ones refused) and restore: put in front of each Hazelcast member, it partitions processes on one machine. In front
+ * of several ports it takes turns, as a load balancer in front of several nodes does.
  */
 final class TcpForwarder implements AutoCloseable {
 
-    private final int targetPort;
+    private final List<Integer> targetPorts;
+    private final AtomicInteger turn = new AtomicInteger();
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket listener;
 
-    private TcpForwarder(int targetPort, ServerSocket listener) {
-        this.targetPort = targetPort;
+    private TcpForwarder(List<Integer> targetPorts, ServerSocket listener) {
+        this.targetPorts = List.copyOf(targetPorts);
         this.listener = listener;
     }
 
     /** Listens on a free port and forwards each connection to {@code targetPort} on 127.0.0.1. */
     static TcpForwarder to(int targetPort) {
-        TcpForwarder forwarder = new TcpForwarder(targetPort, listen(0));
+        return roundRobin(List.of(targetPort));
+    }
+
+    /** Listens on a free port and forwards each connection to the next of {@code targetPorts} on 127.0.0.1. */
+    static TcpForwarder roundRobin(List<Integer> targetPorts) {
+        TcpForwarder forwarder = new TcpForwarder(targetPorts, listen(0));
         forwarder.accepting(forwarder.listener);
         return forwarder;
     }
@@ -86,6 +95,7 @@ final class TcpForwarder implements AutoCloseable {
         sockets.add(client);
         sockets.add(target);
         try {
+            int targetPort = targetPorts.get(Math.floorMod(turn.getAndIncrement(), targetPorts.size()));
             target.connect(new InetSocketAddress("127.0.0.1", targetPort), 5_000);
             if (server.isClosed()) {
                 throw new IOException("cut while connecting");
