@@ -151,7 +151,9 @@ final class InspectEndpoints {
             Map<String, Object> view = view(explanation);
             // Beside the rules, not in their outcome: the pool's admission decides at MAIL after them, and its state
             // is this node's of this instant.
-            admissions.explain(listener).ifPresent(admission -> view.put("admission", admission));
+            Explanation.RetryStanding retry = explanation.retry();
+            admissions.explain(listener, retry.enabled() ? retry.reservedShare() : 0, retry.returning())
+                    .ifPresent(admission -> view.put("admission", admission));
             return AdminResponse.json(200, view);
         });
     }
