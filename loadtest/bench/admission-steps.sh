@@ -6,6 +6,8 @@
 # second (one message each) through Sluice the whole time. Each mode in MODES gets a run of its own, one after the
 # other, with its own Sluice and its own sink of the same model:
 #   adaptive   backends.mta.admission: { mode: adaptive }, no rules
+#   shadow     backends.mta.admission: { mode: shadow }, no rules: the limit computed and what it would have refused
+#              counted, nothing refused
 #   static     admission off, one global message rate rule of HIGH/1s (the limit an operator writes down)
 # With CLUSTER_NODES=3 each run has three Sluice nodes in one cluster (embedded members on loopback, tcp-ip
 # discovery), with HAProxy spreading the generator's sessions over them round robin, in front of one sink.
@@ -16,7 +18,10 @@
 # the plateau's capacity (from sink.json), its p99 final-dot latency against the unloaded p99, the same p99 from
 # SETTLE_SECONDS after the plateau's start (the worst second, from sink-rate.csv), the second from which it stays
 # within 2x, the growth of the latency over the plateau, and the adaptive limit (the sum over the nodes, sampled
-# from GET /api/v1/admission every second). Targets (issue 18): adaptive >= 90% of capacity in each plateau and
+# from GET /api/v1/admission every second), and what the admission refused (or, in shadow, would have) per plateau.
+# With ROUNDS above 1 the modes run in turn ROUNDS times (adaptive, shadow, adaptive, shadow, ...), so that load from
+# the rest of the machine meets every mode alike, and the report adds each mode's medians and shadow's count against
+# adaptive's refusals (issue 18: within 10%). Targets (issue 18): adaptive >= 90% of capacity in each plateau and
 # p99 <= 2x unloaded within 5 s of each step; with three nodes the sum within +/-10% of capacity.
 # See README.md beside this script.
 #
@@ -27,10 +32,11 @@
 #   PLATEAU_SECONDS=30                length of each of the three plateaus
 #   SERVICE_TIME=100ms                the least time the sink takes over a message (its reply to the final dot comes no
 #                                     sooner), so that its unloaded latency is a backend's, not zero
-#   CALIBRATION_SECONDS=10  CALIBRATION_RATE=LOW/3   the unloaded plateau and its rate (sessions/s)
+#   CALIBRATION_SECONDS=10  CALIBRATION_RATE=LOW/3   the unloaded plateau and its rate (whole sessions/s)
 #   RAMP_SECONDS=5                    from the calibration to the first plateau; the overload starts in its middle
 #   SETTLE_SECONDS=5                  the latency target applies from this long after each plateau's start
-#   MODES="adaptive static"           which runs, in this order
+#   MODES="adaptive static"           which runs, in this order (adaptive, shadow, static)
+#   ROUNDS=1                          how many times the MODES run, interleaved
 #   CLUSTER_NODES=1                   Sluice nodes per run: 1, or 2-5 in one cluster behind HAProxy
 #   MIN_INFLIGHT= MAX_INFLIGHT= INITIAL_INFLIGHT=    the adaptive admission's bounds (default: Sluice's, 4/200/20)
 #   REPLY_TIMEOUT=120                 the generator's longest wait for a reply (the static run's queue grows)
@@ -50,6 +56,7 @@ CALIBRATION_RATE=${CALIBRATION_RATE:-}
 RAMP_SECONDS=${RAMP_SECONDS:-5}
 SETTLE_SECONDS=${SETTLE_SECONDS:-5}
 MODES=${MODES:-adaptive static}
+ROUNDS=${ROUNDS:-1}
 CLUSTER_NODES=${CLUSTER_NODES:-1}
 MIN_INFLIGHT=${MIN_INFLIGHT:-}
 MAX_INFLIGHT=${MAX_INFLIGHT:-}
@@ -78,7 +85,7 @@ die() {
 # --- settings -------------------------------------------------------------------------------------------------
 
 for name in HIGH LOW PLATEAU_SECONDS CALIBRATION_SECONDS RAMP_SECONDS SETTLE_SECONDS CLUSTER_NODES REPLY_TIMEOUT \
-    STARTUP_TIMEOUT; do
+    STARTUP_TIMEOUT ROUNDS; do
     [[ ${!name} =~ ^[0-9]+$ ]] || die "$name=${!name} (expected: a whole number)"
 done
 for name in MIN_INFLIGHT MAX_INFLIGHT INITIAL_INFLIGHT RUN_TIMEOUT; do
@@ -90,13 +97,16 @@ done
 ((PLATEAU_SECONDS > SETTLE_SECONDS)) || die "PLATEAU_SECONDS=$PLATEAU_SECONDS (expected: > SETTLE_SECONDS=$SETTLE_SECONDS)"
 ((CALIBRATION_SECONDS >= 2)) || die "CALIBRATION_SECONDS=$CALIBRATION_SECONDS (expected: >= 2)"
 ((RAMP_SECONDS >= 2)) || die "RAMP_SECONDS=$RAMP_SECONDS (expected: >= 2: the overload starts in its middle)"
+((ROUNDS >= 1)) || die "ROUNDS=$ROUNDS (expected: >= 1)"
 ((CLUSTER_NODES >= 1 && CLUSTER_NODES <= 5)) || die "CLUSTER_NODES=$CLUSTER_NODES (expected: 1-5)"
-CALIBRATION_RATE=${CALIBRATION_RATE:-$(awk -v l="$LOW" 'BEGIN { printf "%g", l / 3 }')}
-[[ $CALIBRATION_RATE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "CALIBRATION_RATE=$CALIBRATION_RATE (expected: sessions/s)"
+# The generator takes whole sessions a second.
+CALIBRATION_RATE=${CALIBRATION_RATE:-$(awk -v l="$LOW" 'BEGIN { r = int(l / 3); printf "%d", r < 1 ? 1 : r }')}
+[[ $CALIBRATION_RATE =~ ^[1-9][0-9]*$ ]] || die "CALIBRATION_RATE=$CALIBRATION_RATE (expected: whole sessions/s)"
 read -r -a modes <<<"$MODES"
-((${#modes[@]} > 0)) || die "MODES is empty (expected: adaptive, static or both)"
+((${#modes[@]} > 0)) || die "MODES is empty (expected: adaptive, shadow, static, or several)"
 for mode in "${modes[@]}"; do
-    [[ $mode == adaptive || $mode == static ]] || die "MODES: unknown mode \"$mode\" (expected: adaptive, static)"
+    [[ $mode == adaptive || $mode == shadow || $mode == static ]] ||
+        die "MODES: unknown mode \"$mode\" (expected: adaptive, shadow, static)"
 done
 if ((CLUSTER_NODES > 1)); then
     command -v "$HAPROXY" >/dev/null 2>&1 || die "$HAPROXY not found: CLUSTER_NODES=$CLUSTER_NODES spreads sessions with it"
@@ -145,8 +155,8 @@ wait_listening() {
 # Writes node I's configuration for MODE into $WORKDIR/RUN/node-I.yaml.
 write_config() {
     local run=$1 mode=$2 i=$3 admission="{ mode: off }" cluster members="" j
-    if [[ $mode == adaptive ]]; then
-        admission="{ mode: adaptive${MIN_INFLIGHT:+, min-inflight: $MIN_INFLIGHT}${MAX_INFLIGHT:+, max-inflight: $MAX_INFLIGHT}"
+    if [[ $mode == adaptive || $mode == shadow ]]; then
+        admission="{ mode: $mode${MIN_INFLIGHT:+, min-inflight: $MIN_INFLIGHT}${MAX_INFLIGHT:+, max-inflight: $MAX_INFLIGHT}"
         admission+="${INITIAL_INFLIGHT:+, initial-inflight: $INITIAL_INFLIGHT} }"
     fi
     cluster="{ mode: embedded, bind: \"$HOST:${CLUSTER_PORTS[$i]}\" }"
@@ -176,10 +186,11 @@ EOF
     fi
 }
 
-# Every second until the file $WORKDIR/RUN/stop exists: each node's adaptive limit and in-flight count, as
-# "ms-since-the-sink's-start,node,limit,inflight" lines (one time per round of samples) in $WORKDIR/RUN/limits.csv.
+# Every second until the file $WORKDIR/RUN/stop exists: each node's adaptive limit, in-flight count and refusals so
+# far (shadow: what it would have refused), as "ms-since-the-sink's-start,node,limit,inflight,refused" lines (one time
+# per round of samples) in $WORKDIR/RUN/limits.csv.
 sample_limits() {
-    local run=$1 origin=$2 i body limit inflight at
+    local run=$1 origin=$2 i body limit inflight refused at
     while [[ ! -e $WORKDIR/$run/stop ]]; do
         at=$(($(now_ms) - origin)) # one time for every node's sample of this round
         for ((i = 0; i < CLUSTER_NODES; i++)); do
@@ -188,15 +199,18 @@ sample_limits() {
             limit=$(jq -r '[.. | objects | select(has("limit")) | .limit][0] // empty' <<<"$body" 2>/dev/null || true)
             inflight=$(jq -r '[.. | objects | select(has("inflight")) | .inflight][0] // empty' <<<"$body" 2>/dev/null ||
                 true)
-            [[ -z $limit ]] || echo "$at,$i,$limit,$inflight" >>"$WORKDIR/$run/limits.csv"
+            refused=$(jq -r '[.. | objects | select(has("refused")) | .refused][0] // empty' <<<"$body" 2>/dev/null ||
+                true)
+            [[ -z $limit ]] || echo "$at,$i,$limit,$inflight,$refused" >>"$WORKDIR/$run/limits.csv"
         done
         sleep 1
     done
 }
 
-# One run: MODE with CLUSTER_NODES nodes; the sink's results and the generator's go to $WORKDIR/RUN.
+# One run: MODE with CLUSTER_NODES nodes as RUN (MODE-NODES, or MODE-NODES-ROUND); the sink's results and the
+# generator's go to $WORKDIR/RUN.
 run_mode() {
-    local mode=$1 run="$1-$CLUSTER_NODES" i pids=() target sink_pid origin launch light overload status=0 sampler
+    local mode=$1 run=$2 i pids=() target sink_pid origin launch light overload status=0 sampler
     mkdir -p "$WORKDIR/$run"
     choose_ports $((2 + 3 * CLUSTER_NODES))
     SINK_PORT=${PORTS[0]}
@@ -317,12 +331,16 @@ start_front() {
 
 log "admission-steps: capacity $HIGH -> $LOW -> $HIGH msg/s, ${PLATEAU_SECONDS}s plateaus, offered $OFFERED/s" \
     "(${OVERLOAD}x), service time $SERVICE_TIME, calibration ${CALIBRATION_RATE}/s for ${CALIBRATION_SECONDS}s," \
-    "modes \"${modes[*]}\", nodes $CLUSTER_NODES, cores $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    "modes \"${modes[*]}\" x $ROUNDS, nodes $CLUSTER_NODES, cores $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
 LAST_FRONT_PID=
 runs=()
-for mode in "${modes[@]}"; do
-    run_mode "$mode"
-    runs+=("$mode-$CLUSTER_NODES")
+for ((round = 1; round <= ROUNDS; round++)); do
+    for mode in "${modes[@]}"; do
+        run="$mode-$CLUSTER_NODES"
+        ((ROUNDS == 1)) || run+="-$round"
+        run_mode "$mode" "$run"
+        runs+=("$run")
+    done
 done
 
 "$PYTHON" "$REPO_ROOT/loadtest/bench/lib/admission-steps.py" --workdir "$WORKDIR" --nodes "$CLUSTER_NODES" \

@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param mode exact asks the cluster for every decision; batching merges concurrent requests of one node;
  *     delaying and predicting let a node spend up to {@code maxUnsyncedTokens} or {@code maxUnsyncedTime} on
  *     its own before it synchronizes (predicting also extrapolates what other nodes spent); auto, the default,
- *     is delaying by a thousandth of the bucket's capacity per node, and exact where that is below one token
- *     ({@link #forCapacity})
+ *     is predicting by a thousandth of the bucket's capacity per node, or by up to 10 tokens for a bucket under
+ *     10,000 ({@link #forCapacity})
  */
 public record BucketSync(Mode mode, long maxUnsyncedTokens, Duration maxUnsyncedTime) {
 
@@ -21,6 +21,12 @@ public record BucketSync(Mode mode, long maxUnsyncedTokens, Duration maxUnsynced
 
     /** Auto lets each node spend this fraction of a bucket's capacity on its own: 1 / 1000. */
     public static final long AUTO_CAPACITY_DIVISOR = 1_000;
+
+    /**
+     * Auto lets each node spend at least this many tokens of a smaller bucket on its own (at most half the bucket), so
+     * that most decisions on it are answered without a round trip to the key's owner.
+     */
+    public static final long AUTO_LEAST_UNSYNCED_TOKENS = 10;
 
     public enum Mode {
         EXACT, BATCHING, DELAYING, PREDICTING, AUTO;
@@ -39,16 +45,19 @@ public record BucketSync(Mode mode, long maxUnsyncedTokens, Duration maxUnsynced
     }
 
     /**
-     * The sync a bucket of {@code capacity} tokens gets: auto becomes delaying by {@code capacity / 1000} tokens and
-     * {@code maxUnsyncedTime}, or exact when that is below one token (a rule of up to 1999 tokens stays exact to the
-     * token, or nearly); the other modes are what they say. Across n nodes, a bucket then admits at most n × that
-     * many tokens beyond its limit: 0.1% of the capacity per node.
+     * The sync a bucket of {@code capacity} tokens gets: auto becomes predicting by {@code capacity / 1000} tokens, at
+     * least 10 or half the bucket, whichever is less, and {@code maxUnsyncedTime}; exact for a bucket of one token.
+     * The other modes are what they say. Across n nodes a bucket may admit up to n × that many tokens beyond its
+     * limit at a moment (0.1% of the capacity per node for a bucket of 10,000 or more), which it then takes back
+     * from the refill: the nodes hand in what they spent, the bucket goes into debt and refuses until it is repaid,
+     * so the rate over time is the rule's (loadtest/bench/README.md, {@code policy-bench.sh}: the choice and its
+     * figures).
      */
     public BucketSync forCapacity(long capacity) {
         if (mode != Mode.AUTO) {
             return this;
         }
-        long unsynced = capacity / AUTO_CAPACITY_DIVISOR;
-        return unsynced < 1 ? EXACT : new BucketSync(Mode.DELAYING, unsynced, maxUnsyncedTime);
+        long unsynced = Math.max(capacity / AUTO_CAPACITY_DIVISOR, Math.min(AUTO_LEAST_UNSYNCED_TOKENS, capacity / 2));
+        return unsynced < 1 ? EXACT : new BucketSync(Mode.PREDICTING, unsynced, maxUnsyncedTime);
     }
 }

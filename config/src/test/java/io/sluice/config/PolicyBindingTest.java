@@ -157,13 +157,16 @@ class PolicyBindingTest {
     }
 
     @Test
-    void autoSyncIsExactForSmallBucketsAndDelaysByAThousandthOfTheCapacityOtherwise() {
-        assertThat(BucketSync.AUTO.forCapacity(100)).as("100/min stays exact").isEqualTo(BucketSync.EXACT);
-        assertThat(BucketSync.AUTO.forCapacity(999)).isEqualTo(BucketSync.EXACT);
-        assertThat(BucketSync.AUTO.forCapacity(1_000))
-                .isEqualTo(new BucketSync(BucketSync.Mode.DELAYING, 1, Duration.ofMillis(100)));
+    void autoSyncPredictsByAThousandthOfTheCapacityOrTenTokensAtLeast() {
+        Duration time = Duration.ofMillis(100);
+        assertThat(BucketSync.AUTO.forCapacity(1)).as("one token stays exact").isEqualTo(BucketSync.EXACT);
+        assertThat(BucketSync.AUTO.forCapacity(5)).as("at most half the bucket")
+                .isEqualTo(new BucketSync(BucketSync.Mode.PREDICTING, 2, time));
+        assertThat(BucketSync.AUTO.forCapacity(100)).as("100/min")
+                .isEqualTo(new BucketSync(BucketSync.Mode.PREDICTING, 10, time));
+        assertThat(BucketSync.AUTO.forCapacity(10_000)).isEqualTo(new BucketSync(BucketSync.Mode.PREDICTING, 10, time));
         assertThat(BucketSync.AUTO.forCapacity(1_000_000))
-                .isEqualTo(new BucketSync(BucketSync.Mode.DELAYING, 1_000, Duration.ofMillis(100)));
+                .isEqualTo(new BucketSync(BucketSync.Mode.PREDICTING, 1_000, time));
         BucketSync delaying = new BucketSync(BucketSync.Mode.DELAYING, 5, Duration.ofMillis(250));
         assertThat(delaying.forCapacity(1_000_000)).as("an explicit mode is what it says").isEqualTo(delaying);
         assertThat(BucketSync.EXACT.forCapacity(1_000_000)).isEqualTo(BucketSync.EXACT);

@@ -18,6 +18,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -76,6 +77,11 @@ public final class ClusterFairShares implements FairShares {
     @Override
     public FairShareBook book(String bucketKey, double tokensPerMilli) {
         return books.book(bucketKey, tokensPerMilli);
+    }
+
+    @Override
+    public Optional<FairShareBook> find(String bucketKey) {
+        return Optional.ofNullable(books.find(bucketKey));
     }
 
     /** The other nodes whose summaries this node holds. */

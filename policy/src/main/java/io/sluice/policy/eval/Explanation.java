@@ -5,17 +5,32 @@ import io.sluice.policy.model.Decision;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 /**
  * What the live policy would do with a hypothetical session, step by step, without taking a token or a slot.
  *
  * @param steps the requests the session makes, up to the first that ends it
  * @param outcome what the session comes to
+ * @param retry the sender's standing with retry priority
  */
-public record Explanation(List<Step> steps, Outcome outcome) {
+public record Explanation(List<Step> steps, Outcome outcome, RetryStanding retry) {
 
     public Explanation {
         steps = List.copyOf(steps);
+    }
+
+    /**
+     * The sender's standing with retry priority, as its MAIL finds it.
+     *
+     * @param enabled whether retry priority is on
+     * @param reservedShare the share of each refusing rule's bucket a first-time sender may not take
+     * @param returning whether the sender (its client network and address) has a mark of an earlier deferral, so that
+     *     it may take the reserved share
+     * @param firstDeferred when it was first deferred, in epoch milliseconds (to within one generation of the marks);
+     *     empty for a first-time sender
+     */
+    public record RetryStanding(boolean enabled, double reservedShare, boolean returning, OptionalLong firstDeferred) {
     }
 
     /** What the session comes to. */
@@ -55,15 +70,28 @@ public record Explanation(List<Step> steps, Outcome outcome) {
      * @param shadow whether the rule only counts
      * @param override the id of the override in force for this key
      * @param fairShare for a rule sharing its bucket fairly, the request's standing in its fair share
+     * @param reserve for a rate limit that refuses, at HELO, MAIL and RCPT with retry priority on: its bucket's
+     *     reserve for returning senders
      */
     public record RuleCheck(String rule, String key, long cost, long available, boolean enough, boolean shadow,
-                            Optional<String> override, Optional<FairShareCheck> fairShare) {
+                            Optional<String> override, Optional<FairShareCheck> fairShare,
+                            Optional<ReserveCheck> reserve) {
 
-        /** A check of a rule without fair sharing. */
+        /** A check of a rule without fair sharing or reserve. */
         public RuleCheck(String rule, String key, long cost, long available, boolean enough, boolean shadow,
                          Optional<String> override) {
-            this(rule, key, cost, available, enough, shadow, override, Optional.empty());
+            this(rule, key, cost, available, enough, shadow, override, Optional.empty(), Optional.empty());
         }
+    }
+
+    /**
+     * A rate limit's reserve for returning deferred senders, now.
+     *
+     * @param reservedTokens the tokens of its bucket a first-time sender may not take
+     * @param refusesFirstTime whether the reserve refuses a first-time sender now: the bucket has the tokens, but
+     *     taking them would leave fewer than the reserved ones (a returning sender takes them)
+     */
+    public record ReserveCheck(long reservedTokens, boolean refusesFirstTime) {
     }
 
     /**
@@ -76,7 +104,11 @@ public record Explanation(List<Step> steps, Outcome outcome) {
      * @param taken the tokens the key took in this window on this node
      * @param overShare whether the request is refused for fairness: the key is past its allowance and the bucket is
      *     tight, though the bucket has tokens for it
+     * @param level the water level across the cluster: the most tokens a key may take in this window while the
+     *     bucket is tight (a key's cap); empty when every key's demand in the window before fitted the rate, or this
+     *     node saw none
      */
-    public record FairShareCheck(String key, OptionalDouble allowance, long taken, boolean overShare) {
+    public record FairShareCheck(String key, OptionalDouble allowance, long taken, boolean overShare,
+                                 OptionalDouble level) {
     }
 }

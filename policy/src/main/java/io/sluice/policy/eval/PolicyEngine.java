@@ -160,6 +160,14 @@ public final class PolicyEngine {
         return shares;
     }
 
+    /**
+     * When the sender of {@code markKey} was first deferred (epoch milliseconds), or -1 when it is a first-time sender
+     * or retry priority is off: a look at the marks, which changes nothing.
+     */
+    long firstDeferred(long markKey) {
+        return policy.get().config().retryPriority().enabled() ? marks.firstDeferred(markKey) : -1;
+    }
+
     /** A transaction was deferred (a 4xx at MAIL or RCPT): its client network and sender are marked. */
     void deferred(long markKey) {
         if (marks.mark(markKey)) {
@@ -225,9 +233,7 @@ public final class PolicyEngine {
             won[i] = ((Optional<Lease>) answers[charges + i].join()).orElse(null);
         }
         // What a first-time sender took from a bucket's reserved share counts as refused; the tokens go back below.
-        // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
-        Probe[] answered = returning || plan.stage() == Stage.CONNECT ? probes
-                : Verdicts.withReserve(plan, probes, policy.get().config().retryPriority());
+        Probe[] answered = Verdicts.forSender(plan, probes, returning, policy.get().config().retryPriority());
         FairShareCharges shared = fairShareCharges(plan);
         if (shared != null) {
             answered = withFairShares(plan, answered, shared);
@@ -253,28 +259,26 @@ public final class PolicyEngine {
 
     /**
      * Counts the demand of every fair-share charge, and answers a request over its key's fair share of a tight bucket
-     * as a refusal ({@link Verdicts#overShare}), with the end of the window as its retry hint; the tokens go back with
-     * the refusal. The same array when no answer changes.
+     * as a refusal ({@link Verdicts#withShares}); the tokens go back with the refusal. The same array when no answer
+     * changes.
      */
     private Probe[] withFairShares(Plan plan, Probe[] probes, FairShareCharges shared) {
-        Probe[] answered = probes;
+        FairShareBook.Share[] standings = new FairShareBook.Share[probes.length];
         for (int i = 0; i < probes.length; i++) {
-            Plan.Charge charge = plan.charges().get(i);
-            if (charge.shareKey() == null) {
-                continue;
-            }
-            // Looked up at every fair-share decision, so the rule's counter is served at 0 before its first refusal.
-            Counter refusals = fairShareRefusals(charge.limit().rule().name());
             FairShareBook book = shared.books()[i];
-            long key = shared.keys()[i];
-            book.offered(key, charge.tokens(), shared.now());
-            if (Verdicts.overShare(answered[i], charge, book.share(key, shared.now()))) {
-                if (answered == probes) {
-                    answered = probes.clone();
+            if (book != null) {
+                book.offered(shared.keys()[i], plan.charges().get(i).tokens(), shared.now());
+                standings[i] = book.share(shared.keys()[i], shared.now());
+            }
+        }
+        Probe[] answered = Verdicts.withShares(plan, probes, standings, shared.now());
+        for (int i = 0; i < probes.length; i++) {
+            if (shared.books()[i] != null) {
+                // Looked up at every fair-share decision, so the rule's counter is served at 0 before its first refusal.
+                Counter refusals = fairShareRefusals(plan.charges().get(i).limit().rule().name());
+                if (answered[i] != probes[i]) {
+                    refusals.increment();
                 }
-                answered[i] = new Probe(false, probes[i].remaining(),
-                        TimeUnit.MILLISECONDS.toNanos(FairShareBook.millisLeft(shared.now())));
-                refusals.increment();
             }
         }
         return answered;

@@ -1,5 +1,7 @@
 package io.sluice.policy.eval;
 
+import io.sluice.config.LimitRule;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.RuleKey;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.config.RuleMatch;
@@ -9,6 +11,7 @@ import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
 import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
+import io.sluice.policy.retry.MarkKey;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,16 +19,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The live policy as operators look into it: one key's bucket or slots, a reset of a bucket, and what a
- * hypothetical session would be told. Looking takes nothing: no token, no slot.
+ * hypothetical session would be told. Looking takes nothing: no token, no slot, no mark, no count of demand; it asks
+ * the engine's own verdicts ({@link Verdicts}) of what the buckets, the marks and the fair-share books hold now.
  */
 public final class PolicyInspector {
 
     private static final Lease LOOKED_AT = () -> { };
+    // A fair-share rule this node has no books of yet: it saw no demand, so no key is capped.
+    private static final FairShareBook.Look NOTHING_SEEN = new FairShareBook.Look(Double.POSITIVE_INFINITY, null);
 
     private final PolicyEngine engine;
 
@@ -109,7 +116,13 @@ public final class PolicyInspector {
         if (recipients.isEmpty()) {
             throw new IllegalArgumentException("recipients: none (expected: at least one)");
         }
-        Walk walk = new Walk(engine.policy(), engine.clock().millis());
+        CompiledPolicy policy = engine.policy();
+        RetryPriority retry = policy.config().retryPriority();
+        // As the session's MAIL would find the sender: the same look at the marks, which changes nothing.
+        long firstDeferred = engine.firstDeferred(MarkKey.of(connect.clientIp(), sender));
+        Explanation.RetryStanding standing = new Explanation.RetryStanding(retry.enabled(), retry.reservedShare(),
+                firstDeferred >= 0, firstDeferred >= 0 ? OptionalLong.of(firstDeferred) : OptionalLong.empty());
+        Walk walk = new Walk(policy, engine.clock().millis(), standing);
         Facts atMail = connect.withHelo(helo).withSender(sender, size);
         CompletableFuture<Boolean> going = walk.step(Stage.CONNECT, connect, null)
                 .thenCompose(admitted -> admitted ? walk.step(Stage.HELO, connect.withHelo(helo), null) : done(false))
@@ -138,13 +151,15 @@ public final class PolicyInspector {
     private final class Walk {
         private final CompiledPolicy policy;
         private final long now;
+        private final Explanation.RetryStanding retry;
         private final List<Explanation.Step> steps = new ArrayList<>();
         private final Map<String, Long> taken = new HashMap<>();
         private final Set<String> chargedOnce = new HashSet<>();
 
-        Walk(CompiledPolicy policy, long now) {
+        Walk(CompiledPolicy policy, long now, Explanation.RetryStanding retry) {
             this.policy = policy;
             this.now = now;
+            this.retry = retry;
         }
 
         /**
@@ -179,28 +194,55 @@ public final class PolicyInspector {
                 checks.add(new Explanation.RuleCheck(hold.rule().rule().name(), keyOf(hold.rule(), facts), 1, free,
                         free >= 1, hold.rule().rule().shadow(), id(hold.override())));
             }
+            long[] left = new long[charges];
             for (int i = 0; i < charges; i++) {
                 Plan.Charge charge = plan.charges().get(i);
-                long left = available.get(i).join() - taken.getOrDefault(charge.bucketKey(), 0L);
-                boolean enough = left >= charge.tokens();
-                probes[i] = new Probe(enough, enough ? left - charge.tokens() : left, 0);
-                Optional<Explanation.FairShareCheck> fairShare = Optional.empty();
+                left[i] = available.get(i).join() - taken.getOrDefault(charge.bucketKey(), 0L);
+                boolean enough = left[i] >= charge.tokens();
+                probes[i] = new Probe(enough, enough ? left[i] - charge.tokens() : left[i], 0);
+            }
+            // The engine's verdict on what the buckets hold: the reserve as this sender meets it (the session knows
+            // its sender from MAIL on), then the fair shares as the books stand now, looked at without counting.
+            RetryPriority priority = policy.config().retryPriority();
+            boolean returning = retry.returning() && (stage == Stage.MAIL || stage == Stage.RCPT);
+            Probe[] answered = Verdicts.forSender(plan, probes, returning, priority);
+            FairShareBook.Look[] looks = new FairShareBook.Look[charges];
+            FairShareBook.Share[] shares = new FairShareBook.Share[charges];
+            for (int i = 0; i < charges; i++) {
+                Plan.Charge charge = plan.charges().get(i);
                 if (charge.shareKey() != null) {
-                    FairShareBook.Share share = engine.fairShares().book(charge.bucketKey(), charge.tokensPerMilli())
-                            .share(FairShareBook.keyOf(charge.shareKey()), now);
-                    boolean over = Verdicts.overShare(probes[i], charge, share);
-                    if (over) {
-                        enough = false;
-                        probes[i] = new Probe(false, left, 0);
-                    }
+                    long key = FairShareBook.keyOf(charge.shareKey());
+                    looks[i] = engine.fairShares().find(charge.bucketKey())
+                            .map(book -> book.look(key, now))
+                            .orElse(NOTHING_SEEN);
+                    shares[i] = looks[i].share();
+                }
+            }
+            Probe[] beforeShares = answered;
+            answered = Verdicts.withShares(plan, answered, shares, now);
+            for (int i = 0; i < charges; i++) {
+                Plan.Charge charge = plan.charges().get(i);
+                Optional<Explanation.FairShareCheck> fairShare = Optional.empty();
+                if (looks[i] != null) {
+                    FairShareBook.Share share = shares[i];
+                    double level = looks[i].level();
                     fairShare = Optional.of(new Explanation.FairShareCheck(charge.shareKey(),
                             share == null ? OptionalDouble.empty() : OptionalDouble.of(share.allowance()),
-                            share == null ? 0 : share.taken(), over));
+                            share == null ? 0 : share.taken(), answered[i] != beforeShares[i],
+                            Double.isInfinite(level) ? OptionalDouble.empty() : OptionalDouble.of(level)));
+                }
+                Optional<Explanation.ReserveCheck> reserve = Optional.empty();
+                if (priority.enabled() && stage != Stage.CONNECT && !charge.limit().rule().shadow()
+                        && charge.limit().rule().exceeded() == LimitRule.Exceeded.REFUSE) {
+                    reserve = Optional.of(new Explanation.ReserveCheck(
+                            priority.reservedTokens(charge.spec().capacity()),
+                            Verdicts.inReserve(probes[i], charge, priority)));
                 }
                 checks.add(new Explanation.RuleCheck(charge.limit().rule().name(), keyOf(charge.limit(), facts),
-                        charge.tokens(), left, enough, charge.limit().rule().shadow(), id(charge.override()),
-                        fairShare));
+                        charge.tokens(), left[i], answered[i].consumed(), charge.limit().rule().shadow(),
+                        id(charge.override()), fairShare, reserve));
             }
+            probes = answered;
             Decision decision = Verdicts.decide(plan, probes, won);
             if (decision.admitted()) {
                 for (int i = 0; i < charges; i++) {
@@ -242,7 +284,7 @@ public final class PolicyInspector {
                         : accepted < recipients ? Explanation.Outcome.PARTIALLY_ADMITTED
                         : Explanation.Outcome.ADMITTED;
             }
-            return new Explanation(steps, outcome);
+            return new Explanation(steps, outcome, retry);
         }
     }
 

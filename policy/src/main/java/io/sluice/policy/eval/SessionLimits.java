@@ -58,7 +58,7 @@ public final class SessionLimits {
         endTransaction();
         facts = facts.withSender(sender, declaredSize);
         markKey = MarkKey.of(facts.clientIp(), sender);
-        firstDeferred = retryPriority().enabled() ? engine.marks().firstDeferred(markKey) : -1;
+        firstDeferred = engine.firstDeferred(markKey);
         return markingDeferrals(decide(Stage.MAIL), false);
     }
 

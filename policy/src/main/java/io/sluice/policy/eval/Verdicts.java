@@ -6,12 +6,23 @@ import io.sluice.policy.fairshare.FairShareBook;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
+import io.sluice.config.RuleKey.Stage;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /** Turns the buckets' and the lease store's answers to a plan into one decision: a pure function. */
 final class Verdicts {
 
     private Verdicts() {
+    }
+
+    /**
+     * The buckets' answers as the request's sender gets them: a first-time sender's through {@link #withReserve}, a
+     * returning one's as they are, and at connection as they are (only MAIL and RCPT know the sender; a connection is
+     * nobody's first time, nor a return).
+     */
+    static Probe[] forSender(Plan plan, Probe[] probes, boolean returning, RetryPriority retry) {
+        return returning || plan.stage() == Stage.CONNECT ? probes : withReserve(plan, probes, retry);
     }
 
     /**
@@ -44,6 +55,26 @@ final class Verdicts {
         CompiledLimit limit = charge.limit();
         return probe.consumed() && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
                 && probe.remaining() < retry.reservedTokens(charge.spec().capacity());
+    }
+
+    /**
+     * The answers with each fair-share charge over its key's share ({@link #overShare}) refused, with the end of the
+     * window {@code now} falls in as its retry hint. The same array when no answer changes.
+     *
+     * @param shares each charge's key's standing; null where the charge has no fair share or its key is not capped
+     */
+    static Probe[] withShares(Plan plan, Probe[] probes, FairShareBook.Share[] shares, long now) {
+        Probe[] answered = probes;
+        for (int i = 0; i < probes.length; i++) {
+            if (overShare(probes[i], plan.charges().get(i), shares[i])) {
+                if (answered == probes) {
+                    answered = probes.clone();
+                }
+                answered[i] = new Probe(false, probes[i].remaining(),
+                        TimeUnit.MILLISECONDS.toNanos(FairShareBook.millisLeft(now)));
+            }
+        }
+        return answered;
     }
 
     /**

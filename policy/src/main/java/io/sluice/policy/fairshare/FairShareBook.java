@@ -71,7 +71,28 @@ public final class FairShareBook {
      */
     public synchronized Share share(long key, long epochMillis) {
         roll(epochMillis);
-        Allowance allowance = capped.get(key);
+        return standing(capped.get(key), epochMillis, level);
+    }
+
+    /**
+     * The key's standing and the water level at {@code epochMillis} as {@link #share} would find them, without counting
+     * anything or moving the book on to a new window: for looking.
+     */
+    public synchronized Look look(long key, long epochMillis) {
+        long now = windowAt(epochMillis);
+        if (now <= window) {
+            return new Look(level, standing(capped.get(key), epochMillis, level));
+        }
+        // The first request of the new window will close the current one and compute its shares from it.
+        ShareSummary own = current != null && current.window() == now - 1 && !current.demand().isEmpty() ? current
+                : closed != null && closed.window() == now - 1 ? closed : null;
+        Allowances computed = allowancesOf(now, own);
+        Double tokens = computed.tokens().get(key);
+        return new Look(computed.level(),
+                tokens == null ? null : standing(new Allowance(tokens, 0), epochMillis, computed.level()));
+    }
+
+    private Share standing(Allowance allowance, long epochMillis, double level) {
         if (allowance == null) {
             return null;
         }
@@ -129,16 +150,20 @@ public final class FairShareBook {
     // The shares of this window come from the demand of the one before; another node's summary of it may come late,
     // so until then its summary of the window before that stands in.
     private void recompute() {
-        long basis = window - 1;
-        ShareSummary own = closed != null && closed.window() == basis ? closed : null;
-        List<ShareSummary> recent = others.get().stream()
-                .filter(summary -> summary.window() == basis || summary.window() == basis - 1)
-                .toList();
-        Allowances computed = allowances(capacityPerWindow, own, recent);
+        Allowances computed = allowancesOf(window, closed != null && closed.window() == window - 1 ? closed : null);
         level = computed.level();
         Map<Long, Allowance> next = new HashMap<>();
         computed.tokens().forEach((key, tokens) -> next.put(key, new Allowance(tokens, takenSoFar(key))));
         capped = next;
+    }
+
+    // The allowances of window {@code at} from this node's summary of the window before (null if none) and the others'.
+    private Allowances allowancesOf(long at, ShareSummary own) {
+        long basis = at - 1;
+        List<ShareSummary> recent = others.get().stream()
+                .filter(summary -> summary.window() == basis || summary.window() == basis - 1)
+                .toList();
+        return allowances(capacityPerWindow, own, recent);
     }
 
     // Recomputed within a window, a key keeps what it took in it.
@@ -215,6 +240,15 @@ public final class FairShareBook {
         public boolean over(long tokens) {
             return taken + tokens > paced;
         }
+    }
+
+    /**
+     * What a look at a key finds.
+     *
+     * @param level the water level across the cluster, in tokens per window; infinite when every demand fitted
+     * @param share the key's standing; null when it is not capped
+     */
+    public record Look(double level, Share share) {
     }
 
     private static final class Allowance {

@@ -2,6 +2,7 @@ package io.sluice.policy.fairshare;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 
 /** The fair shares of this node alone: the demand it sees is all there is. */
 public final class LocalFairShares implements FairShares {
@@ -15,5 +16,10 @@ public final class LocalFairShares implements FairShares {
     @Override
     public FairShareBook book(String bucketKey, double tokensPerMilli) {
         return books.book(bucketKey, tokensPerMilli);
+    }
+
+    @Override
+    public Optional<FairShareBook> find(String bucketKey) {
+        return Optional.ofNullable(books.find(bucketKey));
     }
 }

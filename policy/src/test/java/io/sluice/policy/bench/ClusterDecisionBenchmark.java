@@ -5,6 +5,7 @@ import io.sluice.testing.TestSecrets;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.map.IMap;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.Counted;
 import io.sluice.config.HostPort;
@@ -22,6 +23,7 @@ import io.sluice.testing.TestPorts;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -40,8 +42,11 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Latency of one decision in a two-member cluster on loopback when the bucket's key is owned by the other
- * member: one entry-processor round trip, the cost every remote-owned decision pays. {@code -p owner=local}
- * measures a key this member owns, for comparison.
+ * member: one entry-processor round trip with {@code exact} sync, the cost every remote-owned decision pays, and
+ * less with the syncs that answer from a local copy. {@code -p owner=local} measures a key this member owns, for
+ * comparison; {@code -p sync=exact,batching,delaying,predicting,auto} the rule's sync modes side by side (delaying and
+ * predicting with their defaults, 10 tokens and 100 ms); {@code -p bucket=large} a bucket that never runs dry instead
+ * of a small one that mostly refuses.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -62,6 +67,18 @@ public class ClusterDecisionBenchmark {
     @Param({"remote"})
     public String owner;
 
+    /** The rule's sync: {@code auto}, {@code exact}, {@code batching}, {@code delaying} or {@code predicting}. */
+    @Param({"auto"})
+    public String sync;
+
+    /**
+     * The rule's bucket: {@code small}, 200/s with a burst of 20 (as {@link SyncAccuracy}'s, auto's least setting:
+     * 10 tokens per node), which the benchmark empties, so that most decisions refuse; {@code large}, a billion a
+     * second, which never refuses (auto: a million tokens per node).
+     */
+    @Param({"small"})
+    public String bucket;
+
     private LimitStore local;
     private LimitStore remote;
     private SessionLimits session;
@@ -79,8 +96,7 @@ public class ClusterDecisionBenchmark {
         String name = "bench-" + UUID.randomUUID();
         local = LimitStore.open(cluster(name, members.get(0), members), new SimpleMeterRegistry());
         remote = LimitStore.open(cluster(name, members.get(1), members), new SimpleMeterRegistry());
-        PolicyConfig policy = new PolicyConfig(List.of(LimitRule.of("per-sender-domain", RuleKey.SENDER_DOMAIN,
-                Counted.MESSAGES, new Rate(1_000_000_000L, Duration.ofSeconds(1)), 1_000_000_000L)), List.of());
+        PolicyConfig policy = new PolicyConfig(List.of(rule()), List.of());
         PolicyEngine engine = new PolicyEngine(policy, local.limiter(), local.leases(), new SimpleMeterRegistry());
         session = engine.openSession("mx", InetAddress.getByName("198.51.100.7"));
         remoteSender = senderOwnedBy(engine, owner.equals("local")
@@ -90,6 +106,23 @@ public class ClusterDecisionBenchmark {
         map = local.node().orElseThrow().hazelcast().getMap("sluice-buckets");
         remoteKey = engine.policy().plan(RuleKey.Stage.MAIL, Facts.connect("mx", InetAddress.getByName("198.51.100.7"))
                 .withSender(remoteSender, 0)).charges().get(0).bucketKey();
+    }
+
+    private LimitRule rule() {
+        long rate = switch (bucket) {
+            case "small" -> 200;
+            case "large" -> 1_000_000_000L;
+            default -> throw new IllegalArgumentException("bucket: " + bucket + " (expected: small or large)");
+        };
+        LimitRule rule = LimitRule.of("per-sender-domain", RuleKey.SENDER_DOMAIN, Counted.MESSAGES,
+                new Rate(rate, Duration.ofSeconds(1)), bucket.equals("small") ? 20 : rate);
+        BucketSync.Mode mode = BucketSync.Mode.valueOf(sync.toUpperCase(Locale.ROOT));
+        BucketSync chosen = mode == BucketSync.Mode.DELAYING || mode == BucketSync.Mode.PREDICTING
+                ? new BucketSync(mode, 10, Duration.ofMillis(100))
+                : new BucketSync(mode, 1, Duration.ofMillis(100));
+        return new LimitRule(rule.name(), rule.listeners(), rule.key(), rule.prefixes(), rule.counts(), rule.rate(),
+                rule.burst(), rule.reply(), rule.exceeded(), rule.tarpit(), rule.shadow(), rule.match(), rule.except(),
+                chosen);
     }
 
     /** A sender whose domain's bucket lives on {@code wanted}. */

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The default sync on three embedded members, each taking from one bucket on two threads at once: a bucket of large
- * capacity admits at most 0.1% of its capacity per member beyond it, and a small one (as of a rule of 100/min) exactly
- * its capacity.
+ * capacity admits within 0.1% of its capacity per member of it, and a small one (as of a rule of 100/min) within the
+ * 10 tokens each member may spend before it synchronizes; a rule that needs every token exact says {@code sync: exact},
+ * and gets its capacity to the token.
  */
 class ClusterBucketSyncTest {
 
@@ -54,26 +55,40 @@ class ClusterBucketSyncTest {
         // No refill to speak of while the test runs: what it admits is what it held.
         long capacity = 20_000;
         BucketSpec large = new BucketSpec(capacity, 1, Duration.ofHours(1), BucketSync.AUTO);
-        assertThat(BucketSync.AUTO.forCapacity(capacity).mode()).isEqualTo(BucketSync.Mode.DELAYING);
+        BucketSync sync = BucketSync.AUTO.forCapacity(capacity);
+        assertThat(sync.mode()).isEqualTo(BucketSync.Mode.PREDICTING);
+        assertThat(sync.maxUnsyncedTokens()).isEqualTo(capacity / BucketSync.AUTO_CAPACITY_DIVISOR);
 
         long admitted = takeFromAllNodes("large", large, 2 * capacity);
 
-        long unsyncedPerNode = capacity / BucketSync.AUTO_CAPACITY_DIVISOR;
-        assertThat(admitted).as("the capacity, and at most the unsynced tokens of each member beyond it")
-                .isBetween(capacity, capacity + NODES * unsyncedPerNode);
+        assertThat(admitted).as("the capacity, within the unsynced tokens of each member")
+                .isBetween(capacity - NODES * sync.maxUnsyncedTokens(), capacity + NODES * sync.maxUnsyncedTokens());
         assertNoFallback();
     }
 
     @Test
-    void smallBucketStaysExact() throws Exception {
+    void smallBucketAdmitsWithinTheTokensEachMemberSpendsUnsynchronized() throws Exception {
         // A rule of 100/min has a bucket of 100; this one refills too slowly to add a token while the test runs.
         BucketSpec hundred = new BucketSpec(100, 1, Duration.ofHours(1), BucketSync.AUTO);
-        assertThat(BucketSync.AUTO.forCapacity(100)).isEqualTo(BucketSync.EXACT);
+        BucketSync sync = BucketSync.AUTO.forCapacity(100);
+        assertThat(sync).isEqualTo(new BucketSync(BucketSync.Mode.PREDICTING, BucketSync.AUTO_LEAST_UNSYNCED_TOKENS,
+                BucketSync.AUTO.maxUnsyncedTime()));
 
         long admitted = takeFromAllNodes("small", hundred, 600);
 
+        assertThat(admitted).as("the capacity, within the unsynced tokens of each member")
+                .isBetween(100 - NODES * sync.maxUnsyncedTokens(), 100 + NODES * sync.maxUnsyncedTokens());
+        assertNoFallback();
+    }
+
+    @Test
+    void exactSyncAdmitsTheCapacityToTheToken() throws Exception {
+        BucketSpec hundred = new BucketSpec(100, 1, Duration.ofHours(1), BucketSync.EXACT);
+
+        long admitted = takeFromAllNodes("exact", hundred, 600);
+
         assertThat(admitted).isEqualTo(100);
-        assertThat(get(stores.get(0).limiter().available("small", hundred))).isZero();
+        assertThat(get(stores.get(0).limiter().available("exact", hundred))).isZero();
         assertNoFallback();
     }
 

@@ -39,8 +39,10 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
 
         clock.advance(Duration.ofSeconds(1));
 
-        // Never more than a second's refill; a delaying copy may hold back a token it has not synchronized yet.
-        assertThat(admitted(limiter, key, spec, 15)).as("a second's refill").isBetween(9L, 10L);
+        // Never more than a second's refill; an optimized copy may hold back tokens it has not synchronized yet, fewer
+        // than it may spend unsynchronized (auto, predicting: 5 for this bucket of 10).
+        long unsynced = spec.sync().forCapacity(spec.capacity()).maxUnsyncedTokens();
+        assertThat(admitted(limiter, key, spec, 15)).as("a second's refill").isBetween(10 - unsynced + 1, 10L);
     }
 
     @Test

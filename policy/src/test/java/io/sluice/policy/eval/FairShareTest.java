@@ -100,6 +100,8 @@ class FairShareTest {
         assertThat(heavyShare.overShare()).isTrue();
         assertThat(heavyShare.allowance()).isPresent();
         assertThat(heavyShare.taken()).as("its share, and what the bucket had to spare").isPositive();
+        assertThat(heavyShare.level()).as("the cap of every network this window").isPresent();
+        assertThat(heavyShare.allowance().getAsDouble()).isLessThanOrEqualTo(heavyShare.level().getAsDouble());
 
         Explanation.RuleCheck smallCheck = small.steps().get(0).rules().get(0);
         assertThat(small.outcome()).isEqualTo(Explanation.Outcome.ADMITTED);

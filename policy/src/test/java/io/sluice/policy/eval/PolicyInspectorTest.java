@@ -10,16 +10,21 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.Counted;
+import io.sluice.config.LimitRule;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.OverrideSpec;
 import io.sluice.config.PolicyConfig;
 import io.sluice.config.Rate;
 import io.sluice.config.RuleKey;
 import io.sluice.config.RuleKey.Stage;
+import io.sluice.policy.fairshare.LocalFairShares;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LocalOverrideStore;
 import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
+import io.sluice.policy.retry.LocalDeferredSenders;
+import io.sluice.policy.retry.MarkKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -122,6 +127,68 @@ class PolicyInspectorTest {
         assertThat(inspector.hasRule("nope")).isFalse();
         assertThat(inspector.readsClientAddress("per-ip")).isTrue();
         assertThat(inspector.readsClientAddress("per-sender")).isFalse();
+    }
+
+    @Test
+    void explainShowsTheRetryReserveAsAFirstTimeAndAReturningSenderMeetIt() {
+        // 10 messages an hour, 3 of them (30%) reserved for returning senders; 7 taken by other senders.
+        PolicyConfig policy = new PolicyConfig(List.of(limit("global", RuleKey.GLOBAL, Counted.MESSAGES, PER_HOUR,
+                10)), List.of());
+        PolicyEngine engine = new PolicyEngine(policy, new LocalRateLimiter(ManualClock.monotonic()),
+                new LocalLeaseStore(), new SimpleMeterRegistry(), clock);
+        for (int i = 0; i < 7; i++) {
+            SessionLimits other = engine.openSession("mx", address("203.0.113.9"));
+            assertThat(other.mail("other" + i + "@two.example", 0).join().admitted()).isTrue();
+        }
+        PolicyInspector inspector = new PolicyInspector(engine);
+
+        long markKey = MarkKey.of(address("198.51.100.7"), "a@one.example");
+        Explanation firstTime = inspector.explain(facts("198.51.100.7"), "client.example", "a@one.example", 0,
+                List.of("x@to.example")).join();
+        assertThat(engine.firstDeferred(markKey)).as("explaining a refusal left no mark").isEqualTo(-1);
+        engine.deferred(markKey);
+        Explanation returning = inspector.explain(facts("198.51.100.7"), "client.example", "a@one.example", 0,
+                List.of("x@to.example")).join();
+
+        assertThat(firstTime.retry().returning()).isFalse();
+        assertThat(firstTime.retry().firstDeferred()).isEmpty();
+        assertThat(firstTime.outcome()).as("the 3 tokens left are the reserve")
+                .isEqualTo(Explanation.Outcome.MESSAGE_REFUSED);
+        Explanation.RuleCheck refused = firstTime.steps().get(0).rules().get(0);
+        assertThat(refused.available()).as("the bucket has the tokens").isEqualTo(3);
+        assertThat(refused.enough()).isFalse();
+        assertThat(refused.reserve()).contains(new Explanation.ReserveCheck(3, true));
+
+        assertThat(returning.retry().returning()).isTrue();
+        assertThat(returning.retry().firstDeferred()).isPresent();
+        assertThat(returning.outcome()).as("a returning sender takes the reserve").isEqualTo(
+                Explanation.Outcome.ADMITTED);
+        assertThat(returning.steps().get(0).rules().get(0).reserve()).as("it would still refuse a first-time sender")
+                .contains(new Explanation.ReserveCheck(3, true));
+    }
+
+    @Test
+    void explainLooksAtAFairShareRuleWithoutMakingItsBooks() {
+        LimitRule plain = limit("friday", RuleKey.GLOBAL, Counted.MESSAGES, new Rate(10, Duration.ofSeconds(1)), 10);
+        LimitRule fair = new LimitRule(plain.name(), plain.listeners(), plain.key(), plain.prefixes(), plain.counts(),
+                plain.rate(), plain.burst(), plain.reply(), plain.exceeded(), plain.tarpit(), plain.shadow(),
+                plain.match(), plain.except(), plain.sync(), Optional.of(RuleKey.CLIENT_NET));
+        LocalFairShares shares = new LocalFairShares(clock);
+        PolicyEngine engine = new PolicyEngine(new PolicyConfig(List.of(fair), List.of(), RetryPriority.OFF),
+                new LocalRateLimiter(ManualClock.monotonic()), new LocalLeaseStore(), new SimpleMeterRegistry(), clock,
+                new LocalDeferredSenders(RetryPriority.OFF, clock), shares);
+        String bucketKey = engine.policy().plan(Stage.MAIL, facts("198.51.100.7").withSender("a@one.example", 0))
+                .charges().get(0).bucketKey();
+
+        Explanation explanation = new PolicyInspector(engine).explain(facts("198.51.100.7"), "client.example",
+                "a@one.example", 0, List.of("x@to.example")).join();
+
+        Explanation.FairShareCheck check = explanation.steps().get(0).rules().get(0).fairShare().orElseThrow();
+        assertThat(check.key()).isEqualTo("198.51.100.0/24");
+        assertThat(check.level()).as("no demand seen: no water level, nobody capped").isEmpty();
+        assertThat(check.allowance()).isEmpty();
+        assertThat(check.overShare()).isFalse();
+        assertThat(shares.find(bucketKey)).as("explaining made no books").isEmpty();
     }
 
     private Explanation explain(String client, String sender, String... recipients) {

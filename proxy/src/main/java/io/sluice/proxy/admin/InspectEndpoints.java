@@ -17,6 +17,7 @@ import io.sluice.policy.model.Facts;
 import io.sluice.policy.override.LimitOverride;
 import io.sluice.proxy.inbound.Admissions;
 import java.net.InetAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -150,7 +151,9 @@ final class InspectEndpoints {
             Map<String, Object> view = view(explanation);
             // Beside the rules, not in their outcome: the pool's admission decides at MAIL after them, and its state
             // is this node's of this instant.
-            admissions.explain(listener).ifPresent(admission -> view.put("admission", admission));
+            Explanation.RetryStanding retry = explanation.retry();
+            admissions.explain(listener, retry.enabled() ? retry.reservedShare() : 0, retry.returning())
+                    .ifPresent(admission -> view.put("admission", admission));
             return AdminResponse.json(200, view);
         });
     }
@@ -251,6 +254,14 @@ final class InspectEndpoints {
     private static Map<String, Object> view(Explanation explanation) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("outcome", AdminResponse.kebab(explanation.outcome()));
+        Explanation.RetryStanding retry = explanation.retry();
+        Map<String, Object> priority = new LinkedHashMap<>();
+        priority.put("enabled", retry.enabled());
+        priority.put("reserved-share", retry.reservedShare());
+        priority.put("returning", retry.returning());
+        priority.put("first-deferred", retry.firstDeferred().isPresent()
+                ? Instant.ofEpochMilli(retry.firstDeferred().getAsLong()).toString() : null);
+        view.put("retry-priority", priority);
         view.put("steps", explanation.steps().stream().map(InspectEndpoints::view).toList());
         return view;
     }
@@ -284,7 +295,14 @@ final class InspectEndpoints {
                 fair.put("allowance", share.allowance().isPresent() ? share.allowance().getAsDouble() : null);
                 fair.put("taken", share.taken());
                 fair.put("over-share", share.overShare());
+                fair.put("level", share.level().isPresent() ? share.level().getAsDouble() : null);
                 rule.put("fair-share", fair);
+            });
+            check.reserve().ifPresent(reserve -> {
+                Map<String, Object> reserved = new LinkedHashMap<>();
+                reserved.put("reserved-tokens", reserve.reservedTokens());
+                reserved.put("refuses-first-time", reserve.refusesFirstTime());
+                rule.put("reserve", reserved);
             });
             return rule;
         }).toList());

@@ -3,6 +3,7 @@ package io.sluice.proxy.inbound;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sluice.config.AdmissionMode;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.BackendPoolConfig;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
@@ -80,12 +81,16 @@ public final class Admissions {
     }
 
     /**
-     * Whether the admission of the pool an inbound listener relays to would admit a MAIL now, and why: the pool, its
-     * mode, and where it is not off its limit, the transactions in flight, whether they are at the limit (over which
-     * shadow only counts), and the reply a refused MAIL gets. Empty for a listener that is not inbound. Only a look:
-     * by the time a MAIL comes, transactions may have ended or begun.
+     * Whether the admission of the pool an inbound listener relays to would admit a sender's MAIL now, and why: the
+     * pool, its mode, and where it is not off its limit, the transactions in flight, whether they are at the limit
+     * (over which shadow only counts), the places of the limit a first-time sender may not take and whether that
+     * refuses one now, and the reply a refused MAIL gets. Empty for a listener that is not inbound. Only a look: by the
+     * time a MAIL comes, transactions may have ended or begun.
+     *
+     * @param reservedShare the share of the limit a first-time sender may not take (0 with retry priority off)
+     * @param returning whether the sender is returning, so that it may take the reserved share
      */
-    public Optional<Map<String, Object>> explain(String listener) {
+    public Optional<Map<String, Object>> explain(String listener, double reservedShare, boolean returning) {
         String name = poolOfListener.get(listener);
         Admission admission = name == null ? null : pools.get(name);
         if (admission == null) {
@@ -99,10 +104,14 @@ public final class Admissions {
             int limit = admission.limit();
             int inflight = admission.inflight();
             boolean atLimit = inflight >= limit;
-            admits = !atLimit || admission.mode() != AdmissionMode.ADAPTIVE;
+            // The same check as a MAIL's (Admission.tryAcquire), with this sender's share.
+            boolean over = Admission.over(inflight, limit, returning ? 0 : reservedShare);
+            admits = !over || admission.mode() != AdmissionMode.ADAPTIVE;
             view.put("limit", limit);
             view.put("inflight", inflight);
             view.put("at-limit", atLimit);
+            view.put("reserved", RetryPriority.wholeShare(limit, reservedShare));
+            view.put("reserve-refuses-first-time", !atLimit && Admission.over(inflight, limit, reservedShare));
         }
         view.put("admits", admits);
         if (!admits) {

@@ -5,8 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.AdmissionConfig;
 import io.sluice.config.AdmissionMode;
+import io.sluice.config.BackendPoolConfig;
+import io.sluice.config.BackendTls;
+import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.HealthCheckConfig;
 import io.sluice.config.HostPort;
+import io.sluice.config.ListenerConfig;
+import io.sluice.config.ListenerRole;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +30,30 @@ class AdmissionTest {
     private Admission admission(AdmissionMode mode, int min, int max, int initial) {
         return new Admission("mta", new AdmissionConfig(mode, min, max, initial, AdmissionConfig.DEFAULT_REPLY),
                 registry, clock::get);
+    }
+
+    @Test
+    void explainWeighsTheSendersReserveAsItsMailWould() {
+        BackendPoolConfig pool = new BackendPoolConfig("mta", List.of(new HostPort("127.0.0.1", 2525)), true,
+                BackendTls.NONE, Duration.ofSeconds(1), new HealthCheckConfig(Duration.ofSeconds(1),
+                Duration.ofSeconds(1)), ConnectionReuseConfig.DISABLED,
+                new AdmissionConfig(AdmissionMode.ADAPTIVE, 10, 10, 10, AdmissionConfig.DEFAULT_REPLY));
+        ListenerConfig mx = new ListenerConfig("mx", ListenerRole.INBOUND, new HostPort("127.0.0.1", 0), "mta",
+                Optional.empty(), Optional.empty());
+        Admissions admissions = Admissions.of(Map.of("mta", pool), List.of(mx), registry);
+        // 7 of 10 in flight: the last 3 places (30%) are a returning sender's.
+        for (int i = 0; i < 7; i++) {
+            assertThat(admissions.pool("mta").tryAcquire(0.3)).isTrue();
+        }
+
+        Map<String, Object> firstTime = admissions.explain("mx", 0.3, false).orElseThrow();
+        Map<String, Object> returning = admissions.explain("mx", 0.3, true).orElseThrow();
+
+        assertThat(firstTime).containsEntry("at-limit", false).containsEntry("reserved", 3L)
+                .containsEntry("reserve-refuses-first-time", true).containsEntry("admits", false);
+        assertThat(admissions.pool("mta").tryAcquire(0.3)).as("as a first-time sender's MAIL finds it").isFalse();
+        assertThat(returning).containsEntry("reserve-refuses-first-time", true).containsEntry("admits", true);
+        assertThat(admissions.pool("mta").tryAcquire(0)).as("as a returning sender's MAIL finds it").isTrue();
     }
 
     @Test

@@ -107,8 +107,8 @@ class AdmissionApiTest {
                 }
                 JsonNode full = explain(sluice);
                 assertThat(full.toString()).isEqualTo("{\"pool\":\"mta\",\"mode\":\"adaptive\",\"limit\":2,"
-                        + "\"inflight\":2,\"at-limit\":true,\"admits\":false,"
-                        + "\"reply\":\"451 4.3.2 Busy, try again later\"}");
+                        + "\"inflight\":2,\"at-limit\":true,\"reserved\":0,\"reserve-refuses-first-time\":false,"
+                        + "\"admits\":false,\"reply\":\"451 4.3.2 Busy, try again later\"}");
                 try (RawSmtpClient over = new RawSmtpClient(sluice.port())) {
                     over.greetedAndIntroduced();
                     assertThat(over.command("MAIL FROM:<a@example.org>")).startsWith("451 4.3.2 Busy");

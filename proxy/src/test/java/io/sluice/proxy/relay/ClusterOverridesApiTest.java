@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.config.AdminConfig;
+import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.Counted;
 import io.sluice.config.DrainConfig;
@@ -36,8 +37,10 @@ class ClusterOverridesApiTest {
 
     private static final String SECRET = "operator-secret-0123456789";
     private static final String CLIENT = "127.0.0.33";
-    private static final PolicyConfig ONE_CONNECTION = new PolicyConfig(List.of(LimitRule.of("one-connection",
-            RuleKey.CLIENT_IP, Counted.CONNECTIONS, new Rate(1, Duration.ofHours(1)), 1)), List.of());
+    // Exact: the test counts the override's shared bucket to the token, where the default sync lets each node spend
+    // a token of its own before it synchronizes.
+    private static final PolicyConfig ONE_CONNECTION = new PolicyConfig(List.of(exact(LimitRule.of("one-connection",
+            RuleKey.CLIENT_IP, Counted.CONNECTIONS, new Rate(1, Duration.ofHours(1)), 1))), List.of());
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ObjectMapper json = new ObjectMapper();
@@ -86,6 +89,12 @@ class ClusterOverridesApiTest {
                         && !nodes.get(0).get("draining").asBoolean();
             });
         }
+    }
+
+    private static LimitRule exact(LimitRule rule) {
+        return new LimitRule(rule.name(), rule.listeners(), rule.key(), rule.prefixes(), rule.counts(), rule.rate(),
+                rule.burst(), rule.reply(), rule.exceeded(), rule.tarpit(), rule.shadow(), rule.match(), rule.except(),
+                BucketSync.EXACT);
     }
 
     private static String greeting(RunningSluice node) throws Exception {
