@@ -2,6 +2,7 @@ package io.sluice.proxy;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import ch.qos.logback.classic.LoggerContext;
 import io.sluice.config.ConfigException;
 import io.sluice.config.ConfigLoader;
 import io.sluice.config.DrainConfig;
@@ -82,6 +83,10 @@ public final class Main {
                 return;
             }
             LoggerFactory.getLogger(Main.class).warn("drain did not finish in time; exiting now");
+            // halt runs no shutdown hook: the log lines still queued for stdout are written out first.
+            if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+                logback.stop();
+            }
             Runtime.getRuntime().halt(0);
         }, "sluice-drain-watchdog");
         watchdog.setDaemon(true);

@@ -54,6 +54,8 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
     private SmtpFrameDecoder framer;
     private SmtpSession session;
     private ClientInfo client;
+    // The client's address as text, for the log line of each transaction.
+    private String clientIp;
     private SessionLimits limits;
     private NextHop hop;
     // RFC 5321 §4.5.3.2.7: the server's wait for the client's next command.
@@ -99,6 +101,7 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
     private void start(InetSocketAddress address) {
         String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         client = new ClientInfo(id, context.listener(), address);
+        clientIp = client.ip();
         session = new SmtpSession(context.settings(), System::nanoTime);
         Optional<SmtpReply> refused = hops.refuse(client);
         if (refused.isPresent()) {
@@ -336,8 +339,9 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
         armIdleTimer();
     }
 
+    /** A failed write reaches {@link #exceptionCaught}, so no promise is made per reply. */
     private void write(SmtpReply reply) {
-        ctx.writeAndFlush(reply.encode(ctx.alloc()));
+        ctx.writeAndFlush(reply.encode(ctx.alloc()), ctx.voidPromise());
     }
 
     private void close(SmtpReply reply) {
@@ -360,7 +364,7 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
         List<StructuredArgument> fields = new ArrayList<>(16);
         fields.add(kv("session", client.sessionId()));
         fields.add(kv("listener", client.listener()));
-        fields.add(kv("client_ip", client.ip()));
+        fields.add(kv("client_ip", clientIp));
         fields.add(kv("helo", session.helo()));
         fields.add(kv("sender_domain", transaction.senderDomain()));
         fields.add(kv("recipients", transaction.recipients()));

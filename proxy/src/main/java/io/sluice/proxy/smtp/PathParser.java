@@ -21,6 +21,12 @@ public final class PathParser {
     private static final Pattern ESMTP_KEYWORD = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]*");
     private static final Pattern ESMTP_VALUE = Pattern.compile("[\\x21-\\x3c\\x3e-\\x7e]+");
 
+    // The refusals of a malformed path, made once rather than for every MAIL and RCPT.
+    private static final SmtpReply MAIL_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: MAIL FROM:<address>");
+    private static final SmtpReply BAD_SENDER = SmtpReply.of(501, "5.1.7", "Bad sender address syntax");
+    private static final SmtpReply RCPT_SYNTAX = SmtpReply.of(501, "5.5.4", "Syntax: RCPT TO:<address>");
+    private static final SmtpReply BAD_RECIPIENT = SmtpReply.of(501, "5.1.3", "Bad recipient address syntax");
+
     /** Either a path or the reply that refuses it. */
     public record Result(MailPath path, SmtpReply error) {
         static Result ok(MailPath path) {
@@ -49,16 +55,12 @@ public final class PathParser {
     /** Parses {@code FROM:<path> [params]}; the null path is allowed. */
     public static Result parseMailFrom(String argument) {
         // RFC 6531 §3.4: the SMTPUTF8 parameter on MAIL itself allows UTF-8 in the reverse-path.
-        return parse(argument, "FROM:", true, false,
-                SmtpReply.of(501, "5.5.4", "Syntax: MAIL FROM:<address>"),
-                SmtpReply.of(501, "5.1.7", "Bad sender address syntax"));
+        return parse(argument, "FROM:", true, false, MAIL_SYNTAX, BAD_SENDER);
     }
 
     /** Parses {@code TO:<path> [params]}; {@code utf8} when the transaction declared SMTPUTF8. */
     public static Result parseRcptTo(String argument, boolean utf8) {
-        return parse(argument, "TO:", false, utf8,
-                SmtpReply.of(501, "5.5.4", "Syntax: RCPT TO:<address>"),
-                SmtpReply.of(501, "5.1.3", "Bad recipient address syntax"));
+        return parse(argument, "TO:", false, utf8, RCPT_SYNTAX, BAD_RECIPIENT);
     }
 
     /** Whether the argument of HELO/EHLO is a domain or an address literal (RFC 5321 §4.1.1.1). */

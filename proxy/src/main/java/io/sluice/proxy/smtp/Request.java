@@ -3,6 +3,8 @@ package io.sluice.proxy.smtp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -23,7 +25,12 @@ public sealed interface Request {
     record Mail(MailPath sender) implements Groupable {
         @Override
         public String line() {
-            return withPath("MAIL FROM:<", sender);
+            return lineOf(this);
+        }
+
+        @Override
+        public ByteBuf encode(ByteBufAllocator alloc) {
+            return withPath(alloc, "MAIL FROM:<", sender);
         }
     }
 
@@ -31,7 +38,12 @@ public sealed interface Request {
     record Rcpt(MailPath recipient) implements Groupable {
         @Override
         public String line() {
-            return withPath("RCPT TO:<", recipient);
+            return lineOf(this);
+        }
+
+        @Override
+        public ByteBuf encode(ByteBufAllocator alloc) {
+            return withPath(alloc, "RCPT TO:<", recipient);
         }
     }
 
@@ -112,15 +124,34 @@ public sealed interface Request {
     /** The command line, without CRLF. */
     String line();
 
-    private static String withPath(String start, MailPath path) {
-        StringBuilder line = new StringBuilder(start.length() + path.address().length() + 32).append(start)
-                .append(path.address()).append('>');
+    /** The line of a command that encodes itself, for messages: rare, so not worth a second writer. */
+    private static String lineOf(Request request) {
+        ByteBuf encoded = request.encode(UnpooledByteBufAllocator.DEFAULT);
+        try {
+            return encoded.toString(0, encoded.readableBytes() - 2, StandardCharsets.UTF_8);
+        } finally {
+            encoded.release();
+        }
+    }
+
+    /** MAIL or RCPT written straight into the buffer, with no line string in between: one of each per message. */
+    private static ByteBuf withPath(ByteBufAllocator alloc, String start, MailPath path) {
+        int size = start.length() + ByteBufUtil.utf8Bytes(path.address()) + 3;
         for (Map.Entry<String, String> parameter : path.parameters().entrySet()) {
-            line.append(' ').append(parameter.getKey());
+            size += 2 + ByteBufUtil.utf8Bytes(parameter.getKey()) + ByteBufUtil.utf8Bytes(parameter.getValue());
+        }
+        ByteBuf out = alloc.ioBuffer(size);
+        out.writeCharSequence(start, StandardCharsets.US_ASCII);
+        ByteBufUtil.writeUtf8(out, path.address());
+        out.writeByte('>');
+        for (Map.Entry<String, String> parameter : path.parameters().entrySet()) {
+            out.writeByte(' ');
+            ByteBufUtil.writeUtf8(out, parameter.getKey());
             if (!parameter.getValue().isEmpty()) {
-                line.append('=').append(parameter.getValue());
+                out.writeByte('=');
+                ByteBufUtil.writeUtf8(out, parameter.getValue());
             }
         }
-        return line.toString();
+        return out.writeByte('\r').writeByte('\n');
     }
 }

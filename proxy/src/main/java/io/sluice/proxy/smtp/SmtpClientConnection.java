@@ -162,7 +162,8 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
      */
     public CompletableFuture<SmtpReply> request(Request request, Duration timeout) {
         CompletableFuture<SmtpReply> reply = expectReply(request, timeout);
-        channel.writeAndFlush(request.encode(channel.alloc()));
+        // A failed write reaches exceptionCaught, which fails the reply: no promise per request.
+        channel.writeAndFlush(request.encode(channel.alloc()), channel.voidPromise());
         return reply;
     }
 

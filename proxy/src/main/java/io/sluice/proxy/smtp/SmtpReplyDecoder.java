@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,24 +35,26 @@ public final class SmtpReplyDecoder extends ByteToMessageDecoder {
             }
             return;
         }
-        String line = in.toString(start, lineEnd - start, StandardCharsets.UTF_8);
+        int length = lineEnd - start;
         in.readerIndex(lineEnd + 2);
-        // A bare CR or LF would reach the client inside our relayed reply, where it may split it in two.
-        if (line.length() < 3 || !isDigit(line.charAt(0)) || !isDigit(line.charAt(1)) || !isDigit(line.charAt(2))
-                || (line.length() > 3 && " -".indexOf(line.charAt(3)) < 0)
-                || line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
-            throw new CorruptedFrameException("malformed reply line: " + printable(line));
+        // Checked on the bytes, so that a well-formed line becomes one string, its text. A bare CR or LF would
+        // reach the client inside our relayed reply, where it may split it in two.
+        if (length < 3 || !isDigit(in.getByte(start)) || !isDigit(in.getByte(start + 1))
+                || !isDigit(in.getByte(start + 2))
+                || (length > 3 && in.getByte(start + 3) != ' ' && in.getByte(start + 3) != '-')
+                || in.forEachByte(start, length, ByteProcessor.FIND_CRLF) >= 0) {
+            throw new CorruptedFrameException("malformed reply line: " + printable(line(in, start, length)));
         }
-        int lineCode = Integer.parseInt(line.substring(0, 3));
+        int lineCode = (in.getByte(start) - '0') * 100 + (in.getByte(start + 1) - '0') * 10 + in.getByte(start + 2) - '0';
         if (lineCode < 200 || lineCode > 599 || (!lines.isEmpty() && lineCode != code)) {
-            throw new CorruptedFrameException("unexpected reply code in: " + printable(line));
+            throw new CorruptedFrameException("unexpected reply code in: " + printable(line(in, start, length)));
         }
         code = lineCode;
-        lines.add(line.length() > 4 ? line.substring(4) : "");
+        lines.add(length > 4 ? line(in, start + 4, length - 4) : "");
         if (lines.size() > MAX_REPLY_LINES) {
             throw new TooLongFrameException("reply of more than " + MAX_REPLY_LINES + " lines");
         }
-        boolean last = line.length() == 3 || line.charAt(3) == ' ';
+        boolean last = length == 3 || in.getByte(start + 3) == ' ';
         if (last) {
             out.add(new SmtpReply(code, lines));
             lines.clear();
@@ -68,9 +71,13 @@ public final class SmtpReplyDecoder extends ByteToMessageDecoder {
         buffered.skipBytes(buffered.readableBytes());
     }
 
+    private static String line(ByteBuf in, int start, int length) {
+        return in.toString(start, length, StandardCharsets.UTF_8);
+    }
+
     // ASCII only: Character.isDigit and Integer.parseInt would take any script's digits as a reply code.
-    private static boolean isDigit(char c) {
-        return c >= '0' && c <= '9';
+    private static boolean isDigit(byte b) {
+        return b >= '0' && b <= '9';
     }
 
     private static String printable(String line) {

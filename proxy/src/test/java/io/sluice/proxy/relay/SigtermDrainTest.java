@@ -91,6 +91,12 @@ class SigtermDrainTest {
                 assertThat(received).as("every acknowledged message at the sink").containsAll(acknowledged);
                 assertThat(inWindow).as("received but never acknowledged").isEmpty();
                 assertThat(acknowledged).as("the load ran").hasSizeGreaterThan(20);
+                // Log lines leave through an asynchronous appender: the exit writes out every one it still held.
+                String log = sluice.log();
+                assertThat(log).as("the last line, written before the exit").contains("\"message\":\"stopped\"");
+                assertThat(log.lines().filter(line -> line.contains("\"message\":\"transaction\"")
+                        && line.contains("\"outcome\":\"delivered\""))).as("a transaction line per message acknowledged")
+                        .hasSizeGreaterThanOrEqualTo(acknowledged.size());
             } finally {
                 sluice.close();
             }
