@@ -4,9 +4,12 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Senders that Sluice deferred come back first: a deferral leaves a mark on the client's network and the sender, and
- * while a limit is tight a first-time arrival may not take the last {@code reservedShare} of it, which a returning
- * sender may. The marks live in time generations of Bloom filters, the oldest dropped as a new one starts.
+ * Senders that Sluice deferred come back first, the longest deferred first of all: a deferral leaves a mark on the
+ * client's network and the sender, and while a limit is tight a first-time arrival may not take the last
+ * {@code reservedShare} of it. A returning sender may take into that reserve the deeper the longer ago it was first
+ * deferred ({@link #TIERS} tiers of one generation each): the oldest-deferred mail drains first, instead of every
+ * retry being a fresh lottery ticket. The marks live in time generations of Bloom filters, the oldest dropped as a
+ * new one starts.
  *
  * @param enabled whether deferrals leave marks and a share of each limit is kept for returning senders
  * @param reservedShare the share of a bucket's capacity (and of a pool's adaptive in-flight limit) kept for
@@ -22,6 +25,12 @@ public record RetryPriority(boolean enabled, double reservedShare, Duration mark
                             double falsePositiveRate) {
 
     public static final double MAX_SHARE = 0.9;
+    /**
+     * How many generations of age it takes a returning sender to reach the bottom of the reserve: one first deferred
+     * in the current generation may take a third of it, in the one before two thirds, earlier all of it. With
+     * 15-minute generations that orders an MTA's retries at 5, 15 and 30 minutes, the last before it gives up.
+     */
+    public static final int TIERS = 3;
     public static final int MAX_GENERATIONS = 64;
     public static final long MIN_CAPACITY = 1_000;
     public static final long MAX_CAPACITY = 100_000_000;
@@ -68,6 +77,24 @@ public record RetryPriority(boolean enabled, double reservedShare, Duration mark
     /** The tokens of a bucket of {@code capacity} a first-time arrival may not take: the share, rounded down. */
     public long reservedTokens(long bucketCapacity) {
         return enabled ? wholeShare(bucketCapacity, reservedShare) : 0;
+    }
+
+    /**
+     * The share of a limit a sender may not take: all of {@link #reservedShare} for a first-time sender
+     * ({@code firstDeferredMillis} below 0), a tier less per generation of age for a returning one (the age counted
+     * from the start of its first deferral's generation, so one first deferred in the current generation is in tier
+     * 1), none from tier {@link #TIERS} on; none with retry priority off.
+     */
+    public double keptShare(long firstDeferredMillis, long nowMillis) {
+        if (!enabled) {
+            return 0;
+        }
+        if (firstDeferredMillis < 0) {
+            return reservedShare;
+        }
+        long age = Math.max(0, nowMillis - firstDeferredMillis) / generation().toMillis();
+        long tier = Math.min(TIERS, 1 + age);
+        return reservedShare * (TIERS - tier) / TIERS;
     }
 
     /** {@code share} of {@code amount}, rounded down; a product a rounding error short of a whole counts as it. */

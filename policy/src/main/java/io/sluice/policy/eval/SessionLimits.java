@@ -69,11 +69,11 @@ public final class SessionLimits {
 
     /**
      * The share of a limit this transaction may not take, such as a backend pool's adaptive in-flight limit: the
-     * policy's reserved share for a first-time sender, nothing for a returning one or with retry priority off.
+     * policy's reserved share for a first-time sender, less for a returning one the longer ago it was first deferred
+     * ({@link RetryPriority#keptShare}), nothing with retry priority off.
      */
     public double reservedShare() {
-        RetryPriority retry = retryPriority();
-        return retry.enabled() && !returning() ? retry.reservedShare() : 0;
+        return retryPriority().keptShare(firstDeferred, engine.millis());
     }
 
     /** A limit outside the policy (a backend pool's admission) deferred this transaction at MAIL: it leaves a mark. */
@@ -178,7 +178,7 @@ public final class SessionLimits {
         if (once.isEmpty()) {
             return PolicyEngine.ADMITTED;
         }
-        return engine.decide(once, leases, returning()).thenApply(decision -> {
+        return engine.decide(once, leases, reservedShare()).thenApply(decision -> {
             if (decision.admitted()) {
                 remember(once);
             }
