@@ -13,7 +13,7 @@ import org.assertj.core.data.Offset;
 /**
  * The share of a limit a sender is kept out of, by how long ago it was first deferred: all of the reserve for a
  * first-time sender, less for a returning one the older its first deferral, never more for an older one than for a
- * younger one, and none from {@link RetryPriority#TIERS} generations of age on.
+ * younger one, and none from its tiers' count of generations of age on.
  */
 class RetryPriorityPropertiesTest {
 
@@ -42,18 +42,20 @@ class RetryPriorityPropertiesTest {
     @Property(tries = 1_000)
     void theTiersStepByGeneration(@ForAll @DoubleRange(min = 0.01, max = 0.9) double share,
                                   @ForAll @IntRange(min = 2, max = 64) int generations,
+                                  @ForAll @IntRange(min = 1, max = 64) int tiers,
                                   @ForAll @LongRange(min = 0, max = 86_400_000) long age) {
-        RetryPriority retry = retry(share, generations);
+        RetryPriority retry = new RetryPriority(true, share, Duration.ofHours(4), generations, 1_000, 0.01,
+                Math.min(tiers, generations));
         long period = retry.generation().toMillis();
         long generationsAgo = age / period;
 
         double kept = retry.keptShare(NOW - age, NOW);
 
         assertThat(retry.keptShare(-1, NOW)).as("first-time").isEqualTo(share);
-        long tier = Math.min(RetryPriority.TIERS, generationsAgo + 1);
-        assertThat(kept).isCloseTo(share * (RetryPriority.TIERS - tier) / RetryPriority.TIERS,
+        long tier = Math.min(retry.tiers(), generationsAgo + 1);
+        assertThat(kept).isCloseTo(share * (retry.tiers() - tier) / retry.tiers(),
                 Offset.offset(1e-12));
-        if (generationsAgo >= RetryPriority.TIERS - 1) {
+        if (generationsAgo >= retry.tiers() - 1) {
             assertThat(kept).as("the oldest tier takes the whole reserve").isZero();
         } else {
             assertThat(kept).as("younger tiers are kept out of part of it").isPositive();
@@ -66,6 +68,7 @@ class RetryPriorityPropertiesTest {
     }
 
     private static RetryPriority retry(double share, int generations) {
-        return new RetryPriority(true, share, Duration.ofHours(4), generations, 1_000, 0.01);
+        return new RetryPriority(true, share, Duration.ofHours(4), generations, 1_000, 0.01,
+                Math.min(RetryPriority.DEFAULT_TIERS, generations));
     }
 }

@@ -196,9 +196,13 @@ public final class PolicyEngine {
         int holds = plan.holds().size();
         CompletableFuture<?>[] answers = new CompletableFuture<?>[charges + holds];
         boolean allDone = true;
+        // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
+        double kept = plan.stage() == Stage.CONNECT ? 0 : keptShare;
         for (int i = 0; i < charges; i++) {
             Plan.Charge charge = plan.charges().get(i);
-            answers[i] = limiter.tryConsume(charge.bucketKey(), charge.spec(), charge.tokens());
+            long floor = Verdicts.floor(charge, kept);
+            answers[i] = floor > 0 ? limiter.tryConsumeAbove(charge.bucketKey(), charge.spec(), charge.tokens(), floor)
+                    : limiter.tryConsume(charge.bucketKey(), charge.spec(), charge.tokens());
             allDone &= answers[i].isDone();
         }
         for (int i = 0; i < holds; i++) {
@@ -209,13 +213,13 @@ public final class PolicyEngine {
         if (allDone) {
             // The local limiter answers at once: no need for a dependent future.
             try {
-                return CompletableFuture.completedFuture(combine(plan, answers, holder, start, keptShare));
+                return CompletableFuture.completedFuture(combine(plan, answers, holder, start, kept));
             } catch (RuntimeException e) {
                 return CompletableFuture.completedFuture(failed(e, answers, charges));
             }
         }
         return CompletableFuture.allOf(answers)
-                .thenApply(ignored -> combine(plan, answers, holder, start, keptShare))
+                .thenApply(ignored -> combine(plan, answers, holder, start, kept))
                 .exceptionally(error -> failed(error, answers, charges));
     }
 
@@ -231,9 +235,9 @@ public final class PolicyEngine {
         for (int i = 0; i < won.length; i++) {
             won[i] = ((Optional<Lease>) answers[charges + i].join()).orElse(null);
         }
-        // What a sender took from the share of a bucket it is kept out of counts as refused; the tokens go back below.
-        // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
-        Probe[] answered = plan.stage() == Stage.CONNECT ? probes : Verdicts.withReserve(plan, probes, keptShare);
+        // What a sender took from the share of a bucket it is kept out of (where the limiter could not keep it out at
+        // once) counts as refused; the tokens go back below.
+        Probe[] answered = Verdicts.withReserve(plan, probes, keptShare);
         FairShareCharges shared = fairShareCharges(plan);
         if (shared != null) {
             answered = withFairShares(plan, answered, shared);

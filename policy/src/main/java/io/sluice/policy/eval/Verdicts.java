@@ -31,7 +31,7 @@ final class Verdicts {
                 if (answered == probes) {
                     answered = probes.clone();
                 }
-                long missing = RetryPriority.wholeShare(charge.spec().capacity(), keptShare) - probes[i].remaining();
+                long missing = floor(charge, keptShare) - probes[i].remaining();
                 long nanosPerToken = charge.spec().refillPeriod().toNanos() / charge.spec().refillTokens();
                 answered[i] = new Probe(false, probes[i].remaining(), nanosPerToken * missing);
             }
@@ -41,9 +41,17 @@ final class Verdicts {
 
     /** Whether tokens taken from an enforcing, refusing rule's bucket went into the share the sender is kept out of. */
     static boolean inReserve(Probe probe, Plan.Charge charge, double keptShare) {
+        return probe.consumed() && probe.remaining() < floor(charge, keptShare);
+    }
+
+    /**
+     * The tokens a charge must leave in its bucket for a sender kept out of {@code keptShare}: that share of the
+     * capacity, rounded down, for an enforcing rule that refuses; none for a shadow rule or one that only delays.
+     */
+    static long floor(Plan.Charge charge, double keptShare) {
         CompiledLimit limit = charge.limit();
-        return probe.consumed() && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
-                && probe.remaining() < RetryPriority.wholeShare(charge.spec().capacity(), keptShare);
+        return keptShare > 0 && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
+                ? RetryPriority.wholeShare(charge.spec().capacity(), keptShare) : 0;
     }
 
     /**
