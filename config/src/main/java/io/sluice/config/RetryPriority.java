@@ -29,10 +29,11 @@ public record RetryPriority(boolean enabled, double reservedShare, Duration mark
 
     public static final double MAX_SHARE = 0.9;
     /**
-     * The tiers by default: with 15-minute generations they order an MTA's retries at 5, 15 and 30 minutes, the last
-     * before it gives up.
+     * The tiers by default: one, every returning sender may take the whole reserve. More tiers order the returning
+     * senders by age, but split the same reserve: in the replayed burst of {@code loadtest/bench/retry-priority.sh}
+     * three tiers took tokens from senders at their first retry and gave them to none that needed them more.
      */
-    public static final int DEFAULT_TIERS = 3;
+    public static final int DEFAULT_TIERS = 1;
     public static final int MAX_GENERATIONS = 64;
     public static final long MIN_CAPACITY = 1_000;
     public static final long MAX_CAPACITY = 100_000_000;

@@ -68,7 +68,6 @@ class RetryPriorityPropertiesTest {
     }
 
     private static RetryPriority retry(double share, int generations) {
-        return new RetryPriority(true, share, Duration.ofHours(4), generations, 1_000, 0.01,
-                Math.min(RetryPriority.DEFAULT_TIERS, generations));
+        return new RetryPriority(true, share, Duration.ofHours(4), generations, 1_000, 0.01, Math.min(3, generations));
     }
 }

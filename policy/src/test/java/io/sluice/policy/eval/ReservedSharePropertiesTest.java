@@ -97,8 +97,9 @@ class ReservedSharePropertiesTest {
                 .isEqualTo(capacity - (long) Math.floor(capacity * share + 1e-9));
     }
 
+    // Three tiers: every step of the reserve is exercised.
     private static RetryPriority retry(double share) {
-        return new RetryPriority(true, share, Duration.ofHours(4), 16, 1_000, 0.01);
+        return new RetryPriority(true, share, Duration.ofHours(4), 16, 1_000, 0.01, 3);
     }
 
     private static Plan plan(long capacity) {

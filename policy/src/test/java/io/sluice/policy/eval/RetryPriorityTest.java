@@ -57,8 +57,7 @@ class RetryPriorityTest {
         assertThat(back.mail("LATE@sender.example", 0).join().admitted()).as("the same /24 and sender, returning")
                 .isTrue();
         assertThat(back.returning()).isTrue();
-        assertThat(back.reservedShare()).as("first deferred in the generation before: a third of the reserve kept")
-                .isCloseTo(0.1, within(1e-9));
+        assertThat(back.reservedShare()).isZero();
         assertThat(registry.counter(PolicyMeters.RETRY_ADMITTED.meterName()).count())
                 .as("admitted once a recipient is").isZero();
         assertThat(back.rcpt("someone@rcpt.example").join().admitted()).isTrue();
@@ -73,8 +72,10 @@ class RetryPriorityTest {
     }
 
     @Test
-    void theLongerAgoASenderWasFirstDeferredTheDeeperItTakesIntoTheReserve() {
-        PolicyEngine engine = engine(RetryPriority.DEFAULT);
+    void withTiersTheLongerAgoASenderWasFirstDeferredTheDeeperItTakesIntoTheReserve() {
+        RetryPriority defaults = RetryPriority.DEFAULT;
+        PolicyEngine engine = engine(new RetryPriority(true, defaults.reservedShare(), defaults.markTtl(),
+                defaults.generations(), defaults.capacity(), defaults.falsePositiveRate(), 3));
         CompiledLimit global = engine.policy().limits().get(0);
         for (int i = 0; i < 7; i++) {
             assertThat(mail(engine, "198.51.100." + i, "first" + i + "@sender.example").admitted()).isTrue();
