@@ -19,7 +19,7 @@
 #   TAIL_RATE=10   TAIL_SECONDS=60    after it: sessions/s and the length (retries drain in it)
 #   RETRY=5m,10m,15m  TIME_SCALE=30   the senders' waits after a deferral (give up after the last, at 30 min)
 #   RESERVED_SHARE=                   priority's reserved-share (default: Sluice's, 0.3)
-#   TIERS=                            priority's tiers (default: Sluice's, 3; 1: every returning sender takes the whole reserve)
+#   TIERS=                            priority's tiers (default: Sluice's, 1: every returning sender takes the whole reserve)
 #   MARK_TTL=                         priority's mark-ttl in seconds (default: Sluice's 4 hours / TIME_SCALE, so that
 #                                     its 16 generations span the senders' 15 minutes each, as the retries do)
 #   SYNC=auto                         the rule's sync (Sluice's default; exact for a bucket this small), or exact, batching, predicting
