@@ -19,6 +19,9 @@
 #   TAIL_RATE=10   TAIL_SECONDS=60    after it: sessions/s and the length (retries drain in it)
 #   RETRY=5m,10m,15m  TIME_SCALE=30   the senders' waits after a deferral (give up after the last, at 30 min)
 #   RESERVED_SHARE=                   priority's reserved-share (default: Sluice's, 0.3)
+#   TIERS=                            priority's tiers (default: Sluice's, 1: every returning sender takes the whole reserve)
+#   MARK_TTL=                         priority's mark-ttl in seconds (default: Sluice's 4 hours / TIME_SCALE, so that
+#                                     its 16 generations span the senders' 15 minutes each, as the retries do)
 #   SYNC=auto                         the rule's sync (Sluice's default; exact for a bucket this small), or exact, batching, predicting
 #   MODES="priority lottery"          which runs, in this order
 #   STARTUP_TIMEOUT=120  BASE_PORT=random  KEEP_WORKDIR=0
@@ -33,6 +36,8 @@ TAIL_SECONDS=${TAIL_SECONDS:-60}
 RETRY=${RETRY:-5m,10m,15m}
 TIME_SCALE=${TIME_SCALE:-30}
 RESERVED_SHARE=${RESERVED_SHARE:-}
+MARK_TTL=${MARK_TTL:-}
+TIERS=${TIERS:-}
 SYNC=${SYNC:-auto}
 MODES=${MODES:-priority lottery}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
@@ -57,6 +62,12 @@ for name in LIMIT BURST_RATE BURST_SECONDS TAIL_RATE TAIL_SECONDS TIME_SCALE STA
 done
 [[ $SYNC =~ ^(exact|batching|auto|predicting)$ ]] || die "SYNC=$SYNC (expected: exact, batching, auto or predicting)"
 [[ -z $RESERVED_SHARE || $RESERVED_SHARE =~ ^0(\.[0-9]+)?$ ]] || die "RESERVED_SHARE=$RESERVED_SHARE (expected: 0-0.9)"
+[[ -z $MARK_TTL || $MARK_TTL =~ ^[0-9]+$ ]] || die "MARK_TTL=$MARK_TTL (expected: whole seconds)"
+[[ -z $TIERS || $TIERS =~ ^[0-9]+$ ]] || die "TIERS=$TIERS (expected: 1-16)"
+((TIME_SCALE > 0)) || die "TIME_SCALE=$TIME_SCALE (expected: above 0)"
+# The senders' clock runs TIME_SCALE times faster than Sluice's: the marks' generations are scaled to it too.
+MARK_TTL=${MARK_TTL:-$((4 * 3600 / TIME_SCALE))}
+((MARK_TTL >= 16)) || die "MARK_TTL=$MARK_TTL (expected: at least 16 s, one second per generation)"
 ((BURST_RATE > LIMIT)) || die "BURST_RATE=$BURST_RATE (expected: above LIMIT=$LIMIT, or nothing is deferred)"
 read -r -a modes <<<"$MODES"
 ((${#modes[@]} > 0)) || die "MODES is empty (expected: priority, lottery or both)"
@@ -97,7 +108,7 @@ cluster: { mode: embedded, bind: "$HOST:$cluster_port" }
 admin: { bind: "$HOST:$admin_port" }
 drain: { announce: 0s, timeout: 5s }
 policy:
-  retry-priority: { enabled: $enabled${RESERVED_SHARE:+, reserved-share: $RESERVED_SHARE} }
+  retry-priority: { enabled: $enabled, mark-ttl: ${MARK_TTL}s${TIERS:+, tiers: $TIERS}${RESERVED_SHARE:+, reserved-share: $RESERVED_SHARE} }
   limits:
     - { name: friday, key: global, counts: messages, rate: $LIMIT/1s, burst: $LIMIT, sync: $SYNC,
         reply: "451 4.7.1 Friday limit reached, try again later" }
@@ -123,7 +134,7 @@ figures() {
 }
 
 log "retry-priority: limit $LIMIT/s, burst ${BURST_RATE}/s x ${BURST_SECONDS}s, tail ${TAIL_RATE}/s x" \
-    "${TAIL_SECONDS}s, retries $RETRY at x$TIME_SCALE, sync $SYNC, modes \"${modes[*]}\", cores $(nproc)," \
+    "${TAIL_SECONDS}s, retries $RETRY at x$TIME_SCALE, mark-ttl ${MARK_TTL}s, tiers ${TIERS:-default}, sync $SYNC, modes \"${modes[*]}\", cores $(nproc)," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in "${modes[@]}"; do
     run_mode "$mode"

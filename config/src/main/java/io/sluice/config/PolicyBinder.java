@@ -48,6 +48,7 @@ final class PolicyBinder {
     private static final Conversion<Double> FALSE_POSITIVE_RATE = decimal(0, false, 0.5, false,
             "a decimal above 0 and below 0.5, such as 0.01");
     private static final Conversion<Integer> GENERATIONS = Conversion.integerBetween(2, RetryPriority.MAX_GENERATIONS);
+    private static final Conversion<Integer> TIERS = Conversion.integerBetween(1, RetryPriority.MAX_GENERATIONS);
     private static final Conversion<Long> CAPACITY =
             Conversion.longBetween(RetryPriority.MIN_CAPACITY, RetryPriority.MAX_CAPACITY);
 
@@ -94,6 +95,7 @@ final class PolicyBinder {
         Integer generations = section.get("generations").optional(GENERATIONS, defaults.generations());
         Long capacity = section.get("capacity").optional(CAPACITY, defaults.capacity());
         Double rate = section.get("false-positive-rate").optional(FALSE_POSITIVE_RATE, defaults.falsePositiveRate());
+        Integer tiers = section.get("tiers").optional(TIERS, defaults.tiers());
         section.rejectUnknownKeys();
         if (ttl != null && generations != null
                 && ttl.dividedBy(generations).compareTo(RetryPriority.MIN_GENERATION) < 0) {
@@ -101,7 +103,7 @@ final class PolicyBinder {
             return null;
         }
         return problems.construct(value.path(), value.line(),
-                () -> new RetryPriority(enabled, share, ttl, generations, capacity, rate));
+                () -> new RetryPriority(enabled, share, ttl, generations, capacity, rate, tiers));
     }
 
     /** A decimal from {@code min} to {@code max}; {@code inclusiveMin} says whether {@code min} itself is. */

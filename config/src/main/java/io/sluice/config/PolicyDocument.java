@@ -92,6 +92,7 @@ public final class PolicyDocument {
         map.put("generations", retry.generations());
         map.put("capacity", retry.capacity());
         map.put("false-positive-rate", retry.falsePositiveRate());
+        map.put("tiers", retry.tiers());
         return map;
     }
 

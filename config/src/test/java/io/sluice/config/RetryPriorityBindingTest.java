@@ -37,10 +37,11 @@ class RetryPriorityBindingTest {
                     generations: 8
                     capacity: 50000
                     false-positive-rate: 0.001
+                    tiers: 2
                 """, "retry.yaml");
 
         assertThat(config.policy().retryPriority()).isEqualTo(
-                new RetryPriority(false, 0.25, Duration.ofHours(2), 8, 50_000, 0.001));
+                new RetryPriority(false, 0.25, Duration.ofHours(2), 8, 50_000, 0.001, 2));
     }
 
     @Test
@@ -53,6 +54,7 @@ class RetryPriorityBindingTest {
                     generations: 1
                     capacity: 10
                     false-positive-rate: 0
+                    tiers: 0
                     budget: 3
                 """);
 
@@ -64,8 +66,9 @@ class RetryPriorityBindingTest {
                 tuple(8, "policy.retry-priority.capacity", "\"10\" (expected: an integer 1000-100000000)"),
                 tuple(9, "policy.retry-priority.false-positive-rate", "\"0\" (expected: a decimal above 0 and below"
                         + " 0.5, such as 0.01)"),
-                tuple(10, "policy.retry-priority.budget", "unknown key (expected one of: enabled, reserved-share,"
-                        + " mark-ttl, generations, capacity, false-positive-rate)"));
+                tuple(10, "policy.retry-priority.tiers", "\"0\" (expected: an integer 1-64)"),
+                tuple(11, "policy.retry-priority.budget", "unknown key (expected one of: enabled, reserved-share,"
+                        + " mark-ttl, generations, capacity, false-positive-rate, tiers)"));
         assertThat(e.getMessage()).contains("bad.yaml");
     }
 
@@ -82,9 +85,22 @@ class RetryPriorityBindingTest {
     }
 
     @Test
+    void moreTiersThanGenerationsAreReported() {
+        ConfigException e = errors(LISTENER + """
+                policy:
+                  retry-priority: {generations: 4, tiers: 5}
+                """);
+
+        assertThat(e.errors()).singleElement().satisfies(error -> {
+            assertThat(error.path()).isEqualTo("policy.retry-priority");
+            assertThat(error.message()).contains("tiers: 5 (expected: 1-4, the generations)");
+        });
+    }
+
+    @Test
     void aPolicyDocumentReadsBackWithItsRetryPriority() throws ConfigException {
         PolicyConfig policy = new PolicyConfig(java.util.List.of(), java.util.List.of(),
-                new RetryPriority(true, 0.4, Duration.ofMinutes(90), 6, 20_000, 0.02));
+                new RetryPriority(true, 0.4, Duration.ofMinutes(90), 6, 20_000, 0.02, 4));
 
         PolicyConfig back = ConfigLoader.parsePolicy(PolicyDocument.json(policy), "doc", java.util.Set.of("mx"));
 

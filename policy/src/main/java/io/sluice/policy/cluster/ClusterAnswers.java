@@ -2,9 +2,12 @@ package io.sluice.policy.cluster;
 
 import com.hazelcast.map.IMap;
 import com.hazelcast.spi.impl.operationexecutor.impl.PartitionOperationThread;
+import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.proxy.ClientSideConfig;
 import io.github.bucket4j.distributed.remote.CommandResult;
+import io.github.bucket4j.distributed.remote.RemoteCommand;
 import io.github.bucket4j.distributed.remote.Request;
+import io.github.bucket4j.distributed.remote.commands.CreateInitialStateAndExecuteCommand;
 import io.github.bucket4j.distributed.serialization.InternalSerializationHelper;
 import io.github.bucket4j.distributed.versioning.Version;
 import io.github.bucket4j.grid.hazelcast.HazelcastEntryProcessor;
@@ -61,6 +64,19 @@ final class ClusterAnswers {
         BucketProxies(IMap<String, byte[]> map, ClientSideConfig config) {
             super(map, config);
             this.map = map;
+        }
+
+        /**
+         * Runs {@code command} on the key's bucket in one request, past any sync optimization, creating the bucket
+         * with {@code configuration} first if there is none: what a bucket proxy does, for a command it does not offer.
+         */
+        <T> CompletableFuture<T> executeAsync(String key, BucketConfiguration configuration, RemoteCommand<T> command) {
+            ClientSideConfig config = getClientSideConfig();
+            Request<T> request = new Request<>(new CreateInitialStateAndExecuteCommand<>(configuration, command),
+                    config.getBackwardCompatibilityVersion(), getClientSideTime(),
+                    config.getExpirationAfterWriteStrategy().orElse(null));
+            // An error result throws its exception from getData, as a bucket proxy's answer does.
+            return executeAsync(key, request).thenApply(CommandResult::getData);
         }
 
         @Override

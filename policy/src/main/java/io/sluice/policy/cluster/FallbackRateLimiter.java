@@ -53,9 +53,15 @@ public final class FallbackRateLimiter implements RateLimiter {
 
     @Override
     public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
+        return tryConsumeAbove(key, spec, tokens, 0);
+    }
+
+    /** The cluster's buckets check the floor; the local share does not, and the caller refuses what went below it. */
+    @Override
+    public CompletableFuture<Probe> tryConsumeAbove(String key, BucketSpec spec, long tokens, long floor) {
         // Set when the share answered because the cluster was late; its answer may still come, and count.
         AtomicBoolean answeredLocally = new AtomicBoolean();
-        return health.call(() -> cluster.tryConsume(key, spec, tokens).thenApply(probe -> {
+        return health.call(() -> cluster.tryConsumeAbove(key, spec, tokens, floor).thenApply(probe -> {
             if (probe.consumed() && mirrored()) {
                 if (answeredLocally.get()) {
                     // The cluster took the tokens after all: the share's grant is owed no more.

@@ -1,6 +1,7 @@
 package io.sluice.policy.cluster;
 
 import com.hazelcast.map.IMap;
+import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.AsyncBucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
@@ -13,12 +14,17 @@ import io.github.bucket4j.distributed.proxy.optimization.Optimization;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.distributed.proxy.optimization.PredictionParameters;
 import io.github.bucket4j.distributed.proxy.optimization.delay.DelayOptimization;
+import io.github.bucket4j.distributed.remote.commands.AddTokensCommand;
+import io.github.bucket4j.distributed.remote.commands.ConsumeIgnoringRateLimitsCommand;
+import io.github.bucket4j.distributed.remote.commands.MultiCommand;
+import io.github.bucket4j.distributed.remote.commands.TryConsumeAndReturnRemainingTokensCommand;
 import io.github.bucket4j.distributed.proxy.optimization.predictive.PredictiveOptimization;
 import io.sluice.config.BucketSync;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +42,7 @@ public final class HazelcastRateLimiter implements RateLimiter {
     // Bounds the proxies kept for buckets whose sync optimization holds state between requests.
     private static final int MAX_OPTIMIZED_PROXIES = 100_000;
 
+    private final ClusterAnswers.BucketProxies owner;
     private final AsyncProxyManager<String> proxies;
     // The optimizations' own clock, for when to synchronize; it must be the buckets' clock, or local copies of a
     // bucket refill by the difference between the two.
@@ -53,7 +60,8 @@ public final class HazelcastRateLimiter implements RateLimiter {
         if (clock.isPresent()) {
             config = config.withClientClock(clock.get());
         }
-        this.proxies = new ClusterAnswers.BucketProxies(map, config).asAsync();
+        this.owner = new ClusterAnswers.BucketProxies(map, config);
+        this.proxies = owner.asAsync();
         this.optimizationClock = clock.orElse(TimeMeter.SYSTEM_MILLISECONDS);
     }
 
@@ -62,6 +70,31 @@ public final class HazelcastRateLimiter implements RateLimiter {
         return bucket(key, spec).tryConsumeAndReturnRemaining(tokens)
                 .thenApply(probe -> new Probe(probe.isConsumed(), probe.getRemainingTokens(),
                         probe.getNanosToWaitForRefill()));
+    }
+
+    /**
+     * With {@code exact} and {@code batching} sync, one request on the key's owner (past the batching, which has no
+     * command for it): the floor taken away (the bucket may go into debt), the tokens tried, the floor given back.
+     * Nothing else runs on the entry in between, so no other request sees the floor gone: a batch of first-time
+     * senders, answered one after the other and refunded a batch later, would otherwise hold the reserve that the
+     * returning senders of the same batch then find empty. The delaying and predicting copies answer from this
+     * node's memory, where the caller's check and refund are as immediate, and keep their speed.
+     */
+    @Override
+    public CompletableFuture<Probe> tryConsumeAbove(String key, BucketSpec spec, long tokens, long floor) {
+        BucketSync.Mode mode = spec.sync().forCapacity(spec.capacity()).mode();
+        if (floor <= 0 || mode == BucketSync.Mode.DELAYING || mode == BucketSync.Mode.PREDICTING) {
+            return tryConsume(key, spec, tokens);
+        }
+        return owner.executeAsync(key, spec.toConfiguration(), new MultiCommand(List.of(
+                        new ConsumeIgnoringRateLimitsCommand(floor),
+                        new TryConsumeAndReturnRemainingTokensCommand(tokens),
+                        new AddTokensCommand(floor))))
+                .thenApply(results -> {
+                    ConsumptionProbe probe = (ConsumptionProbe) results.getResults().get(1).getData();
+                    return new Probe(probe.isConsumed(), probe.getRemainingTokens() + floor,
+                            probe.getNanosToWaitForRefill());
+                });
     }
 
     @Override

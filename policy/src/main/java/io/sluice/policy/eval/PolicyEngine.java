@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.LimitRule;
 import io.sluice.config.PolicyConfig;
+import io.sluice.config.RetryPriority;
 import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.PolicyMeters;
 import io.sluice.policy.fairshare.FairShareBook;
@@ -175,31 +176,41 @@ public final class PolicyEngine {
         }
     }
 
+    /** Now on the clock of marks, in epoch milliseconds. */
+    long millis() {
+        return clock.millis();
+    }
+
     /** A returning sender, first deferred at {@code firstDeferredMillis}, was admitted. */
     void returningAdmitted(long firstDeferredMillis) {
         retryAdmitted.increment();
         retryDelay.record(Math.max(0, clock.millis() - firstDeferredMillis), TimeUnit.MILLISECONDS);
     }
 
-    /** Decides one request of a first-time sender. */
+    /** Decides one request that is kept out of no reserve (a connection's, a backend's). */
     CompletableFuture<Decision> decide(Plan plan, LeaseHolder holder) {
-        return decide(plan, holder, false);
+        return decide(plan, holder, 0);
     }
 
     /**
      * Decides one request; the leases it wins go to {@code holder}, or are released if it refuses.
      *
-     * @param returning whether the request's sender was deferred before: it may take the reserved share of a bucket
+     * @param keptShare the share of a bucket the request's sender may not take ({@link RetryPriority#keptShare}): all
+     *     of the reserve for a first-time sender, less the longer ago a returning one was first deferred
      */
-    CompletableFuture<Decision> decide(Plan plan, LeaseHolder holder, boolean returning) {
+    CompletableFuture<Decision> decide(Plan plan, LeaseHolder holder, double keptShare) {
         long start = registry.config().clock().monotonicTime();
         int charges = plan.charges().size();
         int holds = plan.holds().size();
         CompletableFuture<?>[] answers = new CompletableFuture<?>[charges + holds];
         boolean allDone = true;
+        // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
+        double kept = plan.stage() == Stage.CONNECT ? 0 : keptShare;
         for (int i = 0; i < charges; i++) {
             Plan.Charge charge = plan.charges().get(i);
-            answers[i] = limiter.tryConsume(charge.bucketKey(), charge.spec(), charge.tokens());
+            long floor = Verdicts.floor(charge, kept);
+            answers[i] = floor > 0 ? limiter.tryConsumeAbove(charge.bucketKey(), charge.spec(), charge.tokens(), floor)
+                    : limiter.tryConsume(charge.bucketKey(), charge.spec(), charge.tokens());
             allDone &= answers[i].isDone();
         }
         for (int i = 0; i < holds; i++) {
@@ -210,19 +221,19 @@ public final class PolicyEngine {
         if (allDone) {
             // The local limiter answers at once: no need for a dependent future.
             try {
-                return CompletableFuture.completedFuture(combine(plan, answers, holder, start, returning));
+                return CompletableFuture.completedFuture(combine(plan, answers, holder, start, kept));
             } catch (RuntimeException e) {
                 return CompletableFuture.completedFuture(failed(e, answers, charges));
             }
         }
         return CompletableFuture.allOf(answers)
-                .thenApply(ignored -> combine(plan, answers, holder, start, returning))
+                .thenApply(ignored -> combine(plan, answers, holder, start, kept))
                 .exceptionally(error -> failed(error, answers, charges));
     }
 
     @SuppressWarnings("unchecked")
     private Decision combine(Plan plan, CompletableFuture<?>[] answers, LeaseHolder holder, long start,
-                             boolean returning) {
+                             double keptShare) {
         int charges = plan.charges().size();
         Probe[] probes = new Probe[charges];
         for (int i = 0; i < charges; i++) {
@@ -232,8 +243,9 @@ public final class PolicyEngine {
         for (int i = 0; i < won.length; i++) {
             won[i] = ((Optional<Lease>) answers[charges + i].join()).orElse(null);
         }
-        // What a first-time sender took from a bucket's reserved share counts as refused; the tokens go back below.
-        Probe[] answered = Verdicts.forSender(plan, probes, returning, policy.get().config().retryPriority());
+        // What a sender took from the share of a bucket it is kept out of (where the limiter could not keep it out at
+        // once) counts as refused; the tokens go back below.
+        Probe[] answered = Verdicts.withReserve(plan, probes, keptShare);
         FairShareCharges shared = fairShareCharges(plan);
         if (shared != null) {
             answered = withFairShares(plan, answered, shared);

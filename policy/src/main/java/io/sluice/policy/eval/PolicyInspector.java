@@ -204,8 +204,10 @@ public final class PolicyInspector {
             // The engine's verdict on what the buckets hold: the reserve as this sender meets it (the session knows
             // its sender from MAIL on), then the fair shares as the books stand now, looked at without counting.
             RetryPriority priority = policy.config().retryPriority();
-            boolean returning = retry.returning() && (stage == Stage.MAIL || stage == Stage.RCPT);
-            Probe[] answered = Verdicts.forSender(plan, probes, returning, priority);
+            boolean knowsSender = stage == Stage.MAIL || stage == Stage.RCPT;
+            double kept = knowsSender ? priority.keptShare(retry.firstDeferred().orElse(-1), now) : 0;
+            double keptFirstTime = knowsSender ? priority.keptShare(-1, now) : 0;
+            Probe[] answered = Verdicts.withReserve(plan, probes, kept);
             FairShareBook.Look[] looks = new FairShareBook.Look[charges];
             FairShareBook.Share[] shares = new FairShareBook.Share[charges];
             for (int i = 0; i < charges; i++) {
@@ -234,9 +236,8 @@ public final class PolicyInspector {
                 Optional<Explanation.ReserveCheck> reserve = Optional.empty();
                 if (priority.enabled() && stage != Stage.CONNECT && !charge.limit().rule().shadow()
                         && charge.limit().rule().exceeded() == LimitRule.Exceeded.REFUSE) {
-                    reserve = Optional.of(new Explanation.ReserveCheck(
-                            priority.reservedTokens(charge.spec().capacity()),
-                            Verdicts.inReserve(probes[i], charge, priority)));
+                    reserve = Optional.of(new Explanation.ReserveCheck(Verdicts.floor(charge, keptFirstTime),
+                            Verdicts.inReserve(probes[i], charge, keptFirstTime)));
                 }
                 checks.add(new Explanation.RuleCheck(charge.limit().rule().name(), keyOf(charge.limit(), facts),
                         charge.tokens(), left[i], answered[i].consumed(), charge.limit().rule().shadow(),

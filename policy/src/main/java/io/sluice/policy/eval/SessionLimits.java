@@ -69,11 +69,14 @@ public final class SessionLimits {
 
     /**
      * The share of a limit this transaction may not take, such as a backend pool's adaptive in-flight limit: the
-     * policy's reserved share for a first-time sender, nothing for a returning one or with retry priority off.
+     * policy's reserved share for a first-time sender, less for a returning one the longer ago it was first deferred
+     * ({@link RetryPriority#keptShare}), nothing with retry priority off.
      */
     public double reservedShare() {
         RetryPriority retry = retryPriority();
-        return retry.enabled() && !returning() ? retry.reservedShare() : 0;
+        // The clock counts only for a returning sender's tier: a MAIL's decision otherwise reads it once, for the
+        // fair shares' window.
+        return retry.keptShare(firstDeferred, firstDeferred < 0 || retry.tiers() == 1 ? 0 : engine.millis());
     }
 
     /** A limit outside the policy (a backend pool's admission) deferred this transaction at MAIL: it leaves a mark. */
@@ -178,7 +181,7 @@ public final class SessionLimits {
         if (once.isEmpty()) {
             return PolicyEngine.ADMITTED;
         }
-        return engine.decide(once, leases, returning()).thenApply(decision -> {
+        return engine.decide(once, leases, reservedShare()).thenApply(decision -> {
             if (decision.admitted()) {
                 remember(once);
             }

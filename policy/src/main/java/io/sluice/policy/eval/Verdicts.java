@@ -17,32 +17,23 @@ final class Verdicts {
     }
 
     /**
-     * The buckets' answers as the request's sender gets them: a first-time sender's through {@link #withReserve}, a
-     * returning one's as they are, and at connection as they are (only MAIL and RCPT know the sender; a connection is
-     * nobody's first time, nor a return).
+     * The buckets' answers as a sender kept out of {@code keptShare} of every bucket gets them
+     * ({@link RetryPriority#keptShare}): where an enforcing rule that refuses gave tokens that leave its bucket with
+     * fewer than that share's tokens (rounded down), the answer is a refusal, with the time until the bucket is back
+     * above the share as its retry hint. The same array when no answer changes.
      */
-    static Probe[] forSender(Plan plan, Probe[] probes, boolean returning, RetryPriority retry) {
-        return returning || plan.stage() == Stage.CONNECT ? probes : withReserve(plan, probes, retry);
-    }
-
-    /**
-     * The buckets' answers as a first-time sender gets them: where an enforcing rule that refuses gave tokens that
-     * leave its bucket with fewer than its reserved share ({@link RetryPriority#reservedTokens}), the answer is a
-     * refusal, with the time until the bucket is back above the reserve as its retry hint. The same array when no
-     * answer changes.
-     */
-    static Probe[] withReserve(Plan plan, Probe[] probes, RetryPriority retry) {
-        if (!retry.enabled()) {
+    static Probe[] withReserve(Plan plan, Probe[] probes, double keptShare) {
+        if (keptShare <= 0) {
             return probes;
         }
         Probe[] answered = probes;
         for (int i = 0; i < probes.length; i++) {
             Plan.Charge charge = plan.charges().get(i);
-            if (inReserve(probes[i], charge, retry)) {
+            if (inReserve(probes[i], charge, keptShare)) {
                 if (answered == probes) {
                     answered = probes.clone();
                 }
-                long missing = retry.reservedTokens(charge.spec().capacity()) - probes[i].remaining();
+                long missing = floor(charge, keptShare) - probes[i].remaining();
                 long nanosPerToken = charge.spec().refillPeriod().toNanos() / charge.spec().refillTokens();
                 answered[i] = new Probe(false, probes[i].remaining(), nanosPerToken * missing);
             }
@@ -50,11 +41,19 @@ final class Verdicts {
         return answered;
     }
 
-    /** Whether a first-time sender took tokens from the reserved share of an enforcing, refusing rule's bucket. */
-    static boolean inReserve(Probe probe, Plan.Charge charge, RetryPriority retry) {
+    /** Whether tokens taken from an enforcing, refusing rule's bucket went into the share the sender is kept out of. */
+    static boolean inReserve(Probe probe, Plan.Charge charge, double keptShare) {
+        return probe.consumed() && probe.remaining() < floor(charge, keptShare);
+    }
+
+    /**
+     * The tokens a charge must leave in its bucket for a sender kept out of {@code keptShare}: that share of the
+     * capacity, rounded down, for an enforcing rule that refuses; none for a shadow rule or one that only delays.
+     */
+    static long floor(Plan.Charge charge, double keptShare) {
         CompiledLimit limit = charge.limit();
-        return probe.consumed() && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
-                && probe.remaining() < retry.reservedTokens(charge.spec().capacity());
+        return keptShare > 0 && !limit.rule().shadow() && limit.rule().exceeded() == Exceeded.REFUSE
+                ? RetryPriority.wholeShare(charge.spec().capacity(), keptShare) : 0;
     }
 
     /**

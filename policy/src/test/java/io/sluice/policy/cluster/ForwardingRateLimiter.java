@@ -31,6 +31,11 @@ abstract class ForwardingRateLimiter implements RateLimiter {
     }
 
     @Override
+    public CompletableFuture<Probe> tryConsumeAbove(String key, BucketSpec spec, long tokens, long floor) {
+        return call(() -> target.tryConsumeAbove(key, spec(spec), tokens, floor));
+    }
+
+    @Override
     public CompletableFuture<Void> refund(String key, BucketSpec spec, long tokens) {
         return call(() -> target.refund(key, spec(spec), tokens));
     }

@@ -8,6 +8,7 @@ import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.ManualClock;
+import io.sluice.policy.ratelimit.Probe;
 import io.sluice.policy.ratelimit.RateLimiter;
 import io.sluice.policy.ratelimit.RateLimiterContract;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,6 +45,39 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
         // than it may spend unsynchronized (auto, predicting: 5 for this bucket of 10).
         long unsynced = spec.sync().forCapacity(spec.capacity()).maxUnsyncedTokens();
         assertThat(admitted(limiter, key, spec, 15)).as("a second's refill").isBetween(10 - unsynced + 1, 10L);
+    }
+
+    /**
+     * Requests kept above a floor, all in flight at once (a batch, with batching sync), never take the floor's
+     * tokens, not even for a moment: the requests without a floor made among them get exactly those.
+     */
+    @ParameterizedTest
+    @EnumSource(value = BucketSync.Mode.class, names = {"EXACT", "BATCHING"})
+    void requestsKeptAboveAFloorLeaveItToTheOthersEvenInOneBatch(BucketSync.Mode mode) {
+        RateLimiter limiter = newLimiter(newClock());
+        BucketSpec spec = new BucketSpec(10, 10, Duration.ofHours(1), new BucketSync(mode, 3, Duration.ofMillis(50)));
+        String key = "floor-" + mode + "-" + UUID.randomUUID();
+
+        // Interleaved: with the floor's tokens taken and given back a moment later, some plain requests would miss.
+        List<CompletableFuture<Probe>> kept = new ArrayList<>();
+        List<CompletableFuture<Probe>> plain = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            kept.add(limiter.tryConsumeAbove(key, spec, 1, 3));
+            if (i % 10 == 9) {
+                plain.add(limiter.tryConsume(key, spec, 1));
+            }
+        }
+
+        assertThat(kept.stream().filter(probe -> get(probe).consumed()).count()).isEqualTo(7);
+        assertThat(plain).allMatch(probe -> get(probe).consumed());
+        Probe refused = kept.stream().map(HazelcastRateLimiterTest::get).filter(probe -> !probe.consumed())
+                .findFirst().orElseThrow();
+        assertThat(refused.remaining()).as("what the bucket has, floor included").isBetween(0L, 3L);
+        assertThat(get(limiter.available(key, spec))).isZero();
+        Probe late = get(limiter.tryConsumeAbove(key, spec, 1, 3));
+        assertThat(late.consumed()).isFalse();
+        assertThat(late.nanosToWait()).as("until the floor and one token are back: 4 of 6 minutes")
+                .isEqualTo(Duration.ofMinutes(24).toNanos());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.sluice.policy.eval;
 import static io.sluice.policy.eval.CompiledPolicyTest.address;
 import static io.sluice.policy.eval.Rules.limit;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.config.Counted;
@@ -71,6 +72,37 @@ class RetryPriorityTest {
     }
 
     @Test
+    void withTiersTheLongerAgoASenderWasFirstDeferredTheDeeperItTakesIntoTheReserve() {
+        RetryPriority defaults = RetryPriority.DEFAULT;
+        PolicyEngine engine = engine(new RetryPriority(true, defaults.reservedShare(), defaults.markTtl(),
+                defaults.generations(), defaults.capacity(), defaults.falsePositiveRate(), 3));
+        CompiledLimit global = engine.policy().limits().get(0);
+        for (int i = 0; i < 7; i++) {
+            assertThat(mail(engine, "198.51.100." + i, "first" + i + "@sender.example").admitted()).isTrue();
+        }
+        assertThat(mail(engine, "203.0.113.1", "old@sender.example").admitted()).isFalse();
+        clock.advance(Duration.ofMinutes(30));
+        assertThat(mail(engine, "203.0.113.2", "recent@sender.example").admitted()).isFalse();
+        clock.advance(Duration.ofMinutes(5));
+
+        // 3 tokens left. First deferred in this generation: kept out of 0.2 of the bucket, 2 tokens.
+        SessionLimits recent = session(engine, "203.0.113.2");
+        assertThat(recent.mail("recent@sender.example", 0).join().admitted()).isTrue();
+        assertThat(recent.reservedShare()).isCloseTo(0.2, within(1e-9));
+        Decision again = session(engine, "203.0.113.2").mail("recent@sender.example", 0).join();
+        assertThat(again.admitted()).as("at its tier's floor").isFalse();
+        assertThat(again.retryAfter()).as("one token short of its floor").isEqualTo(Duration.ofMinutes(6));
+
+        // First deferred two generations ago: the oldest tier, which takes the last tokens.
+        SessionLimits old = session(engine, "203.0.113.1");
+        assertThat(old.mail("old@sender.example", 0).join().admitted()).isTrue();
+        assertThat(old.reservedShare()).isZero();
+        assertThat(session(engine, "203.0.113.1").mail("old@sender.example", 0).join().admitted()).isTrue();
+        assertThat(available(engine, global)).isZero();
+        assertThat(registry.timer(PolicyMeters.RETRY_DELAY.meterName()).count()).as("counted at a recipient").isZero();
+    }
+
+    @Test
     void withPriorityOffFirstTimeSendersTakeTheWholeBucketAndLeaveNoMark() {
         PolicyEngine engine = engine(RetryPriority.OFF);
 
@@ -104,6 +136,12 @@ class RetryPriorityTest {
         LimitRule global = limit("global", RuleKey.GLOBAL, Counted.MESSAGES, new Rate(10, Duration.ofHours(1)), 10);
         return new PolicyEngine(new PolicyConfig(List.of(global), List.of(), retry), store.limiter(), store.leases(),
                 registry, clock);
+    }
+
+    private SessionLimits session(PolicyEngine engine, String client) {
+        SessionLimits session = engine.openSession(LISTENER, address(client));
+        assertThat(session.connect().join().admitted()).isTrue();
+        return session;
     }
 
     private Decision mail(PolicyEngine engine, String client, String sender) {

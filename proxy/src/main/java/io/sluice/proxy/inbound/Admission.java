@@ -182,7 +182,8 @@ final class Admission {
 
     /**
      * Takes a place for a new transaction that may not take the last {@code reservedShare} of the limit (a first-time
-     * sender; a returning one has 0): admitted while fewer than {@code limit x (1 - reservedShare)} are in flight.
+     * sender's is the whole reserve, a returning one's less, down to 0): admitted while fewer than
+     * {@code limit x (1 - reservedShare)} are in flight.
      */
     boolean tryAcquire(double reservedShare) {
         while (true) {

@@ -101,8 +101,8 @@ final class BackendHop implements NextHop {
         }
         if (request instanceof Request.Mail) {
             release();
-            // A sender deferred before may take the share of the limit kept for returning senders; a refusal is a
-            // deferral, which the sender's next try finds.
+            // A sender deferred before may take into the share of the limit kept for returning senders, the deeper
+            // the longer ago it was first deferred; a refusal is a deferral, which the sender's next try finds.
             if (!admission.tryAcquire(session.limits().reservedShare())) {
                 session.limits().deferred();
                 return CompletableFuture.completedFuture(admission.refusal());
