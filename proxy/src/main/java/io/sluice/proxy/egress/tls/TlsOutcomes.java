@@ -3,7 +3,9 @@ package io.sluice.proxy.egress.tls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
+import java.net.InetAddress;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,10 +19,20 @@ public final class TlsOutcomes {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final TlsReportCounts reports;
+    private final Set<String> lookingUp;
 
     public TlsOutcomes(MeterRegistry registry, Iterable<String> pools) {
+        this(registry, pools, Set.of());
+    }
+
+    /**
+     * @param lookingUp the pools that look policies up ({@code tls: policy}): where they find none, their outcomes
+     *     count for the reports as {@code no-policy-found}
+     */
+    public TlsOutcomes(MeterRegistry registry, Iterable<String> pools, Set<String> lookingUp) {
         this.registry = registry;
         this.reports = new TlsReportCounts();
+        this.lookingUp = Set.copyOf(lookingUp);
         // The series an alert on enforce failures divides by exist from the start.
         for (String pool : pools) {
             for (PolicyType policy : PolicyType.values()) {
@@ -34,9 +46,20 @@ public final class TlsOutcomes {
 
     /** One connection's (or one refused destination's) outcome, for the domain whose policy it was. */
     public void count(String pool, String domain, PolicyType policy, TlsResult result) {
+        count(pool, domain, policy, result, "", null, null);
+    }
+
+    /**
+     * One connection's outcome, for the domain whose policy it was, with where it happened: the MX host, its address
+     * and the source address, for the reports' failure details.
+     */
+    public void count(String pool, String domain, PolicyType policy, TlsResult result, String mxHost,
+                      InetAddress receiving, InetAddress sending) {
         counter(pool, policy, result).increment();
-        if (policy != PolicyType.NONE) {
-            reports.count(domain, policy, result);
+        if (policy != PolicyType.NONE || lookingUp.contains(pool)) {
+            reports.count(domain, policy, result, new TlsReportCounts.Detail(result.reportType(), mxHost,
+                    receiving == null ? "" : receiving.getHostAddress(),
+                    sending == null ? "" : sending.getHostAddress()));
         }
     }
 
