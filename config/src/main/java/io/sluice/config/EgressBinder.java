@@ -245,12 +245,12 @@ final class EgressBinder {
      * wildcard or loopback address and admit 127.0.0.1.
      */
     void checkReportListener(EgressConfig egress, List<ListenerConfig> listeners) {
-        if (egress == null || !egress.tlsReports().enabled()) {
+        // A listener that did not bind was reported already; whether it would have done is unknown.
+        if (egress == null || !egress.tlsReports().enabled() || listeners.contains(null)) {
             return;
         }
         String pool = egress.tlsReports().pool();
-        boolean found = listeners.stream().anyMatch(listener -> listener != null
-                && listener.role() == ListenerRole.OUTBOUND && listener.egressPool().equals(pool)
+        boolean found = listeners.stream().anyMatch(listener -> listener.role() == ListenerRole.OUTBOUND && listener.egressPool().equals(pool)
                 && reachableOverLoopback(listener));
         if (!found) {
             reportPool.invalid("the egress-pool of an outbound listener bound to a wildcard or loopback address whose"
