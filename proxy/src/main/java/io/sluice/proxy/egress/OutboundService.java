@@ -97,7 +97,7 @@ public final class OutboundService implements AutoCloseable {
                     InetSocketAddress bound = service.listeners.addresses().get(listener);
                     return bound.getAddress().isAnyLocalAddress()
                             ? new InetSocketAddress(InetAddress.getLoopbackAddress(), bound.getPort()) : bound;
-                }, config.smtp().hostname(), registry);
+                }, config.smtp().hostname());
             }
         } catch (Exception e) {
             service.close();

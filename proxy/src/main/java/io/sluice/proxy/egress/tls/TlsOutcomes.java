@@ -20,6 +20,7 @@ public final class TlsOutcomes {
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final TlsReportCounts reports;
     private final Set<String> lookingUp;
+    private final Map<String, Counter> reportsDelivered = new ConcurrentHashMap<>();
 
     public TlsOutcomes(MeterRegistry registry, Iterable<String> pools) {
         this(registry, pools, Set.of());
@@ -33,6 +34,16 @@ public final class TlsOutcomes {
         this.registry = registry;
         this.reports = new TlsReportCounts();
         this.lookingUp = Set.copyOf(lookingUp);
+        // With reports off too: a dashboard's query over them is defined, and says none were sent.
+        for (String method : new String[] {"mailto", "https"}) {
+            for (String outcome : new String[] {"sent", "failed"}) {
+                reportsDelivered.put(method + ' ' + outcome, Counter.builder("sluice.egress.tls.reports")
+                        .tag("method", method).tag("outcome", outcome)
+                        .description("TLS reports (RFC 8460) delivered to a report URI of a destination domain, or"
+                                + " not, by method (mailto, https)")
+                        .register(registry));
+            }
+        }
         // The series an alert on enforce failures divides by exist from the start.
         for (String pool : pools) {
             for (PolicyType policy : PolicyType.values()) {
@@ -77,6 +88,11 @@ public final class TlsOutcomes {
                 .description("Mail exchangers (or destinations whose policy names none of theirs) that an enforced"
                         + " destination policy refused delivery to, by pool and kind of policy (sts, tlsa)")
                 .register(registry));
+    }
+
+    /** A TLS report delivered to a report URI ({@code mailto} or {@code https}), or not. */
+    void reportDelivered(String method, boolean sent) {
+        reportsDelivered.get(method + ' ' + (sent ? "sent" : "failed")).increment();
     }
 
     /** The counts per policy domain, from which a daily TLS report (RFC 8460) is built. */

@@ -130,18 +130,17 @@ public final class TlsPolicies {
      * @param listener the outbound listener of the reports' pool that reports by mail are submitted to
      * @param hostname this node's name, for the submission's EHLO
      */
-    public TlsReporter startReporting(TlsReportsConfig config, Supplier<InetSocketAddress> listener, String hostname,
-                                      MeterRegistry registry) {
+    public TlsReporter startReporting(TlsReportsConfig config, Supplier<InetSocketAddress> listener, String hostname) {
         if (reporting == null) {
             throw new IllegalStateException("no reporting: policies made without create()");
         }
-        TlsReporter reporter = new TlsReporter(config, outcomes.reports(), reporting.store(),
+        TlsReporter reporter = new TlsReporter(config, outcomes, reporting.store(),
                 domain -> TlsRptRecord.lookup(reporting.dns(), domain),
                 domain -> sts.cached(domain).flatMap(MtaStsPolicies.Lookup::policy).map(MtaStsPolicies.Cached::policy),
                 new ReportMailer(config, reporting.group(), reporting.channelClass(), listener, hostname),
                 new ReportPoster(reporting.dns(), reporting.permitted(), reporting.tls(), reporting.group(),
                         reporting.channelClass(), config.timeout()),
-                Clock.systemUTC(), registry);
+                Clock.systemUTC());
         reporter.start();
         return reporter;
     }

@@ -2,8 +2,6 @@ package io.sluice.proxy.egress.tls;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.config.TlsReportsConfig;
 import io.sluice.proxy.egress.tls.TlsReportCounts.Tally;
 import io.sluice.proxy.smtp.SmtpClientConnection;
@@ -46,6 +44,7 @@ public final class TlsReporter implements AutoCloseable {
     public record Delivery(String domain, URI uri, boolean sent, String detail) {}
 
     private final TlsReportsConfig config;
+    private final TlsOutcomes outcomes;
     private final TlsReportCounts counts;
     private final TlsReportStore store;
     private final Function<String, CompletableFuture<List<URI>>> rua;
@@ -53,7 +52,6 @@ public final class TlsReporter implements AutoCloseable {
     private final ReportMailer mailer;
     private final ReportPoster poster;
     private final Clock clock;
-    private final Map<String, Counter> deliveries = new LinkedHashMap<>();
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "sluice-tls-reports");
         thread.setDaemon(true);
@@ -62,27 +60,19 @@ public final class TlsReporter implements AutoCloseable {
     // The last day whose counts were shared after it ended.
     private volatile LocalDate closed;
 
-    TlsReporter(TlsReportsConfig config, TlsReportCounts counts, TlsReportStore store,
+    TlsReporter(TlsReportsConfig config, TlsOutcomes outcomes, TlsReportStore store,
                 Function<String, CompletableFuture<List<URI>>> rua,
                 Function<String, Optional<MtaStsPolicy>> stsPolicies, ReportMailer mailer, ReportPoster poster,
-                Clock clock, MeterRegistry registry) {
+                Clock clock) {
         this.config = config;
-        this.counts = counts;
+        this.outcomes = outcomes;
+        this.counts = outcomes.reports();
         this.store = store;
         this.rua = rua;
         this.stsPolicies = stsPolicies;
         this.mailer = mailer;
         this.poster = poster;
         this.clock = clock;
-        for (String method : List.of("mailto", "https")) {
-            for (String outcome : List.of("sent", "failed")) {
-                deliveries.put(method + " " + outcome, Counter.builder("sluice.egress.tls.reports")
-                        .tag("method", method).tag("outcome", outcome)
-                        .description("TLS reports (RFC 8460) delivered to a report URI of a destination domain, or"
-                                + " not, by method (mailto, https)")
-                        .register(registry));
-            }
-        }
     }
 
     /** Shares the counts every flush interval and reports every day at {@code send-at}. */
@@ -99,7 +89,12 @@ public final class TlsReporter implements AutoCloseable {
             next = next.plus(Duration.ofDays(1));
         }
         executor.schedule(() -> {
-            safely("report", () -> report(counts.today().minusDays(1)));
+            LocalDate yesterday = counts.today().minusDays(1);
+            safely("report", () -> {
+                report(yesterday);
+                // Reported: its room in the bounded counts is today's.
+                counts.forget(yesterday);
+            });
             scheduleNextReport();
         }, Duration.between(now, next).toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -177,7 +172,7 @@ public final class TlsReporter implements AutoCloseable {
             }
             outcome = new Delivery(report.domain(), uri, false, SmtpClientConnection.rootMessage(e));
         }
-        deliveries.get(method + " " + (outcome.sent() ? "sent" : "failed")).increment();
+        outcomes.reportDelivered(method, outcome.sent());
         log.info("tls report", kv("policy_domain", report.domain()), kv("day", report.day().toString()),
                 kv("method", method), kv("sent", outcome.sent()), kv("detail", outcome.detail()));
         return outcome;
