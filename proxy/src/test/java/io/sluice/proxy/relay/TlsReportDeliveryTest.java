@@ -19,7 +19,6 @@ import io.sluice.proxy.egress.tls.TlsSink;
 import io.sluice.testing.TestPorts;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -50,6 +49,7 @@ class TlsReportDeliveryTest {
     private static TlsSink wrongName;
     private static TlsSink reportsMx;
     private static TlsSink hostileMx;
+    private static TlsSink internalMx;
     private static TestReportServer reportUri;
     private static TestReportServer internal;
     private static RunningOutbound sluice;
@@ -67,6 +67,7 @@ class TlsReportDeliveryTest {
         reportsMx = TlsSink.start("127.0.0.9", smtpPort, "mx.reports.test",
                 authority.issue("mx.reports.test").serverContext());
         hostileMx = TlsSink.start("127.0.0.5", smtpPort, "mx.hostile.test", null);
+        internalMx = TlsSink.start("127.0.0.66", smtpPort, "internal.hostile.test", null);
         policyHost = TestPolicyServer.start("127.0.0.7", 0,
                 authority.issue("mta-sts.good.test", "mta-sts.wrong.test").serverContext());
         reportUri = TestReportServer.start("127.0.0.12", authority.issue("rua.reports.test").serverContext());
@@ -84,6 +85,7 @@ class TlsReportDeliveryTest {
                 .mx("reports.test", 300, 10, "mx.reports.test").address("mx.reports.test", 300, "127.0.0.9")
                 .address("rua.reports.test", 300, "127.0.0.12")
                 .address("internal.hostile.test", 300, "127.0.0.66")
+                .mx("internal.hostile.test", 300, 10, "internal.hostile.test")
                 .txt("_smtp._tls.good.test", 300, "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test,https://rua.reports.test:"
                         + reportUri.port() + "/v1/tlsrpt")
                 .txt("_smtp._tls.wrong.test", 300, "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test")
@@ -91,7 +93,7 @@ class TlsReportDeliveryTest {
                 // literal, and as the IPv4-mapped IPv6 form of it; and a mailbox at an address literal.
                 .txt("_smtp._tls.hostile.test", 300, "v=TLSRPTv1; rua=https://internal.hostile.test:"
                         + internal.port() + "/,https://127.0.0.66:" + internal.port() + "/,https://[::ffff:127.0.0.66]:"
-                        + internal.port() + "/,mailto:x@[127.0.0.66]");
+                        + internal.port() + "/,mailto:x@[127.0.0.66],mailto:tlsrpt@internal.hostile.test");
         EgressDestinations screen = new EgressDestinations(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")),
                 List.of(Cidr.parse("127.0.0.66/32")));
         sluice = RunningOutbound.resolvingWith(dns.hostPort(), smtpPort).tls(EgressTls.POLICY)
@@ -122,7 +124,7 @@ class TlsReportDeliveryTest {
     @AfterAll
     static void stop() {
         for (AutoCloseable closeable : new AutoCloseable[] {sluice, policyHost, good, wrongName, reportsMx, hostileMx,
-                reportUri, internal, dns, authority}) {
+                internalMx, reportUri, internal, dns, authority}) {
             try {
                 if (closeable != null) {
                     closeable.close();
@@ -220,12 +222,18 @@ class TlsReportDeliveryTest {
     @Test
     void aRuaPointingWhereTheScreenForbidsGetsNothingSent() {
         assertThat(internal.requests()).isEmpty();
-        assertThat(deliveries).filteredOn(delivery -> delivery.domain().equals("hostile.test"))
-                .extracting(TlsReporter.Delivery::uri).extracting(URI::getScheme).containsOnly("https");
-        assertThat(deliveries).filteredOn(delivery -> delivery.domain().equals("hostile.test"))
-                .hasSize(3 * days.size()).noneMatch(TlsReporter.Delivery::sent)
+        assertThat(internalMx.connections()).isZero();
+        List<TlsReporter.Delivery> hostile = deliveries.stream()
+                .filter(delivery -> delivery.domain().equals("hostile.test")).toList();
+        // The mailbox at an address literal is no report URI; the other four are tried and refused.
+        assertThat(hostile).hasSize(4 * days.size()).noneMatch(TlsReporter.Delivery::sent);
+        assertThat(hostile).filteredOn(delivery -> delivery.uri().getScheme().equals("https")).hasSize(3 * days.size())
                 .allSatisfy(delivery -> assertThat(delivery.detail()).contains("forbidden destinations only"));
+        // By mail, the relay's own screen refuses it as it refuses any relayed mail there.
+        assertThat(hostile).filteredOn(delivery -> delivery.uri().getScheme().equals("mailto"))
+                .hasSize(days.size()).allSatisfy(delivery -> assertThat(delivery.detail()).contains("5.4.4"));
         assertThat(reports("https", "failed")).isEqualTo(3.0 * days.size());
+        assertThat(reports("mailto", "failed")).isEqualTo(days.size());
     }
 
     @Test
