@@ -221,8 +221,14 @@ final class EgressBinder {
         String from = fromValue.optional(MAILBOX, "");
         Value poolValue = section.get("pool");
         String pool = poolValue.optional(Conversion.NAME_TEXT, "");
-        LocalTime sendAt = section.get("send-at").optional(TIME_OF_DAY, defaults.sendAt());
+        Value sendAtValue = section.get("send-at");
+        LocalTime sendAt = sendAtValue.optional(TIME_OF_DAY, defaults.sendAt());
         Duration flush = section.get("flush-interval").optional(Conversion.DURATION, defaults.flushInterval());
+        // Every node shares its final count of the day within a flush interval of midnight: not sent before that.
+        if (sendAt != null && flush != null && sendAt.toSecondOfDay() < 2 * flush.toSeconds()) {
+            sendAtValue.invalid(TIME_EXPECTED + ", at least twice flush-interval (" + Units.formatDuration(flush)
+                    + ") after midnight, when every node has shared its count of the day");
+        }
         Duration timeout = section.get("timeout").optional(Conversion.DURATION, defaults.timeout());
         section.rejectUnknownKeys();
         if (Boolean.TRUE.equals(enabled)) {

@@ -180,6 +180,18 @@ class EgressBindingTest {
     }
 
     @Test
+    void tlsReportsAreNotSentBeforeEveryNodeSharedTheDay() {
+        ConfigException e = errors(ONE_POOL + """
+                  tls-reports: {send-at: "00:05", flush-interval: 5m}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(7, "egress.tls-reports.send-at", "\"00:05\" (expected: a time of day, UTC, such as 01:00, at"
+                        + " least twice flush-interval (5m) after midnight, when every node has shared its count of"
+                        + " the day)"));
+    }
+
+    @Test
     void tlsReportsNeedAListenerOfTheirPoolThatTakesLoopback() {
         // The one listener of pool p admits 10.0.0.0/8 only: reports could not be submitted to it.
         ConfigException e = errors(ONE_POOL + """
