@@ -1,6 +1,7 @@
 package io.sluice.proxy.egress.tls;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.sluice.config.TlsReportsConfig;
@@ -17,6 +18,7 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -52,8 +54,15 @@ final class ReportMailer {
     /** Completes once the recipient's MX took the report; fails with the reply or error that stopped it. */
     CompletableFuture<Void> mail(String recipient, TlsReport report) {
         byte[] message = message(recipient, report, ZonedDateTime.now(java.time.ZoneOffset.UTC));
+        EventLoop loop = group.next();
+        // The connection is used on its event loop only, from the connect on: no reply can come before it is awaited.
+        return CompletableFuture.supplyAsync(() -> submit(loop, recipient, message), loop)
+                .thenCompose(Function.identity());
+    }
+
+    private CompletableFuture<Void> submit(EventLoop loop, String recipient, byte[] message) {
         SmtpClientConnection connection = new SmtpClientConnection("tls-reports " + listener.get(), timeout);
-        CompletableFuture<SmtpClientConnection> connected = SmtpClientConnection.connect(group.next(), channelClass,
+        CompletableFuture<SmtpClientConnection> connected = SmtpClientConnection.connect(loop, channelClass,
                 listener.get(), null, timeout, connection);
         CompletableFuture<Void> done = connected
                 .thenCompose(open -> open.awaitReply(timeout))
