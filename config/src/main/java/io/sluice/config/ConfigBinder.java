@@ -78,6 +78,7 @@ final class ConfigBinder {
         for (Value listener : listeners.nonEmptyList("a list of at least one listener")) {
             listenerConfigs.add(listener(listener));
         }
+        egressBinder.checkReportListener(egressConfig, listenerConfigs);
         SmtpConfig smtpConfig = smtp(smtp.section());
         ClusterConfig clusterConfig = new ClusterBinder(problems, readableFile, environment).bind(cluster);
         PolicyConfig policyConfig = new PolicyBinder(problems, listenerNames.keySet()).bind(policy);

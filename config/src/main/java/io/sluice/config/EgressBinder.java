@@ -5,6 +5,8 @@ import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -70,7 +72,36 @@ final class EgressBinder {
     private static final String FACTOR_EXPECTED = "a number above 0 and below 1, such as 0.5";
     private static final Conversion<Double> FACTOR = Conversion.factor(BigDecimal.ONE, false, FACTOR_EXPECTED);
 
+    private static final String MAILBOX_EXPECTED = "a mailbox such as tlsrpt@example.net";
+    private static final Pattern MAILBOX_SYNTAX =
+            Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9.-]{1,253}");
+    private static final Conversion<String> MAILBOX = new Conversion<>(MAILBOX_EXPECTED, text -> {
+        if (!MAILBOX_SYNTAX.matcher(text).matches()
+                || !Addresses.isHostName(text.substring(text.lastIndexOf('@') + 1))) {
+            throw Conversion.invalid(text, MAILBOX_EXPECTED);
+        }
+        return text;
+    });
+    // It goes into a JSON report and, for the organization, a mail's header: printable, on one line, short.
+    private static final String REPORT_TEXT_EXPECTED = "printable text on one line, at most 200 characters";
+    private static final Conversion<String> REPORT_TEXT = new Conversion<>(REPORT_TEXT_EXPECTED, text -> {
+        if (text.isBlank() || text.length() > 200 || !text.chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+            throw Conversion.invalid(text, REPORT_TEXT_EXPECTED);
+        }
+        return text;
+    });
+    private static final String TIME_EXPECTED = "a time of day, UTC, such as 01:00";
+    private static final Conversion<LocalTime> TIME_OF_DAY = new Conversion<>(TIME_EXPECTED, text -> {
+        try {
+            return LocalTime.parse(text);
+        } catch (DateTimeParseException e) {
+            throw Conversion.invalid(text, TIME_EXPECTED);
+        }
+    });
+
     private final Problems problems;
+    // Where the report pool was named, to report a pool without a listener reports can go through.
+    private Value reportPool;
     // Each source address and where it was first seen, to report the second place.
     private final Map<InetAddress, Value> sourceAddresses = new LinkedHashMap<>();
     private final Set<String> poolNames = new LinkedHashSet<>();
@@ -95,6 +126,7 @@ final class EgressBinder {
         Value reuseValue = section.get("reuse");
         Value feedbackValue = section.get("feedback");
         Value mtaStsValue = section.get("mta-sts");
+        Value tlsReportsValue = section.get("tls-reports");
         section.rejectUnknownKeys();
 
         DnsConfig dns = dns(dnsValue.section());
@@ -113,8 +145,9 @@ final class EgressBinder {
         List<FeedbackRule> feedback = feedbackValue.isPresent() ? feedback(feedbackValue)
                 : value.isPresent() ? FeedbackRule.DEFAULTS : List.of();
         MtaStsConfig mtaSts = mtaSts(mtaStsValue);
+        TlsReportsConfig tlsReports = tlsReports(tlsReportsValue);
         return problems.construct(value.path(), value.line(), () -> new EgressConfig(dns, pools, connectTimeout,
-                remotePort, destinations, sites, reuse, feedback, mtaSts));
+                remotePort, destinations, sites, reuse, feedback, mtaSts, tlsReports));
     }
 
     private List<FeedbackRule> feedback(Value value) {
@@ -174,6 +207,69 @@ final class EgressBinder {
         section.rejectUnknownKeys();
         return problems.construct(value.path(), value.line(), () -> new MtaStsConfig(fetchTimeout, Math.toIntExact(Math.min(maxPolicySize,
                 Integer.MAX_VALUE)), cacheSize, checkInterval, httpsPort, Optional.ofNullable(trusted)));
+    }
+
+    private TlsReportsConfig tlsReports(Value value) {
+        Section section = value.section();
+        TlsReportsConfig defaults = TlsReportsConfig.DISABLED;
+        Boolean enabled = section.get("enabled").optional(Conversion.BOOLEAN, false);
+        Value organizationValue = section.get("organization");
+        String organization = organizationValue.optional(REPORT_TEXT, "");
+        Value contactValue = section.get("contact");
+        String contact = contactValue.optional(REPORT_TEXT, "");
+        Value fromValue = section.get("from");
+        String from = fromValue.optional(MAILBOX, "");
+        Value poolValue = section.get("pool");
+        String pool = poolValue.optional(Conversion.NAME_TEXT, "");
+        Value sendAtValue = section.get("send-at");
+        LocalTime sendAt = sendAtValue.optional(TIME_OF_DAY, defaults.sendAt());
+        Duration flush = section.get("flush-interval").optional(Conversion.DURATION, defaults.flushInterval());
+        // Every node shares its final count of the day within a flush interval of midnight: not sent before that.
+        if (sendAt != null && flush != null && sendAt.toSecondOfDay() < 2 * flush.toSeconds()) {
+            sendAtValue.invalid(TIME_EXPECTED + ", at least twice flush-interval (" + Units.formatDuration(flush)
+                    + ") after midnight, when every node has shared its count of the day");
+        }
+        Duration timeout = section.get("timeout").optional(Conversion.DURATION, defaults.timeout());
+        section.rejectUnknownKeys();
+        if (Boolean.TRUE.equals(enabled)) {
+            for (Value required : List.of(organizationValue, contactValue, fromValue, poolValue)) {
+                if (!required.isPresent()) {
+                    required.invalid("a value: reports are enabled");
+                }
+            }
+            if (pool != null && !pool.isEmpty() && !poolNames.contains(pool)) {
+                poolValue.invalid("the name of an egress pool, one of " + poolNames);
+            }
+        }
+        reportPool = poolValue;
+        return problems.construct(value.path(), value.line(), () -> new TlsReportsConfig(enabled, organization,
+                contact, from, pool, sendAt, flush, timeout));
+    }
+
+    /**
+     * Reports sent by mail are submitted over loopback to an outbound listener of their pool: one must be bound to a
+     * wildcard or loopback address and admit 127.0.0.1.
+     */
+    void checkReportListener(EgressConfig egress, List<ListenerConfig> listeners) {
+        // A listener that did not bind was reported already; whether it would have done is unknown.
+        if (egress == null || !egress.tlsReports().enabled() || listeners.contains(null)) {
+            return;
+        }
+        String pool = egress.tlsReports().pool();
+        boolean found = listeners.stream().anyMatch(listener -> listener.role() == ListenerRole.OUTBOUND && listener.egressPool().equals(pool)
+                && reachableOverLoopback(listener));
+        if (!found) {
+            reportPool.invalid("the egress-pool of an outbound listener bound to a wildcard or loopback address whose"
+                    + " allowed-clients include 127.0.0.1, through which reports are sent");
+        }
+    }
+
+    private static boolean reachableOverLoopback(ListenerConfig listener) {
+        InetAddress bound = Addresses.literal(listener.bind().host());
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        return (bound == null ? "localhost".equals(listener.bind().host())
+                : bound.isAnyLocalAddress() || bound.isLoopbackAddress())
+                && listener.allowedClients().stream().anyMatch(network -> network.contains(loopback));
     }
 
     private List<EgressSite> sites(Value value) {

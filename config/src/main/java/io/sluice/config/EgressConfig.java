@@ -23,10 +23,12 @@ import java.util.Objects;
  * @param feedback what remote replies suspend a source or pool for a site, or scale its rules, in file order: the
  *     first rule a reply matches acts
  * @param mtaSts how the MTA-STS policies of destinations are fetched and cached, for pools of {@code tls: policy}
+ * @param tlsReports the daily TLS reports (RFC 8460) sent to destinations that ask for them; off by default
  */
 public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout,
                            int remotePort, EgressDestinations destinations, List<EgressSite> sites,
-                           ConnectionReuseConfig reuse, List<FeedbackRule> feedback, MtaStsConfig mtaSts) {
+                           ConnectionReuseConfig reuse, List<FeedbackRule> feedback, MtaStsConfig mtaSts,
+                           TlsReportsConfig tlsReports) {
 
     /** Connections to remote MX hosts kept per event loop, for how long and for how many transactions. */
     public static final ConnectionReuseConfig DEFAULT_REUSE = new ConnectionReuseConfig(16, Duration.ofSeconds(5), 100);
@@ -45,6 +47,11 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
             throw new IllegalArgumentException("feedback: " + feedback + " (expected: each name once)");
         }
         Objects.requireNonNull(mtaSts, "mtaSts");
+        Objects.requireNonNull(tlsReports, "tlsReports");
+        if (tlsReports.enabled() && !pools.containsKey(tlsReports.pool())) {
+            throw new IllegalArgumentException("tlsReports.pool: " + tlsReports.pool() + " (expected: one of "
+                    + pools.keySet() + ")");
+        }
         if (sites.stream().map(EgressSite::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("sites: " + sites + " (expected: each name once)");
         }
@@ -65,6 +72,14 @@ public record EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, D
                 }
             }
         });
+    }
+
+    /** No TLS reports sent. */
+    public EgressConfig(DnsConfig dns, Map<String, EgressPoolConfig> pools, Duration connectTimeout, int remotePort,
+                        EgressDestinations destinations, List<EgressSite> sites, ConnectionReuseConfig reuse,
+                        List<FeedbackRule> feedback, MtaStsConfig mtaSts) {
+        this(dns, pools, connectTimeout, remotePort, destinations, sites, reuse, feedback, mtaSts,
+                TlsReportsConfig.DISABLED);
     }
 
     /** The default MTA-STS settings. */

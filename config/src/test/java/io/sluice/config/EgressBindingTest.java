@@ -141,6 +141,71 @@ class EgressBindingTest {
     }
 
     @Test
+    void tlsReportsBindAndAreOffByDefault() throws Exception {
+        assertThat(ConfigLoader.parse(ONE_POOL, "off.yaml").egress().tlsReports()).isEqualTo(TlsReportsConfig.DISABLED);
+
+        SluiceConfig config = ConfigLoader.parse("""
+                listeners:
+                  - {name: relay, role: outbound, bind: "0.0.0.0:10025", egress-pool: p,
+                     allowed-clients: ["10.244.0.0/16", "127.0.0.1/32"]}
+                egress:
+                  pools:
+                    p: {sources: [{address: 127.0.0.10, helo: out.example.net}]}
+                  tls-reports: {enabled: true, organization: Example Mail, contact: "mailto:postmaster@example.net",
+                                from: tlsrpt@example.net, pool: p, send-at: "02:30", flush-interval: 1m, timeout: 30s}
+                """, "tls-reports.yaml");
+
+        TlsReportsConfig reports = config.egress().tlsReports();
+        assertThat(reports).isEqualTo(new TlsReportsConfig(true, "Example Mail", "mailto:postmaster@example.net",
+                "tlsrpt@example.net", "p", java.time.LocalTime.of(2, 30), Duration.ofMinutes(1),
+                Duration.ofSeconds(30)));
+        assertThat(reports.submitter()).isEqualTo("example.net");
+    }
+
+    @Test
+    void tlsReportsMistakesAreReportedWithFilePathAndLine() {
+        ConfigException e = errors(ONE_POOL + """
+                  tls-reports: {enabled: true, contact: "", from: "a@b@example.net", pool: elsewhere,
+                                send-at: "25:00", every: 1h}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path).containsExactly(
+                tuple(7, "egress.tls-reports.contact"),
+                tuple(7, "egress.tls-reports.from"),
+                tuple(7, "egress.tls-reports.organization"),
+                tuple(7, "egress.tls-reports.pool"),
+                tuple(8, "egress.tls-reports.send-at"),
+                tuple(8, "egress.tls-reports.every"));
+        assertThat(e.errors()).allSatisfy(error -> assertThat(error.toString()).startsWith("egress.yaml"));
+    }
+
+    @Test
+    void tlsReportsAreNotSentBeforeEveryNodeSharedTheDay() {
+        ConfigException e = errors(ONE_POOL + """
+                  tls-reports: {send-at: "00:05", flush-interval: 5m}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(7, "egress.tls-reports.send-at", "\"00:05\" (expected: a time of day, UTC, such as 01:00, at"
+                        + " least twice flush-interval (5m) after midnight, when every node has shared its count of"
+                        + " the day)"));
+    }
+
+    @Test
+    void tlsReportsNeedAListenerOfTheirPoolThatTakesLoopback() {
+        // The one listener of pool p admits 10.0.0.0/8 only: reports could not be submitted to it.
+        ConfigException e = errors(ONE_POOL + """
+                  tls-reports: {enabled: true, organization: Example Mail, contact: postmaster@example.net,
+                                from: tlsrpt@example.net, pool: p}
+                """);
+
+        assertThat(e.errors()).extracting(ConfigError::line, ConfigError::path, ConfigError::message).containsExactly(
+                tuple(8, "egress.tls-reports.pool", "\"p\" (expected: the egress-pool of an outbound listener bound to"
+                        + " a wildcard or loopback address whose allowed-clients include 127.0.0.1, through which"
+                        + " reports are sent)"));
+    }
+
+    @Test
     void destinationExceptionsBind() throws Exception {
         SluiceConfig config = ConfigLoader.parse("""
                 listeners:

@@ -31,7 +31,7 @@ public final class ClusterSeal {
 
     /** What a signature can be on; each has its own count of forgeries. */
     public enum Kind {
-        POLICY, OVERRIDE, SUSPENSION, NODE_CARD, FAIR_SHARE, MTA_STS_POLICY;
+        POLICY, OVERRIDE, SUSPENSION, NODE_CARD, FAIR_SHARE, MTA_STS_POLICY, TLS_REPORT_COUNTS;
 
         public String tagValue() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');

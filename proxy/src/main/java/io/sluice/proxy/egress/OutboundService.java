@@ -8,15 +8,18 @@ import io.sluice.config.EgressConfig;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.SluiceConfig;
+import io.sluice.config.TlsReportsConfig;
 import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
 import io.sluice.proxy.egress.tls.TlsPolicies;
+import io.sluice.proxy.egress.tls.TlsReporter;
 import io.sluice.proxy.relay.ListenerContext;
 import io.sluice.proxy.relay.RelayListeners;
 import io.sluice.proxy.relay.TransactionMeters;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +35,7 @@ public final class OutboundService implements AutoCloseable {
     private final EgressPools pools;
     private final RelayListeners listeners;
     private final EgressActions actions;
+    private volatile TlsReporter reporter;
 
     private OutboundService(EgressPools pools, RelayListeners listeners, EgressActions actions) {
         this.pools = pools;
@@ -82,11 +86,29 @@ public final class OutboundService implements AutoCloseable {
                         kv("address", bound.toString()), kv("egress_pool", pool.name()),
                         kv("sources", pool.sources().toString()), kv("starttls", context.tls() != null));
             }
+            TlsReportsConfig reports = egress.tlsReports();
+            if (reports.enabled()) {
+                // Reports by mail leave as relayed mail does: submitted over loopback to the pool's listener.
+                String listener = outbound.stream().filter(candidate -> candidate.egressPool().equals(reports.pool())
+                        && candidate.allowedClients().stream()
+                        .anyMatch(network -> network.contains(InetAddress.getLoopbackAddress())))
+                        .findFirst().orElseThrow().name();
+                service.reporter = tls.startReporting(reports, () -> {
+                    InetSocketAddress bound = service.listeners.addresses().get(listener);
+                    return bound.getAddress().isAnyLocalAddress()
+                            ? new InetSocketAddress(InetAddress.getLoopbackAddress(), bound.getPort()) : bound;
+                }, config.smtp().hostname());
+            }
         } catch (Exception e) {
             service.close();
             throw e;
         }
         return service;
+    }
+
+    /** The daily TLS reports (RFC 8460), where {@code egress.tls-reports} turns them on. */
+    public Optional<TlsReporter> tlsReporter() {
+        return Optional.ofNullable(reporter);
     }
 
     /**
@@ -117,6 +139,9 @@ public final class OutboundService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (reporter != null) {
+            reporter.close();
+        }
         listeners.close();
     }
 }

@@ -319,7 +319,7 @@ final class RemoteConnector {
                                                         Delivery delivery) {
         String pool = delivery.pool().name();
         if (!connection.capabilities().startTls()) {
-            outcomes.count(pool, delivery.domain(), tls.policy(),
+            counted(connection, delivery, tls.policy(),
                     tls.listed() ? TlsResult.STARTTLS_NOT_SUPPORTED : TlsResult.MX_NOT_IN_POLICY);
             return tls.enforced() ? refuse(connection, tls, TlsResult.STARTTLS_NOT_SUPPORTED, delivery)
                     : CompletableFuture.completedFuture(connection);
@@ -327,7 +327,7 @@ final class RemoteConnector {
         return startTls(delivery.pool(), connection, remote -> {
             TlsResult result = trust.check(remote.peerCertificates(), remote.host().name());
             remote.verifiedAs(result == TlsResult.SUCCESS);
-            outcomes.count(pool, delivery.domain(), tls.policy(), !tls.listed() ? TlsResult.MX_NOT_IN_POLICY : result);
+            counted(remote, delivery, tls.policy(), !tls.listed() ? TlsResult.MX_NOT_IN_POLICY : result);
             if (result != TlsResult.SUCCESS && tls.enforced()) {
                 remote.abort();
                 return policyRefusal(remote, tls, result, delivery);
@@ -346,13 +346,12 @@ final class RemoteConnector {
         String pool = delivery.pool().name();
         if (!connection.capabilities().startTls()) {
             dane.noStartTls(pool);
-            outcomes.count(pool, delivery.domain(), tls.policy(), TlsResult.STARTTLS_NOT_SUPPORTED);
+            counted(connection, delivery, tls.policy(), TlsResult.STARTTLS_NOT_SUPPORTED);
             return refuse(connection, tls, TlsResult.STARTTLS_NOT_SUPPORTED, delivery);
         }
         return startTls(delivery.pool(), connection, remote -> {
             TlsaMatch match = dane.check(pool, tls.verdict(), remote.peerCertificates(), remote.host().name());
-            outcomes.count(pool, delivery.domain(), tls.policy(),
-                    match.matched() ? TlsResult.SUCCESS : TlsResult.TLSA_INVALID);
+            counted(remote, delivery, tls.policy(), match.matched() ? TlsResult.SUCCESS : TlsResult.TLSA_INVALID);
             if (!match.matched()) {
                 remote.abort();
                 return policyRefusal(remote, tls, TlsResult.TLSA_INVALID, delivery, match.detail());
@@ -360,6 +359,13 @@ final class RemoteConnector {
             remote.daneVerified();
             return null;
         });
+    }
+
+    /** A connection's outcome, counted with where it happened for the TLS reports' failure details. */
+    private void counted(RemoteConnection connection, Delivery delivery, TlsRequirement.PolicyType policy,
+                         TlsResult result) {
+        outcomes.count(delivery.pool().name(), delivery.domain(), policy, result, connection.host().name(),
+                connection.address(), connection.source().address());
     }
 
     /** The reply, once the feedback rules had a look at it. */

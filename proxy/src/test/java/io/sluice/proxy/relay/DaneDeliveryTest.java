@@ -3,15 +3,21 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.config.EgressTls;
+import io.sluice.config.MtaStsConfig;
 import io.sluice.proxy.egress.tls.SignedDnsServer;
+import io.sluice.proxy.egress.tls.TestAuthority;
 import io.sluice.proxy.egress.tls.TestCertificates;
 import io.sluice.proxy.egress.tls.TestCertificates.Issued;
+import io.sluice.proxy.egress.tls.TestPolicyServer;
 import io.sluice.proxy.peers.PostfixInstance;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,6 +36,7 @@ class DaneDeliveryTest {
     static Path directory;
 
     private static SignedDnsServer dns;
+    private static Path anchor;
     private static SmtpSinkProcess downstream;
     private static Issued selfSigned;
     private static Issued authority;
@@ -42,7 +49,7 @@ class DaneDeliveryTest {
     @BeforeAll
     static void start() throws Exception {
         dns = SignedDnsServer.start("example.test");
-        Path anchor = Files.writeString(directory.resolve("anchor.txt"), dns.trustAnchor());
+        anchor = Files.writeString(directory.resolve("anchor.txt"), dns.trustAnchor());
         downstream = SmtpSinkProcess.start();
         selfSigned = TestCertificates.server(null, "mx-ee.example.test");
         authority = TestCertificates.authority("Example Test TA");
@@ -126,6 +133,43 @@ class DaneDeliveryTest {
         assertThat(dane(required, "verified")).isEqualTo(verified + 1);
         assertThat(send(required, "user@no-tlsa.example.test")).startsWith("451 4.4.1");
         assertThat(dane(required, "no-records")).isPositive();
+    }
+
+    @Test
+    void whereADomainPublishesBothDaneAndAnEnforcedMtaStsPolicyDaneWins() throws Exception {
+        // RFC 8461 §2: a host with secure TLSA records is held to DANE, not to the MTA-STS policy, which would refuse
+        // the self-signed certificate. The same server without TLSA records shows that it would.
+        try (TestAuthority webPki = TestAuthority.create();
+             TestPolicyServer policyHost = TestPolicyServer.start("127.0.0.7", 0, webPki.issue(
+                     "mta-sts.both.example.test", "mta-sts.sts-only.example.test").serverContext())) {
+            for (String name : List.of("both", "sts-only")) {
+                String domain = name + ".example.test";
+                String mx = "mx-" + name + ".example.test";
+                domain(domain, mx);
+                dns.txt("_mta-sts." + domain, "v=STSv1; id=1;").address("mta-sts." + domain, "127.0.0.7");
+                policyHost.serve(domain, "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n");
+            }
+            dns.tlsa("mx-both.example.test", 3, 1, 1, selfSignedKeyDigest());
+            try (RunningOutbound policy = RunningOutbound.resolvingWith(dns.hostPort(), selfSignedMx.port())
+                    .tls(EgressTls.POLICY).dane(anchor)
+                    .mtaSts(new MtaStsConfig(Duration.ofSeconds(5), 64 * 1024, 100, Duration.ofHours(1),
+                            policyHost.port(), Optional.of(webPki.pem())))
+                    .start()) {
+
+                assertThat(send(policy, "user@sts-only.example.test")).startsWith("451 4.7.5");
+                assertThat(send(policy, "user@both.example.test")).startsWith("250 ");
+
+                assertThat(policyHost.fetches("both.example.test")).isEqualTo(1);
+                assertThat(dane(policy, "verified")).isEqualTo(1);
+                assertThat(outcomes(policy, "tlsa", "success")).isEqualTo(1);
+                assertThat(outcomes(policy, "sts", "certificate-not-trusted")).isEqualTo(1);
+            }
+        }
+    }
+
+    private static double outcomes(RunningOutbound sluice, String policy, String result) {
+        return sluice.server().registry().get("sluice.egress.tls.outcomes").tag("pool", "normal")
+                .tag("policy", policy).tag("result", result).counter().count();
     }
 
     @Test

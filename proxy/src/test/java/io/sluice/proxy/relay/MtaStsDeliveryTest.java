@@ -101,17 +101,7 @@ class MtaStsDeliveryTest {
 
     /** One message to the recipient: the RCPT reply, and the final reply where RCPT was taken. */
     private static List<String> send(String recipient, String subject) throws Exception {
-        try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
-            assertThat(client.reply()).startsWith("220 ");
-            assertThat(client.command("EHLO mta.example")).startsWith("250");
-            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-            String rcpt = client.command("RCPT TO:<" + recipient + ">");
-            if (!rcpt.startsWith("250")) {
-                return List.of(rcpt);
-            }
-            assertThat(client.command("DATA")).startsWith("354 ");
-            return List.of(rcpt, client.command("Subject: " + subject + "\r\n\r\nbody\r\n."));
-        }
+        return RawSmtpClient.message(sluice.port(), recipient, subject);
     }
 
     private static double outcomes(String policy, String result) {

@@ -54,6 +54,24 @@ final class RawSmtpClient implements AutoCloseable {
         return this;
     }
 
+    /**
+     * One message from a@example.org to the recipient through the relay on the port, with the Subject given: the
+     * RCPT reply, and the final reply where RCPT was taken.
+     */
+    static java.util.List<String> message(int port, String recipient, String subject) throws IOException {
+        try (RawSmtpClient client = new RawSmtpClient(port)) {
+            assertThat(client.reply()).startsWith("220 ");
+            assertThat(client.command("EHLO mta.example")).startsWith("250");
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            String rcpt = client.command("RCPT TO:<" + recipient + ">");
+            if (!rcpt.startsWith("250")) {
+                return java.util.List.of(rcpt);
+            }
+            assertThat(client.command("DATA")).startsWith("354 ");
+            return java.util.List.of(rcpt, client.command("Subject: " + subject + "\r\n\r\nbody\r\n."));
+        }
+    }
+
     /** Whether connecting to the port is refused: nothing listens there any more. */
     static boolean refused(int port) {
         try (RawSmtpClient probe = new RawSmtpClient(port)) {

@@ -24,6 +24,7 @@ import io.sluice.config.SluiceConfig;
 import io.sluice.config.SmtpConfig;
 import io.sluice.config.SmtpTimeouts;
 import io.sluice.config.TlsConfig;
+import io.sluice.config.TlsReportsConfig;
 import io.sluice.proxy.SluiceServer;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -102,6 +103,7 @@ final class RunningOutbound implements AutoCloseable {
         private MtaStsConfig mtaSts = MtaStsConfig.DEFAULT;
         private ClusterConfig cluster = ClusterConfig.STANDALONE;
         private Optional<java.nio.file.Path> daneAnchor = Optional.empty();
+        private TlsReportsConfig tlsReports = TlsReportsConfig.DISABLED;
 
         private Builder(String dns, int remotePort) {
             this.dns = dns;
@@ -183,6 +185,12 @@ final class RunningOutbound implements AutoCloseable {
             return this;
         }
 
+        /** Daily TLS reports (RFC 8460); none by default. */
+        Builder tlsReports(TlsReportsConfig value) {
+            tlsReports = value;
+            return this;
+        }
+
         Builder drain(DrainConfig value) {
             drain = value;
             return this;
@@ -212,7 +220,7 @@ final class RunningOutbound implements AutoCloseable {
                     Duration.ofSeconds(2)) < 0 ? remoteTimeout : Duration.ofSeconds(2), 1, 1000,
                     Duration.ofHours(1), Duration.ofMinutes(5), daneAnchor.isPresent() ? DaneMode.TLS_POOLS : DaneMode.POLICY_POOLS, daneAnchor);
             EgressConfig egress = new EgressConfig(dnsConfig, pools, Duration.ofSeconds(2), remotePort, destinations,
-                    sites, reuse, feedback, mtaSts);
+                    sites, reuse, feedback, mtaSts, tlsReports);
             return new RunningOutbound(SluiceServer.start(new SluiceConfig(smtp, listeners, Map.of(),
                     cluster, policy, Optional.empty(), drain, egress)));
         }

@@ -152,24 +152,7 @@ final class MtaStsFetcher {
             return CompletableFuture.failedFuture(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
                     "invalid domain " + MtaStsPolicy.printable(domain)));
         }
-        CompletableFuture<Message> v4 = query(name, Type.A);
-        CompletableFuture<Message> v6 = query(name, Type.AAAA);
-        return v4.handle((a, error) -> a).thenCombine(v6.handle((aaaa, error) -> aaaa), (a, aaaa) -> {
-            List<InetAddress> addresses = new ArrayList<>();
-            for (Message response : new Message[] {a, aaaa}) {
-                if (response == null) {
-                    continue;
-                }
-                for (Record record : response.getSection(Section.ANSWER)) {
-                    if (record instanceof ARecord address) {
-                        addresses.add(address.getAddress());
-                    } else if (record instanceof AAAARecord address) {
-                        addresses.add(address.getAddress());
-                    }
-                }
-            }
-            return addresses;
-        }).thenCompose(addresses -> {
+        return addresses(dns, name).thenCompose(addresses -> {
             if (addresses.isEmpty()) {
                 return CompletableFuture.failedFuture(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
                         host + " has no address"));
@@ -232,7 +215,33 @@ final class MtaStsFetcher {
     }
 
     private CompletableFuture<Message> query(Name name, int type) {
+        return query(dns, name, type);
+    }
+
+    private static CompletableFuture<Message> query(Resolver dns, Name name, int type) {
         return dns.sendAsync(Message.newQuery(Record.newRecord(name, type, DClass.IN))).toCompletableFuture();
+    }
+
+    /** The IPv4 and IPv6 addresses of the name, with the resolver given; empty where it has none or DNS fails. */
+    static CompletableFuture<List<InetAddress>> addresses(Resolver dns, Name name) {
+        CompletableFuture<Message> v4 = query(dns, name, Type.A);
+        CompletableFuture<Message> v6 = query(dns, name, Type.AAAA);
+        return v4.handle((a, error) -> a).thenCombine(v6.handle((aaaa, error) -> aaaa), (a, aaaa) -> {
+            List<InetAddress> addresses = new ArrayList<>();
+            for (Message response : new Message[] {a, aaaa}) {
+                if (response == null) {
+                    continue;
+                }
+                for (Record record : response.getSection(Section.ANSWER)) {
+                    if (record instanceof ARecord address) {
+                        addresses.add(address.getAddress());
+                    } else if (record instanceof AAAARecord address) {
+                        addresses.add(address.getAddress());
+                    }
+                }
+            }
+            return addresses;
+        });
     }
 
     private static String ascii(String domain) {

@@ -3,7 +3,9 @@ package io.sluice.proxy.egress.tls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
+import java.net.InetAddress;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,10 +19,31 @@ public final class TlsOutcomes {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final TlsReportCounts reports;
+    private final Set<String> lookingUp;
+    private final Map<String, Counter> reportsDelivered = new ConcurrentHashMap<>();
 
     public TlsOutcomes(MeterRegistry registry, Iterable<String> pools) {
+        this(registry, pools, Set.of());
+    }
+
+    /**
+     * @param lookingUp the pools that look policies up ({@code tls: policy}): where they find none, their outcomes
+     *     count for the reports as {@code no-policy-found}
+     */
+    public TlsOutcomes(MeterRegistry registry, Iterable<String> pools, Set<String> lookingUp) {
         this.registry = registry;
         this.reports = new TlsReportCounts();
+        this.lookingUp = Set.copyOf(lookingUp);
+        // With reports off too: a dashboard's query over them is defined, and says none were sent.
+        for (String method : new String[] {"mailto", "https"}) {
+            for (String outcome : new String[] {"sent", "failed"}) {
+                reportsDelivered.put(method + ' ' + outcome, Counter.builder("sluice.egress.tls.reports")
+                        .tag("method", method).tag("outcome", outcome)
+                        .description("TLS reports (RFC 8460) delivered to a report URI of a destination domain, or"
+                                + " not, by method (mailto, https)")
+                        .register(registry));
+            }
+        }
         // The series an alert on enforce failures divides by exist from the start.
         for (String pool : pools) {
             for (PolicyType policy : PolicyType.values()) {
@@ -34,9 +57,20 @@ public final class TlsOutcomes {
 
     /** One connection's (or one refused destination's) outcome, for the domain whose policy it was. */
     public void count(String pool, String domain, PolicyType policy, TlsResult result) {
+        count(pool, domain, policy, result, "", null, null);
+    }
+
+    /**
+     * One connection's outcome, for the domain whose policy it was, with where it happened: the MX host, its address
+     * and the source address, for the reports' failure details.
+     */
+    public void count(String pool, String domain, PolicyType policy, TlsResult result, String mxHost,
+                      InetAddress receiving, InetAddress sending) {
         counter(pool, policy, result).increment();
-        if (policy != PolicyType.NONE) {
-            reports.count(domain, policy, result);
+        if (policy != PolicyType.NONE || lookingUp.contains(pool)) {
+            reports.count(domain, policy, result, new TlsReportCounts.Detail(result.reportType(), mxHost,
+                    receiving == null ? "" : receiving.getHostAddress(),
+                    sending == null ? "" : sending.getHostAddress()));
         }
     }
 
@@ -54,6 +88,11 @@ public final class TlsOutcomes {
                 .description("Mail exchangers (or destinations whose policy names none of theirs) that an enforced"
                         + " destination policy refused delivery to, by pool and kind of policy (sts, tlsa)")
                 .register(registry));
+    }
+
+    /** A TLS report delivered to a report URI ({@code mailto} or {@code https}), or not. */
+    void reportDelivered(String method, boolean sent) {
+        reportsDelivered.get(method + ' ' + (sent ? "sent" : "failed")).increment();
     }
 
     /** The counts per policy domain, from which a daily TLS report (RFC 8460) is built. */

@@ -2,14 +2,17 @@ package io.sluice.proxy.egress.tls;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
 import io.netty.channel.socket.SocketChannel;
 import io.sluice.config.DaneMode;
 import io.sluice.config.EgressConfig;
 import io.sluice.config.EgressTls;
+import io.sluice.config.TlsReportsConfig;
 import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.proxy.egress.tls.TlsRequirement.PolicyType;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.xbill.DNS.Resolver;
 
 /**
@@ -32,12 +36,23 @@ public final class TlsPolicies {
     private final TlsTrust trust;
     private final TlsOutcomes outcomes;
     private final Optional<DanePolicy> dane;
+    private final Reporting reporting;
+
+    /** What the TLS reports are sent with: the store of the nodes' counts, and how report URIs are reached. */
+    private record Reporting(TlsReportStore store, Resolver dns, Predicate<InetAddress> permitted, SslContext tls,
+                             EventLoopGroup group, Class<? extends SocketChannel> channelClass) {}
 
     TlsPolicies(MtaStsPolicies sts, TlsTrust trust, TlsOutcomes outcomes, Optional<DanePolicy> dane) {
+        this(sts, trust, outcomes, dane, null);
+    }
+
+    private TlsPolicies(MtaStsPolicies sts, TlsTrust trust, TlsOutcomes outcomes, Optional<DanePolicy> dane,
+                        Reporting reporting) {
         this.sts = sts;
         this.trust = trust;
         this.outcomes = outcomes;
         this.dane = dane;
+        this.reporting = reporting;
     }
 
     /**
@@ -64,7 +79,11 @@ public final class TlsPolicies {
             dane = Optional.of(policy);
         }
         return new TlsPolicies(new MtaStsPolicies(fetcher, shared, egress.mtaSts(), Clock.systemUTC()), trust,
-                new TlsOutcomes(registry, egress.pools().keySet()), dane);
+                new TlsOutcomes(registry, egress.pools().keySet(), egress.pools().entrySet().stream()
+                        .filter(pool -> pool.getValue().tls() == EgressTls.POLICY).map(Map.Entry::getKey)
+                        .collect(java.util.stream.Collectors.toSet())), dane,
+                new Reporting(cluster.<TlsReportStore>map(ClusterTlsReports::new).orElseGet(TlsReportStore.Alone::new),
+                        dns, permitted, trust.clientContext(), group, channelClass));
     }
 
     /**
@@ -104,6 +123,27 @@ public final class TlsPolicies {
         mxHosts.forEach(host -> refused.put(host, new DaneVerdict.Refused(DaneVerdict.Reason.LOOKUP_FAILED,
                 "DANE lookup of " + domain + " failed: " + error)));
         return refused;
+    }
+
+    /**
+     * Starts sending the daily TLS reports (RFC 8460) of the outcomes counted here.
+     *
+     * @param listener the outbound listener of the reports' pool that reports by mail are submitted to
+     * @param hostname this node's name, for the submission's EHLO
+     */
+    public TlsReporter startReporting(TlsReportsConfig config, Supplier<InetSocketAddress> listener, String hostname) {
+        if (reporting == null) {
+            throw new IllegalStateException("no reporting: policies made without create()");
+        }
+        TlsReporter reporter = new TlsReporter(config, outcomes, reporting.store(),
+                domain -> TlsRptRecord.lookup(reporting.dns(), domain),
+                domain -> sts.cached(domain).flatMap(MtaStsPolicies.Lookup::policy).map(MtaStsPolicies.Cached::policy),
+                new ReportMailer(config, reporting.group(), reporting.channelClass(), listener, hostname),
+                new ReportPoster(reporting.dns(), reporting.permitted(), reporting.tls(), reporting.group(),
+                        reporting.channelClass(), config.timeout()),
+                Clock.systemUTC());
+        reporter.start();
+        return reporter;
     }
 
     /** DANE's checks of the hosts it binds, where it is on. */

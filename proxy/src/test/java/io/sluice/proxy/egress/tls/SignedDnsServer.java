@@ -106,6 +106,15 @@ public final class SignedDnsServer implements AutoCloseable {
         }
     }
 
+    /** A TXT record of one string, such as a domain's {@code _mta-sts} record. */
+    public SignedDnsServer txt(String owner, String text) {
+        try {
+            return add(new org.xbill.DNS.TXTRecord(name(owner), DClass.IN, TTL, text));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A TLSA record of the host's SMTP port, {@code _25._tcp.<host>}. */
     public SignedDnsServer tlsa(String host, int usage, int selector, int matchingType, byte[] data) {
         return add(new TLSARecord(name("_25._tcp." + host), DClass.IN, TTL, usage, selector, matchingType, data));

@@ -33,4 +33,29 @@ class TlsReportCountsTest {
         counts.forget(day);
         assertThat(counts.subjects(day)).isEmpty();
     }
+
+    @Test
+    void failureDetailsAndDomainsWithoutAPolicyStayWithinTheirBounds() {
+        TlsReportCounts counts = new TlsReportCounts(Clock.fixed(Instant.parse("2026-12-05T12:00:00Z"),
+                ZoneOffset.UTC));
+        LocalDate day = LocalDate.parse("2026-12-05");
+        for (int i = 0; i < TlsReportCounts.MAX_DETAILS * 4; i++) {
+            counts.count("a.test", PolicyType.TLSA, TlsResult.TLSA_INVALID, new TlsReportCounts.Detail("tlsa-invalid",
+                    "mx" + i + ".a.test", "192.0.2." + (i % 250), "198.51.100.1"));
+        }
+        for (int i = 0; i < TlsReportCounts.MAX_DOMAINS; i++) {
+            counts.count("none" + i + ".test", PolicyType.NONE, TlsResult.SUCCESS);
+        }
+        counts.count("b.test", PolicyType.STS, TlsResult.SUCCESS);
+
+        TlsReportCounts.Counts a = counts.of(new TlsReportCounts.Key(day, "a.test", PolicyType.TLSA));
+        assertThat(a.failures()).isEqualTo(Map.of("tlsa-invalid", TlsReportCounts.MAX_DETAILS * 4L));
+        // The details that fit, and the rest by result type alone.
+        assertThat(a.details()).hasSize(TlsReportCounts.MAX_DETAILS + 1);
+        assertThat(counts.subjects(day)).filteredOn(key -> key.policy() == PolicyType.NONE)
+                .hasSize(TlsReportCounts.MAX_DOMAINS / 2);
+        assertThat(counts.of(new TlsReportCounts.Key(day, "b.test", PolicyType.STS)).successes()).isEqualTo(1);
+        assertThat(counts.dropped()).isEqualTo(TlsReportCounts.MAX_DOMAINS / 2);
+        assertThat(counts.tallies(day)).hasSize(TlsReportCounts.MAX_DOMAINS / 2 + 2);
+    }
 }

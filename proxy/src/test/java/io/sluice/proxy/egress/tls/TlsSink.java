@@ -29,6 +29,7 @@ public final class TlsSink implements AutoCloseable {
     private final SSLContext tls;
     private final String name;
     private final List<Taken> messages = new CopyOnWriteArrayList<>();
+    private final List<String> contents = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger handshakes = new AtomicInteger();
@@ -64,6 +65,11 @@ public final class TlsSink implements AutoCloseable {
 
     public List<Taken> messages() {
         return List.copyOf(messages);
+    }
+
+    /** The messages taken, as sent (dot-stuffing undone), lines ending in CRLF. */
+    public List<String> contents() {
+        return List.copyOf(contents);
     }
 
     /** Connections accepted so far. */
@@ -138,12 +144,15 @@ public final class TlsSink implements AutoCloseable {
                     case "DATA" -> {
                         write(out, "354 go ahead");
                         subject = "";
+                        StringBuilder content = new StringBuilder();
                         String data;
                         while ((data = in.readLine()) != null && !data.equals(".")) {
                             if (data.startsWith("Subject: ") && subject.isEmpty()) {
                                 subject = data.substring("Subject: ".length());
                             }
+                            content.append(data.startsWith(".") ? data.substring(1) : data).append("\r\n");
                         }
+                        contents.add(content.toString());
                         messages.add(new Taken(subject, secure));
                         write(out, "250 2.0.0 taken");
                     }
