@@ -59,12 +59,13 @@ public final class FallbackRateLimiter implements RateLimiter {
     /** The cluster's buckets check the floor; the local share does not, and the caller refuses what went below it. */
     @Override
     public CompletableFuture<Probe> tryConsumeAbove(String key, BucketSpec spec, long tokens, long floor) {
-        // Set when the share answered because the cluster was late; its answer may still come, and count.
+        // Set when the share answered because the cluster was late; the cluster's answer may still come, and count.
         AtomicBoolean answeredLocally = new AtomicBoolean();
         return health.call(() -> cluster.tryConsumeAbove(key, spec, tokens, floor).thenApply(probe -> {
             if (probe.consumed() && mirrored()) {
                 if (answeredLocally.get()) {
-                    // The cluster took the tokens after all: the share's grant is owed no more.
+                    // The cluster took the tokens after all, for a request the share answered: if the share granted
+                    // it, its grant is owed no more; if it refused it, nobody used them and the cluster gets them back.
                     owe(key, spec, -tokens);
                 } else {
                     local.drain(key, share(spec), tokens);
@@ -72,13 +73,15 @@ public final class FallbackRateLimiter implements RateLimiter {
             }
             return probe;
         }), () -> switch (onUnavailable) {
-            case LOCAL_FALLBACK -> local.tryConsume(key, share(spec), tokens).thenApply(probe -> {
-                if (probe.consumed()) {
-                    owe(key, spec, tokens);
-                    answeredLocally.set(true);
-                }
-                return asWhole(probe, spec);
-            });
+            case LOCAL_FALLBACK -> {
+                answeredLocally.set(true);
+                yield local.tryConsume(key, share(spec), tokens).thenApply(probe -> {
+                    if (probe.consumed()) {
+                        owe(key, spec, tokens);
+                    }
+                    return asWhole(probe, spec);
+                });
+            }
             // What is left is told as of a full bucket: a reserved share is never hit while nothing is counted.
             case FAIL_OPEN -> CompletableFuture.completedFuture(Probe.consumed(spec.capacity()));
             case FAIL_CLOSED -> CompletableFuture.completedFuture(

@@ -208,6 +208,19 @@ class FallbackTest {
     }
 
     @Test
+    void aRequestTheClusterGrantsAfterTheShareRefusedItIsGivenBackToTheCluster() {
+        RateLimiter limiter = limiterOfOneNodeInThree();
+        get(local.tryConsume("k", SPEC.shareOf(3), 10));
+        cluster.stall();
+        assertThat(get(limiter.tryConsume("k", SPEC, 4)).consumed()).as("refused by the empty share").isFalse();
+
+        cluster.answerStalled();
+        recover();
+
+        assertThat(get(cluster.available("k", SPEC))).as("no tokens taken for a refused request").isEqualTo(30);
+    }
+
+    @Test
     void failOpenAdmitsEverything() {
         RateLimiter limiter = new FallbackRateLimiter(cluster, local, health, OnUnavailable.FAIL_OPEN);
         cluster.stall();

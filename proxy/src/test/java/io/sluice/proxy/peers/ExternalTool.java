@@ -148,6 +148,34 @@ public final class ExternalTool {
         awaitListening(null, port, process, timeout, what);
     }
 
+    /**
+     * Waits until the process listens on {@code port}, for as long as it has used less than {@code cpuBudget} of
+     * processor time getting there: how long a start takes in wall-clock time depends on what else the machine runs,
+     * how much work it takes does not. {@code hangGuard} bounds the wait in wall-clock time for a process that hangs
+     * without using the processor.
+     */
+    public static void awaitListeningWithin(int port, Process process, Duration cpuBudget, Duration hangGuard,
+                                            String what) {
+        await(what + " listening on port " + port + " within " + cpuBudget + " of processor time")
+                .atMost(hangGuard)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException(what + " exited with status " + process.exitValue()
+                                + " before listening on port " + port);
+                    }
+                    if (isListening(null, port)) {
+                        return true;
+                    }
+                    Duration used = process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
+                    if (used.compareTo(cpuBudget) > 0) {
+                        throw new IllegalStateException(what + " used " + used + " of processor time without"
+                                + " listening on port " + port);
+                    }
+                    return false;
+                });
+    }
+
     /** As {@link #awaitListening(int, Process, Duration, String)}, on the IPv4 address {@code host} (any if null). */
     public static void awaitListening(String host, int port, Process process, Duration timeout, String what) {
         await(what + " listening on port " + port)

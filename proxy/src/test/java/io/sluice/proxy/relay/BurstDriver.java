@@ -26,6 +26,10 @@ import java.util.function.IntSupplier;
  * An open-loop SMTP burst: starts sessions at a fixed rate for a fixed time, whatever the answers, one message
  * each, and records how each ended. Bounded: it stops starting sessions at the end of its duration and waits
  * a bounded time for the ones under way.
+ *
+ * <p>On a busy machine the sessions fall behind their schedule: a session due while every worker is busy waits
+ * in a queue. Its node is chosen when it really starts, as a load balancer chooses when the connection comes, not
+ * when it was due; and a session still waiting at the end of the duration is not started at all.
  */
 final class BurstDriver {
 
@@ -43,13 +47,26 @@ final class BurstDriver {
         ERROR
     }
 
-    /** One session's end, at {@code nanos} after the start of the burst, on the node listening on {@code port}. */
-    record Ended(Outcome outcome, long nanos, String detail, int port) {}
+    /**
+     * One session's end, at {@code nanos} after the start of the burst, on the node listening on {@code port}; its
+     * MAIL command was sent at {@code mailSentNanos} and answered at {@code mailAnsweredNanos} (both -1 if it never
+     * got that far), so the admission decision was made between the two.
+     */
+    record Ended(Outcome outcome, long nanos, String detail, int port, long mailSentNanos, long mailAnsweredNanos) {
+
+        /** Whether the session's MAIL was answered in {@code [fromNanos, toNanos)}. */
+        boolean decidedIn(long fromNanos, long toNanos) {
+            return mailAnsweredNanos >= fromNanos && mailAnsweredNanos < toNanos;
+        }
+    }
 
     private final IntSupplier nextPort;
     private final double sessionsPerSecond;
     private final Duration duration;
     private final Map<Integer, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    // Choosing a session's node and counting it in flight are one step, so that once a node is out of the rotation
+    // a zero in flight means no session of the burst will reach it any more.
+    private final Object choosing = new Object();
     private final List<Ended> ended = Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong started = new AtomicLong();
     private volatile long startNanos;
@@ -85,9 +102,7 @@ final class BurstDriver {
                 if (wait > 0) {
                     LockSupport.parkNanos(wait);
                 }
-                int port = nextPort.getAsInt();
-                started.incrementAndGet();
-                sessions.execute(() -> session(port, start));
+                sessions.execute(() -> session(start));
             }
         } finally {
             sessions.shutdown();
@@ -108,14 +123,27 @@ final class BurstDriver {
 
     /** Sessions under way on the node listening on {@code port}. */
     int inFlight(int port) {
-        return inFlight.computeIfAbsent(port, p -> new AtomicInteger()).get();
+        synchronized (choosing) {
+            return inFlight.computeIfAbsent(port, p -> new AtomicInteger()).get();
+        }
     }
 
-    private void session(int port, long start) {
-        AtomicInteger counter = inFlight.computeIfAbsent(port, p -> new AtomicInteger());
-        counter.incrementAndGet();
+    private void session(long start) {
+        if (System.nanoTime() - start >= duration.toNanos()) {
+            return;
+        }
+        int port;
+        AtomicInteger counter;
+        synchronized (choosing) {
+            port = nextPort.getAsInt();
+            counter = inFlight.computeIfAbsent(port, p -> new AtomicInteger());
+            counter.incrementAndGet();
+        }
+        started.incrementAndGet();
         Outcome outcome;
         String detail = "";
+        long mailSent = -1;
+        long mailAnswered = -1;
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
             socket.setSoTimeout(10_000);
@@ -128,7 +156,9 @@ final class BurstDriver {
             } else {
                 expect(reply, "220", "greeting");
                 expect(command(in, out, "EHLO burst.example"), "250", "EHLO");
+                mailSent = System.nanoTime() - start;
                 reply = command(in, out, "MAIL FROM:<burst@example.org>");
+                mailAnswered = System.nanoTime() - start;
                 if (reply.startsWith("4")) {
                     outcome = Outcome.REFUSED_AT_MAIL;
                     detail = reply;
@@ -150,7 +180,7 @@ final class BurstDriver {
         } finally {
             counter.decrementAndGet();
         }
-        ended.add(new Ended(outcome, System.nanoTime() - start, detail, port));
+        ended.add(new Ended(outcome, System.nanoTime() - start, detail, port, mailSent, mailAnswered));
     }
 
     /** Says goodbye; a server that already said it (a draining node's 421) may have closed the connection. */

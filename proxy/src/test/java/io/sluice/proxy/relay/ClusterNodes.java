@@ -137,7 +137,9 @@ final class ClusterNodes implements AutoCloseable {
 
     /** The port of the node for the next session. */
     int next() {
-        return live.get(Math.floorMod(turn.getAndIncrement(), live.size())).port();
+        // One snapshot: a node taken out between reading the size and the element must not fail the choice.
+        List<RunningSluice> nodes = List.copyOf(live);
+        return nodes.get(Math.floorMod(turn.getAndIncrement(), nodes.size())).port();
     }
 
     RunningSluice first() {

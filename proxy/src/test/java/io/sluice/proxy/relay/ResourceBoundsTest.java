@@ -296,14 +296,19 @@ class ResourceBoundsTest {
         Footprint before = Footprint.of(sluice.pid());
         List<RawSmtpClient> admitted = new ArrayList<>();
         try {
+            // The admitted sessions must stay held while the others knock, however long 1,100 connections take on
+            // a busy machine: one the command timeout ended would give its slot to the next client.
+            HeldSessions held = new HeldSessions(admitted);
             int refusedPerAddress = 0;
             for (int i = 0; i < 100; i++) {
                 refusedPerAddress += connectLimited("127.0.0.1", admitted, "421 4.7.0 Too many sessions from");
+                held.keep();
             }
             int refusedPerListener = 0;
             for (int i = 0; i < 1000; i++) {
                 // 10 from each of 100 addresses: within the limit per address, over the listener's.
                 refusedPerListener += connectLimited("127.0.0." + (2 + i / 10), admitted, "421 4.3.2 Too many");
+                held.keep();
             }
             assertThat(refusedPerAddress).isEqualTo(100 - PER_ADDRESS);
             assertThat(refusedPerListener).isEqualTo(1000 - (PER_LISTENER - PER_ADDRESS));
@@ -317,6 +322,31 @@ class ResourceBoundsTest {
                     before, peak, after);
         } finally {
             closeAll(admitted);
+        }
+    }
+
+    /** Admitted sessions kept from the command timeout by a NOOP each, well before the timeout would end them. */
+    private static final class HeldSessions {
+
+        private final List<RawSmtpClient> clients;
+        private long keptAt = System.nanoTime();
+
+        HeldSessions(List<RawSmtpClient> clients) {
+            this.clients = clients;
+        }
+
+        void keep() throws IOException {
+            if (System.nanoTime() - keptAt < COMMAND_TIMEOUT.toNanos() / 4) {
+                return;
+            }
+            // All at once, then the replies: a round of 200 sessions costs one round trip, not 200.
+            for (RawSmtpClient client : clients) {
+                client.send("NOOP\r\n");
+            }
+            for (RawSmtpClient client : clients) {
+                assertThat(client.reply()).as("a held session answers NOOP").startsWith("250");
+            }
+            keptAt = System.nanoTime();
         }
     }
 
