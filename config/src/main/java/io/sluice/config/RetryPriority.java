@@ -87,11 +87,6 @@ public record RetryPriority(boolean enabled, double reservedShare, Duration mark
         return markTtl.dividedBy(generations);
     }
 
-    /** The tokens of a bucket of {@code capacity} a first-time arrival may not take: the share, rounded down. */
-    public long reservedTokens(long bucketCapacity) {
-        return enabled ? wholeShare(bucketCapacity, reservedShare) : 0;
-    }
-
     /**
      * The share of a limit a sender may not take: all of {@link #reservedShare} for a first-time sender
      * ({@code firstDeferredMillis} below 0), a tier less per generation of age for a returning one (the age counted

@@ -25,12 +25,15 @@ public record Explanation(List<Step> steps, Outcome outcome, RetryStanding retry
      *
      * @param enabled whether retry priority is on
      * @param reservedShare the share of each refusing rule's bucket a first-time sender may not take
-     * @param returning whether the sender (its client network and address) has a mark of an earlier deferral, so that
-     *     it may take the reserved share
+     * @param returning whether the sender (its client network and address) has a mark of an earlier deferral
      * @param firstDeferred when it was first deferred, in epoch milliseconds (to within one generation of the marks);
      *     empty for a first-time sender
+     * @param keptShare the share of each limit this sender may not take at MAIL and RCPT
+     *     ({@code RetryPriority.keptShare}): all of the reserve for a first-time sender, less by age tier for a
+     *     returning one
      */
-    public record RetryStanding(boolean enabled, double reservedShare, boolean returning, OptionalLong firstDeferred) {
+    public record RetryStanding(boolean enabled, double reservedShare, boolean returning, OptionalLong firstDeferred,
+                                double keptShare) {
     }
 
     /** What the session comes to. */

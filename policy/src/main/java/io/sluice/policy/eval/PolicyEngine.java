@@ -204,8 +204,7 @@ public final class PolicyEngine {
         int holds = plan.holds().size();
         CompletableFuture<?>[] answers = new CompletableFuture<?>[charges + holds];
         boolean allDone = true;
-        // Only MAIL and RCPT know the sender; a connection is nobody's first time, nor a return.
-        double kept = plan.stage() == Stage.CONNECT ? 0 : keptShare;
+        double kept = Verdicts.keptAt(plan.stage(), keptShare);
         for (int i = 0; i < charges; i++) {
             Plan.Charge charge = plan.charges().get(i);
             long floor = Verdicts.floor(charge, kept);

@@ -120,9 +120,11 @@ public final class PolicyInspector {
         RetryPriority retry = policy.config().retryPriority();
         // As the session's MAIL would find the sender: the same look at the marks, which changes nothing.
         long firstDeferred = engine.firstDeferred(MarkKey.of(connect.clientIp(), sender));
+        long now = engine.clock().millis();
         Explanation.RetryStanding standing = new Explanation.RetryStanding(retry.enabled(), retry.reservedShare(),
-                firstDeferred >= 0, firstDeferred >= 0 ? OptionalLong.of(firstDeferred) : OptionalLong.empty());
-        Walk walk = new Walk(policy, engine.clock().millis(), standing);
+                firstDeferred >= 0, firstDeferred >= 0 ? OptionalLong.of(firstDeferred) : OptionalLong.empty(),
+                retry.keptShare(firstDeferred, now));
+        Walk walk = new Walk(policy, now, standing);
         Facts atMail = connect.withHelo(helo).withSender(sender, size);
         CompletableFuture<Boolean> going = walk.step(Stage.CONNECT, connect, null)
                 .thenCompose(admitted -> admitted ? walk.step(Stage.HELO, connect.withHelo(helo), null) : done(false))
@@ -204,9 +206,8 @@ public final class PolicyInspector {
             // The engine's verdict on what the buckets hold: the reserve as this sender meets it (the session knows
             // its sender from MAIL on), then the fair shares as the books stand now, looked at without counting.
             RetryPriority priority = policy.config().retryPriority();
-            boolean knowsSender = stage == Stage.MAIL || stage == Stage.RCPT;
-            double kept = knowsSender ? priority.keptShare(retry.firstDeferred().orElse(-1), now) : 0;
-            double keptFirstTime = knowsSender ? priority.keptShare(-1, now) : 0;
+            double kept = Verdicts.keptAt(stage, retry.keptShare());
+            double keptFirstTime = Verdicts.keptAt(stage, priority.keptShare(-1, now));
             Probe[] answered = Verdicts.withReserve(plan, probes, kept);
             FairShareBook.Look[] looks = new FairShareBook.Look[charges];
             FairShareBook.Share[] shares = new FairShareBook.Share[charges];

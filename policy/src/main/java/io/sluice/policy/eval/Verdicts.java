@@ -2,11 +2,11 @@ package io.sluice.policy.eval;
 
 import io.sluice.config.LimitRule.Exceeded;
 import io.sluice.config.RetryPriority;
+import io.sluice.config.RuleKey.Stage;
 import io.sluice.policy.fairshare.FairShareBook;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.Probe;
-import io.sluice.config.RuleKey.Stage;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -14,6 +14,14 @@ import java.util.concurrent.TimeUnit;
 final class Verdicts {
 
     private Verdicts() {
+    }
+
+    /**
+     * The share a request's sender is kept out of at this stage: {@code keptShare} at MAIL and RCPT, which know the
+     * sender; none before them (a connection or a greeting is nobody's first time, nor a return).
+     */
+    static double keptAt(Stage stage, double keptShare) {
+        return stage == Stage.MAIL || stage == Stage.RCPT ? keptShare : 0;
     }
 
     /**

@@ -152,7 +152,7 @@ final class InspectEndpoints {
             // Beside the rules, not in their outcome: the pool's admission decides at MAIL after them, and its state
             // is this node's of this instant.
             Explanation.RetryStanding retry = explanation.retry();
-            admissions.explain(listener, retry.enabled() ? retry.reservedShare() : 0, retry.returning())
+            admissions.explain(listener, retry.enabled() ? retry.reservedShare() : 0, retry.keptShare())
                     .ifPresent(admission -> view.put("admission", admission));
             return AdminResponse.json(200, view);
         });

@@ -88,9 +88,9 @@ public final class Admissions {
      * time a MAIL comes, transactions may have ended or begun.
      *
      * @param reservedShare the share of the limit a first-time sender may not take (0 with retry priority off)
-     * @param returning whether the sender is returning, so that it may take the reserved share
+     * @param keptShare the share of the limit this sender may not take, as its MAIL would be kept out of it
      */
-    public Optional<Map<String, Object>> explain(String listener, double reservedShare, boolean returning) {
+    public Optional<Map<String, Object>> explain(String listener, double reservedShare, double keptShare) {
         String name = poolOfListener.get(listener);
         Admission admission = name == null ? null : pools.get(name);
         if (admission == null) {
@@ -105,7 +105,7 @@ public final class Admissions {
             int inflight = admission.inflight();
             boolean atLimit = inflight >= limit;
             // The same check as a MAIL's (Admission.tryAcquire), with this sender's share.
-            boolean over = Admission.over(inflight, limit, returning ? 0 : reservedShare);
+            boolean over = Admission.over(inflight, limit, keptShare);
             admits = !over || admission.mode() != AdmissionMode.ADAPTIVE;
             view.put("limit", limit);
             view.put("inflight", inflight);

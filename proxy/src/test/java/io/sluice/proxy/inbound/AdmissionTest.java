@@ -46,8 +46,8 @@ class AdmissionTest {
             assertThat(admissions.pool("mta").tryAcquire(0.3)).isTrue();
         }
 
-        Map<String, Object> firstTime = admissions.explain("mx", 0.3, false).orElseThrow();
-        Map<String, Object> returning = admissions.explain("mx", 0.3, true).orElseThrow();
+        Map<String, Object> firstTime = admissions.explain("mx", 0.3, 0.3).orElseThrow();
+        Map<String, Object> returning = admissions.explain("mx", 0.3, 0).orElseThrow();
 
         assertThat(firstTime).containsEntry("at-limit", false).containsEntry("reserved", 3L)
                 .containsEntry("reserve-refuses-first-time", true).containsEntry("admits", false);
