@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,6 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * when it ends too.
  */
 public final class FallbackRateLimiter implements RateLimiter {
+
+    private static final int NOBODY = 0;
+    private static final int CLUSTER = 1;
+    private static final int SHARE = 2;
 
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
     // Bounds the debts one episode keeps; keys beyond it go uncharged (the cluster then undercounts them once).
@@ -59,22 +63,27 @@ public final class FallbackRateLimiter implements RateLimiter {
     /** The cluster's buckets check the floor; the local share does not, and the caller refuses what went below it. */
     @Override
     public CompletableFuture<Probe> tryConsumeAbove(String key, BucketSpec spec, long tokens, long floor) {
-        // Set when the share answered because the cluster was late; the cluster's answer may still come, and count.
-        AtomicBoolean answeredLocally = new AtomicBoolean();
+        // Who answered first: the cluster in time (its grant then mirrored in the share), or the share, because the
+        // cluster was late; the cluster's answer may still come, and count.
+        AtomicInteger answeredBy = new AtomicInteger(NOBODY);
         return health.call(() -> cluster.tryConsumeAbove(key, spec, tokens, floor).thenApply(probe -> {
             if (probe.consumed() && mirrored()) {
-                if (answeredLocally.get()) {
+                if (answeredBy.compareAndSet(NOBODY, CLUSTER)) {
+                    local.drain(key, share(spec), tokens);
+                } else {
                     // The cluster took the tokens after all, for a request the share answered: if the share granted
                     // it, its grant is owed no more; if it refused it, nobody used them and the cluster gets them back.
                     owe(key, spec, -tokens);
-                } else {
-                    local.drain(key, share(spec), tokens);
                 }
             }
             return probe;
         }), () -> switch (onUnavailable) {
             case LOCAL_FALLBACK -> {
-                answeredLocally.set(true);
+                if (!answeredBy.compareAndSet(NOBODY, SHARE)) {
+                    // The cluster's grant came as the deadline passed and was mirrored: undo it, the share answers.
+                    local.refund(key, share(spec), tokens);
+                    owe(key, spec, -tokens);
+                }
                 yield local.tryConsume(key, share(spec), tokens).thenApply(probe -> {
                     if (probe.consumed()) {
                         owe(key, spec, tokens);
