@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.NetUtil;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
 import java.net.IDN;
@@ -88,21 +89,18 @@ final class ReportPoster {
         });
     }
 
+    /** The host without the brackets an IPv6 literal has in a URI. */
+    private static String bare(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /** The address the host is a literal of, or null for a name; never a lookup (the host is the domain's choice). */
     private static InetAddress literal(String host) {
-        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        if (!bare.contains(":") && !bare.matches("[0-9.]+")) {
-            return null;
-        }
-        try {
-            // A literal only: no lookup is made for it.
-            return InetAddress.getByName(bare);
-        } catch (IOException e) {
-            return null;
-        }
+        return NetUtil.createInetAddressFromIpAddressString(bare(host));
     }
 
     private CompletableFuture<Void> send(URI uri, InetAddress address, byte[] gzipped) {
-        String host = uri.getHost();
+        String host = bare(uri.getHost());
         int port = uri.getPort() < 0 ? 443 : uri.getPort();
         CompletableFuture<Void> result = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap().group(group).channel(channelClass)
@@ -134,7 +132,7 @@ final class ReportPoster {
                     + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
             DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
                     Unpooled.wrappedBuffer(gzipped));
-            request.headers().set(HttpHeaderNames.HOST, uri.getPort() < 0 ? host : host + ":" + port)
+            request.headers().set(HttpHeaderNames.HOST, uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + port)
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                     .set(HttpHeaderNames.CONTENT_TYPE, TlsReporter.MEDIA_TYPE)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, gzipped.length);

@@ -175,6 +175,13 @@ public final class TlsReportCounts {
             return failures.values().stream().mapToLong(Long::longValue).sum();
         }
 
+        /** The same counts with the failures by result type only, without the hosts and addresses. */
+        Tally withoutPlaces() {
+            Map<Detail, Long> byType = new LinkedHashMap<>();
+            failures.forEach((detail, count) -> byType.merge(detail.withoutPlace(), count, Long::sum));
+            return new Tally(domain, policy, successes, byType);
+        }
+
         /** Both counts together, the details still bounded. */
         Tally plus(Tally other) {
             Map<Detail, Long> merged = new LinkedHashMap<>(failures);

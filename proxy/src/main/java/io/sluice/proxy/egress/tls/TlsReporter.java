@@ -92,7 +92,7 @@ public final class TlsReporter implements AutoCloseable {
             LocalDate yesterday = counts.today().minusDays(1);
             safely("report", () -> {
                 report(yesterday);
-                // Reported: its room in the bounded counts is today's.
+                // Reported: its room in the bounded counts is today's (a flush has freed it already).
                 counts.forget(yesterday);
             });
             scheduleNextReport();
@@ -108,13 +108,14 @@ public final class TlsReporter implements AutoCloseable {
         }
     }
 
-    /** Shares today's counts; once a day has ended, its final counts, and forgets the days before it. */
+    /** Shares today's counts; once a day has ended, its final counts, and forgets that day here. */
     void flush() {
         LocalDate today = counts.today();
         LocalDate yesterday = today.minusDays(1);
         if (!yesterday.equals(closed)) {
             store.publish(yesterday, counts.tallies(yesterday));
-            counts.forget(yesterday.minusDays(1));
+            // The store holds the day's final counts now: its room in the bounded counts is today's.
+            counts.forget(yesterday);
             closed = yesterday;
         }
         store.publish(today, counts.tallies(today));
@@ -125,7 +126,10 @@ public final class TlsReporter implements AutoCloseable {
      * another node. Blocks until every delivery is done or timed out; for the scheduler and tests.
      */
     public List<Delivery> report(LocalDate day) {
-        store.publish(day, counts.tallies(day));
+        if (!day.equals(closed)) {
+            // A closed day's final counts are in the store already, and forgotten here.
+            store.publish(day, counts.tallies(day));
+        }
         Map<String, List<Tally>> byDomain = new LinkedHashMap<>();
         store.day(day).stream().sorted(Comparator.comparing(Tally::domain).thenComparing(Tally::policy))
                 .forEach(tally -> byDomain.computeIfAbsent(tally.domain(), d -> new ArrayList<>()).add(tally));

@@ -58,4 +58,20 @@ class TlsReportCountsTest {
         assertThat(counts.dropped()).isEqualTo(TlsReportCounts.MAX_DOMAINS / 2);
         assertThat(counts.tallies(day)).hasSize(TlsReportCounts.MAX_DOMAINS / 2 + 2);
     }
+
+    @Test
+    void aTallyWithoutPlacesKeepsItsCountsByResultType() {
+        TlsReportCounts.Tally tally = new TlsReportCounts.Tally("a.test", PolicyType.STS, 7, Map.of(
+                new TlsReportCounts.Detail("certificate-expired", "mx1.a.test", "192.0.2.1", "198.51.100.1"), 2L,
+                new TlsReportCounts.Detail("certificate-expired", "mx2.a.test", "192.0.2.2", "198.51.100.1"), 3L,
+                new TlsReportCounts.Detail("validation-failure", "mx1.a.test", "192.0.2.1", "198.51.100.1"), 1L));
+
+        TlsReportCounts.Tally folded = tally.withoutPlaces();
+
+        assertThat(folded.successes()).isEqualTo(7);
+        assertThat(folded.failed()).isEqualTo(tally.failed());
+        assertThat(folded.failures()).isEqualTo(Map.of(
+                new TlsReportCounts.Detail("certificate-expired", "", "", ""), 5L,
+                new TlsReportCounts.Detail("validation-failure", "", "", ""), 1L));
+    }
 }
