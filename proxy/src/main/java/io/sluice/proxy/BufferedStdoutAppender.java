@@ -6,6 +6,7 @@ import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 
 /**
  * Log lines to stdout through a buffer, written out when the asynchronous appender in front of it flushes at the
@@ -28,7 +29,9 @@ public final class BufferedStdoutAppender extends OutputStreamAppender<ILoggingE
             return;
         }
         setImmediateFlush(false);
-        setOutputStream(new Stdout(bufferSize));
+        // A PrintStream swallows a failed write, as System.out does: Logback would stop the appender for good on an
+        // IOException, and a passing failure on stdout would end all logging.
+        setOutputStream(new PrintStream(new Stdout(bufferSize), false));
         super.start();
     }
 

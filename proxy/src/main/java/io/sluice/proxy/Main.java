@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import sun.misc.Signal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,8 @@ public final class Main {
     static final int CONFIG_ERROR = 2;
     // Time after the drain's deadline for closing sessions and leaving the cluster.
     private static final long HALT_MARGIN_MILLIS = 1_800;
+    // The longest the watchdog waits for the queued log lines before it halts.
+    private static final long LOG_FLUSH_MILLIS = 2_000;
 
     public static void main(String[] args) {
         HazelcastCallbacks.useAPool();
@@ -56,16 +59,22 @@ public final class Main {
             SluiceServer server = SluiceServer.start(loaded);
             // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain; a second one changes nothing.
             AtomicBoolean signalled = new AtomicBoolean();
+            AtomicReference<Thread> watchdog = new AtomicReference<>();
             for (String name : List.of("TERM", "INT")) {
                 Signal.handle(new Signal(name), signal -> {
                     log.info("signal received; draining", kv("signal", "SIG" + name));
                     server.state().startDrain();
                     if (signalled.compareAndSet(false, true)) {
-                        haltIfStuck(loaded.drain());
+                        watchdog.set(haltIfStuck(loaded.drain()));
                     }
                 });
             }
             server.stopped().join();
+            // Stopped in time: the exit's own hooks write out the log, and no halt may cut them short.
+            Thread stuck = watchdog.get();
+            if (stuck != null) {
+                stuck.interrupt();
+            }
             log.info("stopped");
             return 0;
         }
@@ -75,7 +84,7 @@ public final class Main {
      * A last resort: the drain ends by itself at its deadline, so a process still here well after it is stuck
      * (a cluster that never lets go), and the orchestrator would kill it anyway.
      */
-    private static void haltIfStuck(DrainConfig drain) {
+    private static Thread haltIfStuck(DrainConfig drain) {
         Thread watchdog = new Thread(() -> {
             try {
                 Thread.sleep(drain.announce().plus(drain.timeout()).plusMillis(HALT_MARGIN_MILLIS).toMillis());
@@ -83,14 +92,24 @@ public final class Main {
                 return;
             }
             LoggerFactory.getLogger(Main.class).warn("drain did not finish in time; exiting now");
-            // halt runs no shutdown hook: the log lines still queued for stdout are written out first.
+            // halt runs no shutdown hook: the log lines still queued for stdout are written out first, for a
+            // bounded time (a stdout nobody reads would hold the halt back for good).
             if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
-                logback.stop();
+                Thread flush = new Thread(logback::stop, "sluice-log-flush");
+                flush.setDaemon(true);
+                flush.start();
+                try {
+                    flush.join(LOG_FLUSH_MILLIS);
+                } catch (InterruptedException e) {
+                    // The drain ended after all: the exit's hooks write the log out.
+                    return;
+                }
             }
             Runtime.getRuntime().halt(0);
         }, "sluice-drain-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
+        return watchdog;
     }
 
     @Command(name = "check-config", description = "Validate a configuration file and report every error.")
