@@ -135,12 +135,22 @@ public final class TlsReporter implements AutoCloseable {
                 .forEach(tally -> byDomain.computeIfAbsent(tally.domain(), d -> new ArrayList<>()).add(tally));
         List<Delivery> done = new ArrayList<>();
         byDomain.forEach((domain, tallies) -> {
+            // Claimed first, so that one node, not every node, looks the domain's record up.
+            if (!store.claim(day, domain)) {
+                return;
+            }
             List<URI> uris = lookup(domain);
-            if (uris.isEmpty() || !store.claim(day, domain)) {
+            if (uris.isEmpty()) {
+                store.done(day, domain, "no rua");
                 return;
             }
             TlsReport report = TlsReport.of(config, domain, day, tallies, stsPolicies);
-            List<Delivery> sent = uris.stream().map(uri -> deliver(report, uri)).toList();
+            // Every URI at once: a slow one holds back neither the others nor the next domain longer than its limit.
+            List<CompletableFuture<Void>> started = uris.stream().map(uri -> start(report, uri)).toList();
+            List<Delivery> sent = new ArrayList<>();
+            for (int i = 0; i < uris.size(); i++) {
+                sent.add(finish(report, uris.get(i), started.get(i)));
+            }
             store.done(day, domain, sent.stream().anyMatch(Delivery::sent) ? "sent" : "failed");
             done.addAll(sent);
         });
@@ -160,11 +170,13 @@ public final class TlsReporter implements AutoCloseable {
         }
     }
 
-    private Delivery deliver(TlsReport report, URI uri) {
-        String method = uri.getScheme().toLowerCase(Locale.ROOT);
-        CompletableFuture<Void> delivery = method.equals("mailto")
-                ? mailer.mail(uri.getSchemeSpecificPart(), report)
+    private CompletableFuture<Void> start(TlsReport report, URI uri) {
+        return uri.getScheme().equalsIgnoreCase("mailto") ? mailer.mail(uri.getSchemeSpecificPart(), report)
                 : poster.post(uri, report.gzip());
+    }
+
+    private Delivery finish(TlsReport report, URI uri, CompletableFuture<Void> delivery) {
+        String method = uri.getScheme().toLowerCase(Locale.ROOT);
         Delivery outcome;
         try {
             // Each way has its own time limit; this one only keeps the thread from waiting for ever.
