@@ -8,7 +8,7 @@ import java.util.Objects;
  * The daily TLS reports (RFC 8460) Sluice sends to the domains it delivered to that ask for them: who sends them,
  * from which egress pool, and when.
  *
- * @param enabled whether reports are sent at all; the counts behind them are kept either way
+ * @param enabled whether reports are sent at all, and the counts behind them kept
  * @param organization the {@code organization-name} of the reports (RFC 8460 §4.4)
  * @param contact the {@code contact-info} of the reports, a mailbox or URI where the receiver can ask about them
  * @param from the sender mailbox of reports sent by mail, also the {@code TLS-Report-Submitter} domain's source

@@ -19,20 +19,24 @@ public final class TlsOutcomes {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final TlsReportCounts reports;
+    private final boolean reporting;
     private final Set<String> lookingUp;
     private final Map<String, Counter> reportsDelivered = new ConcurrentHashMap<>();
 
+    /** Outcomes for the metrics alone: nothing is kept for reports. */
     public TlsOutcomes(MeterRegistry registry, Iterable<String> pools) {
-        this(registry, pools, Set.of());
+        this(registry, pools, false, Set.of());
     }
 
     /**
+     * @param reporting whether TLS reports are sent, so that the outcomes are kept for them too
      * @param lookingUp the pools that look policies up ({@code tls: policy}): where they find none, their outcomes
      *     count for the reports as {@code no-policy-found}
      */
-    public TlsOutcomes(MeterRegistry registry, Iterable<String> pools, Set<String> lookingUp) {
+    public TlsOutcomes(MeterRegistry registry, Iterable<String> pools, boolean reporting, Set<String> lookingUp) {
         this.registry = registry;
         this.reports = new TlsReportCounts();
+        this.reporting = reporting;
         this.lookingUp = Set.copyOf(lookingUp);
         // With reports off too: a dashboard's query over them is defined, and says none were sent.
         for (String method : new String[] {"mailto", "https"}) {
@@ -67,7 +71,7 @@ public final class TlsOutcomes {
     public void count(String pool, String domain, PolicyType policy, TlsResult result, String mxHost,
                       InetAddress receiving, InetAddress sending) {
         counter(pool, policy, result).increment();
-        if (policy != PolicyType.NONE || lookingUp.contains(pool)) {
+        if (reporting && (policy != PolicyType.NONE || lookingUp.contains(pool))) {
             reports.count(domain, policy, result, new TlsReportCounts.Detail(result.reportType(), mxHost,
                     receiving == null ? "" : receiving.getHostAddress(),
                     sending == null ? "" : sending.getHostAddress()));

@@ -66,8 +66,9 @@ public final class TlsPolicies {
                                      Class<? extends SocketChannel> channelClass, MeterRegistry registry)
             throws IOException {
         TlsTrust trust = TlsTrust.of(egress.mtaSts().trustedAuthorities());
-        MtaStsFetcher fetcher = new MtaStsFetcher(dns, permitted, trust.clientContext(), group, channelClass,
-                egress.mtaSts());
+        // The policy hosts and the report URIs are checked against the same authorities: one context for both.
+        SslContext httpsClient = trust.clientContext();
+        MtaStsFetcher fetcher = new MtaStsFetcher(dns, permitted, httpsClient, group, channelClass, egress.mtaSts());
         MtaStsPolicies.SharedPolicies shared = cluster.<MtaStsPolicies.SharedPolicies>map(ClusterMtaStsPolicies::new)
                 .orElse(MtaStsPolicies.SharedPolicies.NONE);
         Optional<DanePolicy> dane = Optional.empty();
@@ -79,11 +80,12 @@ public final class TlsPolicies {
             dane = Optional.of(policy);
         }
         return new TlsPolicies(new MtaStsPolicies(fetcher, shared, egress.mtaSts(), Clock.systemUTC()), trust,
-                new TlsOutcomes(registry, egress.pools().keySet(), egress.pools().entrySet().stream()
+                new TlsOutcomes(registry, egress.pools().keySet(), egress.tlsReports().enabled(),
+                        egress.pools().entrySet().stream()
                         .filter(pool -> pool.getValue().tls() == EgressTls.POLICY).map(Map.Entry::getKey)
                         .collect(java.util.stream.Collectors.toSet())), dane,
                 new Reporting(cluster.<TlsReportStore>map(ClusterTlsReports::new).orElseGet(TlsReportStore.Alone::new),
-                        dns, permitted, trust.clientContext(), group, channelClass));
+                        dns, permitted, httpsClient, group, channelClass));
     }
 
     /**
