@@ -256,20 +256,12 @@ final class EgressBinder {
             return;
         }
         String pool = egress.tlsReports().pool();
-        boolean found = listeners.stream().anyMatch(listener -> listener.role() == ListenerRole.OUTBOUND && listener.egressPool().equals(pool)
-                && reachableOverLoopback(listener));
+        boolean found = listeners.stream().anyMatch(listener -> listener.role() == ListenerRole.OUTBOUND
+                && listener.egressPool().equals(pool) && listener.reachableOverLoopback());
         if (!found) {
             reportPool.invalid("the egress-pool of an outbound listener bound to a wildcard or loopback address whose"
                     + " allowed-clients include 127.0.0.1, through which reports are sent");
         }
-    }
-
-    private static boolean reachableOverLoopback(ListenerConfig listener) {
-        InetAddress bound = Addresses.literal(listener.bind().host());
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        return (bound == null ? "localhost".equals(listener.bind().host())
-                : bound.isAnyLocalAddress() || bound.isLoopbackAddress())
-                && listener.allowedClients().stream().anyMatch(network -> network.contains(loopback));
     }
 
     private List<EgressSite> sites(Value value) {

@@ -1,5 +1,6 @@
 package io.sluice.config;
 
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -50,6 +51,18 @@ public record ListenerConfig(String name, ListenerRole role, HostPort bind, Stri
     public ListenerConfig(String name, ListenerRole role, HostPort bind, String backendPool,
                           Optional<ProxyProtocolConfig> proxyProtocol, Optional<TlsConfig> tls) {
         this(name, role, bind, backendPool, proxyProtocol, tls, "", List.of());
+    }
+
+    /**
+     * Whether this node can submit to the listener itself: bound to a wildcard or loopback address, and admitting
+     * 127.0.0.1 (Sluice's own TLS reports go out so).
+     */
+    public boolean reachableOverLoopback() {
+        InetAddress bound = Addresses.literal(bind.host());
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        boolean local = bound == null ? "localhost".equals(bind.host())
+                : bound.isAnyLocalAddress() || bound.isLoopbackAddress();
+        return local && allowedClients.stream().anyMatch(network -> network.contains(loopback));
     }
 
     /** An outbound listener without PROXY protocol or STARTTLS. */

@@ -89,10 +89,9 @@ public final class OutboundService implements AutoCloseable {
             TlsReportsConfig reports = egress.tlsReports();
             if (reports.enabled()) {
                 // Reports by mail leave as relayed mail does: submitted over loopback to the pool's listener.
+                // The configuration's check made sure there is one.
                 String listener = outbound.stream().filter(candidate -> candidate.egressPool().equals(reports.pool())
-                        && candidate.allowedClients().stream()
-                        .anyMatch(network -> network.contains(InetAddress.getLoopbackAddress())))
-                        .findFirst().orElseThrow().name();
+                        && candidate.reachableOverLoopback()).findFirst().orElseThrow().name();
                 service.reporter = tls.startReporting(reports, () -> {
                     InetSocketAddress bound = service.listeners.addresses().get(listener);
                     return bound.getAddress().isAnyLocalAddress()
