@@ -48,6 +48,8 @@ public final class DaneResolver {
 
     private static final int DEFAULT_CACHE_SIZE = 10_000;
     private static final Duration DEFAULT_MAX_TTL = Duration.ofHours(1);
+    // Bounds one cached answer's records: a zone's huge RRset must not take the cache's memory (10,000 entries).
+    private static final int MAX_CACHED_BYTES = 4096;
 
     private final Resolver validating;
     private final String anchorZone;
@@ -215,10 +217,33 @@ public final class DaneResolver {
         }
         return query(name, type).thenApply(answer -> {
             if (answer.status() == Status.SECURE || answer.status() == Status.INSECURE) {
-                answers.put(key, answer, Math.min(leastTtl(answer.message()), maxTtl.toSeconds()));
+                Message kept = recordsOf(answer.message(), type);
+                if (kept != null) {
+                    answers.put(key, new Answer(answer.status(), kept, answer.detail()),
+                            Math.min(leastTtl(answer.message()), maxTtl.toSeconds()));
+                }
             }
             return answer;
         });
+    }
+
+    /**
+     * The answer's records of the type asked, all that is read from a cached answer, so that an entry holds no
+     * signatures or other sections; null when they are over {@link #MAX_CACHED_BYTES} (asked again next time).
+     */
+    private static Message recordsOf(Message message, int type) {
+        Message kept = new Message();
+        int bytes = 0;
+        for (Record record : message.getSection(Section.ANSWER)) {
+            if (record.getType() == type) {
+                bytes += record.toWire(Section.ANSWER).length;
+                if (bytes > MAX_CACHED_BYTES) {
+                    return null;
+                }
+                kept.addRecord(record, Section.ANSWER);
+            }
+        }
+        return kept;
     }
 
     /** The least TTL of the answer's records and, for a negative answer, of its SOA's minimum; 0 with no record. */
