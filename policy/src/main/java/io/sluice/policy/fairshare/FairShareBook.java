@@ -83,10 +83,9 @@ public final class FairShareBook {
         if (now <= window) {
             return new Look(level, standing(capped.get(key), epochMillis, level));
         }
-        // The first request of the new window will close the current one and compute its shares from it.
-        ShareSummary own = current != null && current.window() == now - 1 && !current.demand().isEmpty() ? current
-                : closed != null && closed.window() == now - 1 ? closed : null;
-        Allowances computed = allowancesOf(now, own);
+        // The first request of the new window will close the current one and compute its shares from it (what
+        // closed before it is older than the window before the new one, so it counts for nothing then).
+        Allowances computed = allowancesOf(now, closing(now));
         Double tokens = computed.tokens().get(key);
         return new Look(computed.level(),
                 tokens == null ? null : standing(new Allowance(tokens, 0), epochMillis, computed.level()));
@@ -135,8 +134,9 @@ public final class FairShareBook {
         if (now <= window) {
             return;
         }
-        if (current != null && current.window() == now - 1 && !current.demand().isEmpty()) {
-            closed = current;
+        ShareSummary closing = closing(now);
+        if (closing != null) {
+            closed = closing;
         } else if (closed != null && closed.window() < now - 2) {
             closed = null;
         }
@@ -145,6 +145,11 @@ public final class FairShareBook {
         // What a key took counts in its window alone.
         capped = Map.of();
         recompute();
+    }
+
+    /** The current window's summary when it is the one just before window {@code now} and saw demand; else null. */
+    private ShareSummary closing(long now) {
+        return current != null && current.window() == now - 1 && !current.demand().isEmpty() ? current : null;
     }
 
     // The shares of this window come from the demand of the one before; another node's summary of it may come late,

@@ -14,7 +14,8 @@ public interface RateLimiter {
     /**
      * Takes {@code tokens} only if the bucket keeps at least {@code floor} after them, in one step on the bucket, so
      * that a sender kept out of a reserve never holds its tokens even for a moment; refused, the retry hint is the
-     * time until the bucket has {@code floor + tokens}. An implementation that cannot check both at once answers as
+     * time until the bucket has {@code floor + tokens}, and what is left may be told as at least {@code floor} (the
+     * floor is borrowed while the tokens are tried). An implementation that cannot check both at once answers as
      * {@link #tryConsume} does (the default), and the caller refuses and gives back what went below the floor.
      */
     default CompletableFuture<Probe> tryConsumeAbove(String key, BucketSpec spec, long tokens, long floor) {
