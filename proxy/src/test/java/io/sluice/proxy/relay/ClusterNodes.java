@@ -1,7 +1,5 @@
 package io.sluice.proxy.relay;
 
-import java.util.Optional;
-import io.sluice.testing.TestSecrets;
 import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.cluster.Member;
@@ -10,10 +8,13 @@ import io.sluice.config.ClusterConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.HostPort;
 import io.sluice.config.PolicyConfig;
+import io.sluice.proxy.SluiceServer;
 import io.sluice.testing.TestPorts;
+import io.sluice.testing.TestSecrets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * Sluice nodes on loopback behind a round-robin "load balancer", one Hazelcast cluster (or none, for per-node
@@ -131,8 +133,13 @@ final class ClusterNodes implements AutoCloseable {
         if (!clusterWide) {
             return;
         }
-        await("one cluster of " + count).atMost(Duration.ofSeconds(60)).until(() -> live.stream()
-                .allMatch(node -> node.server().limits().node().orElseThrow().memberCount() == count));
+        awaitOneCluster(() -> live.stream().map(RunningSluice::server), count);
+    }
+
+    /** Waits until every one of the servers sees {@code count} members. */
+    static void awaitOneCluster(Supplier<Stream<SluiceServer>> servers, int count) {
+        await("one cluster of " + count).atMost(Duration.ofSeconds(60)).until(() -> servers.get()
+                .allMatch(server -> server.limits().node().orElseThrow().memberCount() == count));
     }
 
     /** The port of the node for the next session. */

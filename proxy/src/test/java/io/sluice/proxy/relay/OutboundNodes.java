@@ -1,11 +1,8 @@
 package io.sluice.proxy.relay;
 
-import static org.awaitility.Awaitility.await;
-
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
 import io.sluice.testing.TestPorts;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -58,8 +55,7 @@ final class OutboundNodes implements AutoCloseable {
             throw e;
         }
         try {
-            await("one cluster of " + count).atMost(Duration.ofSeconds(60)).until(() -> nodes.nodes.stream()
-                    .allMatch(node -> node.server().limits().node().orElseThrow().memberCount() == count));
+            ClusterNodes.awaitOneCluster(() -> nodes.nodes.stream().map(RunningOutbound::server), count);
         } catch (RuntimeException e) {
             nodes.close();
             throw e;
