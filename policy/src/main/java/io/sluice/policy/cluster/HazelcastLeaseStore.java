@@ -3,7 +3,6 @@ package io.sluice.policy.cluster;
 import com.hazelcast.map.IMap;
 import io.github.bucket4j.TimeMeter;
 import io.sluice.policy.ratelimit.Lease;
-import io.sluice.policy.ratelimit.LeaseStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -17,9 +16,9 @@ import java.util.function.IntSupplier;
  * node is its reservation: the slots its sessions hold and a few spare ones, which it grants without asking the
  * cluster ({@link SlotReserve}). The reservations of all nodes never add up to more than the maximum. This node
  * restates its reservations every third of the lease time ({@link #renew()}), dropping spare it did not use; the
- * reservation of a node that stops doing so expires.
+ * reservation of a node that stops doing so expires, and this node grants nothing more from it.
  */
-public final class HazelcastLeaseStore implements LeaseStore {
+public final class HazelcastLeaseStore implements ReservingLeaseStore {
 
     static final String MAP = "sluice-leases";
 
@@ -47,7 +46,7 @@ public final class HazelcastLeaseStore implements LeaseStore {
     public CompletableFuture<Optional<Lease>> acquire(String key, int max) {
         while (true) {
             SlotReserve<CompletableFuture<Optional<Lease>>> reserve = reserves.computeIfAbsent(key,
-                    k -> new SlotReserve<>());
+                    k -> new SlotReserve<>(this::now, ttlMillis));
             CompletableFuture<Optional<Lease>> answer;
             Optional<SlotReserve.Request> request;
             synchronized (reserve) {
@@ -65,6 +64,29 @@ public final class HazelcastLeaseStore implements LeaseStore {
         }
     }
 
+    @Override
+    public Optional<Lease> acquireReserved(String key, int max) {
+        SlotReserve<CompletableFuture<Optional<Lease>>> reserve = reserves.get(key);
+        if (reserve == null) {
+            return Optional.empty();
+        }
+        synchronized (reserve) {
+            // A retired reserve is idle: it has nothing to grant.
+            return reserve.takeReserved(max) ? Optional.of(leaseOf(key, reserve)) : Optional.empty();
+        }
+    }
+
+    @Override
+    public int heldHere(String key) {
+        SlotReserve<?> reserve = reserves.get(key);
+        if (reserve == null) {
+            return 0;
+        }
+        synchronized (reserve) {
+            return (int) Math.min(Integer.MAX_VALUE, reserve.used());
+        }
+    }
+
     /**
      * Sessions holding a slot of the key: this node's as they are, other nodes' as they last told the cluster (at
      * most a renewal period ago); none of a node whose lease expired.
@@ -76,16 +98,7 @@ public final class HazelcastLeaseStore implements LeaseStore {
             if (holders == null) {
                 return 0;
             }
-            SlotReserve<?> reserve = reserves.get(key);
-            long mine;
-            if (reserve == null) {
-                mine = 0;
-            } else {
-                synchronized (reserve) {
-                    mine = reserve.used();
-                }
-            }
-            return (int) Math.min(Integer.MAX_VALUE, holders.used(now, node, mine));
+            return (int) Math.min(Integer.MAX_VALUE, holders.used(now, node, heldHere(key)));
         });
     }
 
@@ -128,7 +141,7 @@ public final class HazelcastLeaseStore implements LeaseStore {
 
     private void send(String key, SlotReserve<CompletableFuture<Optional<Lease>>> reserve,
                       SlotReserve.Request request) {
-        long now = now();
+        long now = request.atMillis();
         LeaseUpdate update = request.kind() == LeaseUpdate.Kind.GROW
                 ? LeaseUpdate.grow(node, request.used(), request.amount(), request.max(), request.spareCap(),
                         members.getAsInt(), now, ttlMillis)

@@ -95,7 +95,7 @@ public final class LimitStore implements AutoCloseable {
         warmUp(clusterLimiter, clusterLeases);
 
         RateLimiter limiter = new FallbackRateLimiter(clusterLimiter, local, health, config.onUnavailable());
-        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health, config.onUnavailable());
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, health, config.onUnavailable());
         Gauge.builder(PolicyMeters.CLUSTER_FALLBACK.meterName(), health, h -> h.degraded() ? 1 : 0)
                 .description("1 while limits fall back because the cluster does not answer in time")
                 .register(registry);

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * One concurrency key at this node: the slots the cluster counts for this node (its reservation), the sessions
@@ -14,7 +15,9 @@ import java.util.Optional;
  * <p>At most one request of this node for the key is in flight, and each states the node's numbers whole, so the
  * cluster's count of this node never depends on the order requests run in, and the reservation here is never more
  * than the cluster counts: it grows when the cluster's answer says so, and shrinks when the request that shrinks it
- * is sent. Idle spare goes back at the renewal, and an excess after releases at once.
+ * is sent. Idle spare goes back at the renewal, and an excess after releases at once. The cluster keeps a reservation
+ * for one lease time after the request that last stated it; past that, with no answer since, it may have given the
+ * slots to other nodes, and none is granted from it here.
  *
  * <p>Not thread-safe: the store calls it under its monitor.
  *
@@ -25,8 +28,8 @@ final class SlotReserve<W> {
     /** Spare a node may keep whatever few sessions it has, where the room allows. */
     static final long MIN_SPARE = 8;
 
-    /** A request to send for this key. */
-    record Request(LeaseUpdate.Kind kind, long used, long amount, long max, long spareCap) {
+    /** A request to send for this key, made at {@code atMillis}: the cluster keeps what it states a lease time from then. */
+    record Request(LeaseUpdate.Kind kind, long used, long amount, long max, long spareCap, long atMillis) {
     }
 
     /** Acquires answered by a change, and the request to send next, if any. */
@@ -36,18 +39,28 @@ final class SlotReserve<W> {
     private record Waiter<W>(W waiter, long max) {
     }
 
+    private final LongSupplier clockMillis;
+    private final long ttlMillis;
     private long used;
     private long reserved;
     // The maximum the reservation was granted under: a caller with a lower one asks the cluster.
     private long grantedMax = Long.MAX_VALUE;
     // The spare worth keeping after releases, from the room the cluster's last answer left.
     private long keep;
+    // Until when the cluster keeps the reservation: a lease time after the last answered request was made.
+    private long keptUntilMillis = Long.MIN_VALUE;
     private boolean spareTaken;
     private boolean busy;
     private boolean renewDue;
     private boolean retired;
     private final ArrayDeque<Waiter<W>> waiting = new ArrayDeque<>();
     private List<Waiter<W>> batch = List.of();
+
+    /** A reservation on the wall clock {@code clockMillis}, kept by the cluster for {@code ttlMillis} after each request. */
+    SlotReserve(LongSupplier clockMillis, long ttlMillis) {
+        this.clockMillis = clockMillis;
+        this.ttlMillis = ttlMillis;
+    }
 
     long used() {
         return used;
@@ -61,9 +74,17 @@ final class SlotReserve<W> {
         return busy;
     }
 
-    /** Takes a slot from the reservation if it has a spare one for a caller of {@code max}. */
+    /** Takes a slot from the reservation if it has a spare one for a caller of {@code max} and none waits before it. */
     boolean takeLocally(long max) {
-        if (!waiting.isEmpty() || !spareFor(max)) {
+        return waiting.isEmpty() && takeReserved(max);
+    }
+
+    /**
+     * Takes a slot from the reservation if it has a spare one for a caller of {@code max}, whoever waits: the grant of
+     * a node that cannot ask the cluster now, while the waiting acquires have the cluster's answer coming.
+     */
+    boolean takeReserved(long max) {
+        if (!spareFor(max)) {
             return false;
         }
         used++;
@@ -98,6 +119,7 @@ final class SlotReserve<W> {
     /** The cluster answered {@code request} with {@link LeaseUpdate.Answer}'s numbers. */
     Outcome<W> answered(Request request, long[] answer, int members) {
         busy = false;
+        keptUntilMillis = Math.max(keptUntilMillis, request.atMillis() + ttlMillis);
         List<W> granted = new ArrayList<>();
         List<W> refused = new ArrayList<>();
         if (request.kind() == LeaseUpdate.Kind.GROW) {
@@ -154,7 +176,7 @@ final class SlotReserve<W> {
     }
 
     private boolean spareFor(long max) {
-        return reserved > used && max >= grantedMax;
+        return reserved > used && max >= grantedMax && clockMillis.getAsLong() < keptUntilMillis;
     }
 
     /** Hands spare slots to waiting acquires, then picks what to send: a request for the rest, a renewal, a give back. */
@@ -195,7 +217,7 @@ final class SlotReserve<W> {
         long max = batch.stream().mapToLong(Waiter::max).min().orElseThrow();
         busy = true;
         long spareCap = Math.max(MIN_SPARE, used + batch.size());
-        return new Request(LeaseUpdate.Kind.GROW, used, batch.size(), max, spareCap);
+        return new Request(LeaseUpdate.Kind.GROW, used, batch.size(), max, spareCap, clockMillis.getAsLong());
     }
 
     private Request restate() {
@@ -209,6 +231,6 @@ final class SlotReserve<W> {
         // Counted down before the cluster is: the cluster never counts less than this node grants from.
         reserved = target;
         busy = true;
-        return new Request(LeaseUpdate.Kind.SET, used, target, grantedMax, 0);
+        return new Request(LeaseUpdate.Kind.SET, used, target, grantedMax, 0, clockMillis.getAsLong());
     }
 }

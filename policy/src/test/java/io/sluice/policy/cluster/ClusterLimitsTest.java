@@ -32,7 +32,7 @@ class ClusterLimitsTest {
 
     private static final Duration LEASE_TTL = Duration.ofSeconds(2);
     // Generous, so that a slow machine is not mistaken for an unavailable cluster: a fallback would answer from
-    // local shares and the counts below would measure something else.
+    // local shares and this node's reservations, and the counts below would measure something else.
     private static final Duration DECISION_TIMEOUT = Duration.ofSeconds(5);
     // No refill to speak of while the test runs.
     private static final BucketSpec FIFTY_AN_HOUR = new BucketSpec(50, 1, Duration.ofHours(1), BucketSync.EXACT);

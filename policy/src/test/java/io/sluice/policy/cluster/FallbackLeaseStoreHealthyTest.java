@@ -3,7 +3,6 @@ package io.sluice.policy.cluster;
 import io.sluice.config.ClusterConfig.OnUnavailable;
 import io.sluice.policy.ratelimit.LeaseStore;
 import io.sluice.policy.ratelimit.LeaseStoreContract;
-import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.ManualClock;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,7 +23,7 @@ class FallbackLeaseStoreHealthyTest extends LeaseStoreContract {
 
     @Override
     protected LeaseStore newStore(ManualClock clock) {
-        return new FallbackLeaseStore(new HazelcastLeaseStore(MEMBER.node(), TTL, clock), new LocalLeaseStore(),
+        return new FallbackLeaseStore(new HazelcastLeaseStore(MEMBER.node(), TTL, clock),
                 unswept.health(), OnUnavailable.LOCAL_FALLBACK);
     }
 }

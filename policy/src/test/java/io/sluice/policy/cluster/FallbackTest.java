@@ -8,7 +8,6 @@ import io.sluice.config.ClusterConfig.OnUnavailable;
 import io.sluice.policy.ratelimit.BucketSpec;
 import io.sluice.policy.ratelimit.Lease;
 import io.sluice.policy.ratelimit.LeaseStore;
-import io.sluice.policy.ratelimit.LocalLeaseStore;
 import io.sluice.policy.ratelimit.LocalRateLimiter;
 import io.sluice.policy.ratelimit.ManualClock;
 import io.sluice.policy.ratelimit.Probe;
@@ -22,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -319,15 +319,13 @@ class FallbackTest {
 
     @Test
     void leaseGrantedAfterTheDeadlineIsGivenBack() {
-        health.membersChanged(3);
-        FakeLeases clusterLeases = new FakeLeases();
-        LocalLeaseStore localLeases = new LocalLeaseStore();
-        LeaseStore leases = new FallbackLeaseStore(clusterLeases, localLeases, health, OnUnavailable.LOCAL_FALLBACK);
+        FakeLeases clusterLeases = new FakeLeases(1);
+        LeaseStore leases = new FallbackLeaseStore(clusterLeases, health, OnUnavailable.LOCAL_FALLBACK);
 
         Optional<Lease> answer = get(leases.acquire("k", 6));
 
-        assertThat(answer).as("a local slot of this node's share").isPresent();
-        assertThat(get(localLeases.held("k"))).isEqualTo(1);
+        assertThat(answer).as("a slot of this node's reservation").isPresent();
+        assertThat(get(leases.acquire("k", 6))).as("none beyond it").isEmpty();
         assertThat(health.degraded()).isTrue();
 
         RecordingLease late = new RecordingLease();
@@ -337,61 +335,10 @@ class FallbackTest {
     }
 
     @Test
-    void localFallbackCountsThisNodesShareOfTheMaximum() {
-        health.membersChanged(3);
-        FakeLeases clusterLeases = new FakeLeases();
-        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
-                OnUnavailable.LOCAL_FALLBACK);
-
-        assertThat(get(leases.acquire("k", 6))).isPresent();
-        assertThat(get(leases.acquire("k", 6))).isPresent();
-        assertThat(get(leases.acquire("k", 6))).as("a third of six").isEmpty();
-        assertThat(get(leases.acquire("few", 2))).as("never below one").isPresent();
-        assertThat(get(leases.held("k"))).isEqualTo(2);
-        assertThat(clusterLeases.pending).hasSize(1);
-    }
-
-    @Test
-    void anEpisodeCountsTheSlotsThisNodeHoldsFromTheCluster() {
-        health.membersChanged(3);
-        FakeClusterLeases clusterLeases = new FakeClusterLeases();
-        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
-                OnUnavailable.LOCAL_FALLBACK);
-        Lease first = get(leases.acquire("k", 6)).orElseThrow();
-        get(leases.acquire("k", 6)).orElseThrow();
-
-        clusterLeases.fail();
-
-        assertThat(get(leases.acquire("k", 6))).as("the two of this node's third are held").isEmpty();
-        assertThat(get(leases.held("k"))).isEqualTo(2);
-        first.release();
-        assertThat(get(leases.acquire("k", 6))).as("the slot given back").isPresent();
-    }
-
-    @Test
-    void slotsGrantedDuringAnEpisodeAreCountedByTheClusterWhenItAnswersAgain() {
-        FakeClusterLeases clusterLeases = new FakeClusterLeases();
-        LeaseStore leases = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
-                OnUnavailable.LOCAL_FALLBACK);
-        clusterLeases.fail();
-        Lease local = get(leases.acquire("k", 2)).orElseThrow();
-        assertThat(health.degraded()).isTrue();
-
-        clusterLeases.answer();
-        health.probe(() -> CompletableFuture.completedFuture(0));
-
-        assertThat(get(clusterLeases.held("k"))).as("the episode's slot, told").isEqualTo(1);
-        assertThat(get(leases.acquire("k", 2))).isPresent();
-        assertThat(get(leases.acquire("k", 2))).as("the episode's slot and the one just granted").isEmpty();
-        local.release();
-        assertThat(get(clusterLeases.held("k"))).as("the episode's slot given back to the cluster").isEqualTo(1);
-    }
-
-    @Test
     void failOpenAndFailClosedLeases() {
-        FakeLeases clusterLeases = new FakeLeases();
-        LeaseStore open = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health, OnUnavailable.FAIL_OPEN);
-        LeaseStore closed = new FallbackLeaseStore(clusterLeases, new LocalLeaseStore(), health,
+        FakeLeases clusterLeases = new FakeLeases(100);
+        LeaseStore open = new FallbackLeaseStore(clusterLeases, health, OnUnavailable.FAIL_OPEN);
+        LeaseStore closed = new FallbackLeaseStore(clusterLeases, health,
                 OnUnavailable.FAIL_CLOSED);
 
         Optional<Lease> granted = get(open.acquire("k", 1));
@@ -416,10 +363,15 @@ class FallbackTest {
         }
     }
 
-    /** A cluster lease store whose answers the test gives, late. */
-    private static final class FakeLeases implements LeaseStore {
+    /** A cluster lease store whose answers the test gives, late, with a reservation of a few slots. */
+    private static final class FakeLeases implements ReservingLeaseStore {
 
         final List<CompletableFuture<Optional<Lease>>> pending = new CopyOnWriteArrayList<>();
+        private final AtomicInteger spare;
+
+        FakeLeases(int reserved) {
+            spare = new AtomicInteger(reserved);
+        }
 
         @Override
         public CompletableFuture<Optional<Lease>> acquire(String key, int max) {
@@ -431,6 +383,17 @@ class FallbackTest {
         @Override
         public CompletableFuture<Integer> held(String key) {
             return new CompletableFuture<>();
+        }
+
+        @Override
+        public Optional<Lease> acquireReserved(String key, int max) {
+            return spare.getAndUpdate(left -> Math.max(0, left - 1)) > 0 ? Optional.of(new RecordingLease())
+                    : Optional.empty();
+        }
+
+        @Override
+        public int heldHere(String key) {
+            return 0;
         }
     }
 

@@ -15,7 +15,8 @@ import net.jqwik.api.constraints.LongRange;
 
 /**
  * Nodes' reservations of one key, with their requests reaching the key's owner and their answers coming back in any
- * order across nodes: granted leases never pass the maximum, no node grants from more than the cluster counts for
+ * order across nodes, and nodes in fallback episodes granting from their reservations: granted leases never pass the
+ * maximum, no node grants from more than the cluster counts for
  * it, and once every lease is released and every node renewed twice, nothing is left.
  */
 class SlotReservePropertiesTest {
@@ -26,7 +27,7 @@ class SlotReservePropertiesTest {
     /** One node: its reserve, its leases held, its request on the way and the answer coming back. */
     private static final class Node {
         final String id;
-        final SlotReserve<Integer> reserve = new SlotReserve<>();
+        final SlotReserve<Integer> reserve = new SlotReserve<>(() -> NOW, TTL);
         int held;
         SlotReserve.Request sent;
         long[] answer;
@@ -51,7 +52,7 @@ class SlotReservePropertiesTest {
         int waiterIds = 0;
         for (int step : steps) {
             Node node = nodes.get(Math.floorMod(step, nodeCount));
-            switch (Math.floorMod(step / nodeCount, 5)) {
+            switch (Math.floorMod(step / nodeCount, 6)) {
                 case 0 -> {
                     if (node.reserve.takeLocally(max)) {
                         node.held++;
@@ -67,6 +68,12 @@ class SlotReservePropertiesTest {
                 }
                 case 2 -> deliver(cluster, node);
                 case 3 -> answer(cluster, node);
+                case 4 -> {
+                    // A node in a fallback episode: its reservation only, whatever waits for the cluster.
+                    if (node.reserve.takeReserved(max)) {
+                        node.held++;
+                    }
+                }
                 default -> node.reserve.renew().ifPresent(request -> send(node, request));
             }
             assertInvariants(cluster);

@@ -108,20 +108,19 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     /**
-     * The settings of one member of the cluster {@code name} (tcp-ip discovery, signed with the test secret) that does
-     * what {@code onUnavailable} says while the cluster does not answer in time.
+     * The settings of one member of the cluster {@code name}: tcp-ip discovery, signed with the test secret, falling
+     * back locally while the cluster does not answer in time.
      */
-    static ClusterConfig member(String name, HostPort member, List<HostPort> members,
-                                ClusterConfig.OnUnavailable onUnavailable) {
+    static ClusterConfig member(String name, HostPort member, List<HostPort> members) {
         return new ClusterConfig(ClusterConfig.Mode.EMBEDDED, name, member, ClusterConfig.Discovery.TCP_IP, members,
-                "", onUnavailable, Duration.ofMillis(200), 1, Duration.ofSeconds(30), Optional.empty(),
+                "", ClusterConfig.OnUnavailable.LOCAL_FALLBACK, Duration.ofMillis(200), 1, Duration.ofSeconds(30), Optional.empty(),
                 Optional.of(TestSecrets.CLUSTER), Optional.empty());
     }
 
     private RunningSluice startNode() throws Exception {
         HostPort member = memberAddresses.get(nextAddress.getAndIncrement());
         ClusterConfig cluster = clusterWide
-                ? member(clusterName, member, memberAddresses, ClusterConfig.OnUnavailable.LOCAL_FALLBACK)
+                ? member(clusterName, member, memberAddresses)
                 : ClusterConfig.STANDALONE;
         RunningSluice running = node.get().cluster(cluster).start();
         started.add(running);

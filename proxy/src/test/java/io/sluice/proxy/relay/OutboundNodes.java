@@ -1,6 +1,5 @@
 package io.sluice.proxy.relay;
 
-import io.sluice.config.ClusterConfig;
 import io.sluice.config.HostPort;
 import io.sluice.testing.TestPorts;
 import java.util.ArrayList;
@@ -28,12 +27,6 @@ final class OutboundNodes implements AutoCloseable {
      * @param each each node as the test wants it; the cluster settings are added here
      */
     static OutboundNodes start(int count, Supplier<RunningOutbound.Builder> each) throws Exception {
-        return start(count, ClusterConfig.OnUnavailable.LOCAL_FALLBACK, each);
-    }
-
-    /** As {@link #start(int, Supplier)}, each node doing what {@code onUnavailable} says while the cluster is late. */
-    static OutboundNodes start(int count, ClusterConfig.OnUnavailable onUnavailable,
-                               Supplier<RunningOutbound.Builder> each) throws Exception {
         String name = "outbound-" + UUID.randomUUID();
         List<HostPort> members = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -46,7 +39,7 @@ final class OutboundNodes implements AutoCloseable {
             nodes = new OutboundNodes(ClusterNodes.together(count, () -> {
                 HostPort member = members.get(next.getAndIncrement());
                 RunningOutbound node = each.get()
-                        .cluster(ClusterNodes.member(name, member, members, onUnavailable)).start();
+                        .cluster(ClusterNodes.member(name, member, members)).start();
                 started.add(node);
                 return node;
             }));

@@ -3,7 +3,6 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.config.ClusterConfig;
 import io.sluice.config.ConcurrencyRule;
 import io.sluice.config.ConnectionReuseConfig;
 import io.sluice.config.EgressSite;
@@ -87,10 +86,10 @@ class RemoteSitesTest extends MxFixture {
     @Test
     void aSourceSiteLimitHoldsTheConnectionsOpenAtTheReceiverAcrossThreeNodes() throws Exception {
         dns.mx("busy.test", 300, 10, "mx.busy.test").address("mx.busy.test", 300, "127.0.0.2");
-        // A node that finds the cluster late refuses rather than granting a share of its own (local-fallback would:
-        // its share comes on top of what the cluster granted the others), so five is a bound whatever the load.
+        // The default local fallback: a node that finds the cluster late grants only from the slots the cluster
+        // reserved for it, so five is a bound whatever the load.
         try (CountingMx mx = CountingMx.startAt("127.0.0.2", mxPort).holdingFinalReplies();
-             OutboundNodes nodes = OutboundNodes.start(3, ClusterConfig.OnUnavailable.FAIL_CLOSED, () ->
+             OutboundNodes nodes = OutboundNodes.start(3, () ->
                      RunningOutbound.resolvingWith(dns.hostPort(), mxPort).normalSources(ONE_SOURCE)
                              .policy(FIVE_PER_SOURCE_SITE))) {
             double lateBefore = lateClusterEpisodes(nodes);
