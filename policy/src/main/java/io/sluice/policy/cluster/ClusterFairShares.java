@@ -46,7 +46,6 @@ public final class ClusterFairShares implements FairShares {
     private static final long PUBLISH_DELAY_MILLIS = 50;
     // Checked before the signature, so that a forger's huge entry costs no hashing: Base64 of the largest summaries.
     private static final int MAX_ENTRY_CHARS = MAX_RULES * (2 * ShareSummary.MAX_BYTES + 512) / 3 * 4 + 128;
-    private static final char SEPARATOR = ' ';
     private static final Logger log = LoggerFactory.getLogger(ClusterFairShares.class);
 
     private final IMap<String, String> map;
@@ -125,8 +124,8 @@ public final class ClusterFairShares implements FairShares {
             return;
         }
         String payload = Base64.getEncoder().encodeToString(encode(summaries));
-        String signed = seal.sign(ClusterSeal.Kind.FAIR_SHARE, nodeId, payload) + SEPARATOR + payload;
-        map.putAsync(nodeId, signed, TTL_MILLIS, TimeUnit.MILLISECONDS);
+        map.putAsync(nodeId, seal.sealed(ClusterSeal.Kind.FAIR_SHARE, nodeId, payload), TTL_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     static byte[] encode(Map<String, ShareSummary> summaries) throws IOException {
@@ -155,20 +154,18 @@ public final class ClusterFairShares implements FairShares {
         }
     }
 
-    /** An entry is its signature, a space, and the summaries in Base64. */
-    private void remember(String id, String signed) {
+    /** An entry is the summaries in Base64, sealed. */
+    private void remember(String id, String sealed) {
         if (nodeId.equals(id)) {
             return;
         }
-        int separator = signed == null || signed.length() > MAX_ENTRY_CHARS ? -1 : signed.indexOf(SEPARATOR);
-        String payload = separator < 0 ? null : signed.substring(separator + 1);
-        if (payload == null || !seal.verify(signed.substring(0, separator), ClusterSeal.Kind.FAIR_SHARE, id, payload)) {
-            seal.forged(ClusterSeal.Kind.FAIR_SHARE, id, "written to the cluster");
+        Optional<String> payload = seal.opened(sealed, ClusterSeal.Kind.FAIR_SHARE, id, MAX_ENTRY_CHARS);
+        if (payload.isEmpty()) {
             return;
         }
         Map<String, ShareSummary> summaries;
         try {
-            summaries = decode(Base64.getDecoder().decode(payload));
+            summaries = decode(Base64.getDecoder().decode(payload.get()));
         } catch (IOException | IllegalArgumentException e) {
             log.warn("unreadable fair-share summary of another node; ignored", kv("node", id),
                     kv("error", e.getMessage()));

@@ -13,6 +13,7 @@ import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.Mac;
@@ -87,6 +88,24 @@ public final class ClusterSeal {
             return false;
         }
         return MessageDigest.isEqual(given, mac(kind, key, content));
+    }
+
+    /** {@code payload} under its signature, as one value: the signature, a space, the payload. */
+    public String sealed(Kind kind, String key, String payload) {
+        return sign(kind, key, payload) + ' ' + payload;
+    }
+
+    /**
+     * The payload of a {@link #sealed} value of at most {@code maxChars} characters, if its signature is this
+     * cluster's for the kind and key; otherwise empty, and the value counted as {@link #forged}.
+     */
+    public Optional<String> opened(String sealed, Kind kind, String key, int maxChars) {
+        int space = sealed == null || sealed.length() > maxChars ? -1 : sealed.indexOf(' ');
+        if (space < 0 || !verify(sealed.substring(0, space), kind, key, sealed.substring(space + 1))) {
+            forged(kind, key, "written to the cluster");
+            return Optional.empty();
+        }
+        return Optional.of(sealed.substring(space + 1));
     }
 
     /**

@@ -28,7 +28,8 @@ public final class NodeDirectory implements AutoCloseable {
     static final String MAP = "sluice-nodes";
     private static final long PUBLISH_MILLIS = 1_000;
     private static final long LIFETIME_MILLIS = 5_000;
-    private static final char SEPARATOR = ' ';
+    // A card is a few hundred characters; a larger entry is no card of ours.
+    private static final int MAX_CARD_CHARS = 65_536;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> CARD = new TypeReference<>() {
     };
@@ -92,25 +93,22 @@ public final class NodeDirectory implements AutoCloseable {
     private void publish() {
         try {
             String json = JSON.writeValueAsString(card.get());
-            String signed = seal.orElseThrow().sign(ClusterSeal.Kind.NODE_CARD, nodeId, json) + SEPARATOR + json;
-            map.orElseThrow().put(nodeId, signed, LIFETIME_MILLIS, TimeUnit.MILLISECONDS);
+            map.orElseThrow().put(nodeId, seal.orElseThrow().sealed(ClusterSeal.Kind.NODE_CARD, nodeId, json),
+                    LIFETIME_MILLIS, TimeUnit.MILLISECONDS);
         } catch (RuntimeException | JsonProcessingException e) {
             // The cluster may be away for a while; the next round tries again.
             log.debug("publishing this node's card failed: {}", e.toString());
         }
     }
 
-    /** A card is its signature, a space, and its JSON. */
-    private void remember(String id, String signed) {
-        int separator = signed == null ? -1 : signed.indexOf(SEPARATOR);
-        String json = separator < 0 ? null : signed.substring(separator + 1);
-        if (json == null || !seal.orElseThrow().verify(signed.substring(0, separator), ClusterSeal.Kind.NODE_CARD,
-                id, json)) {
-            seal.orElseThrow().forged(ClusterSeal.Kind.NODE_CARD, id, "written to the cluster");
+    /** A card is its JSON, sealed. */
+    private void remember(String id, String sealed) {
+        Optional<String> json = seal.orElseThrow().opened(sealed, ClusterSeal.Kind.NODE_CARD, id, MAX_CARD_CHARS);
+        if (json.isEmpty()) {
             return;
         }
         try {
-            others.put(id, JSON.readValue(json, CARD));
+            others.put(id, JSON.readValue(json.get(), CARD));
         } catch (JsonProcessingException e) {
             log.warn("unreadable node card; ignored", e);
         }

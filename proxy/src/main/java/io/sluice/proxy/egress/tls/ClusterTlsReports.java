@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,7 +59,7 @@ final class ClusterTlsReports implements TlsReportStore {
             // Long host names in many details: the counts by result type alone, so no reader takes it for a forgery.
             payload = encode(tallies.stream().map(Tally::withoutPlaces).toList());
         }
-        counts.set(key, seal.sign(Kind.TLS_REPORT_COUNTS, key, payload) + " " + payload, KEEP_DAYS, TimeUnit.DAYS);
+        counts.set(key, seal.sealed(Kind.TLS_REPORT_COUNTS, key, payload), KEEP_DAYS, TimeUnit.DAYS);
     }
 
     @Override
@@ -87,19 +88,17 @@ final class ClusterTlsReports implements TlsReportStore {
 
     /** The node's tallies as this node trusts them: signed and well formed; otherwise counted and removed. */
     List<Tally> decode(String key, String value) {
-        int space = value == null ? -1 : value.indexOf(' ');
-        if (space > 0 && value.length() <= MAX_ENTRY_CHARS
-                && seal.verify(value.substring(0, space), Kind.TLS_REPORT_COUNTS, key, value.substring(space + 1))) {
-            try {
-                return parse(value.substring(space + 1));
-            } catch (JsonProcessingException | IllegalArgumentException | NullPointerException e) {
-                // Signed but unreadable: a node of another version; not a forgery, not usable either.
-                return List.of();
-            }
+        Optional<String> payload = seal.opened(value, Kind.TLS_REPORT_COUNTS, key, MAX_ENTRY_CHARS);
+        if (payload.isEmpty()) {
+            counts.removeAsync(key);
+            return List.of();
         }
-        seal.forged(Kind.TLS_REPORT_COUNTS, key, "written to the cluster");
-        counts.removeAsync(key);
-        return List.of();
+        try {
+            return parse(payload.get());
+        } catch (JsonProcessingException | IllegalArgumentException | NullPointerException e) {
+            // Signed but unreadable: a node of another version; not a forgery, not usable either.
+            return List.of();
+        }
     }
 
     static String encode(List<Tally> tallies) {
