@@ -12,10 +12,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * the slots the cluster reserved for this node, admit everything, or refuse everything.
  *
  * <p>With the local fallback a node grants only from its reservation: slots the cluster counts for this node and so
- * keeps from the others, as long as it keeps them (a lease time after this node last stated them). So a node in an
- * episode never grants a slot the cluster may give to another node, whether the others reach the cluster or not: the
- * sessions of all nodes stay within each maximum. A slot released during an episode goes back to the reservation,
- * for the next session; the cluster hears of it at the next renewal that gets through.
+ * keeps from the others, as long as it surely keeps them ({@link SlotReserve}). So a node in an episode never grants a
+ * slot the cluster may give to another node, whether the others reach the cluster or not: the sessions of all nodes
+ * stay within each maximum, unless an episode outlasts the lease time (the cluster then forgets the node's sessions,
+ * as a dead node's, until its next request states them). A slot released during an episode goes back to the
+ * reservation, for the next session; the cluster hears of it at the next renewal that gets through.
  */
 public final class FallbackLeaseStore implements LeaseStore {
 

@@ -97,11 +97,13 @@ final class LeaseUpdate implements EntryProcessor<String, LeaseHolders, long[]>,
             holders.set(node, used, amount, expires);
             return new long[] {amount, 0, 0, max - (live - mine + amount)};
         }
-        long free = max - live;
+        // A node whose reservation expired (an episode longer than the lease) still has its sessions: count them.
+        long kept = Math.max(mine, used);
+        long free = max - (live - mine + kept);
         long granted = free <= 0 ? 0 : Math.min(amount, free);
         long added = granted + spare(free - granted, spareCap, members);
-        holders.set(node, used + granted, mine + added, expires);
-        return new long[] {mine + added, granted, added, free - added};
+        holders.set(node, used + granted, kept + added, expires);
+        return new long[] {kept + added, granted, added, free - added};
     }
 
     /**

@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * than the cluster counts: it grows when the cluster's answer says so, and shrinks when the request that shrinks it
  * is sent. Idle spare goes back at the renewal, and an excess after releases at once. The cluster keeps a reservation
  * for one lease time after the request that last stated it; past that, with no answer since, it may have given the
- * slots to other nodes, and none is granted from it here.
+ * slots to other nodes, and none is granted from it here (two thirds of a lease time after, so that clocks may differ
+ * by a third).
  *
  * <p>Not thread-safe: the store calls it under its monitor.
  *
@@ -47,7 +48,8 @@ final class SlotReserve<W> {
     private long grantedMax = Long.MAX_VALUE;
     // The spare worth keeping after releases, from the room the cluster's last answer left.
     private long keep;
-    // Until when the cluster keeps the reservation: a lease time after the last answered request was made.
+    // Until when the cluster surely keeps the reservation: a lease time after the last request it applied was made,
+    // less a third of it for the other nodes' clocks, by which the cluster expires it.
     private long keptUntilMillis = Long.MIN_VALUE;
     private boolean spareTaken;
     private boolean busy;
@@ -119,7 +121,7 @@ final class SlotReserve<W> {
     /** The cluster answered {@code request} with {@link LeaseUpdate.Answer}'s numbers. */
     Outcome<W> answered(Request request, long[] answer, int members) {
         busy = false;
-        keptUntilMillis = Math.max(keptUntilMillis, request.atMillis() + ttlMillis);
+        keptUntilMillis = keptUntil(request);
         List<W> granted = new ArrayList<>();
         List<W> refused = new ArrayList<>();
         if (request.kind() == LeaseUpdate.Kind.GROW) {
@@ -156,6 +158,8 @@ final class SlotReserve<W> {
      */
     Outcome<W> failed(Request request) {
         busy = false;
+        // Applied or not: if it was, the cluster keeps the reservation until the request's time says.
+        keptUntilMillis = Math.min(keptUntilMillis, keptUntil(request));
         renewDue = true;
         List<W> failed = batch.stream().map(Waiter::waiter).toList();
         batch = List.of();
@@ -173,6 +177,10 @@ final class SlotReserve<W> {
 
     boolean retired() {
         return retired;
+    }
+
+    private long keptUntil(Request request) {
+        return request.atMillis() + ttlMillis - ttlMillis / 3;
     }
 
     private boolean spareFor(long max) {

@@ -21,12 +21,6 @@ public final class LocalLeaseStore implements LeaseStore {
         return CompletableFuture.completedFuture(granted[0] ? Optional.of(slotOf(key)) : Optional.empty());
     }
 
-    /** A slot of the key counted whatever the maximum: one this node holds by the grant of another store. */
-    public Lease hold(String key) {
-        counts.merge(key, 1, Integer::sum);
-        return slotOf(key);
-    }
-
     @Override
     public CompletableFuture<Integer> held(String key) {
         return CompletableFuture.completedFuture(counts.getOrDefault(key, 0));

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two nodes counting one key in a real member: this one behind the fallback, in a fallback episode while the other
- * still reaches the cluster. Whatever the episode grants, the two never hold more than the maximum.
+ * still reaches the cluster. Whatever the episode grants, the two never hold more than the maximum, unless the episode
+ * outlasts the lease time: the cluster then forgets this node's sessions, as it would a dead node's.
  */
 class FallbackLeaseStoreEpisodeTest {
 
@@ -66,14 +67,41 @@ class FallbackLeaseStoreEpisodeTest {
     }
 
     @Test
+    void aKeyThisNodeReservedNothingForIsRefused() {
+        startEpisode();
+
+        assertThat(get(leases.acquire(key, MAX))).isEmpty();
+    }
+
+    @Test
     void noSlotOnceTheClusterMayHaveGivenTheReservationToOthers() {
         get(leases.acquire(key, MAX)).orElseThrow();
         startEpisode();
 
-        clock.advance(TTL);
+        // Other nodes' clocks may run ahead by up to a third of the lease time.
+        clock.advance(TTL.multipliedBy(2).dividedBy(3));
+        assertThat(get(leases.acquire(key, MAX))).as("two thirds of a lease time after the last request").isEmpty();
 
-        assertThat(get(leases.acquire(key, MAX))).as("a lease time after the last request").isEmpty();
+        clock.advance(TTL.dividedBy(3));
         assertThat(acquireAll(other)).as("the cluster let this node's reservation go").hasSize(MAX);
+        assertThat(here.heldHere(key)).as("the session still open, no longer counted").isEqualTo(1);
+    }
+
+    @Test
+    void aNodeBackFromAnEpisodeLongerThanTheLeaseHasItsSessionsCountedAgain() {
+        List<Lease> atTheOther = acquireAll(other, 5);
+        get(leases.acquire(key, MAX)).orElseThrow();
+        startEpisode();
+        acquireAll(leases);
+        clock.advance(TTL);
+        // The other node renews in time; this node's reservation expired, its sessions still open.
+        other.renew();
+        endEpisode();
+
+        get(leases.acquire(key, MAX)).orElseThrow();
+        atTheOther.addAll(acquireAll(other));
+
+        assertThat(here.heldHere(key) + atTheOther.size()).as("sessions of both nodes").isLessThanOrEqualTo(MAX);
     }
 
     @Test
@@ -114,8 +142,13 @@ class FallbackLeaseStoreEpisodeTest {
 
     /** Leases of the key taken until the store refuses, at most the maximum and one. */
     private List<Lease> acquireAll(LeaseStore store) {
+        return acquireAll(store, MAX + 1);
+    }
+
+    /** Leases of the key taken until the store refuses, at most {@code most}. */
+    private List<Lease> acquireAll(LeaseStore store, int most) {
         List<Lease> granted = new ArrayList<>();
-        for (int i = 0; i <= MAX; i++) {
+        for (int i = 0; i < most; i++) {
             Optional<Lease> lease = get(store.acquire(key, MAX));
             if (lease.isEmpty()) {
                 return granted;

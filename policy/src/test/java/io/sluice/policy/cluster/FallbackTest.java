@@ -325,6 +325,7 @@ class FallbackTest {
         Optional<Lease> answer = get(leases.acquire("k", 6));
 
         assertThat(answer).as("a slot of this node's reservation").isPresent();
+        // The fake's reservation of one: the fallback grants through it (the real one: FallbackLeaseStoreEpisodeTest).
         assertThat(get(leases.acquire("k", 6))).as("none beyond it").isEmpty();
         assertThat(health.degraded()).isTrue();
 

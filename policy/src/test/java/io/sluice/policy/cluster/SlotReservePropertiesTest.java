@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -27,13 +28,14 @@ class SlotReservePropertiesTest {
     /** One node: its reserve, its leases held, its request on the way and the answer coming back. */
     private static final class Node {
         final String id;
-        final SlotReserve<Integer> reserve = new SlotReserve<>(() -> NOW, TTL);
+        final SlotReserve<Integer> reserve;
         int held;
         SlotReserve.Request sent;
         long[] answer;
 
-        Node(String id) {
+        Node(String id, LongSupplier clockMillis) {
             this.id = id;
+            this.reserve = new SlotReserve<>(clockMillis, TTL);
         }
     }
 
@@ -44,11 +46,8 @@ class SlotReservePropertiesTest {
     void grantedLeasesNeverPassTheMaximumAndNothingLeaks(@ForAll @IntRange(min = 1, max = 60) int max,
                                                          @ForAll @IntRange(min = 1, max = 4) int nodeCount,
                                                          @ForAll("steps") List<Integer> steps) {
-        List<Node> nodes = new ArrayList<>();
-        for (int i = 0; i < nodeCount; i++) {
-            nodes.add(new Node("node-" + i));
-        }
-        Cluster cluster = new Cluster(new LeaseHolders(), nodes, max);
+        Cluster cluster = new Cluster(new LeaseHolders(), nodes(nodeCount, () -> NOW), max);
+        List<Node> nodes = cluster.nodes();
         int waiterIds = 0;
         for (int step : steps) {
             Node node = nodes.get(Math.floorMod(step, nodeCount));
@@ -99,6 +98,48 @@ class SlotReservePropertiesTest {
         assertThat(nodes).allMatch(node -> node.reserve.idle(), "every reserve idle");
     }
 
+    /**
+     * With time passing, up to half a lease time a step, and requests reaching the cluster late: whenever a node grants
+     * from its reservation without asking, the cluster still counts that much for it.
+     */
+    @Property(tries = 300)
+    void aNodeGrantsFromItsReservationOnlyWhileTheClusterKeepsIt(@ForAll @IntRange(min = 1, max = 60) int max,
+                                                                @ForAll @IntRange(min = 1, max = 4) int nodeCount,
+                                                                @ForAll("steps") List<Integer> steps) {
+        long[] now = {NOW};
+        Cluster cluster = new Cluster(new LeaseHolders(), nodes(nodeCount, () -> now[0]), max);
+        int waiterIds = 0;
+        for (int step : steps) {
+            Node node = cluster.nodes().get(Math.floorMod(step, nodeCount));
+            switch (Math.floorMod(step / nodeCount, 7)) {
+                case 0 -> {
+                    if (node.reserve.takeLocally(max)) {
+                        node.held++;
+                        assertKept(cluster, node, now[0]);
+                    } else {
+                        node.reserve.await(waiterIds++, max).ifPresent(request -> send(node, request));
+                    }
+                }
+                case 1 -> {
+                    if (node.held > 0) {
+                        node.held--;
+                        apply(cluster, node, node.reserve.release());
+                    }
+                }
+                case 2 -> deliver(cluster, node);
+                case 3 -> answer(cluster, node);
+                case 4 -> {
+                    if (node.reserve.takeReserved(max)) {
+                        node.held++;
+                        assertKept(cluster, node, now[0]);
+                    }
+                }
+                case 5 -> now[0] += step % (TTL / 2);
+                default -> node.reserve.renew().ifPresent(request -> send(node, request));
+            }
+        }
+    }
+
     @Property
     void spareIsNeverMoreThanItsShareOfHalfTheRoomNorTheCap(@ForAll @LongRange(min = -10, max = 1_000_000) long room,
                                                            @ForAll @LongRange(min = 0, max = 10_000) long cap,
@@ -114,6 +155,21 @@ class SlotReservePropertiesTest {
         return Arbitraries.integers().between(0, 10_000).list().ofMinSize(1).ofMaxSize(300);
     }
 
+    private static List<Node> nodes(int count, LongSupplier clockMillis) {
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            nodes.add(new Node("node-" + i, clockMillis));
+        }
+        return nodes;
+    }
+
+    /** The cluster, expiring what is due at {@code nowMillis}, counts at least the node's sessions for it. */
+    private static void assertKept(Cluster cluster, Node node, long nowMillis) {
+        cluster.holders().live(nowMillis);
+        assertThat(cluster.holders().reservedBy(node.id)).as("what the cluster keeps for the node")
+                .isGreaterThanOrEqualTo(node.reserve.used());
+    }
+
     private static void send(Node node, SlotReserve.Request request) {
         assertThat(node.sent).as("one request in flight per node").isNull();
         assertThat(node.answer).isNull();
@@ -127,8 +183,8 @@ class SlotReservePropertiesTest {
         SlotReserve.Request request = node.sent;
         LeaseUpdate update = request.kind() == LeaseUpdate.Kind.GROW
                 ? LeaseUpdate.grow(node.id, request.used(), request.amount(), request.max(), request.spareCap(),
-                        cluster.nodes().size(), NOW, TTL)
-                : LeaseUpdate.set(node.id, request.used(), request.amount(), request.max(), NOW, TTL);
+                        cluster.nodes().size(), request.atMillis(), TTL)
+                : LeaseUpdate.set(node.id, request.used(), request.amount(), request.max(), request.atMillis(), TTL);
         node.answer = update.apply(cluster.holders());
     }
 
