@@ -29,7 +29,7 @@ final class SlotReserve<W> {
     /** Spare a node may keep whatever few sessions it has, where the room allows. */
     static final long MIN_SPARE = 8;
 
-    /** A request to send for this key, made at {@code atMillis}: the cluster keeps what it states a lease time from then. */
+    /** A request to send for this key, made at {@code atMillis}: the cluster keeps what it states a lease time on. */
     record Request(LeaseUpdate.Kind kind, long used, long amount, long max, long spareCap, long atMillis) {
     }
 
@@ -58,7 +58,7 @@ final class SlotReserve<W> {
     private final ArrayDeque<Waiter<W>> waiting = new ArrayDeque<>();
     private List<Waiter<W>> batch = List.of();
 
-    /** A reservation on the wall clock {@code clockMillis}, kept by the cluster for {@code ttlMillis} after each request. */
+    /** A reservation on the wall clock {@code clockMillis}, kept by the cluster {@code ttlMillis} after each request. */
     SlotReserve(LongSupplier clockMillis, long ttlMillis) {
         this.clockMillis = clockMillis;
         this.ttlMillis = ttlMillis;
