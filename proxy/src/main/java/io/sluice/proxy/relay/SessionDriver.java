@@ -22,8 +22,6 @@ import io.sluice.proxy.smtp.SmtpFrame;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -31,7 +29,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import net.logstash.logback.argument.StructuredArgument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -361,19 +358,10 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
     private void finished(FinishedTransaction transaction) {
         limits.endTransaction();
         context.meters().finished(client.listener(), transaction);
-        List<StructuredArgument> fields = new ArrayList<>(16);
-        fields.add(kv("session", client.sessionId()));
-        fields.add(kv("listener", client.listener()));
-        fields.add(kv("client_ip", clientIp));
-        fields.add(kv("helo", session.helo()));
-        fields.add(kv("sender_domain", transaction.senderDomain()));
-        fields.add(kv("recipients", transaction.recipients()));
-        fields.add(kv("size", transaction.size()));
-        fields.add(kv("outcome", transaction.outcome()));
-        fields.add(kv("reply", transaction.reply()));
-        fields.addAll(hop.logFields());
-        fields.add(kv("duration_ms", transaction.durationMillis()));
-        transactions.info("transaction", fields.toArray());
+        if (transactions.isInfoEnabled()) {
+            transactions.info("transaction", new TransactionLine(client.sessionId(), client.listener(), clientIp,
+                    session.helo(), transaction, hop.logFields()));
+        }
         hop.transactionFinished(transaction);
     }
 
