@@ -247,29 +247,30 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
      */
     private <T> void onHop(CompletableFuture<T> answer, Consumer<T> then, Consumer<Throwable> otherwise) {
         answer.whenComplete((value, error) -> {
-            Runnable proceed = () -> {
-                if (closed) {
-                    return;
-                }
-                try {
-                    if (error == null) {
-                        then.accept(value);
-                    } else {
-                        otherwise.accept(error instanceof CompletionException && error.getCause() != null
-                                ? error.getCause() : error);
-                    }
-                } catch (RuntimeException e) {
-                    log.warn("unexpected error in session", kv("session", client.sessionId()), e);
-                    ctx.close();
-                }
-            };
             // Next hops answer on the session's loop; a hop that did not must not race the session.
             if (ctx.executor().inEventLoop()) {
-                proceed.run();
+                proceed(value, error, then, otherwise);
             } else {
-                ctx.executor().execute(proceed);
+                ctx.executor().execute(() -> proceed(value, error, then, otherwise));
             }
         });
+    }
+
+    private <T> void proceed(T value, Throwable error, Consumer<T> then, Consumer<Throwable> otherwise) {
+        if (closed) {
+            return;
+        }
+        try {
+            if (error == null) {
+                then.accept(value);
+            } else {
+                otherwise.accept(error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error);
+            }
+        } catch (RuntimeException e) {
+            log.warn("unexpected error in session", kv("session", client.sessionId()), e);
+            ctx.close();
+        }
     }
 
     /**
