@@ -124,6 +124,11 @@ public final class HazelcastRateLimiter implements RateLimiter {
             // Without an optimization a proxy holds no state: a new one per request is cheap.
             return proxies.builder().build(key, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
         }
+        AsyncBucketProxy kept = optimized.get(key);
+        if (kept != null) {
+            // The common case: no capturing function to build per request.
+            return kept;
+        }
         if (optimized.size() > MAX_OPTIMIZED_PROXIES) {
             optimized.clear();
         }

@@ -28,6 +28,7 @@ public final class SessionLimits {
     // This transaction's mark (client network and sender), and when its sender was first deferred (-1: never, or
     // retry priority off), decided at MAIL.
     private long markKey;
+    private boolean markKeyKnown;
     private long firstDeferred = -1;
     private boolean returningCounted;
 
@@ -57,8 +58,9 @@ public final class SessionLimits {
     public CompletableFuture<Decision> mail(String sender, long declaredSize) {
         endTransaction();
         facts = facts.withSender(sender, declaredSize);
-        markKey = MarkKey.of(facts.clientIp(), sender);
-        firstDeferred = engine.firstDeferred(markKey);
+        markKeyKnown = false;
+        // Only marks are kept under the key: with retry priority off, nothing asks for it.
+        firstDeferred = retryPriority().enabled() ? engine.firstDeferred(markKey()) : -1;
         return markingDeferrals(decide(Stage.MAIL), false);
     }
 
@@ -82,7 +84,7 @@ public final class SessionLimits {
     /** A limit outside the policy (a backend pool's admission) deferred this transaction at MAIL: it leaves a mark. */
     public void deferred() {
         if (facts.sender() != null && retryPriority().enabled()) {
-            engine.deferred(markKey);
+            engine.deferred(markKey());
         }
     }
 
@@ -138,6 +140,15 @@ public final class SessionLimits {
         return plan.isEmpty() ? PolicyEngine.ADMITTED : engine.decide(plan, slots);
     }
 
+    /** This transaction's mark key, hashed at its first use. */
+    private long markKey() {
+        if (!markKeyKnown) {
+            markKey = MarkKey.of(facts.clientIp(), facts.sender());
+            markKeyKnown = true;
+        }
+        return markKey;
+    }
+
     private RetryPriority retryPriority() {
         return engine.policy().config().retryPriority();
     }
@@ -164,7 +175,7 @@ public final class SessionLimits {
     private void followUp(Decision decision, boolean recipient) {
         if (!decision.admitted()) {
             if (decision.reply().code() / 100 == 4) {
-                engine.deferred(markKey);
+                engine.deferred(markKey());
             }
         } else if (recipient && returning() && !returningCounted) {
             returningCounted = true;
@@ -181,12 +192,20 @@ public final class SessionLimits {
         if (once.isEmpty()) {
             return PolicyEngine.ADMITTED;
         }
-        return engine.decide(once, leases, reservedShare()).thenApply(decision -> {
-            if (decision.admitted()) {
-                remember(once);
-            }
-            return decision;
-        });
+        CompletableFuture<Decision> decided = engine.decide(once, leases, reservedShare());
+        if (decided.isDone() && !decided.isCompletedExceptionally()) {
+            // The common case, decided at once: no dependent future.
+            remembering(once, decided.join());
+            return decided;
+        }
+        return decided.thenApply(decision -> remembering(once, decision));
+    }
+
+    private Decision remembering(Plan plan, Decision decision) {
+        if (decision.admitted()) {
+            remember(plan);
+        }
+        return decision;
     }
 
     private Plan withoutChargedOnce(Plan plan) {

@@ -51,6 +51,8 @@ final class BackendHop implements NextHop {
     private String helo;
     private boolean esmtp;
     private String lastServer = "";
+    // The transaction log line's field naming lastServer, made when it changes rather than per transaction.
+    private List<StructuredArgument> logFields = List.of(kv("next_hop", ""));
     // A request forwarded after the early introduction's answer or a replacement connection, not yet sent.
     private CompletableFuture<SmtpReply> waitingToBeSent = CompletableFuture.completedFuture(null);
 
@@ -171,7 +173,7 @@ final class BackendHop implements NextHop {
 
     @Override
     public List<StructuredArgument> logFields() {
-        return List.of(kv("next_hop", lastServer));
+        return logFields;
     }
 
     @Override
@@ -274,6 +276,7 @@ final class BackendHop implements NextHop {
             }
             backend.adopt(connection);
             lastServer = connection.server().toString();
+            logFields = List.of(kv("next_hop", lastServer));
             return connection;
         });
     }

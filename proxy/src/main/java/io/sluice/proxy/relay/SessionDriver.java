@@ -22,8 +22,6 @@ import io.sluice.proxy.smtp.SmtpFrame;
 import io.sluice.proxy.smtp.SmtpFrameDecoder;
 import io.sluice.proxy.smtp.SmtpReply;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -31,7 +29,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import net.logstash.logback.argument.StructuredArgument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -250,29 +247,30 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
      */
     private <T> void onHop(CompletableFuture<T> answer, Consumer<T> then, Consumer<Throwable> otherwise) {
         answer.whenComplete((value, error) -> {
-            Runnable proceed = () -> {
-                if (closed) {
-                    return;
-                }
-                try {
-                    if (error == null) {
-                        then.accept(value);
-                    } else {
-                        otherwise.accept(error instanceof CompletionException && error.getCause() != null
-                                ? error.getCause() : error);
-                    }
-                } catch (RuntimeException e) {
-                    log.warn("unexpected error in session", kv("session", client.sessionId()), e);
-                    ctx.close();
-                }
-            };
             // Next hops answer on the session's loop; a hop that did not must not race the session.
             if (ctx.executor().inEventLoop()) {
-                proceed.run();
+                proceed(value, error, then, otherwise);
             } else {
-                ctx.executor().execute(proceed);
+                ctx.executor().execute(() -> proceed(value, error, then, otherwise));
             }
         });
+    }
+
+    private <T> void proceed(T value, Throwable error, Consumer<T> then, Consumer<Throwable> otherwise) {
+        if (closed) {
+            return;
+        }
+        try {
+            if (error == null) {
+                then.accept(value);
+            } else {
+                otherwise.accept(error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error);
+            }
+        } catch (RuntimeException e) {
+            log.warn("unexpected error in session", kv("session", client.sessionId()), e);
+            ctx.close();
+        }
     }
 
     /**
@@ -361,19 +359,10 @@ public final class SessionDriver extends ChannelInboundHandlerAdapter implements
     private void finished(FinishedTransaction transaction) {
         limits.endTransaction();
         context.meters().finished(client.listener(), transaction);
-        List<StructuredArgument> fields = new ArrayList<>(16);
-        fields.add(kv("session", client.sessionId()));
-        fields.add(kv("listener", client.listener()));
-        fields.add(kv("client_ip", clientIp));
-        fields.add(kv("helo", session.helo()));
-        fields.add(kv("sender_domain", transaction.senderDomain()));
-        fields.add(kv("recipients", transaction.recipients()));
-        fields.add(kv("size", transaction.size()));
-        fields.add(kv("outcome", transaction.outcome()));
-        fields.add(kv("reply", transaction.reply()));
-        fields.addAll(hop.logFields());
-        fields.add(kv("duration_ms", transaction.durationMillis()));
-        transactions.info("transaction", fields.toArray());
+        if (transactions.isInfoEnabled()) {
+            transactions.info("transaction", new TransactionLine(client.sessionId(), client.listener(), clientIp,
+                    session.helo(), transaction, hop.logFields()));
+        }
         hop.transactionFinished(transaction);
     }
 

@@ -15,7 +15,9 @@ import java.util.function.Predicate;
 public record MailPath(String address, Map<String, String> parameters) {
 
     public MailPath {
-        parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+        // Most paths have none: one shared empty map, which answers lookups of null as the copy would.
+        parameters = parameters.isEmpty() ? Collections.emptyMap()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     }
 
     /** The same path with only the parameters whose name {@code keep} accepts, in their order. */

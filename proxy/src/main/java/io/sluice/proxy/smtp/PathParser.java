@@ -1,6 +1,6 @@
 package io.sluice.proxy.smtp;
 
-import java.nio.charset.StandardCharsets;
+import io.netty.buffer.ByteBufUtil;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -143,7 +143,7 @@ public final class PathParser {
         if (!localPart()) {
             return badAddress;
         }
-        int localOctets = octets(text.substring(localStart, pos));
+        int localOctets = ByteBufUtil.utf8Bytes(text, localStart, pos);
         if (peek() != '@') {
             // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain is a valid recipient.
             boolean postmaster = !reverse && text.substring(localStart, pos).equalsIgnoreCase("postmaster");
@@ -157,7 +157,7 @@ public final class PathParser {
         if (!domainOrLiteral()) {
             return badAddress;
         }
-        if (octets(text.substring(domainStart, pos)) > MAX_DOMAIN) {
+        if (ByteBufUtil.utf8Bytes(text, domainStart, pos) > MAX_DOMAIN) {
             return SmtpReply.of(501, badAddress.lines().get(0).substring(0, 5), "Domain too long");
         }
         return null;
@@ -327,7 +327,8 @@ public final class PathParser {
         return pos >= text.length();
     }
 
+    // Counted, not encoded: no copy of the text per check. Decoded input holds no lone surrogate, where the two differ.
     private static int octets(String text) {
-        return text.getBytes(StandardCharsets.UTF_8).length;
+        return ByteBufUtil.utf8Bytes(text);
     }
 }
