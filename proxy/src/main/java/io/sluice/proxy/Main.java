@@ -42,20 +42,25 @@ public final class Main {
     @Command(name = "run", description = "Run the proxy in the foreground until SIGTERM or SIGINT.")
     static final class Run implements Callable<Integer> {
 
-        private static final Logger log = LoggerFactory.getLogger(Run.class);
-
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "Configuration file (YAML).")
         Path config;
 
         @Override
         public Integer call() throws Exception {
+            // Logback's own start takes a few hundred milliseconds of a cold JVM: it runs while the configuration
+            // loads, and no logger is asked for before it is done (one would be a stand-in meanwhile).
+            Thread logging = new Thread(LoggerFactory::getILoggerFactory, "sluice-log-start");
+            logging.start();
             SluiceConfig loaded;
             try {
                 loaded = ConfigLoader.load(config);
             } catch (ConfigException e) {
                 System.err.println(e.getMessage());
                 return CONFIG_ERROR;
+            } finally {
+                logging.join();
             }
+            Logger log = LoggerFactory.getLogger(Run.class);
             SluiceServer server = SluiceServer.start(loaded);
             // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain; a second one changes nothing.
             AtomicBoolean signalled = new AtomicBoolean();
