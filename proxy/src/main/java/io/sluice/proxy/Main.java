@@ -34,9 +34,25 @@ public final class Main {
     // The longest the watchdog waits for the queued log lines before it halts.
     private static final long LOG_FLUSH_MILLIS = 2_000;
 
+    // Logback's own start takes a few hundred milliseconds of a cold JVM: for `run` it runs on a thread of its own
+    // while the command line is parsed and the configuration loads.
+    private static final AtomicReference<Thread> LOGGING = new AtomicReference<>();
+
     public static void main(String[] args) {
         HazelcastCallbacks.useAPool();
+        if (args.length > 0 && args[0].equals("run")) {
+            startLogging();
+        }
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /** Starts Logback on a thread of its own, once; join the thread before asking for a logger. */
+    private static Thread startLogging() {
+        Thread thread = new Thread(LoggerFactory::getILoggerFactory, "sluice-log-start");
+        if (LOGGING.compareAndSet(null, thread)) {
+            thread.start();
+        }
+        return LOGGING.get();
     }
 
     @Command(name = "run", description = "Run the proxy in the foreground until SIGTERM or SIGINT.")
@@ -47,10 +63,8 @@ public final class Main {
 
         @Override
         public Integer call() throws Exception {
-            // Logback's own start takes a few hundred milliseconds of a cold JVM: it runs while the configuration
-            // loads, and no logger is asked for before it is done (one would be a stand-in meanwhile).
-            Thread logging = new Thread(LoggerFactory::getILoggerFactory, "sluice-log-start");
-            logging.start();
+            // No logger is asked for before Logback has started: one would be a stand-in meanwhile.
+            Thread logging = startLogging();
             SluiceConfig loaded;
             try {
                 loaded = ConfigLoader.load(config);
