@@ -34,28 +34,47 @@ public final class Main {
     // The longest the watchdog waits for the queued log lines before it halts.
     private static final long LOG_FLUSH_MILLIS = 2_000;
 
+    // Logback's own start takes a few hundred milliseconds of a cold JVM: for `run` it runs on a thread of its own
+    // while the command line is parsed and the configuration loads.
+    private static final AtomicReference<Thread> LOGGING = new AtomicReference<>();
+
     public static void main(String[] args) {
         HazelcastCallbacks.useAPool();
+        if (args.length > 0 && args[0].equals("run")) {
+            startLogging();
+        }
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /** Starts Logback on a thread of its own, once; join the thread before asking for a logger. */
+    private static Thread startLogging() {
+        Thread thread = new Thread(LoggerFactory::getILoggerFactory, "sluice-log-start");
+        if (LOGGING.compareAndSet(null, thread)) {
+            thread.start();
+        }
+        return LOGGING.get();
     }
 
     @Command(name = "run", description = "Run the proxy in the foreground until SIGTERM or SIGINT.")
     static final class Run implements Callable<Integer> {
-
-        private static final Logger log = LoggerFactory.getLogger(Run.class);
 
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "Configuration file (YAML).")
         Path config;
 
         @Override
         public Integer call() throws Exception {
+            // No logger is asked for before Logback has started: one would be a stand-in meanwhile.
+            Thread logging = startLogging();
             SluiceConfig loaded;
             try {
                 loaded = ConfigLoader.load(config);
             } catch (ConfigException e) {
                 System.err.println(e.getMessage());
                 return CONFIG_ERROR;
+            } finally {
+                logging.join();
             }
+            Logger log = LoggerFactory.getLogger(Run.class);
             SluiceServer server = SluiceServer.start(loaded);
             // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain; a second one changes nothing.
             AtomicBoolean signalled = new AtomicBoolean();

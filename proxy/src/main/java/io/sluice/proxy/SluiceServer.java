@@ -3,6 +3,7 @@ package io.sluice.proxy;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
+import io.sluice.config.ClusterConfig;
 import io.sluice.config.DrainConfig;
 import io.sluice.config.SluiceConfig;
 import io.sluice.policy.cluster.ClusterNode;
@@ -44,9 +46,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,48 +104,65 @@ public final class SluiceServer implements AutoCloseable {
     }
 
     public static SluiceServer start(SluiceConfig config) throws Exception {
-        Transport transport = Transport.best();
-        log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider(),
-                kv("callback_threads", ForkJoinPool.getCommonPoolParallelism()));
+        return start(config, LimitStore::join);
+    }
+
+    /**
+     * As {@link #start(SluiceConfig)}, with the cluster joined by {@code join} (tests slow it down).
+     *
+     * <p>Joining the cluster is the longest step of a start: it runs on a thread of its own, and its warm-up after
+     * it, while this thread makes what does not depend on them. Nothing listens for clients before both are done: a
+     * node must not admit anything on limits of its own, and readiness means that it decides with the cluster.
+     */
+    static SluiceServer start(SluiceConfig config, BiFunction<ClusterConfig, MeterRegistry, LimitStore> join)
+            throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        // Heap, direct buffers, GC pauses, threads and CPU: what the dashboard's JVM row shows.
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
+        Joining joining = Joining.start(() -> join.apply(config.cluster(), registry));
         JvmGcMetrics gc = new JvmGcMetrics();
-        gc.bindTo(registry);
-        // Joins the cluster before listening: a node must not admit anything on limits of its own.
-        LimitStore limits = LimitStore.open(config.cluster(), registry);
-        // Marks of deferred senders: their shape is the start's; a policy change turns priority on or off, or
-        // changes the reserved share, but keeps the marks.
-        Clock clock = Clock.systemUTC();
-        PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry, clock,
-                limits.deferredSenders(config.policy().retryPriority(), clock), limits.fairShares(clock));
-        // With a cluster, a policy change made on any node is in force on all of them.
-        PolicyStore policies = limits.node().isPresent()
-                ? new ClusterPolicyStore(limits.node().get(), policy, config.listenerNames(), registry)
-                : new LocalPolicyStore(policy, registry);
-        OverrideStore overrides = limits.node().isPresent()
-                ? new ClusterOverrideStore(limits.node().get(), policy, policy.clock())
-                : new LocalOverrideStore(policy, policy.clock());
-        NodeState state = new NodeState();
-        Supplier<Map<String, Object>> card = () -> card(limits, state, policies);
-        NodeDirectory nodes = limits.node().map(node -> NodeDirectory.in(node, card))
-                .orElseGet(() -> NodeDirectory.alone(card));
-        EgressPools pools = new EgressPools(config.egress(), registry);
-        // With a cluster, a source suspended on any node is suspended on all of them.
-        SourceSuspensions suspensions = limits.node()
-                .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
-                .orElseGet(() -> SourceSuspensions.alone(pools));
-        // What receivers' replies ask for: suspensions for a site beside the operators', scales as overrides.
-        EgressActions actions = new EgressActions(config.egress(), suspensions, overrides,
-                () -> policy.policy().config(), policy.clock(), registry);
-        // One loop per core: more only adds context switches, every session is non-blocking.
-        Admissions admissions = Admissions.of(config.backends(), config.listeners(), registry);
-        EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
+        EventLoopGroup workers = null;
         Optional<AdminServer> admin = Optional.empty();
+        InboundService inbound = null;
         try {
-            TlsPolicies tls = OutboundService.tlsPolicies(config.egress(), limits.node(), transport, workers, registry);
+            Transport transport = Transport.best();
+            log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider(),
+                    kv("callback_threads", ForkJoinPool.getCommonPoolParallelism()));
+            // Heap, direct buffers, GC pauses, threads and CPU: what the dashboard's JVM row shows.
+            new JvmMemoryMetrics().bindTo(registry);
+            new JvmThreadMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            gc.bindTo(registry);
+            EgressPools pools = new EgressPools(config.egress(), registry);
+            Admissions admissions = Admissions.of(config.backends(), config.listeners(), registry);
+            // One loop per core: more only adds context switches, every session is non-blocking.
+            workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "sluice-io");
+            TlsPolicies.Prepared tlsPrepared = OutboundService.tlsPolicies(config.egress(), transport, workers, registry);
+
+            LimitStore limits = joining.joined();
+            // Marks of deferred senders: their shape is the start's; a policy change turns priority on or off, or
+            // changes the reserved share, but keeps the marks.
+            Clock clock = Clock.systemUTC();
+            PolicyEngine policy = new PolicyEngine(config.policy(), limits.limiter(), limits.leases(), registry, clock,
+                    limits.deferredSenders(config.policy().retryPriority(), clock), limits.fairShares(clock));
+            // With a cluster, a policy change made on any node is in force on all of them.
+            PolicyStore policies = limits.node().isPresent()
+                    ? new ClusterPolicyStore(limits.node().get(), policy, config.listenerNames(), registry)
+                    : new LocalPolicyStore(policy, registry);
+            OverrideStore overrides = limits.node().isPresent()
+                    ? new ClusterOverrideStore(limits.node().get(), policy, policy.clock())
+                    : new LocalOverrideStore(policy, policy.clock());
+            NodeState state = new NodeState();
+            Supplier<Map<String, Object>> card = () -> card(limits, state, policies);
+            NodeDirectory nodes = limits.node().map(node -> NodeDirectory.in(node, card))
+                    .orElseGet(() -> NodeDirectory.alone(card));
+            joining.onFailure(nodes::close);
+            // With a cluster, a source suspended on any node is suspended on all of them.
+            SourceSuspensions suspensions = limits.node()
+                    .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
+                    .orElseGet(() -> SourceSuspensions.alone(pools));
+            // What receivers' replies ask for: suspensions for a site beside the operators', scales as overrides.
+            EgressActions actions = new EgressActions(config.egress(), suspensions, overrides,
+                    () -> policy.policy().config(), policy.clock(), registry);
+            TlsPolicies tls = tlsPrepared.in(limits.node());
             if (config.admin().isPresent()) {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
@@ -149,29 +171,95 @@ public final class SluiceServer implements AutoCloseable {
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
-            InboundService inbound = InboundService.start(config, policy, meters, admissions, transport, workers);
-            OutboundService outbound;
-            try {
-                outbound = OutboundService.start(config, pools, policy, meters, transport, workers, actions,
-                        registry, tls);
-            } catch (Exception e) {
-                inbound.close();
-                throw e;
-            }
-            state.countSessionsWith(() -> inbound.listeners().openSessions()
-                    + outbound.listeners().openSessions());
+            joining.warm();
+            inbound = InboundService.start(config, policy, meters, admissions, transport, workers);
+            OutboundService outbound = OutboundService.start(config, pools, policy, meters, transport, workers,
+                    actions, registry, tls);
+            InboundService started = inbound;
+            state.countSessionsWith(() -> started.listeners().openSessions() + outbound.listeners().openSessions());
             SluiceServer server = new SluiceServer(workers, registry, limits, policy, policies, overrides,
                     nodes, state, admin, inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             server.stopped().thenRun(gc::close);
             return server;
-        } catch (Exception e) {
-            gc.close();
+        } catch (Exception | Error e) {
+            if (inbound != null) {
+                inbound.close();
+            }
             admin.ifPresent(AdminServer::close);
-            workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            nodes.close();
-            limits.close();
+            gc.close();
+            if (workers != null) {
+                workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            }
+            // The node leaves the cluster once its join (still under way, maybe) and its warm-up are over.
+            joining.close();
             throw e;
+        }
+    }
+
+    /**
+     * The cluster's join and then its warm-up, on a thread of their own; what fails or is left undone at the start's
+     * failure is closed once the thread is through.
+     */
+    private static final class Joining {
+
+        private final CompletableFuture<LimitStore> joined = new CompletableFuture<>();
+        private final CompletableFuture<Void> warm = new CompletableFuture<>();
+        private final List<Runnable> onFailure = new CopyOnWriteArrayList<>();
+
+        static Joining start(Supplier<LimitStore> join) {
+            Joining joining = new Joining();
+            Thread thread = new Thread(() -> {
+                try {
+                    LimitStore limits = join.get();
+                    joining.joined.complete(limits);
+                    limits.warmUp();
+                    joining.warm.complete(null);
+                } catch (Throwable e) {
+                    joining.joined.completeExceptionally(e);
+                    joining.warm.completeExceptionally(e);
+                }
+            }, "sluice-cluster-join");
+            thread.setDaemon(true);
+            thread.start();
+            return joining;
+        }
+
+        /** The limit store once the node has joined; throws what the join threw. */
+        LimitStore joined() throws Exception {
+            return await(joined);
+        }
+
+        /** Returns once the first requests to the cluster are answered; throws what the join threw. */
+        void warm() throws Exception {
+            await(warm);
+        }
+
+        /** Runs before the limit store closes, if the start fails after all. */
+        void onFailure(Runnable close) {
+            onFailure.add(close);
+        }
+
+        /** Closes what the join made, once the thread is through with it. */
+        void close() {
+            warm.whenComplete((ignored, error) -> joined.thenAccept(limits -> {
+                onFailure.forEach(Runnable::run);
+                limits.close();
+            }));
+        }
+
+        private static <T> T await(CompletableFuture<T> step) throws Exception {
+            try {
+                return step.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Exception cause) {
+                    throw cause;
+                }
+                if (e.getCause() instanceof Error cause) {
+                    throw cause;
+                }
+                throw e;
+            }
         }
     }
 

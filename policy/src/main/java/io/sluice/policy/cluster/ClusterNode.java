@@ -139,6 +139,9 @@ public final class ClusterNode implements AutoCloseable {
         // Nothing reads Hazelcast's own metrics (Sluice's are Micrometer's); collecting them every 5 s cost a
         // few percent of the CPU of a busy node.
         config.getMetricsConfig().setEnabled(false);
+        // Its health monitor only writes INFO lines, which the log configuration leaves out: its thread sampled the
+        // process at every start for nothing.
+        config.setProperty("hazelcast.health.monitoring.level", "OFF");
 
         // Separate endpoints per protocol: the member port speaks the member protocol only, so a Hazelcast client
         // that reaches it cannot connect. Clients get a port of their own only when the configuration asks.

@@ -48,18 +48,33 @@ public final class LimitStore implements AutoCloseable {
     private final Optional<ClusterNode> node;
     private final Optional<ClusterHealth> health;
     private final ScheduledExecutorService housekeeping;
+    private final Runnable warmUp;
 
     private LimitStore(RateLimiter limiter, LeaseStore leases, Optional<ClusterNode> node,
-                       Optional<ClusterHealth> health, ScheduledExecutorService housekeeping) {
+                       Optional<ClusterHealth> health, ScheduledExecutorService housekeeping, Runnable warmUp) {
         this.limiter = limiter;
         this.leases = leases;
         this.node = node;
         this.health = health;
         this.housekeeping = housekeeping;
+        this.warmUp = warmUp;
     }
 
-    /** Opens the store the config asks for; in embedded and client modes this joins the cluster first. */
+    /**
+     * Opens the store the config asks for; in embedded and client modes this joins the cluster and makes the first
+     * requests to it (see {@link #warmUp()}) first.
+     */
     public static LimitStore open(ClusterConfig config, MeterRegistry registry) {
+        LimitStore store = join(config, registry);
+        store.warmUp();
+        return store;
+    }
+
+    /**
+     * As {@link #open}, but without the first requests: the caller makes them with {@link #warmUp()} before any
+     * client's decision, and can make other things meanwhile.
+     */
+    public static LimitStore join(ClusterConfig config, MeterRegistry registry) {
         ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "sluice-limits");
             thread.setDaemon(true);
@@ -69,7 +84,8 @@ public final class LimitStore implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(safely("evicting full buckets", local::evictFull), EVICT_MILLIS,
                 EVICT_MILLIS, TimeUnit.MILLISECONDS);
         if (config.mode() == ClusterConfig.Mode.LOCAL) {
-            return new LimitStore(local, new LocalLeaseStore(), Optional.empty(), Optional.empty(), housekeeping);
+            return new LimitStore(local, new LocalLeaseStore(), Optional.empty(), Optional.empty(), housekeeping,
+                    () -> { });
         }
         if (!HazelcastCallbacks.onAPool()) {
             log.warn("every cluster decision's callback starts a thread of its own, which makes decisions several"
@@ -92,8 +108,6 @@ public final class LimitStore implements AutoCloseable {
                 () -> health.probe(() -> clusterLeases.held("sluice-probe"))), PROBE_MILLIS, PROBE_MILLIS,
                 TimeUnit.MILLISECONDS);
 
-        warmUp(clusterLimiter, clusterLeases);
-
         RateLimiter limiter = new FallbackRateLimiter(clusterLimiter, local, health, config.onUnavailable());
         LeaseStore leases = new FallbackLeaseStore(clusterLeases, health, config.onUnavailable());
         Gauge.builder(PolicyMeters.CLUSTER_FALLBACK.meterName(), health, h -> h.degraded() ? 1 : 0)
@@ -109,7 +123,8 @@ public final class LimitStore implements AutoCloseable {
                     .tag("kind", kind.tagValue())
                     .register(registry);
         }
-        return new LimitStore(limiter, leases, Optional.of(node), Optional.of(health), housekeeping);
+        return new LimitStore(limiter, leases, Optional.of(node), Optional.of(health), housekeeping,
+                () -> warmUp(clusterLimiter, clusterLeases));
     }
 
     /** A scheduled task that survives its own failures: one exception would cancel every later run. */
@@ -125,8 +140,13 @@ public final class LimitStore implements AutoCloseable {
 
     /**
      * Makes the first requests before any client does: they load classes and assign partitions, which on a
-     * cold JVM takes longer than a decision may, and would start every node off in a fallback episode.
+     * cold JVM takes longer than a decision may, and would start every node off in a fallback episode. Without a
+     * cluster there is nothing to warm up.
      */
+    public void warmUp() {
+        warmUp.run();
+    }
+
     private static void warmUp(RateLimiter limiter, HazelcastLeaseStore leases) {
         try {
             for (int i = 0; i < WARM_UP_REQUESTS; i++) {
@@ -143,7 +163,7 @@ public final class LimitStore implements AutoCloseable {
     /** A store of this process only, with the given clock and no housekeeping (tests, benchmarks). */
     public static LimitStore local(TimeMeter clock) {
         return new LimitStore(new LocalRateLimiter(clock), new LocalLeaseStore(), Optional.empty(), Optional.empty(),
-                null);
+                null, () -> { });
     }
 
     public RateLimiter limiter() {

@@ -9,7 +9,6 @@ import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import io.sluice.config.SluiceConfig;
 import io.sluice.config.TlsReportsConfig;
-import io.sluice.policy.cluster.ClusterNode;
 import io.sluice.policy.eval.PolicyEngine;
 import io.sluice.proxy.TlsContexts;
 import io.sluice.proxy.Transport;
@@ -111,13 +110,13 @@ public final class OutboundService implements AutoCloseable {
     }
 
     /**
-     * The TLS policies of the outbound relay (MTA-STS policies shared through the cluster where there is one),
-     * fetched with the egress resolvers and never from a forbidden destination.
+     * The TLS policies of the outbound relay, fetched with the egress resolvers and never from a forbidden
+     * destination; {@link TlsPolicies.Prepared#in} shares MTA-STS policies through the cluster where there is one.
      */
-    public static TlsPolicies tlsPolicies(EgressConfig egress, Optional<ClusterNode> cluster, Transport transport,
-                                          EventLoopGroup workers, MeterRegistry registry) throws IOException {
+    public static TlsPolicies.Prepared tlsPolicies(EgressConfig egress, Transport transport, EventLoopGroup workers,
+                                                  MeterRegistry registry) throws IOException {
         ForbiddenDestinations forbidden = new ForbiddenDestinations(egress.destinations());
-        return TlsPolicies.create(egress, cluster, MxResolver.dnsResolver(egress.dns()),
+        return TlsPolicies.prepare(egress, MxResolver.dnsResolver(egress.dns()),
                 address -> forbidden.refusal(address) == null, workers, transport.socketChannelClass(), registry);
     }
 

@@ -40,7 +40,12 @@ public final class TlsPolicies {
 
     /** What the TLS reports are sent with: the store of the nodes' counts, and how report URIs are reached. */
     private record Reporting(TlsReportStore store, Resolver dns, Predicate<InetAddress> permitted, SslContext tls,
-                             EventLoopGroup group, Class<? extends SocketChannel> channelClass) {}
+                             EventLoopGroup group, Class<? extends SocketChannel> channelClass) {
+
+        Reporting with(TlsReportStore store) {
+            return new Reporting(store, dns, permitted, tls, group, channelClass);
+        }
+    }
 
     TlsPolicies(MtaStsPolicies sts, TlsTrust trust, TlsOutcomes outcomes, Optional<DanePolicy> dane) {
         this(sts, trust, outcomes, dane, null);
@@ -65,12 +70,20 @@ public final class TlsPolicies {
                                      Predicate<InetAddress> permitted, EventLoopGroup group,
                                      Class<? extends SocketChannel> channelClass, MeterRegistry registry)
             throws IOException {
+        return prepare(egress, dns, permitted, group, channelClass, registry).in(cluster);
+    }
+
+    /**
+     * What of the policies does not depend on the cluster (the trust store, the HTTPS client, DANE's resolver), so
+     * that a start makes it while the node joins; {@link Prepared#in} makes the policies from it.
+     */
+    public static Prepared prepare(EgressConfig egress, Resolver dns, Predicate<InetAddress> permitted,
+                                   EventLoopGroup group, Class<? extends SocketChannel> channelClass,
+                                   MeterRegistry registry) throws IOException {
         TlsTrust trust = TlsTrust.of(egress.mtaSts().trustedAuthorities());
         // The policy hosts and the report URIs are checked against the same authorities: one context for both.
         SslContext httpsClient = trust.clientContext();
         MtaStsFetcher fetcher = new MtaStsFetcher(dns, permitted, httpsClient, group, channelClass, egress.mtaSts());
-        MtaStsPolicies.SharedPolicies shared = cluster.<MtaStsPolicies.SharedPolicies>map(ClusterMtaStsPolicies::new)
-                .orElse(MtaStsPolicies.SharedPolicies.NONE);
         Optional<DanePolicy> dane = Optional.empty();
         if (egress.dns().dane() != DaneMode.OFF) {
             DanePolicy policy = new DanePolicy(DaneResolver.create(dns, egress.dns().trustAnchor().orElse(null),
@@ -79,13 +92,44 @@ public final class TlsPolicies {
             egress.pools().keySet().forEach(policy::register);
             dane = Optional.of(policy);
         }
-        return new TlsPolicies(new MtaStsPolicies(fetcher, shared, egress.mtaSts(), Clock.systemUTC()), trust,
-                new TlsOutcomes(registry, egress.pools().keySet(), egress.tlsReports().enabled(),
-                        egress.pools().entrySet().stream()
+        TlsOutcomes outcomes = new TlsOutcomes(registry, egress.pools().keySet(), egress.tlsReports().enabled(),
+                egress.pools().entrySet().stream()
                         .filter(pool -> pool.getValue().tls() == EgressTls.POLICY).map(Map.Entry::getKey)
-                        .collect(java.util.stream.Collectors.toSet())), dane,
-                new Reporting(cluster.<TlsReportStore>map(ClusterTlsReports::new).orElseGet(TlsReportStore.Alone::new),
-                        dns, permitted, httpsClient, group, channelClass));
+                        .collect(java.util.stream.Collectors.toSet()));
+        // The report store is the cluster's, known once the node has joined.
+        return new Prepared(egress, trust, fetcher, outcomes, dane,
+                new Reporting(null, dns, permitted, httpsClient, group, channelClass));
+    }
+
+    /** The policies but for what the cluster shares: MTA-STS policies fetched and TLS report counts. */
+    public static final class Prepared {
+
+        private final EgressConfig egress;
+        private final TlsTrust trust;
+        private final MtaStsFetcher fetcher;
+        private final TlsOutcomes outcomes;
+        private final Optional<DanePolicy> dane;
+        private final Reporting reporting;
+
+        private Prepared(EgressConfig egress, TlsTrust trust, MtaStsFetcher fetcher, TlsOutcomes outcomes,
+                         Optional<DanePolicy> dane, Reporting reporting) {
+            this.egress = egress;
+            this.trust = trust;
+            this.fetcher = fetcher;
+            this.outcomes = outcomes;
+            this.dane = dane;
+            this.reporting = reporting;
+        }
+
+        /** The policies, with MTA-STS policies and report counts shared through the cluster where there is one. */
+        public TlsPolicies in(Optional<ClusterNode> cluster) {
+            MtaStsPolicies.SharedPolicies shared = cluster.<MtaStsPolicies.SharedPolicies>map(ClusterMtaStsPolicies::new)
+                    .orElse(MtaStsPolicies.SharedPolicies.NONE);
+            TlsReportStore store = cluster.<TlsReportStore>map(ClusterTlsReports::new)
+                    .orElseGet(TlsReportStore.Alone::new);
+            return new TlsPolicies(new MtaStsPolicies(fetcher, shared, egress.mtaSts(), Clock.systemUTC()), trust,
+                    outcomes, dane, reporting.with(store));
+        }
     }
 
     /**
