@@ -46,7 +46,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
@@ -121,7 +120,9 @@ public final class SluiceServer implements AutoCloseable {
         JvmGcMetrics gc = new JvmGcMetrics();
         EventLoopGroup workers = null;
         Optional<AdminServer> admin = Optional.empty();
+        NodeDirectory nodes = null;
         InboundService inbound = null;
+        OutboundService outbound = null;
         try {
             Transport transport = Transport.best();
             log.info("starting with {} transport and {} TLS", transport.name(), TlsContexts.provider(),
@@ -152,9 +153,8 @@ public final class SluiceServer implements AutoCloseable {
                     : new LocalOverrideStore(policy, policy.clock());
             NodeState state = new NodeState();
             Supplier<Map<String, Object>> card = () -> card(limits, state, policies);
-            NodeDirectory nodes = limits.node().map(node -> NodeDirectory.in(node, card))
+            nodes = limits.node().map(node -> NodeDirectory.in(node, card))
                     .orElseGet(() -> NodeDirectory.alone(card));
-            joining.onFailure(nodes::close);
             // With a cluster, a source suspended on any node is suspended on all of them.
             SourceSuspensions suspensions = limits.node()
                     .map(node -> SourceSuspensions.over(new ClusterSuspensionStore(node), pools))
@@ -163,6 +163,9 @@ public final class SluiceServer implements AutoCloseable {
             EgressActions actions = new EgressActions(config.egress(), suspensions, overrides,
                     () -> policy.policy().config(), policy.clock(), registry);
             TlsPolicies tls = tlsPrepared.in(limits.node());
+            // The admin API asks the cluster (inspect, reset): not before the warm-up, or a cold request could miss
+            // its deadline and start a fallback episode.
+            joining.warm();
             if (config.admin().isPresent()) {
                 AdminServices services = new AdminServices(state, policies, overrides, new PolicyInspector(policy),
                         config.listenerNames(), registry::scrape,
@@ -171,18 +174,22 @@ public final class SluiceServer implements AutoCloseable {
                 admin = Optional.of(AdminServer.start(config, services, transport));
             }
             TransactionMeters meters = new TransactionMeters(registry);
-            joining.warm();
             inbound = InboundService.start(config, policy, meters, admissions, transport, workers);
-            OutboundService outbound = OutboundService.start(config, pools, policy, meters, transport, workers,
-                    actions, registry, tls);
-            InboundService started = inbound;
-            state.countSessionsWith(() -> started.listeners().openSessions() + outbound.listeners().openSessions());
+            outbound = OutboundService.start(config, pools, policy, meters, transport, workers, actions, registry,
+                    tls);
+            InboundService startedIn = inbound;
+            OutboundService startedOut = outbound;
+            state.countSessionsWith(() -> startedIn.listeners().openSessions()
+                    + startedOut.listeners().openSessions());
             SluiceServer server = new SluiceServer(workers, registry, limits, policy, policies, overrides,
                     nodes, state, admin, inbound, outbound, config.drain());
             state.advance(NodeState.Phase.STARTING, NodeState.Phase.SERVING);
             server.stopped().thenRun(gc::close);
             return server;
         } catch (Exception | Error e) {
+            if (outbound != null) {
+                outbound.close();
+            }
             if (inbound != null) {
                 inbound.close();
             }
@@ -191,21 +198,24 @@ public final class SluiceServer implements AutoCloseable {
             if (workers != null) {
                 workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             }
-            // The node leaves the cluster once its join (still under way, maybe) and its warm-up are over.
-            joining.close();
+            // The node leaves the cluster gracefully before the process exits: once its join and warm-up are over.
+            try {
+                joining.close(nodes);
+            } catch (RuntimeException | Error closing) {
+                e.addSuppressed(closing);
+            }
             throw e;
         }
     }
 
     /**
-     * The cluster's join and then its warm-up, on a thread of their own; what fails or is left undone at the start's
-     * failure is closed once the thread is through.
+     * The cluster's join and then its warm-up, on a thread of their own; at the start's failure what they made is
+     * closed once the thread is through.
      */
     private static final class Joining {
 
         private final CompletableFuture<LimitStore> joined = new CompletableFuture<>();
         private final CompletableFuture<Void> warm = new CompletableFuture<>();
-        private final List<Runnable> onFailure = new CopyOnWriteArrayList<>();
 
         static Joining start(Supplier<LimitStore> join) {
             Joining joining = new Joining();
@@ -235,17 +245,18 @@ public final class SluiceServer implements AutoCloseable {
             await(warm);
         }
 
-        /** Runs before the limit store closes, if the start fails after all. */
-        void onFailure(Runnable close) {
-            onFailure.add(close);
-        }
-
-        /** Closes what the join made, once the thread is through with it. */
-        void close() {
-            warm.whenComplete((ignored, error) -> joined.thenAccept(limits -> {
-                onFailure.forEach(Runnable::run);
-                limits.close();
-            }));
+        /**
+         * Waits until the thread is through (bounded as the join and warm-up are), then closes the node's card, if
+         * made, and what the join made.
+         */
+        void close(NodeDirectory nodes) {
+            warm.exceptionally(error -> null).join();
+            if (!joined.isCompletedExceptionally()) {
+                if (nodes != null) {
+                    nodes.close();
+                }
+                joined.join().close();
+            }
         }
 
         private static <T> T await(CompletableFuture<T> step) throws Exception {

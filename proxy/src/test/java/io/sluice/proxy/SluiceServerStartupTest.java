@@ -11,6 +11,7 @@ import io.sluice.testing.TestPorts;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,25 +37,7 @@ class SluiceServerStartupTest {
     void aNodeWhoseJoinIsSlowNeitherListensNorIsReadyBeforeItHasJoined() throws Exception {
         int smtp = TestPorts.freeOnLoopback();
         int admin = TestPorts.freeOnLoopback();
-        SluiceConfig config = ConfigLoader.parse("""
-                smtp:
-                  hostname: mx.sluice.test
-                listeners:
-                  - name: mx
-                    role: inbound
-                    bind: "127.0.0.1:%d"
-                    backend-pool: mta
-                backends:
-                  mta:
-                    servers: ["127.0.0.1:%d"]
-                cluster:
-                  mode: embedded
-                  bind: "127.0.0.1:%d"
-                  discovery: none
-                admin:
-                  bind: "127.0.0.1:%d"
-                """.formatted(smtp, TestPorts.freeOnLoopback(), TestPorts.freeOnLoopback(), admin),
-                "startup-test.yaml");
+        SluiceConfig config = config(smtp, TestPorts.freeOnLoopback(), admin);
         CountDownLatch joining = new CountDownLatch(1);
         CountDownLatch letJoin = new CountDownLatch(1);
         AtomicReference<Thread> starter = new AtomicReference<>();
@@ -97,6 +80,59 @@ class SluiceServerStartupTest {
             letJoin.countDown();
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    void aJoinThatFailsFailsTheStartAndNothingListens() throws Exception {
+        int smtp = TestPorts.freeOnLoopback();
+        int admin = TestPorts.freeOnLoopback();
+
+        assertThatThrownBy(() -> SluiceServer.start(config(smtp, TestPorts.freeOnLoopback(), admin),
+                (cluster, registry) -> {
+                    throw new IllegalStateException("no cluster to join");
+                })).hasMessage("no cluster to join");
+
+        assertThatThrownBy(() -> connect(smtp)).as("SMTP listener").isInstanceOf(ConnectException.class);
+        assertThat(readiness(admin)).as("admin listener").isZero();
+    }
+
+    @Test
+    void aStartThatFailsAfterTheJoinLeavesTheClusterBeforeItThrows() throws Exception {
+        int member = TestPorts.freeOnLoopback();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            SluiceConfig config = config(TestPorts.freeOnLoopback(), member, taken.getLocalPort());
+
+            assertThatThrownBy(() -> SluiceServer.start(config)).as("the admin port is taken")
+                    .hasStackTraceContaining("already in use");
+        }
+
+        try (ServerSocket free = new ServerSocket()) {
+            free.bind(new InetSocketAddress("127.0.0.1", member));
+            assertThat(free.isBound()).as("the member's port, given up").isTrue();
+        }
+    }
+
+    /** A node with one inbound listener, an embedded member alone and an admin listener, on the given ports. */
+    private static SluiceConfig config(int smtp, int member, int admin) throws Exception {
+        return ConfigLoader.parse("""
+                smtp:
+                  hostname: mx.sluice.test
+                listeners:
+                  - name: mx
+                    role: inbound
+                    bind: "127.0.0.1:%d"
+                    backend-pool: mta
+                backends:
+                  mta:
+                    servers: ["127.0.0.1:%d"]
+                cluster:
+                  mode: embedded
+                  bind: "127.0.0.1:%d"
+                  discovery: none
+                admin:
+                  bind: "127.0.0.1:%d"
+                """.formatted(smtp, TestPorts.freeOnLoopback(), member, admin), "startup-test.yaml");
     }
 
     /** Whether the starting thread is parked in the wait for the join (and not merely somewhere before it). */

@@ -53,8 +53,9 @@ public final class ClusterHealth {
             request = CompletableFuture.failedFuture(e);
         }
         if (request.isDone() && !request.isCompletedExceptionally()) {
-            // Answered at once (from this node's copy of a bucket, say): nothing to time out, no stages to add.
-            return request.copy();
+            // Answered at once (from this node's copy of a bucket, say): nothing to time out, no stages to add, and
+            // nothing a caller can change.
+            return request;
         }
         // The deadline goes on a copy: timing out the request itself would keep a late answer (a lease granted
         // after all) from those who wait for it to undo it.

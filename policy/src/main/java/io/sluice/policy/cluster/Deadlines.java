@@ -57,7 +57,8 @@ final class Deadlines {
      */
     private void sweepLaterIfWaiting() {
         ScheduledExecutorService on = scheduler;
-        if (on == null || pending.isEmpty() || !sweepScheduled.compareAndSet(false, true)) {
+        // Read before the write: while requests wait a sweep is nearly always scheduled, and a failing CAS is a write.
+        if (on == null || pending.isEmpty() || sweepScheduled.get() || !sweepScheduled.compareAndSet(false, true)) {
             return;
         }
         try {
