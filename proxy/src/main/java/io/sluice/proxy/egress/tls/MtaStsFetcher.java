@@ -1,17 +1,11 @@
 package io.sluice.proxy.egress.tls;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -22,14 +16,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.sluice.config.MtaStsConfig;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.ByteArrayOutputStream;
 import java.net.IDN;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -38,10 +30,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -60,10 +50,8 @@ import org.xbill.DNS.Type;
  * itself from {@code https://mta-sts.<domain>/.well-known/mta-sts.txt}. The policy host is resolved with the egress
  * resolvers (absolute names, never the host's search list), must not be a forbidden destination, must present a
  * certificate valid for its name from the trusted authorities, answer 200 with {@code text/plain} and no more than
- * the size limit (counted as it arrives), all within the fetch timeout; a redirect is not followed (§3.3).
- *
- * <p>Netty rather than the JDK's HttpClient: on Java 17 that client resolves names only through the host's resolver,
- * which would bypass the configured DNS servers.
+ * the size limit (counted as it arrives), all within the fetch timeout; a redirect is not followed (§3.3). The
+ * exchange itself is {@link HttpsExchange}'s.
  */
 final class MtaStsFetcher {
 
@@ -71,18 +59,14 @@ final class MtaStsFetcher {
 
     private final Resolver dns;
     private final Predicate<InetAddress> permitted;
-    private final SslContext tls;
-    private final EventLoopGroup group;
-    private final Class<? extends SocketChannel> channelClass;
+    private final HttpsExchange https;
     private final MtaStsConfig config;
 
     MtaStsFetcher(Resolver dns, Predicate<InetAddress> permitted, SslContext tls, EventLoopGroup group,
                   Class<? extends SocketChannel> channelClass, MtaStsConfig config) {
         this.dns = dns;
         this.permitted = permitted;
-        this.tls = tls;
-        this.group = group;
-        this.channelClass = channelClass;
+        this.https = new HttpsExchange(tls, group, channelClass);
         this.config = config;
     }
 
@@ -169,49 +153,13 @@ final class MtaStsFetcher {
     }
 
     private CompletableFuture<String> get(String host, InetAddress address) {
-        CompletableFuture<String> result = new CompletableFuture<>();
-        long timeoutMillis = config.fetchTimeout().toMillis();
-        Bootstrap bootstrap = new Bootstrap().group(group).channel(channelClass)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        SslHandler ssl = tls.newHandler(channel.alloc(), host, config.httpsPort());
-                        SSLParameters parameters = ssl.engine().getSSLParameters();
-                        // The certificate must be valid for the policy host's name (RFC 8461 §3.3).
-                        parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                        ssl.engine().setSSLParameters(parameters);
-                        channel.pipeline().addLast("tls", ssl)
-                                .addLast("http", new HttpClientCodec(4096, 8192, 8192))
-                                .addLast("policy", new PolicyBody(host, config.maxPolicySize(), result));
-                    }
-                });
-        ChannelFuture connect = bootstrap.connect(new InetSocketAddress(address, config.httpsPort()));
-        Channel channel = connect.channel();
-        // The whole fetch, connect included: a slow host is no host.
-        // On the group, not the channel's loop: a channel that failed to register has none.
-        var timeout = group.next().schedule(() -> {
-            result.completeExceptionally(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
-                    host + " did not answer within " + config.fetchTimeout()));
-            channel.close();
-        }, timeoutMillis, TimeUnit.MILLISECONDS);
-        connect.addListener(done -> {
-            if (!done.isSuccess()) {
-                result.completeExceptionally(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
-                        "cannot connect to " + host + ": " + done.cause(), done.cause()));
-                return;
-            }
-            DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, PATH);
-            request.headers().set(HttpHeaderNames.HOST, host)
-                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
-                    .set(HttpHeaderNames.ACCEPT, "text/plain");
-            channel.writeAndFlush(request);
-        });
-        result.whenComplete((body, error) -> {
-            timeout.cancel(false);
-            channel.close();
-        });
-        return result;
+        DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, PATH);
+        request.headers().set(HttpHeaderNames.HOST, host)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
+                .set(HttpHeaderNames.ACCEPT, "text/plain");
+        return https.send(host, address, config.httpsPort(), config.fetchTimeout(), request,
+                result -> new PolicyBody(host, config.maxPolicySize(), result),
+                (message, cause) -> new FetchException(TlsResult.STS_POLICY_FETCH_ERROR, message, cause));
     }
 
     private CompletableFuture<Message> query(Name name, int type) {
@@ -266,11 +214,6 @@ final class MtaStsFetcher {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, HttpObject message) {
             if (result.isDone()) {
-                return;
-            }
-            if (message.decoderResult().isFailure()) {
-                fail(TlsResult.STS_POLICY_FETCH_ERROR, "unreadable HTTP from " + host + ": "
-                        + message.decoderResult().cause());
                 return;
             }
             if (message instanceof HttpResponse response && !response(response)) {

@@ -22,6 +22,7 @@ public final class TestReportServer implements AutoCloseable {
     private final HttpsServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final List<Posted> requests = new CopyOnWriteArrayList<>();
+    private volatile String[] extraHeader;
 
     private TestReportServer(HttpsServer server) {
         this.server = server;
@@ -37,6 +38,10 @@ public final class TestReportServer implements AutoCloseable {
                 try (exchange; InputStream in = exchange.getRequestBody()) {
                     reports.requests.add(new Posted(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
                             exchange.getRequestHeaders().getFirst("Content-Type"), in.readNBytes(1 << 20)));
+                    String[] header = reports.extraHeader;
+                    if (header != null) {
+                        exchange.getResponseHeaders().add(header[0], header[1]);
+                    }
                     exchange.sendResponseHeaders(201, -1);
                 }
             });
@@ -46,6 +51,12 @@ public final class TestReportServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Adds the header to every answer from now on. */
+    public TestReportServer header(String name, String value) {
+        extraHeader = new String[] {name, value};
+        return this;
     }
 
     public int port() {
