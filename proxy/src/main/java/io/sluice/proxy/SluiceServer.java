@@ -348,6 +348,7 @@ public final class SluiceServer implements AutoCloseable {
             outbound.close();
             admin.ifPresent(AdminServer::close);
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            policy.close();
             nodes.close();
             limits.close();
         } finally {

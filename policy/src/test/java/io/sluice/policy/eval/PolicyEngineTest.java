@@ -18,13 +18,19 @@ import io.sluice.config.RuleKey.Stage;
 import io.sluice.config.RuleReply;
 import io.sluice.policy.PolicyMeters;
 import io.sluice.policy.cluster.LimitStore;
+import io.sluice.policy.fairshare.FairShareBook;
+import io.sluice.policy.fairshare.FairShares;
 import io.sluice.policy.model.Decision;
 import io.sluice.policy.model.Facts;
 import io.sluice.policy.ratelimit.ManualClock;
+import io.sluice.policy.retry.DeferredSenders;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Sessions asking the engine at each stage, against local buckets and leases on a clock the test moves. */
@@ -163,6 +169,59 @@ class PolicyEngineTest {
         get(store.leases().acquire("sessions-per-ip|198.51.100.7", 2)).ifPresent(held::hold);
 
         assertThat(get(store.leases().held("sessions-per-ip|198.51.100.7"))).isZero();
+    }
+
+    @Test
+    void closingTheEngineClosesItsMarksAndFairShares() {
+        AtomicInteger closed = new AtomicInteger();
+        DeferredSenders marks = new DeferredSenders() {
+            @Override
+            public boolean mark(long key) {
+                return false;
+            }
+
+            @Override
+            public long firstDeferred(long key) {
+                return -1;
+            }
+
+            @Override
+            public long memoryBytes() {
+                return 0;
+            }
+
+            @Override
+            public long maxBytes() {
+                return 0;
+            }
+
+            @Override
+            public void close() {
+                closed.incrementAndGet();
+            }
+        };
+        FairShares shares = new FairShares() {
+            @Override
+            public FairShareBook book(String bucketKey, double tokensPerMilli) {
+                throw new AssertionError("no fair-share rule here");
+            }
+
+            @Override
+            public Optional<FairShareBook> find(String bucketKey) {
+                return Optional.empty();
+            }
+
+            @Override
+            public void close() {
+                closed.addAndGet(10);
+            }
+        };
+        PolicyEngine engine = new PolicyEngine(new PolicyConfig(List.of(), List.of(), RetryPriority.OFF),
+                store.limiter(), store.leases(), registry, Clock.systemUTC(), marks, shares);
+
+        engine.close();
+
+        assertThat(closed).as("marks once, shares once").hasValue(11);
     }
 
     @Test
