@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -82,12 +83,15 @@ public final class TlsReporter implements AutoCloseable {
         scheduleNextReport();
     }
 
+    /** The first {@code sendAt} (UTC) strictly after {@code now}: today's if it is still to come, else tomorrow's. */
+    static Instant nextReportAt(Instant now, LocalTime sendAt) {
+        Instant today = now.atZone(ZoneOffset.UTC).toLocalDate().atTime(sendAt).toInstant(ZoneOffset.UTC);
+        return today.isAfter(now) ? today : today.plus(Duration.ofDays(1));
+    }
+
     private void scheduleNextReport() {
         Instant now = clock.instant();
-        Instant next = now.atZone(ZoneOffset.UTC).toLocalDate().atTime(config.sendAt()).toInstant(ZoneOffset.UTC);
-        if (!next.isAfter(now)) {
-            next = next.plus(Duration.ofDays(1));
-        }
+        Instant next = nextReportAt(now, config.sendAt());
         executor.schedule(() -> {
             LocalDate yesterday = counts.today().minusDays(1);
             safely("report", () -> {
