@@ -49,7 +49,7 @@ public final class MxResolver {
     private final Resolver resolver;
     private final DnsConfig config;
     private final TtlCache<String, MxAnswer> cache;
-    private final Map<String, CompletableFuture<MxAnswer>> inFlight = new ConcurrentHashMap<>();
+    private final InFlight<String, MxAnswer> inFlight = new InFlight<>();
     private final Counter lookups;
     private final Counter cacheHits;
     private final Map<DnsFailure, Counter> failures = new EnumMap<>(DnsFailure.class);
@@ -122,16 +122,8 @@ public final class MxResolver {
             cacheHits.increment();
             return CompletableFuture.completedFuture(cached);
         }
-        CompletableFuture<MxAnswer> mine = new CompletableFuture<>();
-        CompletableFuture<MxAnswer> running = inFlight.putIfAbsent(key, mine);
-        if (running != null) {
-            return running;
-        }
-        lookup(key, name).whenComplete((answer, error) -> {
-            inFlight.remove(key, mine);
-            mine.complete(error != null ? failed(DnsFailure.SERVFAIL, error.toString()) : answer);
-        });
-        return mine;
+        return inFlight.join(key, () -> lookup(key, name)
+                .exceptionally(error -> failed(DnsFailure.SERVFAIL, error.toString())));
     }
 
     private CompletableFuture<MxAnswer> lookup(String key, Name name) {

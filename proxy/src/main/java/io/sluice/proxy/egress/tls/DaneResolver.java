@@ -1,5 +1,6 @@
 package io.sluice.proxy.egress.tls;
 
+import io.sluice.proxy.egress.InFlight;
 import io.sluice.proxy.egress.TtlCache;
 import io.sluice.proxy.egress.tls.DaneVerdict.Reason;
 import java.io.IOException;
@@ -55,6 +56,7 @@ public final class DaneResolver {
     private final String anchorZone;
     /** Secure and insecure answers by name and type, for their TTL: a delivery need not validate them again. */
     private final TtlCache<String, Answer> answers;
+    private final InFlight<String, Answer> inFlight = new InFlight<>();
     private final Duration maxTtl;
 
     private DaneResolver(Resolver validating, String anchorZone, int cacheSize, Duration maxTtl,
@@ -206,8 +208,9 @@ public final class DaneResolver {
     private record Answer(Status status, Message message, String detail) {}
 
     /**
-     * The answer from the cache, or asked and then kept for the least TTL of its records (a negative answer's SOA
-     * minimum included) when it is secure or insecure; a bogus answer or a failure is asked again next time.
+     * The answer from the cache, or asked (once for all who ask while it is under way) and then kept for the least TTL
+     * of its records (a negative answer's SOA minimum included) when it is secure or insecure; a bogus answer or a
+     * failure is asked again next time.
      */
     private CompletableFuture<Answer> cachedQuery(String name, int type) {
         String key = name.toLowerCase(Locale.ROOT) + " " + Type.string(type);
@@ -215,7 +218,7 @@ public final class DaneResolver {
         if (cached != null) {
             return CompletableFuture.completedFuture(cached);
         }
-        return query(name, type).thenApply(answer -> {
+        return inFlight.join(key, () -> query(name, type).thenApply(answer -> {
             if (answer.status() == Status.SECURE || answer.status() == Status.INSECURE) {
                 Message kept = recordsOf(answer.message(), type);
                 if (kept != null) {
@@ -224,7 +227,7 @@ public final class DaneResolver {
                 }
             }
             return answer;
-        });
+        }));
     }
 
     /**

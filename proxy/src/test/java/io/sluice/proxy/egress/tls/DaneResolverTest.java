@@ -9,7 +9,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -169,6 +172,22 @@ class DaneResolverTest {
 
         assertThat(dns.questions().subList(asked, dns.questions().size()))
                 .contains("a.example.test./MX", "_25._tcp.mx.example.test./TLSA");
+    }
+
+    @Test
+    void lookupsOfOneDomainWhileItsAnswerIsUnderWayAskOnce() {
+        dns.mx("a.example.test", 10, "mx.example.test").tlsa("mx.example.test", 3, 1, 1, DIGEST);
+
+        // Started together, before any answer can come back: all but the first wait for the first one's answers.
+        List<CompletableFuture<Map<String, DaneVerdict>>> together = IntStream.range(0, 20)
+                .mapToObj(i -> resolver.assess("a.example.test", List.of("mx.example.test"))).toList();
+        List<DaneVerdict> verdicts = together.stream()
+                .map(lookup -> lookup.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join().get("mx.example.test"))
+                .toList();
+
+        assertThat(verdicts).hasSize(20).allSatisfy(verdict -> assertThat(verdict).isEqualTo(verdicts.get(0)))
+                .first().isInstanceOf(DaneVerdict.Applies.class);
+        assertThat(dns.questions()).containsOnlyOnce("a.example.test./MX", "_25._tcp.mx.example.test./TLSA");
     }
 
     @Test
