@@ -3,6 +3,7 @@ package io.sluice.proxy.egress.tls;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.sluice.config.MtaStsConfig;
+import io.sluice.proxy.egress.InFlight;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,7 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +105,7 @@ public final class MtaStsPolicies {
     private final Duration checkInterval;
     private final Clock clock;
     private final Map<String, Known> known;
-    private final Map<String, CompletableFuture<Lookup>> inFlight = new ConcurrentHashMap<>();
+    private final InFlight<String, Lookup> inFlight = new InFlight<>();
 
     MtaStsPolicies(MtaStsFetcher fetcher, SharedPolicies shared, MtaStsConfig config, Clock clock) {
         this.fetcher = fetcher;
@@ -129,26 +129,9 @@ public final class MtaStsPolicies {
         if (entry != null && !due(entry, now)) {
             return CompletableFuture.completedFuture(entry.lookup().from(Origin.CACHE));
         }
-        CompletableFuture<Lookup> mine = new CompletableFuture<>();
-        CompletableFuture<Lookup> running = inFlight.putIfAbsent(domain, mine);
-        if (running != null) {
-            return running;
-        }
-        CompletableFuture<Lookup> refreshing;
-        try {
-            refreshing = refresh(domain, entry);
-        } catch (RuntimeException e) {
-            // Whatever went wrong, the lookup completes: a session waits on it.
-            refreshing = CompletableFuture.failedFuture(e);
-        }
-        refreshing.whenComplete((lookup, error) -> {
-            Lookup result = error == null ? lookup
-                    : new Lookup(Optional.empty(), Origin.NONE, Optional.of(TlsResult.STS_POLICY_FETCH_ERROR),
-                    String.valueOf(error));
-            inFlight.remove(domain, mine);
-            mine.complete(result);
-        });
-        return mine;
+        // Whatever went wrong, the lookup completes: a session waits on it.
+        return inFlight.join(domain, () -> refresh(domain, entry)).exceptionally(error -> new Lookup(
+                Optional.empty(), Origin.NONE, Optional.of(TlsResult.STS_POLICY_FETCH_ERROR), String.valueOf(error)));
     }
 
     /** What this node holds for the domain now, without any lookup; empty when it holds nothing. */
