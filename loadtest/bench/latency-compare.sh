@@ -40,6 +40,8 @@
 #   SEQUENTIAL_SESSIONS=200                 measured sessions per target and round
 #   SEQUENTIAL_WARMUP=5000                  unmeasured sessions per target before round 1 (Sluice's JIT needs
 #                                           about 3000 sessions to settle)
+#   SEQUENTIAL_STEPS=0                      1: after each round, each step's median time per target and the steps
+#                                           of its slowest 1% of sessions (microseconds), to see where they waited
 #   PYTHON=python3                          runs the client
 set -euo pipefail
 
@@ -69,6 +71,7 @@ SLUICE_LIMITS=${SLUICE_LIMITS:-1}
 SLUICE_CLUSTER_MODE=${SLUICE_CLUSTER_MODE:-embedded}
 SEQUENTIAL_SESSIONS=${SEQUENTIAL_SESSIONS:-200}
 SEQUENTIAL_WARMUP=${SEQUENTIAL_WARMUP:-5000}
+SEQUENTIAL_STEPS=${SEQUENTIAL_STEPS:-0}
 PYTHON=${PYTHON:-python3}
 # The services' own settings, as the shared library reads them.
 SESSIONS=$CONCURRENCY
@@ -154,8 +157,13 @@ sequential() {
     for target in "${targets[@]}"; do
         servers+=("$target=$(port_of "$target")")
     done
-    "$PYTHON" "$REPO_ROOT/loadtest/bench/lib/sequential-sessions.py" "$HOST" "$sessions" "$SIZE" "${servers[@]}" \
-        >"$WORKDIR/$label.txt" 2>"$WORKDIR/$label.log" </dev/null || status=$?
+    local steps_file=""
+    if [[ $SEQUENTIAL_STEPS == 1 ]]; then
+        steps_file="$WORKDIR/$label-steps.txt"
+    fi
+    SEQUENTIAL_STEPS_FILE=$steps_file "$PYTHON" "$REPO_ROOT/loadtest/bench/lib/sequential-sessions.py" \
+        "$HOST" "$sessions" "$SIZE" "${servers[@]}" >"$WORKDIR/$label.txt" 2>"$WORKDIR/$label.log" </dev/null ||
+        status=$?
     if ((status != 0)); then
         tail -n 5 "$WORKDIR/$label.log" >&2 || true
         die "$label: the client exited with status $status"
@@ -190,6 +198,10 @@ run_sequential() {
             p99s[$target]+="$p99 "
             printf 'round %-2s %-8s p50 %7s ms  p99 %7s ms\n' "$round" "$target" "$p50" "$p99"
         done
+        if [[ $SEQUENTIAL_STEPS == 1 ]]; then
+            # Each step's median and the slowest sessions' steps, in microseconds.
+            sed "s/^/round $round  /" "$WORKDIR/$label-steps.txt"
+        fi
     done
 
     # The medians over the rounds of each round's p50 and p99; added is a path's median minus direct's.
