@@ -191,6 +191,14 @@ class SmtpFrameDecoderTest {
     }
 
     @Test
+    void lineFarLongerThanTheLimitIsTooLongAndTheEndOfDataAfterItIsStillFound() {
+        assertOutcome(FrameDriver.rejecting(), "x".repeat(5_000) + "\r\nshort\r\n", DataOutcome.LINE_TOO_LONG);
+        assertThat(framed(FrameDriver.normalizing(), DATA + "y".repeat(2_500) + "\r\n.\r\n" + QUIT))
+                .as("the end of data after a long line").contains(new End(DataOutcome.LINE_TOO_LONG, 2_502))
+                .last().isEqualTo(new Line("QUIT"));
+    }
+
+    @Test
     void stuffedDotDoesNotCountTowardsTheLineLength() {
         assertOutcome(FrameDriver.rejecting(), "." + "x".repeat(998) + "\r\n", DataOutcome.COMPLETE);
     }
