@@ -158,7 +158,7 @@ sequential() {
         servers+=("$target=$(port_of "$target")")
     done
     local steps_file=""
-    if [[ $SEQUENTIAL_STEPS == 1 ]]; then
+    if [[ $SEQUENTIAL_STEPS == 1 && $label != warmup ]]; then
         steps_file="$WORKDIR/$label-steps.txt"
     fi
     SEQUENTIAL_STEPS_FILE=$steps_file "$PYTHON" "$REPO_ROOT/loadtest/bench/lib/sequential-sessions.py" \

@@ -21,12 +21,14 @@ what="${1:-}"
 shift || true
 case "$what" in
     jmh) main=org.openjdk.jmh.Main ;;
-    sync-accuracy) main=io.sluice.policy.bench.SyncAccuracy ;;
+    sync-accuracy)
+        [[ $MODULE == policy ]] || { echo "sync-accuracy is the policy module's (MODULE=policy)" >&2; exit 2; }
+        main=io.sluice.policy.bench.SyncAccuracy ;;
     *) echo "usage: $0 jmh [JMH options] | sync-accuracy [SECONDS]" >&2; exit 2 ;;
 esac
 
-# One reactor build, so that the policy module's classpath names the config module's classes; the policy
-# module is built last and writes the file last.
+# One reactor build, so that the module's classpath names the modules it needs; $MODULE is built last and writes
+# the file last.
 ./mvnw -q -pl "$MODULE" -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$REPO_ROOT/$MODULE/target/bench-classpath.txt"
 CLASSPATH="$MODULE/target/test-classes:$MODULE/target/classes:$(cat "$MODULE/target/bench-classpath.txt")"

@@ -34,6 +34,7 @@ die() {
 }
 
 [[ $POLLER == tcp || $POLLER == curl ]] || die "POLLER=$POLLER (expected: tcp or curl)"
+[[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is needed (EPOCHREALTIME)"
 for name in RUNS TIMEOUT; do
     [[ ${!name} =~ ^[0-9]+$ ]] && ((${!name} > 0)) || die "$name=${!name} (expected: a whole number above 0)"
 done

@@ -57,7 +57,7 @@ def expect(reader, code, step):
 
 
 def session(host, port, content):
-    """One session; returns the time of each step in microseconds, in the order of STEPS."""
+    """One session; returns the time of each step in nanoseconds, in the order of STEPS."""
     marks = [time.perf_counter_ns()]
     with socket.create_connection((host, port), timeout=REPLY_TIMEOUT) as sock:
         marks.append(time.perf_counter_ns())
@@ -75,17 +75,19 @@ def session(host, port, content):
             expect(reader, code, "message" if command is content else command.split()[0].decode())
             marks.append(time.perf_counter_ns())
         reader.close()
-    return [(marks[i + 1] - marks[i]) // 1000 for i in range(len(marks) - 1)]
+    return [marks[i + 1] - marks[i] for i in range(len(marks) - 1)]
 
 
 def write_steps(path, steps):
-    """Per server: each step's median, then the steps of the slowest 1% of sessions (at least 3), slowest last."""
+    """Per server, in microseconds: each step's median, then the steps of the slowest 1% of sessions (at least 3),
+    slowest last."""
     with open(path, "w") as out:
         for name, sessions in steps.items():
             medians = [sorted(s[k] for s in sessions)[len(sessions) // 2] for k in range(len(STEPS))]
-            out.write(f"{name} median " + " ".join(f"{step}={t}" for step, t in zip(STEPS, medians)) + "\n")
+            out.write(f"{name} median " + " ".join(f"{step}={t // 1000}" for step, t in zip(STEPS, medians)) + "\n")
             for s in sorted(sessions, key=sum)[-max(3, len(sessions) // 100):]:
-                out.write(f"{name} slow {sum(s)} " + " ".join(f"{step}={t}" for step, t in zip(STEPS, s)) + "\n")
+                out.write(f"{name} slow {sum(s) // 1000} "
+                          + " ".join(f"{step}={t // 1000}" for step, t in zip(STEPS, s)) + "\n")
 
 
 def percentile(ordered, p):
@@ -109,7 +111,7 @@ def main(argv):
                 print(f"sequential-sessions: {name} ({host}:{port}), session {i + 1}: {e}", file=sys.stderr)
                 return 1
     for name, _ in servers:
-        ordered = sorted(sum(s) for s in steps[name])
+        ordered = sorted(sum(s) // 1000 for s in steps[name])
         print(f"{name} {len(ordered)} {percentile(ordered, 50) / 1000:.3f} {percentile(ordered, 99) / 1000:.3f}")
     if os.environ.get("SEQUENTIAL_STEPS_FILE"):
         write_steps(os.environ["SEQUENTIAL_STEPS_FILE"], steps)

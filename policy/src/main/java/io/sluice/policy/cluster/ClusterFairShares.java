@@ -57,6 +57,8 @@ public final class ClusterFairShares implements FairShares {
     private final Map<String, Map<String, ShareSummary>> others = new ConcurrentHashMap<>();
     private final UUID listener;
     private final ScheduledFuture<?> turns;
+    // Set by close(), under this object's lock, as publish() reads it.
+    private boolean closed;
 
     /** Follows the other nodes' entries and publishes this node's on {@code executor}, once a window. */
     public ClusterFairShares(ClusterNode node, Clock clock, ScheduledExecutorService executor) {
@@ -124,8 +126,13 @@ public final class ClusterFairShares implements FairShares {
             return;
         }
         String payload = Base64.getEncoder().encodeToString(encode(summaries));
-        map.putAsync(nodeId, seal.sealed(ClusterSeal.Kind.FAIR_SHARE, nodeId, payload), TTL_MILLIS,
-                TimeUnit.MILLISECONDS);
+        // Under the lock close() takes: a put is either sent before close() deletes the entry, or not at all.
+        synchronized (this) {
+            if (!closed) {
+                map.putAsync(nodeId, seal.sealed(ClusterSeal.Kind.FAIR_SHARE, nodeId, payload), TTL_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
+        }
     }
 
     static byte[] encode(Map<String, ShareSummary> summaries) throws IOException {
@@ -183,7 +190,10 @@ public final class ClusterFairShares implements FairShares {
     /** Stops publishing and following, and takes this node's entry off the map. */
     @Override
     public void close() {
-        turns.cancel(false);
+        synchronized (this) {
+            closed = true;
+            turns.cancel(false);
+        }
         try {
             map.removeEntryListener(listener);
             map.delete(nodeId);

@@ -122,8 +122,8 @@ public final class MxResolver {
             cacheHits.increment();
             return CompletableFuture.completedFuture(cached);
         }
-        return inFlight.join(key, () -> lookup(key, name)
-                .exceptionally(error -> failed(DnsFailure.SERVFAIL, error.toString())));
+        return inFlight.join(key, () -> lookup(key, name))
+                .exceptionally(error -> failed(DnsFailure.SERVFAIL, error.toString()));
     }
 
     private CompletableFuture<MxAnswer> lookup(String key, Name name) {

@@ -19,17 +19,20 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLParameters;
 
 /**
- * One HTTPS request to a host a destination domain named, at an address the caller resolved and checked: the
- * certificate must be valid for the host's name from the trusted authorities, the whole exchange (connect included)
- * has a time limit, a response the HTTP decoder could not read is a failure whatever its status line said, and the
- * connection closes once the result is known. MTA-STS policy fetches and TLS report posts both go this way.
+ * One HTTPS request to a host a destination domain named: to the first of its addresses the relay may reach (the
+ * domain could otherwise point it at an internal service), with a certificate valid for the host's name from the
+ * trusted authorities, the whole exchange (connect included) under a time limit, a response the HTTP decoder could
+ * not read a failure whatever its status line said, and the connection closed once the result is known. MTA-STS
+ * policy fetches and TLS report posts both go this way.
  *
  * <p>Netty rather than the JDK's HttpClient: on Java 17 that client resolves names only through the host's resolver,
  * which would bypass the configured DNS servers.
@@ -37,24 +40,34 @@ import javax.net.ssl.SSLParameters;
 final class HttpsExchange {
 
     private final SslContext tls;
+    private final Predicate<InetAddress> permitted;
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
 
-    HttpsExchange(SslContext tls, EventLoopGroup group, Class<? extends SocketChannel> channelClass) {
+    /** @param permitted whether an address may be connected to (the forbidden destinations are not) */
+    HttpsExchange(SslContext tls, Predicate<InetAddress> permitted, EventLoopGroup group,
+                  Class<? extends SocketChannel> channelClass) {
         this.tls = tls;
+        this.permitted = permitted;
         this.group = group;
         this.channelClass = channelClass;
     }
 
     /**
-     * Sends {@code request} (ownership passes) to {@code host} at {@code address}, its response read by the handler
-     * {@code answer} makes for the result.
+     * Sends {@code request} (ownership passes) to {@code host} at the first of its {@code addresses} that is
+     * permitted, its response read by the handler {@code answer} makes for the result.
      *
      * @param failure the exception for a failure of the exchange itself, from its message and cause (or null)
      */
-    <T> CompletableFuture<T> send(String host, InetAddress address, int port, Duration timeout, FullHttpRequest request,
-                                  Function<CompletableFuture<T>, ChannelHandler> answer,
+    <T> CompletableFuture<T> send(String host, List<InetAddress> addresses, int port, Duration timeout,
+                                  FullHttpRequest request, Function<CompletableFuture<T>, ChannelHandler> answer,
                                   BiFunction<String, Throwable, Exception> failure) {
+        InetAddress address = addresses.stream().filter(permitted).findFirst().orElse(null);
+        if (address == null) {
+            ReferenceCountUtil.release(request);
+            return CompletableFuture.failedFuture(failure.apply(addresses.isEmpty() ? host + " has no address"
+                    : host + " resolves to forbidden destinations only", null));
+        }
         CompletableFuture<T> result = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap().group(group).channel(channelClass)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))

@@ -2,9 +2,7 @@ package io.sluice.proxy.egress.tls;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -15,7 +13,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.sluice.config.MtaStsConfig;
 import io.sluice.proxy.smtp.SmtpClientConnection;
@@ -30,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -58,15 +54,12 @@ final class MtaStsFetcher {
     static final String PATH = "/.well-known/mta-sts.txt";
 
     private final Resolver dns;
-    private final Predicate<InetAddress> permitted;
     private final HttpsExchange https;
     private final MtaStsConfig config;
 
-    MtaStsFetcher(Resolver dns, Predicate<InetAddress> permitted, SslContext tls, EventLoopGroup group,
-                  Class<? extends SocketChannel> channelClass, MtaStsConfig config) {
+    MtaStsFetcher(Resolver dns, HttpsExchange https, MtaStsConfig config) {
         this.dns = dns;
-        this.permitted = permitted;
-        this.https = new HttpsExchange(tls, group, channelClass);
+        this.https = https;
         this.config = config;
     }
 
@@ -136,28 +129,15 @@ final class MtaStsFetcher {
             return CompletableFuture.failedFuture(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
                     "invalid domain " + MtaStsPolicy.printable(domain)));
         }
-        return addresses(dns, name).thenCompose(addresses -> {
-            if (addresses.isEmpty()) {
-                return CompletableFuture.failedFuture(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
-                        host + " has no address"));
-            }
-            // The policy host is the domain's to name, so it must not reach what the relay may not: a domain could
-            // otherwise point it at an internal service.
-            InetAddress address = addresses.stream().filter(permitted).findFirst().orElse(null);
-            if (address == null) {
-                return CompletableFuture.failedFuture(new FetchException(TlsResult.STS_POLICY_FETCH_ERROR,
-                        host + " resolves to forbidden destinations only"));
-            }
-            return get(host, address);
-        });
+        return addresses(dns, name).thenCompose(addresses -> get(host, addresses));
     }
 
-    private CompletableFuture<String> get(String host, InetAddress address) {
+    private CompletableFuture<String> get(String host, List<InetAddress> addresses) {
         DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, PATH);
         request.headers().set(HttpHeaderNames.HOST, host)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 .set(HttpHeaderNames.ACCEPT, "text/plain");
-        return https.send(host, address, config.httpsPort(), config.fetchTimeout(), request,
+        return https.send(host, addresses, config.httpsPort(), config.fetchTimeout(), request,
                 result -> new PolicyBody(host, config.maxPolicySize(), result),
                 (message, cause) -> new FetchException(TlsResult.STS_POLICY_FETCH_ERROR, message, cause));
     }

@@ -2,9 +2,7 @@ package io.sluice.proxy.egress.tls;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -12,7 +10,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.ssl.SslContext;
 import io.netty.util.NetUtil;
 import io.sluice.proxy.smtp.SmtpClientConnection;
 import java.io.IOException;
@@ -23,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Predicate;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.TextParseException;
 
@@ -36,15 +32,12 @@ import org.xbill.DNS.TextParseException;
 final class ReportPoster {
 
     private final org.xbill.DNS.Resolver dns;
-    private final Predicate<InetAddress> permitted;
     private final HttpsExchange https;
     private final Duration timeout;
 
-    ReportPoster(org.xbill.DNS.Resolver dns, Predicate<InetAddress> permitted, SslContext tls, EventLoopGroup group,
-                 Class<? extends SocketChannel> channelClass, Duration timeout) {
+    ReportPoster(org.xbill.DNS.Resolver dns, HttpsExchange https, Duration timeout) {
         this.dns = dns;
-        this.permitted = permitted;
-        this.https = new HttpsExchange(tls, group, channelClass);
+        this.https = https;
         this.timeout = timeout;
     }
 
@@ -63,15 +56,7 @@ final class ReportPoster {
                 return CompletableFuture.failedFuture(new IOException("invalid report host " + host));
             }
         }
-        return addresses.thenCompose(found -> {
-            // The report URI must not reach what the relay may not: a domain could point it at an internal service.
-            InetAddress address = found.stream().filter(permitted).findFirst().orElse(null);
-            if (address == null) {
-                return CompletableFuture.failedFuture(new IOException(found.isEmpty() ? host + " has no address"
-                        : host + " resolves to forbidden destinations only"));
-            }
-            return send(uri, address, gzipped);
-        });
+        return addresses.thenCompose(found -> send(uri, found, gzipped));
     }
 
     /** The host without the brackets an IPv6 literal has in a URI. */
@@ -84,7 +69,7 @@ final class ReportPoster {
         return NetUtil.createInetAddressFromIpAddressString(bare(host));
     }
 
-    private CompletableFuture<Void> send(URI uri, InetAddress address, byte[] gzipped) {
+    private CompletableFuture<Void> send(URI uri, List<InetAddress> addresses, byte[] gzipped) {
         String host = bare(uri.getHost());
         int port = uri.getPort() < 0 ? 443 : uri.getPort();
         String path = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
@@ -95,7 +80,8 @@ final class ReportPoster {
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE)
                 .set(HttpHeaderNames.CONTENT_TYPE, TlsReporter.MEDIA_TYPE)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, gzipped.length);
-        return https.send(host, address, port, timeout, request, result -> new Answer(host, result), IOException::new);
+        return https.send(host, addresses, port, timeout, request, result -> new Answer(host, result),
+                IOException::new);
     }
 
     /** The status line is all that counts: 2xx took the report; anything else, a redirect too, did not. */

@@ -2,7 +2,6 @@ package io.sluice.proxy.egress.tls;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslContext;
 import io.netty.channel.socket.SocketChannel;
 import io.sluice.config.DaneMode;
 import io.sluice.config.EgressConfig;
@@ -39,11 +38,11 @@ public final class TlsPolicies {
     private final Reporting reporting;
 
     /** What the TLS reports are sent with: the store of the nodes' counts, and how report URIs are reached. */
-    private record Reporting(TlsReportStore store, Resolver dns, Predicate<InetAddress> permitted, SslContext tls,
-                             EventLoopGroup group, Class<? extends SocketChannel> channelClass) {
+    private record Reporting(TlsReportStore store, Resolver dns, HttpsExchange https, EventLoopGroup group,
+                             Class<? extends SocketChannel> channelClass) {
 
         Reporting with(TlsReportStore store) {
-            return new Reporting(store, dns, permitted, tls, group, channelClass);
+            return new Reporting(store, dns, https, group, channelClass);
         }
     }
 
@@ -81,9 +80,9 @@ public final class TlsPolicies {
                                    EventLoopGroup group, Class<? extends SocketChannel> channelClass,
                                    MeterRegistry registry) throws IOException {
         TlsTrust trust = TlsTrust.of(egress.mtaSts().trustedAuthorities());
-        // The policy hosts and the report URIs are checked against the same authorities: one context for both.
-        SslContext httpsClient = trust.clientContext();
-        MtaStsFetcher fetcher = new MtaStsFetcher(dns, permitted, httpsClient, group, channelClass, egress.mtaSts());
+        // The policy hosts and the report URIs are checked against the same authorities: one exchange for both.
+        HttpsExchange https = new HttpsExchange(trust.clientContext(), permitted, group, channelClass);
+        MtaStsFetcher fetcher = new MtaStsFetcher(dns, https, egress.mtaSts());
         Optional<DanePolicy> dane = Optional.empty();
         if (egress.dns().dane() != DaneMode.OFF) {
             DanePolicy policy = new DanePolicy(DaneResolver.create(dns, egress.dns().trustAnchor().orElse(null),
@@ -98,7 +97,7 @@ public final class TlsPolicies {
                         .collect(java.util.stream.Collectors.toSet()));
         // The report store is the cluster's, known once the node has joined.
         return new Prepared(egress, trust, fetcher, outcomes, dane,
-                new Reporting(null, dns, permitted, httpsClient, group, channelClass));
+                new Reporting(null, dns, https, group, channelClass));
     }
 
     /** The policies but for what the cluster shares: MTA-STS policies fetched and TLS report counts. */
@@ -185,8 +184,7 @@ public final class TlsPolicies {
                 domain -> TlsRptRecord.lookup(reporting.dns(), domain),
                 domain -> sts.cached(domain).flatMap(MtaStsPolicies.Lookup::policy).map(MtaStsPolicies.Cached::policy),
                 new ReportMailer(config, reporting.group(), reporting.channelClass(), listener, hostname),
-                new ReportPoster(reporting.dns(), reporting.permitted(), reporting.tls(), reporting.group(),
-                        reporting.channelClass(), config.timeout()),
+                new ReportPoster(reporting.dns(), reporting.https(), config.timeout()),
                 Clock.systemUTC());
         reporter.start();
         return reporter;

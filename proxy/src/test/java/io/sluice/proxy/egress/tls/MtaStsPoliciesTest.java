@@ -87,8 +87,9 @@ class MtaStsPoliciesTest {
                 Optional.of(authority.pem()));
         DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns.hostPort())), Duration.ofSeconds(2), 1, 100,
                 Duration.ofHours(1), Duration.ofMinutes(5));
-        MtaStsFetcher fetcher = new MtaStsFetcher(MxResolver.dnsResolver(dnsConfig), permitted,
-                TlsTrust.of(config.trustedAuthorities()).clientContext(), group, NioSocketChannel.class, config);
+        MtaStsFetcher fetcher = new MtaStsFetcher(MxResolver.dnsResolver(dnsConfig), new HttpsExchange(
+                TlsTrust.of(config.trustedAuthorities()).clientContext(), permitted, group, NioSocketChannel.class),
+                config);
         return new MtaStsPolicies(fetcher, shared, config, clock);
     }
 

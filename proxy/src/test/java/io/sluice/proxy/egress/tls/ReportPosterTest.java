@@ -63,9 +63,9 @@ class ReportPosterTest {
     private ReportPoster poster() throws Exception {
         DnsConfig dnsConfig = new DnsConfig(List.of(HostPort.parse(dns.hostPort())), Duration.ofSeconds(2), 1, 100,
                 Duration.ofHours(1), Duration.ofMinutes(5));
-        return new ReportPoster(MxResolver.dnsResolver(dnsConfig), address -> true,
-                TlsTrust.of(Optional.of(authority.pem())).clientContext(), group, NioSocketChannel.class,
-                Duration.ofSeconds(10));
+        return new ReportPoster(MxResolver.dnsResolver(dnsConfig), new HttpsExchange(
+                TlsTrust.of(Optional.of(authority.pem())).clientContext(), address -> true, group,
+                NioSocketChannel.class), Duration.ofSeconds(10));
     }
 
     private URI uri() {
