@@ -41,8 +41,7 @@ class ClusterBucketSyncTest {
         for (ClusterConfig config : configs) {
             stores.add(LimitStore.open(config, new SimpleMeterRegistry()));
         }
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> stores.stream().allMatch(store -> store.node().orElseThrow().memberCount() == NODES));
+        TestClusters.awaitFormed(stores, NODES);
     }
 
     @AfterAll

@@ -51,8 +51,7 @@ class ClusterLimitsTest {
             registries.add(registry);
             stores.add(LimitStore.open(config, registry));
         }
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> stores.stream().allMatch(store -> store.node().orElseThrow().memberCount() == 3));
+        TestClusters.awaitFormed(stores, 3);
     }
 
     @AfterAll

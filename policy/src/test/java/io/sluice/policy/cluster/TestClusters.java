@@ -1,5 +1,7 @@
 package io.sluice.policy.cluster;
 
+import static org.awaitility.Awaitility.await;
+
 import io.sluice.config.ClusterConfig;
 import io.sluice.config.ClusterConfig.Discovery;
 import io.sluice.config.ClusterConfig.Mode;
@@ -59,5 +61,17 @@ final class TestClusters {
                     Optional.of(TestSecrets.CLUSTER), Optional.empty()));
         }
         return configs;
+    }
+
+    /**
+     * Waits until every store's member sees {@code members} members and the cluster is safe: no partition still
+     * migrating after the joins, every backup in place. A request to a migrating partition waits for its migration,
+     * which on a busy machine can outlast a decision's deadline and start a fallback episode the test did not ask for.
+     */
+    static void awaitFormed(List<LimitStore> stores, int members) {
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> stores.stream().allMatch(store -> store.node().orElseThrow().memberCount() == members));
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> stores.stream()
+                .allMatch(store -> store.node().orElseThrow().hazelcast().getPartitionService().isClusterSafe()));
     }
 }
