@@ -75,19 +75,31 @@ public final class Main {
                 logging.join();
             }
             Logger log = LoggerFactory.getLogger(Run.class);
-            SluiceServer server = SluiceServer.start(loaded);
-            // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain; a second one changes nothing.
+            // SIGTERM (Kubernetes) and SIGINT (a terminal) both drain; a second one changes nothing. The handlers
+            // are in place before the start: its listeners greet clients before it returns, and a signal then would
+            // otherwise be the JVM's own (an exit without a drain). One that comes during the start drains once the
+            // server is up; whichever of the handler and the start's end comes second starts it.
             AtomicBoolean signalled = new AtomicBoolean();
+            AtomicReference<SluiceServer> started = new AtomicReference<>();
+            AtomicBoolean draining = new AtomicBoolean();
             AtomicReference<Thread> watchdog = new AtomicReference<>();
+            Runnable drainIfSignalled = () -> {
+                SluiceServer up = started.get();
+                if (up != null && signalled.get() && draining.compareAndSet(false, true)) {
+                    up.state().startDrain();
+                    watchdog.set(haltIfStuck(loaded.drain()));
+                }
+            };
             for (String name : List.of("TERM", "INT")) {
                 Signal.handle(new Signal(name), signal -> {
                     log.info("signal received; draining", kv("signal", "SIG" + name));
-                    server.state().startDrain();
-                    if (signalled.compareAndSet(false, true)) {
-                        watchdog.set(haltIfStuck(loaded.drain()));
-                    }
+                    signalled.set(true);
+                    drainIfSignalled.run();
                 });
             }
+            SluiceServer server = SluiceServer.start(loaded);
+            started.set(server);
+            drainIfSignalled.run();
             server.stopped().join();
             // Stopped in time: the exit's own hooks write out the log, and no halt may cut them short.
             Thread stuck = watchdog.get();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import io.sluice.testing.TestPorts;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -125,6 +127,29 @@ class SigtermDrainTest {
                 assertThat(idle.reply()).isEqualTo("421 4.3.2 Service shutting down, try again later");
                 assertThat(sluice.awaitExit(EXIT_BUDGET)).isTrue();
                 assertThat(sluice.exitValue()).isZero();
+            } finally {
+                sluice.close();
+            }
+        }
+    }
+
+    @Test
+    void aSignalWhileTheNodeStartsDrainsOnceItIsUp(@TempDir Path dir) throws Exception {
+        try (SmtpSinkProcess sink = SmtpSinkProcess.start()) {
+            int port = TestPorts.freeOnLoopback();
+            SluiceProcess sluice = SluiceProcess.launch(dir, "sluice",
+                    SluiceProcess.relayConfig(port, sink.port(), Duration.ofSeconds(1), TIMEOUT), port, Map.of());
+            try {
+                // Its first line comes before the cluster's join and the listeners: the start is under way.
+                await("the start under way").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> sluice.log().contains("\"message\":\"starting"));
+
+                sluice.terminate();
+
+                assertThat(sluice.awaitExit(Duration.ofSeconds(60))).as("exited; log:\n%s", sluice.log()).isTrue();
+                assertThat(sluice.exitValue()).as("a drain's exit, not the JVM's own on SIGTERM (143); log:\n%s",
+                        sluice.log()).isZero();
+                assertThat(sluice.log()).contains("signal received; draining").contains("\"message\":\"stopped\"");
             } finally {
                 sluice.close();
             }

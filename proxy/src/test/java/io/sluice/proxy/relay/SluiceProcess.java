@@ -42,7 +42,12 @@ final class SluiceProcess implements AutoCloseable {
     static SluiceProcess relayingTo(Path dir, int backendPort, Duration announce, Duration timeout)
             throws IOException {
         int port = TestPorts.freeOnLoopback();
-        return start(dir, "sluice", """
+        return start(dir, "sluice", relayConfig(port, backendPort, announce, timeout), port);
+    }
+
+    /** The configuration {@link #relayingTo} starts with, its inbound listener on {@code port}. */
+    static String relayConfig(int port, int backendPort, Duration announce, Duration timeout) {
+        return """
                 smtp: { hostname: node.sluice.test }
                 listeners:
                   - { name: mx, role: inbound, bind: "127.0.0.1:%d", backend-pool: mta }
@@ -52,7 +57,7 @@ final class SluiceProcess implements AutoCloseable {
                 admin: { bind: "127.0.0.1:%d" }
                 drain: { announce: %dms, timeout: %dms }
                 """.formatted(port, backendPort, TestPorts.freeOnLoopback(), TestPorts.freeOnLoopback(),
-                announce.toMillis(), timeout.toMillis()), port);
+                announce.toMillis(), timeout.toMillis());
     }
 
     /**
@@ -66,19 +71,26 @@ final class SluiceProcess implements AutoCloseable {
     /** As {@link #start(Path, String, String, int)}, with these environment variables set for the process. */
     static SluiceProcess start(Path dir, String name, String yaml, int smtpPort, Map<String, String> environment)
             throws IOException {
-        Path config = Files.writeString(dir.resolve(name + ".yaml"), yaml);
-        Path log = dir.resolve(name + ".log");
-        ProcessBuilder builder = new ProcessBuilder(javaCommand(config));
-        builder.environment().putAll(environment);
-        Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        SluiceProcess sluice = new SluiceProcess(process, log, smtpPort);
+        SluiceProcess sluice = launch(dir, name, yaml, smtpPort, environment);
         try {
-            ExternalTool.awaitListeningWithin(smtpPort, process, START_CPU_BUDGET, START_HANG_GUARD, "sluice " + name);
+            ExternalTool.awaitListeningWithin(smtpPort, sluice.process, START_CPU_BUDGET, START_HANG_GUARD,
+                    "sluice " + name);
         } catch (RuntimeException e) {
             sluice.close();
             throw new IllegalStateException("sluice " + name + " did not start; its log:\n" + sluice.log(), e);
         }
         return sluice;
+    }
+
+    /** Writes {@code yaml} to {@code <name>.yaml} in {@code dir} and starts Sluice with it, without waiting. */
+    static SluiceProcess launch(Path dir, String name, String yaml, int smtpPort, Map<String, String> environment)
+            throws IOException {
+        Path config = Files.writeString(dir.resolve(name + ".yaml"), yaml);
+        Path log = dir.resolve(name + ".log");
+        ProcessBuilder builder = new ProcessBuilder(javaCommand(config));
+        builder.environment().putAll(environment);
+        Process process = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new SluiceProcess(process, log, smtpPort);
     }
 
     private static List<String> javaCommand(Path config) {
