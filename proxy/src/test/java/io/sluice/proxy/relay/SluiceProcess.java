@@ -95,7 +95,10 @@ final class SluiceProcess implements AutoCloseable {
 
     private static List<String> javaCommand(Path config) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "-Xmx256m", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        // With the signals a terminal or Kubernetes leaves it: a build started in the background of a shell without
+        // job control ignores SIGINT, every process under it inherits that, and the JVM then keeps its hands off
+        // SIGINT (as it does under nohup), so the drain on SIGINT could not be tested. env execs java: same pid.
+        return List.of("env", "--default-signal=INT,TERM", java, "-Xmx256m", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
                 "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString());
     }
