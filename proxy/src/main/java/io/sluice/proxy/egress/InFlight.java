@@ -17,8 +17,17 @@ public final class InFlight<K, V> {
 
     private final Map<K, CompletableFuture<V>> pending = new ConcurrentHashMap<>();
 
-    /** The answer to the lookup of {@code key} under way, or {@code lookup}'s, started now and shared until done. */
-    public CompletableFuture<V> join(K key, Supplier<CompletableFuture<V>> lookup) {
+    /**
+     * The answer {@code cached} holds for {@code key}; else the answer to its lookup under way; else {@code lookup}'s,
+     * started now and shared until done. A lookup must put its answer where {@code cached} finds it before its future
+     * completes: the cache is looked at again once this call holds the key, so that a lookup ending between the first
+     * look and the hold is not asked again.
+     */
+    public CompletableFuture<V> join(K key, Supplier<V> cached, Supplier<CompletableFuture<V>> lookup) {
+        V known = cached.get();
+        if (known != null) {
+            return CompletableFuture.completedFuture(known);
+        }
         CompletableFuture<V> mine = new CompletableFuture<>();
         CompletableFuture<V> running = pending.putIfAbsent(key, mine);
         if (running != null) {
@@ -26,7 +35,8 @@ public final class InFlight<K, V> {
         }
         CompletableFuture<V> asked;
         try {
-            asked = lookup.get();
+            known = cached.get();
+            asked = known != null ? CompletableFuture.completedFuture(known) : lookup.get();
         } catch (RuntimeException e) {
             asked = CompletableFuture.failedFuture(e);
         }

@@ -117,13 +117,17 @@ public final class MxResolver {
         } catch (IllegalArgumentException | TextParseException e) {
             return CompletableFuture.completedFuture(failed(DnsFailure.NXDOMAIN, "invalid domain " + domain));
         }
+        return inFlight.join(key, () -> cached(key), () -> lookup(key, name))
+                .exceptionally(error -> failed(DnsFailure.SERVFAIL, error.toString()));
+    }
+
+    /** The answer the cache holds for the key, counted as a hit; or null. */
+    private MxAnswer cached(String key) {
         MxAnswer cached = cache.get(key);
         if (cached != null) {
             cacheHits.increment();
-            return CompletableFuture.completedFuture(cached);
         }
-        return inFlight.join(key, () -> lookup(key, name))
-                .exceptionally(error -> failed(DnsFailure.SERVFAIL, error.toString()));
+        return cached;
     }
 
     private CompletableFuture<MxAnswer> lookup(String key, Name name) {

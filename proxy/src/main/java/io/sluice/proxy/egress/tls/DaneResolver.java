@@ -214,11 +214,7 @@ public final class DaneResolver {
      */
     private CompletableFuture<Answer> cachedQuery(String name, int type) {
         String key = name.toLowerCase(Locale.ROOT) + " " + Type.string(type);
-        Answer cached = answers.get(key);
-        if (cached != null) {
-            return CompletableFuture.completedFuture(cached);
-        }
-        return inFlight.join(key, () -> query(name, type).thenApply(answer -> {
+        return inFlight.join(key, () -> answers.get(key), () -> query(name, type).thenApply(answer -> {
             if (answer.status() == Status.SECURE || answer.status() == Status.INSECURE) {
                 Message kept = recordsOf(answer.message(), type);
                 if (kept != null) {

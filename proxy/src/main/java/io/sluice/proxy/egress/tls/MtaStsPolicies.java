@@ -124,14 +124,16 @@ public final class MtaStsPolicies {
 
     /** The policy in force for the domain (lower case, ASCII); never completes exceptionally. */
     public CompletableFuture<Lookup> lookup(String domain) {
-        Instant now = clock.instant();
-        Known entry = known.get(domain);
-        if (entry != null && !due(entry, now)) {
-            return CompletableFuture.completedFuture(entry.lookup().from(Origin.CACHE));
-        }
         // Whatever went wrong, the lookup completes: a session waits on it.
-        return inFlight.join(domain, () -> refresh(domain, entry)).exceptionally(error -> new Lookup(
-                Optional.empty(), Origin.NONE, Optional.of(TlsResult.STS_POLICY_FETCH_ERROR), String.valueOf(error)));
+        return inFlight.join(domain, () -> fresh(domain), () -> refresh(domain, known.get(domain)))
+                .exceptionally(error -> new Lookup(Optional.empty(), Origin.NONE,
+                        Optional.of(TlsResult.STS_POLICY_FETCH_ERROR), String.valueOf(error)));
+    }
+
+    /** The policy this node holds for the domain while it is not due for a refresh; or null. */
+    private Lookup fresh(String domain) {
+        Known entry = known.get(domain);
+        return entry != null && !due(entry, clock.instant()) ? entry.lookup().from(Origin.CACHE) : null;
     }
 
     /** What this node holds for the domain now, without any lookup; empty when it holds nothing. */
