@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,7 +87,8 @@ class ClusterPartitionTest {
                     merging.describe(ports), after.describe(ports), nodes.fallbackEpisodes(0),
                     nodes.fallbackEpisodes(1));
 
-            assertThat(ended).as("sessions that got anything but 250 or the rule's 451")
+            assertThat(ended).as(() -> "sessions that got anything but 250 or the rule's 451; what the nodes warned of:\n"
+                            + warnings(nodes.logs()) + "\nwhat the sink printed:\n" + sink.output())
                     .allMatch(e -> e.outcome() == Outcome.DELIVERED
                             || e.outcome() == Outcome.REFUSED_AT_MAIL && e.detail().equals(BUSY));
             assertThat(after.toNanos() - after.fromNanos()).as("time measured after the merge")
@@ -127,6 +129,12 @@ class ClusterPartitionTest {
     private static void awaitBurstTime(BurstDriver driver, Duration time) {
         await().atMost(time.plusSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> driver.nanosSinceStart() >= time.toNanos());
+    }
+
+    /** The lines of the nodes' logs at WARN or ERROR: why a session was refused where the test expects none. */
+    private static String warnings(String logs) {
+        return logs.lines().filter(line -> line.startsWith("---") || line.contains("\"level\":\"WARN\"")
+                || line.contains("\"level\":\"ERROR\"")).collect(Collectors.joining("\n"));
     }
 
     private static double seconds(long nanos) {
