@@ -53,11 +53,13 @@ class AdmissionRelayTest {
             });
             backend.droppingAtEndOfData(false);
 
-            // A MAIL the backend refuses opens no transaction, and its place is given back before the client hears.
+            // A MAIL the backend refuses (it learns of it with the recipient, RFC 2920) ends the transaction, and its
+            // place is given back before the client hears.
             backend.refusingMail("452 4.3.1 Insufficient system storage");
             try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
                 client.greetedAndIntroduced();
-                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("452 4.3.1");
+                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+                assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("452 4.3.1");
                 assertThat(inflight(registry)).isZero();
             }
             backend.refusingMail("");

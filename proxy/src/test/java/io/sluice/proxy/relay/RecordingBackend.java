@@ -1,5 +1,6 @@
 package io.sluice.proxy.relay;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -209,7 +210,9 @@ final class RecordingBackend implements AutoCloseable {
 
     private void session(Socket socket, boolean[] open) throws IOException, InterruptedException {
         InputStream in = socket.getInputStream();
-        OutputStream out = socket.getOutputStream();
+        // Replies leave when the input is drained, so those to a pipelined group go in one write, as from Postfix's
+        // smtpd; one write each would wait for the relay's delayed ACK (Nagle) after the first.
+        OutputStream out = new BufferedOutputStream(socket.getOutputStream());
         reply(out, "220 slow.test ESMTP");
         boolean carriedMail = false;
         StringBuilder held = new StringBuilder();
@@ -217,6 +220,9 @@ final class RecordingBackend implements AutoCloseable {
             String line;
             try {
                 socket.setSoTimeout(held.length() > 0 ? 2000 : 0);
+                if (in.available() == 0) {
+                    out.flush();
+                }
                 line = readLine(in);
             } catch (SocketTimeoutException e) {
                 groupsCutShort.incrementAndGet();
@@ -262,6 +268,7 @@ final class RecordingBackend implements AutoCloseable {
                         wholeGroups.incrementAndGet();
                     }
                     reply(out, held + "354 go ahead");
+                    out.flush();
                     held.setLength(0);
                     readContent(in);
                     if (droppingAtEndOfData) {
@@ -288,6 +295,7 @@ final class RecordingBackend implements AutoCloseable {
                 }
                 case "QUIT" -> {
                     reply(out, "221 2.0.0 Bye");
+                    out.flush();
                     return;
                 }
                 default -> reply(out, "250 2.0.0 Ok");
@@ -368,9 +376,9 @@ final class RecordingBackend implements AutoCloseable {
         return null;
     }
 
+    /** Queues a reply; it leaves with the next flush. */
     private static void reply(OutputStream out, String text) throws IOException {
         out.write((text + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
     }
 
     @Override
