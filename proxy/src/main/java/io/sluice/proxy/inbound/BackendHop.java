@@ -60,13 +60,14 @@ final class BackendHop implements NextHop {
     private Request.Mail heldMail;
     // The backend's answer to the transaction's MAIL, once sent after being held: a refusal answers what follows.
     private CompletableFuture<SmtpReply> mailAnswer;
+    // The answer to the last request of the transaction while mailAnswer is kept, which the next answer follows.
+    private CompletableFuture<SmtpReply> lastAnswer;
 
     BackendHop(InboundContext context, HopSession session) {
         this.context = context;
         this.session = session;
         this.admission = context.connector().admission();
-        this.backend = new HopConnection<>(admission.enabled() ? new ReleasingOnLoss(session.events())
-                : session.events());
+        this.backend = new HopConnection<>(new LossEvents(session.events()));
     }
 
     @Override
@@ -86,6 +87,7 @@ final class BackendHop implements NextHop {
         release();
         heldMail = null;
         mailAnswer = null;
+        lastAnswer = null;
         this.helo = helo;
         this.esmtp = esmtp;
         BackendConnection kept = backend.get();
@@ -114,6 +116,7 @@ final class BackendHop implements NextHop {
         if (request instanceof Request.Mail mail) {
             heldMail = null;
             mailAnswer = null;
+            lastAnswer = null;
             if (admission.enabled()) {
                 release();
                 // A sender deferred before may take into the share of the limit kept for returning senders, the
@@ -137,6 +140,7 @@ final class BackendHop implements NextHop {
                     : send(request);
             heldMail = null;
             mailAnswer = null;
+            lastAnswer = null;
             return admission.enabled() ? endingTransaction(reset) : reset;
         }
         return inTransaction(request);
@@ -159,7 +163,8 @@ final class BackendHop implements NextHop {
     /**
      * A request of the transaction (RCPT, DATA). A MAIL held back goes first, in the same write where the backend
      * pipelines (RFC 2920). After a MAIL the backend refused, its refusal is the answer and nothing more is sent: the
-     * backend's own answer would be a 503 that says nothing of why.
+     * backend's own answer would be a 503 that says nothing of why. Answers keep the order of the requests: a refusal
+     * is given once the backend has answered what went before it, so nothing is outstanding when the client is told.
      */
     private CompletableFuture<SmtpReply> inTransaction(Request request) {
         if (heldMail != null) {
@@ -167,26 +172,27 @@ final class BackendHop implements NextHop {
             heldMail = null;
         }
         CompletableFuture<SmtpReply> mail = mailAnswer;
-        if (mail != null && mail.isDone()) {
-            if (mail.isCompletedExceptionally() || !mail.join().isPositive()) {
-                return mail;
-            }
-            // The backend took the sender: the rest of the transaction goes as any other.
+        if (mail == null || mail.isDone() && !mail.isCompletedExceptionally() && mail.join().isPositive()) {
+            // No MAIL held in this transaction, or the backend took it: the request goes as any other.
             mailAnswer = null;
-            mail = null;
-        }
-        if (mail == null) {
+            lastAnswer = null;
             return send(request);
         }
-        if (pipelines()) {
-            CompletableFuture<SmtpReply> answer = send(request);
-            // A refused MAIL is the answer even where the backend closed after it and the request was lost.
-            return mail.thenCompose(sender -> sender.isPositive() ? answer : CompletableFuture.completedFuture(sender));
+        CompletableFuture<SmtpReply> answer;
+        if (mail.isDone()) {
+            CompletableFuture<SmtpReply> before = lastAnswer;
+            answer = before == null ? mail : before.handle((reply, error) -> null).thenCompose(ignored -> mail);
+        } else if (pipelines()) {
+            CompletableFuture<SmtpReply> own = send(request);
+            answer = mail.thenCompose(sender -> sender.isPositive() ? own : own.handle((reply, error) -> sender));
+        } else {
+            // The MAIL waits for a replacement connection: the request follows once the MAIL is answered.
+            answer = mail.thenCompose(sender -> sender.isPositive() ? send(request)
+                    : CompletableFuture.completedFuture(sender));
+            waitingToBeSent = answer;
         }
-        // The MAIL waits for a replacement connection: the request follows once the MAIL is answered.
-        waitingToBeSent = mail.thenCompose(sender -> sender.isPositive() ? send(request)
-                : CompletableFuture.completedFuture(sender));
-        return waitingToBeSent;
+        lastAnswer = answer;
+        return answer;
     }
 
     private CompletableFuture<SmtpReply> send(Request request) {
@@ -224,6 +230,7 @@ final class BackendHop implements NextHop {
     @Override
     public CompletableFuture<SmtpReply> endData() {
         mailAnswer = null;
+        lastAnswer = null;
         if (backend.get() == null) {
             return CompletableFuture.failedFuture(new IOException("no backend connection for the end of data"));
         }
@@ -236,6 +243,7 @@ final class BackendHop implements NextHop {
     public void abandon() {
         heldMail = null;
         mailAnswer = null;
+        lastAnswer = null;
         backend.drop();
         release();
     }
@@ -280,16 +288,23 @@ final class BackendHop implements NextHop {
         }
     }
 
-    /** The session's events, and a connection lost between requests gives back the transaction's place. */
-    private final class ReleasingOnLoss implements HopSession.Events {
+    /**
+     * The session's events. A connection lost between requests gives back the transaction's place; one lost while a
+     * MAIL is held is nobody's news: the backend never heard of the transaction, and its next request goes to a new
+     * connection, the client introduced to it first, as a MAIL would have before.
+     */
+    private final class LossEvents implements HopSession.Events {
         private final HopSession.Events events;
 
-        ReleasingOnLoss(HopSession.Events events) {
+        LossEvents(HopSession.Events events) {
             this.events = events;
         }
 
         @Override
         public void lost() {
+            if (heldMail != null) {
+                return;
+            }
             release();
             events.lost();
         }

@@ -53,13 +53,15 @@ class AdmissionRelayTest {
             });
             backend.droppingAtEndOfData(false);
 
-            // A MAIL the backend refuses (it learns of it with the recipient, RFC 2920) ends the transaction, and its
-            // place is given back before the client hears.
+            // A MAIL the backend refuses ends the transaction, and its place is given back before the client hears:
+            // at the MAIL, or at the recipient where the MAIL was held for it (a kept connection sends the session's
+            // first MAIL at once, after the backend's answer to the client's introduction).
             backend.refusingMail("452 4.3.1 Insufficient system storage");
             try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
                 client.greetedAndIntroduced();
-                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-                assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("452 4.3.1");
+                String mail = client.command("MAIL FROM:<a@example.org>");
+                String refusal = mail.startsWith("250 ") ? client.command("RCPT TO:<b@example.net>") : mail;
+                assertThat(refusal).startsWith("452 4.3.1");
                 assertThat(inflight(registry)).isZero();
             }
             backend.refusingMail("");

@@ -22,7 +22,7 @@ class HeldMailTest {
             client.greetedAndIntroduced();
             assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
             assertThat(client.command("RCPT TO:<one@example.net>")).isEqualTo("451 4.3.0 Sender address lookup failed");
-            // Not the backend's 503 for a recipient without a sender: a permanent failure the client would bounce.
+            // Not the backend's 503 for a recipient without a sender, a permanent failure the client would bounce.
             assertThat(client.command("RCPT TO:<two@example.net>")).isEqualTo("451 4.3.0 Sender address lookup failed");
             assertThat(client.command("DATA")).startsWith("554 ");
             assertThat(client.command("RSET")).startsWith("250 ");
@@ -75,6 +75,46 @@ class HeldMailTest {
                     .as("only the second transaction's MAIL; the first was never sent, so nothing to reset")
                     .containsExactly("MAIL FROM:<a@example.org>");
             assertThat(backend.messages()).hasSize(1);
+        }
+    }
+    @Test
+    void aRefusedSenderIsToldOnlyOnceTheBackendHasAnsweredWhatWentWithIt() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent().refusingMail("550 5.7.1 Sender rejected")
+                .delayingDataReply(300);
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            client.greetedAndIntroduced();
+            // Pipelined: the backend answers MAIL and RCPT at once, DATA 300 ms later in a segment of its own.
+            client.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+            assertThat(client.reply()).startsWith("250 ");
+            assertThat(client.reply()).isEqualTo("550 5.7.1 Sender rejected");
+            assertThat(client.reply()).isEqualTo("550 5.7.1 Sender rejected");
+            // Nothing is outstanding at the backend now: the RSET may go (a DATA still unanswered would forbid it).
+            backend.refusingMail("").delayingDataReply(0);
+            assertThat(client.command("RSET")).startsWith("250 ");
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("250 ");
+            assertThat(backend.messages()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aConnectionLostWhileTheMailIsHeldIsReplacedWithoutTheClientNoticing() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).start();
+             RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            client.greetedAndIntroduced();
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            // The backend restarts while the MAIL is held: it never heard of the transaction.
+            backend.closeConnectionsAndAwaitTheRelay();
+            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+            assertThat(client.command("DATA")).startsWith("354 ");
+            assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("250 ");
+            assertThat(backend.messages()).hasSize(1);
+            assertThat(backend.commands()).as("the client introduced to the new connection before its MAIL")
+                    .containsSubsequence("EHLO client.example", "EHLO client.example", "MAIL FROM:<a@example.org>");
         }
     }
 }

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,6 +52,8 @@ final class RecordingBackend implements AutoCloseable {
     private final AtomicInteger groupsCutShort = new AtomicInteger();
     private volatile long finalReplyDelayMillis;
     private volatile String mailReply = "";
+    private volatile long dataReplyDelayMillis;
+    private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean droppingAtEndOfData;
     private final AtomicInteger openTransactions = new AtomicInteger();
     private final AtomicInteger mostOpenTransactions = new AtomicInteger();
@@ -139,6 +142,51 @@ final class RecordingBackend implements AutoCloseable {
         return this;
     }
 
+    /** Answers DATA this long after the replies before it have left: a pipelined group's last reply comes apart. */
+    RecordingBackend delayingDataReply(long millis) {
+        dataReplyDelayMillis = millis;
+        return this;
+    }
+
+    /**
+     * Closes every connection open now, as a backend restarting does, and returns once the relay has closed its end
+     * of each too (the backend's side in TIME_WAIT, read from the kernel's table): the relay has seen the loss.
+     */
+    void closeConnectionsAndAwaitTheRelay() throws IOException {
+        List<Integer> peers = new ArrayList<>();
+        for (Socket socket : connections) {
+            peers.add(socket.getPort());
+            socket.close();
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .pollInterval(java.time.Duration.ofMillis(10))
+                .until(() -> {
+                    for (int peer : peers) {
+                        if (openTowards(peer)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    /** Whether the kernel still has this side of a connection to the peer port in a state before TIME_WAIT. */
+    private boolean openTowards(int peerPort) throws IOException {
+        String local = String.format(":%04X ", server.getLocalPort());
+        String remote = String.format(":%04X ", peerPort);
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+                String[] fields = line.trim().split("\\s+");
+                // sl local_address rem_address st ...; 06 is TIME_WAIT.
+                if (fields.length > 3 && (fields[1] + " ").endsWith(local) && (fields[2] + " ").endsWith(remote)
+                        && !fields[3].equals("06")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Closes the connection at the end of each message, without an answer. */
     RecordingBackend droppingAtEndOfData(boolean value) {
         droppingAtEndOfData = value;
@@ -197,11 +245,13 @@ final class RecordingBackend implements AutoCloseable {
 
     private void serve(Socket socket) {
         boolean[] open = new boolean[1];
+        connections.add(socket);
         try (socket) {
             session(socket, open);
         } catch (IOException | InterruptedException e) {
             // The session ends.
         } finally {
+            connections.remove(socket);
             if (open[0]) {
                 openTransactions.decrementAndGet();
             }
@@ -215,6 +265,8 @@ final class RecordingBackend implements AutoCloseable {
         OutputStream out = new BufferedOutputStream(socket.getOutputStream());
         reply(out, "220 slow.test ESMTP");
         boolean carriedMail = false;
+        // A MAIL was taken and its transaction is not over: what RCPT and DATA need, as in Postfix's smtpd.
+        boolean sender = false;
         StringBuilder held = new StringBuilder();
         while (true) {
             String line;
@@ -246,13 +298,21 @@ final class RecordingBackend implements AutoCloseable {
                         droppingHelo = "";
                         return;
                     }
+                    sender = false;
                     ehlo(out, name);
                 }
                 case "MAIL", "RCPT" -> {
                     if (verb.equals("MAIL") && !mailReply.isEmpty()) {
+                        sender = false;
                         reply(out, mailReply);
                         continue;
                     }
+                    if (verb.equals("RCPT") && !sender) {
+                        reply(out, held + "503 5.5.1 Error: need MAIL command");
+                        held.setLength(0);
+                        continue;
+                    }
+                    sender = true;
                     if (verb.equals("MAIL") && !open[0]) {
                         open[0] = true;
                         mostOpenTransactions.accumulateAndGet(openTransactions.incrementAndGet(), Math::max);
@@ -266,6 +326,21 @@ final class RecordingBackend implements AutoCloseable {
                 case "DATA" -> {
                     if (held.length() > 0) {
                         wholeGroups.incrementAndGet();
+                    }
+                    long dataDelay = dataReplyDelayMillis;
+                    if (dataDelay > 0) {
+                        // The replies before DATA's leave first; DATA's comes later, in a segment of its own.
+                        if (held.length() > 0) {
+                            reply(out, held.substring(0, held.length() - 2));
+                            held.setLength(0);
+                        }
+                        out.flush();
+                        Thread.sleep(dataDelay);
+                    }
+                    if (!sender) {
+                        reply(out, held + "503 5.5.1 Error: need MAIL command");
+                        held.setLength(0);
+                        continue;
                     }
                     reply(out, held + "354 go ahead");
                     out.flush();
@@ -284,9 +359,11 @@ final class RecordingBackend implements AutoCloseable {
                         open[0] = false;
                         openTransactions.decrementAndGet();
                     }
+                    sender = false;
                     reply(out, "250 2.0.0 Ok: stored");
                 }
                 case "RSET" -> {
+                    sender = false;
                     if (open[0]) {
                         open[0] = false;
                         openTransactions.decrementAndGet();
