@@ -85,9 +85,7 @@ final class BackendHop implements NextHop {
     public CompletableFuture<Introduction> introduce(String helo, boolean esmtp) {
         // RFC 5321 §4.1.4: HELO/EHLO ends a transaction under way, as RSET would.
         release();
-        heldMail = null;
-        mailAnswer = null;
-        lastAnswer = null;
+        endHeldMail();
         this.helo = helo;
         this.esmtp = esmtp;
         BackendConnection kept = backend.get();
@@ -114,9 +112,7 @@ final class BackendHop implements NextHop {
     @Override
     public CompletableFuture<SmtpReply> forward(Request request) {
         if (request instanceof Request.Mail mail) {
-            heldMail = null;
-            mailAnswer = null;
-            lastAnswer = null;
+            endHeldMail();
             if (admission.enabled()) {
                 release();
                 // A sender deferred before may take into the share of the limit kept for returning senders, the
@@ -138,9 +134,7 @@ final class BackendHop implements NextHop {
             // A MAIL still held never reached the backend: there is nothing there to reset.
             CompletableFuture<SmtpReply> reset = heldMail != null ? CompletableFuture.completedFuture(SmtpReply.OK)
                     : send(request);
-            heldMail = null;
-            mailAnswer = null;
-            lastAnswer = null;
+            endHeldMail();
             return admission.enabled() ? endingTransaction(reset) : reset;
         }
         return inTransaction(request);
@@ -174,8 +168,7 @@ final class BackendHop implements NextHop {
         CompletableFuture<SmtpReply> mail = mailAnswer;
         if (mail == null || mail.isDone() && !mail.isCompletedExceptionally() && mail.join().isPositive()) {
             // No MAIL held in this transaction, or the backend took it: the request goes as any other.
-            mailAnswer = null;
-            lastAnswer = null;
+            endHeldMail();
             return send(request);
         }
         CompletableFuture<SmtpReply> answer;
@@ -193,6 +186,13 @@ final class BackendHop implements NextHop {
         }
         lastAnswer = answer;
         return answer;
+    }
+
+    /** The transaction's MAIL is sent and answered yes, or the transaction is over: nothing held follows from it. */
+    private void endHeldMail() {
+        heldMail = null;
+        mailAnswer = null;
+        lastAnswer = null;
     }
 
     private CompletableFuture<SmtpReply> send(Request request) {
@@ -229,8 +229,7 @@ final class BackendHop implements NextHop {
 
     @Override
     public CompletableFuture<SmtpReply> endData() {
-        mailAnswer = null;
-        lastAnswer = null;
+        endHeldMail();
         if (backend.get() == null) {
             return CompletableFuture.failedFuture(new IOException("no backend connection for the end of data"));
         }
@@ -241,9 +240,7 @@ final class BackendHop implements NextHop {
 
     @Override
     public void abandon() {
-        heldMail = null;
-        mailAnswer = null;
-        lastAnswer = null;
+        endHeldMail();
         backend.drop();
         release();
     }
