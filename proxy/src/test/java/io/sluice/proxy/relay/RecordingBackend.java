@@ -10,14 +10,20 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
 
 /**
  * A backend that reads message content at a fixed rate and, where asked, keeps it byte for byte: no packaged
@@ -53,7 +59,7 @@ final class RecordingBackend implements AutoCloseable {
     private volatile long finalReplyDelayMillis;
     private volatile String mailReply = "";
     private volatile long dataReplyDelayMillis;
-    private final java.util.Set<Socket> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean droppingAtEndOfData;
     private final AtomicInteger openTransactions = new AtomicInteger();
     private final AtomicInteger mostOpenTransactions = new AtomicInteger();
@@ -158,8 +164,7 @@ final class RecordingBackend implements AutoCloseable {
             peers.add(socket.getPort());
             socket.close();
         }
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
-                .pollInterval(java.time.Duration.ofMillis(10))
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
                 .until(() -> {
                     for (int peer : peers) {
                         if (openTowards(peer)) {
@@ -175,7 +180,7 @@ final class RecordingBackend implements AutoCloseable {
         String local = String.format(":%04X ", server.getLocalPort());
         String remote = String.format(":%04X ", peerPort);
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+            for (String line : Files.readAllLines(Path.of(table))) {
                 String[] fields = line.trim().split("\\s+");
                 // sl local_address rem_address st ...; 06 is TIME_WAIT.
                 if (fields.length > 3 && (fields[1] + " ").endsWith(local) && (fields[2] + " ").endsWith(remote)
