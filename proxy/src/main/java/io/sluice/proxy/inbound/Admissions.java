@@ -50,8 +50,8 @@ public final class Admissions {
 
     /**
      * What each pool's admission stands at, by pool: its mode, and where it is not off, its limit and bounds, the
-     * transactions in flight, what it refused (or would have, in shadow), the drops it saw, and the backends'
-     * latency it works from.
+     * transactions in flight (in shadow also those it would have admitted, which its limit is held against), what it
+     * refused (or would have, in shadow), the drops it saw, and the backends' latency it works from.
      */
     public Map<String, Object> report() {
         Map<String, Object> report = new LinkedHashMap<>();
@@ -61,6 +61,9 @@ public final class Admissions {
             if (admission.enabled()) {
                 pool.put("limit", admission.limit());
                 pool.put("inflight", admission.inflight());
+                if (admission.mode() == AdmissionMode.SHADOW) {
+                    pool.put("would-be-inflight", admission.admittedInflight());
+                }
                 pool.put("refused", admission.refused());
                 pool.put("drops", admission.drops());
                 pool.put("last-transaction-ms", admission.lastSampleNanos() / 1e6);
@@ -82,10 +85,11 @@ public final class Admissions {
 
     /**
      * Whether the admission of the pool an inbound listener relays to would admit a sender's MAIL now, and why: the
-     * pool, its mode, and where it is not off its limit, the transactions in flight, whether they are at the limit
-     * (over which shadow only counts), the places of the limit a first-time sender may not take and whether that
-     * refuses one now, and the reply a refused MAIL gets. Empty for a listener that is not inbound. Only a look: by the
-     * time a MAIL comes, transactions may have ended or begun.
+     * pool, its mode, and where it is not off its limit, the transactions in flight (in shadow also those it would
+     * have admitted), whether those the limit is held against are at the limit (over which shadow only counts), the
+     * places of the limit a first-time sender may not take and whether that refuses one now, and the reply a refused
+     * MAIL gets. Empty for a listener that is not inbound. Only a look: by the time a MAIL comes, transactions may have
+     * ended or begun.
      *
      * @param reservedShare the share of the limit a first-time sender may not take (0 with retry priority off)
      * @param keptShare the share of the limit this sender may not take, as its MAIL would be kept out of it
@@ -102,16 +106,19 @@ public final class Admissions {
         boolean admits = true;
         if (admission.enabled()) {
             int limit = admission.limit();
-            int inflight = admission.inflight();
-            boolean atLimit = inflight >= limit;
-            // The same check as a MAIL's (Admission.tryAcquire), with this sender's share.
-            boolean over = Admission.over(inflight, limit, keptShare);
+            int held = admission.admittedInflight();
+            boolean atLimit = held >= limit;
+            // The same check as a MAIL's (Admission.acquire), with this sender's share.
+            boolean over = Admission.over(held, limit, keptShare);
             admits = !over || admission.mode() != AdmissionMode.ADAPTIVE;
             view.put("limit", limit);
-            view.put("inflight", inflight);
+            view.put("inflight", admission.inflight());
+            if (admission.mode() == AdmissionMode.SHADOW) {
+                view.put("would-be-inflight", held);
+            }
             view.put("at-limit", atLimit);
             view.put("reserved", RetryPriority.wholeShare(limit, reservedShare));
-            view.put("reserve-refuses-first-time", !atLimit && Admission.over(inflight, limit, reservedShare));
+            view.put("reserve-refuses-first-time", !atLimit && Admission.over(held, limit, reservedShare));
         }
         view.put("admits", admits);
         if (!admits) {

@@ -40,8 +40,8 @@ final class BackendHop implements NextHop {
     private final HopSession session;
     private final HopConnection<BackendConnection> backend;
     private final Admission admission;
-    // The session holds a place in the pool's in-flight count: from its MAIL sent to the transaction's end.
-    private boolean inFlight;
+    // The session's place in the pool's in-flight count: from its MAIL sent to the transaction's end; NONE outside.
+    private Admission.Place place = Admission.Place.NONE;
     // Counts the places taken, so that the late end of one transaction never gives back the next one's place.
     private int admitted;
     // The backend's answer to a client answered early on a kept connection, still to come; or null.
@@ -84,7 +84,7 @@ final class BackendHop implements NextHop {
     @Override
     public CompletableFuture<Introduction> introduce(String helo, boolean esmtp) {
         // RFC 5321 §4.1.4: HELO/EHLO ends a transaction under way, as RSET would.
-        release();
+        release(false);
         endHeldMail();
         this.helo = helo;
         this.esmtp = esmtp;
@@ -114,14 +114,15 @@ final class BackendHop implements NextHop {
         if (request instanceof Request.Mail mail) {
             endHeldMail();
             if (admission.enabled()) {
-                release();
+                release(false);
                 // A sender deferred before may take into the share of the limit kept for returning senders, the
                 // deeper the longer ago it was first deferred; a refusal is a deferral, which the next try finds.
-                if (!admission.tryAcquire(session.limits().reservedShare())) {
+                Admission.Place taken = admission.acquire(session.limits().reservedShare());
+                if (!taken.admitted()) {
                     session.limits().deferred();
                     return CompletableFuture.completedFuture(admission.refusal());
                 }
-                inFlight = true;
+                place = taken;
                 admitted++;
             }
             if (pipelines()) {
@@ -135,7 +136,7 @@ final class BackendHop implements NextHop {
             CompletableFuture<SmtpReply> reset = heldMail != null ? CompletableFuture.completedFuture(SmtpReply.OK)
                     : send(request);
             endHeldMail();
-            return admission.enabled() ? endingTransaction(reset) : reset;
+            return admission.enabled() ? endingTransaction(reset, false) : reset;
         }
         return inTransaction(request);
     }
@@ -149,7 +150,7 @@ final class BackendHop implements NextHop {
         int transaction = admitted;
         return answer.whenComplete((reply, error) -> {
             if (error != null || !reply.isPositive()) {
-                release(transaction);
+                release(transaction, error == null);
             }
         });
     }
@@ -235,14 +236,14 @@ final class BackendHop implements NextHop {
         }
         CompletableFuture<SmtpReply> answer = lostIfFailed(
                 backend.get().endData(context.timeouts().backendDataTermination()));
-        return admission.enabled() ? endingTransaction(answer) : answer;
+        return admission.enabled() ? endingTransaction(answer, true) : answer;
     }
 
     @Override
     public void abandon() {
         endHeldMail();
         backend.drop();
-        release();
+        release(false);
     }
 
     @Override
@@ -257,31 +258,37 @@ final class BackendHop implements NextHop {
 
     @Override
     public void close() {
-        release();
+        release(false);
         BackendConnection last = backend.close();
         if (last != null) {
             context.connector().release(last);
         }
     }
 
-    /** The answer ends the transaction under way, whatever it says or if it never comes. */
-    private CompletableFuture<SmtpReply> endingTransaction(CompletableFuture<SmtpReply> answer) {
+    /**
+     * The answer ends the transaction under way, whatever it says or if it never comes; {@code ends} when the
+     * answer is the backends' to the transaction's end (not to a RSET).
+     */
+    private CompletableFuture<SmtpReply> endingTransaction(CompletableFuture<SmtpReply> answer, boolean ends) {
         int transaction = admitted;
-        return answer.whenComplete((reply, error) -> release(transaction));
+        return answer.whenComplete((reply, error) -> release(transaction, ends && error == null));
     }
 
-    /** The transaction under way, if it holds a place, gives it back. */
-    private void release() {
-        if (inFlight) {
-            inFlight = false;
-            admission.release();
+    /**
+     * The transaction under way, if it holds a place, gives it back; {@code answered} when the backends answered its
+     * end (see {@link Admission#release}).
+     */
+    private void release(boolean answered) {
+        if (place.admitted()) {
+            admission.release(place, answered);
+            place = Admission.Place.NONE;
         }
     }
 
     /** The transaction {@code transaction} gives back its place, if it holds it still. */
-    private void release(int transaction) {
+    private void release(int transaction, boolean answered) {
         if (transaction == admitted) {
-            release();
+            release(answered);
         }
     }
 
@@ -302,7 +309,7 @@ final class BackendHop implements NextHop {
             if (heldMail != null) {
                 return;
             }
-            release();
+            release(false);
             events.lost();
         }
 
@@ -466,7 +473,7 @@ final class BackendHop implements NextHop {
                 if (cause instanceof SmtpClientConnection.ReplyTimeoutException) {
                     admission.dropped();
                 }
-                release();
+                release(false);
             }
         });
     }

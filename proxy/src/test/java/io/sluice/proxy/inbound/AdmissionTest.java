@@ -13,6 +13,8 @@ import io.sluice.config.HostPort;
 import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,7 +45,7 @@ class AdmissionTest {
         Admissions admissions = Admissions.of(Map.of("mta", pool), List.of(mx), registry);
         // 7 of 10 in flight: the last 3 places (30%) are a returning sender's.
         for (int i = 0; i < 7; i++) {
-            assertThat(admissions.pool("mta").tryAcquire(0.3)).isTrue();
+            assertThat(admissions.pool("mta").acquire(0.3).admitted()).isTrue();
         }
 
         Map<String, Object> firstTime = admissions.explain("mx", 0.3, 0.3).orElseThrow();
@@ -51,26 +53,26 @@ class AdmissionTest {
 
         assertThat(firstTime).containsEntry("at-limit", false).containsEntry("reserved", 3L)
                 .containsEntry("reserve-refuses-first-time", true).containsEntry("admits", false);
-        assertThat(admissions.pool("mta").tryAcquire(0.3)).as("as a first-time sender's MAIL finds it").isFalse();
+        assertThat(admissions.pool("mta").acquire(0.3).admitted()).as("as a first-time sender's MAIL finds it").isFalse();
         assertThat(returning).containsEntry("reserve-refuses-first-time", true).containsEntry("admits", true);
-        assertThat(admissions.pool("mta").tryAcquire(0)).as("as a returning sender's MAIL finds it").isTrue();
+        assertThat(admissions.pool("mta").acquire(0).admitted()).as("as a returning sender's MAIL finds it").isTrue();
     }
 
     @Test
     void adaptiveRefusesOverTheLimitAndCountsIt() {
         Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 10, 2);
 
-        assertThat(admission.tryAcquire()).isTrue();
-        assertThat(admission.tryAcquire()).isTrue();
-        assertThat(admission.tryAcquire()).isFalse();
+        assertThat(admission.acquire(0).admitted()).isTrue();
+        assertThat(admission.acquire(0).admitted()).isTrue();
+        assertThat(admission.acquire(0).admitted()).isFalse();
         assertThat(admission.inflight()).isEqualTo(2);
         assertThat(admission.refused()).isEqualTo(1);
         assertThat(admission.refusal().toString()).contains("451", "4.3.2 Busy, try again later");
         assertThat(registry.get("sluice.admission.refused").tag("pool", "mta").tag("mode", "adaptive").counter()
                 .count()).isEqualTo(1);
 
-        admission.release();
-        assertThat(admission.tryAcquire()).isTrue();
+        admission.release(Admission.Place.WITHIN, true);
+        assertThat(admission.acquire(0).admitted()).isTrue();
         assertThat(admission.inflight()).isEqualTo(2);
     }
 
@@ -79,13 +81,13 @@ class AdmissionTest {
         Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 100, 10);
 
         for (int i = 0; i < 7; i++) {
-            assertThat(admission.tryAcquire(0.3)).as("first-time %d of 10 x 0.7", i + 1).isTrue();
+            assertThat(admission.acquire(0.3).admitted()).as("first-time %d of 10 x 0.7", i + 1).isTrue();
         }
-        assertThat(admission.tryAcquire(0.3)).as("first-time, in the reserve").isFalse();
+        assertThat(admission.acquire(0.3).admitted()).as("first-time, in the reserve").isFalse();
         for (int i = 0; i < 3; i++) {
-            assertThat(admission.tryAcquire(0)).as("returning, up to the limit").isTrue();
+            assertThat(admission.acquire(0).admitted()).as("returning, up to the limit").isTrue();
         }
-        assertThat(admission.tryAcquire(0)).as("returning, over the limit").isFalse();
+        assertThat(admission.acquire(0).admitted()).as("returning, over the limit").isFalse();
         assertThat(admission.inflight()).isEqualTo(10);
         assertThat(admission.refused()).isEqualTo(2);
     }
@@ -95,16 +97,79 @@ class AdmissionTest {
         Admission admission = admission(AdmissionMode.SHADOW, 1, 10, 2);
 
         for (int i = 0; i < 5; i++) {
-            assertThat(admission.tryAcquire()).isTrue();
+            assertThat(admission.acquire(0).admitted()).isTrue();
         }
         assertThat(admission.inflight()).isEqualTo(5);
         assertThat(admission.refused()).isEqualTo(3);
         assertThat(registry.get("sluice.admission.refused").tag("mode", "shadow").counter().count()).isEqualTo(3);
         for (int i = 0; i < 5; i++) {
-            admission.release();
+            admission.release(Admission.Place.WITHIN, true);
         }
         assertThat(admission.inflight()).isZero();
         assertThat(registry.get("sluice.admission.inflight").gauge().value()).isZero();
+    }
+
+    /**
+     * A backend that finishes one transaction a tick, offered three a tick under a limit of 4: adaptive admits one a
+     * tick, as each completion frees a place, and refuses two. Shadow lets all three in, so what is really in flight
+     * grows without end, yet it counts two a tick as well: the limit is held against what it would have admitted,
+     * whose places the same completions free.
+     */
+    @Test
+    void shadowCountsWhatAdaptiveRefusesWhileEverythingItLetsThroughQueues() {
+        Admission adaptive = admission(AdmissionMode.ADAPTIVE, 4, 4, 4);
+        Admission shadow = shadow(4);
+        Deque<Admission.Place> adaptiveQueue = new ArrayDeque<>();
+        Deque<Admission.Place> shadowQueue = new ArrayDeque<>();
+        int ticks = 100;
+        for (int tick = 0; tick < ticks; tick++) {
+            for (int offered = 0; offered < 3; offered++) {
+                Admission.Place adaptivePlace = adaptive.acquire(0);
+                if (adaptivePlace.admitted()) {
+                    adaptiveQueue.add(adaptivePlace);
+                }
+                Admission.Place shadowPlace = shadow.acquire(0);
+                assertThat(shadowPlace.admitted()).as("shadow refuses nothing").isTrue();
+                shadowQueue.add(shadowPlace);
+            }
+            adaptive.release(adaptiveQueue.remove(), true);
+            shadow.release(shadowQueue.remove(), true);
+        }
+
+        // Offered, less what completed and what is still in flight: 300 - (100 + 3).
+        assertThat(adaptive.refused()).isEqualTo(3L * ticks - (ticks + adaptive.inflight())).isEqualTo(197);
+        assertThat(shadow.refused()).isEqualTo(adaptive.refused());
+        assertThat(shadow.inflight()).isEqualTo(2 * ticks);
+        assertThat(shadow.admittedInflight()).isEqualTo(adaptive.inflight()).isEqualTo(3);
+    }
+
+    /**
+     * A transaction shadow let through over its limit, which the client gives up before the backends answer (a
+     * sender's timeout while they queue), frees no place: adaptive would never have admitted it. One it would have
+     * admitted frees its own.
+     */
+    @Test
+    void shadowFreesNoPlaceForATransactionOverItsLimitThatTheClientEnds() {
+        Admission shadow = shadow(2);
+        Admission.Place first = shadow.acquire(0);
+        Admission.Place second = shadow.acquire(0);
+        Admission.Place over = shadow.acquire(0);
+        assertThat(List.of(first, second, over))
+                .containsExactly(Admission.Place.WITHIN, Admission.Place.WITHIN, Admission.Place.OVER);
+
+        shadow.release(over, false);
+        assertThat(shadow.admittedInflight()).isEqualTo(2);
+        assertThat(shadow.acquire(0)).as("still at its limit").isEqualTo(Admission.Place.OVER);
+
+        shadow.release(first, false);
+        assertThat(shadow.admittedInflight()).isEqualTo(1);
+        assertThat(shadow.inflight()).isEqualTo(2);
+        assertThat(shadow.refused()).isEqualTo(2);
+    }
+
+    private Admission shadow(int limit) {
+        return new Admission("shadowed", new AdmissionConfig(AdmissionMode.SHADOW, limit, limit, limit,
+                AdmissionConfig.DEFAULT_REPLY), registry, clock::get);
     }
 
     @Test
@@ -182,13 +247,13 @@ class AdmissionTest {
     /** One transaction completing with {@code inflight} in flight, the backend having taken {@code nanos}. */
     private void sample(Admission admission, int inflight, long nanos) {
         int taken = 0;
-        while (taken < inflight && admission.tryAcquire()) {
+        while (taken < inflight && admission.acquire(0).admitted()) {
             taken++;
         }
         clock.addAndGet(nanos / Math.max(1, inflight));
         admission.completed(nanos);
         for (int i = 0; i < taken; i++) {
-            admission.release();
+            admission.release(Admission.Place.WITHIN, true);
         }
     }
 }

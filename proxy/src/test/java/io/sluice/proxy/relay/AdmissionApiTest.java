@@ -74,6 +74,7 @@ class AdmissionApiTest {
                 assertThat(pool.get("mode").asText()).isEqualTo("shadow");
                 assertThat(pool.get("limit").asInt()).isEqualTo(LIMIT);
                 assertThat(pool.get("inflight").asInt()).isEqualTo(LIMIT + 1);
+                assertThat(pool.get("would-be-inflight").asInt()).as("what it would have admitted").isEqualTo(LIMIT);
                 assertThat(pool.get("refused").asLong()).isEqualTo(1);
                 assertBackendReplies(pool, MESSAGES, LIMIT + 1);
 
