@@ -33,7 +33,8 @@
 #   SERVICE_TIME=100ms                the least time the sink takes over a message (its reply to the final dot comes no
 #                                     sooner), so that its unloaded latency is a backend's, not zero
 #   CALIBRATION_SECONDS=10  CALIBRATION_RATE=LOW/3   the unloaded plateau and its rate (whole sessions/s)
-#   RAMP_SECONDS=5                    from the calibration to the first plateau; the overload starts in its middle
+#   RAMP_SECONDS=20                   from the calibration to the first plateau; the overload starts in its middle
+#                                     (10 s of it warm the JVMs before the first plateau is measured)
 #   SETTLE_SECONDS=5                  the latency target applies from this long after each plateau's start
 #   MODES="adaptive static"           which runs, in this order (adaptive, shadow, static)
 #   ROUNDS=1                          how many times the MODES run, interleaved
@@ -53,7 +54,7 @@ PLATEAU_SECONDS=${PLATEAU_SECONDS:-30}
 SERVICE_TIME=${SERVICE_TIME:-100ms}
 CALIBRATION_SECONDS=${CALIBRATION_SECONDS:-10}
 CALIBRATION_RATE=${CALIBRATION_RATE:-}
-RAMP_SECONDS=${RAMP_SECONDS:-5}
+RAMP_SECONDS=${RAMP_SECONDS:-20}
 SETTLE_SECONDS=${SETTLE_SECONDS:-5}
 MODES=${MODES:-adaptive static}
 ROUNDS=${ROUNDS:-1}

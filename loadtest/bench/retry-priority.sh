@@ -16,13 +16,13 @@
 # Settings (environment):
 #   LIMIT=20                     the global rule's rate, messages/s (burst the same)
 #   BURST_RATE=40  BURST_SECONDS=15   the burst: sessions/s and its length (2x the limit)
-#   TAIL_RATE=10   TAIL_SECONDS=60    after it: sessions/s and the length (retries drain in it)
-#   RETRY=5m,10m,15m  TIME_SCALE=30   the senders' waits after a deferral (give up after the last, at 30 min)
+#   TAIL_RATE=16   TAIL_SECONDS=60    after it: sessions/s and the length (a busy day: 80% of the limit)
+#   RETRY=5m,10m,20m  TIME_SCALE=30   the senders' waits after a deferral (give up after the last, at 35 min)
 #   RESERVED_SHARE=                   priority's reserved-share (default: Sluice's, 0.3)
 #   TIERS=                            priority's tiers (default: Sluice's, 1: every returning sender takes the whole reserve)
 #   MARK_TTL=                         priority's mark-ttl in seconds (default: Sluice's 4 hours / TIME_SCALE, so that
 #                                     its 16 generations span the senders' 15 minutes each, as the retries do)
-#   SYNC=auto                         the rule's sync (Sluice's default; exact for a bucket this small), or exact, batching, predicting
+#   SYNC=auto                         the rule's sync (Sluice's default; predicting by 10 tokens for this bucket), or exact, batching, predicting
 #   MODES="priority lottery"          which runs, in this order
 #   STARTUP_TIMEOUT=120  BASE_PORT=random  KEEP_WORKDIR=0
 #   SLUICE_CMD="./sluice run --config"  SINK_CMD="./sluice sink"  LOAD_CMD="./sluice load"   (from the repository root)
@@ -31,9 +31,9 @@ set -euo pipefail
 LIMIT=${LIMIT:-20}
 BURST_RATE=${BURST_RATE:-40}
 BURST_SECONDS=${BURST_SECONDS:-15}
-TAIL_RATE=${TAIL_RATE:-10}
+TAIL_RATE=${TAIL_RATE:-16}
 TAIL_SECONDS=${TAIL_SECONDS:-60}
-RETRY=${RETRY:-5m,10m,15m}
+RETRY=${RETRY:-5m,10m,20m}
 TIME_SCALE=${TIME_SCALE:-30}
 RESERVED_SHARE=${RESERVED_SHARE:-}
 MARK_TTL=${MARK_TTL:-}
