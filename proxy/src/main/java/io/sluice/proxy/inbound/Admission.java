@@ -217,7 +217,7 @@ final class Admission {
                 return Place.OVER;
             }
             if (admitted.compareAndSet(now, now + 1)) {
-                if (admitted != inflight) {
+                if (mode == AdmissionMode.SHADOW) {
                     inflight.incrementAndGet();
                 }
                 return Place.WITHIN;
@@ -231,7 +231,7 @@ final class Admission {
      */
     void release(Place place, boolean answered) {
         inflight.decrementAndGet();
-        if (admitted != inflight && (answered || place == Place.WITHIN)) {
+        if (mode == AdmissionMode.SHADOW && (answered || place == Place.WITHIN)) {
             admitted.getAndUpdate(count -> Math.max(0, count - 1));
         }
     }
