@@ -3,6 +3,7 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.proxy.peers.SmtpSinkProcess;
+import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -66,10 +67,7 @@ class HeldMailTest {
             client.greetedAndIntroduced();
             assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
             assertThat(client.command("RSET")).startsWith("250 ");
-            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
-            assertThat(client.command("DATA")).startsWith("354 ");
-            assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("250 ");
+            deliverOne(client);
             List<String> commands = backend.commands();
             assertThat(commands).filteredOn(command -> command.startsWith("MAIL") || command.equals("RSET"))
                     .as("only the second transaction's MAIL; the first was never sent, so nothing to reset")
@@ -77,6 +75,7 @@ class HeldMailTest {
             assertThat(backend.messages()).hasSize(1);
         }
     }
+
     @Test
     void aRefusedSenderIsToldOnlyOnceTheBackendHasAnsweredWhatWentWithIt() throws Exception {
         try (RecordingBackend backend = RecordingBackend.keepingContent().refusingMail("550 5.7.1 Sender rejected")
@@ -92,10 +91,7 @@ class HeldMailTest {
             // Nothing is outstanding at the backend now: the RSET may go (a DATA still unanswered would forbid it).
             backend.refusingMail("").delayingDataReply(0);
             assertThat(client.command("RSET")).startsWith("250 ");
-            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-            assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
-            assertThat(client.command("DATA")).startsWith("354 ");
-            assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("250 ");
+            deliverOne(client);
             assertThat(backend.messages()).hasSize(1);
         }
     }
@@ -116,5 +112,13 @@ class HeldMailTest {
             assertThat(backend.commands()).as("the client introduced to the new connection before its MAIL")
                     .containsSubsequence("EHLO client.example", "EHLO client.example", "MAIL FROM:<a@example.org>");
         }
+    }
+
+    /** A whole transaction on an introduced session, each reply checked: MAIL, one recipient, DATA, a message. */
+    private static void deliverOne(RawSmtpClient client) throws IOException {
+        assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+        assertThat(client.command("RCPT TO:<b@example.net>")).startsWith("250 ");
+        assertThat(client.command("DATA")).startsWith("354 ");
+        assertThat(client.command("Subject: t\r\n\r\nbody\r\n.")).startsWith("250 ");
     }
 }
