@@ -220,7 +220,12 @@ final class ConfigBinder {
                 : Math.max(min, Math.min(max, defaults.initialInflight())));
         Value replyValue = section.get("reply");
         RuleReply reply = replyValue.optional(Conversion.REPLY, defaults.reply());
+        Value probeValue = section.get("probe-interval");
+        Duration probeInterval = probeValue.optional(Conversion.DURATION, defaults.probeInterval());
         section.rejectUnknownKeys();
+        if (probeInterval != null && probeInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+            probeValue.invalid("a duration of at least 1s");
+        }
         if (min != null && max != null && max < min) {
             maxValue.invalid("an integer >= min-inflight, " + min);
         } else if (min != null && max != null && initial != null && (initial < min || initial > max)) {
@@ -230,7 +235,7 @@ final class ConfigBinder {
             replyValue.invalid("a 4xx reply, so that the client retries, such as 451 4.3.2 Busy, try again later");
         }
         return problems.construct(value.path(), value.line(),
-                () -> new AdmissionConfig(mode, min, max, initial, reply));
+                () -> new AdmissionConfig(mode, min, max, initial, reply, probeInterval));
     }
 
     private ConnectionReuseConfig reuse(Section section) {

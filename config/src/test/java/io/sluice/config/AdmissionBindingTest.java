@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** {@code backends.<pool>.admission}: its defaults, what it takes, and every mistake with its path and line. */
@@ -36,10 +37,11 @@ class AdmissionBindingTest {
                       max-inflight: 300
                       initial-inflight: 50
                       reply: "421 4.3.2 Backends busy, closing"
+                      probe-interval: 30m
                 """, "adaptive.yaml");
 
         assertThat(config.backends().get("mta").admission()).isEqualTo(new AdmissionConfig(AdmissionMode.ADAPTIVE,
-                5, 300, 50, new RuleReply(421, "4.3.2", "Backends busy, closing")));
+                5, 300, 50, new RuleReply(421, "4.3.2", "Backends busy, closing"), Duration.ofMinutes(30)));
     }
 
     @Test
@@ -61,6 +63,7 @@ class AdmissionBindingTest {
                       min-inflight: 0
                       max-inflight: lots
                       reply: "550 5.7.1 Go away"
+                      probe-interval: 500ms
                       queue: 10
                 """);
 
@@ -70,8 +73,9 @@ class AdmissionBindingTest {
                 tuple(9, "backends.mta.admission.max-inflight", "\"lots\" (expected: an integer >= 1)"),
                 tuple(10, "backends.mta.admission.reply", "\"550 5.7.1 Go away\" (expected: a 4xx reply, so that"
                         + " the client retries, such as 451 4.3.2 Busy, try again later)"),
-                tuple(11, "backends.mta.admission.queue", "unknown key (expected one of: mode, min-inflight,"
-                        + " max-inflight, initial-inflight, reply)"));
+                tuple(11, "backends.mta.admission.probe-interval", "\"500ms\" (expected: a duration of at least 1s)"),
+                tuple(12, "backends.mta.admission.queue", "unknown key (expected one of: mode, min-inflight,"
+                        + " max-inflight, initial-inflight, reply, probe-interval)"));
     }
 
     @Test

@@ -51,7 +51,8 @@ public final class Admissions {
     /**
      * What each pool's admission stands at, by pool: its mode, and where it is not off, its limit and bounds, the
      * transactions in flight (in shadow also those it would have admitted, which its limit is held against), what it
-     * refused (or would have, in shadow), the drops it saw, and the backends' latency it works from.
+     * refused (or would have, in shadow), the drops it saw, the backends' latency it works from and their unloaded
+     * time it learnt, and whether it is probing for that time now.
      */
     public Map<String, Object> report() {
         Map<String, Object> report = new LinkedHashMap<>();
@@ -67,6 +68,8 @@ public final class Admissions {
                 pool.put("refused", admission.refused());
                 pool.put("drops", admission.drops());
                 pool.put("last-transaction-ms", admission.lastSampleNanos() / 1e6);
+                pool.put("baseline-ms", admission.baselineNanos() / 1e6);
+                pool.put("probing", admission.probing());
                 Map<String, Object> latency = new LinkedHashMap<>();
                 for (Admission.Stage stage : Admission.Stage.values()) {
                     Timer timer = admission.latency(stage);

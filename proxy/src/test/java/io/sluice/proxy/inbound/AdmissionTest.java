@@ -14,10 +14,13 @@ import io.sluice.config.ListenerConfig;
 import io.sluice.config.ListenerRole;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +33,12 @@ class AdmissionTest {
     private final AtomicLong clock = new AtomicLong();
 
     private Admission admission(AdmissionMode mode, int min, int max, int initial) {
-        return new Admission("mta", new AdmissionConfig(mode, min, max, initial, AdmissionConfig.DEFAULT_REPLY),
-                registry, clock::get);
+        return admission("mta", mode, min, max, initial);
+    }
+
+    private Admission admission(String pool, AdmissionMode mode, int min, int max, int initial) {
+        return new Admission(pool, new AdmissionConfig(mode, min, max, initial, AdmissionConfig.DEFAULT_REPLY),
+                registry, clock::get, () -> clock.get() / MS);
     }
 
     @Test
@@ -169,7 +176,7 @@ class AdmissionTest {
 
     private Admission shadow(int limit) {
         return new Admission("shadowed", new AdmissionConfig(AdmissionMode.SHADOW, limit, limit, limit,
-                AdmissionConfig.DEFAULT_REPLY), registry, clock::get);
+                AdmissionConfig.DEFAULT_REPLY), registry, clock::get, () -> clock.get() / MS);
     }
 
     @Test
@@ -220,8 +227,8 @@ class AdmissionTest {
     /**
      * The law follows a backend whose capacity steps down and up again under a sustained overload: a backend with
      * {@code capacity} workers answers a transaction in 10 ms while the limit is within them, and queues beyond.
-     * With Vegas and a rare re-learning of its baseline, the limit stays between the capacity (nothing idle) and
-     * twice it (latency at most doubled) in each plateau. Gradient2 drifts to its maximum (its baseline follows the
+     * With Vegas and its baseline learnt only from transactions that did not queue, the limit stays between the
+     * capacity (nothing idle) and twice it (latency at most doubled) in each plateau. Gradient2 drifts to its maximum (its baseline follows the
      * queueing), AIMD holds latency at its fixed timeout whatever the backend's own, and Vegas with its default
      * re-learning rate (30 x) drifts to 4-11 x the capacity in the low plateau.
      */
@@ -242,6 +249,240 @@ class AdmissionTest {
             assertThat(lowest).as("least limit, capacity %d", capacity).isGreaterThanOrEqualTo(capacity);
             assertThat(highest).as("greatest limit, capacity %d", capacity).isLessThanOrEqualTo(2 * capacity);
         }
+    }
+
+    /**
+     * A sustained overload of a backend with three workers that take 100 ms a transaction, offered three more than
+     * the limit every round: the limit settles where its queue stays short, and stays there however long the
+     * overload lasts. Vegas's own re-learning of its baseline took whatever transaction came when its count was up,
+     * under an overload a queued one; each such probe raised the baseline and the queue the law keeps by another
+     * transaction (the backend's time 2.3x its own after 20,000 transactions).
+     */
+    @Test
+    void aSustainedOverloadDoesNotRaiseTheBaselineOrTheQueue() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 200, 3);
+        long worst = 0;
+        for (int i = 0; i < 20_000; i++) {
+            long answered = overloadedRound(admission, 3, 100 * MS);
+            if (i >= 2_000) {
+                worst = Math.max(worst, answered);
+            }
+        }
+        assertThat(worst).as("the backend's slowest transaction after the first 2,000").isLessThanOrEqualTo(200 * MS);
+        assertThat(admission.baselineNanos()).isEqualTo(100 * MS);
+    }
+
+    /**
+     * After a probe the limit comes back to where the law had it, not past it. Ten workers of 100 ms, first come first
+     * served, and always one sender more than the limit lets in: the transactions of the pool coming back find the
+     * queue the probe emptied, and taken for the backends' answer they made the law grow far past what the workers
+     * take (3x their time in admission-steps.sh). Synchronous workers make this law's own equilibrium here 17-19
+     * places, each transaction waiting for a worker or not at all: the probe must leave it as it was.
+     */
+    @Test
+    void afterAProbeTheLimitComesBackWithoutOvershooting() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 200, 10);
+        QueueingBackend backend = new QueueingBackend(10, 100 * MS);
+        long interval = AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos();
+        backend.overload(admission, interval - 5_000 * MS);
+        int highestBefore = 0;
+        long worstBefore = 0;
+        while (clock.get() < interval) {
+            worstBefore = Math.max(worstBefore, backend.overload(admission, clock.get() + 10 * MS));
+            highestBefore = Math.max(highestBefore, admission.limit());
+        }
+        int highest = 0;
+        long worst = 0;
+        boolean probed = false;
+        while (clock.get() < interval + 5_000 * MS) {
+            worst = Math.max(worst, backend.overload(admission, clock.get() + 10 * MS));
+            highest = Math.max(highest, admission.limit());
+            probed |= admission.probing();
+        }
+
+        assertThat(probed).isTrue();
+        // Fed to the law as the pool came back, its transactions took it to 36 and the backend's time to 400 ms.
+        assertThat(highest).as("the greatest limit from the probe on").isLessThanOrEqualTo(highestBefore + 1);
+        assertThat(worst).as("the backend's slowest transaction from the probe on").isLessThanOrEqualTo(worstBefore);
+    }
+
+    /** Workers that serve one transaction each at a time, in the order admitted; the test's clock is its time. */
+    private final class QueueingBackend {
+        private final long[] freeAt;
+        private final long service;
+        private final PriorityQueue<long[]> open = new PriorityQueue<>(Comparator.comparingLong(done -> done[0]));
+
+        QueueingBackend(int workers, long service) {
+            this.freeAt = new long[workers];
+            this.service = service;
+        }
+
+        /**
+         * Until {@code until}: the pool filled up to its limit, with one sender more refused each time, and each
+         * transaction completing in turn. Returns the longest a transaction took.
+         */
+        long overload(Admission admission, long until) {
+            long worst = 0;
+            while (clock.get() < until) {
+                while (admission.acquire(0).admitted()) {
+                    int worker = 0;
+                    for (int i = 1; i < freeAt.length; i++) {
+                        worker = freeAt[i] < freeAt[worker] ? i : worker;
+                    }
+                    freeAt[worker] = Math.max(clock.get(), freeAt[worker]) + service;
+                    open.add(new long[] {freeAt[worker], clock.get()});
+                }
+                long[] next = open.remove();
+                clock.set(next[0]);
+                worst = Math.max(worst, next[0] - next[1]);
+                admission.completed(next[0] - next[1]);
+                admission.release(Admission.Place.WITHIN, true);
+            }
+            return worst;
+        }
+    }
+
+    /** A node started under an overload takes a queued transaction for its baseline until its first probe. */
+    @Test
+    void aNodeStartedUnderAnOverloadLearnsTheUnloadedTimeAtItsFirstProbe() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 200, 20);
+        overloadedRound(admission, 3, 100 * MS);
+        assertThat(admission.baselineNanos()).as("20 in flight at 3 workers").isEqualTo(666_666_666L);
+
+        while (clock.get() < AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos() + 10_000 * MS) {
+            overloadedRound(admission, 3, 100 * MS);
+        }
+        assertThat(admission.baselineNanos()).isEqualTo(100 * MS);
+        assertThat(admission.limit()).isBetween(3, 6);
+    }
+
+    /**
+     * A backend of ten workers that becomes three times slower for good: against the old baseline the limit falls
+     * to a third of the workers; the next probe learns the new time and the limit comes back to them.
+     */
+    @Test
+    void aBackendSlowerForGoodIsLearntAtTheNextProbe() {
+        Admission admission = admission(AdmissionMode.ADAPTIVE, 1, 200, 10);
+        for (int i = 0; i < 500; i++) {
+            overloadedRound(admission, 10, 100 * MS);
+        }
+        assertThat(admission.limit()).isBetween(10, 20);
+        long slowerAt = clock.get();
+        for (int i = 0; i < 100; i++) {
+            overloadedRound(admission, 10, 300 * MS);
+        }
+        assertThat(admission.limit()).as("against the old baseline").isLessThan(10);
+
+        while (clock.get() < slowerAt + 2 * AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos()) {
+            overloadedRound(admission, 10, 300 * MS);
+        }
+        assertThat(admission.baselineNanos()).isEqualTo(300 * MS);
+        assertThat(admission.limit()).isBetween(10, 20);
+    }
+
+    /**
+     * Probes start on multiples of the interval on the wall clock, so that two nodes drain their shared backends
+     * together; only a pool whose limit refused something in the interval probes, and a probe lets one transaction
+     * in flight, its min-inflight, until two have had the backends to themselves; then the limit comes back a place
+     * per completion.
+     */
+    @Test
+    void nodesProbeTogetherOnTheWallClockAndOnlyWhereTheLimitRefused() {
+        Admission refusing = admission("refusing", AdmissionMode.ADAPTIVE, 1, 10, 2);
+        Admission other = admission("other", AdmissionMode.ADAPTIVE, 1, 10, 2);
+        Admission quiet = admission("quiet", AdmissionMode.ADAPTIVE, 1, 10, 2);
+        for (Admission admission : List.of(refusing, other, quiet)) {
+            admission.acquire(0);
+            admission.completed(10 * MS);
+            admission.release(Admission.Place.WITHIN, true);
+        }
+        clock.set(AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos() / 2);
+        for (Admission admission : List.of(refusing, other)) {
+            admission.acquire(0);
+            admission.acquire(0);
+            assertThat(admission.acquire(0).admitted()).as("over the limit").isFalse();
+            admission.release(Admission.Place.WITHIN, true);
+            admission.release(Admission.Place.WITHIN, true);
+        }
+
+        clock.set(AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos() - 1);
+        assertThat(refusing.acquire(0).admitted()).isTrue();
+        assertThat(refusing.probing()).as("before the interval's end").isFalse();
+        clock.set(AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos());
+        assertThat(refusing.acquire(0).admitted()).as("within 2, over the probe's one").isFalse();
+        assertThat(refusing.probing()).isTrue();
+        assertThat(refusing.limit()).as("min-inflight").isEqualTo(1);
+        refusing.completed(30 * MS);
+        refusing.release(Admission.Place.WITHIN, true);
+        assertThat(refusing.acquire(0).admitted()).as("the pool drained").isTrue();
+        assertThat(other.acquire(0).admitted()).isTrue();
+        assertThat(other.probing()).as("the other node, at the same moment").isTrue();
+        assertThat(quiet.acquire(0).admitted()).isTrue();
+        assertThat(quiet.probing()).as("a pool that refused nothing").isFalse();
+
+        // The first completion, which may have queued, left none in flight: the next two have the backends alone.
+        assertThat(refusing.acquire(0).admitted()).as("one at a time").isFalse();
+        refusing.completed(12 * MS);
+        refusing.release(Admission.Place.WITHIN, true);
+        assertThat(refusing.probing()).as("one of two").isTrue();
+        assertThat(refusing.acquire(0).admitted()).isTrue();
+        refusing.completed(11 * MS);
+        refusing.release(Admission.Place.WITHIN, true);
+        assertThat(refusing.probing()).isFalse();
+        assertThat(refusing.baselineNanos()).as("the least of the two alone").isEqualTo(11 * MS);
+        assertThat(refusing.limit()).as("back from min-inflight").isEqualTo(1);
+        refusing.acquire(0);
+        refusing.completed(11 * MS);
+        refusing.release(Admission.Place.WITHIN, true);
+        assertThat(refusing.limit()).as("one place a completion, up to the law's").isEqualTo(2);
+    }
+
+    /**
+     * Shadow lets everything through, so under an overload the backends never drain: its probe counts what adaptive
+     * would refuse while it drained, then gives up at its timeout and keeps the baseline it had.
+     */
+    @Test
+    void shadowsProbeKeepsItsBaselineWhenTheBackendsDidNotDrain() {
+        Admission shadow = shadow(2);
+        shadow.acquire(0);
+        shadow.completed(10 * MS);
+        shadow.release(Admission.Place.WITHIN, true);
+        for (int i = 0; i < 5; i++) {
+            shadow.acquire(0);
+        }
+        clock.set(AdmissionConfig.DEFAULT_PROBE_INTERVAL.toNanos());
+        assertThat(shadow.acquire(0)).isEqualTo(Admission.Place.OVER);
+        assertThat(shadow.probing()).isTrue();
+        // The backends answer a transaction shadow would have admitted: its count drains, what is in flight does not.
+        for (int i = 0; i < 4; i++) {
+            shadow.completed(50 * MS);
+            shadow.release(Admission.Place.WITHIN, true);
+        }
+        assertThat(shadow.admittedInflight()).isZero();
+        assertThat(shadow.probing()).as("the last two were not alone at the backends").isFalse();
+        assertThat(shadow.baselineNanos()).isEqualTo(10 * MS);
+    }
+
+    /**
+     * One round of a backend with {@code workers} workers that take {@code service} a transaction, offered three
+     * transactions more than the limit: those admitted take {@code service} each while they are no more than the
+     * workers, and queue beyond. Returns the time the backend took over them.
+     */
+    private long overloadedRound(Admission admission, int workers, long service) {
+        List<Admission.Place> places = new ArrayList<>();
+        int offered = admission.limit() + 3;
+        for (int i = 0; i < offered; i++) {
+            Admission.Place place = admission.acquire(0);
+            if (place.admitted()) {
+                places.add(place);
+            }
+        }
+        int taken = places.size();
+        long answered = (long) (service * Math.max(1.0, taken / (double) workers));
+        clock.addAndGet(answered / Math.max(1, taken));
+        admission.completed(answered);
+        places.forEach(place -> admission.release(place, true));
+        return answered;
     }
 
     /** One transaction completing with {@code inflight} in flight, the backend having taken {@code nanos}. */

@@ -139,6 +139,9 @@ class AdmissionApiTest {
      */
     private static void assertBackendReplies(JsonNode pool, int messages, int stillOpen) {
         assertThat(pool.get("last-transaction-ms").asDouble()).isPositive();
+        assertThat(pool.get("baseline-ms").asDouble()).as("the least so far").isPositive()
+                .isLessThanOrEqualTo(pool.get("last-transaction-ms").asDouble());
+        assertThat(pool.get("probing").isBoolean()).isTrue();
         JsonNode replies = pool.get("backend-reply");
         assertThat(replies.get("rcpt").get("count").asLong()).isEqualTo(messages + stillOpen);
         assertThat(replies.get("data").get("count").asLong()).isEqualTo(messages);
