@@ -40,6 +40,8 @@
 #   ROUNDS=1                          how many times the MODES run, interleaved
 #   CLUSTER_NODES=1                   Sluice nodes per run: 1, or 2-5 in one cluster behind HAProxy
 #   MIN_INFLIGHT= MAX_INFLIGHT= INITIAL_INFLIGHT=    the adaptive admission's bounds (default: Sluice's, 4/200/20)
+#   PROBE_INTERVAL=                   its probe-interval (default: Sluice's, 10m: no probe in a run; e.g. 20s puts
+#                                     probes inside the plateaus, the first one interval after the start)
 #   REPLY_TIMEOUT=120                 the generator's longest wait for a reply (the static run's queue grows)
 #   RUN_TIMEOUT=                      seconds one generator run may take (default: the schedule plus 2 x REPLY_TIMEOUT)
 #   STARTUP_TIMEOUT=120  BASE_PORT=random in 20000-31000 (2 + 3 x nodes ports)  KEEP_WORKDIR=0
@@ -60,6 +62,7 @@ MODES=${MODES:-adaptive static}
 ROUNDS=${ROUNDS:-1}
 CLUSTER_NODES=${CLUSTER_NODES:-1}
 MIN_INFLIGHT=${MIN_INFLIGHT:-}
+PROBE_INTERVAL=${PROBE_INTERVAL:-}
 MAX_INFLIGHT=${MAX_INFLIGHT:-}
 INITIAL_INFLIGHT=${INITIAL_INFLIGHT:-}
 REPLY_TIMEOUT=${REPLY_TIMEOUT:-120}
@@ -94,6 +97,8 @@ for name in MIN_INFLIGHT MAX_INFLIGHT INITIAL_INFLIGHT RUN_TIMEOUT; do
 done
 [[ $OVERLOAD =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "OVERLOAD=$OVERLOAD (expected: a number, e.g. 3 or 2.5)"
 [[ $SERVICE_TIME =~ ^[0-9]+(ms|s)$ ]] || die "SERVICE_TIME=$SERVICE_TIME (expected: a duration, e.g. 100ms)"
+[[ -z $PROBE_INTERVAL || $PROBE_INTERVAL =~ ^[0-9]+(s|m)$ ]] \
+    || die "PROBE_INTERVAL=$PROBE_INTERVAL (expected: a duration, e.g. 20s)"
 ((LOW > 0 && HIGH > LOW)) || die "HIGH=$HIGH LOW=$LOW (expected: HIGH > LOW > 0)"
 ((PLATEAU_SECONDS > SETTLE_SECONDS)) || die "PLATEAU_SECONDS=$PLATEAU_SECONDS (expected: > SETTLE_SECONDS=$SETTLE_SECONDS)"
 ((CALIBRATION_SECONDS >= 2)) || die "CALIBRATION_SECONDS=$CALIBRATION_SECONDS (expected: >= 2)"
@@ -158,7 +163,8 @@ write_config() {
     local run=$1 mode=$2 i=$3 admission="{ mode: off }" cluster members="" j
     if [[ $mode == adaptive || $mode == shadow ]]; then
         admission="{ mode: $mode${MIN_INFLIGHT:+, min-inflight: $MIN_INFLIGHT}${MAX_INFLIGHT:+, max-inflight: $MAX_INFLIGHT}"
-        admission+="${INITIAL_INFLIGHT:+, initial-inflight: $INITIAL_INFLIGHT} }"
+        admission+="${INITIAL_INFLIGHT:+, initial-inflight: $INITIAL_INFLIGHT}"
+        admission+="${PROBE_INTERVAL:+, probe-interval: $PROBE_INTERVAL} }"
     fi
     cluster="{ mode: embedded, bind: \"$HOST:${CLUSTER_PORTS[$i]}\" }"
     if ((CLUSTER_NODES > 1)); then
