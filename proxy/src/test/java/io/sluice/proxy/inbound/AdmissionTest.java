@@ -228,9 +228,9 @@ class AdmissionTest {
      * The law follows a backend whose capacity steps down and up again under a sustained overload: a backend with
      * {@code capacity} workers answers a transaction in 10 ms while the limit is within them, and queues beyond.
      * With Vegas and its baseline learnt only from transactions that did not queue, the limit stays between the
-     * capacity (nothing idle) and twice it (latency at most doubled) in each plateau. Gradient2 drifts to its maximum (its baseline follows the
-     * queueing), AIMD holds latency at its fixed timeout whatever the backend's own, and Vegas with its default
-     * re-learning rate (30 x) drifts to 4-11 x the capacity in the low plateau.
+     * capacity (nothing idle) and twice it (latency at most doubled) in each plateau. Gradient2 drifts to its maximum
+     * (its baseline follows the queueing), AIMD holds latency at its fixed timeout whatever the backend's own, and
+     * Vegas with its default re-learning rate (30 x) drifts to 4-11 x the capacity in the low plateau.
      */
     @Test
     void theLimitFollowsABackendWhoseCapacityStepsDownAndUp() {
@@ -256,7 +256,7 @@ class AdmissionTest {
      * the limit every round: the limit settles where its queue stays short, and stays there however long the
      * overload lasts. Vegas's own re-learning of its baseline took whatever transaction came when its count was up,
      * under an overload a queued one; each such probe raised the baseline and the queue the law keeps by another
-     * transaction (the backend's time 2.3x its own after 20,000 transactions).
+     * transaction (the backend's time 2.7x its own after 20,000 transactions).
      */
     @Test
     void aSustainedOverloadDoesNotRaiseTheBaselineOrTheQueue() {
@@ -439,7 +439,8 @@ class AdmissionTest {
 
     /**
      * Shadow lets everything through, so under an overload the backends never drain: its probe counts what adaptive
-     * would refuse while it drained, then gives up at its timeout and keeps the baseline it had.
+     * would refuse while it drained, and ends when its own count has drained as adaptive's would, keeping the
+     * baseline it had: what really was in flight had not drained.
      */
     @Test
     void shadowsProbeKeepsItsBaselineWhenTheBackendsDidNotDrain() {
