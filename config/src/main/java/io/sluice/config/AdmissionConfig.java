@@ -22,6 +22,8 @@ public record AdmissionConfig(AdmissionMode mode, int minInflight, int maxInflig
     // Longer than the 5 minutes at its minimum the SluiceAdmissionAtMinimum alert waits: a pool whose backends are
     // sick alerts before a probe takes their slowness for their new normal.
     public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofMinutes(10);
+    /** The shortest probe interval: a probe drains the pool for a few transactions' time. */
+    public static final Duration LEAST_PROBE_INTERVAL = Duration.ofSeconds(1);
     public static final AdmissionConfig OFF = new AdmissionConfig(AdmissionMode.OFF, 4, 200, 20, DEFAULT_REPLY);
 
     /** With the default probe interval. */
@@ -34,8 +36,9 @@ public record AdmissionConfig(AdmissionMode mode, int minInflight, int maxInflig
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(reply, "reply");
         Objects.requireNonNull(probeInterval, "probeInterval");
-        if (probeInterval.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new IllegalArgumentException("probe-interval: " + probeInterval + " (expected: at least 1s)");
+        if (probeInterval.compareTo(LEAST_PROBE_INTERVAL) < 0) {
+            throw new IllegalArgumentException("probe-interval: " + probeInterval + " (expected: at least "
+                    + LEAST_PROBE_INTERVAL.toSeconds() + "s)");
         }
         if (minInflight < 1) {
             throw new IllegalArgumentException("min-inflight: " + minInflight + " (expected: >= 1)");

@@ -223,8 +223,8 @@ final class ConfigBinder {
         Value probeValue = section.get("probe-interval");
         Duration probeInterval = probeValue.optional(Conversion.DURATION, defaults.probeInterval());
         section.rejectUnknownKeys();
-        if (probeInterval != null && probeInterval.compareTo(Duration.ofSeconds(1)) < 0) {
-            probeValue.invalid("a duration of at least 1s");
+        if (probeInterval != null && probeInterval.compareTo(AdmissionConfig.LEAST_PROBE_INTERVAL) < 0) {
+            probeValue.invalid("a duration of at least " + AdmissionConfig.LEAST_PROBE_INTERVAL.toSeconds() + "s");
         }
         if (min != null && max != null && max < min) {
             maxValue.invalid("an integer >= min-inflight, " + min);

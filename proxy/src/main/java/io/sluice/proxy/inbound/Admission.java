@@ -65,8 +65,8 @@ final class Admission {
     // Vegas's own probe comes every probeMultiplier x limit samples: at this one, after a billion, in practice never.
     private static final int NO_PROBE = Integer.MAX_VALUE;
 
-    // A probe that has not drained the pool by then (transactions whose clients upload slowly, or shadow, which
-    // refuses nothing) gives up and keeps the baseline it had.
+    // A probe that has not drained the pool by then (transactions whose clients upload slowly) gives up and keeps the
+    // baseline it had. Shadow's ends when its own count has drained, learning nothing where the backends did not.
     static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
     // Vegas grows the limit while fewer than alpha transactions queue at the backends, and shrinks it beyond beta.
     // The library's log10 thresholds allow 6 queued at any limit, which at a sick pool's few transactions is 2-4x its
