@@ -38,8 +38,13 @@
 #   LOAD_CMD="./sluice load"                the generator, from the repository root
 # MODE=sequential only:
 #   SEQUENTIAL_SESSIONS=200                 measured sessions per target and round
-#   SEQUENTIAL_WARMUP=5000                  unmeasured sessions per target before round 1 (Sluice's JIT needs
-#                                           about 3000 sessions to settle)
+#   SEQUENTIAL_WARMUP=5000                  unmeasured sessions per target before round 1, at least
+#   JIT_SETTLE_MS=10                        then more, 1000 per target at a time, until the compiler threads of
+#                                           each Sluice target spent under this much CPU over the last 1000 (a
+#                                           compile holding one of two cores stalls a session for a scheduler tick
+#                                           or more: after 5000 sessions C2 still spent 0.9 s in 3000, and the
+#                                           p99 was 4.6 ms against 1.6 ms once it had settled); 0: no more
+#   SEQUENTIAL_SETTLE_MAX=100000            at most this many more per target; the rounds then say so
 #   SEQUENTIAL_STEPS=0                      1: after each round, each step's median time per target and the steps
 #                                           of its slowest 1% of sessions (microseconds), to see where they waited
 #   PYTHON=python3                          runs the client
@@ -71,6 +76,8 @@ SLUICE_LIMITS=${SLUICE_LIMITS:-1}
 SLUICE_CLUSTER_MODE=${SLUICE_CLUSTER_MODE:-embedded}
 SEQUENTIAL_SESSIONS=${SEQUENTIAL_SESSIONS:-200}
 SEQUENTIAL_WARMUP=${SEQUENTIAL_WARMUP:-5000}
+JIT_SETTLE_MS=${JIT_SETTLE_MS:-10}
+SEQUENTIAL_SETTLE_MAX=${SEQUENTIAL_SETTLE_MAX:-100000}
 SEQUENTIAL_STEPS=${SEQUENTIAL_STEPS:-0}
 PYTHON=${PYTHON:-python3}
 # The services' own settings, as the shared library reads them.
@@ -93,7 +100,8 @@ case $MODE in
     sequential) ROUNDS=${ROUNDS:-5} ;;
     *) die "MODE=$MODE (expected: load or sequential)" ;;
 esac
-for name in ROUNDS CONCURRENCY PEAK_SECONDS LATENCY_SECONDS WARMUP_SECONDS SIZE SEQUENTIAL_SESSIONS SEQUENTIAL_WARMUP; do
+for name in ROUNDS CONCURRENCY PEAK_SECONDS LATENCY_SECONDS WARMUP_SECONDS SIZE SEQUENTIAL_SESSIONS SEQUENTIAL_WARMUP \
+    JIT_SETTLE_MS SEQUENTIAL_SETTLE_MAX; do
     [[ ${!name} =~ ^[0-9]+$ ]] || die "$name=${!name} (expected: a whole number)"
 done
 ((ROUNDS > 0 && CONCURRENCY > 0 && PEAK_SECONDS > 0 && LATENCY_SECONDS > 0 && SEQUENTIAL_SESSIONS > 0)) ||
@@ -180,23 +188,71 @@ verdict() {
     awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l ? "PASS" : "FAIL") }'
 }
 
+# The Sluice targets among the targets: the JVMs whose compiler threads are watched.
+jvm_targets() {
+    local target
+    for target in "${targets[@]}"; do
+        if [[ $target == sluice || $target == baseline ]]; then
+            echo "$target"
+        fi
+    done
+}
+
+# Unmeasured sessions, 1000 per target at a time, until each JVM's compiler threads spent under JIT_SETTLE_MS over
+# the last 1000, or SEQUENTIAL_SETTLE_MAX more went by.
+settle_jit() {
+    local -a jvms
+    mapfile -t jvms < <(jvm_targets)
+    ((${#jvms[@]} > 0 && JIT_SETTLE_MS > 0)) || return 0
+    local extra=0 target busy
+    local -A before
+    while ((extra < SEQUENTIAL_SETTLE_MAX)); do
+        for target in "${jvms[@]}"; do
+            before[$target]=$(jit_millis "${SESSION_OF[$target]}")
+        done
+        sequential 1000 warmup
+        extra=$((extra + 1000))
+        busy=""
+        for target in "${jvms[@]}"; do
+            local spent=$(($(jit_millis "${SESSION_OF[$target]}") - before[$target]))
+            if ((spent >= JIT_SETTLE_MS)); then
+                busy+=" $target ${spent} ms"
+            fi
+        done
+        if [[ -z $busy ]]; then
+            printf 'warmup   %s more per target until the JIT settled (under %s ms of compiling in 1000)\n' \
+                "$extra" "$JIT_SETTLE_MS"
+            return 0
+        fi
+    done
+    printf 'warmup   %s more per target; the JIT still compiling in the last 1000:%s\n' "$extra" "$busy"
+}
+
 run_sequential() {
-    local round target label p50 p99 limit50 limit99
+    local round target label p50 p99 limit50 limit99 jit
     if ((SEQUENTIAL_WARMUP > 0)); then
         sequential "$SEQUENTIAL_WARMUP" warmup
         printf 'warmup   %s sessions per target (not counted)\n' "$SEQUENTIAL_WARMUP"
     fi
+    settle_jit
 
-    declare -A p50s p99s
+    declare -A p50s p99s jit_before
     for round in $(seq 1 "$ROUNDS"); do
         label="sequential$round"
+        for target in $(jvm_targets); do
+            jit_before[$target]=$(jit_millis "${SESSION_OF[$target]}")
+        done
         sequential "$SEQUENTIAL_SESSIONS" "$label"
         for target in "${targets[@]}"; do
             p50=$(sequential_figure "$label" "$target" 3)
             p99=$(sequential_figure "$label" "$target" 4)
             p50s[$target]+="$p50 "
             p99s[$target]+="$p99 "
-            printf 'round %-2s %-8s p50 %7s ms  p99 %7s ms\n' "$round" "$target" "$p50" "$p99"
+            jit=""
+            if [[ -n ${jit_before[$target]:-} ]]; then
+                jit="  JIT $(($(jit_millis "${SESSION_OF[$target]}") - jit_before[$target])) ms"
+            fi
+            printf 'round %-2s %-8s p50 %7s ms  p99 %7s ms%s\n' "$round" "$target" "$p50" "$p99" "$jit"
         done
         if [[ $SEQUENTIAL_STEPS == 1 ]]; then
             # Each step's median and the slowest sessions' steps, in microseconds.
@@ -306,7 +362,7 @@ assign_ports
 if [[ $MODE == sequential ]]; then
     command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (the sequential client needs Python 3)"
     log "latency-compare: sequential, targets=\"${targets[*]}\" rounds=$ROUNDS sessions=$SEQUENTIAL_SESSIONS" \
-        "warmup=$SEQUENTIAL_WARMUP size=${SIZE}B sluice-limits=$SLUICE_LIMITS sluice-cluster=$SLUICE_CLUSTER_MODE" \
+        "warmup=$SEQUENTIAL_WARMUP jit-settle=${JIT_SETTLE_MS}ms size=${SIZE}B sluice-limits=$SLUICE_LIMITS sluice-cluster=$SLUICE_CLUSTER_MODE" \
         "cores=$(nproc)"
 else
     log "latency-compare: targets=\"${targets[*]}\" rounds=$ROUNDS concurrency=$CONCURRENCY size=${SIZE}B" \

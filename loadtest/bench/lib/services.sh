@@ -410,6 +410,16 @@ cpu_seconds() {
         END { printf "%.2f", ticks / hz }'
 }
 
+# CPU milliseconds used so far by the JIT's compiler threads (C1 and C2) of every live process of the session SID: 0
+# for a relay that is not a JVM.
+jit_millis() {
+    local sid=$1
+    { cat /proc/[0-9]*/task/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$sid" -v hz="$(getconf CLK_TCK)" '
+        { comm = $0; sub(/^[^(]*\(/, "", comm); sub(/\).*$/, "", comm); sub(/^.*\) /, "") }
+        $4 == sid && comm ~ /^C[12] CompilerThre/ { ticks += $12 + $13 }
+        END { printf "%.0f", ticks * 1000 / hz }'
+}
+
 median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
         if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
