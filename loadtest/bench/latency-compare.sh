@@ -203,7 +203,7 @@ jvm_targets() {
 settle_jit() {
     local -a jvms
     mapfile -t jvms < <(jvm_targets)
-    ((${#jvms[@]} > 0 && JIT_SETTLE_MS > 0)) || return 0
+    ((${#jvms[@]} > 0 && JIT_SETTLE_MS > 0 && SEQUENTIAL_SETTLE_MAX > 0)) || return 0
     local extra=0 target busy
     local -A before
     while ((extra < SEQUENTIAL_SETTLE_MAX)); do
