@@ -44,7 +44,8 @@
 #                                           compile holding one of two cores stalls a session for a scheduler tick
 #                                           or more: after 5000 sessions C2 still spent 0.9 s in 3000, and the
 #                                           p99 was 4.6 ms against 1.6 ms once it had settled); 0: no more
-#   SEQUENTIAL_SETTLE_MAX=100000            at most this many more per target; the rounds then say so
+#   SEQUENTIAL_SETTLE_MAX=100000            at most this many more per target (0: none); the warm-up line then
+#                                           says the JIT was still compiling
 #   SEQUENTIAL_STEPS=0                      1: after each round, each step's median time per target and the steps
 #                                           of its slowest 1% of sessions (microseconds), to see where they waited
 #   PYTHON=python3                          runs the client
@@ -198,25 +199,35 @@ jvm_targets() {
     done
 }
 
+declare -A JIT_MARK # Sluice target -> its compilers' CPU (ms) at the last jit_mark
+
+# Notes what the compiler threads of each Sluice target have spent so far, for jit_since.
+jit_mark() {
+    local target
+    for target in $(jvm_targets); do
+        JIT_MARK[$target]=$(jit_millis "${SESSION_OF[$target]}")
+    done
+}
+
+# CPU (ms) the compiler threads of the Sluice target TARGET spent since the last jit_mark.
+jit_since() {
+    echo $(($(jit_millis "${SESSION_OF[$1]}") - JIT_MARK[$1]))
+}
+
 # Unmeasured sessions, 1000 per target at a time, until each JVM's compiler threads spent under JIT_SETTLE_MS over
 # the last 1000, or SEQUENTIAL_SETTLE_MAX more went by.
 settle_jit() {
-    local -a jvms
-    mapfile -t jvms < <(jvm_targets)
-    ((${#jvms[@]} > 0 && JIT_SETTLE_MS > 0 && SEQUENTIAL_SETTLE_MAX > 0)) || return 0
-    local extra=0 target busy
-    local -A before
+    [[ -n $(jvm_targets) ]] && ((JIT_SETTLE_MS > 0 && SEQUENTIAL_SETTLE_MAX > 0)) || return 0
+    local extra=0 target spent busy
     while ((extra < SEQUENTIAL_SETTLE_MAX)); do
-        for target in "${jvms[@]}"; do
-            before[$target]=$(jit_millis "${SESSION_OF[$target]}")
-        done
+        jit_mark
         sequential 1000 warmup
         extra=$((extra + 1000))
         busy=""
-        for target in "${jvms[@]}"; do
-            local spent=$(($(jit_millis "${SESSION_OF[$target]}") - before[$target]))
+        for target in $(jvm_targets); do
+            spent=$(jit_since "$target")
             if ((spent >= JIT_SETTLE_MS)); then
-                busy+=" $target ${spent} ms"
+                busy+=" $target $spent ms"
             fi
         done
         if [[ -z $busy ]]; then
@@ -236,12 +247,10 @@ run_sequential() {
     fi
     settle_jit
 
-    declare -A p50s p99s jit_before
+    declare -A p50s p99s
     for round in $(seq 1 "$ROUNDS"); do
         label="sequential$round"
-        for target in $(jvm_targets); do
-            jit_before[$target]=$(jit_millis "${SESSION_OF[$target]}")
-        done
+        jit_mark
         sequential "$SEQUENTIAL_SESSIONS" "$label"
         for target in "${targets[@]}"; do
             p50=$(sequential_figure "$label" "$target" 3)
@@ -249,8 +258,8 @@ run_sequential() {
             p50s[$target]+="$p50 "
             p99s[$target]+="$p99 "
             jit=""
-            if [[ -n ${jit_before[$target]:-} ]]; then
-                jit="  JIT $(($(jit_millis "${SESSION_OF[$target]}") - jit_before[$target])) ms"
+            if [[ -n ${JIT_MARK[$target]:-} ]]; then
+                jit="  JIT $(jit_since "$target") ms"
             fi
             printf 'round %-2s %-8s p50 %7s ms  p99 %7s ms%s\n' "$round" "$target" "$p50" "$p99" "$jit"
         done
@@ -362,8 +371,8 @@ assign_ports
 if [[ $MODE == sequential ]]; then
     command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (the sequential client needs Python 3)"
     log "latency-compare: sequential, targets=\"${targets[*]}\" rounds=$ROUNDS sessions=$SEQUENTIAL_SESSIONS" \
-        "warmup=$SEQUENTIAL_WARMUP jit-settle=${JIT_SETTLE_MS}ms size=${SIZE}B sluice-limits=$SLUICE_LIMITS sluice-cluster=$SLUICE_CLUSTER_MODE" \
-        "cores=$(nproc)"
+        "warmup=$SEQUENTIAL_WARMUP jit-settle=${JIT_SETTLE_MS}ms size=${SIZE}B sluice-limits=$SLUICE_LIMITS" \
+        "sluice-cluster=$SLUICE_CLUSTER_MODE cores=$(nproc)"
 else
     log "latency-compare: targets=\"${targets[*]}\" rounds=$ROUNDS concurrency=$CONCURRENCY size=${SIZE}B" \
         "peak=${PEAK_SECONDS}s latency=${LATENCY_SECONDS}s sluice-limits=$SLUICE_LIMITS" \
