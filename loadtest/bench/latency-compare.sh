@@ -189,31 +189,6 @@ verdict() {
     awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l ? "PASS" : "FAIL") }'
 }
 
-# The Sluice targets among the targets: the JVMs whose compiler threads are watched.
-jvm_targets() {
-    local target
-    for target in "${targets[@]}"; do
-        if [[ $target == sluice || $target == baseline ]]; then
-            echo "$target"
-        fi
-    done
-}
-
-declare -A JIT_MARK # Sluice target -> its compilers' CPU (ms) at the last jit_mark
-
-# Notes what the compiler threads of each Sluice target have spent so far, for jit_since.
-jit_mark() {
-    local target
-    for target in $(jvm_targets); do
-        JIT_MARK[$target]=$(jit_millis "${SESSION_OF[$target]}")
-    done
-}
-
-# CPU (ms) the compiler threads of the Sluice target TARGET spent since the last jit_mark.
-jit_since() {
-    echo $(($(jit_millis "${SESSION_OF[$1]}") - JIT_MARK[$1]))
-}
-
 # Unmeasured sessions, 1000 per target at a time, until each JVM's compiler threads spent under JIT_SETTLE_MS over
 # the last 1000, or SEQUENTIAL_SETTLE_MAX more went by.
 settle_jit() {

@@ -11,6 +11,7 @@ FAILED=0
 SOURCE_PID= # the running smtp-source's timeout wrapper, if any
 STARTED=() # process ids; each is the leader of its own process group (setsid), so its children go with it
 declare -A SESSION_OF # service name (sink, haproxy, sluice, baseline, nginx) -> the session id of its processes
+declare -A JIT_MARK # Sluice target (sluice, baseline) -> its compiler threads' CPU (ms) at the last jit_mark
 
 cleanup() {
     local status=$? pid waited
@@ -418,6 +419,34 @@ jit_millis() {
         { comm = $0; sub(/^[^(]*\(/, "", comm); sub(/\).*$/, "", comm); sub(/^.*\) /, "") }
         $4 == sid && comm ~ /^C[12] CompilerThre/ { ticks += $12 + $13 }
         END { printf "%.0f", ticks * 1000 / hz }'
+}
+
+# Whether TARGET is a Sluice, a JVM whose compiler threads are watched.
+is_jvm_target() {
+    [[ $1 == sluice || $1 == baseline ]]
+}
+
+# The Sluice targets among the caller's targets.
+jvm_targets() {
+    local target
+    for target in "${targets[@]}"; do
+        if is_jvm_target "$target"; then
+            echo "$target"
+        fi
+    done
+}
+
+# Notes what the compiler threads of each Sluice target have spent so far, for jit_since.
+jit_mark() {
+    local target
+    for target in $(jvm_targets); do
+        JIT_MARK[$target]=$(jit_millis "${SESSION_OF[$target]}")
+    done
+}
+
+# CPU (ms) the compiler threads of the Sluice target TARGET spent since the last jit_mark.
+jit_since() {
+    echo $(($(jit_millis "${SESSION_OF[$1]}") - JIT_MARK[$1]))
 }
 
 median() {
