@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 
 /** Key values and match conditions over a session's facts. */
 final class Keys {
@@ -72,10 +73,10 @@ final class Keys {
      */
     static boolean matches(RuleMatch match, Facts facts) {
         return anyNet(match.clientNets(), facts.clientIp())
-                && anyDomain(match.helos(), lower(facts.helo()))
-                && anyDomain(match.senderDomains(), facts.senderDomain())
-                && anyDomain(match.recipientDomains(), facts.recipientDomain())
-                && anyDomain(match.destinationDomains(), facts.recipientDomain())
+                && anyDomain(match.helos(), facts, Keys::helo)
+                && anyDomain(match.senderDomains(), facts, Facts::senderDomain)
+                && anyDomain(match.recipientDomains(), facts, Facts::recipientDomain)
+                && anyDomain(match.destinationDomains(), facts, Facts::recipientDomain)
                 && (match.sourceSites().isEmpty() || match.sourceSites().contains(facts.sourceSite()));
     }
 
@@ -95,6 +96,14 @@ final class Keys {
         return false;
     }
 
+    /**
+     * {@link #anyDomain(List, String)} of the fact, worked out only where there are patterns: this runs for every rule
+     * at every command, and most rules have no condition on a domain (a sender's domain is a substring made lower case).
+     */
+    private static boolean anyDomain(List<String> patterns, Facts facts, Function<Facts, String> domain) {
+        return patterns.isEmpty() || anyDomain(patterns, domain.apply(facts));
+    }
+
     /** {@code example.com} matches only itself; {@code .example.com} matches every subdomain of it. */
     static boolean anyDomain(List<String> patterns, String domain) {
         if (patterns.isEmpty()) {
@@ -109,6 +118,10 @@ final class Keys {
             }
         }
         return false;
+    }
+
+    private static String helo(Facts facts) {
+        return lower(facts.helo());
     }
 
     private static String lower(String text) {

@@ -56,7 +56,8 @@ public final class SmtpReplyDecoder extends ByteToMessageDecoder {
         }
         boolean last = length == 3 || in.getByte(start + 3) == ' ';
         if (last) {
-            out.add(new SmtpReply(code, lines));
+            // Most replies are one line: an immutable list of it, which the reply keeps as it is, instead of a copy.
+            out.add(new SmtpReply(code, lines.size() == 1 ? List.of(lines.get(0)) : lines));
             lines.clear();
         }
     }
