@@ -21,8 +21,8 @@
 #   WARMUP_MESSAGES=the shape's messages     sent once per target and shape before round 1, not measured; 0 = none
 #   JIT_SETTLE_PERCENT=1                     then again to each Sluice target, at most SETTLE_RUNS=10 more times,
 #                                            until its JIT's compiler threads spent under this share of its CPU
-#                                            (a reuse-only run after one round measured 232 us/msg against 116
-#                                            once compiled); 0: no more
+#                                            (one round left C2 compiling through a reuse-only run: 232 us/msg,
+#                                            against 116-173 after longer warm-ups); 0: no more
 #   SOURCE_OPTS=""                           extra smtp-source options for every shape, e.g. "-r 5"
 #   SLUICE_LIMITS=1                          1: Sluice evaluates a rate and a concurrency rule per client address
 #                                            (never refusing); 0: no policy
