@@ -401,24 +401,29 @@ send() {
     ELAPSED=$(awk -v s="$start_ns" -v e="$end_ns" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
 }
 
+# CPU ticks (user + system) used so far in the session SID by the live entries of /proc/[0-9]*/PART (stat: processes;
+# task/[0-9]*/stat: their threads) whose name matches the awk pattern NAME (empty: every one).
+session_ticks() {
+    local sid=$1 part=$2 name=${3:-}
+    # A process may end between the glob and the read: cat goes on without it. PART's own glob expands here too.
+    # shellcheck disable=SC2086
+    { cat /proc/[0-9]*/$part 2>/dev/null || true; } | awk -v sid="$sid" -v name="$name" '
+        { comm = $0; sub(/^[^(]*\(/, "", comm); sub(/\).*$/, "", comm)
+          sub(/^.*\) /, "") }                             # the name may hold spaces; fields now start at the state
+        $4 == sid && comm ~ name { ticks += $12 + $13 }   # session id, utime, stime (fields 6, 14, 15 of the line)
+        END { print ticks + 0 }'
+}
+
 # CPU seconds (user + system) used so far by every live process of the session SID: a relay and its workers.
 cpu_seconds() {
-    local sid=$1
-    # A process may end between the glob and the read: cat goes on without it.
-    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$sid" -v hz="$(getconf CLK_TCK)" '
-        { sub(/^.*\) /, "") }              # the command name may hold spaces; fields now start at the state
-        $4 == sid { ticks += $12 + $13 }   # session id, utime, stime (fields 6, 14, 15 of the whole line)
-        END { printf "%.2f", ticks / hz }'
+    awk -v ticks="$(session_ticks "$1" stat)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", ticks / hz }'
 }
 
 # CPU milliseconds used so far by the JIT's compiler threads (C1 and C2) of every live process of the session SID: 0
 # for a relay that is not a JVM.
 jit_millis() {
-    local sid=$1
-    { cat /proc/[0-9]*/task/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$sid" -v hz="$(getconf CLK_TCK)" '
-        { comm = $0; sub(/^[^(]*\(/, "", comm); sub(/\).*$/, "", comm); sub(/^.*\) /, "") }
-        $4 == sid && comm ~ /^C[12] CompilerThre/ { ticks += $12 + $13 }
-        END { printf "%.0f", ticks * 1000 / hz }'
+    awk -v ticks="$(session_ticks "$1" 'task/[0-9]*/stat' '^C[12] CompilerThre')" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.0f", ticks * 1000 / hz }'
 }
 
 # Whether TARGET is a Sluice, a JVM whose compiler threads are watched.
