@@ -39,6 +39,8 @@ public final class Main {
     private static final AtomicReference<Thread> LOGGING = new AtomicReference<>();
 
     public static void main(String[] args) {
+        // First: Netty reads its settings once, when its classes load.
+        NettyDefaults.apply();
         HazelcastCallbacks.useAPool();
         if (args.length > 0 && args[0].equals("run")) {
             startLogging();
