@@ -25,10 +25,12 @@
 #   SLUICE_LIMITS=1                         1: Sluice evaluates a rate and a concurrency rule per client address
 #                                           (never refusing); 0: no policy
 #   SLUICE_CLUSTER_MODE=embedded            Sluice's cluster.mode: embedded (a Hazelcast member) or local
-#   STARTUP_TIMEOUT=120  BASE_PORT=random in 20000-31000 (10 ports)  KEEP_WORKDIR=0
+#   STARTUP_TIMEOUT=120  BASE_PORT=random in 20000-31000 (11 ports)  KEEP_WORKDIR=0
 #   SLUICE_CMD="./sluice run --config"      (from the repository root)
 #   BASELINE_CMD=                           with baseline among TARGETS: another Sluice build, same configuration,
 #                                           e.g. "java -jar OLD.jar run --config", to compare two builds in one run
+#                                           pump among TARGETS: a byte pump on Netty (lib/NettyPump.java, on Sluice's
+#                                           jar), what the JVM and Netty cost a relay here, beside what Sluice adds
 #   SMTP_SINK, HAPROXY, NGINX               the programs (default: /usr/sbin/smtp-sink, haproxy, nginx)
 # MODE=load only:
 #   CONCURRENCY=20                          sessions open at once while measuring the peak
@@ -40,7 +42,7 @@
 #   SEQUENTIAL_SESSIONS=200                 measured sessions per target and round
 #   SEQUENTIAL_WARMUP=5000                  unmeasured sessions per target before round 1, at least
 #   JIT_SETTLE_MS=10                        then more, 1000 per target at a time, until the compiler threads of
-#                                           each Sluice target spent under this much CPU over the last 1000 (a
+#                                           each JVM target spent under this much CPU over the last 1000 (a
 #                                           compile holding one of two cores stalls a session for a scheduler tick
 #                                           or more: after 5000 sessions C2 still spent 0.9 s in 3000, and the
 #                                           p99 was 4.6 ms against 1.6 ms once it had settled); 0: no more

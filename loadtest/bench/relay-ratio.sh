@@ -15,11 +15,12 @@
 #   LARGE_MESSAGES=MESSAGES/5                smtp-source -m for each measured round of large
 #   LARGE_SIZE=100000                        smtp-source -l for large
 #   ROUNDS=3                                 rounds; each round runs every shape on every target, in TARGETS order
-#   TARGETS="direct haproxy sluice"          which columns to measure (also: nginx, baseline); direct is always needed
+#   TARGETS="direct haproxy sluice"          which columns to measure (also: nginx, baseline, pump: a byte pump on
+#                                            Netty, lib/NettyPump.java); direct is always needed
 #   BASELINE_CMD=                            the baseline column: another Sluice build with the same configuration,
 #                                            e.g. "java -jar OLD.jar run --config", to compare two builds in one run
 #   WARMUP_MESSAGES=the shape's messages     sent once per target and shape before round 1, not measured; 0 = none
-#   JIT_SETTLE_PERCENT=1                     then again to each Sluice target, at most SETTLE_RUNS=10 more times,
+#   JIT_SETTLE_PERCENT=1                     then again to each JVM target, at most SETTLE_RUNS=10 more times,
 #                                            until its JIT's compiler threads spent under this share of its CPU
 #                                            (one round left C2 compiling through a reuse-only run: 232 us/msg,
 #                                            against 116-173 after longer warm-ups); 0: no more
@@ -31,7 +32,7 @@
 #   STARTUP_TIMEOUT=120                      seconds a service may take to answer with its 220 greeting
 #   BASE_PORT=random in 20000-31000          the sink, HAProxy, Sluice, nginx, its auth service, Sluice's admin
 #                                            listener and cluster member, the baseline's listener, admin listener
-#                                            and cluster member listen on BASE_PORT, +1, ... +9
+#                                            and cluster member, and the pump listen on BASE_PORT, +1, ... +10
 #   SLUICE_CMD="./sluice run --config"       how Sluice is started, from the repository root; the config follows
 #   KEEP_WORKDIR=0                           1 keeps configs and logs (they are always kept on failure)
 #   SMTP_SOURCE, SMTP_SINK, HAPROXY, NGINX   the programs (default: /usr/sbin/smtp-source, /usr/sbin/smtp-sink,
@@ -147,7 +148,7 @@ quotient() {
     fi
 }
 
-# Sends SHAPE's warm-up of MESSAGES to TARGET again, if it is a Sluice target, until its compiler threads spent under
+# Sends SHAPE's warm-up of MESSAGES to TARGET again, if it is a JVM target, until its compiler threads spent under
 # JIT_SETTLE_PERCENT of its CPU in the last one, at most SETTLE_RUNS times.
 settle_jit() {
     local shape=$1 target=$2 messages=$3 runs=0 spent=

@@ -10,8 +10,8 @@ WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/$BENCH.XXXXXX")
 FAILED=0
 SOURCE_PID= # the running smtp-source's timeout wrapper, if any
 STARTED=() # process ids; each is the leader of its own process group (setsid), so its children go with it
-declare -A SESSION_OF # service name (sink, haproxy, sluice, baseline, nginx) -> the session id of its processes
-declare -A JIT_MARK # Sluice target (sluice, baseline) -> its compiler threads' CPU (ms) at the last jit_mark
+declare -A SESSION_OF # service name (sink, haproxy, sluice, baseline, nginx, pump) -> the session id of its processes
+declare -A JIT_MARK # JVM target (sluice, baseline, pump) -> its compiler threads' CPU (ms) at the last jit_mark
 
 cleanup() {
     local status=$? pid waited
@@ -249,6 +249,16 @@ EOF
     wait_ready "$name" "$port" "$LAST_PID" "run with TARGETS=\"direct haproxy\" until Sluice works"
 }
 
+# The pump target: a byte pump on Netty (NettyPump.java beside this file), on Sluice's jar and with the Netty settings
+# Sluice starts with, so that it costs what the JVM and Netty cost any relay on the machine.
+PUMP_JAR=proxy/target/sluice.jar
+start_pump() {
+    start_from_root pump "java -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.leakDetection.samplingInterval=4096" \
+        -cp "$PUMP_JAR" loadtest/bench/lib/NettyPump.java "$HOST" "$PUMP_PORT" "$SINK_PORT"
+    SESSION_OF[pump]=$LAST_PID
+    wait_ready pump "$PUMP_PORT" "$LAST_PID"
+}
+
 # nginx's mail proxy asks an auth_http service which backend to use; its own http module answers.
 start_nginx() {
     local config="$WORKDIR/nginx.conf" modules=${NGINX_MODULES:-/usr/lib/nginx/modules}
@@ -297,8 +307,8 @@ check_targets() {
     read -r -a targets <<<"$TARGETS"
     for target in "${targets[@]}"; do
         case $target in
-            direct | haproxy | nginx | sluice | baseline) ;;
-            *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice, baseline)" ;;
+            direct | haproxy | nginx | sluice | baseline | pump) ;;
+            *) die "TARGETS: unknown target \"$target\" (expected: direct, haproxy, nginx, sluice, baseline, pump)" ;;
         esac
     done
     [[ " ${targets[*]} " == *" direct "* ]] || die "TARGETS=\"$TARGETS\" (expected: to include direct, the baseline)"
@@ -318,13 +328,17 @@ check_targets() {
         command -v "$NGINX" >/dev/null 2>&1 ||
             die "$NGINX not found (install nginx and libnginx-mod-mail, or drop nginx from TARGETS)"
     fi
+    if [[ " ${targets[*]} " == *" pump "* ]]; then
+        [[ -f $REPO_ROOT/$PUMP_JAR ]] ||
+            die "TARGETS has pump, which runs on Sluice's jar: build it first (./mvnw -q -DskipTests package, or ./sluice --help)"
+    fi
 }
 
-# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next nine. Sluice's admin listener
+# Picks the ports of the sink and the relays: BASE_PORT (or a free run) and the next ten. Sluice's admin listener
 # and cluster member get ports of their own, so that a benchmark never meets another Sluice on the defaults; so do
 # the baseline's.
 assign_ports() {
-    choose_ports 10
+    choose_ports 11
     SINK_PORT=${PORTS[0]}
     HAPROXY_PORT=${PORTS[1]}
     SLUICE_PORT=${PORTS[2]}
@@ -335,6 +349,7 @@ assign_ports() {
     BASELINE_PORT=${PORTS[7]}
     BASELINE_ADMIN_PORT=${PORTS[8]}
     BASELINE_CLUSTER_PORT=${PORTS[9]}
+    PUMP_PORT=${PORTS[10]}
 }
 
 # Starts smtp-sink and every relay among the targets, each answering before this returns.
@@ -347,6 +362,7 @@ start_targets() {
             nginx) start_nginx ;;
             sluice) start_sluice ;;
             baseline) start_sluice baseline "$BASELINE_PORT" "$BASELINE_ADMIN_PORT" "$BASELINE_CLUSTER_PORT" "$BASELINE_CMD" ;;
+            pump) start_pump ;;
         esac
     done
 }
@@ -358,6 +374,7 @@ port_of() {
         nginx) echo "$NGINX_PORT" ;;
         sluice) echo "$SLUICE_PORT" ;;
         baseline) echo "$BASELINE_PORT" ;;
+        pump) echo "$PUMP_PORT" ;;
     esac
 }
 
@@ -426,12 +443,12 @@ jit_millis() {
         'BEGIN { printf "%.0f", ticks * 1000 / hz }'
 }
 
-# Whether TARGET is a Sluice, a JVM whose compiler threads are watched.
+# Whether TARGET is a JVM (Sluice or the pump), whose compiler threads are watched.
 is_jvm_target() {
-    [[ $1 == sluice || $1 == baseline ]]
+    [[ $1 == sluice || $1 == baseline || $1 == pump ]]
 }
 
-# The Sluice targets among the caller's targets.
+# The JVM targets (Sluice and the pump) among the caller's targets.
 jvm_targets() {
     local target
     for target in "${targets[@]}"; do
@@ -441,7 +458,7 @@ jvm_targets() {
     done
 }
 
-# Notes what the compiler threads of each Sluice target have spent so far, for jit_since.
+# Notes what the compiler threads of each JVM target have spent so far, for jit_since.
 jit_mark() {
     local target
     for target in $(jvm_targets); do
@@ -449,7 +466,7 @@ jit_mark() {
     done
 }
 
-# CPU (ms) the compiler threads of the Sluice target TARGET spent since the last jit_mark.
+# CPU (ms) the compiler threads of the JVM target TARGET spent since the last jit_mark.
 jit_since() {
     echo $(($(jit_millis "${SESSION_OF[$1]}") - JIT_MARK[$1]))
 }
