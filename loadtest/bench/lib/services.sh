@@ -253,7 +253,7 @@ EOF
 # Sluice starts with, so that it costs what the JVM and Netty cost any relay on the machine.
 PUMP_JAR=proxy/target/sluice.jar
 start_pump() {
-    start_from_root pump "java -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.leakDetection.samplingInterval=4096" \
+    start_from_root pump "java -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.leakDetection.level=disabled" \
         -cp "$PUMP_JAR" loadtest/bench/lib/NettyPump.java "$HOST" "$PUMP_PORT" "$SINK_PORT"
     SESSION_OF[pump]=$LAST_PID
     wait_ready pump "$PUMP_PORT" "$LAST_PID"

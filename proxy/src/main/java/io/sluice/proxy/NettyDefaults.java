@@ -11,14 +11,15 @@ import java.util.Properties;
  */
 final class NettyDefaults {
 
-    static final Map<String, String> DEFAULTS = Map.of(
+    private static final Map<String, String> DEFAULTS = Map.of(
             // The recycler keeps the objects that wrap pooled buffers for reuse, returned through a queue per thread:
             // for the short-lived wrappers of a relay that costs more than allocating them afresh.
             "io.netty.recycler.maxCapacityPerThread", "0",
-            // Leak detection stays on, at its simple level, but records the allocation site (a stack trace) of one
-            // buffer in 4096 rather than one in 128: a relay allocates some 18 buffers per message, so a buffer
-            // leaked on any per-message path still shows within a few hundred messages.
-            "io.netty.leakDetection.samplingInterval", "4096");
+            // No leak detection in production: at its simple level it wraps one buffer in 128 and records where it
+            // was allocated (a stack trace), and a relay allocates some 18 per message; sampled more rarely, the
+            // wrapper's rare type made the JIT throw away the decoders' compiled code each time it came. The tests
+            // run with paranoid leak detection (the POM); -Dio.netty.leakDetection.level=simple brings it back.
+            "io.netty.leakDetection.level", "disabled");
 
     private NettyDefaults() {}
 

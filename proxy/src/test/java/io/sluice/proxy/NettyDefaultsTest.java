@@ -15,7 +15,7 @@ class NettyDefaultsTest {
         NettyDefaults.apply(properties);
 
         assertThat(properties).containsEntry("io.netty.recycler.maxCapacityPerThread", "0")
-                .containsEntry("io.netty.leakDetection.samplingInterval", "4096")
+                .containsEntry("io.netty.leakDetection.level", "disabled")
                 .containsEntry("user.name", "sluice");
     }
 
@@ -27,6 +27,6 @@ class NettyDefaultsTest {
         NettyDefaults.apply(properties);
 
         assertThat(properties).containsEntry("io.netty.recycler.maxCapacityPerThread", "4096")
-                .containsEntry("io.netty.leakDetection.samplingInterval", "4096");
+                .containsEntry("io.netty.leakDetection.level", "disabled");
     }
 }
