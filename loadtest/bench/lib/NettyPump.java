@@ -13,11 +13,12 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
+import io.sluice.proxy.NettyDefaults;
 
 /**
  * The benchmarks' {@code pump} target: a TCP byte pump on Netty, built as Sluice's relay is (epoll, one event loop per
- * processor, each accepting on its own socket with SO_REUSEPORT, the backend connection on the client's loop), doing
- * nothing else. What it adds is what the JVM and Netty cost a relay on the machine, beside what Sluice adds.
+ * processor, each accepting on its own socket with SO_REUSEPORT, the backend connection on the client's loop, Sluice's
+ * Netty settings), doing nothing else. What it adds is what the JVM and Netty cost a relay on the machine, beside what Sluice adds.
  *
  * <p>Run from the repository root with Sluice's jar on the class path:
  * {@code java -cp proxy/target/sluice.jar loadtest/bench/lib/NettyPump.java HOST LISTEN_PORT BACKEND_PORT}.
@@ -25,6 +26,7 @@ import io.netty.util.concurrent.EventExecutor;
 public final class NettyPump {
 
     public static void main(String[] args) throws InterruptedException {
+        NettyDefaults.apply();
         if (args.length != 3) {
             System.err.println("usage: NettyPump HOST LISTEN_PORT BACKEND_PORT");
             System.exit(2);

@@ -250,11 +250,10 @@ EOF
 }
 
 # The pump target: a byte pump on Netty (NettyPump.java beside this file), on Sluice's jar and with the Netty settings
-# Sluice starts with, so that it costs what the JVM and Netty cost any relay on the machine.
+# Sluice starts with (NettyDefaults), so that it costs what the JVM and Netty cost any relay on the machine.
 PUMP_JAR=proxy/target/sluice.jar
 start_pump() {
-    start_from_root pump "java -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.leakDetection.level=disabled" \
-        -cp "$PUMP_JAR" loadtest/bench/lib/NettyPump.java "$HOST" "$PUMP_PORT" "$SINK_PORT"
+    start_from_root pump java -cp "$PUMP_JAR" loadtest/bench/lib/NettyPump.java "$HOST" "$PUMP_PORT" "$SINK_PORT"
     SESSION_OF[pump]=$LAST_PID
     wait_ready pump "$PUMP_PORT" "$LAST_PID"
 }

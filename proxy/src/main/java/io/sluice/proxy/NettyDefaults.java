@@ -7,9 +7,9 @@ import java.util.Properties;
  * Netty settings whose defaults cost a relay more than they give, set before any Netty class reads them. An option
  * the operator gives ({@code -Dio.netty...} in {@code SLUICE_JAVA_OPTS}) wins. Measured with
  * {@code loadtest/bench/relay-ratio.sh}, many messages per connection: see the bench README, "Netty's recycler and
- * leak sampling".
+ * leak sampling". The benchmarks' byte pump ({@code loadtest/bench/lib/NettyPump.java}) starts with them too.
  */
-final class NettyDefaults {
+public final class NettyDefaults {
 
     private static final Map<String, String> DEFAULTS = Map.of(
             // The recycler keeps the objects that wrap pooled buffers for reuse, returned through a queue per thread:
@@ -24,7 +24,7 @@ final class NettyDefaults {
     private NettyDefaults() {}
 
     /** Sets each default the JVM's properties do not already hold; call before any Netty class is loaded. */
-    static void apply() {
+    public static void apply() {
         apply(System.getProperties());
     }
 
