@@ -92,6 +92,8 @@ final class BackendHop implements NextHop {
         if (kept != null && kept.reused() && kept.capabilities() != ServerCapabilities.NONE) {
             introducingOn = kept;
             introducing = introduceTo(kept);
+            // Sent before the client's answer, so that the backend's comes back sooner for the request that waits.
+            backend.flush();
             return CompletableFuture.completedFuture(new Introduction.Known(kept.capabilities()));
         }
         return lostIfFailed(current().thenCompose(this::introduceReplacingStale).thenApply(Introduction.Answered::new));
@@ -125,6 +127,9 @@ final class BackendHop implements NextHop {
                 place = taken;
                 admitted++;
             }
+            if (introducing != null && pipelinesOnceIntroduced()) {
+                return heldAfterIntroduction(mail);
+            }
             if (pipelines()) {
                 heldMail = mail;
                 return CompletableFuture.completedFuture(MAIL_ACCEPTED);
@@ -141,9 +146,32 @@ final class BackendHop implements NextHop {
         return inTransaction(request);
     }
 
+    /**
+     * A MAIL that follows a client answered early on a kept connection (see {@link #introduce}): it is answered once
+     * the backend has answered the client's HELO/EHLO, whose reply is already on its way, and held back as any other
+     * (see {@link #forward}), rather than sent then and answered a round trip later. A refused introduction is the
+     * MAIL's answer, as before; nothing goes to the backend before its answer (RFC 2920), since the session sends no
+     * request ahead until this one is answered.
+     */
+    private CompletableFuture<SmtpReply> heldAfterIntroduction(Request.Mail mail) {
+        heldMail = mail;
+        CompletableFuture<SmtpReply> accepted = lostIfFailed(afterIntroduction().thenApply(ignored -> MAIL_ACCEPTED))
+                .whenComplete((reply, error) -> {
+                    if (error != null && heldMail == mail) {
+                        heldMail = null;
+                    }
+                });
+        waitingToBeSent = accepted;
+        return placeGivenBackUnlessAccepted(accepted);
+    }
+
     /** Sends the MAIL; where admission is on, a refused or lost one gives the transaction's place back. */
     private CompletableFuture<SmtpReply> mailSent(Request.Mail mail) {
-        CompletableFuture<SmtpReply> answer = send(mail);
+        return placeGivenBackUnlessAccepted(send(mail));
+    }
+
+    /** Where admission is on, the answer to a MAIL that refuses it, or never comes, gives the transaction's place back. */
+    private CompletableFuture<SmtpReply> placeGivenBackUnlessAccepted(CompletableFuture<SmtpReply> answer) {
         if (!admission.enabled()) {
             return answer;
         }
@@ -213,9 +241,13 @@ final class BackendHop implements NextHop {
     /** Where the backend offered PIPELINING, and no request waits to be sent before the next. */
     @Override
     public boolean pipelines() {
+        return introducing == null && pipelinesOnceIntroduced();
+    }
+
+    /** Where the backend offered PIPELINING, and no request but the client's introduction waits to be sent. */
+    private boolean pipelinesOnceIntroduced() {
         BackendConnection current = backend.get();
-        return current != null && current.capabilities().pipelining() && introducing == null
-                && waitingToBeSent.isDone();
+        return current != null && current.capabilities().pipelining() && waitingToBeSent.isDone();
     }
 
     @Override

@@ -41,6 +41,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
 
     /** The pipeline name of the reply decoder in front of this handler. */
     public static final String DECODER = "replies";
+    private static final String FLUSHES = "flushes";
 
     private static final ByteBuf END_OF_DATA =
             Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(".\r\n", StandardCharsets.US_ASCII));
@@ -175,8 +176,17 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
         channel.write(content, channel.voidPromise());
     }
 
+    /**
+     * Sends what is queued now: at the end of a client's read, where the flushes' consolidation would leave it to a
+     * later task of the loop, after the client's own replies, and the server would start on it later.
+     */
     public void flush() {
-        channel.flush();
+        ChannelHandlerContext flushes = channel.pipeline().context(FLUSHES);
+        if (flushes != null) {
+            flushes.flush();
+        } else {
+            channel.flush();
+        }
     }
 
     /** Ends the message with the end-of-data line and waits for the final reply. */
@@ -391,7 +401,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
                                 // The requests a client's read makes (a pipelined group) leave in one write.
-                                .addLast("flushes", new FlushConsolidationHandler(
+                                .addLast(FLUSHES, new FlushConsolidationHandler(
                                         FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true))
                                 .addLast(DECODER, new SmtpReplyDecoder())
                                 .addLast("client", connection);

@@ -94,9 +94,14 @@ class ConnectionReuseTest {
 
                 backend.releaseHeldEhlo();
                 assertThat(client.reply()).startsWith("250 ");
+                // The MAIL was answered once the backend took the introduction, and is held for the first recipient,
+                // as on any connection: no round trip of its own.
+                assertThat(backend.commands()).last().isEqualTo("EHLO held.example");
                 recipientAndContent(client);
             }
             assertThat(backend.messages()).hasSize(primed + 1);
+            assertThat(backend.commands()).containsSubsequence("EHLO held.example", "MAIL FROM:<a@example.org>",
+                    "RCPT TO:<b@example.net>");
         }
     }
 
