@@ -47,7 +47,11 @@ public final class HazelcastRateLimiter implements RateLimiter {
     // The optimizations' own clock, for when to synchronize; it must be the buckets' clock, or local copies of a
     // bucket refill by the difference between the two.
     private final TimeMeter optimizationClock;
-    private final Map<String, AsyncBucketProxy> optimized = new ConcurrentHashMap<>();
+    private final Map<String, KeptBucket> optimized = new ConcurrentHashMap<>();
+
+    /** The proxy of a bucket whose sync optimization keeps a copy on this node, and its answers given ahead. */
+    private record KeptBucket(AsyncBucketProxy proxy, AnswerAhead ahead) {
+    }
 
     /**
      * @param clock the time requests are made at; empty uses the owner member's clock, which keeps buckets
@@ -65,11 +69,38 @@ public final class HazelcastRateLimiter implements RateLimiter {
         this.optimizationClock = clock.orElse(TimeMeter.SYSTEM_MILLISECONDS);
     }
 
+    /**
+     * The request, on the key's owner or on this node's copy of the bucket; where the copy must first synchronize, a
+     * bucket far from empty answers ahead of the cluster ({@link AnswerAhead}).
+     */
     @Override
     public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
-        return bucket(key, spec).tryConsumeAndReturnRemaining(tokens)
-                .thenApply(probe -> new Probe(probe.isConsumed(), probe.getRemainingTokens(),
-                        probe.getNanosToWaitForRefill()));
+        BucketSync sync = spec.sync().forCapacity(spec.capacity());
+        if (sync.mode() == BucketSync.Mode.EXACT) {
+            return probe(fresh(key, spec).tryConsumeAndReturnRemaining(tokens));
+        }
+        KeptBucket bucket = kept(key, spec, sync);
+        CompletableFuture<Probe> answer = probe(bucket.proxy().tryConsumeAndReturnRemaining(tokens));
+        AnswerAhead ahead = bucket.ahead();
+        if (answer.isDone() && !answer.isCompletedExceptionally()) {
+            // The copy answered on its own: the common case.
+            ahead.answered(answer.join().remaining(), optimizationClock.currentTimeNanos());
+            return answer;
+        }
+        long left = ahead.take(tokens, optimizationClock.currentTimeNanos());
+        answer.whenComplete((probe, error) -> {
+            if (error != null) {
+                ahead.failed();
+            } else {
+                ahead.answered(probe.remaining(), optimizationClock.currentTimeNanos());
+            }
+        });
+        return left < 0 ? answer : CompletableFuture.completedFuture(Probe.consumed(left));
+    }
+
+    private static CompletableFuture<Probe> probe(CompletableFuture<ConsumptionProbe> answer) {
+        return answer.thenApply(probe -> new Probe(probe.isConsumed(), probe.getRemainingTokens(),
+                probe.getNanosToWaitForRefill()));
     }
 
     /**
@@ -118,13 +149,24 @@ public final class HazelcastRateLimiter implements RateLimiter {
         return proxies.removeProxy(key);
     }
 
+    /** Whether a request for the key was answered ahead of the cluster, whose answer is still to come (tests). */
+    boolean answeredAhead(String key) {
+        KeptBucket kept = optimized.get(key);
+        return kept != null && kept.ahead().outstanding();
+    }
+
     private AsyncBucketProxy bucket(String key, BucketSpec spec) {
         BucketSync sync = spec.sync().forCapacity(spec.capacity());
-        if (sync.mode() == BucketSync.Mode.EXACT) {
-            // Without an optimization a proxy holds no state: a new one per request is cheap.
-            return proxies.builder().build(key, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
-        }
-        AsyncBucketProxy kept = optimized.get(key);
+        return sync.mode() == BucketSync.Mode.EXACT ? fresh(key, spec) : kept(key, spec, sync).proxy();
+    }
+
+    /** Without an optimization a proxy holds no state: a new one per request is cheap. */
+    private AsyncBucketProxy fresh(String key, BucketSpec spec) {
+        return proxies.builder().build(key, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
+    }
+
+    private KeptBucket kept(String key, BucketSpec spec, BucketSync sync) {
+        KeptBucket kept = optimized.get(key);
         if (kept != null) {
             // The common case: no capturing function to build per request.
             return kept;
@@ -135,7 +177,10 @@ public final class HazelcastRateLimiter implements RateLimiter {
         return optimized.computeIfAbsent(key, k -> {
             RemoteAsyncBucketBuilder<String> builder =
                     proxies.builder().withOptimization(optimization(sync, optimizationClock));
-            return builder.build(k, () -> CompletableFuture.completedFuture(spec.toConfiguration()));
+            AnswerAhead ahead = sync.mode() == BucketSync.Mode.BATCHING ? AnswerAhead.never()
+                    : new AnswerAhead(sync.maxUnsyncedTokens(), sync.maxUnsyncedTime().toNanos());
+            return new KeptBucket(builder.build(k, () -> CompletableFuture.completedFuture(spec.toConfiguration())),
+                    ahead);
         });
     }
 

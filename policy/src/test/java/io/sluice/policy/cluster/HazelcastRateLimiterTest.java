@@ -3,6 +3,7 @@ package io.sluice.policy.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.hazelcast.map.IMap;
 import com.hazelcast.map.LocalMapStats;
 import io.sluice.config.BucketSync;
 import io.sluice.config.ClusterConfig;
@@ -27,6 +28,10 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
 
     @RegisterExtension
     static final StandaloneMember MEMBER = new StandaloneMember(Duration.ofSeconds(30));
+
+    private static final BucketSpec SYNCED_EVERY_50_MS = new BucketSpec(100, 1, Duration.ofHours(1),
+            new BucketSync(BucketSync.Mode.PREDICTING, 10, Duration.ofMillis(50)));
+    private static final BucketSpec EXACT_100 = new BucketSpec(100, 1, Duration.ofHours(1), BucketSync.EXACT);
 
     // One node alone gains nothing from an optimization: its local copy of the bucket is the whole truth.
     @ParameterizedTest
@@ -78,6 +83,96 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
         assertThat(late.consumed()).isFalse();
         assertThat(late.nanosToWait()).as("until the floor and one token are back: 4 of 6 minutes")
                 .isEqualTo(Duration.ofMinutes(24).toNanos());
+    }
+
+    /**
+     * A request that this node's copy must first synchronize for, only because its time ran out, is answered at once
+     * while the bucket is far from empty, and its token is taken in the cluster all the same.
+     */
+    @Test
+    void aRequestTheCopyMustSynchronizeForIsAnsweredAheadWhileTheBucketIsFarFromEmpty() {
+        ManualClock clock = newClock();
+        HazelcastRateLimiter limiter = newLimiter(clock);
+        String key = "ahead-" + UUID.randomUUID();
+        answeredByTheCopy(limiter, clock, key);
+
+        clock.advance(Duration.ofMillis(20));
+        IMap<String, byte[]> buckets = heldUp(key);
+        CompletableFuture<Probe> due = limiter.tryConsume(key, SYNCED_EVERY_50_MS, 1);
+
+        assertThat(due).as("answered while the key's owner cannot answer").isDone();
+        assertThat(get(due)).isEqualTo(Probe.consumed(96));
+        buckets.forceUnlock(key);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(get(limiter.available(key, EXACT_100))).as("the cluster's count").isEqualTo(96));
+    }
+
+    /**
+     * The bound of answering ahead: a bucket that another node emptied since this node's copy last answered admits one
+     * request more, the one answered ahead, and the next learns the cluster's word.
+     */
+    @Test
+    void aBucketEmptiedElsewhereAdmitsOnlyTheOneRequestAnsweredAhead() {
+        ManualClock clock = newClock();
+        String key = "emptied-" + UUID.randomUUID();
+        HazelcastRateLimiter node = answeredThenEmptiedElsewhere(clock, key);
+
+        clock.advance(Duration.ofMillis(20));
+        IMap<String, byte[]> buckets = heldUp(key);
+
+        assertThat(get(node.tryConsume(key, SYNCED_EVERY_50_MS, 1)).consumed()).as("answered ahead").isTrue();
+        buckets.forceUnlock(key);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !node.answeredAhead(key));
+        assertThat(get(node.tryConsume(key, SYNCED_EVERY_50_MS, 1)).consumed()).as("the cluster's word").isFalse();
+        assertThat(get(node.available(key, EXACT_100))).as("the cluster's count").isLessThanOrEqualTo(0);
+    }
+
+    /** An answer older than the copy's {@code max-unsynced-time} says too little of the bucket to answer ahead from. */
+    @Test
+    void anAnswerOlderThanTheCopysTimeAnswersNothingAhead() {
+        ManualClock clock = newClock();
+        String key = "stale-" + UUID.randomUUID();
+        HazelcastRateLimiter node = answeredThenEmptiedElsewhere(clock, key);
+
+        clock.advance(Duration.ofMillis(100));
+        IMap<String, byte[]> buckets = heldUp(key);
+        CompletableFuture<Probe> due = node.tryConsume(key, SYNCED_EVERY_50_MS, 1);
+
+        assertThat(due).as("waiting for the key's owner").isNotDone();
+        buckets.forceUnlock(key);
+        assertThat(get(due).consumed()).as("the cluster's answer").isFalse();
+    }
+
+    /** The key locked by another thread: requests on it wait on its owner until {@code forceUnlock}. */
+    private static IMap<String, byte[]> heldUp(String key) {
+        IMap<String, byte[]> buckets = MEMBER.node().hazelcast().getMap(HazelcastRateLimiter.MAP);
+        CompletableFuture.runAsync(() -> buckets.lock(key)).join();
+        return buckets;
+    }
+
+    /**
+     * A node whose copy answered ({@link #answeredByTheCopy}); then another node takes what the cluster has left: 98,
+     * the copy's last token not synchronized yet.
+     */
+    private HazelcastRateLimiter answeredThenEmptiedElsewhere(ManualClock clock, String key) {
+        HazelcastRateLimiter node = newLimiter(clock);
+        answeredByTheCopy(node, clock, key);
+        assertThat(admitted(newLimiter(clock), key, EXACT_100, 200)).as("what another node found").isEqualTo(98);
+        return node;
+    }
+
+    /**
+     * Two requests the copy synchronizes for (predicting needs two samples of the bucket), the cluster's answers in,
+     * then one the copy answers itself 40 ms later, with 97 tokens left.
+     */
+    private static void answeredByTheCopy(HazelcastRateLimiter limiter, ManualClock clock, String key) {
+        assertThat(get(limiter.tryConsume(key, SYNCED_EVERY_50_MS, 1)).consumed()).isTrue();
+        assertThat(get(limiter.tryConsume(key, SYNCED_EVERY_50_MS, 1)).consumed()).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !limiter.answeredAhead(key));
+        clock.advance(Duration.ofMillis(40));
+        CompletableFuture<Probe> local = limiter.tryConsume(key, SYNCED_EVERY_50_MS, 1);
+        assertThat(local).isDone();
+        assertThat(get(local).remaining()).isEqualTo(97);
     }
 
     @Test
@@ -145,7 +240,7 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
     }
 
     @Override
-    protected RateLimiter newLimiter(ManualClock clock) {
+    protected HazelcastRateLimiter newLimiter(ManualClock clock) {
         return new HazelcastRateLimiter(MEMBER.node(), Optional.of(clock));
     }
 
