@@ -82,20 +82,23 @@ public final class HazelcastRateLimiter implements RateLimiter {
         KeptBucket bucket = kept(key, spec, sync);
         CompletableFuture<Probe> answer = probe(bucket.proxy().tryConsumeAndReturnRemaining(tokens));
         AnswerAhead ahead = bucket.ahead();
-        if (answer.isDone() && !answer.isCompletedExceptionally()) {
-            // The copy answered on its own: the common case.
-            ahead.answered(answer.join().remaining(), optimizationClock.currentTimeNanos());
+        if (answer.isDone()) {
+            // The common case: the copy answered on its own.
+            record(ahead, answer.isCompletedExceptionally() ? null : answer.join());
             return answer;
         }
         long left = ahead.take(tokens, optimizationClock.currentTimeNanos());
-        answer.whenComplete((probe, error) -> {
-            if (error != null) {
-                ahead.failed();
-            } else {
-                ahead.answered(probe.remaining(), optimizationClock.currentTimeNanos());
-            }
-        });
+        answer.whenComplete((probe, error) -> record(ahead, error == null ? probe : null));
         return left < 0 ? answer : CompletableFuture.completedFuture(Probe.consumed(left));
+    }
+
+    /** The bucket's answer, or null where the request failed. */
+    private void record(AnswerAhead ahead, Probe answer) {
+        if (answer == null) {
+            ahead.failed();
+        } else {
+            ahead.answered(answer.remaining(), optimizationClock.currentTimeNanos());
+        }
     }
 
     private static CompletableFuture<Probe> probe(CompletableFuture<ConsumptionProbe> answer) {
