@@ -155,7 +155,7 @@ final class BackendHop implements NextHop {
      */
     private CompletableFuture<SmtpReply> heldAfterIntroduction(Request.Mail mail) {
         heldMail = mail;
-        CompletableFuture<SmtpReply> accepted = lostIfFailed(afterIntroduction().thenApply(ignored -> MAIL_ACCEPTED))
+        CompletableFuture<SmtpReply> accepted = afterIntroduction().thenApply(ignored -> MAIL_ACCEPTED)
                 .whenComplete((reply, error) -> {
                     if (error != null && heldMail == mail) {
                         heldMail = null;

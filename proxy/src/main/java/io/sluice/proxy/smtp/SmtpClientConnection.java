@@ -177,8 +177,8 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     }
 
     /**
-     * Sends what is queued now: at the end of a client's read, where the flushes' consolidation would leave it to a
-     * later task of the loop, after the client's own replies, and the server would start on it later.
+     * Sends what is queued now, past the flushes' consolidation, which would leave it to a later task of the loop:
+     * after the replies to the client's read, so that the server would start on it later.
      */
     public void flush() {
         ChannelHandlerContext flushes = channel.pipeline().context(FLUSHES);
