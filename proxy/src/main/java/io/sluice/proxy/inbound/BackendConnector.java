@@ -9,6 +9,7 @@ import io.sluice.policy.eval.HeldLeases;
 import io.sluice.policy.eval.SessionLimits;
 import io.sluice.policy.model.Decision;
 import io.sluice.proxy.Transport;
+import io.sluice.proxy.relay.HopSession;
 import io.sluice.proxy.relay.IdleConnections;
 import io.sluice.proxy.smtp.Request;
 import io.sluice.proxy.smtp.ServerCapabilities;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,11 +41,14 @@ final class BackendConnector {
     // Kept between client sessions: any connection of the pool serves any session.
     private final IdleConnections<BackendPool, BackendConnection> idle;
     private final Admission admission;
+    // False once the listeners stop taking clients (the drain): nothing is opened ahead for a client to come.
+    private final BooleanSupplier clientsMayCome;
 
     BackendConnector(BackendPool pool, Transport transport, String hostname, SmtpTimeouts timeouts, SslContext tls,
-                     Admission admission) {
+                     Admission admission, BooleanSupplier clientsMayCome) {
         this.pool = pool;
         this.admission = admission;
+        this.clientsMayCome = clientsMayCome;
         this.transport = transport;
         this.hostname = hostname;
         this.timeouts = timeouts;
@@ -80,9 +85,36 @@ final class BackendConnector {
         });
     }
 
-    /** The client session is done with the connection: keep it for another, or say goodbye. */
-    void release(BackendConnection connection) {
+    /** The connections kept for the next client, on every event loop. */
+    int idle() {
+        return idle.size();
+    }
+
+    /**
+     * The client session is done with the connection: keep it for another, or say goodbye. One that has served its
+     * {@code max-uses} is replaced once it has closed, so that the next client's greeting on this loop finds a kept
+     * connection instead of waiting for a new one; the replacement's slots are asked with the session's limits, as for
+     * any connection the session opens (they are held for as long as it is open).
+     */
+    void release(BackendConnection connection, HopSession session) {
+        boolean wornOut = idle.wornOut(connection);
         idle.offer(pool, connection);
+        if (wornOut && clientsMayCome.getAsBoolean()) {
+            connection.closeFuture().addListener(closed -> openAhead(session.loop(), session.limits()));
+        }
+    }
+
+    /**
+     * A connection opened ahead of the client that will use it, kept as if a session had left it (with no use
+     * counted); a failure is left for that client to meet, as the search's own bookkeeping already saw it.
+     */
+    private void openAhead(EventLoop loop, SessionLimits limits) {
+        if (!clientsMayCome.getAsBoolean()) {
+            return;
+        }
+        CompletableFuture<BackendConnection> ahead = new CompletableFuture<>();
+        tryServer(new Attempt(loop, limits, pool.candidates(), ahead), 0, null, null);
+        ahead.thenAccept(connection -> idle.offer(pool, connection));
     }
 
     /** One search for a connection: the servers to try in order, and where the answer goes. */

@@ -293,7 +293,7 @@ final class BackendHop implements NextHop {
         release(false);
         BackendConnection last = backend.close();
         if (last != null) {
-            context.connector().release(last);
+            context.connector().release(last, session);
         }
     }
 
@@ -391,7 +391,7 @@ final class BackendHop implements NextHop {
                 throw new CompletionException(new Unavailable("no backend reachable", cause));
             }
             if (backend.isClosed()) {
-                context.connector().release(connection);
+                context.connector().release(connection, session);
                 throw new CompletionException(new IOException("the session closed meanwhile"));
             }
             backend.adopt(connection);

@@ -43,19 +43,20 @@ public final class InboundService implements AutoCloseable {
                                        Admissions admissions, Transport transport, EventLoopGroup workers)
             throws Exception {
         SslContext backendTls = TlsContexts.backendClient();
+        RelayListeners listeners = new RelayListeners("clients", transport, workers);
         Map<String, BackendConnector> connectors = new LinkedHashMap<>();
         List<HealthChecker> healthCheckers = new ArrayList<>();
         for (BackendPoolConfig poolConfig : config.backends().values()) {
             BackendConnector connector = new BackendConnector(new BackendPool(poolConfig), transport,
                     config.smtp().hostname(), config.smtp().timeouts(), backendTls,
-                    admissions.pool(poolConfig.name()));
+                    admissions.pool(poolConfig.name()), listeners::accepting);
             connectors.put(poolConfig.name(), connector);
-            registerHealth(connector.pool(), meters.registry());
+            registerGauges(connector, meters.registry());
             HealthChecker checker = new HealthChecker(connector, workers.next());
             checker.start();
             healthCheckers.add(checker);
         }
-        InboundService service = new InboundService(new RelayListeners("clients", transport, workers), healthCheckers);
+        InboundService service = new InboundService(listeners, healthCheckers);
         try {
             for (ListenerConfig listener : config.listeners()) {
                 if (listener.role() != ListenerRole.INBOUND) {
@@ -83,8 +84,15 @@ public final class InboundService implements AutoCloseable {
         return service;
     }
 
-    /** Gauges of the pool's servers by the outcome of their last health check or connection attempt. */
-    private static void registerHealth(BackendPool pool, MeterRegistry registry) {
+    /**
+     * Gauges of the pool's servers by the outcome of their last health check or connection attempt, and of its
+     * connections kept for the next client.
+     */
+    private static void registerGauges(BackendConnector connector, MeterRegistry registry) {
+        BackendPool pool = connector.pool();
+        Gauge.builder("sluice.backend.connections.idle", connector, BackendConnector::idle)
+                .description("connections to the pool's backends kept open between client sessions")
+                .tag("pool", pool.config().name()).register(registry);
         for (boolean healthy : new boolean[] {true, false}) {
             Gauge.builder("sluice.backend.servers", pool, p -> p.servers().stream()
                             .filter(server -> server.isHealthy() == healthy).count())

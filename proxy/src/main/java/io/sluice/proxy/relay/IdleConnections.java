@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
@@ -28,10 +29,12 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
 
     private final ConnectionReuseConfig config;
     private final Duration quitTimeout;
+    // Kept on every loop, for the gauge: each loop's own count is what it decides by.
+    private final AtomicInteger keptEverywhere = new AtomicInteger();
     private final FastThreadLocal<Kept<K, C>> idle = new FastThreadLocal<>() {
         @Override
         protected Kept<K, C> initialValue() {
-            return new Kept<>();
+            return new Kept<>(keptEverywhere);
         }
     };
 
@@ -42,6 +45,20 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
 
     public ConnectionReuseConfig config() {
         return config;
+    }
+
+    /** The connections kept on all event loops now. */
+    public int size() {
+        return keptEverywhere.get();
+    }
+
+    /**
+     * Whether {@link #offer}, on the calling event loop, would keep the connection but for the {@link
+     * ConnectionReuseConfig#maxUses()} uses it has served: it is fit for another, there is room, and it is worn out.
+     */
+    public boolean wornOut(C connection) {
+        return config.enabled() && connection.isReusable() && idle.get().count < config.maxIdle()
+                && connection.uses() >= config.maxUses();
     }
 
     /**
@@ -58,7 +75,7 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
             return null;
         }
         for (C connection = connections.pollFirst(); connection != null; connection = connections.pollFirst()) {
-            kept.count--;
+            kept.left();
             connection.leaveIdle();
             if (connection.isReusable() && usable.test(connection)) {
                 if (connections.isEmpty()) {
@@ -83,7 +100,7 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
         }
         ArrayDeque<C> connections = kept.byKey.computeIfAbsent(key, k -> new ArrayDeque<>(4));
         connections.addFirst(connection);
-        kept.count++;
+        kept.added();
         connection.enterIdle(config.idleTimeout(), () -> {
             if (kept.remove(key, connection)) {
                 connection.quit(quitTimeout);
@@ -104,7 +121,7 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
                 C connection = each.next();
                 if (which.test(connection)) {
                     each.remove();
-                    kept.count--;
+                    kept.left();
                     shed.add(connection);
                 }
             }
@@ -146,14 +163,30 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
     /** The connections kept on one event loop. */
     private static final class Kept<K, C> {
         private final Map<K, ArrayDeque<C>> byKey = new HashMap<>();
+        private final AtomicInteger everywhere;
         private int count;
+
+        Kept(AtomicInteger everywhere) {
+            this.everywhere = everywhere;
+        }
+
+        void added() {
+            count++;
+            everywhere.incrementAndGet();
+        }
+
+        /** One connection has left byKey. */
+        void left() {
+            count--;
+            everywhere.decrementAndGet();
+        }
 
         boolean remove(K key, C connection) {
             ArrayDeque<C> connections = byKey.get(key);
             if (connections == null || !connections.remove(connection)) {
                 return false;
             }
-            count--;
+            left();
             if (connections.isEmpty()) {
                 byKey.remove(key);
             }

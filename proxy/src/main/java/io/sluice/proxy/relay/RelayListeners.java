@@ -40,6 +40,7 @@ public final class RelayListeners implements Drainable, AutoCloseable {
     private final ClientSessions clients;
     private final Transport transport;
     private final EventLoopGroup workers;
+    private volatile boolean accepting = true;
 
     /** @param name names the group of client connections */
     public RelayListeners(String name, Transport transport, EventLoopGroup workers) {
@@ -86,7 +87,13 @@ public final class RelayListeners implements Drainable, AutoCloseable {
 
     @Override
     public void stopAccepting() {
+        accepting = false;
         sockets.values().forEach(ListeningSocket::close);
+    }
+
+    /** Whether new clients may still come: false once the drain (or the close) has stopped the listeners. */
+    public boolean accepting() {
+        return accepting;
     }
 
     @Override

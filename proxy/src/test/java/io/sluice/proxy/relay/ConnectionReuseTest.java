@@ -3,7 +3,9 @@ package io.sluice.proxy.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.Gauge;
 import io.sluice.config.ConnectionReuseConfig;
+import io.sluice.config.DrainConfig;
 import io.sluice.proxy.peers.PostfixInstance;
 import io.sluice.proxy.peers.SmtpSinkProcess;
 import io.sluice.proxy.peers.SwaksRun;
@@ -144,6 +146,79 @@ class ConnectionReuseTest {
             assertThat(backend.commands()).containsSubsequence("EHLO dropped.example", "EHLO dropped.example",
                     "MAIL FROM:<a@example.org>");
         }
+    }
+
+    @Test
+    void aConnectionWornOutByItsUsesIsReplacedBeforeTheNextClientComes() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).healthCheckInterval(NO_PROBES)
+                     .reuse(new ConnectionReuseConfig(8, Duration.ofSeconds(30), 1)).start()) {
+            Gauge kept = sluice.server().registry().get("sluice.backend.connections.idle").tag("pool", "mta").gauge();
+            int loops = Runtime.getRuntime().availableProcessors();
+            // Each loop's first client waits for a new connection; it serves that one client and is replaced.
+            int sessions = 0;
+            while (kept.value() < loops && sessions < 50) {
+                sessionReplacingItsConnection(sluice, backend, kept);
+                sessions++;
+            }
+            assertThat(kept.value()).as("connections waiting after %d sessions", sessions).isEqualTo(loops);
+
+            for (int i = 0; i < 2 * loops; i++) {
+                assertThat(sessionReplacingItsConnection(sluice, backend, kept))
+                        .as("session %d was greeted without a new backend connection", i).isTrue();
+            }
+            assertThat(backend.messages()).hasSize(sessions + 2 * loops);
+        }
+    }
+
+    @Test
+    void nothingIsOpenedAheadOnceTheDrainHasStoppedTheListeners() throws Exception {
+        try (RecordingBackend backend = RecordingBackend.keepingContent();
+             RunningSluice sluice = RunningSluice.relayingTo(backend.port()).healthCheckInterval(NO_PROBES)
+                     .reuse(new ConnectionReuseConfig(8, Duration.ofSeconds(30), 1))
+                     .drain(new DrainConfig(Duration.ZERO, Duration.ofSeconds(30))).start();
+             RawSmtpClient ending = new RawSmtpClient(sluice.port());
+             RawSmtpClient holdingTheDrain = new RawSmtpClient(sluice.port())) {
+            assertThat(ending.reply()).startsWith("220 ");
+            assertThat(holdingTheDrain.reply()).startsWith("220 ");
+            ending.startMessage();
+            holdingTheDrain.startMessage();
+            assertThat(backend.accepted()).isEqualTo(2);
+
+            sluice.server().state().startDrain();
+            await("listeners closed").atMost(WAIT).until(() -> RawSmtpClient.refused(sluice.port()));
+            assertThat(ending.command("Subject: last\r\n\r\nhello\r\n.")).startsWith("250 ");
+            assertThat(ending.reply()).startsWith("421 ");
+
+            // Its connection, worn out by its one use, closes; no client is to come for a replacement.
+            await().atMost(WAIT).until(() -> backend.openConnections() == 1);
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> backend.accepted() == 2);
+            assertThat(holdingTheDrain.command("Subject: held\r\n\r\nhello\r\n.")).startsWith("250 ");
+        }
+    }
+
+    /**
+     * One client session through Sluice, whose backend connection serves one use: waits until that connection's
+     * replacement is kept. Returns whether the client was greeted without the backend taking a new connection.
+     */
+    private static boolean sessionReplacingItsConnection(RunningSluice sluice, RecordingBackend backend, Gauge kept)
+            throws IOException {
+        double keptBefore = kept.value();
+        int acceptedBefore = backend.accepted();
+        boolean openedAhead;
+        try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
+            assertThat(client.reply()).startsWith("220 ");
+            openedAhead = backend.accepted() == acceptedBefore;
+            assertThat(client.command("EHLO client.example")).startsWith("250 ");
+            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+            recipientAndContent(client);
+            assertThat(client.command("QUIT")).startsWith("221 ");
+        }
+        // A kept connection was taken (one fewer until its replacement), or a new one opened (one more once replaced).
+        double keptAfter = openedAhead ? keptBefore : keptBefore + 1;
+        await().atMost(WAIT).until(() -> kept.value() == keptAfter);
+        return openedAhead;
     }
 
     /**

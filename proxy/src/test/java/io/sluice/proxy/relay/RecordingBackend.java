@@ -49,6 +49,7 @@ final class RecordingBackend implements AutoCloseable {
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<byte[]> messages = new CopyOnWriteArrayList<>();
     private final AtomicInteger connectionsWithMail = new AtomicInteger();
+    private final AtomicInteger accepted = new AtomicInteger();
     private final CountDownLatch heldEhloReleased = new CountDownLatch(1);
     private volatile String refusedHelo = "";
     private volatile String heldHelo = "";
@@ -217,6 +218,16 @@ final class RecordingBackend implements AutoCloseable {
         return connectionsWithMail.get();
     }
 
+    /** Connections accepted so far, whatever they carried. */
+    int accepted() {
+        return accepted.get();
+    }
+
+    /** Connections open now. */
+    int openConnections() {
+        return connections.size();
+    }
+
     int port() {
         return server.getLocalPort();
     }
@@ -239,6 +250,7 @@ final class RecordingBackend implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket socket = server.accept();
+                accepted.incrementAndGet();
                 Thread session = new Thread(() -> serve(socket), "recording-backend-session");
                 session.setDaemon(true);
                 session.start();
