@@ -32,11 +32,6 @@ final class AnswerAhead {
         this.freshNanos = freshNanos;
     }
 
-    /** Never answers ahead: for a bucket with no copy on this node (batching). */
-    static AnswerAhead never() {
-        return new AnswerAhead(Long.MAX_VALUE, 0);
-    }
-
     /** The bucket answered, with {@code remaining} tokens left, at {@code nowNanos}. */
     synchronized void answered(long remaining, long nowNanos) {
         this.remaining = remaining;

@@ -49,7 +49,10 @@ public final class HazelcastRateLimiter implements RateLimiter {
     private final TimeMeter optimizationClock;
     private final Map<String, KeptBucket> optimized = new ConcurrentHashMap<>();
 
-    /** The proxy of a bucket whose sync optimization keeps a copy on this node, and its answers given ahead. */
+    /**
+     * The proxy of a bucket whose sync optimization holds state on this node, and the answers given ahead of its
+     * copy's synchronizations (never for {@code batching}, which keeps no copy).
+     */
     private record KeptBucket(AsyncBucketProxy proxy, AnswerAhead ahead) {
     }
 
@@ -76,8 +79,9 @@ public final class HazelcastRateLimiter implements RateLimiter {
     @Override
     public CompletableFuture<Probe> tryConsume(String key, BucketSpec spec, long tokens) {
         BucketSync sync = spec.sync().forCapacity(spec.capacity());
-        if (sync.mode() == BucketSync.Mode.EXACT) {
-            return probe(fresh(key, spec).tryConsumeAndReturnRemaining(tokens));
+        if (sync.mode() == BucketSync.Mode.EXACT || sync.mode() == BucketSync.Mode.BATCHING) {
+            // No copy on this node that could answer: the answer is the owner's.
+            return probe(bucket(key, spec).tryConsumeAndReturnRemaining(tokens));
         }
         KeptBucket bucket = kept(key, spec, sync);
         CompletableFuture<Probe> answer = probe(bucket.proxy().tryConsumeAndReturnRemaining(tokens));
@@ -180,10 +184,8 @@ public final class HazelcastRateLimiter implements RateLimiter {
         return optimized.computeIfAbsent(key, k -> {
             RemoteAsyncBucketBuilder<String> builder =
                     proxies.builder().withOptimization(optimization(sync, optimizationClock));
-            AnswerAhead ahead = sync.mode() == BucketSync.Mode.BATCHING ? AnswerAhead.never()
-                    : new AnswerAhead(sync.maxUnsyncedTokens(), sync.maxUnsyncedTime().toNanos());
             return new KeptBucket(builder.build(k, () -> CompletableFuture.completedFuture(spec.toConfiguration())),
-                    ahead);
+                    new AnswerAhead(sync.maxUnsyncedTokens(), sync.maxUnsyncedTime().toNanos()));
         });
     }
 

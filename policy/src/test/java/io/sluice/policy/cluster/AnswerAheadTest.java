@@ -53,11 +53,4 @@ class AnswerAheadTest {
         ahead.answered(90, 3);
         assertThat(ahead.take(1, 4)).isEqualTo(89);
     }
-
-    @Test
-    void aBucketWithoutACopyNeverAnswersAhead() {
-        AnswerAhead never = AnswerAhead.never();
-        never.answered(Long.MAX_VALUE / 2, 0);
-        assertThat(never.take(1, 0)).isEqualTo(-1);
-    }
 }

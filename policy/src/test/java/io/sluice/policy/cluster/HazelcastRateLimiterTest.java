@@ -143,6 +143,23 @@ class HazelcastRateLimiterTest extends RateLimiterContract {
         assertThat(get(due).consumed()).as("the cluster's answer").isFalse();
     }
 
+    /** A batching bucket keeps no copy on this node: every request waits for the key's owner, however full it is. */
+    @Test
+    void aBatchingBucketAnswersNothingAhead() {
+        String key = "batching-" + UUID.randomUUID();
+        BucketSpec batching = new BucketSpec(100, 1, Duration.ofHours(1),
+                new BucketSync(BucketSync.Mode.BATCHING, 10, Duration.ofMillis(50)));
+        HazelcastRateLimiter node = newLimiter(newClock());
+        assertThat(get(node.tryConsume(key, batching, 1)).consumed()).isTrue();
+
+        IMap<String, byte[]> buckets = heldUp(key);
+        CompletableFuture<Probe> due = node.tryConsume(key, batching, 1);
+
+        assertThat(due).as("waiting for the key's owner").isNotDone();
+        buckets.forceUnlock(key);
+        assertThat(get(due).remaining()).isEqualTo(98);
+    }
+
     /** The key locked by another thread: requests on it wait on its owner until {@code forceUnlock}. */
     private static IMap<String, byte[]> heldUp(String key) {
         IMap<String, byte[]> buckets = MEMBER.node().hazelcast().getMap(HazelcastRateLimiter.MAP);

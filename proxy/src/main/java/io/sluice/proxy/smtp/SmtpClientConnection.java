@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
@@ -49,6 +50,8 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     private final Object peer;
     private final Duration dataBlockTimeout;
     private Channel channel;
+    // Where a flush leaves past the flushes' consolidation: its context, or the channel where there is none.
+    private ChannelOutboundInvoker flushes;
     // The requests sent and not yet answered, oldest first; the server answers them in this order.
     private final Deque<Awaited> awaited = new ArrayDeque<>(4);
     // RFC 5321 §4.5.3.2: how long the oldest request may wait for its reply.
@@ -144,6 +147,8 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        ChannelHandlerContext consolidation = ctx.pipeline().context(FLUSHES);
+        flushes = consolidation != null ? consolidation : channel;
         replyTimeout = new Deadline(channel.eventLoop(), () -> {
             fail(new ReplyTimeoutException(peer, awaited.peekFirst().timeout()));
             abort();
@@ -181,12 +186,7 @@ public class SmtpClientConnection extends SimpleChannelInboundHandler<SmtpReply>
      * after the replies to the client's read, so that the server would start on it later.
      */
     public void flush() {
-        ChannelHandlerContext flushes = channel.pipeline().context(FLUSHES);
-        if (flushes != null) {
-            flushes.flush();
-        } else {
-            channel.flush();
-        }
+        flushes.flush();
     }
 
     /** Ends the message with the end-of-data line and waits for the final reply. */
