@@ -57,8 +57,7 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
      * ConnectionReuseConfig#maxUses()} uses it has served: it is fit for another, there is room, and it is worn out.
      */
     public boolean wornOut(C connection) {
-        return config.enabled() && connection.isReusable() && idle.get().count < config.maxIdle()
-                && connection.uses() >= config.maxUses();
+        return fitWithRoom(connection, idle.get()) && connection.uses() >= config.maxUses();
     }
 
     /**
@@ -93,8 +92,7 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
     /** Keeps the connection for a later use where it may be, and says goodbye to it otherwise. */
     public void offer(K key, C connection) {
         Kept<K, C> kept = idle.get();
-        if (!config.enabled() || !connection.isReusable() || connection.uses() >= config.maxUses()
-                || kept.count >= config.maxIdle()) {
+        if (!fitWithRoom(connection, kept) || connection.uses() >= config.maxUses()) {
             connection.quit(quitTimeout);
             return;
         }
@@ -106,6 +104,11 @@ public final class IdleConnections<K, C extends SmtpClientConnection> {
                 connection.quit(quitTimeout);
             }
         }, () -> kept.remove(key, connection));
+    }
+
+    /** Whether reuse is on, the connection may serve another use, and the loop has room to keep it. */
+    private boolean fitWithRoom(C connection, Kept<K, C> kept) {
+        return config.enabled() && connection.isReusable() && kept.count < config.maxIdle();
     }
 
     /**
