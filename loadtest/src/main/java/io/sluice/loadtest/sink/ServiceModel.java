@@ -104,8 +104,9 @@ public abstract sealed class ServiceModel permits ServiceModel.Unlimited, Servic
      * A server that takes one message per unit of the area under the rate: the next message no sooner than the rate,
      * integrated from the last one's turn, makes one whole message. At a constant rate that is one every
      * {@code 1/rate}; across a step, the part of the interval before it counts at the old rate and the rest at the
-     * new one, so a busy sink takes what the schedule allows within one message over any stretch. An idle sink
-     * answers at once.
+     * new one, so a busy sink takes what the schedule allows within one message over any stretch, less the turns'
+     * rounding up to the nanosecond (each turn counts from the rounded one before, so a long busy period runs behind the
+     * schedule by under a nanosecond per message: never faster than the capacity). An idle sink answers at once.
      */
     static final class Paced extends ServiceModel {
         private static final double NANOS_PER_SECOND = 1e9;
