@@ -81,7 +81,7 @@ public final class HazelcastRateLimiter implements RateLimiter {
         BucketSync sync = spec.sync().forCapacity(spec.capacity());
         if (sync.mode() == BucketSync.Mode.EXACT || sync.mode() == BucketSync.Mode.BATCHING) {
             // No copy on this node that could answer: the answer is the owner's.
-            return probe(bucket(key, spec).tryConsumeAndReturnRemaining(tokens));
+            return probe(bucket(key, spec, sync).tryConsumeAndReturnRemaining(tokens));
         }
         KeptBucket bucket = kept(key, spec, sync);
         CompletableFuture<Probe> answer = probe(bucket.proxy().tryConsumeAndReturnRemaining(tokens));
@@ -163,7 +163,10 @@ public final class HazelcastRateLimiter implements RateLimiter {
     }
 
     private AsyncBucketProxy bucket(String key, BucketSpec spec) {
-        BucketSync sync = spec.sync().forCapacity(spec.capacity());
+        return bucket(key, spec, spec.sync().forCapacity(spec.capacity()));
+    }
+
+    private AsyncBucketProxy bucket(String key, BucketSpec spec, BucketSync sync) {
         return sync.mode() == BucketSync.Mode.EXACT ? fresh(key, spec) : kept(key, spec, sync).proxy();
     }
 

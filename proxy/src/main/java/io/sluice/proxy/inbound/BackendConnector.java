@@ -99,7 +99,7 @@ final class BackendConnector {
     void release(BackendConnection connection, HopSession session) {
         boolean wornOut = idle.wornOut(connection);
         idle.offer(pool, connection);
-        if (wornOut && clientsMayCome.getAsBoolean()) {
+        if (wornOut) {
             connection.closeFuture().addListener(closed -> openAhead(session.loop(), session.limits()));
         }
     }

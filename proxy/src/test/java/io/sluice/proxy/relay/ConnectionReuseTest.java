@@ -210,10 +210,7 @@ class ConnectionReuseTest {
         try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
             assertThat(client.reply()).startsWith("220 ");
             openedAhead = backend.accepted() == acceptedBefore;
-            assertThat(client.command("EHLO client.example")).startsWith("250 ");
-            assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-            recipientAndContent(client);
-            assertThat(client.command("QUIT")).startsWith("221 ");
+            messageThenQuit(client, "client.example");
         }
         // A kept connection was taken (one fewer until its replacement), or a new one opened (one more once replaced).
         double keptAfter = openedAhead ? keptBefore : keptBefore + 1;
@@ -231,10 +228,7 @@ class ConnectionReuseTest {
         while (backend.connectionsWithMail() < loops && sent < 200) {
             try (RawSmtpClient client = new RawSmtpClient(sluice.port())) {
                 assertThat(client.reply()).startsWith("220 ");
-                assertThat(client.command("EHLO priming.example")).startsWith("250 ");
-                assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
-                recipientAndContent(client);
-                assertThat(client.command("QUIT")).startsWith("221 ");
+                messageThenQuit(client, "priming.example");
             }
             sent++;
         }
@@ -242,6 +236,14 @@ class ConnectionReuseTest {
         int primed = sent;
         await().atMost(WAIT).until(() -> backend.messages().size() == primed);
         return primed;
+    }
+
+    /** After the greeting: EHLO, one short message, each step accepted, and QUIT. */
+    private static void messageThenQuit(RawSmtpClient client, String helo) throws IOException {
+        assertThat(client.command("EHLO " + helo)).startsWith("250 ");
+        assertThat(client.command("MAIL FROM:<a@example.org>")).startsWith("250 ");
+        recipientAndContent(client);
+        assertThat(client.command("QUIT")).startsWith("221 ");
     }
 
     /** After MAIL: one recipient and a short message, each accepted. */
